@@ -1,1 +1,18 @@
-//! placeholder
+//! # teleconsult-core — the domain
+//!
+//! Owns the words and rules of teleconsultation: patients, practitioners, sites, schedules and
+//! slots, appointments and their state machine, issued documents, consents, audit events, outbox
+//! messages and national identifier validation. It also defines the *ports* (traits) the adapters
+//! implement: [`ports::Clock`], [`ports::Repository`].
+//!
+//! **Must not**: do any I/O, read the clock or randomness (time and identifiers are passed in;
+//! `clippy.toml` here forbids `now()` and `new_v4()`), or depend on another workspace crate.
+
+pub mod audit;
+pub mod ids;
+pub mod outbox;
+pub mod patient;
+pub mod ports;
+pub mod practitioner;
+
+pub use jiff::Timestamp;

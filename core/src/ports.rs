@@ -1,0 +1,68 @@
+//! Ports: what the domain needs from the outside world. Adapters live in other crates
+//! (`teleconsult-store` implements [`Repository`]; the daemon provides the system [`Clock`]).
+
+use crate::Timestamp;
+use crate::audit::AuditEvent;
+use crate::ids::PatientId;
+use crate::outbox::OutboxMessage;
+use crate::patient::Patient;
+use crate::practitioner::Practitioner;
+
+/// The source of "now". Tests pass a fixed or stepping clock.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> Timestamp;
+}
+
+/// Why a repository operation failed.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RepositoryError {
+    /// A uniqueness rule was violated (which one is said, without the value).
+    #[error("{0} already exists")]
+    AlreadyExists(&'static str),
+    /// A concurrent change won; the caller may retry or report a conflict.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The storage engine failed (disk full, I/O error): a server fault.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// Stored bytes do not decrypt or decode: wrong key or corruption.
+    #[error("stored data unreadable: {0}")]
+    Corrupt(String),
+}
+
+/// Durable storage of the domain. Every method that returns `Ok` after a write has made it
+/// durable (flushed). Every read or write of health data records the given audit event in the
+/// same transaction; outbox messages are queued in the same transaction as the change.
+pub trait Repository: Send + Sync {
+    /// Stores a new patient. Fails with [`RepositoryError::AlreadyExists`] when the national id or
+    /// the e-mail address is already registered.
+    fn create_patient(
+        &self,
+        patient: &Patient,
+        audit: &AuditEvent,
+        outbox: &[OutboxMessage],
+    ) -> Result<(), RepositoryError>;
+
+    /// Reads a patient, recording the access.
+    fn patient(
+        &self,
+        id: PatientId,
+        audit: &AuditEvent,
+    ) -> Result<Option<Patient>, RepositoryError>;
+
+    /// Creates or replaces a practitioner.
+    fn upsert_practitioner(
+        &self,
+        practitioner: &Practitioner,
+        audit: &AuditEvent,
+    ) -> Result<(), RepositoryError>;
+
+    /// All practitioners of the site, ordered by name.
+    fn practitioners(&self) -> Result<Vec<Practitioner>, RepositoryError>;
+
+    /// Records an audit event on its own (e.g. a login).
+    fn record_audit(&self, event: &AuditEvent) -> Result<(), RepositoryError>;
+
+    /// Number of outbox messages not yet acknowledged by the platform.
+    fn outbox_pending(&self) -> Result<u64, RepositoryError>;
+}
