@@ -1,1 +1,41 @@
-//! placeholder
+//! # teleconsult-store — the sled adapter
+//!
+//! Owns everything on disk under `[storage] path`: the sled database, encryption at rest
+//! (XChaCha20-Poly1305 with keys derived from the 0600 `key_file`), blind indexes for unique
+//! look-ups without plaintext, the audit hash chain, the outbox, and the store's format version
+//! and migrations. Implements [`teleconsult_core::ports::Repository`] for [`Store`].
+//!
+//! **Architecture invariants**
+//! - This is the only crate that knows sled: no sled type appears in its public API, so the
+//!   engine can be swapped behind the `Repository` port.
+//! - A write returns `Ok` only once it is flushed to disk, and it is one transaction with its
+//!   indexes, its audit record and its outbox messages.
+//! - Health data never reaches the disk, a log line or an error message in clear.
+//!
+//! **Must not**: hold domain rules (validation, booking logic, consent: `core` decides, the store
+//! records), talk to the network, or read the clock (times come with the audited events).
+//!
+//! On-disk layout: `tree.rs` (`TreeId`) lists the trees and their keys; `meta.rs` the metadata
+//! records; `audit.rs` the chain; `outbox.rs` the queue; `crypto.rs` the sealed value format.
+
+mod audit;
+mod crypto;
+mod error;
+mod key;
+mod meta;
+mod outbox;
+mod repo;
+mod store;
+mod tree;
+
+#[cfg(test)]
+mod test_support;
+#[cfg(test)]
+mod tests;
+
+pub use audit::{AuditRecord, AuditVerification};
+pub use error::StoreError;
+pub use key::{KEY_LEN, StorageKey};
+pub use meta::FORMAT_VERSION;
+pub use outbox::OutboxEntry;
+pub use store::Store;

@@ -1,0 +1,297 @@
+//! The audit chain: an append-only tree `audit`, key = sequence number as `u64` big-endian,
+//! contiguous from 1; value = JSON [`AuditRecord`] in clear (audit events carry ids only).
+//!
+//! `hash = SHA-256(prev_hash (32 raw bytes) || canonical JSON of the event || seq (u64 BE))`,
+//! the first record chaining to 32 zero bytes. Canonical JSON = no whitespace, object keys sorted
+//! by their bytes: computed from the stored JSON value, so fields added to `AuditEvent` later do
+//! not change the hash of older records.
+//!
+//! The head `{seq, hash}` lives sealed in `meta` and is read, advanced and written in the same
+//! transaction as the change being audited: no gaps, and it cannot be forged without the key, so
+//! rewriting the whole chain on disk is detected too.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use teleconsult_core::audit::AuditEvent;
+
+use crate::error::StoreError;
+use crate::store::Store;
+use crate::tree::{TreeId, Tx, TxResult, abort};
+
+pub(crate) const AUDIT_HEAD_KEY: &[u8] = b"audit_head";
+const GENESIS_HASH: [u8; 32] = [0; 32];
+
+/// One link of the audit chain, as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    pub seq: u64,
+    pub event: AuditEvent,
+    /// Hex SHA-256 of the previous record (64 zeros for the first).
+    pub prev_hash: String,
+    /// Hex SHA-256 of this record (see the module documentation).
+    pub hash: String,
+}
+
+/// The outcome of a successful [`Store::verify_audit_chain`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditVerification {
+    /// Number of records checked (the last sequence number).
+    pub records: u64,
+    /// Hex hash of the last record: note it down to detect a later rewrite.
+    pub head: String,
+}
+
+/// The stored form, with the event kept as a JSON value so verification hashes exactly what
+/// was written, whatever `AuditEvent` has become since.
+#[derive(Serialize, Deserialize)]
+struct RawRecord {
+    seq: u64,
+    event: serde_json::Value,
+    prev_hash: String,
+    hash: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct AuditHead {
+    seq: u64,
+    hash: String,
+}
+
+pub(crate) fn initialise_head(tx: &Tx<'_>) -> TxResult<()> {
+    let head = AuditHead {
+        seq: 0,
+        hash: hex::encode(GENESIS_HASH),
+    };
+    tx.encrypted(TreeId::Meta).insert(AUDIT_HEAD_KEY, &head)
+}
+
+/// Appends `event` to the chain inside the caller's transaction; returns its sequence number.
+pub(crate) fn append(tx: &Tx<'_>, event: &AuditEvent) -> TxResult<u64> {
+    let meta = tx.encrypted(TreeId::Meta);
+    let head: AuditHead = meta
+        .get(AUDIT_HEAD_KEY)?
+        .ok_or_else(|| abort(StoreError::Corrupt("meta/audit_head is missing".to_owned())))?;
+    let prev = decode_hash(&head.hash).ok_or_else(|| {
+        abort(StoreError::Corrupt(
+            "meta/audit_head hash is not hex".to_owned(),
+        ))
+    })?;
+    let seq = head.seq + 1;
+    let event = serde_json::to_value(event).map_err(|e| {
+        abort(StoreError::Encode(format!(
+            "audit event: {:?}",
+            e.classify()
+        )))
+    })?;
+    let hash = hex::encode(chain_hash(&prev, &event, seq));
+    let record = RawRecord {
+        seq,
+        event,
+        prev_hash: head.hash,
+        hash: hash.clone(),
+    };
+    let bytes = serde_json::to_vec(&record).map_err(|e| {
+        abort(StoreError::Encode(format!(
+            "audit record: {:?}",
+            e.classify()
+        )))
+    })?;
+    tx.raw(TreeId::Audit).insert(&seq.to_be_bytes(), bytes)?;
+    meta.insert(AUDIT_HEAD_KEY, &AuditHead { seq, hash })?;
+    Ok(seq)
+}
+
+fn chain_hash(prev: &[u8; 32], event: &serde_json::Value, seq: u64) -> [u8; 32] {
+    let mut canonical = Vec::with_capacity(256);
+    write_canonical(event, &mut canonical);
+    let mut hasher = Sha256::new();
+    hasher.update(prev);
+    hasher.update(&canonical);
+    hasher.update(seq.to_be_bytes());
+    hasher.finalize().into()
+}
+
+/// Compact JSON with object keys sorted, independent of serde_json's map feature flags.
+fn write_canonical(value: &serde_json::Value, out: &mut Vec<u8>) {
+    use serde_json::Value;
+    match value {
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => {
+            let mut entries: Vec<_> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            out.push(b'{');
+            for (i, (key, item)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_scalar(&Value::String(key.clone()), out);
+                out.push(b':');
+                write_canonical(item, out);
+            }
+            out.push(b'}');
+        }
+        scalar => write_scalar(scalar, out),
+    }
+}
+
+fn write_scalar(value: &serde_json::Value, out: &mut Vec<u8>) {
+    // Writing a scalar JSON value to a Vec cannot fail.
+    let _ = serde_json::to_writer(out, value);
+}
+
+fn decode_hash(text: &str) -> Option<[u8; 32]> {
+    let mut bytes = [0u8; 32];
+    hex::decode_to_slice(text, &mut bytes).ok()?;
+    Some(bytes)
+}
+
+fn broken(seq: u64, reason: impl Into<String>) -> StoreError {
+    StoreError::AuditChainBroken {
+        seq,
+        reason: reason.into(),
+    }
+}
+
+impl Store {
+    /// Number of audit records (the sequence number of the last one).
+    pub fn audit_len(&self) -> Result<u64, StoreError> {
+        Ok(self.audit_head()?.seq)
+    }
+
+    fn audit_head(&self) -> Result<AuditHead, StoreError> {
+        self.inner()
+            .encrypted(TreeId::Meta)
+            .get(AUDIT_HEAD_KEY)?
+            .ok_or_else(|| StoreError::Corrupt("meta/audit_head is missing".to_owned()))
+    }
+
+    /// Up to `limit` records from sequence number `from_seq` on, in order.
+    pub fn audit_records(
+        &self,
+        from_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        self.inner()
+            .trees
+            .raw(TreeId::Audit)
+            .range(from_seq.to_be_bytes()..)
+            .take(limit)
+            .map(|entry| {
+                let (key, value) = entry?;
+                serde_json::from_slice(&value).map_err(|e| {
+                    StoreError::Corrupt(format!(
+                        "audit/{}: does not decode ({:?})",
+                        hex::encode(key),
+                        e.classify()
+                    ))
+                })
+            })
+            .collect()
+    }
+
+    /// Re-computes the whole chain: every record present from 1 to the head, each hash right,
+    /// each linked to the previous one, and the last one equal to the head kept in `meta`.
+    /// Safe while other threads append.
+    pub fn verify_audit_chain(&self) -> Result<AuditVerification, StoreError> {
+        let tree = self.inner().trees.raw(TreeId::Audit);
+        let mut seq = 0u64;
+        let mut hash = GENESIS_HASH;
+        loop {
+            let before = seq;
+            for entry in tree.range((seq + 1).to_be_bytes()..) {
+                let (key, value) = entry?;
+                let expected = seq + 1;
+                let key_seq = <[u8; 8]>::try_from(key.as_ref())
+                    .map(u64::from_be_bytes)
+                    .map_err(|_| broken(expected, "record key is not a u64"))?;
+                if key_seq != expected {
+                    return Err(broken(
+                        expected,
+                        format!("missing (next record is {key_seq})"),
+                    ));
+                }
+                let record: RawRecord = serde_json::from_slice(&value)
+                    .map_err(|_| broken(expected, "record does not decode"))?;
+                if record.seq != expected {
+                    return Err(broken(expected, format!("record says seq {}", record.seq)));
+                }
+                if decode_hash(&record.prev_hash) != Some(hash) {
+                    return Err(broken(
+                        expected,
+                        "prev_hash does not match the previous record",
+                    ));
+                }
+                let computed = chain_hash(&hash, &record.event, expected);
+                if decode_hash(&record.hash) != Some(computed) {
+                    return Err(broken(expected, "hash does not match the content (edited)"));
+                }
+                seq = expected;
+                hash = computed;
+            }
+            // Read the head after the scan: a concurrent append may have moved it on.
+            let head = self.audit_head()?;
+            if head.seq == seq {
+                if decode_hash(&head.hash) != Some(hash) {
+                    return Err(broken(
+                        seq,
+                        "last record differs from the chain head in meta",
+                    ));
+                }
+                return Ok(AuditVerification {
+                    records: seq,
+                    head: hex::encode(hash),
+                });
+            }
+            if head.seq < seq {
+                return Err(broken(
+                    head.seq + 1,
+                    format!("records beyond the chain head ({})", head.seq),
+                ));
+            }
+            if seq == before {
+                return Err(broken(
+                    seq + 1,
+                    format!("missing (the chain head is at {})", head.seq),
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn canonical_json_sorts_keys_at_every_level_and_has_no_spaces() {
+        let value = json!({"b": 1, "a": {"z": [true, null, "x\"y"], "c": -2.5}});
+        let mut out = Vec::new();
+        write_canonical(&value, &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"a":{"c":-2.5,"z":[true,null,"x\"y"]},"b":1}"#
+        );
+    }
+
+    #[test]
+    fn hash_depends_on_previous_event_and_seq() {
+        let event = json!({"a": 1});
+        let base = chain_hash(&GENESIS_HASH, &event, 1);
+        assert_ne!(base, chain_hash(&[1; 32], &event, 1));
+        assert_ne!(base, chain_hash(&GENESIS_HASH, &json!({"a": 2}), 1));
+        assert_ne!(base, chain_hash(&GENESIS_HASH, &event, 2));
+    }
+}

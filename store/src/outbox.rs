@@ -1,0 +1,96 @@
+//! The outbox: messages for the national platform, queued in the same transaction as the change
+//! that caused them. Tree `outbox`, key = id as `u64` big-endian from a counter in `meta`
+//! (`outbox_last_id`), so ids only grow, even after every entry was acknowledged; value = sealed
+//! [`OutboxEntry`] (payloads may hold health data).
+
+use serde::{Deserialize, Serialize};
+use teleconsult_core::Timestamp;
+use teleconsult_core::outbox::OutboxMessage;
+
+use crate::error::StoreError;
+use crate::store::Store;
+use crate::tree::{TreeId, Tx, TxResult, abort};
+
+const OUTBOX_LAST_ID_KEY: &[u8] = b"outbox_last_id";
+
+/// One queued message with its delivery bookkeeping.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    /// Position in the queue; also the record key.
+    pub id: u64,
+    pub message: OutboxMessage,
+    /// When the change that caused it happened (the audited event's time).
+    pub enqueued_at: Timestamp,
+    /// Delivery attempts made so far (see [`Store::outbox_record_attempt`]).
+    pub attempts: u32,
+}
+
+/// Queues `message` inside the caller's transaction; returns its id.
+pub(crate) fn enqueue(tx: &Tx<'_>, message: &OutboxMessage, at: Timestamp) -> TxResult<u64> {
+    let meta = tx.raw(TreeId::Meta);
+    let last = match meta.get(OUTBOX_LAST_ID_KEY)? {
+        Some(bytes) => <[u8; 8]>::try_from(bytes.as_ref())
+            .map(u64::from_be_bytes)
+            .map_err(|_| {
+                abort(StoreError::Corrupt(
+                    "meta/outbox_last_id is not a u64".to_owned(),
+                ))
+            })?,
+        None => 0,
+    };
+    let id = last + 1;
+    meta.insert(OUTBOX_LAST_ID_KEY, &id.to_be_bytes())?;
+    let entry = OutboxEntry {
+        id,
+        message: message.clone(),
+        enqueued_at: at,
+        attempts: 0,
+    };
+    tx.encrypted(TreeId::Outbox)
+        .insert(&id.to_be_bytes(), &entry)?;
+    Ok(id)
+}
+
+impl Store {
+    /// The oldest `limit` entries not yet acknowledged, oldest first.
+    pub fn outbox_peek(&self, limit: usize) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.inner()
+            .encrypted(TreeId::Outbox)
+            .iter::<OutboxEntry>()
+            .take(limit)
+            .map(|entry| entry.map(|(_, value)| value))
+            .collect()
+    }
+
+    /// Removes a delivered entry, durably. Acknowledging an absent id is not an error (the
+    /// worker may retry an acknowledgement after a crash); returns whether it was present.
+    pub fn outbox_ack(&self, id: u64) -> Result<bool, StoreError> {
+        let removed = self
+            .inner()
+            .trees
+            .raw(TreeId::Outbox)
+            .remove(id.to_be_bytes())?;
+        self.inner().db.flush()?;
+        Ok(removed.is_some())
+    }
+
+    /// Counts one more delivery attempt of entry `id`; returns the new count, or `None` when
+    /// the entry is no longer queued.
+    pub fn outbox_record_attempt(&self, id: u64) -> Result<Option<u32>, StoreError> {
+        let key = id.to_be_bytes();
+        self.inner().transact_durably(|tx| {
+            let outbox = tx.encrypted(TreeId::Outbox);
+            let Some(mut entry) = outbox.get::<OutboxEntry>(&key)? else {
+                return Ok(None);
+            };
+            entry.attempts = entry.attempts.saturating_add(1);
+            outbox.insert(&key, &entry)?;
+            Ok(Some(entry.attempts))
+        })
+    }
+
+    /// Number of entries not yet acknowledged.
+    pub fn outbox_len(&self) -> Result<u64, StoreError> {
+        Ok(self.inner().trees.raw(TreeId::Outbox).len() as u64)
+    }
+}

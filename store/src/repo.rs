@@ -1,0 +1,153 @@
+//! [`Repository`] for [`Store`]: each write is one transaction over the record, its blind
+//! indexes, the audit chain and the outbox, flushed before `Ok` is returned.
+
+use teleconsult_core::audit::AuditEvent;
+use teleconsult_core::ids::PatientId;
+use teleconsult_core::outbox::OutboxMessage;
+use teleconsult_core::patient::Patient;
+use teleconsult_core::ports::{Repository, RepositoryError};
+use teleconsult_core::practitioner::Practitioner;
+
+use crate::crypto::Crypto;
+use crate::error::StoreError;
+use crate::store::Store;
+use crate::tree::{TreeId, abort};
+use crate::{audit, outbox};
+
+/// What the uniqueness errors name (never the value).
+pub(crate) const NATIONAL_ID: &str = "national id";
+pub(crate) const EMAIL: &str = "e-mail";
+pub(crate) const PATIENT: &str = "patient";
+
+pub(crate) fn national_id_index(crypto: &Crypto, national_id: &str) -> [u8; 32] {
+    // core normalises national ids; only stray whitespace is ignored here.
+    crypto.blind_index("national_id", national_id.trim())
+}
+
+pub(crate) fn email_index(crypto: &Crypto, email: &str) -> [u8; 32] {
+    crypto.blind_index("email", &email.trim().to_lowercase())
+}
+
+pub(crate) fn decode_patient_id(tree: TreeId, value: &[u8]) -> Result<PatientId, StoreError> {
+    let bytes: [u8; 16] = value.try_into().map_err(|_| {
+        StoreError::Corrupt(format!("{}: index value is not a patient id", tree.name()))
+    })?;
+    Ok(PatientId::from_uuid(uuid::Uuid::from_bytes(bytes)))
+}
+
+impl Store {
+    fn create_patient_inner(
+        &self,
+        patient: &Patient,
+        event: &AuditEvent,
+        messages: &[OutboxMessage],
+    ) -> Result<(), StoreError> {
+        let inner = self.inner();
+        let key = patient.id.as_bytes();
+        let by_national_id = national_id_index(&inner.crypto, &patient.national_id);
+        let by_email = email_index(&inner.crypto, &patient.email);
+        inner.transact_durably(|tx| {
+            let patients = tx.encrypted(TreeId::Patients);
+            if patients.contains_key(key)? {
+                return Err(abort(StoreError::AlreadyExists(PATIENT)));
+            }
+            let national_ids = tx.raw(TreeId::PatientsByNationalId);
+            if national_ids.get(by_national_id)?.is_some() {
+                return Err(abort(StoreError::AlreadyExists(NATIONAL_ID)));
+            }
+            let emails = tx.raw(TreeId::PatientsByEmail);
+            if emails.get(by_email)?.is_some() {
+                return Err(abort(StoreError::AlreadyExists(EMAIL)));
+            }
+            patients.insert(key, patient)?;
+            national_ids.insert(&by_national_id, key)?;
+            emails.insert(&by_email, key)?;
+            audit::append(tx, event)?;
+            for message in messages {
+                outbox::enqueue(tx, message, event.at)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn patient_inner(
+        &self,
+        id: PatientId,
+        event: &AuditEvent,
+    ) -> Result<Option<Patient>, StoreError> {
+        // The access is audited even when nothing is found: the attempt itself is of interest.
+        self.inner().transact(|tx| {
+            let patient = tx.encrypted(TreeId::Patients).get(id.as_bytes())?;
+            audit::append(tx, event)?;
+            Ok(patient)
+        })
+    }
+
+    fn upsert_practitioner_inner(
+        &self,
+        practitioner: &Practitioner,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        self.inner().transact_durably(|tx| {
+            tx.encrypted(TreeId::Practitioners)
+                .insert(practitioner.id.as_bytes(), practitioner)?;
+            audit::append(tx, event)?;
+            Ok(())
+        })
+    }
+
+    fn practitioners_inner(&self) -> Result<Vec<Practitioner>, StoreError> {
+        let mut all = self
+            .inner()
+            .encrypted(TreeId::Practitioners)
+            .iter::<Practitioner>()
+            .map(|entry| entry.map(|(_, practitioner)| practitioner))
+            .collect::<Result<Vec<_>, _>>()?;
+        all.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        Ok(all)
+    }
+
+    fn record_audit_inner(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        self.inner()
+            .transact_durably(|tx| audit::append(tx, event).map(drop))
+    }
+}
+
+impl Repository for Store {
+    fn create_patient(
+        &self,
+        patient: &Patient,
+        audit: &AuditEvent,
+        outbox: &[OutboxMessage],
+    ) -> Result<(), RepositoryError> {
+        Ok(self.create_patient_inner(patient, audit, outbox)?)
+    }
+
+    fn patient(
+        &self,
+        id: PatientId,
+        audit: &AuditEvent,
+    ) -> Result<Option<Patient>, RepositoryError> {
+        Ok(self.patient_inner(id, audit)?)
+    }
+
+    fn upsert_practitioner(
+        &self,
+        practitioner: &Practitioner,
+        audit: &AuditEvent,
+    ) -> Result<(), RepositoryError> {
+        Ok(self.upsert_practitioner_inner(practitioner, audit)?)
+    }
+
+    fn practitioners(&self) -> Result<Vec<Practitioner>, RepositoryError> {
+        Ok(self.practitioners_inner()?)
+    }
+
+    fn record_audit(&self, event: &AuditEvent) -> Result<(), RepositoryError> {
+        Ok(self.record_audit_inner(event)?)
+    }
+
+    fn outbox_pending(&self) -> Result<u64, RepositoryError> {
+        Ok(self.outbox_len()?)
+    }
+}

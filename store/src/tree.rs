@@ -1,0 +1,236 @@
+//! The trees of the store and a small typed layer over them: values are serde JSON, sealed with
+//! [`Crypto`] for the tree and record key they live at. The same helpers work on a plain tree
+//! ([`EncryptedTree`]) and inside a multi-tree transaction ([`Tx`], [`TxTree`]).
+//!
+//! To add an entity: add a [`TreeId`] variant (its name is on disk: never rename one), then use
+//! `tx.encrypted(TreeId::…)` in a transaction. Every transaction spans all trees: sled 0.34
+//! serialises transactions with one global lock anyway, so a wider overlay costs nothing.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sled::transaction::{
+    ConflictableTransactionError, TransactionError, Transactional, TransactionalTree,
+};
+use zeroize::Zeroizing;
+
+use crate::crypto::Crypto;
+use crate::error::StoreError;
+
+/// Result of a step inside a transaction closure; aborting carries a [`StoreError`].
+pub(crate) type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
+/// Aborts the surrounding transaction with `error`.
+pub(crate) fn abort(error: StoreError) -> ConflictableTransactionError<StoreError> {
+    ConflictableTransactionError::Abort(error)
+}
+
+/// Every tree of the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TreeId {
+    /// Store metadata: format version, key check, audit chain head, outbox counter.
+    Meta,
+    /// Audit chain: `u64` BE sequence → JSON record (not encrypted: ids only).
+    Audit,
+    /// Outbox: `u64` BE id → sealed entry.
+    Outbox,
+    /// Patient id (16 bytes) → sealed patient.
+    Patients,
+    /// Blind index of the national id (32 bytes) → patient id (16 bytes).
+    PatientsByNationalId,
+    /// Blind index of the lowercased e-mail (32 bytes) → patient id (16 bytes).
+    PatientsByEmail,
+    /// Practitioner id (16 bytes) → sealed practitioner.
+    Practitioners,
+}
+
+impl TreeId {
+    /// In the order of [`Trees`] and of transaction views.
+    pub(crate) const ALL: [TreeId; 7] = [
+        TreeId::Meta,
+        TreeId::Audit,
+        TreeId::Outbox,
+        TreeId::Patients,
+        TreeId::PatientsByNationalId,
+        TreeId::PatientsByEmail,
+        TreeId::Practitioners,
+    ];
+
+    /// The sled tree name, also part of every sealed value's associated data.
+    pub(crate) const fn name(self) -> &'static str {
+        match self {
+            TreeId::Meta => "meta",
+            TreeId::Audit => "audit",
+            TreeId::Outbox => "outbox",
+            TreeId::Patients => "patients",
+            TreeId::PatientsByNationalId => "patients_by_national_id",
+            TreeId::PatientsByEmail => "patients_by_email",
+            TreeId::Practitioners => "practitioners",
+        }
+    }
+
+    const fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// The opened sled trees, indexed by [`TreeId`].
+pub(crate) struct Trees {
+    all: Vec<sled::Tree>,
+}
+
+impl Trees {
+    pub(crate) fn open(db: &sled::Db) -> sled::Result<Self> {
+        let all = TreeId::ALL
+            .iter()
+            .map(|id| db.open_tree(id.name()))
+            .collect::<sled::Result<Vec<_>>>()?;
+        Ok(Self { all })
+    }
+
+    pub(crate) fn raw(&self, id: TreeId) -> &sled::Tree {
+        &self.all[id.index()]
+    }
+
+    pub(crate) fn encrypted<'a>(&'a self, id: TreeId, crypto: &'a Crypto) -> EncryptedTree<'a> {
+        EncryptedTree {
+            id,
+            tree: self.raw(id),
+            crypto,
+        }
+    }
+
+    /// Runs `f` as one serialisable transaction over all trees. `f` may run more than once:
+    /// it must have no side effect outside the transaction.
+    pub(crate) fn transact<A>(
+        &self,
+        crypto: &Crypto,
+        f: impl Fn(&Tx<'_>) -> TxResult<A>,
+    ) -> Result<A, StoreError> {
+        Transactional::<StoreError>::transaction(self.all.as_slice(), |views| {
+            f(&Tx { views, crypto })
+        })
+        .map_err(|error| match error {
+            TransactionError::Abort(error) => error,
+            TransactionError::Storage(error) => StoreError::Engine(error),
+        })
+    }
+}
+
+/// A view of all trees inside one transaction.
+pub(crate) struct Tx<'a> {
+    views: &'a [TransactionalTree],
+    crypto: &'a Crypto,
+}
+
+impl<'a> Tx<'a> {
+    /// The tree's transactional view, for values stored in clear (ids, counters, audit).
+    pub(crate) fn raw(&self, id: TreeId) -> &'a TransactionalTree {
+        &self.views[id.index()]
+    }
+
+    pub(crate) fn encrypted(&self, id: TreeId) -> TxTree<'a> {
+        TxTree {
+            id,
+            view: self.raw(id),
+            crypto: self.crypto,
+        }
+    }
+
+    pub(crate) fn crypto(&self) -> &'a Crypto {
+        self.crypto
+    }
+}
+
+/// One encrypted tree inside a transaction.
+pub(crate) struct TxTree<'a> {
+    id: TreeId,
+    view: &'a TransactionalTree,
+    crypto: &'a Crypto,
+}
+
+impl TxTree<'_> {
+    pub(crate) fn get<T: DeserializeOwned>(&self, key: &[u8]) -> TxResult<Option<T>> {
+        match self.view.get(key)? {
+            Some(sealed) => unseal(self.crypto, self.id, key, &sealed)
+                .map(Some)
+                .map_err(abort),
+            None => Ok(None),
+        }
+    }
+
+    pub(crate) fn insert<T: Serialize>(&self, key: &[u8], value: &T) -> TxResult<()> {
+        let sealed = seal(self.crypto, self.id, key, value).map_err(abort)?;
+        self.view.insert(key, sealed)?;
+        Ok(())
+    }
+
+    pub(crate) fn contains_key(&self, key: &[u8]) -> TxResult<bool> {
+        Ok(self.view.get(key)?.is_some())
+    }
+}
+
+/// One encrypted tree outside transactions (reads, single-record writes, migrations).
+pub(crate) struct EncryptedTree<'a> {
+    id: TreeId,
+    tree: &'a sled::Tree,
+    crypto: &'a Crypto,
+}
+
+impl EncryptedTree<'_> {
+    pub(crate) fn get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
+        match self.tree.get(key)? {
+            Some(sealed) => unseal(self.crypto, self.id, key, &sealed).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Decoded records in key order, starting at the first key.
+    pub(crate) fn iter<T: DeserializeOwned>(
+        &self,
+    ) -> impl Iterator<Item = Result<(sled::IVec, T), StoreError>> + '_ {
+        self.tree.iter().map(move |entry| {
+            let (key, sealed) = entry?;
+            let value = unseal(self.crypto, self.id, &key, &sealed)?;
+            Ok((key, value))
+        })
+    }
+}
+
+/// Serialises and seals `value` for record `key` of tree `id`. The clear JSON is wiped after use.
+pub(crate) fn seal<T: Serialize>(
+    crypto: &Crypto,
+    id: TreeId,
+    key: &[u8],
+    value: &T,
+) -> Result<Vec<u8>, StoreError> {
+    let plain =
+        Zeroizing::new(serde_json::to_vec(value).map_err(|e| {
+            StoreError::Encode(format!("{} record: {:?}", id.name(), e.classify()))
+        })?);
+    crypto
+        .seal(id.name(), key, &plain)
+        .map_err(|_| StoreError::Encode(format!("{} record too large to encrypt", id.name())))
+}
+
+/// Opens and deserialises a value sealed by [`seal`]. Errors name the tree and key, never the
+/// content: serde's own messages may quote stored values, which may be health data.
+pub(crate) fn unseal<T: DeserializeOwned>(
+    crypto: &Crypto,
+    id: TreeId,
+    key: &[u8],
+    sealed: &[u8],
+) -> Result<T, StoreError> {
+    let plain = crypto
+        .open(id.name(), key, sealed)
+        .map_err(|e| StoreError::Corrupt(format!("{}/{}: {e}", id.name(), hex::encode(key))))?;
+    serde_json::from_slice(&plain).map_err(|e| {
+        StoreError::Corrupt(format!(
+            "{}/{}: does not decode ({:?} error at line {} column {})",
+            id.name(),
+            hex::encode(key),
+            e.classify(),
+            e.line(),
+            e.column()
+        ))
+    })
+}
