@@ -8,11 +8,18 @@
 //! **Must not**: do any I/O, read the clock or randomness (time and identifiers are passed in;
 //! `clippy.toml` here forbids `now()` and `new_v4()`), or depend on another workspace crate.
 
+pub mod appointment;
 pub mod audit;
+pub mod consent;
+pub mod document;
 pub mod ids;
+pub mod national_id;
 pub mod outbox;
 pub mod patient;
 pub mod ports;
 pub mod practitioner;
+pub mod schedule;
+pub mod site;
+pub mod validation;
 
 pub use jiff::Timestamp;

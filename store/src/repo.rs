@@ -13,15 +13,20 @@ use crate::error::StoreError;
 use crate::store::Store;
 use crate::tree::{TreeId, abort};
 use crate::{audit, outbox};
+use teleconsult_core::national_id::Country;
 
 /// What the uniqueness errors name (never the value).
 pub(crate) const NATIONAL_ID: &str = "national id";
 pub(crate) const EMAIL: &str = "e-mail";
 pub(crate) const PATIENT: &str = "patient";
 
-pub(crate) fn national_id_index(crypto: &Crypto, national_id: &str) -> [u8; 32] {
-    // core normalises national ids; only stray whitespace is ignored here.
-    crypto.blind_index("national_id", national_id.trim())
+pub(crate) fn national_id_index(crypto: &Crypto, country: Country, national_id: &str) -> [u8; 32] {
+    // Numbers of different countries may coincide: the issuer is part of the key. core
+    // normalises national ids; only stray whitespace is ignored here.
+    crypto.blind_index(
+        "national_id",
+        &format!("{}:{}", country.code(), national_id.trim()),
+    )
 }
 
 pub(crate) fn email_index(crypto: &Crypto, email: &str) -> [u8; 32] {
@@ -44,7 +49,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         let inner = self.inner();
         let key = patient.id.as_bytes();
-        let by_national_id = national_id_index(&inner.crypto, &patient.national_id);
+        let by_national_id =
+            national_id_index(&inner.crypto, patient.country, &patient.national_id);
         let by_email = email_index(&inner.crypto, &patient.email);
         inner.transact_durably(|tx| {
             let patients = tx.encrypted(TreeId::Patients);

@@ -4,6 +4,7 @@ use std::fmt;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use teleconsult_core::national_id::Country;
 
 use teleconsult_core::ids::PatientId;
 
@@ -114,9 +115,10 @@ impl Store {
     /// The patient registered with this national id, found through its blind index.
     pub fn patient_id_by_national_id(
         &self,
+        country: Country,
         national_id: &str,
     ) -> Result<Option<PatientId>, StoreError> {
-        let key = crate::repo::national_id_index(&self.inner.crypto, national_id);
+        let key = crate::repo::national_id_index(&self.inner.crypto, country, national_id);
         self.index_lookup(TreeId::PatientsByNationalId, &key)
     }
 

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
+use teleconsult_core::national_id::Country;
 
 use teleconsult_core::audit::Action;
 use teleconsult_core::ids::PractitionerId;
@@ -59,7 +60,7 @@ fn reopening_keeps_data_and_decrypts_it() {
     );
     assert_eq!(
         store
-            .patient_id_by_national_id(&patient(1).national_id)
+            .patient_id_by_national_id(Country::LU, &patient(1).national_id)
             .unwrap(),
         Some(patient_id(1))
     );
@@ -175,7 +176,7 @@ fn duplicate_national_id_or_email_is_refused_without_partial_writes() {
     assert_eq!(store.patient_id_by_email(&patient(2).email).unwrap(), None);
     assert_eq!(
         store
-            .patient_id_by_national_id(&patient(3).national_id)
+            .patient_id_by_national_id(Country::LU, &patient(3).national_id)
             .unwrap(),
         None
     );
