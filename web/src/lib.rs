@@ -1,1 +1,24 @@
-//! placeholder
+//! # teleconsult-web — everything HTTP
+//!
+//! Owns the axum router, the JSON API under `/api/v1`, the error shape of DESIGN §4, the
+//! OpenAPI document (generated from the handlers with utoipa), Prometheus metrics, the
+//! server-rendered pages and the HTTPS server loop.
+//!
+//! **Must not**: know sled or GStreamer (it talks to storage through `teleconsult-store`'s
+//! `Store`, which implements the core `Repository` port), block the async runtime (store calls go
+//! through [`state::AppState::blocking`]), or log request bodies or query strings (they may hold
+//! health data).
+
+pub mod error;
+mod extract;
+mod health;
+pub mod metrics;
+mod openapi;
+mod pages;
+mod patients;
+pub mod server;
+pub mod state;
+
+pub use openapi::api_router;
+pub use server::{router, serve};
+pub use state::{AppState, Settings};

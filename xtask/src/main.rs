@@ -1,1 +1,124 @@
-fn main() {}
+//! # xtask — set-up and orchestration (`cargo xtask <command>`)
+//!
+//! - `run`: installs what the daemon needs (Debian packages, idempotently), builds it and runs
+//!   `teleconsultd --demo` in the foreground (Ctrl-C stops it cleanly).
+//! - `test`: installs the test dependencies, then runs `cargo fmt --check`, `cargo clippy
+//!   -D warnings` and the whole test suite with nextest. `.ci/run` runs exactly this.
+//!
+//! Everything a fresh Debian 12 machine needs is installed from here, never by hand.
+
+mod deps;
+
+use anyhow::{Context, bail};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let command = args.next().unwrap_or_default();
+    let rest: Vec<String> = args.collect();
+    match command.as_str() {
+        "run" => run(&rest),
+        "test" => test(&rest),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <command>\n\n\
+                 commands:\n  \
+                 run [-- ARGS]   install dependencies, build and run teleconsultd --demo\n  \
+                 test [FILTER]   install test dependencies; fmt check, clippy, the whole test suite"
+            );
+            if command.is_empty() || command == "help" || command == "--help" {
+                Ok(())
+            } else {
+                bail!("unknown command {command:?}")
+            }
+        }
+    }
+}
+
+/// The workspace root (xtask lives one level below it).
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(root());
+    cmd
+}
+
+/// Runs a command, echoing it first; fails with its exit status.
+fn step(title: &str, cmd: &mut Command) -> anyhow::Result<()> {
+    println!("\n==> {title}");
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start: {cmd:?}"))?;
+    if !status.success() {
+        bail!("{title} failed ({status})");
+    }
+    Ok(())
+}
+
+fn run(args: &[String]) -> anyhow::Result<()> {
+    deps::ensure_debian_packages(deps::RUN_PACKAGES)?;
+    step(
+        "building teleconsultd",
+        cargo().args(["build", "--package", "teleconsultd", "--bins"]),
+    )?;
+    let binary = root().join("target/debug/teleconsultd");
+    println!(
+        "\n==> starting teleconsultd in demo mode (data in {}/teleconsult-demo; Ctrl-C to stop)",
+        root().display()
+    );
+    let mut cmd = Command::new(binary);
+    cmd.current_dir(root())
+        .arg("--demo")
+        .args(args.iter().filter(|a| *a != "--"));
+    // Replace this process, so Ctrl-C and SIGTERM reach the daemon directly and its exit status
+    // is ours.
+    use std::os::unix::process::CommandExt;
+    Err(cmd.exec()).context("cannot start teleconsultd")
+}
+
+fn test(args: &[String]) -> anyhow::Result<()> {
+    deps::ensure_debian_packages(deps::TEST_PACKAGES)?;
+    let python = deps::ensure_python_tools()?;
+    step(
+        "cargo fmt --check",
+        cargo().args(["fmt", "--all", "--", "--check"]),
+    )?;
+    step(
+        "cargo clippy -D warnings",
+        cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    step(
+        "building the binaries under test",
+        cargo().args(["build", "--workspace", "--bins", "--locked"]),
+    )?;
+    let mut nextest = cargo();
+    nextest
+        .args([
+            "nextest",
+            "run",
+            "--workspace",
+            "--locked",
+            "--profile",
+            "ci",
+            "--no-tests",
+            "fail",
+        ])
+        .args(args)
+        .env("TELECONSULTD_BIN", root().join("target/debug/teleconsultd"))
+        .env("TELECONSULT_TEST_PYTHON", python);
+    step("test suite (nextest)", &mut nextest)
+}

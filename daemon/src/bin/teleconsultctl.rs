@@ -1,1 +1,4 @@
-fn main() {}
+fn main() {
+    eprintln!("teleconsultctl: not available yet");
+    std::process::exit(1);
+}

@@ -1,0 +1,655 @@
+//! Configuration (DESIGN §3, a public contract).
+//!
+//! Layers, later wins: built-in defaults → demo defaults (with `--demo` or `site.demo = true`) →
+//! the TOML file (`/etc/teleconsult/teleconsult.toml` or `--config PATH`) → environment variables
+//! `TELECONSULT__SECTION__KEY`. Unknown keys and invalid values are errors, and *all* of them are
+//! reported at once, each with its key path and the matching environment variable name.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use teleconsult_core::national_id::Country;
+use teleconsult_core::site::{Language, SiteKind};
+
+/// Where the daemon looks for its file when `--config` is not given.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/teleconsult/teleconsult.toml";
+const ENV_PREFIX: &str = "TELECONSULT";
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[derive(Default)]
+pub struct Config {
+    pub site: SiteConfig,
+    pub http: HttpConfig,
+    pub storage: StorageConfig,
+    pub platform: PlatformConfig,
+    pub media: MediaConfig,
+    pub notify: NotifyConfig,
+    pub log: LogConfig,
+    pub admin: AdminConfig,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SiteConfig {
+    /// Short identifier of the site, used in document numbers: `[a-z0-9-]`, 1–32 characters.
+    pub id: String,
+    pub name: String,
+    pub kind: SiteKind,
+    pub country: Country,
+    /// IANA time zone of the site.
+    pub timezone: String,
+    pub languages: Vec<Language>,
+    /// Demo mode: embedded defaults, self-signed TLS, seeded demo data.
+    pub demo: bool,
+}
+
+impl Default for SiteConfig {
+    fn default() -> Self {
+        Self {
+            id: "site".into(),
+            name: "teleconsult".into(),
+            kind: SiteKind::Clinic,
+            country: Country::LU,
+            timezone: "Europe/Luxembourg".into(),
+            languages: vec![
+                Language::Fr,
+                Language::De,
+                Language::En,
+                Language::Pt,
+                Language::Lb,
+            ],
+            demo: false,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    pub listen: SocketAddr,
+    /// PEM certificate chain. With `tls_key`; both absent means a self-signed certificate, which
+    /// only demo mode accepts.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// The URL users reach the site at (links in e-mails). Defaults to `https://<listen>`.
+    pub public_url: Option<String>,
+    /// How long requests in flight may take to finish on shutdown.
+    pub shutdown_grace_s: u64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([0, 0, 0, 0], 8443)),
+            tls_cert: None,
+            tls_key: None,
+            public_url: None,
+            shutdown_grace_s: 10,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    pub path: PathBuf,
+    /// 32-byte key (raw or 64 hex characters), mode 0600. Encrypts health data at rest.
+    pub key_file: PathBuf,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            path: "/var/lib/teleconsult".into(),
+            key_file: "/etc/teleconsult/storage.key".into(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlatformAuth {
+    #[default]
+    None,
+    Bearer,
+    Mtls,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PlatformConfig {
+    /// FHIR R4 base URL of the national platform; absent means sync is off.
+    pub base_url: Option<String>,
+    pub auth: PlatformAuth,
+    pub token_file: Option<PathBuf>,
+    pub client_cert: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
+    pub ca_file: Option<PathBuf>,
+    pub poll_interval_s: u64,
+}
+
+impl Default for PlatformConfig {
+    fn default() -> Self {
+        Self {
+            base_url: None,
+            auth: PlatformAuth::None,
+            token_file: None,
+            client_cert: None,
+            client_key: None,
+            ca_file: None,
+            poll_interval_s: 60,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VideoCodec {
+    #[default]
+    Vp8,
+    H264,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MediaConfig {
+    /// `auto` (first camera found), `test` (test pattern) or a device name.
+    pub video_source: String,
+    pub audio_source: String,
+    pub video_codec: VideoCodec,
+    pub max_bitrate_kbps: u32,
+    pub stun_servers: Vec<String>,
+    pub turn_servers: Vec<String>,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        Self {
+            video_source: "auto".into(),
+            audio_source: "auto".into(),
+            video_codec: VideoCodec::Vp8,
+            max_bitrate_kbps: 2500,
+            stun_servers: Vec::new(),
+            turn_servers: Vec::new(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotifyConfig {
+    pub email: EmailConfig,
+    pub sms: SmsConfig,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmailConfig {
+    /// `smtp://host:port` (STARTTLS when offered) or `smtps://host:port`. Absent: e-mails are only
+    /// shown in the log and on the outbox page (demo).
+    pub smtp_url: Option<String>,
+    pub from: String,
+}
+
+impl Default for EmailConfig {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            from: "teleconsult@localhost".into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmsConfig {
+    /// HTTP(S) webhook of the SMS gateway, receiving `POST {"to","text"}`.
+    pub url: Option<String>,
+    pub token_file: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Journald,
+    Json,
+    Pretty,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// A tracing filter: `info`, `debug`, `info,teleconsult_web=debug`…
+    pub level: String,
+    /// Absent: journald when started by systemd (`JOURNAL_STREAM` set), else pretty.
+    pub format: Option<LogFormat>,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+            format: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    pub socket: PathBuf,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        Self {
+            socket: "/run/teleconsult/admin.sock".into(),
+        }
+    }
+}
+
+/// One problem found in the configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigIssue {
+    /// Dotted key path (`http.listen`), or empty for the file as a whole.
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.key.is_empty() {
+            return f.write_str(&self.message);
+        }
+        let env = format!(
+            "{ENV_PREFIX}__{}",
+            self.key.replace('.', "__").to_uppercase()
+        );
+        write!(f, "{} ({}): {}", self.key, env, self.message)
+    }
+}
+
+/// Every problem found, reported together.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigIssue>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.len();
+        writeln!(
+            f,
+            "the configuration has {n} error{}:",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for issue in &self.0 {
+            writeln!(f, "  - {issue}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// Where to read the file from.
+#[derive(Clone, Debug)]
+pub enum ConfigSource<'a> {
+    /// `--config PATH`: the file must exist.
+    Explicit(&'a Path),
+    /// The default path, used when it exists.
+    Default,
+    /// No file at all (tests).
+    None,
+}
+
+/// Loads and validates the configuration from all layers. `demo` is `--demo` on the command line.
+pub fn load(
+    source: ConfigSource<'_>,
+    demo: bool,
+    env: &[(String, String)],
+) -> Result<Config, ConfigErrors> {
+    let first = load_layers(&source, demo, env)?;
+    if first.site.demo && !demo {
+        // `site.demo = true` in the file or environment: apply the demo defaults under it too.
+        return load_layers(&source, true, env);
+    }
+    Ok(first)
+}
+
+/// The demo layer: a self-contained site under the current directory, loopback only.
+fn demo_defaults() -> Value {
+    serde_json::json!({
+        "site": { "demo": true, "name": "Pharmacie de démonstration", "id": "demo" },
+        "http": { "listen": "127.0.0.1:8443" },
+        "storage": { "path": "teleconsult-demo", "key_file": "teleconsult-demo/storage.key" },
+        "media": { "video_source": "test", "audio_source": "test" },
+    })
+}
+
+fn load_layers(
+    source: &ConfigSource<'_>,
+    demo: bool,
+    env: &[(String, String)],
+) -> Result<Config, ConfigErrors> {
+    let mut issues = Vec::new();
+    let mut merged =
+        serde_json::to_value(Config::default()).map_err(|e| single("", e.to_string()))?;
+    let known = merged.clone();
+    if demo {
+        merge(&mut merged, demo_defaults());
+    }
+    if let Some(file) = read_file(source).map_err(|m| single("", m))? {
+        merge(&mut merged, file);
+    }
+    merge(&mut merged, env_layer(env));
+
+    find_unknown(&known, &mut merged, "", &mut issues);
+    coerce_scalars(&known, &mut merged);
+    let config = deserialize_collecting(merged, &mut issues);
+    validate(&config, &mut issues);
+    if issues.is_empty() {
+        Ok(config)
+    } else {
+        Err(ConfigErrors(issues))
+    }
+}
+
+fn single(key: &str, message: String) -> ConfigErrors {
+    ConfigErrors(vec![ConfigIssue {
+        key: key.into(),
+        message,
+    }])
+}
+
+fn read_file(source: &ConfigSource<'_>) -> Result<Option<Value>, String> {
+    let path = match source {
+        ConfigSource::Explicit(p) => *p,
+        ConfigSource::Default if Path::new(DEFAULT_CONFIG_PATH).exists() => {
+            Path::new(DEFAULT_CONFIG_PATH)
+        }
+        ConfigSource::Default | ConfigSource::None => return Ok(None),
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    // Parsed with `toml` directly (not through `config`) for its line/column error messages.
+    toml::from_str::<Value>(&text)
+        .map(Some)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// `TELECONSULT__SECTION__KEY=value` pairs, parsed by the `config` crate (numbers and booleans
+/// recognised, lists comma-separated).
+fn env_layer(env: &[(String, String)]) -> Value {
+    let source = config::Environment::with_prefix(ENV_PREFIX)
+        .prefix_separator("__")
+        .separator("__")
+        .try_parsing(true)
+        .list_separator(",")
+        .with_list_parse_key("site.languages")
+        .with_list_parse_key("media.stun_servers")
+        .with_list_parse_key("media.turn_servers")
+        .source(Some(env.iter().cloned().collect()));
+    config::Config::builder()
+        .add_source(source)
+        .build()
+        .and_then(|c| c.try_deserialize::<Value>())
+        .unwrap_or(Value::Object(serde_json::Map::new()))
+}
+
+fn merge(base: &mut Value, over: Value) {
+    match (base, over) {
+        (Value::Object(b), Value::Object(o)) => {
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    Some(slot) if slot.is_object() && v.is_object() => merge(slot, v),
+                    _ => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o,
+    }
+}
+
+/// Reports and removes keys that the defaults do not have, and sections given as plain values
+/// (their defaults then apply, so each problem is reported once).
+fn find_unknown(known: &Value, value: &mut Value, prefix: &str, issues: &mut Vec<ConfigIssue>) {
+    let (Value::Object(known), Value::Object(map)) = (known, value) else {
+        return;
+    };
+    let mut remove = Vec::new();
+    for (k, v) in map.iter_mut() {
+        let path = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match known.get(k) {
+            None => remove.push((
+                k.clone(),
+                ConfigIssue {
+                    key: path,
+                    message: "unknown key".into(),
+                },
+            )),
+            Some(kv @ Value::Object(_)) if v.is_object() => find_unknown(kv, v, &path, issues),
+            Some(Value::Object(_)) => remove.push((
+                k.clone(),
+                ConfigIssue {
+                    key: path,
+                    message: "expected a table (a [section])".into(),
+                },
+            )),
+            Some(_) => {}
+        }
+    }
+    for (k, issue) in remove {
+        map.remove(&k);
+        issues.push(issue);
+    }
+}
+
+/// Environment values arrive typed by guesswork (`8443` is a number); where the key holds text,
+/// turn numbers and booleans back into text.
+fn coerce_scalars(known: &Value, value: &mut Value) {
+    match (known, value) {
+        (Value::Object(k), Value::Object(v)) => {
+            for (key, val) in v.iter_mut() {
+                if let Some(kv) = k.get(key) {
+                    coerce_scalars(kv, val);
+                }
+            }
+        }
+        (Value::String(_) | Value::Null, v @ (Value::Number(_) | Value::Bool(_))) => {
+            *v = Value::String(v.to_string())
+        }
+        (Value::Array(_), Value::Array(items)) => {
+            for item in items {
+                if matches!(item, Value::Number(_) | Value::Bool(_)) {
+                    *item = Value::String(item.to_string());
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Deserializes, and on each error records it with its path, removes the bad value (its default
+/// applies for the rest of the check) and tries again, so every bad value is reported.
+fn deserialize_collecting(mut value: Value, issues: &mut Vec<ConfigIssue>) -> Config {
+    // Each round removes one key, so there are at most as many rounds as keys.
+    for _ in 0..256 {
+        match serde_path_to_error::deserialize::<_, Config>(&value) {
+            Ok(config) => return config,
+            Err(err) => {
+                let segments: Vec<String> = err
+                    .path()
+                    .iter()
+                    .filter_map(|s| match s {
+                        serde_path_to_error::Segment::Map { key } => Some(key.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                issues.push(ConfigIssue {
+                    key: segments.join("."),
+                    message: err.inner().to_string(),
+                });
+                if segments.is_empty() || !remove_path(&mut value, &segments) {
+                    break;
+                }
+            }
+        }
+    }
+    Config::default()
+}
+
+fn remove_path(value: &mut Value, path: &[String]) -> bool {
+    let Some((last, parents)) = path.split_last() else {
+        return false;
+    };
+    let mut node = value;
+    for p in parents {
+        match node.get_mut(p) {
+            Some(next) => node = next,
+            None => return false,
+        }
+    }
+    node.as_object_mut()
+        .is_some_and(|m| m.remove(last).is_some())
+}
+
+/// Rules across keys and on values serde cannot check.
+fn validate(c: &Config, issues: &mut Vec<ConfigIssue>) {
+    let mut bad = |key: &str, message: &str| {
+        issues.push(ConfigIssue {
+            key: key.into(),
+            message: message.into(),
+        })
+    };
+    let id_ok = !c.site.id.is_empty()
+        && c.site.id.len() <= 32
+        && c.site
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !id_ok {
+        bad("site.id", "must be 1 to 32 characters among a-z, 0-9 and -");
+    }
+    if c.site.name.trim().is_empty() {
+        bad("site.name", "must not be empty");
+    }
+    if jiff::tz::TimeZone::get(&c.site.timezone).is_err() {
+        bad(
+            "site.timezone",
+            "not a known IANA time zone (e.g. Europe/Luxembourg)",
+        );
+    }
+    if c.site.languages.is_empty() {
+        bad("site.languages", "must list at least one language");
+    }
+    match (&c.http.tls_cert, &c.http.tls_key) {
+        (Some(_), None) => bad("http.tls_key", "required when http.tls_cert is set"),
+        (None, Some(_)) => bad("http.tls_cert", "required when http.tls_key is set"),
+        (None, None) if !c.site.demo => bad(
+            "http.tls_cert",
+            "a certificate and key (http.tls_cert, http.tls_key) are required outside demo mode",
+        ),
+        _ => {}
+    }
+    url_with_scheme(
+        &mut bad,
+        "http.public_url",
+        c.http.public_url.as_deref(),
+        &["https://"],
+    );
+    if c.http.shutdown_grace_s == 0 || c.http.shutdown_grace_s > 300 {
+        bad("http.shutdown_grace_s", "must be between 1 and 300 seconds");
+    }
+    url_with_scheme(
+        &mut bad,
+        "platform.base_url",
+        c.platform.base_url.as_deref(),
+        &["https://", "http://"],
+    );
+    match c.platform.auth {
+        PlatformAuth::Bearer if c.platform.token_file.is_none() => bad(
+            "platform.token_file",
+            "required when platform.auth = \"bearer\"",
+        ),
+        PlatformAuth::Mtls
+            if c.platform.client_cert.is_none() || c.platform.client_key.is_none() =>
+        {
+            bad(
+                "platform.client_cert",
+                "platform.client_cert and platform.client_key are required when platform.auth = \"mtls\"",
+            )
+        }
+        _ => {}
+    }
+    if c.platform.poll_interval_s == 0 {
+        bad("platform.poll_interval_s", "must be at least 1 second");
+    }
+    if !(100..=20_000).contains(&c.media.max_bitrate_kbps) {
+        bad("media.max_bitrate_kbps", "must be between 100 and 20000");
+    }
+    for (key, list) in [
+        ("media.stun_servers", &c.media.stun_servers),
+        ("media.turn_servers", &c.media.turn_servers),
+    ] {
+        let scheme = if key.contains("stun") {
+            "stun:"
+        } else {
+            "turn"
+        };
+        if list.iter().any(|s| !s.starts_with(scheme)) {
+            bad(key, &format!("each entry must be a {scheme} URI"));
+        }
+    }
+    url_with_scheme(
+        &mut bad,
+        "notify.email.smtp_url",
+        c.notify.email.smtp_url.as_deref(),
+        &["smtp://", "smtps://"],
+    );
+    if !c.notify.email.from.contains('@') {
+        bad("notify.email.from", "must be an e-mail address");
+    }
+    url_with_scheme(
+        &mut bad,
+        "notify.sms.url",
+        c.notify.sms.url.as_deref(),
+        &["https://", "http://"],
+    );
+    if tracing_subscriber::EnvFilter::try_new(&c.log.level).is_err() {
+        bad(
+            "log.level",
+            "not a valid filter (e.g. info, debug, info,teleconsult_web=debug)",
+        );
+    }
+}
+
+/// An optional URL must start with one of `schemes` and have something after it.
+fn url_with_scheme(
+    bad: &mut impl FnMut(&str, &str),
+    key: &str,
+    url: Option<&str>,
+    schemes: &[&str],
+) {
+    let Some(url) = url else { return };
+    let ok = schemes
+        .iter()
+        .any(|scheme| url.len() > scheme.len() && url.starts_with(scheme));
+    if !ok {
+        bad(
+            key,
+            &format!("must be a URL starting with {}", schemes.join(" or ")),
+        );
+    }
+}
+
+#[cfg(test)]
+#[path = "config_tests.rs"]
+mod tests;

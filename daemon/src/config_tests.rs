@@ -1,0 +1,148 @@
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+fn file(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("teleconsult.toml");
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
+const TLS: &str = "[http]\ntls_cert = \"/c.pem\"\ntls_key = \"/k.pem\"\n";
+
+fn keys(errors: &ConfigErrors) -> Vec<&str> {
+    errors.0.iter().map(|i| i.key.as_str()).collect()
+}
+
+#[test]
+fn defaults_need_tls_outside_demo_and_nothing_else() {
+    let errors = load(ConfigSource::None, false, &[]).unwrap_err();
+    assert_eq!(keys(&errors), ["http.tls_cert"]);
+}
+
+#[test]
+fn demo_flag_applies_the_demo_layer() {
+    let config = load(ConfigSource::None, true, &[]).unwrap();
+    assert!(config.site.demo);
+    assert_eq!(config.http.listen, "127.0.0.1:8443".parse().unwrap());
+    assert_eq!(config.storage.path, PathBuf::from("teleconsult-demo"));
+    assert_eq!(config.media.video_source, "test");
+}
+
+#[test]
+fn demo_set_in_the_file_also_applies_the_demo_layer_under_the_file() {
+    let (_dir, path) = file("[site]\ndemo = true\n[storage]\npath = \"/srv/demo\"\n");
+    let config = load(ConfigSource::Explicit(&path), false, &[]).unwrap();
+    assert!(config.site.demo);
+    assert_eq!(
+        config.storage.path,
+        PathBuf::from("/srv/demo"),
+        "the file wins over demo defaults"
+    );
+    assert_eq!(config.http.listen, "127.0.0.1:8443".parse().unwrap());
+}
+
+#[test]
+fn environment_wins_over_the_file_with_lists_and_text_coercion() {
+    let (_dir, path) = file(&format!(
+        "{TLS}[site]\nid = \"from-file\"\nlanguages = [\"fr\"]\n"
+    ));
+    let config = load(
+        ConfigSource::Explicit(&path),
+        false,
+        &env(&[
+            ("TELECONSULT__SITE__ID", "1234"),
+            ("TELECONSULT__SITE__LANGUAGES", "de,en"),
+            ("TELECONSULT__HTTP__SHUTDOWN_GRACE_S", "30"),
+            (
+                "TELECONSULT__NOTIFY__EMAIL__SMTP_URL",
+                "smtp://127.0.0.1:2525",
+            ),
+            ("UNRELATED", "ignored"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(
+        config.site.id, "1234",
+        "a number in the environment is text for a text key"
+    );
+    assert_eq!(config.site.languages, [Language::De, Language::En]);
+    assert_eq!(config.http.shutdown_grace_s, 30);
+    assert_eq!(
+        config.notify.email.smtp_url.as_deref(),
+        Some("smtp://127.0.0.1:2525")
+    );
+}
+
+#[test]
+fn every_error_is_reported_with_its_path() {
+    let (_dir, path) = file(&format!(
+        "{TLS}listen_twice = 1\n[site]\nkind = \"ship\"\ncountry = \"BE\"\nlanguages = [\"fr\", \"xx\"]\n\
+         [platform]\nauth = \"bearer\"\n[log]\nlevel = \"=[\"\n"
+    ));
+    let errors = load(ConfigSource::Explicit(&path), false, &[]).unwrap_err();
+    let mut found = keys(&errors);
+    found.sort_unstable();
+    assert_eq!(
+        found,
+        [
+            "http.listen_twice",
+            "log.level",
+            "platform.token_file",
+            "site.country",
+            "site.kind",
+            "site.languages"
+        ],
+        "{errors}"
+    );
+    let text = errors.to_string();
+    assert!(
+        text.starts_with("the configuration has 6 errors:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("site.kind (TELECONSULT__SITE__KIND): unknown variant `ship`"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_section_given_as_a_value_is_an_error() {
+    let (_dir, path) = file(&format!("storage = \"/var/lib\"\n{TLS}"));
+    let errors = load(ConfigSource::Explicit(&path), false, &[]).unwrap_err();
+    assert_eq!(keys(&errors), ["storage"], "{errors}");
+}
+
+#[test]
+fn tls_cert_and_key_go_together() {
+    let (_dir, path) = file("[http]\ntls_cert = \"/c.pem\"\n");
+    let errors = load(ConfigSource::Explicit(&path), false, &[]).unwrap_err();
+    assert_eq!(keys(&errors), ["http.tls_key"]);
+}
+
+#[test]
+fn the_shipped_default_file_is_valid_once_tls_is_set() {
+    let shipped = include_str!("../../packaging/teleconsult.toml");
+    let (_dir, path) = file(&format!("{shipped}\n"));
+    let errors = load(ConfigSource::Explicit(&path), false, &[]).unwrap_err();
+    assert_eq!(
+        keys(&errors),
+        ["http.tls_cert"],
+        "only the certificate is left to the admin: {errors}"
+    );
+    let with_tls = load(
+        ConfigSource::Explicit(&path),
+        false,
+        &env(&[
+            ("TELECONSULT__HTTP__TLS_CERT", "/c.pem"),
+            ("TELECONSULT__HTTP__TLS_KEY", "/k.pem"),
+        ]),
+    );
+    assert!(with_tls.is_ok(), "{with_tls:?}");
+}

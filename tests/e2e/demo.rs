@@ -1,0 +1,147 @@
+//! `teleconsultd --demo`: embedded defaults, self-signed TLS, seeded data, clean stop.
+
+use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
+use teleconsult_tests::{Daemon, DaemonOptions};
+
+#[tokio::test]
+async fn demo_starts_serves_tls_and_stops_cleanly_on_sigterm() -> anyhow::Result<()> {
+    let mut daemon = Daemon::start(DaemonOptions {
+        demo: true,
+        ..Default::default()
+    })
+    .await?;
+
+    // The client trusts only the certificate the daemon generated: this proves TLS is served
+    // with it.
+    let health = daemon.client.get(daemon.url("/healthz")).send().await?;
+    assert_eq!(health.status(), 200);
+
+    // Key created by the daemon, private.
+    let mode = std::fs::metadata(daemon.key_path())?.permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "storage key mode {mode:o}");
+    let key_mode = std::fs::metadata(daemon.storage_path().join("tls/demo-key.pem"))?
+        .permissions()
+        .mode();
+    assert_eq!(key_mode & 0o777, 0o600, "TLS key mode {key_mode:o}");
+
+    // The landing page shows the seeded practitioners and the demo warning.
+    let page = daemon
+        .client
+        .get(daemon.url("/"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(page.contains("Demo mode"), "{page}");
+    assert!(
+        page.contains("Dr Anne Weber") && page.contains("speech_therapy"),
+        "{page}"
+    );
+
+    let status = daemon.terminate(Duration::from_secs(5)).await?;
+    assert!(
+        status.success(),
+        "exit status {status}; log:\n{}",
+        daemon.logs()
+    );
+    assert!(
+        daemon.logs().contains("teleconsultd stopped"),
+        "{}",
+        daemon.logs()
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn demo_restart_keeps_key_and_certificate() -> anyhow::Result<()> {
+    let mut daemon = Daemon::start(DaemonOptions {
+        demo: true,
+        ..Default::default()
+    })
+    .await?;
+    let key = std::fs::read(daemon.key_path())?;
+    let cert = std::fs::read(daemon.storage_path().join("tls/demo-cert.pem"))?;
+    daemon.terminate(Duration::from_secs(5)).await?;
+    daemon.spawn().await?;
+    assert_eq!(std::fs::read(daemon.key_path())?, key);
+    assert_eq!(
+        std::fs::read(daemon.storage_path().join("tls/demo-cert.pem"))?,
+        cert
+    );
+    let page = daemon
+        .client
+        .get(daemon.url("/"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert_eq!(
+        page.matches("Dr Anne Weber").count(),
+        1,
+        "seeding twice must not duplicate"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn sighup_reloads_the_log_level_and_keeps_serving() -> anyhow::Result<()> {
+    let daemon = Daemon::start(DaemonOptions {
+        demo: true,
+        ..Default::default()
+    })
+    .await?;
+    let config = std::fs::read_to_string(daemon.config_path())?;
+    std::fs::write(
+        daemon.config_path(),
+        config.replace("level = \"info\"", "level = \"debug\""),
+    )?;
+    daemon.signal(nix::sys::signal::Signal::SIGHUP)?;
+    let status = daemon.next_notify(Duration::from_secs(10)).await;
+    assert_eq!(
+        status.as_deref(),
+        Some("STATUS=ready: configuration reloaded"),
+        "log:\n{}",
+        daemon.logs()
+    );
+    assert!(
+        daemon.logs().contains("configuration reloaded (log level)"),
+        "{}",
+        daemon.logs()
+    );
+    assert_eq!(
+        daemon
+            .client
+            .get(daemon.url("/healthz"))
+            .send()
+            .await?
+            .status(),
+        200
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_real_install_refuses_to_start_without_its_storage_key() -> anyhow::Result<()> {
+    let daemon = Daemon::start(DaemonOptions::default()).await;
+    let mut daemon = daemon?;
+    daemon.terminate(Duration::from_secs(5)).await?;
+    std::fs::remove_file(daemon.key_path())?;
+    let err = daemon
+        .spawn()
+        .await
+        .err()
+        .map(|e| format!("{e:#}"))
+        .unwrap_or_default();
+    assert!(err.contains("exited before READY"), "{err}");
+    let logs = daemon.logs();
+    assert!(
+        logs.contains("storage.key"),
+        "the error must name the key file:\n{logs}"
+    );
+    assert!(
+        !daemon.key_path().exists(),
+        "a real install must never create a key by itself"
+    );
+    Ok(())
+}

@@ -1,0 +1,149 @@
+//! Health, readiness, metrics, OpenAPI and the error shape, against a real daemon over TLS.
+
+use serde_json::Value;
+use teleconsult_tests::{Daemon, DaemonOptions};
+
+#[tokio::test]
+async fn health_readiness_and_metrics_are_served_over_tls() -> anyhow::Result<()> {
+    let daemon = Daemon::start(DaemonOptions::default()).await?;
+    assert!(
+        daemon.base_url.starts_with("https://127.0.0.1:"),
+        "{}",
+        daemon.base_url
+    );
+
+    let health = daemon.client.get(daemon.url("/healthz")).send().await?;
+    assert_eq!(health.status(), 200);
+    assert_eq!(
+        health.json::<Value>().await?,
+        serde_json::json!({"status": "ok"})
+    );
+
+    let ready = daemon.client.get(daemon.url("/readyz")).send().await?;
+    assert_eq!(ready.status(), 200);
+
+    let metrics = daemon.client.get(daemon.url("/metrics")).send().await?;
+    assert_eq!(metrics.status(), 200);
+    let text = metrics.text().await?;
+    for needle in [
+        "teleconsult_build_info{version=",
+        "teleconsult_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1",
+        "teleconsult_ready 1",
+        "teleconsult_audit_records",
+        "teleconsult_outbox_pending 0",
+    ] {
+        assert!(text.contains(needle), "metrics lack {needle:?}:\n{text}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn plain_http_is_refused() -> anyhow::Result<()> {
+    let daemon = Daemon::start(DaemonOptions::default()).await?;
+    let plain = daemon.base_url.replace("https://", "http://");
+    let answer = reqwest::Client::new()
+        .get(format!("{plain}/healthz"))
+        .send()
+        .await;
+    assert!(
+        answer.map_or(true, |r| !r.status().is_success()),
+        "the daemon answered plain HTTP"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn openapi_document_is_valid_and_lists_every_endpoint() -> anyhow::Result<()> {
+    let daemon = Daemon::start(DaemonOptions::default()).await?;
+    let response = daemon
+        .client
+        .get(daemon.url("/api/v1/openapi.json"))
+        .send()
+        .await?;
+    assert_eq!(response.status(), 200);
+    let body = response.text().await?;
+    let doc: Value = serde_json::from_str(&body)?;
+    assert!(
+        doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")),
+        "{}",
+        doc["openapi"]
+    );
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/api/v1/openapi.json",
+        "/api/v1/patients",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "OpenAPI lacks {path}");
+    }
+
+    // A real validator, not our own reading of the spec.
+    let file = daemon.dir().join("openapi.json");
+    std::fs::write(&file, &body)?;
+    let python = teleconsult_tests::python::interpreter()?;
+    let out = std::process::Command::new(python)
+        .args(["-m", "openapi_spec_validator"])
+        .arg(&file)
+        .output()?;
+    assert!(
+        out.status.success(),
+        "openapi-spec-validator rejected the document:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn errors_have_the_json_shape() -> anyhow::Result<()> {
+    let daemon = Daemon::start(DaemonOptions::default()).await?;
+    let missing = daemon
+        .client
+        .get(daemon.url("/api/v1/nothing-here"))
+        .send()
+        .await?;
+    assert_eq!(missing.status(), 404);
+    let body: Value = missing.json().await?;
+    assert_eq!(body["error"], "not_found");
+    assert!(body["message"].is_string());
+
+    let wrong_method = daemon.client.delete(daemon.url("/healthz")).send().await?;
+    assert_eq!(wrong_method.status(), 405);
+    assert_eq!(
+        wrong_method.json::<Value>().await?["error"],
+        "method_not_allowed"
+    );
+
+    let malformed = daemon
+        .client
+        .post(daemon.url("/api/v1/patients"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await?;
+    assert_eq!(malformed.status(), 400);
+    assert_eq!(malformed.json::<Value>().await?["error"], "malformed_json");
+
+    let not_json = daemon
+        .client
+        .post(daemon.url("/api/v1/patients"))
+        .body("x")
+        .send()
+        .await?;
+    assert_eq!(not_json.status(), 415);
+    assert_eq!(
+        not_json.json::<Value>().await?["error"],
+        "unsupported_media_type"
+    );
+
+    let too_big = daemon
+        .client
+        .post(daemon.url("/api/v1/patients"))
+        .header("content-type", "application/json")
+        .body(vec![b' '; 2 * 1024 * 1024])
+        .send()
+        .await?;
+    assert_eq!(too_big.status(), 413);
+    Ok(())
+}

@@ -1,0 +1,249 @@
+//! Patient self-registration (`POST /api/v1/patients`, DESIGN §4).
+//!
+//! The account starts as *pending activation*; the activation e-mail and login arrive with the
+//! accounts issue. Every field is checked and all problems are answered at once (422 with
+//! `fields`), so a form can show them together.
+
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ClientAddr};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use teleconsult_core::audit::{Action, Actor, AuditEvent};
+use teleconsult_core::consent::{Consent, ConsentKind};
+use teleconsult_core::ids::PatientId;
+use teleconsult_core::national_id::validate_national_id;
+use teleconsult_core::patient::{AccountStatus, Patient};
+use teleconsult_core::ports::Repository;
+use teleconsult_core::site::Language;
+use teleconsult_core::validation::{
+    check_password, normalise_phone, validate_email, validate_person_name,
+};
+use utoipa::ToSchema;
+
+/// Version of the consent texts shown at registration; stored with each consent.
+pub const CONSENT_TEXT_VERSION: &str = "2026-11";
+
+/// A registration form.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterPatient {
+    /// National identifier under the site country's rules (LU matricule, FR NIR with key, PT
+    /// número de utente). Spaces, dots and dashes are ignored.
+    #[schema(example = "1893120105732")]
+    pub national_id: String,
+    #[schema(example = "Anne")]
+    pub first_name: String,
+    #[schema(example = "Weber")]
+    pub last_name: String,
+    /// `YYYY-MM-DD`; must agree with the date encoded in the national id where it has one.
+    #[schema(example = "1989-31-12", format = Date)]
+    pub birth_date: String,
+    /// Mobile number in international form; receives the login codes.
+    #[schema(example = "+352 621 123 456")]
+    pub phone: String,
+    /// E-mail address, which is also the login.
+    #[schema(example = "anne.weber@example.lu")]
+    pub email: String,
+    /// UI language: `fr`, `de`, `en`, `pt` or `lb`.
+    #[schema(example = "fr")]
+    pub language: String,
+    /// At least 10 characters with 3 of 4 character classes, or at least 16 characters.
+    pub password: String,
+    pub consents: ConsentsInput,
+}
+
+/// Explicit consents; both are required to register.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentsInput {
+    pub data_processing: bool,
+    pub teleconsultation: bool,
+}
+
+/// The identifier of what was created.
+#[derive(Serialize, ToSchema)]
+pub struct Created {
+    pub id: String,
+}
+
+/// Registers a patient (account pending activation).
+#[utoipa::path(post, path = "/patients", tag = "patients",
+    request_body = RegisterPatient,
+    responses(
+        (status = 201, description = "Registered, pending activation", body = Created),
+        (status = 400, description = "Malformed JSON", body = crate::error::ErrorBody),
+        (status = 409, description = "National id or e-mail already registered", body = crate::error::ErrorBody),
+        (status = 415, description = "Not a JSON body", body = crate::error::ErrorBody),
+        (status = 422, description = "Invalid fields (all listed in `fields`)", body = crate::error::ErrorBody)))]
+pub async fn register_patient(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    ApiJson(form): ApiJson<RegisterPatient>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let now = state.clock.now();
+    let valid = validate(&form, &state)?;
+    let patient_id = PatientId::from_uuid(uuid::Uuid::new_v4());
+    let password = form.password;
+    let created = state
+        .blocking(move |inner| {
+            let password_hash = hash_password(&password)?;
+            let consents = [ConsentKind::DataProcessing, ConsentKind::Teleconsultation]
+                .into_iter()
+                .map(|kind| Consent {
+                    kind,
+                    text_version: CONSENT_TEXT_VERSION.into(),
+                    given_at: now,
+                    withdrawn_at: None,
+                })
+                .collect();
+            let patient = Patient {
+                id: patient_id,
+                national_id: valid.national_id,
+                country: inner.settings.country,
+                first_name: valid.first_name,
+                last_name: valid.last_name,
+                birth_date: valid.birth_date,
+                phone: valid.phone,
+                email: valid.email,
+                language: valid.language.code().to_owned(),
+                created_at: now,
+                status: AccountStatus::PendingActivation,
+                consents,
+                password_hash,
+            };
+            let audit = AuditEvent {
+                at: now,
+                actor: Actor::Anonymous(client.map(|ip| ip.to_string())),
+                action: Action::Create,
+                object_type: "patient".into(),
+                object_id: patient_id.to_string(),
+            };
+            inner.store.create_patient(&patient, &audit, &[])?;
+            Ok(Created {
+                id: patient_id.to_string(),
+            })
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+struct ValidForm {
+    national_id: String,
+    first_name: String,
+    last_name: String,
+    birth_date: jiff::civil::Date,
+    phone: String,
+    email: String,
+    language: Language,
+}
+
+/// Checks every field and reports all problems together.
+fn validate(form: &RegisterPatient, state: &AppState) -> Result<ValidForm, ApiError> {
+    let mut errors = BTreeMap::new();
+    let mut field = |name: &str, message: String| {
+        errors.insert(name.to_owned(), message);
+    };
+    let national_id = validate_national_id(state.settings.country, &form.national_id)
+        .map_err(|e| field("national_id", e.to_string()))
+        .ok();
+    let first_name = validate_person_name(&form.first_name)
+        .map_err(|e| field("first_name", e.to_string()))
+        .ok();
+    let last_name = validate_person_name(&form.last_name)
+        .map_err(|e| field("last_name", e.to_string()))
+        .ok();
+    let birth_date = match jiff::civil::Date::from_str(form.birth_date.trim()) {
+        Err(_) => {
+            field("birth_date", "expected a date as YYYY-MM-DD".into());
+            None
+        }
+        Ok(date) => {
+            let today = state
+                .clock
+                .now()
+                .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                .date();
+            if date > today || date.year() < 1900 {
+                field("birth_date", "must be a past date after 1900".into());
+                None
+            } else if national_id
+                .as_ref()
+                .is_some_and(|id| !id.agrees_with_birth_date(date))
+            {
+                field(
+                    "birth_date",
+                    "does not match the birth date encoded in the national id".into(),
+                );
+                None
+            } else {
+                Some(date)
+            }
+        }
+    };
+    let phone = normalise_phone(&form.phone)
+        .map_err(|e| field("phone", e.to_string()))
+        .ok();
+    let email = validate_email(&form.email)
+        .map_err(|e| field("email", e.to_string()))
+        .ok();
+    let language = Language::from_str(form.language.trim())
+        .map_err(|e| field("language", e.to_string()))
+        .ok();
+    if let Err(e) = check_password(&form.password, &form.email) {
+        field("password", e.to_string());
+    }
+    if !form.consents.data_processing {
+        field(
+            "consents.data_processing",
+            "consent to data processing is required to register".into(),
+        );
+    }
+    if !form.consents.teleconsultation {
+        field(
+            "consents.teleconsultation",
+            "consent to teleconsultation is required to register".into(),
+        );
+    }
+    match (
+        national_id,
+        first_name,
+        last_name,
+        birth_date,
+        phone,
+        email,
+        language,
+    ) {
+        (
+            Some(id),
+            Some(first_name),
+            Some(last_name),
+            Some(birth_date),
+            Some(phone),
+            Some(email),
+            Some(language),
+        ) if errors.is_empty() => Ok(ValidForm {
+            national_id: id.value,
+            first_name,
+            last_name,
+            birth_date,
+            phone,
+            email,
+            language,
+        }),
+        _ => Err(ApiError::invalid_fields(errors)),
+    }
+}
+
+/// argon2id with the crate's default (OWASP-recommended) parameters and a random salt.
+fn hash_password(password: &str) -> Result<String, ApiError> {
+    use argon2::password_hash::PasswordHasher;
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| ApiError::internal(format!("password hashing failed: {e}")))
+}
