@@ -108,6 +108,9 @@ pub async fn run(config: Config, log: LogHandle, invocation: Invocation) -> anyh
         sd_notify::NotifyState::Status(&format!("ready: serving {url}")),
     ]);
     tracing::info!(%url, demo = config.site.demo, "teleconsultd ready");
+    if config.site.demo {
+        print_demo_banner(local, &config);
+    }
     if let Some(interval) = watchdog_interval() {
         tracker.spawn(watchdog(store.clone(), interval, shutdown.clone()));
     }
@@ -230,4 +233,22 @@ async fn watchdog(store: Store, interval: Duration, shutdown: CancellationToken)
             Err(_) => tracing::error!("store health check timed out; withholding watchdog ping"),
         }
     }
+}
+
+/// What a newcomer running `cargo xtask run` needs to know, on stdout.
+fn print_demo_banner(local: std::net::SocketAddr, config: &Config) {
+    let host = if local.ip().is_loopback() {
+        "localhost".to_owned()
+    } else {
+        local.ip().to_string()
+    };
+    println!(
+        "\n  teleconsult demo is ready: https://{host}:{port}/\n  \
+         (self-signed certificate: accept it in your browser)\n  \
+         data: {data} (delete it to start afresh)\n  \
+         API: https://{host}:{port}/api/v1/openapi.json\n  \
+         Ctrl-C stops the daemon.\n",
+        port = local.port(),
+        data = config.storage.path.display(),
+    );
 }

@@ -145,3 +145,30 @@ async fn a_real_install_refuses_to_start_without_its_storage_key() -> anyhow::Re
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn the_watchdog_is_pinged_while_the_store_answers() -> anyhow::Result<()> {
+    // As systemd does for `WatchdogSec=`: the daemon must ping at half the period.
+    let options = DaemonOptions {
+        demo: true,
+        env: vec![("WATCHDOG_USEC".into(), "400000".into())],
+        ..Default::default()
+    };
+    let daemon = Daemon::start(options).await?;
+    let mut pings = 0;
+    for _ in 0..20 {
+        if daemon.next_notify(Duration::from_secs(2)).await.as_deref() == Some("WATCHDOG=1") {
+            pings += 1;
+            if pings == 3 {
+                break;
+            }
+        }
+    }
+    assert_eq!(
+        pings,
+        3,
+        "expected regular WATCHDOG=1 pings; log:\n{}",
+        daemon.logs()
+    );
+    Ok(())
+}

@@ -22,3 +22,6 @@ pub mod state;
 pub use openapi::api_router;
 pub use server::{router, serve};
 pub use state::{AppState, Settings};
+
+#[cfg(test)]
+mod tests;

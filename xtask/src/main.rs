@@ -5,8 +5,11 @@
 //! - `test`: installs the test dependencies, then runs `cargo fmt --check`, `cargo clippy
 //!   -D warnings` and the whole test suite with nextest. `.ci/run` runs exactly this.
 //!
+//! - `bench <name>`: runs a benchmark and writes `target/bench/<name>.json`.
+//!
 //! Everything a fresh Debian 12 machine needs is installed from here, never by hand.
 
+mod bench;
 mod deps;
 
 use anyhow::{Context, bail};
@@ -20,12 +23,14 @@ fn main() -> anyhow::Result<()> {
     match command.as_str() {
         "run" => run(&rest),
         "test" => test(&rest),
+        "bench" => bench::bench(&rest),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n\
                  commands:\n  \
                  run [-- ARGS]   install dependencies, build and run teleconsultd --demo\n  \
-                 test [FILTER]   install test dependencies; fmt check, clippy, the whole test suite"
+                 test [FILTER]   install test dependencies; fmt check, clippy, the whole test suite\n  \
+                 bench <name>    run a benchmark, write target/bench/<name>.json (names: startup)"
             );
             if command.is_empty() || command == "help" || command == "--help" {
                 Ok(())
@@ -121,4 +126,29 @@ fn test(args: &[String]) -> anyhow::Result<()> {
         .env("TELECONSULTD_BIN", root().join("target/debug/teleconsultd"))
         .env("TELECONSULT_TEST_PYTHON", python);
     step("test suite (nextest)", &mut nextest)
+}
+
+/// Prints a benchmark's table and writes `target/bench/<name>.json`.
+fn bench_report(name: &str, metrics: &[(&str, f64)], notes: &str) -> anyhow::Result<()> {
+    println!("\n{name}");
+    for (metric, value) in metrics {
+        println!("  {metric:<24} {value:>10.1}");
+    }
+    println!("  ({notes})");
+    let map: serde_json::Map<String, serde_json::Value> = metrics
+        .iter()
+        .map(|(k, v)| {
+            (
+                (*k).to_owned(),
+                serde_json::json!((v * 10.0).round() / 10.0),
+            )
+        })
+        .collect();
+    let report = serde_json::json!({ "name": name, "metrics": map, "notes": notes });
+    let dir = root().join("target/bench");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(format!("{name}.json"));
+    std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
+    println!("  written to {}", path.display());
+    Ok(())
 }
