@@ -8,12 +8,16 @@
 //! **Must not**: do any I/O, read the clock or randomness (time and identifiers are passed in;
 //! `clippy.toml` here forbids `now()` and `new_v4()`), or depend on another workspace crate.
 
+pub mod account;
 pub mod appointment;
 pub mod audit;
+pub mod booking;
+pub mod calendar;
 pub mod consent;
 pub mod document;
 pub mod ids;
 pub mod national_id;
+pub mod notification;
 pub mod outbox;
 pub mod patient;
 pub mod ports;

@@ -19,6 +19,12 @@ pub enum RepositoryError {
     /// A uniqueness rule was violated (which one is said, without the value).
     #[error("{0} already exists")]
     AlreadyExists(&'static str),
+    /// The slot is booked already (someone else was faster).
+    #[error("slot already booked")]
+    SlotTaken,
+    /// The record the operation needs is not (or no longer) there.
+    #[error("no such {0}")]
+    NotFound(&'static str),
     /// A concurrent change won; the caller may retry or report a conflict.
     #[error("conflict: {0}")]
     Conflict(String),

@@ -29,6 +29,8 @@ pub struct Config {
     pub notify: NotifyConfig,
     pub log: LogConfig,
     pub admin: AdminConfig,
+    pub limits: LimitsConfig,
+    pub booking: BookingConfig,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -251,6 +253,60 @@ impl Default for AdminConfig {
     }
 }
 
+/// Requests allowed per client address (logins, codes, registrations, reset e-mails). Accounts
+/// are also locked after repeated failures, whatever the address.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    pub login_per_minute: u32,
+    pub otp_per_minute: u32,
+    pub register_per_hour: u32,
+    pub password_reset_per_hour: u32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            login_per_minute: 10,
+            otp_per_minute: 10,
+            register_per_hour: 20,
+            password_reset_per_hour: 5,
+        }
+    }
+}
+
+/// Booking rules of the site.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BookingConfig {
+    /// Patients may cancel online until this many minutes before the start.
+    pub patient_cancellation_deadline_min: u32,
+    /// Reminders go out this long before the start: durations like "24h", "1h", "90m".
+    pub reminder_offsets: Vec<String>,
+    /// How many days ahead slots are offered.
+    pub horizon_days: u32,
+}
+
+impl Default for BookingConfig {
+    fn default() -> Self {
+        Self {
+            patient_cancellation_deadline_min: 60,
+            reminder_offsets: vec!["24h".into(), "1h".into()],
+            horizon_days: 60,
+        }
+    }
+}
+
+impl BookingConfig {
+    /// The reminder offsets as durations (validated by `load`).
+    pub fn reminder_durations(&self) -> Vec<jiff::SignedDuration> {
+        self.reminder_offsets
+            .iter()
+            .filter_map(|o| o.parse().ok())
+            .collect()
+    }
+}
+
 /// One problem found in the configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigIssue {
@@ -390,6 +446,7 @@ fn env_layer(env: &[(String, String)]) -> Value {
         .with_list_parse_key("site.languages")
         .with_list_parse_key("media.stun_servers")
         .with_list_parse_key("media.turn_servers")
+        .with_list_parse_key("booking.reminder_offsets")
         .source(Some(env.iter().cloned().collect()));
     config::Config::builder()
         .add_source(source)
@@ -623,6 +680,42 @@ fn validate(c: &Config, issues: &mut Vec<ConfigIssue>) {
         c.notify.sms.url.as_deref(),
         &["https://", "http://"],
     );
+    for (key, value) in [
+        ("limits.login_per_minute", c.limits.login_per_minute),
+        ("limits.otp_per_minute", c.limits.otp_per_minute),
+        ("limits.register_per_hour", c.limits.register_per_hour),
+        (
+            "limits.password_reset_per_hour",
+            c.limits.password_reset_per_hour,
+        ),
+    ] {
+        if value == 0 {
+            bad(key, "must be at least 1");
+        }
+    }
+    for offset in &c.booking.reminder_offsets {
+        match offset.parse::<jiff::SignedDuration>() {
+            Ok(d) if d.is_positive() && d <= jiff::SignedDuration::from_hours(24 * 30) => {}
+            _ => bad(
+                "booking.reminder_offsets",
+                &format!(
+                    "{offset:?} is not a duration between 1s and 30 days (e.g. \"24h\", \"90m\")"
+                ),
+            ),
+        }
+    }
+    if c.booking.reminder_offsets.len() > 8 {
+        bad("booking.reminder_offsets", "at most 8 reminders");
+    }
+    if !(1..=365).contains(&c.booking.horizon_days) {
+        bad("booking.horizon_days", "must be between 1 and 365");
+    }
+    if c.booking.patient_cancellation_deadline_min > 7 * 24 * 60 {
+        bad(
+            "booking.patient_cancellation_deadline_min",
+            "must be at most a week (10080)",
+        );
+    }
     if tracing_subscriber::EnvFilter::try_new(&c.log.level).is_err() {
         bad(
             "log.level",

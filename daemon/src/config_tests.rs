@@ -127,22 +127,24 @@ fn tls_cert_and_key_go_together() {
 }
 
 #[test]
-fn the_shipped_default_file_is_valid_once_tls_is_set() {
+fn the_shipped_default_file_is_valid_and_names_the_installed_tls_files() {
+    // The package's postinst (`teleconsultctl setup`) creates the certificate and key the
+    // shipped file names (a self-signed placeholder) when they do not exist.
     let shipped = include_str!("../../packaging/teleconsult.toml");
     let (_dir, path) = file(&format!("{shipped}\n"));
-    let errors = load(ConfigSource::Explicit(&path), false, &[]).unwrap_err();
+    let config = load(ConfigSource::Explicit(&path), false, &[]);
+    let config = match config {
+        Ok(config) => config,
+        Err(errors) => panic!("the shipped file is invalid: {errors}"),
+    };
     assert_eq!(
-        keys(&errors),
-        ["http.tls_cert"],
-        "only the certificate is left to the admin: {errors}"
+        config.http.tls_cert.as_deref(),
+        Some(Path::new("/etc/teleconsult/tls/cert.pem"))
     );
-    let with_tls = load(
-        ConfigSource::Explicit(&path),
-        false,
-        &env(&[
-            ("TELECONSULT__HTTP__TLS_CERT", "/c.pem"),
-            ("TELECONSULT__HTTP__TLS_KEY", "/k.pem"),
-        ]),
+    assert_eq!(
+        config.http.tls_key.as_deref(),
+        Some(Path::new("/etc/teleconsult/tls/key.pem"))
     );
-    assert!(with_tls.is_ok(), "{with_tls:?}");
+    assert_eq!(config.storage.path, Path::new("/var/lib/teleconsult"));
+    assert!(!config.site.demo);
 }

@@ -8,9 +8,14 @@
 //! **Must not**: hold domain rules (they live in `teleconsult-core`) or HTTP handlers (in
 //! `teleconsult-web`). It is the only place that reads the real clock for the domain.
 
+pub mod admin;
 pub mod clock;
 pub mod config;
+pub mod ctl;
 pub mod demo;
 pub mod logging;
+pub mod notify;
+pub mod reminders;
+pub mod remote;
 pub mod run;
 pub mod tls;

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use teleconsult_store::{StorageKey, Store};
+use teleconsult_web::auth::ratelimit::Limits;
 use teleconsult_web::{AppState, Settings};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio_util::sync::CancellationToken;
@@ -72,7 +73,11 @@ pub async fn run(config: Config, log: LogHandle, invocation: Invocation) -> anyh
     let store = open_store(&config).await?;
     if config.site.demo {
         let s = store.clone();
-        tokio::task::spawn_blocking(move || crate::demo::seed(&s, &SystemClock)).await??;
+        tokio::task::spawn_blocking(move || {
+            crate::demo::seed(&s, &SystemClock)?;
+            crate::demo::seed_accounts(&s, &SystemClock)
+        })
+        .await??;
     }
     let tls = tls_config(&config)?;
     let listener = std::net::TcpListener::bind(config.http.listen).with_context(|| {
@@ -83,15 +88,55 @@ pub async fn run(config: Config, log: LogHandle, invocation: Invocation) -> anyh
     })?;
     let local = listener.local_addr()?;
 
+    let limits = &config.limits;
     let settings = Settings {
         site_name: config.site.name.clone(),
         country: config.site.country,
         demo: config.site.demo,
+        public_url: public_url(&config, local),
+        limits: Limits {
+            login_per_minute: limits.login_per_minute,
+            otp_per_minute: limits.otp_per_minute,
+            register_per_hour: limits.register_per_hour,
+            password_reset_per_hour: limits.password_reset_per_hour,
+        },
+        time_zone: config.site.timezone.clone(),
+        booking: teleconsult_core::booking::BookingPolicy {
+            reminder_offsets: config.booking.reminder_durations(),
+            horizon_days: i64::from(config.booking.horizon_days),
+        },
+        appointments: teleconsult_core::appointment::Policy {
+            patient_cancellation_deadline: jiff::SignedDuration::from_mins(i64::from(
+                config.booking.patient_cancellation_deadline_min,
+            )),
+            ..Default::default()
+        },
+        languages: config.site.languages.clone(),
     };
-    let state = AppState::new(store.clone(), Arc::new(SystemClock), settings);
-    let app = teleconsult_web::router(state.clone());
+    let clock: Arc<dyn teleconsult_core::ports::Clock> = Arc::new(SystemClock);
+    let notifier = Arc::new(tokio::sync::Notify::new());
+    let delivery = crate::notify::Delivery::from_config(&config.notify, config.site.demo)?;
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
+    // Sync with the national platform: a worker only when `[platform] base_url` is set.
+    let remote = Arc::new(crate::remote::LocalBooking {
+        store: store.clone(),
+        clock: clock.clone(),
+        site_name: config.site.name.clone(),
+        time_zone: config.site.timezone.clone(),
+        public_url: public_url(&config, local),
+        policy: settings.appointments,
+        notifier: notifier.clone(),
+    });
+    let sync = start_sync(&config, &store, remote, &shutdown, &tracker)?;
+    let state = AppState::new(
+        store.clone(),
+        clock.clone(),
+        settings,
+        notifier.clone(),
+        sync,
+    );
+    let app = teleconsult_web::router(state.clone());
     let grace = Duration::from_secs(config.http.shutdown_grace_s);
     let server = tracker.spawn(teleconsult_web::serve(
         listener,
@@ -101,12 +146,43 @@ pub async fn run(config: Config, log: LogHandle, invocation: Invocation) -> anyh
         grace,
     ));
 
+    let reminder_settings = crate::reminders::ReminderSettings {
+        site_name: config.site.name.clone(),
+        time_zone: config.site.timezone.clone(),
+        public_url: public_url(&config, local),
+    };
+    tracker.spawn(crate::reminders::run(
+        store.clone(),
+        clock.clone(),
+        reminder_settings,
+        notifier.clone(),
+        shutdown.clone(),
+    ));
+    tracker.spawn(crate::notify::run(
+        store.clone(),
+        clock,
+        delivery,
+        notifier,
+        shutdown.clone(),
+    ));
+    crate::admin::start(
+        &config,
+        store.clone(),
+        state.clone(),
+        local,
+        &shutdown,
+        &tracker,
+    );
     state.set_ready(true);
     let url = format!("https://{local}/");
     let _ = sd_notify::notify(&[
         sd_notify::NotifyState::Ready,
         sd_notify::NotifyState::Status(&format!("ready: serving {url}")),
     ]);
+    if let Some(warning) = crate::tls::TlsKind::of(config.http.tls_cert.as_deref()).warning() {
+        tracing::warn!("{warning}");
+        notify_status(&format!("ready: serving {url} - WARNING: {warning}"));
+    }
     tracing::info!(%url, demo = config.site.demo, "teleconsultd ready");
     if config.site.demo {
         print_demo_banner(local, &config);
@@ -242,13 +318,101 @@ fn print_demo_banner(local: std::net::SocketAddr, config: &Config) {
     } else {
         local.ip().to_string()
     };
+    let logins: String = crate::demo::ACCOUNTS
+        .iter()
+        .map(|a| {
+            format!(
+                "    {:<13} {:<22} password: {}\n",
+                a.role.code(),
+                a.login,
+                a.password
+            )
+        })
+        .collect();
     println!(
         "\n  teleconsult demo is ready: https://{host}:{port}/\n  \
-         (self-signed certificate: accept it in your browser)\n  \
+         (self-signed certificate: accept it in your browser)\n\n  \
+         demo logins (then the SMS code, shown in this log and on https://{host}:{port}/demo/outbox):\n\
+         {logins}\n  \
          data: {data} (delete it to start afresh)\n  \
          API: https://{host}:{port}/api/v1/openapi.json\n  \
          Ctrl-C stops the daemon.\n",
         port = local.port(),
         data = config.storage.path.display(),
     );
+}
+
+/// `http.public_url`, or `https://<host>:<bound port>` (localhost for loopback and wildcard
+/// addresses).
+fn public_url(config: &Config, local: std::net::SocketAddr) -> String {
+    if let Some(url) = &config.http.public_url {
+        return url.trim_end_matches('/').to_owned();
+    }
+    let ip = local.ip();
+    let host = if ip.is_loopback() || ip.is_unspecified() {
+        "localhost".to_owned()
+    } else {
+        local.to_string()
+    };
+    if ip.is_loopback() || ip.is_unspecified() {
+        format!("https://{host}:{}", local.port())
+    } else {
+        format!("https://{host}")
+    }
+}
+
+/// Starts the outbox worker towards the national platform when `[platform] base_url` is set;
+/// returns its handle (status, metrics, wake-up) for the HTTP layer.
+fn start_sync(
+    config: &Config,
+    store: &Store,
+    remote: Arc<crate::remote::LocalBooking>,
+    shutdown: &CancellationToken,
+    tracker: &TaskTracker,
+) -> anyhow::Result<teleconsult_sync::SyncHandle> {
+    use crate::config::PlatformAuth;
+    use teleconsult_sync::{Auth, ClientConfig, IdentifierSystems, SyncSettings, WorkerConfig};
+    let platform = &config.platform;
+    let Some(base_url) = &platform.base_url else {
+        return Ok(teleconsult_sync::SyncHandle::disabled());
+    };
+    let auth = match (
+        platform.auth,
+        &platform.token_file,
+        &platform.client_cert,
+        &platform.client_key,
+    ) {
+        (PlatformAuth::Bearer, Some(token_file), _, _) => Auth::Bearer {
+            token_file: token_file.clone(),
+        },
+        (PlatformAuth::Mtls, _, Some(cert), Some(key)) => Auth::Mtls {
+            client_cert: cert.clone(),
+            client_key: key.clone(),
+        },
+        _ => Auth::None,
+    };
+    let settings = SyncSettings {
+        client: ClientConfig {
+            auth,
+            ca_file: platform.ca_file.clone(),
+            ..ClientConfig::new(base_url.clone())
+        },
+        systems: IdentifierSystems::for_site(&config.site.id),
+        worker: WorkerConfig {
+            poll_interval: Duration::from_secs(platform.poll_interval_s.max(1)),
+            ..WorkerConfig::default()
+        },
+    };
+    let handle = teleconsult_sync::SyncHandle::new();
+    let worker = teleconsult_sync::worker(
+        &settings,
+        Arc::new(store.clone()),
+        remote,
+        Arc::new(SystemClock),
+        handle.clone(),
+    )
+    .context("cannot set up sync with the national platform ([platform])")?;
+    tracker.spawn(worker.run(shutdown.clone()));
+    tracing::info!("sync with the national platform started");
+    Ok(handle)
 }

@@ -1,12 +1,43 @@
 //! # teleconsult-media — camera, microphone and calls
 //!
-//! Will own the GStreamer pipelines (DESIGN §7): device discovery and checks, booth capture →
-//! encoder → `webrtcbin`, the remote stream on the booth screen, and per-call statistics. It is
-//! the only crate that knows GStreamer; everything else sees typed events and statistics.
+//! Owns the GStreamer side of DESIGN §7: device discovery and selection ([`devices`]), the
+//! pre-call device check ([`check`]), the booth call pipeline driven by signalling frames
+//! ([`booth::BoothSession`]: frames in → frames out), call statistics ([`stats`]), and the
+//! signalling frame types ([`signal`], serde only, to move to `teleconsult-core` when the
+//! WebSocket endpoint is wired). It is the only crate that knows GStreamer; everything else sees
+//! [`SignalMessage`]s, [`MediaEvent`]s and [`CallQuality`] values.
 //!
-//! **Must not**: block the async runtime (GStreamer state changes run on their own threads),
-//! know HTTP (signalling frames arrive as plain values from `teleconsult-web`), or hold domain
-//! rules (who may join a call is decided in `teleconsult-core`).
-//!
-//! Status: the crate is in place so the workspace layout of DESIGN §2 holds; its pipelines land
-//! with the consultation issue.
+//! **Must not**: block the async runtime (state changes, device probing and recovery run on
+//! blocking threads; webrtcbin answers through promises awaited as futures), know HTTP
+//! (signalling frames arrive as plain values), or hold domain rules (who may join a call is
+//! decided in `teleconsult-core`).
+
+pub mod booth;
+pub mod check;
+pub mod devices;
+pub mod encoder;
+mod error;
+mod events;
+pub mod fake_devices;
+pub mod settings;
+pub mod signal;
+pub mod stamp;
+pub mod stats;
+
+pub use booth::{BoothSession, BoothStatus, SessionChannels};
+pub use error::MediaError;
+pub use events::MediaEvent;
+pub use settings::{
+    AudioOutput, DisplaySink, MediaSettings, SourceChoice, VideoCodec, VideoFormat,
+};
+pub use signal::SignalMessage;
+pub use stats::CallQuality;
+
+use gstreamer as gst;
+
+/// Initialises GStreamer once per process; cheap to call again.
+pub fn init() -> Result<(), MediaError> {
+    static INIT: std::sync::LazyLock<Result<(), String>> =
+        std::sync::LazyLock::new(|| gst::init().map_err(|e| e.to_string()));
+    INIT.clone().map_err(MediaError::Init)
+}

@@ -95,6 +95,14 @@ pub enum StoreError {
     #[error("{0} already exists")]
     AlreadyExists(&'static str),
 
+    /// The slot already has a booking.
+    #[error("slot already booked")]
+    SlotTaken,
+
+    /// The record an update or a single-use step needs is not (or no longer) there.
+    #[error("no such {0}")]
+    NotFound(&'static str),
+
     #[error("audit chain broken at record {seq}: {reason}")]
     AuditChainBroken { seq: u64, reason: String },
 }
@@ -103,6 +111,8 @@ impl From<StoreError> for RepositoryError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::AlreadyExists(what) => RepositoryError::AlreadyExists(what),
+            StoreError::NotFound(what) => RepositoryError::NotFound(what),
+            StoreError::SlotTaken => RepositoryError::SlotTaken,
             StoreError::Engine(sled::Error::Corruption { .. })
             | StoreError::Corrupt(_)
             | StoreError::WrongKey { .. }

@@ -16,15 +16,24 @@
 //! records), talk to the network, or read the clock (times come with the audited events).
 //!
 //! On-disk layout: `tree.rs` (`TreeId`) lists the trees and their keys; `meta.rs` the metadata
-//! records; `audit.rs` the chain; `outbox.rs` the queue; `crypto.rs` the sealed value format.
+//! records; `audit.rs` the chain; `outbox.rs` the queue; `crypto.rs` the sealed value format;
+//! `backup.rs` the backup archive; `maintenance.rs` erasure and outbox retries.
 
+mod accounts;
 mod audit;
+mod backup;
+mod booking;
 mod crypto;
 mod error;
 mod key;
+mod maintenance;
 mod meta;
+mod notifications;
 mod outbox;
+mod parked;
+mod remote;
 mod repo;
+mod snapshot;
 mod store;
 mod tree;
 
@@ -33,9 +42,21 @@ mod test_support;
 #[cfg(test)]
 mod tests;
 
+pub use accounts::Activation;
 pub use audit::{AuditRecord, AuditVerification};
+pub use backup::{
+    ARCHIVE_FORMAT, BackupArchive, BackupError, BackupManifest, RestoreReport, read_manifest,
+};
+pub use booking::Booking;
 pub use error::StoreError;
 pub use key::{KEY_LEN, StorageKey};
+pub use maintenance::Erasure;
 pub use meta::FORMAT_VERSION;
 pub use outbox::OutboxEntry;
+pub use parked::{ParkedEntry, Parking};
+pub use remote::{Conflict, HoldOutcome, RemoteHold};
 pub use store::Store;
+#[cfg(test)]
+mod accounts_tests;
+#[cfg(test)]
+mod booking_tests;

@@ -149,6 +149,26 @@ pub(crate) fn run_migrations(
     Ok(())
 }
 
+/// Increments the `u64` big-endian counter at `key` in `meta` inside the caller's transaction and
+/// returns the new value (the first is 1). Counters only grow, so ids are never reused.
+pub(crate) fn next_counter(tx: &Tx<'_>, key: &[u8]) -> TxResult<u64> {
+    let meta = tx.raw(TreeId::Meta);
+    let last = match meta.get(key)? {
+        Some(bytes) => <[u8; 8]>::try_from(bytes.as_ref())
+            .map(u64::from_be_bytes)
+            .map_err(|_| {
+                abort(StoreError::Corrupt(format!(
+                    "meta/{} is not a u64",
+                    String::from_utf8_lossy(key)
+                )))
+            })?,
+        None => 0,
+    };
+    let next = last + 1;
+    meta.insert(key, &next.to_be_bytes())?;
+    Ok(next)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -9,7 +9,7 @@ use teleconsult_core::outbox::OutboxMessage;
 
 use crate::error::StoreError;
 use crate::store::Store;
-use crate::tree::{TreeId, Tx, TxResult, abort};
+use crate::tree::{TreeId, Tx, TxResult};
 
 const OUTBOX_LAST_ID_KEY: &[u8] = b"outbox_last_id";
 
@@ -27,19 +27,7 @@ pub struct OutboxEntry {
 
 /// Queues `message` inside the caller's transaction; returns its id.
 pub(crate) fn enqueue(tx: &Tx<'_>, message: &OutboxMessage, at: Timestamp) -> TxResult<u64> {
-    let meta = tx.raw(TreeId::Meta);
-    let last = match meta.get(OUTBOX_LAST_ID_KEY)? {
-        Some(bytes) => <[u8; 8]>::try_from(bytes.as_ref())
-            .map(u64::from_be_bytes)
-            .map_err(|_| {
-                abort(StoreError::Corrupt(
-                    "meta/outbox_last_id is not a u64".to_owned(),
-                ))
-            })?,
-        None => 0,
-    };
-    let id = last + 1;
-    meta.insert(OUTBOX_LAST_ID_KEY, &id.to_be_bytes())?;
+    let id = crate::meta::next_counter(tx, OUTBOX_LAST_ID_KEY)?;
     let entry = OutboxEntry {
         id,
         message: message.clone(),

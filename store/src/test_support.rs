@@ -3,7 +3,6 @@
 
 use std::path::Path;
 use teleconsult_core::national_id::Country;
-use teleconsult_core::patient::AccountStatus;
 
 use teleconsult_core::Timestamp;
 use teleconsult_core::audit::{Action, Actor, AuditEvent};
@@ -65,10 +64,7 @@ pub(crate) fn patient(n: u128) -> Patient {
         language: "fr".to_owned(),
         created_at: ts(0),
         country: Country::LU,
-        status: AccountStatus::PendingActivation,
         consents: Vec::new(),
-        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"
-            .to_owned(),
     }
 }
 

@@ -41,11 +41,40 @@ pub(crate) enum TreeId {
     PatientsByEmail,
     /// Practitioner id (16 bytes) → sealed practitioner.
     Practitioners,
+    /// Account id (16 bytes) → sealed account.
+    Accounts,
+    /// Blind index of the lowercased login (32 bytes) → account id (16 bytes).
+    AccountsByLogin,
+    /// Keyed hash of the session token (32 bytes) → sealed session.
+    Sessions,
+    /// Keyed hash of the challenge id (32 bytes) → sealed login challenge.
+    Challenges,
+    /// Keyed hash of an e-mailed token (32 bytes) → sealed single-use token.
+    Tokens,
+    /// Notification queue: `u64` BE id → sealed notification.
+    Notifications,
+    /// Demo mode only: messages "delivered" to the local outbox page, `u64` BE id → sealed.
+    DemoOutbox,
+    /// Sync worker state: parked outbox entries and pull cursors (see `parked.rs`).
+    Sync,
+    /// Practitioner id (16 bytes) → sealed schedule (weekly hours and exceptions).
+    Schedules,
+    /// Appointment id (16 bytes) → sealed appointment.
+    Appointments,
+    /// Practitioner id (16 bytes) ‖ slot start (`i64` seconds, big-endian, sign-flipped) →
+    /// appointment id: at most one booking per slot, enforced in the booking transaction.
+    BookedSlots,
+    /// Due time (same encoding) ‖ appointment id ‖ reminder index → sealed reminder.
+    Reminders,
+    /// Platform appointment id → sealed hold of a slot booked on the national platform.
+    RemoteHolds,
+    /// Platform appointment id → sealed conflict (the same slot booked on both sides).
+    Conflicts,
 }
 
 impl TreeId {
     /// In the order of [`Trees`] and of transaction views.
-    pub(crate) const ALL: [TreeId; 7] = [
+    pub(crate) const ALL: [TreeId; 21] = [
         TreeId::Meta,
         TreeId::Audit,
         TreeId::Outbox,
@@ -53,6 +82,20 @@ impl TreeId {
         TreeId::PatientsByNationalId,
         TreeId::PatientsByEmail,
         TreeId::Practitioners,
+        TreeId::Accounts,
+        TreeId::AccountsByLogin,
+        TreeId::Sessions,
+        TreeId::Challenges,
+        TreeId::Tokens,
+        TreeId::Notifications,
+        TreeId::DemoOutbox,
+        TreeId::Sync,
+        TreeId::Schedules,
+        TreeId::Appointments,
+        TreeId::BookedSlots,
+        TreeId::Reminders,
+        TreeId::RemoteHolds,
+        TreeId::Conflicts,
     ];
 
     /// The sled tree name, also part of every sealed value's associated data.
@@ -65,6 +108,20 @@ impl TreeId {
             TreeId::PatientsByNationalId => "patients_by_national_id",
             TreeId::PatientsByEmail => "patients_by_email",
             TreeId::Practitioners => "practitioners",
+            TreeId::Accounts => "accounts",
+            TreeId::AccountsByLogin => "accounts_by_login",
+            TreeId::Sessions => "sessions",
+            TreeId::Challenges => "challenges",
+            TreeId::Tokens => "tokens",
+            TreeId::Notifications => "notifications",
+            TreeId::DemoOutbox => "demo_outbox",
+            TreeId::Sync => "sync",
+            TreeId::Schedules => "schedules",
+            TreeId::Appointments => "appointments",
+            TreeId::BookedSlots => "booked_slots",
+            TreeId::Reminders => "reminders",
+            TreeId::RemoteHolds => "remote_holds",
+            TreeId::Conflicts => "conflicts",
         }
     }
 

@@ -25,10 +25,12 @@ async fn demo_starts_serves_tls_and_stops_cleanly_on_sigterm() -> anyhow::Result
         .mode();
     assert_eq!(key_mode & 0o777, 0o600, "TLS key mode {key_mode:o}");
 
-    // The landing page shows the seeded practitioners and the demo warning.
+    // The landing page shows the seeded practitioners and the demo warning (asked in English:
+    // without Accept-Language, pages speak the site's first language).
     let page = daemon
         .client
         .get(daemon.url("/"))
+        .header("accept-language", "en")
         .send()
         .await?
         .text()
@@ -169,6 +171,75 @@ async fn the_watchdog_is_pinged_while_the_store_answers() -> anyhow::Result<()> 
         3,
         "expected regular WATCHDOG=1 pings; log:\n{}",
         daemon.logs()
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn demo_logins_work_with_codes_from_the_demo_outbox() -> anyhow::Result<()> {
+    let daemon = Daemon::start(DaemonOptions {
+        demo: true,
+        ..Default::default()
+    })
+    .await?;
+    let login =
+        serde_json::json!({"login": "patient@demo.invalid", "password": "demo patient 2026"});
+    let start = daemon
+        .client
+        .post(daemon.url("/api/v1/auth/login"))
+        .json(&login)
+        .send()
+        .await?;
+    assert_eq!(start.status(), 200);
+    let challenge = start.json::<serde_json::Value>().await?["challenge_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let code = teleconsult_tests::poll_until(
+        "the code on the demo outbox page",
+        Duration::from_secs(20),
+        || async {
+            let page = daemon
+                .client
+                .get(daemon.url("/demo/outbox"))
+                .send()
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()?;
+            page.contains("+352621000001")
+                .then(|| teleconsult_tests::sinks::six_digits(&page))
+                .flatten()
+        },
+    )
+    .await?;
+    let otp = serde_json::json!({"challenge_id": challenge, "code": code});
+    let session = daemon
+        .client
+        .post(daemon.url("/api/v1/auth/otp"))
+        .json(&otp)
+        .send()
+        .await?;
+    assert_eq!(session.status(), 200);
+    assert_eq!(
+        session.json::<serde_json::Value>().await?["role"],
+        "patient"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_demo_outbox_does_not_exist_on_a_real_install() -> anyhow::Result<()> {
+    let daemon = Daemon::start(DaemonOptions::default()).await?;
+    assert_eq!(
+        daemon
+            .client
+            .get(daemon.url("/demo/outbox"))
+            .send()
+            .await?
+            .status(),
+        404
     );
     Ok(())
 }

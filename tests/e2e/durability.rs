@@ -2,7 +2,6 @@
 //! write that got a 2xx must be there after restart, decrypt, and be covered by an intact audit
 //! chain.
 
-use crate::registration::registration;
 use rand::RngExt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -10,6 +9,7 @@ use std::time::Duration;
 use teleconsult_core::audit::{Action, Actor, AuditEvent};
 use teleconsult_core::ids::PatientId;
 use teleconsult_core::ports::Repository;
+use teleconsult_tests::accounts::registration;
 use teleconsult_tests::{Daemon, DaemonOptions};
 use tokio::sync::Mutex;
 
@@ -20,7 +20,12 @@ const MAX_WRITES_PER_WRITER: usize = 200;
 
 #[tokio::test]
 async fn acknowledged_writes_survive_kill_9() -> anyhow::Result<()> {
-    let mut daemon = Daemon::start(DaemonOptions::default()).await?;
+    // Hundreds of registrations from one address: lift the per-address limit for this test.
+    let options = DaemonOptions {
+        extra_config: "[limits]\nregister_per_hour = 100000\n".into(),
+        ..Default::default()
+    };
+    let mut daemon = Daemon::start(options).await?;
     let next = Arc::new(AtomicU32::new(0));
     let acknowledged: Arc<Mutex<Vec<(u32, String)>>> = Arc::default();
 
@@ -49,7 +54,15 @@ async fn acknowledged_writes_survive_kill_9() -> anyhow::Result<()> {
                 }
             }));
         }
-        let kill_after = rand::rng().random_range(300..1500);
+        // At a random moment once writes are flowing (a loaded machine may take a while to
+        // acknowledge the first one).
+        teleconsult_tests::poll_until(
+            "a first acknowledged write",
+            Duration::from_secs(60),
+            || async { (acknowledged.lock().await.len() > before).then_some(()) },
+        )
+        .await?;
+        let kill_after = rand::rng().random_range(0..1200);
         tokio::time::sleep(Duration::from_millis(kill_after)).await;
         daemon.kill9().await?;
         for writer in writers {

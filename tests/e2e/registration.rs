@@ -4,23 +4,8 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use teleconsult_core::audit::AuditEvent;
 use teleconsult_core::national_id::Country;
-use teleconsult_tests::national_ids::{iso_date, luxembourg};
+use teleconsult_tests::accounts::registration;
 use teleconsult_tests::{Daemon, DaemonOptions};
-
-pub fn registration(n: u32) -> Value {
-    let birth = "19850715";
-    json!({
-        "national_id": luxembourg(birth, u16::try_from(n % 1000).unwrap_or(0)),
-        "first_name": "Zebulonia",
-        "last_name": format!("Quackenbush{n}"),
-        "birth_date": iso_date(birth),
-        "phone": "+352 621 123 456",
-        "email": format!("patient{n}@example.lu"),
-        "language": "fr",
-        "password": "correct horse battery staple",
-        "consents": {"data_processing": true, "teleconsultation": true}
-    })
-}
 
 #[tokio::test]
 async fn a_patient_registers_and_is_stored_encrypted_and_audited() -> anyhow::Result<()> {

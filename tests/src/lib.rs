@@ -8,9 +8,13 @@
 //! **Must not**: use back doors into the daemon. Tests observe it from outside (HTTP, exit
 //! status, notify messages, logs), and open the store directly only when the daemon is stopped.
 
+pub mod accounts;
+pub mod browser;
 pub mod daemon;
+pub mod fhir_peer;
 pub mod national_ids;
 pub mod python;
+pub mod sinks;
 
 pub use daemon::{Daemon, DaemonOptions};
 

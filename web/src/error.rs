@@ -87,6 +87,12 @@ impl From<RepositoryError> for ApiError {
                 "already_exists",
                 format!("an account with this {what} already exists; log in or reset the password"),
             ),
+            RepositoryError::NotFound(_) => Self::not_found(),
+            RepositoryError::SlotTaken => Self::new(
+                StatusCode::CONFLICT,
+                "slot_taken",
+                "this slot has just been booked by someone else: choose another one",
+            ),
             RepositoryError::Conflict(msg) => Self::new(StatusCode::CONFLICT, "conflict", msg),
             RepositoryError::Unavailable(msg) => {
                 tracing::error!(error = %msg, "storage unavailable");
@@ -126,4 +132,10 @@ pub async fn method_not_allowed() -> ApiError {
         "method_not_allowed",
         "method not allowed on this resource",
     )
+}
+
+impl From<teleconsult_store::StoreError> for ApiError {
+    fn from(err: teleconsult_store::StoreError) -> Self {
+        RepositoryError::from(err).into()
+    }
 }

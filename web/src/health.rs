@@ -78,12 +78,16 @@ pub async fn metrics(
             "metrics are served to loopback clients only",
         ));
     }
-    let (pending, audit, size) = state
+    let (pending, audit, size, notifications) = state
         .blocking(|inner| {
             let pending = inner.store.outbox_len().map_err(ApiError::internal)?;
             let audit = inner.store.audit_len().map_err(ApiError::internal)?;
             let size = inner.store.size_on_disk().map_err(ApiError::internal)?;
-            Ok((pending, audit, size))
+            let notifications = inner
+                .store
+                .notifications_pending()
+                .map_err(ApiError::internal)?;
+            Ok((pending, audit, size, notifications))
         })
         .await?;
     let m = &state.metrics;
@@ -93,6 +97,8 @@ pub async fn metrics(
         .set(i64::try_from(audit).unwrap_or(i64::MAX));
     m.store_size_bytes
         .set(i64::try_from(size).unwrap_or(i64::MAX));
+    m.notifications_pending
+        .set(i64::try_from(notifications).unwrap_or(i64::MAX));
     m.ready.set(i64::from(state.is_ready()));
     let body = m.encode().map_err(ApiError::internal)?;
     Ok((

@@ -9,15 +9,22 @@
 //! through [`state::AppState::blocking`]), or log request bodies or query strings (they may hold
 //! health data).
 
+pub mod agenda;
+pub mod appointments;
+pub mod auth;
+pub mod booking_messages;
 pub mod error;
 mod extract;
 mod health;
+pub mod i18n;
+mod me;
 pub mod metrics;
 mod openapi;
 mod pages;
 mod patients;
 pub mod server;
 pub mod state;
+mod sync_status;
 
 pub use openapi::api_router;
 pub use server::{router, serve};

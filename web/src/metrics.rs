@@ -29,20 +29,17 @@ pub struct Metrics {
     pub http_requests: Family<HttpLabels, Counter>,
     pub http_duration: Family<RouteLabels, Histogram>,
     pub outbox_pending: Gauge,
+    pub notifications_pending: Gauge,
     pub audit_records: Gauge,
     pub store_size_bytes: Gauge,
     pub ready: Gauge,
 }
 
-impl Default for Metrics {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl Metrics {
-    pub fn new() -> Self {
+    /// All metrics, including the sync worker's (`teleconsult_sync_*`).
+    pub fn new(sync: &teleconsult_sync::SyncHandle) -> Self {
         let mut registry = Registry::with_prefix("teleconsult");
+        sync.register_metrics(&mut registry);
         let http_requests = Family::<HttpLabels, Counter>::default();
         registry.register(
             "http_requests",
@@ -62,6 +59,12 @@ impl Metrics {
             "outbox_pending",
             "Messages waiting for the national platform",
             outbox_pending.clone(),
+        );
+        let notifications_pending = Gauge::default();
+        registry.register(
+            "notifications_pending",
+            "E-mails and SMS waiting for delivery (or retrying)",
+            notifications_pending.clone(),
         );
         let audit_records = Gauge::default();
         registry.register(
@@ -90,6 +93,7 @@ impl Metrics {
             http_requests,
             http_duration,
             outbox_pending,
+            notifications_pending,
             audit_records,
             store_size_bytes,
             ready,

@@ -3,7 +3,7 @@
 //! exist without being documented.
 
 use crate::state::AppState;
-use crate::{health, patients};
+use crate::{agenda, appointments, auth, health, me, patients, sync_status};
 use axum::Json;
 use std::sync::OnceLock;
 use utoipa::OpenApi;
@@ -21,16 +21,62 @@ use utoipa_axum::routes;
     tags(
         (name = "health", description = "Liveness, readiness, metrics"),
         (name = "patients", description = "Patient registration and data"),
+        (name = "auth", description = "Login (password, then SMS code), sessions, activation, password reset"),
+        (name = "me", description = "The caller's own data: read, rectify, export, erase, consents"),
+        (name = "agenda", description = "Practitioners, schedules and free slots"),
+        (name = "appointments", description = "Booking, listing and cancelling appointments"),
+        (name = "sync", description = "National platform synchronisation"),
         (name = "meta", description = "This document")
     ),
-    components(schemas(crate::error::ErrorBody))
+    components(schemas(crate::error::ErrorBody)),
+    modifiers(&SecuritySchemes)
 )]
 struct ApiDoc;
+
+/// Declares how clients authenticate: the session token as a bearer token, or the cookie.
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::auth::SESSION_COOKIE,
+                "Session cookie; requests with side effects must also send X-CSRF-Token",
+            ))),
+        );
+    }
+}
 
 /// The API routes and their OpenAPI description, together.
 pub fn api_router() -> OpenApiRouter<AppState> {
     let v1 = OpenApiRouter::new()
         .routes(routes!(patients::register_patient))
+        .routes(routes!(auth::activate))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::otp))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::password_reset))
+        .routes(routes!(auth::password_reset_confirm))
+        .routes(routes!(me::get_me, me::patch_me, me::delete_me))
+        .routes(routes!(me::export_me))
+        .routes(routes!(me::withdraw_consent))
+        .routes(routes!(agenda::list_practitioners))
+        .routes(routes!(agenda::first_available))
+        .routes(routes!(agenda::slots))
+        .routes(routes!(agenda::get_schedule, agenda::put_schedule))
+        .routes(routes!(appointments::book, appointments::list))
+        .routes(routes!(appointments::get))
+        .routes(routes!(appointments::cancel))
+        .routes(routes!(sync_status::sync_status))
         .routes(routes!(openapi_json));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))

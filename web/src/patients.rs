@@ -13,12 +13,14 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::str::FromStr;
+use teleconsult_core::account::{Account, AccountStatus, OneTimeToken, Role, TokenPurpose};
 use teleconsult_core::audit::{Action, Actor, AuditEvent};
 use teleconsult_core::consent::{Consent, ConsentKind};
+use teleconsult_core::ids::AccountId;
 use teleconsult_core::ids::PatientId;
 use teleconsult_core::national_id::validate_national_id;
-use teleconsult_core::patient::{AccountStatus, Patient};
-use teleconsult_core::ports::Repository;
+use teleconsult_core::notification::Notification;
+use teleconsult_core::patient::Patient;
 use teleconsult_core::site::Language;
 use teleconsult_core::validation::{
     check_password, normalise_phone, validate_email, validate_person_name,
@@ -71,7 +73,8 @@ pub struct Created {
     pub id: String,
 }
 
-/// Registers a patient (account pending activation).
+/// Registers a patient: the account is pending activation until the link e-mailed to the
+/// address given is opened (`POST /patients/activate`).
 #[utoipa::path(post, path = "/patients", tag = "patients",
     request_body = RegisterPatient,
     responses(
@@ -89,9 +92,12 @@ pub async fn register_patient(
     let valid = validate(&form, &state)?;
     let patient_id = PatientId::from_uuid(uuid::Uuid::new_v4());
     let password = form.password;
+    let account_id = AccountId::from_uuid(uuid::Uuid::new_v4());
+    let activation = crate::auth::new_secret();
+    let link = format!("{}/activate?token={activation}", state.settings.public_url);
     let created = state
         .blocking(move |inner| {
-            let password_hash = hash_password(&password)?;
+            let password_hash = crate::auth::hash_password(&password)?;
             let consents = [ConsentKind::DataProcessing, ConsentKind::Teleconsultation]
                 .into_iter()
                 .map(|kind| Consent {
@@ -101,6 +107,7 @@ pub async fn register_patient(
                     withdrawn_at: None,
                 })
                 .collect();
+            let name = format!("{} {}", valid.first_name, valid.last_name);
             let patient = Patient {
                 id: patient_id,
                 national_id: valid.national_id,
@@ -108,14 +115,46 @@ pub async fn register_patient(
                 first_name: valid.first_name,
                 last_name: valid.last_name,
                 birth_date: valid.birth_date,
-                phone: valid.phone,
-                email: valid.email,
+                phone: valid.phone.clone(),
+                email: valid.email.clone(),
                 language: valid.language.code().to_owned(),
                 created_at: now,
-                status: AccountStatus::PendingActivation,
                 consents,
-                password_hash,
             };
+            let account = Account {
+                id: account_id,
+                login: valid.email.clone(),
+                role: Role::Patient,
+                name: name.clone(),
+                email: valid.email.clone(),
+                phone: valid.phone,
+                language: valid.language,
+                password_hash,
+                status: AccountStatus::PendingActivation,
+                patient: Some(patient_id),
+                practitioner: None,
+                failed_attempts: 0,
+                locked_until: None,
+                created_at: now,
+                sessions_not_before: None,
+                relatives: Vec::new(),
+            };
+            let site = inner.settings.site_name.as_str();
+            let email = Notification::email(
+                valid.email,
+                crate::i18n::text(
+                    valid.language,
+                    "email-activation-subject",
+                    &[("site", site)],
+                ),
+                crate::i18n::text(
+                    valid.language,
+                    "email-activation-body",
+                    &[("site", site), ("name", &name), ("link", &link)],
+                ),
+                now,
+            );
+            let token = OneTimeToken::new(TokenPurpose::Activation, account_id, now, &inner.policy);
             let audit = AuditEvent {
                 at: now,
                 actor: Actor::Anonymous(client.map(|ip| ip.to_string())),
@@ -123,12 +162,20 @@ pub async fn register_patient(
                 object_type: "patient".into(),
                 object_id: patient_id.to_string(),
             };
-            inner.store.create_patient(&patient, &audit, &[])?;
+            let activation = teleconsult_store::Activation {
+                token: &activation,
+                record: &token,
+                email: &email,
+            };
+            inner
+                .store
+                .register_patient(&account, &patient, Some(activation), &audit)?;
             Ok(Created {
                 id: patient_id.to_string(),
             })
         })
         .await?;
+    state.wake_notifier();
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -237,13 +284,4 @@ fn validate(form: &RegisterPatient, state: &AppState) -> Result<ValidForm, ApiEr
         }),
         _ => Err(ApiError::invalid_fields(errors)),
     }
-}
-
-/// argon2id with the crate's default (OWASP-recommended) parameters and a random salt.
-fn hash_password(password: &str) -> Result<String, ApiError> {
-    use argon2::password_hash::PasswordHasher;
-    argon2::Argon2::default()
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|e| ApiError::internal(format!("password hashing failed: {e}")))
 }

@@ -1,11 +1,14 @@
 //! Shared state of the HTTP layer.
 
+use crate::auth::ratelimit::{Limits, RateLimiter};
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use teleconsult_core::account::LoginPolicy;
 use teleconsult_core::national_id::Country;
 use teleconsult_core::ports::Clock;
+use teleconsult_core::site::Language;
 use teleconsult_store::Store;
 
 /// Settings the HTTP layer needs, taken from the daemon configuration.
@@ -17,6 +20,18 @@ pub struct Settings {
     pub country: Country,
     /// Demo mode: shown on pages so nobody mistakes it for a real install.
     pub demo: bool,
+    /// Base of the links sent by e-mail (`https://host:port`, no trailing slash).
+    pub public_url: String,
+    /// Per-address request limits.
+    pub limits: Limits,
+    /// IANA zone of the site: times in messages are shown in it.
+    pub time_zone: String,
+    /// Reminders and booking horizon.
+    pub booking: teleconsult_core::booking::BookingPolicy,
+    /// Cancellation deadline, no-show and call-room timing.
+    pub appointments: teleconsult_core::appointment::Policy,
+    /// Languages the site offers (`[site] languages`), the first being the default of pages.
+    pub languages: Vec<Language>,
 }
 
 /// Cheap to clone: everything is behind one `Arc`.
@@ -28,18 +43,46 @@ pub struct Inner {
     pub clock: Arc<dyn Clock>,
     pub settings: Settings,
     pub metrics: Metrics,
+    pub policy: LoginPolicy,
+    pub limiter: RateLimiter,
+    /// Woken when a notification is queued, so the delivery worker sends it at once.
+    pub notifier: Arc<tokio::sync::Notify>,
+    /// The national-platform sync worker's status and wake-up.
+    pub sync: teleconsult_sync::SyncHandle,
     ready: AtomicBool,
 }
 
 impl AppState {
-    pub fn new(store: Store, clock: Arc<dyn Clock>, settings: Settings) -> Self {
+    pub fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+        notifier: Arc<tokio::sync::Notify>,
+        sync: teleconsult_sync::SyncHandle,
+    ) -> Self {
+        let limiter = RateLimiter::new(settings.limits.clone());
         Self(Arc::new(Inner {
             store,
             clock,
             settings,
-            metrics: Metrics::new(),
+            metrics: Metrics::new(&sync),
+            policy: LoginPolicy::default(),
+            limiter,
+            notifier,
+            sync,
             ready: AtomicBool::new(false),
         }))
+    }
+
+    /// Tells the notification worker that something was queued.
+    pub fn wake_notifier(&self) {
+        self.notifier.notify_one();
+    }
+
+    /// Tells the workers that messages were queued: notifications and the platform outbox.
+    pub fn wake_workers(&self) {
+        self.notifier.notify_one();
+        self.sync.wake();
     }
 
     /// Marks the service ready (store open, listeners bound): `/readyz` answers 200 from now on.

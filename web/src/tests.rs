@@ -19,7 +19,7 @@ impl Clock for FixedClock {
     }
 }
 
-fn state() -> (tempfile::TempDir, AppState) {
+pub(crate) fn state() -> (tempfile::TempDir, AppState) {
     let dir = tempfile::tempdir().unwrap();
     let key = teleconsult_store::StorageKey::generate();
     let store = teleconsult_store::Store::open(&dir.path().join("data"), key).unwrap();
@@ -27,8 +27,23 @@ fn state() -> (tempfile::TempDir, AppState) {
         site_name: "Test".into(),
         country: Country::LU,
         demo: false,
+        public_url: "https://localhost:8443".into(),
+        limits: crate::auth::ratelimit::Limits::default(),
+        time_zone: "Europe/Luxembourg".into(),
+        booking: Default::default(),
+        appointments: Default::default(),
+        languages: teleconsult_core::site::Language::ALL.to_vec(),
     };
-    (dir, AppState::new(store, Arc::new(FixedClock), settings))
+    (
+        dir,
+        AppState::new(
+            store,
+            Arc::new(FixedClock),
+            settings,
+            Arc::default(),
+            teleconsult_sync::SyncHandle::disabled(),
+        ),
+    )
 }
 
 async fn get(state: &AppState, path: &str, from: Option<&str>) -> (StatusCode, String) {

@@ -1,6 +1,9 @@
 //! `cargo xtask bench <name>`: measurements written to `target/bench/<name>.json` as
 //! `{"name", "metrics": {...}, "notes"}` (DESIGN §9) and printed as a table.
 
+#[path = "bench_media.rs"]
+mod bench_media;
+
 use anyhow::{Context, bail};
 use std::os::unix::net::UnixDatagram;
 use std::path::Path;
@@ -10,8 +13,10 @@ use std::time::{Duration, Instant};
 pub fn bench(args: &[String]) -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("startup") => startup(),
-        Some(other) => bail!("unknown benchmark {other:?}; available: startup"),
-        None => bail!("usage: cargo xtask bench <name>; available: startup"),
+        Some("sync") => crate::bench_sync::sync(),
+        Some("media") => bench_media::media(),
+        Some(other) => bail!("unknown benchmark {other:?}; available: startup, sync, media"),
+        None => bail!("usage: cargo xtask bench <name>; available: startup, sync, media"),
     }
 }
 

@@ -18,10 +18,53 @@ pub const TEST_PACKAGES: &[&str] = &[
     "openssl",
     "python3",
     "python3-venv",
+    // The packaging test (tests/e2e/packaging.rs): cargo-deb's tools, lintian, a debootstrapped
+    // Debian booted with systemd-nspawn (entered with nsenter), systemd-analyze.
+    "dpkg-dev",
+    "binutils",
+    "lintian",
+    "debootstrap",
+    "debian-archive-keyring",
+    "systemd-container",
+    "systemd",
+    "util-linux",
+    // Media (teleconsult-media and its tests): GStreamer to build and run the booth pipeline,
+    // Chromium + chromedriver as the browser peer, namespaces/veth (iproute2), loss (nftables),
+    // delay (iptables-legacy NFQUEUE + NetfilterQueue, built from source), Xvfb for a screen.
+    "libgstreamer1.0-dev",
+    "libgstreamer-plugins-base1.0-dev",
+    "libgstreamer-plugins-bad1.0-dev",
+    "gstreamer1.0-tools",
+    "gstreamer1.0-plugins-base",
+    "gstreamer1.0-plugins-good",
+    "gstreamer1.0-plugins-bad",
+    "gstreamer1.0-plugins-ugly",
+    "gstreamer1.0-nice",
+    "gstreamer1.0-libav",
+    "gstreamer1.0-alsa",
+    "gstreamer1.0-pulseaudio",
+    "gstreamer1.0-x",
+    "chromium",
+    "chromium-driver",
+    "xvfb",
+    "nftables",
+    "iproute2",
+    "iptables",
+    "libnetfilter-queue-dev",
+    "python3-dev",
 ];
 
+/// Needed by `cargo xtask deb`: cargo-deb runs `dpkg-shlibdeps`/`dpkg-architecture` (dpkg-dev)
+/// and `strip` (binutils); lintian checks the result.
+pub const DEB_PACKAGES: &[&str] = &["gcc", "pkg-config", "dpkg-dev", "binutils", "lintian"];
+
 /// Python packages used by tests, pinned, installed into `target/test-python` (rebuildable).
-const PYTHON_PACKAGES: &[&str] = &["openapi-spec-validator==0.7.2"];
+/// NetfilterQueue: the media benchmark's 50 ms delay (tests/media-page/nfq_delay.py).
+const PYTHON_PACKAGES: &[&str] = &[
+    "openapi-spec-validator==0.7.2",
+    "aiosmtpd==1.4.6",
+    "NetfilterQueue==1.1.0",
+];
 
 fn installed(package: &str) -> bool {
     Command::new("dpkg-query")
@@ -111,4 +154,72 @@ pub fn ensure_python_tools() -> anyhow::Result<PathBuf> {
     }
     std::fs::write(&stamp, wanted)?;
     Ok(python)
+}
+
+/// Installs the FHIR test peer's Node packages (`npm ci` in `tests/fhir-peer`, exactly as
+/// locked) when missing or when the lock file changed. Needs Node.js 20 (`@medplum` 4.x).
+pub fn ensure_fhir_peer() -> anyhow::Result<()> {
+    let dir = super::root().join("tests/fhir-peer");
+    let lock = std::fs::read_to_string(dir.join("package-lock.json"))
+        .context("tests/fhir-peer/package-lock.json is missing")?;
+    let stamp = dir.join("node_modules/.teleconsult-installed");
+    if std::fs::read_to_string(&stamp).is_ok_and(|s| s == lock) {
+        println!("==> FHIR test peer packages: present");
+        return Ok(());
+    }
+    let version = Command::new("node")
+        .arg("--version")
+        .output()
+        .context("node is not installed: the FHIR test peer needs Node.js 20 or later")?;
+    let version = String::from_utf8_lossy(&version.stdout).trim().to_owned();
+    let major: u32 = version
+        .trim_start_matches('v')
+        .split('.')
+        .next()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0);
+    if major < 20 {
+        bail!("the FHIR test peer needs Node.js 20 or later, found {version:?}");
+    }
+    println!(
+        "==> installing the FHIR test peer packages (npm ci in {})",
+        dir.display()
+    );
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(&dir)
+        .status()
+        .context("cannot run npm")?;
+    if !status.success() {
+        bail!("npm ci in tests/fhir-peer failed ({status})");
+    }
+    std::fs::write(&stamp, lock)?;
+    Ok(())
+}
+
+/// Installs axe-core for the browser tests (`npm ci` in `tests/browser`, exactly as locked) when
+/// missing or when the lock file changed; the tests inject it into every page they visit.
+pub fn ensure_browser_test_packages() -> anyhow::Result<()> {
+    let dir = super::root().join("tests/browser");
+    let lock = std::fs::read_to_string(dir.join("package-lock.json"))
+        .context("tests/browser/package-lock.json is missing")?;
+    let stamp = dir.join("node_modules/.teleconsult-installed");
+    if std::fs::read_to_string(&stamp).is_ok_and(|s| s == lock) {
+        println!("==> browser test packages (axe-core): present");
+        return Ok(());
+    }
+    println!(
+        "==> installing the browser test packages (npm ci in {})",
+        dir.display()
+    );
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(&dir)
+        .status()
+        .context("cannot run npm (Node.js is needed for the test tools)")?;
+    if !status.success() {
+        bail!("npm ci in tests/browser failed ({status})");
+    }
+    std::fs::write(&stamp, lock)?;
+    Ok(())
 }

@@ -6,10 +6,14 @@
 //!   -D warnings` and the whole test suite with nextest. `.ci/run` runs exactly this.
 //!
 //! - `bench <name>`: runs a benchmark and writes `target/bench/<name>.json`.
+//! - `deb`: builds the Debian package `teleconsult` (release) with cargo-deb, checked with
+//!   lintian (see `deb.rs`).
 //!
 //! Everything a fresh Debian 12 machine needs is installed from here, never by hand.
 
 mod bench;
+mod bench_sync;
+mod deb;
 mod deps;
 
 use anyhow::{Context, bail};
@@ -24,13 +28,15 @@ fn main() -> anyhow::Result<()> {
         "run" => run(&rest),
         "test" => test(&rest),
         "bench" => bench::bench(&rest),
+        "deb" => deb::deb(&rest),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n\
                  commands:\n  \
                  run [-- ARGS]   install dependencies, build and run teleconsultd --demo\n  \
                  test [FILTER]   install test dependencies; fmt check, clippy, the whole test suite\n  \
-                 bench <name>    run a benchmark, write target/bench/<name>.json (names: startup)"
+                 bench <name>    run a benchmark, write target/bench/<name>.json (names: startup, sync)\n  \
+                 deb             build the Debian package (release) into target/debian, lint it"
             );
             if command.is_empty() || command == "help" || command == "--help" {
                 Ok(())
@@ -90,6 +96,9 @@ fn run(args: &[String]) -> anyhow::Result<()> {
 fn test(args: &[String]) -> anyhow::Result<()> {
     deps::ensure_debian_packages(deps::TEST_PACKAGES)?;
     let python = deps::ensure_python_tools()?;
+    deb::ensure_cargo_deb()?;
+    deps::ensure_fhir_peer()?;
+    deps::ensure_browser_test_packages()?;
     step(
         "cargo fmt --check",
         cargo().args(["fmt", "--all", "--", "--check"]),

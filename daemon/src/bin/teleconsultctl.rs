@@ -1,4 +1,6 @@
-fn main() {
-    eprintln!("teleconsultctl: not available yet");
-    std::process::exit(1);
+//! `teleconsultctl`: the admin CLI of a teleconsult site. See `teleconsultctl --help` and
+//! `teleconsultd::ctl`.
+
+fn main() -> std::process::ExitCode {
+    teleconsultd::ctl::main()
 }

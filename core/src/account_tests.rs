@@ -1,0 +1,150 @@
+use super::*;
+use uuid::Uuid;
+
+fn ts(s: i64) -> Timestamp {
+    Timestamp::from_second(1_800_000_000 + s).unwrap()
+}
+
+fn account() -> Account {
+    Account {
+        id: AccountId::from_uuid(Uuid::from_u128(1)),
+        login: "anne@example.lu".into(),
+        role: Role::Patient,
+        name: "Anne".into(),
+        email: "anne@example.lu".into(),
+        phone: "+352621000000".into(),
+        language: Language::Fr,
+        password_hash: String::new(),
+        status: AccountStatus::Active,
+        patient: None,
+        practitioner: None,
+        failed_attempts: 0,
+        locked_until: None,
+        created_at: ts(0),
+        sessions_not_before: None,
+        relatives: Vec::new(),
+    }
+}
+
+#[test]
+fn lockout_after_max_failures_doubles_and_is_capped() {
+    let policy = LoginPolicy::default();
+    let mut a = account();
+    for _ in 0..4 {
+        a.record_failure(ts(0), &policy);
+        assert_eq!(a.may_attempt_login(ts(0)), Ok(()));
+    }
+    a.record_failure(ts(0), &policy);
+    let first = ts(15 * 60);
+    assert_eq!(
+        a.may_attempt_login(ts(1)),
+        Err(LoginRefused::Locked { until: first })
+    );
+    assert_eq!(a.may_attempt_login(first), Ok(()), "the lock ends");
+    for _ in 0..5 {
+        a.record_failure(first, &policy);
+    }
+    assert_eq!(
+        a.locked_until,
+        Some(ts(15 * 60 + 30 * 60)),
+        "second series: doubled"
+    );
+    for _ in 0..100 {
+        a.record_failure(first, &policy);
+    }
+    assert_eq!(
+        a.locked_until,
+        Some(ts(15 * 60 + 24 * 3600)),
+        "capped at max_lockout"
+    );
+    a.record_success();
+    assert_eq!((a.failed_attempts, a.locked_until), (0, None));
+}
+
+#[test]
+fn only_active_accounts_get_a_session() {
+    let mut a = account();
+    assert_eq!(a.may_log_in(), Ok(()));
+    a.status = AccountStatus::PendingActivation;
+    assert_eq!(a.may_log_in(), Err(LoginRefused::NotActivated));
+    a.status = AccountStatus::Disabled;
+    assert_eq!(a.may_log_in(), Err(LoginRefused::Disabled));
+}
+
+#[test]
+fn otp_accepts_the_right_code_once_within_its_lifetime() {
+    let policy = LoginPolicy::default();
+    let mut c = LoginChallenge::new(account().id, "123456".into(), ts(0), &policy);
+    assert_eq!(c.verify(" 123456 ", ts(10), &policy), Ok(()));
+    let mut late = LoginChallenge::new(account().id, "123456".into(), ts(0), &policy);
+    assert_eq!(
+        late.verify("123456", ts(5 * 60), &policy),
+        Err(OtpError::Expired)
+    );
+}
+
+#[test]
+fn otp_wrong_codes_count_down_then_exhaust_even_for_the_right_code() {
+    let policy = LoginPolicy::default();
+    let mut c = LoginChallenge::new(account().id, "123456".into(), ts(0), &policy);
+    assert_eq!(
+        c.verify("000000", ts(1), &policy),
+        Err(OtpError::Wrong { remaining: 2 })
+    );
+    assert_eq!(
+        c.verify("12345", ts(1), &policy),
+        Err(OtpError::Wrong { remaining: 1 })
+    );
+    assert_eq!(c.verify("111111", ts(1), &policy), Err(OtpError::Exhausted));
+    assert_eq!(c.verify("123456", ts(1), &policy), Err(OtpError::Exhausted));
+}
+
+#[test]
+fn constant_time_eq_compares_whole_values() {
+    assert!(constant_time_eq(b"abc", b"abc"));
+    assert!(!constant_time_eq(b"abc", b"abd"));
+    assert!(!constant_time_eq(b"abc", b"ab"));
+    assert!(constant_time_eq(b"", b""));
+}
+
+#[test]
+fn sessions_and_tokens_expire() {
+    let policy = LoginPolicy::default();
+    let s = Session::new(&account(), "csrf".into(), ts(0), &policy);
+    assert!(s.is_valid(ts(8 * 3600 - 1)));
+    assert!(!s.is_valid(ts(8 * 3600)));
+    let t = OneTimeToken::new(TokenPurpose::Activation, account().id, ts(0), &policy);
+    assert!(t.is_valid_for(TokenPurpose::Activation, ts(71 * 3600)));
+    assert!(
+        !t.is_valid_for(TokenPurpose::PasswordReset, ts(1)),
+        "a token serves one purpose"
+    );
+    assert!(!t.is_valid_for(TokenPurpose::Activation, ts(72 * 3600)));
+}
+
+#[test]
+fn roles_parse_and_print() {
+    for role in Role::ALL {
+        assert_eq!(role.code().parse::<Role>(), Ok(role));
+        assert_eq!(
+            serde_json::to_string(&role).unwrap(),
+            format!("\"{}\"", role.code())
+        );
+    }
+    assert!("root".parse::<Role>().is_err());
+}
+
+#[test]
+fn a_password_change_voids_older_sessions() {
+    let policy = LoginPolicy::default();
+    let mut a = account();
+    let old = Session::new(&a, "c".into(), ts(0), &policy);
+    assert!(old.is_valid_for(&a, ts(10)));
+    a.sessions_not_before = Some(ts(5));
+    assert!(!old.is_valid_for(&a, ts(10)));
+    let new = Session::new(&a, "c".into(), ts(6), &policy);
+    assert!(new.is_valid_for(&a, ts(10)));
+    let mut other = account();
+    other.id = AccountId::from_uuid(Uuid::from_u128(2));
+    assert!(!new.is_valid_for(&other, ts(10)));
+}

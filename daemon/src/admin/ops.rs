@@ -1,0 +1,329 @@
+//! The administrative operations, on an open [`Store`]. The daemon runs them for requests on
+//! its admin socket; `teleconsultctl` runs the same functions itself when the daemon is stopped
+//! and it holds the store. Blocking: call from a blocking thread.
+
+use crate::config::Config;
+use crate::tls::TlsKind;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+use teleconsult_core::Timestamp;
+use teleconsult_core::audit::{Action, Actor, AuditEvent};
+use teleconsult_core::ids::PatientId;
+use teleconsult_core::national_id::Country;
+use teleconsult_core::ports::{Clock, Repository};
+use teleconsult_core::site::SiteKind;
+use teleconsult_store::{AuditVerification, RestoreReport, Store};
+
+use super::protocol::{AdminError, Reply, Request};
+
+/// What the operations need: the store, the clock, and who this site is.
+pub struct Context {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub site: SiteInfo,
+    /// `platform.base_url` is set: sync with the national platform is wanted.
+    pub sync_configured: bool,
+    /// Present when the operations run inside the daemon.
+    pub service: Option<Service>,
+}
+
+/// The running daemon, as `status` reports it.
+pub struct Service {
+    pub started_at: Timestamp,
+    pub started: Instant,
+    pub url: String,
+    pub tls: TlsKind,
+    pub admin_socket: PathBuf,
+    /// Readiness of the HTTP side (`/readyz`), lowered while a restore replaces the store.
+    pub web: teleconsult_web::AppState,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteInfo {
+    pub id: String,
+    pub name: String,
+    pub kind: SiteKind,
+    pub country: Country,
+    pub demo: bool,
+}
+
+impl SiteInfo {
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            id: config.site.id.clone(),
+            name: config.site.name.clone(),
+            kind: config.site.kind,
+            country: config.site.country,
+            demo: config.site.demo,
+        }
+    }
+}
+
+/// `teleconsultctl status`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StatusReport {
+    pub version: String,
+    pub pid: u32,
+    /// `/readyz` would answer 200.
+    pub ready: bool,
+    pub started_at: Timestamp,
+    pub uptime_s: u64,
+    pub site: SiteInfo,
+    pub url: String,
+    pub tls: TlsKind,
+    pub admin_socket: PathBuf,
+    pub store: StoreStatus,
+    pub sync: SyncStatus,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreStatus {
+    pub path: PathBuf,
+    pub size_bytes: u64,
+    pub format_version: u32,
+    pub key_id: String,
+    pub patients: u64,
+    pub practitioners: u64,
+    pub audit_records: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncStatus {
+    /// `off` (no `platform.base_url`), else the worker's circuit: `online`, `offline` or
+    /// `degraded` (as `GET /api/v1/sync/status`).
+    pub state: String,
+    pub outbox_pending: u64,
+    /// Entries the platform refused, set aside for staff.
+    pub parked: u64,
+    pub last_success: Option<Timestamp>,
+    pub last_error: Option<String>,
+}
+
+/// `teleconsultctl erase-patient`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErasureReport {
+    pub patient_id: PatientId,
+    /// The patient record and its look-up entries, plus the patient's accounts.
+    pub records_removed: u64,
+    pub accounts_erased: u64,
+    /// Messages about the patient still queued for the national platform (kept: what the
+    /// platform must be told is for the sync rules to decide).
+    pub outbox_pending: u64,
+}
+
+/// `teleconsultctl sync retry`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncRetryReport {
+    pub outbox_pending: u64,
+    /// Entries whose failed-attempt counter was set back to zero.
+    pub attempts_reset: u64,
+    /// The running sync worker was woken up to send now.
+    pub worker_woken: bool,
+    pub note: String,
+}
+
+impl Context {
+    fn audit(&self, actor: &str, action: Action, object_id: &str) -> AuditEvent {
+        AuditEvent {
+            at: self.clock.now(),
+            actor: Actor::Admin(actor.to_owned()),
+            action,
+            object_type: "patient".into(),
+            object_id: object_id.to_owned(),
+        }
+    }
+}
+
+/// Runs one request. `payload` is the archive of a restore; `actor` names the administrator in
+/// the audit trail.
+pub fn perform(ctx: &Context, request: &Request, payload: &[u8], actor: &str) -> Reply {
+    match request {
+        Request::Status => status(ctx).map(no_payload),
+        Request::Backup => {
+            let archive = ctx.store.backup(&ctx.site.id, ctx.clock.now())?;
+            Ok((json(&archive.manifest)?, Some(archive.bytes)))
+        }
+        Request::Restore { force } => restore(ctx, payload, *force, actor).map(no_payload),
+        Request::ExportPatient { id } => export_patient(ctx, id, actor).map(|v| (v, None)),
+        Request::ErasePatient { id } => erase_patient(ctx, id, actor).map(no_payload),
+        Request::AuditVerify => json(&audit_verify(ctx)?).map(|v| (v, None)),
+        Request::SyncRetry => sync_retry(ctx).map(no_payload),
+    }
+}
+
+fn no_payload(value: serde_json::Value) -> (serde_json::Value, Option<Vec<u8>>) {
+    (value, None)
+}
+
+fn json<T: Serialize>(value: &T) -> Result<serde_json::Value, AdminError> {
+    serde_json::to_value(value).map_err(|e| AdminError::new("internal", e.to_string()))
+}
+
+fn status(ctx: &Context) -> Result<serde_json::Value, AdminError> {
+    let Some(service) = &ctx.service else {
+        return Err(AdminError::new(
+            "not_running",
+            "status is answered by the running daemon only",
+        ));
+    };
+    let store = &ctx.store;
+    let counts = store.record_counts()?;
+    let report = StatusReport {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        pid: std::process::id(),
+        ready: service.web.is_ready(),
+        started_at: service.started_at,
+        uptime_s: service.started.elapsed().as_secs(),
+        site: ctx.site.clone(),
+        url: service.url.clone(),
+        tls: service.tls,
+        admin_socket: service.admin_socket.clone(),
+        store: StoreStatus {
+            path: store.path().to_owned(),
+            size_bytes: store.size_on_disk()?,
+            format_version: teleconsult_store::FORMAT_VERSION,
+            key_id: store.key_id(),
+            patients: counts.get("patients").copied().unwrap_or(0),
+            practitioners: counts.get("practitioners").copied().unwrap_or(0),
+            audit_records: store.audit_len()?,
+        },
+        sync: sync_status(ctx, &service.web)?,
+    };
+    json(&report)
+}
+
+fn restore(
+    ctx: &Context,
+    archive: &[u8],
+    force: bool,
+    actor: &str,
+) -> Result<serde_json::Value, AdminError> {
+    // Checked in full before the service is marked unready: a refused archive changes nothing.
+    ctx.store.verify_archive(archive)?;
+    let was_ready = ctx.service.as_ref().map(|s| s.web.is_ready());
+    if let Some(service) = &ctx.service {
+        service.web.set_ready(false);
+    }
+    let restored = ctx.store.restore(archive, force);
+    if let (Some(service), Some(was_ready)) = (&ctx.service, was_ready) {
+        service.web.set_ready(was_ready);
+    }
+    let report: RestoreReport = restored?;
+    // The restored chain records its own restore: records written between the backup and now
+    // were replaced with everything else.
+    let event = AuditEvent {
+        at: ctx.clock.now(),
+        actor: Actor::Admin(actor.to_owned()),
+        action: Action::Update,
+        object_type: "store".into(),
+        object_id: format!(
+            "restored backup {} of site {}",
+            report.manifest.created_at, report.manifest.site_id
+        ),
+    };
+    ctx.store
+        .record_audit(&event)
+        .map_err(|e| AdminError::new("store_error", e.to_string()))?;
+    json(&report)
+}
+
+fn parse_patient_id(id: &str) -> Result<PatientId, AdminError> {
+    id.trim().parse().map_err(|_| {
+        AdminError::new(
+            "invalid_id",
+            format!("{id:?} is not a patient id (expected a UUID such as 0f8b…-…)"),
+        )
+    })
+}
+
+fn export_patient(ctx: &Context, id: &str, actor: &str) -> Result<serde_json::Value, AdminError> {
+    let patient_id = parse_patient_id(id)?;
+    let event = ctx.audit(actor, Action::Export, &patient_id.to_string());
+    let patient = ctx
+        .store
+        .patient(patient_id, &event)
+        .map_err(|e| AdminError::new("store_error", e.to_string()))?
+        .ok_or_else(|| not_found(patient_id))?;
+    json(&patient)
+}
+
+fn erase_patient(ctx: &Context, id: &str, actor: &str) -> Result<serde_json::Value, AdminError> {
+    let patient_id = parse_patient_id(id)?;
+    let event = ctx.audit(actor, Action::Delete, &patient_id.to_string());
+    // A registered patient has an account (login, contact data, sessions): erasing the account
+    // erases its patient record with it, in one transaction (`Store::erase_account`).
+    let accounts: Vec<_> = ctx
+        .store
+        .accounts()?
+        .into_iter()
+        .filter(|account| account.patient == Some(patient_id))
+        .map(|account| account.id)
+        .collect();
+    let records_removed = if accounts.is_empty() {
+        ctx.store
+            .erase_patient(patient_id, &event)?
+            .ok_or_else(|| not_found(patient_id))?
+            .removed_records
+    } else {
+        for account in &accounts {
+            ctx.store.erase_account(*account, &event)?;
+        }
+        // The patient record, its two look-up entries, each account and its login entry.
+        3 + 2 * accounts.len() as u64
+    };
+    json(&ErasureReport {
+        patient_id,
+        records_removed,
+        accounts_erased: accounts.len() as u64,
+        outbox_pending: ctx
+            .store
+            .outbox_pending_about(&format!("patient/{patient_id}"))?,
+    })
+}
+
+fn not_found(id: PatientId) -> AdminError {
+    AdminError::new("not_found", format!("no patient with id {id}"))
+}
+
+fn audit_verify(ctx: &Context) -> Result<AuditVerification, AdminError> {
+    Ok(ctx.store.verify_audit_chain()?)
+}
+
+fn sync_status(ctx: &Context, web: &teleconsult_web::AppState) -> Result<SyncStatus, AdminError> {
+    let worker = web.sync.status();
+    Ok(SyncStatus {
+        state: if worker.enabled {
+            worker.state.name().to_owned()
+        } else {
+            "off".to_owned()
+        },
+        outbox_pending: ctx.store.outbox_len()?,
+        parked: worker.parked,
+        last_success: worker.last_success,
+        last_error: worker.last_error,
+    })
+}
+
+fn sync_retry(ctx: &Context) -> Result<serde_json::Value, AdminError> {
+    let attempts_reset = ctx.store.outbox_reset_attempts()?;
+    let woken = match &ctx.service {
+        Some(service) if ctx.sync_configured => {
+            service.web.sync.wake();
+            true
+        }
+        _ => false,
+    };
+    let note = match (&ctx.service, ctx.sync_configured) {
+        (_, false) => "sync is off (no platform.base_url configured): nothing is sent",
+        (Some(_), true) => "the sync worker was woken up: it sends the queued messages now",
+        (None, true) => "teleconsultd is stopped: the queued messages are sent when it starts",
+    };
+    json(&SyncRetryReport {
+        outbox_pending: ctx.store.outbox_len()?,
+        attempts_reset,
+        worker_woken: woken,
+        note: note.to_owned(),
+    })
+}

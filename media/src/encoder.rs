@@ -1,0 +1,205 @@
+//! Encoder choice (hardware when the registry offers one for the codec, else x264 zerolatency
+//! or vp8 realtime) and the small element chains around it: encoder → RTP payloader → caps that
+//! webrtcbin turns into the SDP (payload type, NACK via the transceiver, transport-cc).
+
+use crate::MediaError;
+use crate::settings::VideoCodec;
+use gstreamer as gst;
+use gstreamer::prelude::*;
+
+/// Transport-wide congestion control header extension (RTP header extension URI).
+pub const TWCC_URI: &str =
+    "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
+pub const VIDEO_PT: i32 = 96;
+pub const AUDIO_PT: i32 = 111;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EncoderCandidate {
+    pub factory: String,
+    pub rank: i32,
+    pub hardware: bool,
+}
+
+fn codec_caps(codec: VideoCodec) -> &'static str {
+    match codec {
+        VideoCodec::Vp8 => "video/x-vp8",
+        VideoCodec::H264 => "video/x-h264",
+    }
+}
+
+/// Every encoder in the registry that can produce `codec`.
+pub fn candidates(codec: VideoCodec) -> Vec<EncoderCandidate> {
+    let caps = gst::Caps::builder(codec_caps(codec)).build();
+    gst::ElementFactory::factories_with_type(
+        gst::ElementFactoryType::ENCODER | gst::ElementFactoryType::MEDIA_VIDEO,
+        gst::Rank::NONE,
+    )
+    .into_iter()
+    .filter(|f| f.can_src_any_caps(&caps))
+    .map(|f| EncoderCandidate {
+        factory: f.name().to_string(),
+        rank: f.rank().into(),
+        hardware: f
+            .metadata(gst::ELEMENT_METADATA_KLASS)
+            .is_some_and(|k| k.contains("Hardware")),
+    })
+    .collect()
+}
+
+/// The best hardware encoder by rank; else the software encoder we tune ourselves.
+pub fn pick(codec: VideoCodec, candidates: &[EncoderCandidate]) -> Option<String> {
+    let hardware = candidates
+        .iter()
+        .filter(|c| c.hardware)
+        .max_by_key(|c| c.rank);
+    if let Some(hw) = hardware {
+        return Some(hw.factory.clone());
+    }
+    let preferred: &[&str] = match codec {
+        VideoCodec::Vp8 => &["vp8enc"],
+        VideoCodec::H264 => &["x264enc", "openh264enc"],
+    };
+    preferred
+        .iter()
+        .find(|p| candidates.iter().any(|c| c.factory == **p))
+        .map(|p| (*p).to_owned())
+}
+
+pub fn make(factory: &str) -> Result<gst::Element, MediaError> {
+    gst::ElementFactory::make(factory)
+        .build()
+        .map_err(|_| MediaError::MissingElement(factory.to_owned()))
+}
+
+/// The encoder element, tuned for real time at `kbps`.
+pub fn video_encoder(factory: &str, kbps: u32, fps: u32) -> Result<gst::Element, MediaError> {
+    let enc = make(factory)?;
+    let keyframe_interval = fps.saturating_mul(2).max(1);
+    match factory {
+        "vp8enc" => {
+            enc.set_property("deadline", 1i64);
+            enc.set_property("cpu-used", 8i32);
+            enc.set_property_from_str("end-usage", "cbr");
+            enc.set_property("target-bitrate", kbps.saturating_mul(1000) as i32);
+            enc.set_property("lag-in-frames", 0i32);
+            enc.set_property("threads", 2i32);
+            enc.set_property("keyframe-max-dist", keyframe_interval as i32);
+            enc.set_property("buffer-initial-size", 100i32);
+            enc.set_property("buffer-optimal-size", 120i32);
+            enc.set_property("buffer-size", 150i32);
+            enc.set_property("max-quantizer", 56i32);
+            enc.set_property_from_str("error-resilient", "default");
+        }
+        "x264enc" => {
+            enc.set_property_from_str("tune", "zerolatency");
+            enc.set_property_from_str("speed-preset", "ultrafast");
+            enc.set_property("bitrate", kbps);
+            enc.set_property("key-int-max", keyframe_interval);
+        }
+        "openh264enc" => {
+            enc.set_property("bitrate", kbps.saturating_mul(1000));
+        }
+        _ => {
+            // Hardware encoders name their rate control differently; set what is there.
+            if let Some(p) = enc.find_property("bitrate")
+                && p.value_type() == u32::static_type()
+            {
+                enc.set_property("bitrate", kbps);
+            }
+        }
+    }
+    Ok(enc)
+}
+
+/// RTP payloader for the codec.
+pub fn video_payloader(codec: VideoCodec) -> Result<gst::Element, MediaError> {
+    let pay = match codec {
+        VideoCodec::Vp8 => {
+            let pay = make("rtpvp8pay")?;
+            pay.set_property_from_str("picture-id-mode", "15-bit");
+            pay
+        }
+        VideoCodec::H264 => {
+            let pay = make("rtph264pay")?;
+            pay.set_property("config-interval", -1i32);
+            pay.set_property_from_str("aggregate-mode", "zero-latency");
+            pay
+        }
+    };
+    pay.set_property("mtu", 1200u32);
+    pay.set_property("pt", VIDEO_PT as u32);
+    Ok(pay)
+}
+
+/// Caps after the video payloader: they become the video m-line (transport-cc included).
+pub fn video_rtp_caps(codec: VideoCodec) -> gst::Caps {
+    let name = match codec {
+        VideoCodec::Vp8 => "VP8",
+        VideoCodec::H264 => "H264",
+    };
+    let mut b = gst::Caps::builder("application/x-rtp")
+        .field("media", "video")
+        .field("encoding-name", name)
+        .field("payload", VIDEO_PT)
+        .field("clock-rate", 90_000i32)
+        .field("extmap-1", TWCC_URI)
+        .field("rtcp-fb-transport-cc", true);
+    if codec == VideoCodec::H264 {
+        b = b.field("packetization-mode", "1");
+    }
+    b.build()
+}
+
+pub fn audio_rtp_caps() -> gst::Caps {
+    gst::Caps::builder("application/x-rtp")
+        .field("media", "audio")
+        .field("encoding-name", "OPUS")
+        .field("payload", AUDIO_PT)
+        .field("clock-rate", 48_000i32)
+        .field("encoding-params", "2")
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(factory: &str, rank: i32, hardware: bool) -> EncoderCandidate {
+        EncoderCandidate {
+            factory: factory.into(),
+            rank,
+            hardware,
+        }
+    }
+
+    #[test]
+    fn hardware_wins_by_rank_else_the_tuned_software_encoder() {
+        let soft = [c("openh264enc", 256, false), c("x264enc", 128, false)];
+        assert_eq!(pick(VideoCodec::H264, &soft).as_deref(), Some("x264enc"));
+        let with_hw = [
+            c("x264enc", 128, false),
+            c("vaapih264enc", 0, true),
+            c("v4l2h264enc", 256, true),
+        ];
+        assert_eq!(
+            pick(VideoCodec::H264, &with_hw).as_deref(),
+            Some("v4l2h264enc")
+        );
+        assert_eq!(
+            pick(VideoCodec::H264, &[c("openh264enc", 256, false)]).as_deref(),
+            Some("openh264enc")
+        );
+        assert_eq!(pick(VideoCodec::Vp8, &[c("x264enc", 128, false)]), None);
+    }
+
+    #[test]
+    fn the_registry_offers_the_software_encoders_this_machine_has() {
+        crate::init().expect("gstreamer");
+        for codec in [VideoCodec::Vp8, VideoCodec::H264] {
+            let found = candidates(codec);
+            let chosen = pick(codec, &found).expect("an encoder for each codec");
+            let enc = video_encoder(&chosen, 1500, 30).expect("encoder builds");
+            assert!(enc.factory().is_some());
+        }
+    }
+}

@@ -1,0 +1,450 @@
+//! Booth pipeline ↔ headless Chromium over a network path the test owns (two namespaces and a
+//! veth pair; loopback fallback where namespaces cannot be made). The page and a signalling
+//! relay are served by the test on the booth address; Chromium is driven over WebDriver and
+//! results are read back from the page's getStats. `bench_media` (ignored) is
+//! `cargo xtask bench media`.
+
+mod support;
+
+use serde_json::Value;
+use std::time::{Duration, Instant};
+use support::{Call, Net, num, run_in_booth_net};
+
+const HOLD: Duration = Duration::from_secs(10);
+
+struct Held {
+    page_fps: f64,
+    booth_fps: f64,
+    page_audio_samples_per_s: f64,
+    page_audio_level_max: f64,
+    booth_audio_buffers_per_s: f64,
+    booth_audio_peak_db: f64,
+    page_packets_lost: f64,
+    page_nacks: f64,
+    page_size: (f64, f64),
+}
+
+/// Keeps the call for [`HOLD`], checking every second that both sides still decode.
+async fn hold(call: &Call) -> anyhow::Result<Held> {
+    let start = Instant::now();
+    let p0 = call.page_stats().await?;
+    let b0 = support::context(call.peer.last_quality(), "booth quality")?;
+    let mut level_max: f64 = 0.0;
+    let mut peak_max = f64::NEG_INFINITY;
+    let mut last_frames = num(&p0, "/video_in/framesDecoded");
+    while start.elapsed() < HOLD {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let p = call.page_stats().await?;
+        let frames = num(&p, "/video_in/framesDecoded");
+        anyhow::ensure!(
+            frames > last_frames,
+            "page video stalled at {frames} frames: {p}"
+        );
+        last_frames = frames;
+        level_max = level_max.max(num(&p, "/audio_in/audioLevel"));
+        if let Some(q) = call.peer.last_quality() {
+            peak_max = peak_max.max(
+                q.pointer("/quality/recv_audio_peak_db")
+                    .and_then(Value::as_f64)
+                    .unwrap_or(f64::NEG_INFINITY),
+            );
+        }
+    }
+    let p1 = call.page_stats().await?;
+    let b1 = support::context(call.peer.last_quality(), "booth quality")?;
+    let secs = start.elapsed().as_secs_f64();
+    let delta = |a: &Value, b: &Value, ptr: &str| (num(b, ptr) - num(a, ptr)) / secs;
+    Ok(Held {
+        page_fps: delta(&p0, &p1, "/video_in/framesDecoded"),
+        // The booth samples once a second: its window is close to, not exactly, `secs`.
+        booth_fps: delta(&b0, &b1, "/quality/recv_frames_total"),
+        page_audio_samples_per_s: delta(&p0, &p1, "/audio_in/totalSamplesReceived"),
+        page_audio_level_max: level_max,
+        booth_audio_buffers_per_s: delta(&b0, &b1, "/quality/recv_audio_buffers_total"),
+        booth_audio_peak_db: peak_max,
+        page_packets_lost: num(&p1, "/video_in/packetsLost") - num(&p0, "/video_in/packetsLost"),
+        page_nacks: num(&p1, "/video_in/nackCount") - num(&p0, "/video_in/nackCount"),
+        page_size: (
+            num(&p1, "/video_in/frameWidth"),
+            num(&p1, "/video_in/frameHeight"),
+        ),
+    })
+}
+
+async fn call_with_loss(net: &Net, loss_percent: Option<u32>) -> anyhow::Result<Held> {
+    let call = Call::open(
+        net,
+        &[
+            "--size",
+            "640x360",
+            "--fps",
+            "30",
+            "--bitrate",
+            "1200",
+            "--stats-ms",
+            "1000",
+        ],
+        "direction=sendrecv&w=640&h=360&fps=30",
+    )
+    .await?;
+    call.wait_connected(true, true, Duration::from_secs(30))
+        .await?;
+    if let (Some(percent), Some(pair)) = (loss_percent, &net.pair) {
+        pair.add_loss(percent)?;
+    }
+    let held = hold(&call).await;
+    if let Some(pair) = &net.pair {
+        pair.clear_loss();
+    }
+    let held = held?;
+    // Hang-up from the booth reaches the page.
+    call.peer.send_line(r#"{"control":"hangup"}"#).await?;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let state = call.page_state().await?;
+        if state.get("state").and_then(Value::as_str) == Some("ended") {
+            break;
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "page did not see the hangup: {state}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let errors = call
+        .page_state()
+        .await?
+        .get("errors")
+        .cloned()
+        .unwrap_or_default();
+    anyhow::ensure!(
+        errors.as_array().is_none_or(Vec::is_empty),
+        "page errors: {errors}"
+    );
+    call.close().await;
+    println!(
+        "held {HOLD:?}: page {:.1} fps at {}x{}, booth {:.1} fps; audio page {:.0} samples/s (level max {:.2}), \
+         booth {:.1} buffers/s (peak {:.1} dB); page video lost {} packets, {} NACKs",
+        held.page_fps,
+        held.page_size.0,
+        held.page_size.1,
+        held.booth_fps,
+        held.page_audio_samples_per_s,
+        held.page_audio_level_max,
+        held.booth_audio_buffers_per_s,
+        held.booth_audio_peak_db,
+        held.page_packets_lost,
+        held.page_nacks
+    );
+    Ok(held)
+}
+
+fn assert_media_flows(held: &Held, min_fps: f64) {
+    assert!(
+        held.page_fps > min_fps,
+        "Chromium decoded {:.1} fps",
+        held.page_fps
+    );
+    assert!(
+        held.booth_fps > min_fps,
+        "booth decoded {:.1} fps",
+        held.booth_fps
+    );
+    assert_eq!(
+        held.page_size,
+        (640.0, 360.0),
+        "booth sends its capture size"
+    );
+    assert!(
+        held.page_audio_samples_per_s > 40_000.0,
+        "page audio {:.0}/s",
+        held.page_audio_samples_per_s
+    );
+    assert!(
+        held.page_audio_level_max > 0.01,
+        "page hears the booth's tone: {}",
+        held.page_audio_level_max
+    );
+    assert!(
+        held.booth_audio_buffers_per_s > 30.0,
+        "booth audio {:.1}/s",
+        held.booth_audio_buffers_per_s
+    );
+    assert!(
+        held.booth_audio_peak_db > -60.0,
+        "booth hears Chromium's beep: {} dB",
+        held.booth_audio_peak_db
+    );
+}
+
+#[test]
+fn booth_and_chromium_exchange_video_and_audio_for_ten_seconds() {
+    run_in_booth_net(|net| async move {
+        let held = call_with_loss(&net, None).await?;
+        // Decoding every second for 10 s is the requirement here; the rate depends on what else
+        // the 2 cores run (CI runs other tests alongside), so the bar is lower than with loss.
+        assert_media_flows(&held, 15.0);
+        Ok(())
+    });
+}
+
+#[test]
+fn with_two_percent_loss_the_call_holds_above_twenty_fps() {
+    run_in_booth_net(|net| async move {
+        if net.loopback() {
+            println!("SKIPPED loss: nftables loss needs the test's own namespaces");
+            return Ok(());
+        }
+        let held = call_with_loss(&net, Some(2)).await?;
+        assert_media_flows(&held, 20.0);
+        assert!(
+            held.page_packets_lost + held.page_nacks > 0.0,
+            "no loss was injected"
+        );
+        Ok(())
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// `cargo xtask bench media` (DESIGN §9): run with --ignored; writes TELECONSULT_BENCH_OUT.
+
+const WARM_UP: Duration = Duration::from_secs(4);
+const WINDOW: Duration = Duration::from_secs(10);
+
+fn clock_ticks_per_s() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// % of one core used by `pids` over `WINDOW`, and the page stats at its end.
+async fn cpu_over_window(call: &Call, pids: impl Fn() -> Vec<u32>) -> anyhow::Result<(f64, Value)> {
+    let before = support::cpu_ticks(&pids());
+    let start = Instant::now();
+    tokio::time::sleep(WINDOW).await;
+    let after = support::cpu_ticks(&pids());
+    let secs = start.elapsed().as_secs_f64();
+    let pct = after.saturating_sub(before) as f64 / clock_ticks_per_s() / secs * 100.0;
+    Ok((pct, call.page_stats().await?))
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// Latency samples (ms) the page read from stamped frames during `WINDOW`, and fps received.
+async fn latency_window(call: &Call) -> anyhow::Result<(Vec<f64>, f64)> {
+    let frames0 = num(&call.page_stats().await?, "/video_in/framesDecoded");
+    call.browser
+        .eval("window.tc.latencies = []; return true;")
+        .await?;
+    let start = Instant::now();
+    tokio::time::sleep(WINDOW).await;
+    let samples: Vec<f64> = call
+        .browser
+        .eval("return window.tc.latencies;")
+        .await?
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_f64).collect())
+        .unwrap_or_default();
+    let frames1 = num(&call.page_stats().await?, "/video_in/framesDecoded");
+    anyhow::ensure!(
+        samples.len() > 20,
+        "too few stamped frames read back: {}",
+        samples.len()
+    );
+    Ok((samples, (frames1 - frames0) / start.elapsed().as_secs_f64()))
+}
+
+/// The booth's codec in the benchmark: `TELECONSULT_BENCH_CODEC` (h264 by default: VP8 720p30
+/// in software does not keep up on a 2-core box).
+fn bench_codec() -> String {
+    std::env::var("TELECONSULT_BENCH_CODEC").unwrap_or_else(|_| "h264".into())
+}
+
+/// The booth as a sender: 720p30 with the capture stamp, and no screen composited (Chromium's
+/// sending page shows no local preview either).
+fn booth_720p(codec: &str) -> Vec<&str> {
+    vec![
+        "--size",
+        "1280x720",
+        "--fps",
+        "30",
+        "--bitrate",
+        "2500",
+        "--stamp",
+        "--codec",
+        codec,
+        "--display",
+        "none",
+    ]
+}
+
+const PAGE_RECEIVES: &str = "direction=recvonly&stamp=1";
+const PAGE_VIDEO_ONLY: &str = "direction=recvonly&stamp=1&audio=0";
+
+struct Delay(Option<tokio::process::Child>);
+
+impl Delay {
+    /// 50 ms on every UDP packet the booth namespace sends (NFQUEUE + NetfilterQueue).
+    async fn start(ms: u32) -> anyhow::Result<Self> {
+        let python = std::env::var("TELECONSULT_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/media-page/nfq_delay.py"
+        );
+        let mut child = tokio::process::Command::new(python)
+            .args([script, "7", &ms.to_string(), "120"])
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()?;
+        let stdout = support::context(child.stdout.take(), "delay stdout")?;
+        let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stdout));
+        let ready = tokio::time::timeout(Duration::from_secs(10), lines.next_line()).await;
+        anyhow::ensure!(
+            matches!(ready, Ok(Ok(Some(ref l))) if l == "ready"),
+            "nfq_delay.py did not start (NetfilterQueue installed? {ready:?})"
+        );
+        let status = std::process::Command::new("iptables-legacy")
+            .args([
+                "-A",
+                "OUTPUT",
+                "-p",
+                "udp",
+                "-j",
+                "NFQUEUE",
+                "--queue-num",
+                "7",
+            ])
+            .status()?;
+        anyhow::ensure!(status.success(), "iptables-legacy NFQUEUE rule");
+        Ok(Self(Some(child)))
+    }
+}
+
+impl Drop for Delay {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("iptables-legacy")
+            .args([
+                "-D",
+                "OUTPUT",
+                "-p",
+                "udp",
+                "-j",
+                "NFQUEUE",
+                "--queue-num",
+                "7",
+            ])
+            .status();
+        if let Some(child) = &mut self.0 {
+            let _ = child.start_kill();
+        }
+    }
+}
+
+#[test]
+#[ignore = "benchmark: cargo xtask bench media"]
+fn bench_media() {
+    run_in_booth_net(|net| async move {
+        anyhow::ensure!(
+            !net.loopback(),
+            "the media benchmark needs network namespaces"
+        );
+        let codec = bench_codec();
+        let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+        let mut metrics = serde_json::Map::new();
+        let mut put = |k: &str, v: f64| {
+            println!("  {k:<28} {v:>8.1}");
+            metrics.insert(k.to_owned(), serde_json::json!((v * 10.0).round() / 10.0));
+        };
+
+        // 1. The booth sends 720p30 (Chromium only receives): booth CPU, clean latency.
+        let call = Call::open(&net, &booth_720p(&codec), PAGE_RECEIVES).await?;
+        call.wait_connected(true, false, Duration::from_secs(30))
+            .await?;
+        tokio::time::sleep(WARM_UP).await;
+        let pid = call.peer.pid;
+        let (sender_cpu, page) = cpu_over_window(&call, || vec![pid]).await?;
+        let (with_audio, _) = latency_window(&call).await?;
+        let received = format!(
+            "{}x{}",
+            num(&page, "/video_in/frameWidth"),
+            num(&page, "/video_in/frameHeight")
+        );
+        call.close().await;
+
+        // 2. Chromium sends its fake camera at 720p30 (the booth only receives): Chromium CPU.
+        let call = Call::open(
+            &net,
+            &["--size", "1280x720", "--fps", "30"],
+            "direction=sendonly&w=1280&h=720&fps=30",
+        )
+        .await?;
+        call.wait_connected(false, true, Duration::from_secs(30))
+            .await?;
+        tokio::time::sleep(WARM_UP).await;
+        let driver = call.browser.driver_pid;
+        let (chromium_cpu, page) =
+            cpu_over_window(&call, || support::browser::descendants(driver)).await?;
+        let chromium_sent = format!(
+            "{}x{} at {:.0} fps, quality limitation {}",
+            num(&page, "/video_out/frameWidth"),
+            num(&page, "/video_out/frameHeight"),
+            num(&page, "/video_out/framesPerSecond"),
+            page.pointer("/video_out/qualityLimitationReason")
+                .unwrap_or(&Value::Null)
+        );
+        call.close().await;
+
+        // 3. Video alone (no lip-sync wait on audio): clean, then through 50 ms delay + 2 % loss.
+        let call = Call::open(&net, &booth_720p(&codec), PAGE_VIDEO_ONLY).await?;
+        call.wait_connected(true, false, Duration::from_secs(30))
+            .await?;
+        tokio::time::sleep(WARM_UP).await;
+        let (clean, fps_clean) = latency_window(&call).await?;
+        let pair = support::context(net.pair.as_ref(), "namespaces")?;
+        let delay = Delay::start(50).await?;
+        pair.add_loss(2)?;
+        tokio::time::sleep(WARM_UP).await;
+        let impaired = latency_window(&call).await;
+        pair.clear_loss();
+        drop(delay);
+        let (impaired, fps_impaired) = impaired?;
+        call.close().await;
+
+        put("sender_cpu_pct", sender_cpu);
+        put("chromium_cpu_pct", chromium_cpu);
+        put("sender_cpu_ratio", sender_cpu / chromium_cpu);
+        put("latency_p50_ms_clean", median(clean.clone()));
+        put("latency_p50_ms_impaired", median(impaired.clone()));
+        put("received_fps_loss2", fps_impaired);
+        put("received_fps_clean", fps_clean);
+        put(
+            "latency_p50_ms_clean_with_audio",
+            median(with_audio.clone()),
+        );
+        let notes = format!(
+            "one run, 2 namespaces + veth, load average at start {}; CPU = % of one core over {}s: booth peer process ({codec} \
+             {received} sent, fake camera = moving SMPTE bars) vs Chromium's whole process tree sending \
+             its fake camera ({chromium_sent}), each while the other side only receives; the booth composites no screen here. Latency = capture \
+             stamp drawn before the encoder, read back in Chromium per presented frame (requestVideoFrameCallback), \
+             median of {} clean / {} impaired samples, video received alone (latency_p50_ms_clean_with_audio: \
+             audio received too, so Chromium's lip sync holds video for the audio jitter buffer); impaired = 50 ms NFQUEUE delay on the booth's output + \
+             2 % nftables loss on both inputs; received_fps_loss2 measured there.",
+            load.split_whitespace().next().unwrap_or("?"),
+            WINDOW.as_secs(),
+            clean.len(),
+            impaired.len()
+        );
+        let report = serde_json::json!({ "name": "media", "metrics": metrics, "notes": notes });
+        if let Ok(path) = std::env::var("TELECONSULT_BENCH_OUT") {
+            std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
+        }
+        println!("{notes}");
+        Ok(())
+    });
+}

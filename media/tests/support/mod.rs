@@ -1,0 +1,189 @@
+//! Fixtures of the media tests: the network they own ([`netns`]), the booth peer process
+//! ([`peer`]), the page + signalling relay ([`web`]) and Chromium ([`browser`]). They move to
+//! `tests/src` when the daemon's signalling endpoint exists and call tests boot the daemon.
+
+#![allow(dead_code)]
+
+pub mod browser;
+pub mod netns;
+pub mod peer;
+pub mod web;
+
+use anyhow::{Context, bail};
+use browser::Browser;
+use netns::NetnsPair;
+use peer::BoothPeer;
+use serde_json::Value;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+pub struct Net {
+    pub pair: Option<NetnsPair>,
+    pub booth_ip: String,
+}
+
+impl Net {
+    pub fn loopback(&self) -> bool {
+        self.pair.is_none()
+    }
+}
+
+/// One media test at a time on this machine (2 cores: two calls at once would measure the
+/// machine, not the code). Held for the whole test; released when the process ends.
+fn exclusive() -> anyhow::Result<nix::fcntl::Flock<std::fs::File>> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(std::env::temp_dir().join("teleconsult-media-tests.lock"))?;
+    nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
+        .map_err(|(_, e)| anyhow::anyhow!("lock: {e}"))
+}
+
+/// Runs `body` on a runtime whose threads (and the processes they start) live in the booth
+/// namespace; without namespaces, on loopback, saying so in the output.
+pub fn run_in_booth_net<F, Fut>(body: F)
+where
+    F: FnOnce(std::sync::Arc<Net>) -> Fut + Send + 'static,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let _lock = exclusive().expect("media test lock");
+    let net = std::sync::Arc::new(match NetnsPair::create() {
+        Ok(pair) => Net {
+            pair: Some(pair),
+            booth_ip: netns::BOOTH_IP.into(),
+        },
+        Err(e) => {
+            println!(
+                "FALLBACK: loopback with add-local-ip-address 127.0.0.1 (no network namespaces: {e})"
+            );
+            Net {
+                pair: None,
+                booth_ip: "127.0.0.1".into(),
+            }
+        }
+    });
+    let inner = std::sync::Arc::clone(&net);
+    let outcome = std::thread::spawn(move || -> anyhow::Result<()> {
+        if let Some(pair) = &inner.pair {
+            NetnsPair::enter(&pair.booth)?;
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        runtime.block_on(body(inner))
+    })
+    .join();
+    drop(net);
+    match outcome {
+        Ok(result) => result.expect("media test"),
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+pub struct Call {
+    pub peer: BoothPeer,
+    pub browser: Browser,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Call {
+    /// Starts the booth peer (fake devices) and the page server on the booth address, then
+    /// Chromium on the browser side, and opens the page with `query`.
+    pub async fn open(net: &Net, peer_args: &[&str], query: &str) -> anyhow::Result<Self> {
+        let mut args = peer_args.to_vec();
+        args.push("--fake-devices");
+        if net.loopback() {
+            args.push("--loopback");
+        }
+        let peer = BoothPeer::start(&args)?;
+        let listener = std::net::TcpListener::bind((net.booth_ip.as_str(), 0))?;
+        let origin = format!("http://{}:{}", net.booth_ip, listener.local_addr()?.port());
+        let server = web::serve(listener, &peer)?;
+        let (ns, driver_ip) = match &net.pair {
+            Some(pair) => (Some(pair.browser.as_str()), netns::BROWSER_IP),
+            None => (None, "127.0.0.1"),
+        };
+        let browser = Browser::start(ns, driver_ip, &origin, net.loopback()).await?;
+        browser.client.goto(&format!("{origin}/?{query}")).await?;
+        Ok(Self {
+            peer,
+            browser,
+            server,
+        })
+    }
+
+    pub async fn page_stats(&self) -> anyhow::Result<Value> {
+        self.browser.eval("return await window.tcStats();").await
+    }
+
+    pub async fn page_state(&self) -> anyhow::Result<Value> {
+        self.browser.eval("return window.tc;").await
+    }
+
+    /// Polls until each receiving side decodes video.
+    pub async fn wait_connected(
+        &self,
+        page_receives: bool,
+        booth_receives: bool,
+        within: Duration,
+    ) -> anyhow::Result<()> {
+        let deadline = Instant::now() + within;
+        loop {
+            let stats = self.page_stats().await?;
+            let page_ok = !page_receives || num(&stats, "/video_in/framesDecoded") > 0.0;
+            let booth_ok = !booth_receives
+                || self
+                    .peer
+                    .last_quality()
+                    .is_some_and(|q| num(&q, "/quality/recv_frames_total") > 0.0);
+            if page_ok && booth_ok {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                let state = self.page_state().await.unwrap_or_default();
+                bail!(
+                    "no media within {within:?}: page {stats} state {state}; booth {:?} events {:?}",
+                    self.peer.last_quality(),
+                    self.peer.events()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    pub async fn close(self) {
+        self.browser.stop().await;
+        self.peer.stop().await;
+        self.server.abort();
+    }
+}
+
+/// A number at a JSON pointer, 0 when absent.
+pub fn num(value: &Value, pointer: &str) -> f64 {
+    value
+        .pointer(pointer)
+        .and_then(Value::as_f64)
+        .unwrap_or(0.0)
+}
+
+pub fn cpu_ticks(pids: &[u32]) -> u64 {
+    pids.iter()
+        .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/stat")).ok())
+        .filter_map(|stat| {
+            let rest = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .collect::<Vec<_>>();
+            // utime and stime are fields 14 and 15; `rest` starts at field 3.
+            Some(rest.get(11)?.parse::<u64>().ok()? + rest.get(12)?.parse::<u64>().ok()?)
+        })
+        .sum()
+}
+
+pub fn context<T>(r: Option<T>, what: &str) -> anyhow::Result<T> {
+    r.with_context(|| what.to_owned())
+}

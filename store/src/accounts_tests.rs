@@ -1,0 +1,256 @@
+//! Accounts, sessions, tokens and the notification queue on real sled.
+#![allow(clippy::unwrap_used)]
+
+use crate::StoreError;
+use crate::test_support::{event, open, patient, reopen_key, ts};
+use teleconsult_core::account::{
+    Account, AccountStatus, LoginChallenge, LoginPolicy, OneTimeToken, Role, Session, TokenPurpose,
+};
+use teleconsult_core::audit::Action;
+use teleconsult_core::ids::AccountId;
+use teleconsult_core::notification::Channel;
+use teleconsult_core::notification::Notification;
+use teleconsult_core::site::Language;
+use uuid::Uuid;
+
+const ALL: [Channel; 2] = [Channel::Email, Channel::Sms];
+
+fn account(n: u128) -> Account {
+    let p = patient(n);
+    Account {
+        id: AccountId::from_uuid(Uuid::from_u128(0x9000 + n)),
+        login: p.email.to_lowercase(),
+        role: Role::Patient,
+        name: format!("{} {}", p.first_name, p.last_name),
+        email: p.email.clone(),
+        phone: p.phone.clone(),
+        language: Language::Fr,
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        status: AccountStatus::PendingActivation,
+        patient: Some(p.id),
+        practitioner: None,
+        failed_attempts: 0,
+        locked_until: None,
+        created_at: ts(0),
+        sessions_not_before: None,
+        relatives: Vec::new(),
+    }
+}
+
+fn mail(n: u128) -> Notification {
+    Notification::email(
+        format!("patient{n}@example.org"),
+        "Activate".into(),
+        format!("token=secret{n}"),
+        ts(0),
+    )
+}
+
+fn register(store: &crate::Store, n: u128) -> Result<(), StoreError> {
+    let a = account(n);
+    let token = OneTimeToken::new(
+        TokenPurpose::Activation,
+        a.id,
+        ts(0),
+        &LoginPolicy::default(),
+    );
+    let (token_value, email) = (format!("activation{n}"), mail(n));
+    let activation = crate::Activation {
+        token: &token_value,
+        record: &token,
+        email: &email,
+    };
+    store.register_patient(
+        &a,
+        &patient(n),
+        Some(activation),
+        &event(Action::Create, "p"),
+    )
+}
+
+#[test]
+fn registration_is_all_or_nothing_and_unique() {
+    let (_dir, store) = open();
+    register(&store, 1).unwrap();
+    let audit = store.audit_len().unwrap();
+    let queued = store.notifications_pending().unwrap();
+    assert_eq!(queued, 1);
+    // Same patient again: refused, nothing written (no second account, mail or audit record).
+    let err = register(&store, 1).unwrap_err();
+    assert!(matches!(err, StoreError::AlreadyExists(_)), "{err}");
+    assert_eq!(store.audit_len().unwrap(), audit);
+    assert_eq!(store.notifications_pending().unwrap(), queued);
+    assert_eq!(store.accounts().unwrap().len(), 1);
+    assert_eq!(
+        store
+            .account_by_login("PATIENT1@example.org")
+            .unwrap()
+            .map(|a| a.id),
+        Some(account(1).id)
+    );
+}
+
+#[test]
+fn activation_tokens_are_single_use_purpose_bound_and_expire() {
+    let (_dir, store) = open();
+    register(&store, 2).unwrap();
+    let activate = |token: &str, purpose, at| {
+        store.redeem_token(
+            token,
+            purpose,
+            at,
+            |a| a.status = AccountStatus::Active,
+            |a| event(Action::Update, a.id.to_string()),
+        )
+    };
+    assert_eq!(
+        activate("activation2", TokenPurpose::PasswordReset, ts(1)).unwrap(),
+        None,
+        "wrong purpose"
+    );
+    assert_eq!(
+        activate("nope", TokenPurpose::Activation, ts(1)).unwrap(),
+        None
+    );
+    let account = activate("activation2", TokenPurpose::Activation, ts(1))
+        .unwrap()
+        .unwrap();
+    assert_eq!(account.status, AccountStatus::Active);
+    assert_eq!(
+        store.account(account.id).unwrap().unwrap().status,
+        AccountStatus::Active
+    );
+    assert_eq!(
+        activate("activation2", TokenPurpose::Activation, ts(2)).unwrap(),
+        None,
+        "used"
+    );
+
+    register(&store, 3).unwrap();
+    let expired = activate("activation3", TokenPurpose::Activation, ts(73 * 3600)).unwrap();
+    assert_eq!(expired, None);
+    assert_eq!(
+        store.account(account_id(3)).unwrap().unwrap().status,
+        AccountStatus::PendingActivation
+    );
+}
+
+fn account_id(n: u128) -> AccountId {
+    account(n).id
+}
+
+#[test]
+fn challenges_and_sessions_are_kept_by_hash_and_survive_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = LoginPolicy::default();
+    {
+        let store = crate::Store::open(dir.path(), reopen_key()).unwrap();
+        register(&store, 4).unwrap();
+        let a = account(4);
+        let challenge = LoginChallenge::new(a.id, "123456".into(), ts(0), &policy);
+        let sms = Notification::sms(a.phone.clone(), "code 123456".into(), ts(0));
+        store
+            .start_challenge("challenge-id", &challenge, &a, &sms)
+            .unwrap();
+        let session = Session::new(&a, "csrf".into(), ts(1), &policy);
+        store
+            .open_session(
+                "session-token",
+                &session,
+                "challenge-id",
+                &a,
+                &event(Action::Login, "a"),
+            )
+            .unwrap();
+        let again = store.open_session(
+            "other",
+            &session,
+            "challenge-id",
+            &a,
+            &event(Action::Login, "a"),
+        );
+        assert!(
+            matches!(again, Err(StoreError::NotFound(_))),
+            "the challenge is consumed"
+        );
+    }
+    // Neither the token nor the challenge id is on disk.
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(
+                !bytes.windows(13).any(|w| w == b"session-token"),
+                "{}",
+                path.display()
+            );
+        }
+    }
+    let store = crate::Store::open(dir.path(), reopen_key()).unwrap();
+    assert_eq!(
+        store.session("session-token").unwrap().map(|s| s.account),
+        Some(account_id(4))
+    );
+    assert_eq!(store.challenge("challenge-id").unwrap(), None);
+    store
+        .close_session("session-token", &event(Action::Logout, "a"))
+        .unwrap();
+    assert_eq!(store.session("session-token").unwrap(), None);
+}
+
+#[test]
+fn notification_queue_orders_retries_and_forgets_delivered() {
+    let (_dir, store) = open();
+    let first = store.enqueue_notification(&mail(1)).unwrap();
+    let second = store.enqueue_notification(&mail(2)).unwrap();
+    assert!(second > first);
+    let due = store.due_notifications(ts(0), 10, &ALL).unwrap();
+    assert_eq!(
+        due.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+        [first, second]
+    );
+    let mut retry = due[0].1.clone();
+    assert!(retry.schedule_retry(ts(0), "down".into()));
+    store.notification_failed(first, &retry, false).unwrap();
+    store.notification_delivered(second).unwrap();
+    assert!(
+        store.due_notifications(ts(5), 10, &ALL).unwrap().is_empty(),
+        "first waits for its retry"
+    );
+    assert_eq!(
+        store.due_notifications(ts(10), 10, &ALL).unwrap()[0]
+            .1
+            .attempts,
+        1
+    );
+    assert!(
+        store
+            .due_notifications(ts(10), 10, &[Channel::Sms])
+            .unwrap()
+            .is_empty(),
+        "filtered by channel"
+    );
+    store.notification_failed(first, &retry, true).unwrap();
+    assert_eq!(store.notifications_pending().unwrap(), 0);
+}
+
+#[test]
+fn erasure_frees_the_unique_values_and_keeps_the_audit_trail() {
+    let (_dir, store) = open();
+    register(&store, 5).unwrap();
+    let audit = store.audit_len().unwrap();
+    store
+        .erase_account(account_id(5), &event(Action::Delete, "a"))
+        .unwrap();
+    assert_eq!(store.audit_len().unwrap(), audit + 1);
+    assert_eq!(
+        store.account_by_login("patient5@example.org").unwrap(),
+        None
+    );
+    assert_eq!(
+        store.patient_id_by_email("patient5@example.org").unwrap(),
+        None
+    );
+    register(&store, 5).unwrap();
+    assert!(store.verify_audit_chain().is_ok());
+}

@@ -1,0 +1,145 @@
+//! Booking on real sled: one booking per slot under concurrency, slot release on cancel,
+//! reminders fired exactly once and in due order.
+#![allow(clippy::unwrap_used)]
+
+use crate::test_support::{event, open, ts};
+use crate::{Booking, StoreError};
+use std::sync::Arc;
+use teleconsult_core::appointment::{Appointment, Status};
+use teleconsult_core::audit::Action;
+use teleconsult_core::booking::Reminder;
+use teleconsult_core::ids::{AccountId, AppointmentId, PatientId, PractitionerId};
+use teleconsult_core::notification::Notification;
+use teleconsult_core::schedule::ConsultationMode;
+use uuid::Uuid;
+
+fn appointment(n: u128, slot: i64) -> Appointment {
+    Appointment {
+        id: AppointmentId::from_uuid(Uuid::from_u128(0x5000 + n)),
+        practitioner: PractitionerId::from_uuid(Uuid::from_u128(1)),
+        patient: PatientId::from_uuid(Uuid::from_u128(0x1000 + n)),
+        booked_by: AccountId::from_uuid(Uuid::from_u128(0x9000 + n)),
+        for_relative: None,
+        start: ts(3600 + slot * 1200),
+        end: ts(3600 + slot * 1200 + 1200),
+        mode: ConsultationMode::Video,
+        reason: format!("reason {n}"),
+        status: Status::Booked,
+        created_at: ts(0),
+        patient_joined_at: None,
+        practitioner_joined_at: None,
+        call_started_at: None,
+        call_ended_at: None,
+    }
+}
+
+fn book(
+    store: &crate::Store,
+    a: &Appointment,
+    reminders: &[(teleconsult_core::Timestamp, Reminder)],
+) -> Result<(), StoreError> {
+    let confirmation = [Notification::sms(
+        "+352621000000".into(),
+        "booked".into(),
+        ts(0),
+    )];
+    let booking = Booking {
+        appointment: a,
+        new_relative: None,
+        booker: None,
+        notifications: &confirmation,
+        reminders,
+        outbox: &[],
+    };
+    store.book(booking, &event(Action::Create, a.id.to_string()))
+}
+
+#[test]
+fn exactly_one_booking_per_slot_under_concurrency() {
+    let (_dir, store) = open();
+    let store = Arc::new(store);
+    let threads: Vec<_> = (0..40u128)
+        .map(|n| {
+            let store = store.clone();
+            // 40 clients, 4 slots.
+            std::thread::spawn(move || book(&store, &appointment(n, (n % 4) as i64), &[]))
+        })
+        .collect();
+    let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 4);
+    assert!(
+        results
+            .iter()
+            .filter(|r| r.is_err())
+            .all(|r| matches!(r, Err(StoreError::SlotTaken)))
+    );
+    let practitioner = PractitionerId::from_uuid(Uuid::from_u128(1));
+    assert_eq!(
+        store
+            .booked_starts(practitioner, ts(0), ts(100_000))
+            .unwrap()
+            .len(),
+        4
+    );
+    let all = store
+        .appointments(|_| true, &event(Action::Read, "list"))
+        .unwrap();
+    assert_eq!(all.len(), 4, "losers left nothing behind");
+    assert_eq!(store.notifications_pending().unwrap(), 4);
+}
+
+#[test]
+fn cancelling_frees_the_slot_for_a_new_booking() {
+    let (_dir, store) = open();
+    let mut a = appointment(1, 0);
+    book(&store, &a, &[]).unwrap();
+    assert!(matches!(
+        book(&store, &appointment(2, 0), &[]),
+        Err(StoreError::SlotTaken)
+    ));
+    a.status = Status::Cancelled {
+        by: teleconsult_core::appointment::CancelledBy::Patient,
+        reason: None,
+        at: ts(10),
+    };
+    store
+        .update_appointment(&a, true, &[], &[], &event(Action::Update, "a"))
+        .unwrap();
+    book(&store, &appointment(2, 0), &[]).unwrap();
+    // Releasing again (a stale cancel) must not free someone else's booking.
+    store
+        .update_appointment(&a, true, &[], &[], &event(Action::Update, "a"))
+        .unwrap();
+    assert!(matches!(
+        book(&store, &appointment(3, 0), &[]),
+        Err(StoreError::SlotTaken)
+    ));
+}
+
+#[test]
+fn reminders_come_due_in_order_and_fire_once() {
+    let (_dir, store) = open();
+    let a = appointment(1, 5);
+    let r = |before_s| Reminder {
+        appointment: a.id,
+        before: jiff::SignedDuration::from_secs(before_s),
+    };
+    book(&store, &a, &[(ts(500), r(3600)), (ts(100), r(7200))]).unwrap();
+    assert!(store.due_reminders(ts(99), 10).unwrap().is_empty());
+    let due = store.due_reminders(ts(600), 10).unwrap();
+    assert_eq!(due.len(), 2);
+    assert_eq!(due[0].1.before.as_secs(), 7200, "earliest due first");
+    let message = [Notification::sms(
+        "+352621000000".into(),
+        "reminder".into(),
+        ts(600),
+    )];
+    let before = store.notifications_pending().unwrap();
+    assert!(store.fire_reminder(&due[0].0, &message).unwrap());
+    assert!(
+        !store.fire_reminder(&due[0].0, &message).unwrap(),
+        "fires once"
+    );
+    assert_eq!(store.notifications_pending().unwrap(), before + 1);
+    assert_eq!(store.reminders_pending().unwrap(), 1);
+}

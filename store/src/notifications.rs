@@ -1,0 +1,118 @@
+//! The notification queue (e-mail, SMS): tree `notifications`, key = `u64` BE id from the
+//! `notification_last_id` counter, value = sealed [`Notification`]. Messages are queued in the
+//! transaction of the change that causes them and removed only once delivered, so a crash
+//! loses none (a crash between delivery and removal may send one twice: at-least-once).
+
+use teleconsult_core::notification::Notification;
+
+use crate::error::StoreError;
+use crate::store::Store;
+use crate::tree::{TreeId, Tx, TxResult};
+
+const LAST_ID_KEY: &[u8] = b"notification_last_id";
+const DEMO_LAST_ID_KEY: &[u8] = b"demo_outbox_last_id";
+/// Messages kept on the demo outbox page.
+const DEMO_OUTBOX_KEEP: usize = 200;
+
+/// Queues `notification` inside the caller's transaction; returns its id.
+pub(crate) fn enqueue(tx: &Tx<'_>, notification: &Notification) -> TxResult<u64> {
+    let id = crate::meta::next_counter(tx, LAST_ID_KEY)?;
+    tx.encrypted(TreeId::Notifications)
+        .insert(&id.to_be_bytes(), notification)?;
+    Ok(id)
+}
+
+impl Store {
+    /// Queues a message on its own, durably.
+    pub fn enqueue_notification(&self, notification: &Notification) -> Result<u64, StoreError> {
+        self.inner()
+            .transact_durably(|tx| enqueue(tx, notification))
+    }
+
+    /// Up to `limit` messages of `channels` due at `now`, oldest first, with their ids.
+    pub fn due_notifications(
+        &self,
+        now: teleconsult_core::Timestamp,
+        limit: usize,
+        channels: &[teleconsult_core::notification::Channel],
+    ) -> Result<Vec<(u64, Notification)>, StoreError> {
+        let mut due = Vec::new();
+        for entry in self
+            .inner()
+            .encrypted(TreeId::Notifications)
+            .iter::<Notification>()
+        {
+            let (key, notification) = entry?;
+            if notification.is_due(now) && channels.contains(&notification.channel) {
+                let id = <[u8; 8]>::try_from(key.as_ref())
+                    .map(u64::from_be_bytes)
+                    .map_err(|_| StoreError::Corrupt("notifications: key is not a u64".into()))?;
+                due.push((id, notification));
+                if due.len() == limit {
+                    break;
+                }
+            }
+        }
+        Ok(due)
+    }
+
+    /// Messages still queued (waiting or retrying).
+    pub fn notifications_pending(&self) -> Result<u64, StoreError> {
+        Ok(self.inner().trees.raw(TreeId::Notifications).len() as u64)
+    }
+
+    /// Delivered: removed from the queue, durably.
+    pub fn notification_delivered(&self, id: u64) -> Result<(), StoreError> {
+        self.inner()
+            .trees
+            .raw(TreeId::Notifications)
+            .remove(id.to_be_bytes())?;
+        self.inner().db.flush()?;
+        Ok(())
+    }
+
+    /// A failed attempt: `notification` carries the new schedule. `give_up` removes it instead.
+    /// Not flushed: after a crash the message is simply retried a little earlier.
+    pub fn notification_failed(
+        &self,
+        id: u64,
+        notification: &Notification,
+        give_up: bool,
+    ) -> Result<(), StoreError> {
+        let key = id.to_be_bytes();
+        self.inner().transact(|tx| {
+            if give_up {
+                tx.raw(TreeId::Notifications).remove(&key)?;
+            } else {
+                tx.encrypted(TreeId::Notifications)
+                    .insert(&key, notification)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Demo mode: a message "delivered" to the local outbox page; only the latest are kept.
+    pub fn demo_outbox_push(&self, notification: &Notification) -> Result<(), StoreError> {
+        self.inner().transact_durably(|tx| {
+            let id = crate::meta::next_counter(tx, DEMO_LAST_ID_KEY)?;
+            tx.encrypted(TreeId::DemoOutbox)
+                .insert(&id.to_be_bytes(), notification)?;
+            if let Some(old) = id.checked_sub(DEMO_OUTBOX_KEEP as u64) {
+                tx.raw(TreeId::DemoOutbox).remove(&old.to_be_bytes())?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Demo mode: the latest "delivered" messages, newest first.
+    pub fn demo_outbox(&self, limit: usize) -> Result<Vec<Notification>, StoreError> {
+        let tree = self.inner().encrypted(TreeId::DemoOutbox);
+        let mut all = tree
+            .iter::<Notification>()
+            .map(|e| e.map(|(_, n)| n))
+            .collect::<Result<Vec<_>, _>>()?;
+        all.reverse();
+        all.truncate(limit);
+        Ok(all)
+    }
+}

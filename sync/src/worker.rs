@@ -1,0 +1,502 @@
+//! The outbox worker: the only sender to the national platform.
+//!
+//! Each round it reads the head of the outbox and picks, per aggregate, only the *oldest*
+//! entry (so changes of one appointment arrive in order), skipping entries in back-off and
+//! those whose patient is already being sent by another in-flight message (two concurrent
+//! conditional creates of one patient could both create it). Up to `concurrency` entries go
+//! out at once. Then, per entry:
+//!
+//! | answer | what happens |
+//! |---|---|
+//! | delivered | acknowledged (removed from the outbox, durably) |
+//! | platform unavailable (network, 5xx, 429, 401/403) | attempt counted, entry backs off; consecutive failures open the circuit: sending pauses, then one probe per back-off period |
+//! | conflict (409/412) | attempt counted, retried shortly (re-read, `If-Match`) |
+//! | refused (other 4xx) or not understood | parked with the OperationOutcome; later entries of its aggregate are parked behind it; nothing else waits |
+//!
+//! A crash between delivery and acknowledgement re-sends the entry after restart: every
+//! interaction is idempotent (see `send`), so the platform still holds each resource once.
+
+use crate::backoff::{Backoff, Circuit, CircuitState};
+use crate::client::Failure;
+use crate::ports::{PortError, QueuedMessage, RemoteAppointments, SyncStore};
+use crate::send::{SendError, Sender};
+use crate::status::SyncHandle;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use teleconsult_core::ports::Clock;
+use teleconsult_store::Parking;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// Tuning of the worker; defaults suit a site, tests shorten the times.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkerConfig {
+    /// Messages in flight at once.
+    pub concurrency: usize,
+    /// How many outbox entries are looked at per round.
+    pub window: usize,
+    /// Look at the outbox at least this often even when nobody calls [`SyncHandle::wake`].
+    pub idle_poll: Duration,
+    /// Back-off of one entry that keeps failing while others get through.
+    pub entry_backoff: Backoff,
+    /// Pause of the whole sender while the platform is down.
+    pub circuit_backoff: Backoff,
+    /// Consecutive platform failures that open the circuit.
+    pub circuit_threshold: u32,
+    /// Pull of remote appointments: period (`[platform] poll_interval_s`).
+    pub poll_interval: Duration,
+    /// The pull re-reads this much before its cursor (clock skew, same-instant updates).
+    pub pull_overlap: Duration,
+    /// First pull on a new site: this far back.
+    pub pull_lookback: Duration,
+    /// A failure this recent makes the state `degraded`.
+    pub degraded_window: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            concurrency: 8,
+            window: 256,
+            idle_poll: Duration::from_secs(2),
+            entry_backoff: Backoff::default(),
+            circuit_backoff: Backoff {
+                base: Duration::from_secs(2),
+                max: Duration::from_secs(300),
+            },
+            circuit_threshold: 3,
+            poll_interval: Duration::from_secs(60),
+            pull_overlap: Duration::from_secs(300),
+            pull_lookback: Duration::from_secs(30 * 24 * 3600),
+            degraded_window: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Reachability as seen by both loops (drain and pull), for the status.
+#[derive(Debug, Default)]
+pub(crate) struct Health {
+    pub(crate) circuit_open: bool,
+    pub(crate) last_failure: Option<Instant>,
+    pub(crate) ever_answered: bool,
+}
+
+/// The worker: drains the outbox and pulls remote appointments until shutdown.
+pub struct Worker<S: SyncStore, R: RemoteAppointments> {
+    pub(crate) store: Arc<S>,
+    pub(crate) sender: Arc<Sender<S>>,
+    pub(crate) remote: Arc<R>,
+    pub(crate) handle: SyncHandle,
+    pub(crate) config: WorkerConfig,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) health: Arc<Mutex<Health>>,
+}
+
+/// Runs blocking storage work off the runtime.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, PortError> + Send + 'static,
+) -> Result<T, PortError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| PortError(format!("storage task failed: {e}")))?
+}
+
+impl<S: SyncStore, R: RemoteAppointments> Worker<S, R> {
+    pub fn new(
+        store: Arc<S>,
+        sender: Sender<S>,
+        remote: Arc<R>,
+        handle: SyncHandle,
+        config: WorkerConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Worker {
+            store,
+            sender: Arc::new(sender),
+            remote,
+            handle,
+            config,
+            clock,
+            health: Arc::default(),
+        }
+    }
+
+    /// Drains and pulls until `shutdown`; an in-flight round finishes first (its entries are
+    /// acknowledged or left queued — never half done).
+    pub async fn run(self, shutdown: CancellationToken) {
+        let this = Arc::new(self);
+        let pull = tokio::spawn(this.clone().pull_loop(shutdown.clone()));
+        this.drain_loop(shutdown).await;
+        if let Err(e) = pull.await {
+            tracing::error!(error = %e, "sync pull task failed");
+        }
+    }
+
+    pub(crate) fn publish_state(&self) {
+        let parked = self.handle.status().parked;
+        let state = match self.health.lock() {
+            Ok(h) => {
+                let recent = h
+                    .last_failure
+                    .is_some_and(|t| t.elapsed() < self.config.degraded_window);
+                if h.circuit_open || !h.ever_answered {
+                    CircuitState::Offline
+                } else if recent || parked > 0 {
+                    CircuitState::Degraded
+                } else {
+                    CircuitState::Online
+                }
+            }
+            Err(_) => CircuitState::Degraded,
+        };
+        self.handle.set_state(state);
+    }
+
+    pub(crate) fn answered(&self, ok: bool) {
+        if let Ok(mut h) = self.health.lock() {
+            h.ever_answered = true;
+            if !ok {
+                h.last_failure = Some(Instant::now());
+            }
+        }
+    }
+
+    fn unreachable(&self, circuit_open: bool) {
+        if let Ok(mut h) = self.health.lock() {
+            h.last_failure = Some(Instant::now());
+            h.circuit_open = circuit_open;
+        }
+    }
+
+    async fn drain_loop(&self, shutdown: CancellationToken) {
+        let mut circuit = Circuit::new(self.config.circuit_threshold, self.config.circuit_backoff);
+        let mut queue = Queue::default();
+        let mut tasks: JoinSet<(QueuedMessage, Result<(), SendError>)> = JoinSet::new();
+        let mut storage_failures = 0u32;
+        loop {
+            let stopping = shutdown.is_cancelled();
+            if stopping && tasks.is_empty() {
+                return;
+            }
+            let mut wait = self.config.idle_poll;
+            if !stopping {
+                match self.fill(&mut queue, &mut circuit, &mut tasks).await {
+                    Ok(next) => {
+                        storage_failures = 0;
+                        wait = next;
+                    }
+                    Err(e) => {
+                        storage_failures = storage_failures.saturating_add(1);
+                        tracing::error!(error = %e, "sync worker cannot use the store; retrying");
+                        wait = self.config.entry_backoff.jittered(storage_failures);
+                        queue.stale = true;
+                    }
+                }
+            }
+            self.publish_state();
+            tokio::select! {
+                Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
+                    let Ok((entry, result)) = joined else {
+                        tracing::error!("sync send task failed");
+                        queue.stale = true;
+                        queue.in_flight.clear();
+                        continue;
+                    };
+                    queue.in_flight.remove(&entry.id);
+                    let (id, aggregate) = (entry.id, entry.message.aggregate.clone());
+                    match self.settle(entry, result, &mut circuit, &mut queue.not_before).await {
+                        Ok(Settled::Retry) => {}
+                        Ok(Settled::Delivered) => queue.buffer.retain(|e| e.id != id),
+                        Ok(Settled::Parked) => {
+                            // Later entries of this record now wait behind it.
+                            queue.buffer.retain(|e| e.id != id);
+                            queue.parked_aggregates.insert(aggregate);
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "sync worker cannot use the store; retrying");
+                            queue.stale = true;
+                        }
+                    }
+                    if tasks.is_empty() && let Err(e) = self.refresh_counts().await {
+                        tracing::error!(error = %e, "sync worker cannot count the outbox");
+                    }
+                }
+                _ = tokio::time::sleep(wait), if tasks.is_empty() || wait.is_zero() => queue.stale = true,
+                _ = self.handle.woken() => queue.stale = true,
+                _ = shutdown.cancelled(), if !stopping => {}
+            }
+        }
+    }
+
+    /// Starts sending what may go now; returns how long to wait when nothing more can start.
+    async fn fill(
+        &self,
+        queue: &mut Queue,
+        circuit: &mut Circuit,
+        tasks: &mut JoinSet<(QueuedMessage, Result<(), SendError>)>,
+    ) -> Result<Duration, PortError> {
+        let now = Instant::now();
+        if let Some(until) = circuit.wait_until(now) {
+            return Ok(until - now);
+        }
+        let limit = if circuit.probing() {
+            1
+        } else {
+            self.config.concurrency.max(1)
+        };
+        if queue.in_flight.len() >= limit {
+            return Ok(self.config.idle_poll);
+        }
+        let refill =
+            queue.stale || (!queue.exhausted && queue.buffer.len() < self.config.window / 2);
+        if refill {
+            let store = self.store.clone();
+            let window = self.config.window;
+            let (entries, pending, parked, parked_aggregates) = blocking(move || {
+                Ok((
+                    store.peek(window)?,
+                    store.pending_len()?,
+                    store.parked_len()?,
+                    store
+                        .parked_aggregates()?
+                        .into_iter()
+                        .collect::<HashSet<_>>(),
+                ))
+            })
+            .await?;
+            self.handle.set_counts(pending, parked);
+            queue.exhausted = entries.len() < self.config.window;
+            queue.buffer = entries;
+            queue.parked_aggregates = parked_aggregates;
+            queue.stale = false;
+            queue.not_before.retain(|_, t| *t > now);
+        }
+        // Per aggregate only the oldest entry may go (in flight counts); per patient one at a time.
+        let mut aggregates: HashSet<String> =
+            queue.in_flight.values().map(|(a, _)| a.clone()).collect();
+        let mut shared: HashSet<String> = queue
+            .in_flight
+            .values()
+            .filter_map(|(_, s)| s.clone())
+            .collect();
+        let mut blocked = Vec::new();
+        let mut earliest: Option<Instant> = None;
+        let mut started = 0usize;
+        for entry in &queue.buffer {
+            if queue.in_flight.len() >= limit {
+                break;
+            }
+            if queue.in_flight.contains_key(&entry.id)
+                || !aggregates.insert(entry.message.aggregate.clone())
+            {
+                continue;
+            }
+            if queue.parked_aggregates.contains(&entry.message.aggregate) {
+                blocked.push(entry.clone());
+                continue;
+            }
+            if let Some(t) = queue.not_before.get(&entry.id).filter(|t| **t > now) {
+                earliest = Some(earliest.map_or(*t, |e| e.min(*t)));
+                continue;
+            }
+            let key = shared_key(entry);
+            if let Some(k) = &key
+                && !shared.insert(k.clone())
+            {
+                continue;
+            }
+            queue
+                .in_flight
+                .insert(entry.id, (entry.message.aggregate.clone(), key));
+            let sender = self.sender.clone();
+            let entry = entry.clone();
+            tasks.spawn(async move {
+                let result = sender.send(&entry).await;
+                (entry, result)
+            });
+            started += 1;
+        }
+        for entry in blocked {
+            let id = entry.id;
+            self.park(
+                &entry,
+                0,
+                crate::fhir::OperationOutcome::local(
+                    "processing",
+                    "an earlier message of the same record is parked: retry that one first",
+                ),
+            )
+            .await?;
+            queue.buffer.retain(|e| e.id != id);
+            queue.stale = true;
+        }
+        if started > 0 || !queue.in_flight.is_empty() {
+            return Ok(self.config.idle_poll);
+        }
+        self.refresh_counts().await?;
+        let idle = self.config.idle_poll;
+        Ok(earliest.map_or(idle, |t| (t - now).min(idle)))
+    }
+
+    async fn settle(
+        &self,
+        entry: QueuedMessage,
+        result: Result<(), SendError>,
+        circuit: &mut Circuit,
+        not_before: &mut HashMap<u64, Instant>,
+    ) -> Result<Settled, PortError> {
+        let id = entry.id;
+        let mut done = Settled::Retry;
+        match result {
+            Ok(()) => {
+                let store = self.store.clone();
+                blocking(move || store.ack(id)).await?;
+                done = Settled::Delivered;
+                not_before.remove(&id);
+                self.handle.metrics().sent.inc();
+                self.handle.succeeded(self.clock.now());
+                self.answered(true);
+                if circuit.success() {
+                    // Back online: entries that failed during the outage go at once.
+                    not_before.clear();
+                    if let Ok(mut h) = self.health.lock() {
+                        h.circuit_open = false;
+                    }
+                    tracing::info!("national platform reachable again; sending resumes");
+                }
+            }
+            Err(SendError::Platform(Failure::Unavailable(why))) => {
+                let attempts = self.count_attempt(id).await?;
+                self.handle.failed(format!("platform unavailable: {why}"));
+                let opened = circuit.failure(Instant::now(), rand::random::<f64>());
+                match opened {
+                    Some(pause) => {
+                        let was_open = self.health.lock().map(|h| h.circuit_open).unwrap_or(false);
+                        self.unreachable(true);
+                        if !was_open {
+                            tracing::warn!(reason = %why, pause_ms = pause.as_millis() as u64, "national platform unavailable; sending paused");
+                        }
+                    }
+                    None => {
+                        self.unreachable(false);
+                        let delay = self.config.entry_backoff.jittered(attempts);
+                        not_before.insert(id, Instant::now() + delay);
+                    }
+                }
+            }
+            Err(SendError::Platform(Failure::Conflict(why))) => {
+                let attempts = self.count_attempt(id).await?;
+                self.handle.failed(format!("conflict: {why}"));
+                self.answered(false);
+                circuit.success();
+                let delay = self
+                    .config
+                    .entry_backoff
+                    .delay(attempts.min(3), rand::random::<f64>());
+                not_before.insert(id, Instant::now() + delay);
+            }
+            Err(SendError::Platform(Failure::Rejected { status, outcome })) => {
+                self.answered(false);
+                circuit.success();
+                self.park(&entry, status, outcome).await?;
+                done = Settled::Parked;
+            }
+            Err(SendError::Local(outcome)) => {
+                self.park(&entry, 0, outcome).await?;
+                done = Settled::Parked;
+            }
+            Err(SendError::Storage(e)) => return Err(e),
+        }
+        Ok(done)
+    }
+
+    async fn refresh_counts(&self) -> Result<(), PortError> {
+        let store = self.store.clone();
+        let (pending, parked) =
+            blocking(move || Ok((store.pending_len()?, store.parked_len()?))).await?;
+        self.handle.set_counts(pending, parked);
+        Ok(())
+    }
+
+    async fn count_attempt(&self, id: u64) -> Result<u32, PortError> {
+        let store = self.store.clone();
+        Ok(blocking(move || store.record_attempt(id))
+            .await?
+            .unwrap_or(1))
+    }
+
+    async fn park(
+        &self,
+        entry: &QueuedMessage,
+        status: u16,
+        outcome: crate::fhir::OperationOutcome,
+    ) -> Result<(), PortError> {
+        let reason = if status == 0 {
+            // Our own outcome: its diagnostics are ours (no platform text), safe to show.
+            let why = outcome
+                .issue
+                .first()
+                .and_then(|i| i.diagnostics.clone())
+                .unwrap_or_else(|| outcome.summary());
+            format!("refused locally: {why}")
+        } else {
+            format!(
+                "refused by the platform (HTTP {status}): {}",
+                outcome.summary()
+            )
+        };
+        tracing::warn!(outbox_id = entry.id, kind = %entry.message.kind, %reason, "outbox entry parked for staff");
+        self.handle.failed(reason.clone());
+        self.handle.metrics().parked_total.inc();
+        let parking = Parking {
+            at: self.clock.now(),
+            status,
+            reason,
+            outcome: serde_json::to_value(&outcome).unwrap_or_default(),
+        };
+        let store = self.store.clone();
+        let id = entry.id;
+        blocking(move || store.park(id, &parking)).await
+    }
+}
+
+/// What became of a sent entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Settled {
+    /// Acknowledged: it left the outbox.
+    Delivered,
+    /// Moved to the parked entries.
+    Parked,
+    /// Still queued, to be retried.
+    Retry,
+}
+
+/// What the drain loop knows between wake-ups.
+#[derive(Default)]
+struct Queue {
+    /// The head of the outbox as last read, oldest first (minus what was settled since).
+    buffer: Vec<QueuedMessage>,
+    /// The last read returned less than a window: nothing beyond the buffer then.
+    exhausted: bool,
+    /// Re-read before choosing (woken, idle timer, parked something, storage trouble).
+    stale: bool,
+    parked_aggregates: HashSet<String>,
+    /// In flight: id → (aggregate, shared key).
+    in_flight: HashMap<u64, (String, Option<String>)>,
+    /// Per-entry back-off.
+    not_before: HashMap<u64, Instant>,
+}
+
+/// The record two messages must not touch concurrently: the patient a booking or document is
+/// about (both conditionally create it on the platform).
+fn shared_key(entry: &QueuedMessage) -> Option<String> {
+    let payload = &entry.message.payload;
+    payload
+        .pointer("/appointment/patient")
+        .or_else(|| payload.pointer("/document/patient"))
+        .or_else(|| payload.pointer("/patient/id"))
+        .and_then(serde_json::Value::as_str)
+        .map(|p| format!("patient/{p}"))
+}

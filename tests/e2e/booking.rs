@@ -1,0 +1,477 @@
+//! Agendas and booking end to end on the demo site (seeded practitioners and schedules) with
+//! real SMTP/SMS sinks: search → slots → book for oneself or a relative → confirmations;
+//! visibility; cancellation; 200 clients racing for 20 slots; reminders across `kill -9`.
+
+use serde_json::{Value, json};
+use std::time::Duration;
+use teleconsult_tests::accounts::{
+    Login, PASSWORD, WAIT, login, phone, register_and_activate, registration, sinks_config,
+};
+use teleconsult_tests::sinks::{SmsSink, SmtpSink};
+use teleconsult_tests::{Daemon, DaemonOptions, poll_until};
+
+const DR_WEBER: &str = "00000000-0000-0000-0000-00007c1e0001";
+const DR_FERREIRA: &str = "00000000-0000-0000-0000-00007c1e0002";
+
+struct Site {
+    daemon: Daemon,
+    smtp: SmtpSink,
+    sms: SmsSink,
+}
+
+async fn demo_site(extra: &str) -> anyhow::Result<Site> {
+    let smtp = SmtpSink::start()?;
+    let sms = SmsSink::start().await?;
+    let extra_config = format!(
+        "{}\n[limits]\nregister_per_hour = 1000\nlogin_per_minute = 1000\notp_per_minute = 1000\n{extra}",
+        sinks_config(&smtp, &sms)
+    );
+    let daemon = Daemon::start(DaemonOptions {
+        demo: true,
+        extra_config,
+        ..Default::default()
+    })
+    .await?;
+    Ok(Site { daemon, smtp, sms })
+}
+
+async fn patient(site: &Site, n: u32) -> anyhow::Result<Login> {
+    register_and_activate(&site.daemon, &site.smtp, &registration(n)).await?;
+    login(
+        &site.daemon,
+        &site.sms,
+        &format!("patient{n}@example.lu"),
+        PASSWORD,
+        &phone(n),
+        0,
+    )
+    .await
+}
+
+async fn get(site: &Site, who: &Login, path: &str) -> anyhow::Result<(u16, Value)> {
+    let r = site
+        .daemon
+        .client
+        .get(site.daemon.url(path))
+        .header("authorization", who.bearer())
+        .send()
+        .await?;
+    Ok((r.status().as_u16(), r.json().await.unwrap_or(Value::Null)))
+}
+
+async fn post(site: &Site, who: &Login, path: &str, body: &Value) -> anyhow::Result<(u16, Value)> {
+    let r = site
+        .daemon
+        .client
+        .post(site.daemon.url(path))
+        .header("authorization", who.bearer())
+        .json(body)
+        .send()
+        .await?;
+    Ok((r.status().as_u16(), r.json().await.unwrap_or(Value::Null)))
+}
+
+async fn free_slots(site: &Site, who: &Login, practitioner: &str) -> anyhow::Result<Vec<String>> {
+    let (status, slots) = get(
+        site,
+        who,
+        &format!("/api/v1/practitioners/{practitioner}/slots"),
+    )
+    .await?;
+    anyhow::ensure!(status == 200, "slots: {status} {slots}");
+    Ok(slots
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s["start"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+fn booking(start: &str) -> Value {
+    json!({"practitioner_id": DR_WEBER, "start": start, "mode": "video", "reason": "persistent cough", "confirm": true})
+}
+
+#[tokio::test]
+async fn search_book_confirm_see_and_cancel() -> anyhow::Result<()> {
+    let site = demo_site("").await?;
+    let anne = patient(&site, 30).await?;
+    let other = patient(&site, 31).await?;
+
+    let (_, found) = get(
+        &site,
+        &anne,
+        "/api/v1/practitioners?specialty=general_practice&language=pt",
+    )
+    .await?;
+    let names: Vec<&str> = found
+        .as_array()
+        .map(|a| a.iter().filter_map(|p| p["name"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(names, ["Dr João Ferreira"], "{found}");
+    let (_, by_name) = get(&site, &anne, "/api/v1/practitioners?q=weber").await?;
+    assert_eq!(by_name[0]["id"], DR_WEBER);
+    assert_eq!(by_name[0]["modes"], json!(["video", "audio"]));
+
+    let slots = free_slots(&site, &anne, DR_WEBER).await?;
+    assert!(
+        slots.len() > 20,
+        "weekday hours over 31 days: {}",
+        slots.len()
+    );
+    let start = slots[0].clone();
+
+    let unconfirmed =
+        json!({"practitioner_id": DR_WEBER, "start": start, "mode": "video", "confirm": false});
+    assert_eq!(
+        post(&site, &anne, "/api/v1/appointments", &unconfirmed)
+            .await?
+            .0,
+        422
+    );
+    let off_grid = booking(&start.replace(":00Z", ":07Z"));
+    assert_eq!(
+        post(&site, &anne, "/api/v1/appointments", &off_grid)
+            .await?
+            .0,
+        422
+    );
+
+    let (status, booked) = post(&site, &anne, "/api/v1/appointments", &booking(&start)).await?;
+    assert_eq!(status, 201, "{booked}");
+    assert_eq!(booked["status"], "booked");
+    assert_eq!(booked["practitioner_name"], "Dr Anne Weber");
+    let id = booked["id"].as_str().unwrap_or_default().to_owned();
+    let (taken, body) = post(&site, &other, "/api/v1/appointments", &booking(&start)).await?;
+    assert_eq!((taken, body["error"].as_str()), (409, Some("slot_taken")));
+    assert!(
+        !free_slots(&site, &anne, DR_WEBER).await?.contains(&start),
+        "a booked slot is no longer offered"
+    );
+
+    // Confirmation by SMS and by e-mail with an invitation, in French, without the reason.
+    let mail = site
+        .smtp
+        .wait_for("patient30@example.lu", "téléconsultation réservée", WAIT)
+        .await?;
+    assert_eq!(mail.attachments, [Some("teleconsultation.ics".to_owned())]);
+    assert!(
+        mail.body.contains("Dr Anne Weber") && mail.body.contains(&id),
+        "{}",
+        mail.body
+    );
+    assert!(!mail.body.contains("cough"));
+    let sms = poll_until("confirmation SMS", WAIT, || async {
+        site.sms.messages().into_iter().find(|m| {
+            m["to"] == phone(30) && m["text"].as_str().is_some_and(|t| t.contains("réservée"))
+        })
+    })
+    .await?;
+    assert!(!sms["text"].as_str().unwrap_or_default().contains("cough"));
+
+    // Visible to the patient, not to another patient nor a pharmacist.
+    assert_eq!(
+        get(&site, &anne, &format!("/api/v1/appointments/{id}"))
+            .await?
+            .0,
+        200
+    );
+    assert_eq!(
+        get(&site, &other, &format!("/api/v1/appointments/{id}"))
+            .await?
+            .0,
+        404
+    );
+    let (_, mine) = get(&site, &other, "/api/v1/appointments").await?;
+    assert_eq!(mine, json!([]));
+    assert_eq!(
+        post(
+            &site,
+            &other,
+            &format!("/api/v1/appointments/{id}/cancel"),
+            &json!({})
+        )
+        .await?
+        .0,
+        404
+    );
+
+    // The patient cancels: the slot is free again and the cancellation is announced.
+    let (status, cancelled) = post(
+        &site,
+        &anne,
+        &format!("/api/v1/appointments/{id}/cancel"),
+        &json!({}),
+    )
+    .await?;
+    assert_eq!(status, 200, "{cancelled}");
+    assert_eq!(cancelled["status"], "cancelled");
+    site.smtp
+        .wait_for("patient30@example.lu", "annulée", WAIT)
+        .await?;
+    assert!(free_slots(&site, &anne, DR_WEBER).await?.contains(&start));
+    let (again, _) = post(
+        &site,
+        &anne,
+        &format!("/api/v1/appointments/{id}/cancel"),
+        &json!({}),
+    )
+    .await?;
+    assert_eq!(
+        again, 409,
+        "a cancelled appointment cannot be cancelled again"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn booking_for_a_relative_links_them_to_the_account() -> anyhow::Result<()> {
+    let site = demo_site("").await?;
+    let parent = patient(&site, 32).await?;
+    let slots = free_slots(&site, &parent, DR_WEBER).await?;
+    let child_id = teleconsult_tests::national_ids::luxembourg("20150302", 7);
+    let mut request = booking(&slots[0]);
+    request["for"] = json!({"relationship": "parent", "national_id": child_id, "first_name": "Tom", "last_name": "Quackenbush", "birth_date": "2015-03-02"});
+    let (status, first) = post(&site, &parent, "/api/v1/appointments", &request).await?;
+    assert_eq!(status, 201, "{first}");
+    assert_eq!(first["patient_name"], "Tom Quackenbush");
+    assert_eq!(first["relationship"], "parent");
+    let child = first["patient_id"].as_str().unwrap_or_default().to_owned();
+
+    // Next time by the relative's id; a stranger cannot use it.
+    let mut again = booking(&slots[1]);
+    again["for"] = json!({"patient_id": child, "relationship": "parent"});
+    let (status, second) = post(&site, &parent, "/api/v1/appointments", &again).await?;
+    assert_eq!(status, 201, "{second}");
+    assert_eq!(second["patient_id"], child.as_str());
+    let stranger = patient(&site, 33).await?;
+    let mut hijack = booking(&slots[2]);
+    hijack["for"] = json!({"patient_id": child});
+    assert_eq!(
+        post(&site, &stranger, "/api/v1/appointments", &hijack)
+            .await?
+            .0,
+        404
+    );
+    let mut duplicate = booking(&slots[2]);
+    duplicate["for"] = json!({"relationship": "other", "national_id": child_id, "first_name": "Tom", "last_name": "Q", "birth_date": "2015-03-02"});
+    assert_eq!(
+        post(&site, &stranger, "/api/v1/appointments", &duplicate)
+            .await?
+            .0,
+        409,
+        "a person is linked to one proxy"
+    );
+
+    let (_, list) = get(&site, &parent, "/api/v1/appointments").await?;
+    assert_eq!(list.as_array().map(Vec::len), Some(2));
+
+    // Both bookings wait in the outbox for the national platform (none configured here).
+    assert_eq!(
+        get(&site, &parent, "/api/v1/sync/status").await?.0,
+        403,
+        "patients do not see it"
+    );
+    let staff = login(
+        &site.daemon,
+        &site.sms,
+        "staff",
+        "demo staff 2026",
+        "+352621000004",
+        0,
+    )
+    .await?;
+    let (status, sync) = get(&site, &staff, "/api/v1/sync/status").await?;
+    assert_eq!(status, 200);
+    assert_eq!(sync["enabled"], false);
+    assert_eq!(sync["pending"], 2, "{sync}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn two_hundred_clients_racing_for_twenty_slots_get_exactly_twenty_bookings()
+-> anyhow::Result<()> {
+    let mut site = demo_site("").await?;
+    let mut patients = Vec::new();
+    for n in 0..20 {
+        patients.push(patient(&site, 40 + n).await?);
+    }
+    let slots: Vec<String> = free_slots(&site, &patients[0], DR_WEBER)
+        .await?
+        .into_iter()
+        .take(20)
+        .collect();
+    assert_eq!(slots.len(), 20);
+    let mut requests = Vec::new();
+    for round in 0..10 {
+        for (i, who) in patients.iter().enumerate() {
+            let start = slots[(i + round) % 20].clone();
+            let (client, url, auth) = (
+                site.daemon.client.clone(),
+                site.daemon.url("/api/v1/appointments"),
+                who.bearer(),
+            );
+            requests.push(tokio::spawn(async move {
+                client
+                    .post(url)
+                    .header("authorization", auth)
+                    .json(&booking(&start))
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+            }));
+        }
+    }
+    let mut statuses = Vec::new();
+    for r in requests {
+        statuses.push(r.await??);
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        20,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        180,
+        "{statuses:?}"
+    );
+
+    // Consistent after a restart: 20 appointments, each slot once.
+    site.daemon.terminate(Duration::from_secs(10)).await?;
+    site.daemon.spawn().await?;
+    let staff = login(
+        &site.daemon,
+        &site.sms,
+        "staff",
+        "demo staff 2026",
+        "+352621000004",
+        0,
+    )
+    .await?;
+    let (_, all) = get(&site, &staff, "/api/v1/appointments").await?;
+    let all = all.as_array().cloned().unwrap_or_default();
+    assert_eq!(all.len(), 20);
+    let mut starts: Vec<&str> = all.iter().filter_map(|a| a["start"].as_str()).collect();
+    starts.sort_unstable();
+    starts.dedup();
+    assert_eq!(starts.len(), 20, "one booking per slot");
+    Ok(())
+}
+
+#[tokio::test]
+async fn reminders_survive_kill_9_and_go_out_exactly_once() -> anyhow::Result<()> {
+    // Reminders 100 s before the start; a practitioner open all day with 1-minute slots.
+    let mut site = demo_site("[booking]\nreminder_offsets = [\"100s\"]\n").await?;
+    let staff = login(
+        &site.daemon,
+        &site.sms,
+        "staff",
+        "demo staff 2026",
+        "+352621000004",
+        0,
+    )
+    .await?;
+    let all_day = json!({"hours": {"time_zone": "Europe/Luxembourg", "slot_minutes": 1, "modes": ["video"],
+        "week": {"monday": [{"start": "00:00", "end": "23:59"}], "tuesday": [{"start": "00:00", "end": "23:59"}],
+                 "wednesday": [{"start": "00:00", "end": "23:59"}], "thursday": [{"start": "00:00", "end": "23:59"}],
+                 "friday": [{"start": "00:00", "end": "23:59"}], "saturday": [{"start": "00:00", "end": "23:59"}],
+                 "sunday": [{"start": "00:00", "end": "23:59"}]}}, "exceptions": []});
+    // Two practitioners, so both bookings can take the same (earliest useful) minute.
+    for practitioner in [DR_WEBER, DR_FERREIRA] {
+        let url = site
+            .daemon
+            .url(&format!("/api/v1/practitioners/{practitioner}/schedule"));
+        let r = site
+            .daemon
+            .client
+            .put(url)
+            .header("authorization", staff.bearer())
+            .json(&all_day)
+            .send()
+            .await?;
+        assert_eq!(r.status(), 200, "{}", r.text().await?);
+    }
+
+    let patients = [patient(&site, 60).await?, patient(&site, 61).await?];
+    // The first slot whose reminder (start − 100 s) is at least 5 s away: due within a minute.
+    let now = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_secs(),
+    )?;
+    let start = free_slots(&site, &patients[0], DR_WEBER)
+        .await?
+        .into_iter()
+        .find(|s| {
+            s.parse::<teleconsult_core::Timestamp>()
+                .is_ok_and(|t| t.as_second() >= now + 105)
+        })
+        .ok_or_else(|| anyhow::anyhow!("no slot"))?;
+    for (who, practitioner) in patients.iter().zip([DR_WEBER, DR_FERREIRA]) {
+        let mut b = booking(&start);
+        b["practitioner_id"] = json!(practitioner);
+        let (status, body) = post(&site, who, "/api/v1/appointments", &b).await?;
+        assert_eq!(status, 201, "{body}");
+    }
+    site.daemon.kill9().await?;
+    site.daemon.spawn().await?;
+
+    let reminders = |to: &str| {
+        let to = to.to_owned();
+        site.sms
+            .messages()
+            .into_iter()
+            .filter(move |m| {
+                m["to"] == to && m["text"].as_str().is_some_and(|t| t.contains("rappel"))
+            })
+            .count()
+    };
+    for n in [60, 61] {
+        poll_until("the reminder SMS", Duration::from_secs(100), || async {
+            (reminders(&phone(n)) > 0).then_some(())
+        })
+        .await?;
+        site.smtp
+            .wait_for(&format!("patient{n}@example.lu"), "rappel", WAIT)
+            .await?;
+    }
+    // Once the queue is empty (delivery is at-least-once: a crash between a delivery and its
+    // removal from the queue would send it again), give a duplicate every chance, then count.
+    poll_until("an empty notification queue", WAIT, || async {
+        let metrics = site
+            .daemon
+            .client
+            .get(site.daemon.url("/metrics"))
+            .send()
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        metrics
+            .lines()
+            .any(|l| l == "teleconsult_notifications_pending 0")
+            .then_some(())
+    })
+    .await?;
+    site.daemon.kill9().await?;
+    site.daemon.spawn().await?;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    for n in [60, 61] {
+        assert_eq!(
+            reminders(&phone(n)),
+            1,
+            "exactly one reminder SMS for patient {n}"
+        );
+        let mails = site
+            .smtp
+            .mails()
+            .into_iter()
+            .filter(|m| m.to == [format!("patient{n}@example.lu")] && m.subject.contains("rappel"))
+            .count();
+        assert_eq!(mails, 1, "exactly one reminder e-mail for patient {n}");
+    }
+    Ok(())
+}

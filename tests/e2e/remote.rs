@@ -1,0 +1,194 @@
+//! Bookings and cancellations made on the national platform (the real FHIR peer), applied by
+//! the daemon: a platform cancellation cancels the local appointment and tells the patient; a
+//! platform booking takes its slot off the local calendar until it is cancelled there.
+
+use serde_json::{Value, json};
+use std::time::Duration;
+use teleconsult_tests::accounts::{
+    PASSWORD, WAIT, login, phone, register_and_activate, registration, sinks_config,
+};
+use teleconsult_tests::fhir_peer::FhirPeer;
+use teleconsult_tests::sinks::{SmsSink, SmtpSink};
+use teleconsult_tests::{Daemon, DaemonOptions, poll_until};
+
+const DR_WEBER: &str = "00000000-0000-0000-0000-00007c1e0001";
+const SYNC_WAIT: Duration = Duration::from_secs(60);
+
+#[tokio::test]
+async fn platform_bookings_and_cancellations_reach_the_site() -> anyhow::Result<()> {
+    teleconsult_tests::init_crypto();
+    let peer = FhirPeer::start(false).await?;
+    let smtp = SmtpSink::start()?;
+    let sms = SmsSink::start().await?;
+    let extra_config = format!(
+        "{}\n[platform]\nbase_url = \"{}\"\npoll_interval_s = 1\n",
+        sinks_config(&smtp, &sms),
+        peer.base_url
+    );
+    let daemon = Daemon::start(DaemonOptions {
+        demo: true,
+        extra_config,
+        ..Default::default()
+    })
+    .await?;
+    register_and_activate(&daemon, &smtp, &registration(70)).await?;
+    let patient = login(
+        &daemon,
+        &sms,
+        "patient70@example.lu",
+        PASSWORD,
+        &phone(70),
+        0,
+    )
+    .await?;
+    let auth = patient.bearer();
+    let http = reqwest::Client::new();
+
+    let slots = |auth: String| {
+        let (client, url) = (
+            daemon.client.clone(),
+            daemon.url(&format!("/api/v1/practitioners/{DR_WEBER}/slots")),
+        );
+        async move {
+            let body: Value = client
+                .get(url)
+                .header("authorization", auth)
+                .send()
+                .await?
+                .json()
+                .await?;
+            anyhow::Ok(
+                body.as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|s| s["start"].as_str().map(str::to_owned))
+                            .collect::<Vec<_>>()
+                    })
+                    .unwrap_or_default(),
+            )
+        }
+    };
+    let free = slots(auth.clone()).await?;
+    let (mine, theirs) = (free[0].clone(), free[3].clone());
+
+    // A local booking reaches the platform…
+    let booked: Value = daemon
+        .client
+        .post(daemon.url("/api/v1/appointments"))
+        .header("authorization", &auth)
+        .json(
+            &json!({"practitioner_id": DR_WEBER, "start": mine, "mode": "video", "confirm": true}),
+        )
+        .send()
+        .await?
+        .json()
+        .await?;
+    let id = booked["id"].as_str().unwrap_or_default().to_owned();
+    let remote = poll_until("the booking on the platform", SYNC_WAIT, || async {
+        peer.resources("Appointment")
+            .await
+            .ok()?
+            .into_iter()
+            .find(|a| a["status"] == "booked")
+    })
+    .await?;
+
+    // …and is cancelled there: the site cancels it and tells the patient.
+    let mut cancelled = remote.clone();
+    cancelled["status"] = json!("cancelled");
+    let url = format!(
+        "{}/Appointment/{}",
+        peer.base_url,
+        remote["id"].as_str().unwrap_or_default()
+    );
+    let put = http.put(&url).json(&cancelled).send().await?;
+    assert!(put.status().is_success(), "{}", put.text().await?);
+    poll_until("the local cancellation", SYNC_WAIT, || async {
+        let a: Value = daemon
+            .client
+            .get(daemon.url(&format!("/api/v1/appointments/{id}")))
+            .header("authorization", &auth)
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        (a["status"] == "cancelled").then_some(())
+    })
+    .await?;
+    poll_until("the cancellation SMS", WAIT, || async {
+        sms.messages().into_iter().find(|m| {
+            m["to"] == phone(70) && m["text"].as_str().is_some_and(|t| t.contains("annulée"))
+        })
+    })
+    .await?;
+    assert!(
+        slots(auth.clone()).await?.contains(&mine),
+        "the slot is free again"
+    );
+
+    // Somebody books Dr Weber on the platform: that slot is no longer offered here.
+    let practitioner = poll_until("Dr Weber on the platform", SYNC_WAIT, || async {
+        peer.resources("Practitioner")
+            .await
+            .ok()?
+            .into_iter()
+            .find(|p| {
+                p["identifier"]
+                    .as_array()
+                    .is_some_and(|ids| ids.iter().any(|i| i["value"] == DR_WEBER))
+            })
+    })
+    .await?;
+    let start: teleconsult_core::Timestamp = theirs.parse()?;
+    let end = start.checked_add(jiff::SignedDuration::from_mins(20))?;
+    let appointment = json!({"resourceType": "Appointment", "status": "booked", "start": theirs, "end": end.to_string(),
+        "participant": [{"actor": {"reference": format!("Practitioner/{}", practitioner["id"].as_str().unwrap_or_default())}, "status": "accepted"}]});
+    let created: Value = http
+        .post(format!("{}/Appointment", peer.base_url))
+        .json(&appointment)
+        .send()
+        .await?
+        .json()
+        .await?;
+    poll_until("the remote booking to take the slot", SYNC_WAIT, || async {
+        (!slots(auth.clone()).await.ok()?.contains(&theirs)).then_some(())
+    })
+    .await?;
+    let taken = daemon
+        .client
+        .post(daemon.url("/api/v1/appointments"))
+        .header("authorization", &auth)
+        .json(&json!({"practitioner_id": DR_WEBER, "start": theirs, "mode": "video", "confirm": true}))
+        .send()
+        .await?;
+    assert_eq!(taken.status(), 409);
+
+    // Cancelled on the platform: offered again.
+    let mut released = created.clone();
+    released["status"] = json!("cancelled");
+    let url = format!(
+        "{}/Appointment/{}",
+        peer.base_url,
+        created["id"].as_str().unwrap_or_default()
+    );
+    assert!(
+        http.put(&url)
+            .json(&released)
+            .send()
+            .await?
+            .status()
+            .is_success()
+    );
+    poll_until("the slot to be free again", SYNC_WAIT, || async {
+        slots(auth.clone())
+            .await
+            .ok()?
+            .contains(&theirs)
+            .then_some(())
+    })
+    .await?;
+    peer.stop().await?;
+    Ok(())
+}

@@ -1,0 +1,132 @@
+// The browser side of the media tests and benchmark. Results are read back by WebDriver:
+// window.tc (state, errors, latencies) and window.tcStats() (a getStats summary).
+'use strict';
+const params = new URLSearchParams(location.search);
+const direction = params.get('direction') || 'sendrecv';
+const want = { width: +(params.get('w') || 640), height: +(params.get('h') || 360), frameRate: +(params.get('fps') || 30) };
+window.tc = { state: 'starting', errors: [], latencies: [], frames: 0 };
+let pc, ws, stream = null;
+
+function send(frame) { ws.send(JSON.stringify(frame)); }
+
+async function start() {
+  if (direction !== 'recvonly') {
+    stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: want });
+  }
+  pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', iceServers: [] });
+  pc.ontrack = (e) => {
+    const video = document.getElementById('remote');
+    if (!video.srcObject) video.srcObject = new MediaStream();
+    video.srcObject.addTrack(e.track);
+    if (e.track.kind === 'video' && params.get('stamp')) watchStamps(video);
+  };
+  pc.onicecandidate = (e) => {
+    if (e.candidate && e.candidate.candidate) {
+      send({ type: 'ice', candidate: e.candidate.candidate, sdpMLineIndex: e.candidate.sdpMLineIndex || 0 });
+    }
+  };
+  pc.onconnectionstatechange = () => { window.tc.state = pc.connectionState; };
+  ws = new WebSocket(`ws://${location.host}/signal`);
+  let chain = Promise.resolve();
+  ws.onmessage = (ev) => {
+    chain = chain.then(() => onFrame(JSON.parse(ev.data))).catch((e) => window.tc.errors.push(String(e)));
+  };
+  ws.onopen = () => send({ type: 'join', role: 'practitioner' });
+}
+
+async function onFrame(m) {
+  if (m.type === 'offer') {
+    await pc.setRemoteDescription({ type: 'offer', sdp: m.sdp });
+    for (const t of pc.getTransceivers()) {
+      const kind = t.receiver.track.kind;
+      const track = stream && stream.getTracks().find((x) => x.kind === kind);
+      if (track) {
+        await t.sender.replaceTrack(track);
+        t.direction = direction === 'sendonly' ? 'sendonly' : 'sendrecv';
+        if (kind === 'video') {
+          // Keep the requested size (the booth gives little congestion feedback): a CPU
+          // comparison at 720p must send 720p.
+          const p = t.sender.getParameters();
+          p.degradationPreference = 'maintain-resolution';
+          await t.sender.setParameters(p).catch(() => {});
+        }
+      } else if (kind === 'audio' && params.get('audio') === '0') {
+        // No audio: measures video alone (no lip-sync wait on the audio jitter buffer).
+        t.direction = 'inactive';
+      } else {
+        t.direction = 'recvonly';
+      }
+    }
+    const answer = await pc.createAnswer();
+    await pc.setLocalDescription(answer);
+    send({ type: 'answer', sdp: answer.sdp });
+  } else if (m.type === 'answer') {
+    await pc.setRemoteDescription({ type: 'answer', sdp: m.sdp });
+  } else if (m.type === 'ice') {
+    await pc.addIceCandidate({ candidate: m.candidate, sdpMLineIndex: m.sdpMLineIndex });
+  } else if (m.type === 'hangup') {
+    pc.close();
+    window.tc.state = 'ended';
+  } else if (m.type === 'error') {
+    window.tc.errors.push(`${m.error}: ${m.message}`);
+  }
+}
+
+// Reads the capture-time stamp (media/src/stamp.rs) from each presented frame: two rows of
+// 34 blocks, block = width / 40, the second row the inverse of the first.
+function watchStamps(video) {
+  const canvas = document.getElementById('strip');
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  const onFrame = () => {
+    const now = Date.now() % 4294967296;
+    const w = video.videoWidth;
+    const block = Math.floor(w / 40);
+    if (block >= 4) {
+      canvas.width = w; canvas.height = block * 2;
+      ctx.drawImage(video, 0, 0, w, block * 2, 0, 0, w, block * 2);
+      const px = ctx.getImageData(0, 0, w, block * 2).data;
+      const bit = (i, row) => {
+        const x = i * block + (block >> 1), y = row * block + (block >> 1);
+        const o = (y * w + x) * 4;
+        return (px[o] + px[o + 1] + px[o + 2]) / 3 > 128;
+      };
+      let ok = bit(0, 0) && !bit(33, 0);
+      let value = 0;
+      for (let i = 0; i < 34 && ok; i++) {
+        if (bit(i, 0) === bit(i, 1)) ok = false;
+        if (i >= 1 && i <= 32) value = value * 2 + (bit(i, 0) ? 1 : 0);
+      }
+      if (ok) {
+        const latency = (now - value + 4294967296) % 4294967296;
+        if (latency < 10000) window.tc.latencies.push(latency);
+      }
+    }
+    window.tc.frames++;
+    video.requestVideoFrameCallback(onFrame);
+  };
+  video.requestVideoFrameCallback(onFrame);
+}
+
+window.tcStats = async () => {
+  const out = { video_in: {}, audio_in: {}, video_out: {}, pair: {} };
+  if (!pc) return out;
+  const report = await pc.getStats();
+  report.forEach((s) => {
+    if (s.type === 'inbound-rtp' && s.kind === 'video') out.video_in = {
+      framesDecoded: s.framesDecoded, framesPerSecond: s.framesPerSecond, frameWidth: s.frameWidth,
+      frameHeight: s.frameHeight, packetsLost: s.packetsLost, packetsReceived: s.packetsReceived,
+      nackCount: s.nackCount, bytesReceived: s.bytesReceived };
+    if (s.type === 'inbound-rtp' && s.kind === 'audio') out.audio_in = {
+      totalSamplesReceived: s.totalSamplesReceived, audioLevel: s.audioLevel,
+      packetsReceived: s.packetsReceived, bytesReceived: s.bytesReceived };
+    if (s.type === 'outbound-rtp' && s.kind === 'video') out.video_out = {
+      framesEncoded: s.framesEncoded, framesPerSecond: s.framesPerSecond, frameWidth: s.frameWidth,
+      frameHeight: s.frameHeight, qualityLimitationReason: s.qualityLimitationReason,
+      bytesSent: s.bytesSent };
+    if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') out.pair = {
+      currentRoundTripTime: s.currentRoundTripTime, localCandidateId: s.localCandidateId };
+  });
+  return out;
+};
+
+start().catch((e) => { window.tc.errors.push(String(e)); window.tc.state = 'failed'; });

@@ -1,0 +1,192 @@
+//! The FHIR peer: a real FHIR R4 server (`tests/fhir-peer`, Node over `@medplum/fhir-router`)
+//! started per test on ephemeral loopback ports, with its admin endpoint for fault injection
+//! and for counting what it stored. `cargo xtask test` installs its packages (`npm ci`).
+
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// A running peer; killed when dropped.
+pub struct FhirPeer {
+    child: Child,
+    /// FHIR base URL, `http://127.0.0.1:PORT/fhir`.
+    pub base_url: String,
+    admin_url: String,
+    http: reqwest::Client,
+}
+
+/// The folder of the peer's sources.
+pub fn peer_dir() -> std::path::PathBuf {
+    crate::daemon::workspace_root().join("tests/fhir-peer")
+}
+
+impl FhirPeer {
+    /// Starts the peer; `validate` turns on FHIR validation of everything written
+    /// (`FHIR_VALIDATE=1`).
+    pub async fn start(validate: bool) -> anyhow::Result<Self> {
+        crate::init_crypto();
+        let dir = peer_dir();
+        if !dir.join("node_modules/@medplum/fhir-router").exists() {
+            bail!(
+                "{} has no node_modules: run the suite with `cargo xtask test` (it runs `npm ci` there)",
+                dir.display()
+            );
+        }
+        let mut child = Command::new("node")
+            .arg("server.mjs")
+            .current_dir(&dir)
+            .env("PORT", "0")
+            .env("ADMIN_PORT", "0")
+            .env("FHIR_VALIDATE", if validate { "1" } else { "0" })
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .context("cannot start node (is Node.js 20 installed?)")?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+            .await
+            .context("the FHIR peer did not start within 60 s")??
+            .context("the FHIR peer exited before listening")?;
+        let ports: Value =
+            serde_json::from_str(&line).context("unexpected first line from the peer")?;
+        let fhir = ports["fhir"].as_u64().context("no fhir port")?;
+        let admin = ports["admin"].as_u64().context("no admin port")?;
+        Ok(FhirPeer {
+            child,
+            base_url: format!("http://127.0.0.1:{fhir}/fhir"),
+            admin_url: format!("http://127.0.0.1:{admin}/admin"),
+            // No pooled connections: each admin call is independent of the faults in force.
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .pool_max_idle_per_host(0)
+                .build()?,
+        })
+    }
+
+    /// Sets faults at once (see `server.mjs`: `status`+`count`, `delay_ms`, `drop`, `lose`,
+    /// `outage`); fields left out are cleared.
+    pub async fn fault(&self, faults: Value) -> anyhow::Result<()> {
+        self.admin_post("fault", faults).await.map(drop)
+    }
+
+    async fn admin_post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+        let response = self
+            .http
+            .post(format!("{}/{path}", self.admin_url))
+            .json(&body)
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            bail!("peer admin {path}: HTTP {}", response.status());
+        }
+        Ok(response.json().await?)
+    }
+
+    /// Full outage (connection refused) on, or back to normal.
+    pub async fn outage(&self, on: bool) -> anyhow::Result<()> {
+        self.admin_post("fault", json!({ "outage": on }))
+            .await
+            .map(drop)
+    }
+
+    /// The next `count` FHIR requests answer `status` (`count < 0`: until cleared).
+    pub async fn error_burst(&self, status: u16, count: i64) -> anyhow::Result<()> {
+        self.admin_post("fault", json!({ "status": status, "count": count }))
+            .await
+            .map(drop)
+    }
+
+    /// Every FHIR answer is delayed by `ms`.
+    pub async fn slow(&self, ms: u64) -> anyhow::Result<()> {
+        self.admin_post("fault", json!({ "delay_ms": ms }))
+            .await
+            .map(drop)
+    }
+
+    /// The next `count` FHIR connections are dropped without an answer.
+    pub async fn drop_connections(&self, count: u64) -> anyhow::Result<()> {
+        self.admin_post("fault", json!({ "drop": count }))
+            .await
+            .map(drop)
+    }
+
+    /// No fault any more.
+    pub async fn heal(&self) -> anyhow::Result<()> {
+        self.admin_post("fault", json!({})).await.map(drop)
+    }
+
+    /// Empties the repository, faults and statistics.
+    pub async fn reset(&self) -> anyhow::Result<()> {
+        self.admin_post("reset", json!({})).await.map(drop)
+    }
+
+    /// `{"requests", "faulted", "dropped", "byStatus", "log": [{"t","method","path","status"}]}`.
+    pub async fn stats(&self) -> anyhow::Result<Value> {
+        Ok(self
+            .http
+            .get(format!("{}/stats", self.admin_url))
+            .send()
+            .await?
+            .json()
+            .await?)
+    }
+
+    /// Every stored resource of a type (bypasses faults and paging).
+    pub async fn resources(&self, resource_type: &str) -> anyhow::Result<Vec<Value>> {
+        Ok(self
+            .http
+            .get(format!("{}/resources/{resource_type}", self.admin_url))
+            .send()
+            .await?
+            .json()
+            .await?)
+    }
+
+    /// How many stored resources of a type carry `system|value`.
+    pub async fn count_by_identifier(
+        &self,
+        resource_type: &str,
+        system: &str,
+        value: &str,
+    ) -> anyhow::Result<usize> {
+        Ok(count_with_identifier(
+            &self.resources(resource_type).await?,
+            system,
+            value,
+        ))
+    }
+
+    /// Stops the peer and waits for it.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.child.kill().await?;
+        Ok(())
+    }
+}
+
+/// How many of `resources` carry identifier `system|value`.
+pub fn count_with_identifier(resources: &[Value], system: &str, value: &str) -> usize {
+    resources
+        .iter()
+        .filter(|r| {
+            r["identifier"].as_array().is_some_and(|ids| {
+                ids.iter()
+                    .any(|i| i["system"] == system && i["value"] == value)
+            })
+        })
+        .count()
+}
+
+/// Bookings and documents written into a real store, as booking and document code will (one
+/// transaction per change, the outbox message inside it): the sync tests and `cargo xtask bench
+/// sync` drain them.
+pub mod workload;
+
+/// `cargo xtask bench sync`: how fast the worker drains a backlog after an outage, against
+/// the peer's own ingest ceiling for the very same requests, measured side by side.
+pub mod bench;

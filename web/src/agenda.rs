@@ -1,0 +1,363 @@
+//! Practitioners, their schedules and free slots (DESIGN §4 "Agenda").
+
+use crate::auth::{AuthUser, event};
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use jiff::SignedDuration;
+use serde::{Deserialize, Serialize};
+use teleconsult_core::Timestamp;
+use teleconsult_core::account::Role;
+use teleconsult_core::audit::{Action, Actor};
+use teleconsult_core::booking::free_slots;
+use teleconsult_core::ids::PractitionerId;
+use teleconsult_core::ports::Repository;
+use teleconsult_core::practitioner::Practitioner;
+use teleconsult_core::schedule::{ConsultationMode, Schedule, Slot};
+use utoipa::{IntoParams, ToSchema};
+
+/// A practitioner as listed to users.
+#[derive(Serialize, ToSchema)]
+pub struct PractitionerView {
+    pub id: String,
+    pub name: String,
+    /// e.g. `general_practice`, `dermatology`, `speech_therapy`, `dietetics`.
+    pub specialty: String,
+    pub languages: Vec<String>,
+    /// Modes offered (from the schedule; empty when no schedule is set).
+    pub modes: Vec<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct PractitionerQuery {
+    /// Part of the name, case-insensitive.
+    pub q: Option<String>,
+    pub specialty: Option<String>,
+    /// A language code the practitioner speaks.
+    pub language: Option<String>,
+}
+
+fn modes(schedule: Option<&Schedule>) -> Vec<String> {
+    schedule.map_or_else(Vec::new, |s| {
+        s.hours()
+            .modes
+            .iter()
+            .map(|m| mode_name(*m).to_owned())
+            .collect()
+    })
+}
+
+pub(crate) fn mode_name(mode: ConsultationMode) -> &'static str {
+    match mode {
+        ConsultationMode::Video => "video",
+        ConsultationMode::Audio => "audio",
+    }
+}
+
+fn matches(p: &Practitioner, query: &PractitionerQuery) -> bool {
+    let q_ok = query
+        .q
+        .as_deref()
+        .is_none_or(|q| p.name.to_lowercase().contains(&q.trim().to_lowercase()));
+    let s_ok = query
+        .specialty
+        .as_deref()
+        .is_none_or(|s| p.specialty == s.trim());
+    let l_ok = query
+        .language
+        .as_deref()
+        .is_none_or(|l| p.languages.iter().any(|x| x == l.trim()));
+    q_ok && s_ok && l_ok
+}
+
+/// Searches practitioners by name, specialty and language.
+#[utoipa::path(get, path = "/practitioners", tag = "agenda", params(PractitionerQuery), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Matching practitioners, by name", body = [PractitionerView]),
+        (status = 401, description = "Not logged in", body = crate::error::ErrorBody)))]
+pub async fn list_practitioners(
+    State(state): State<AppState>,
+    _user: AuthUser,
+    Query(query): Query<PractitionerQuery>,
+) -> Result<Json<Vec<PractitionerView>>, ApiError> {
+    state
+        .blocking(move |inner| {
+            let mut out = Vec::new();
+            for p in inner
+                .store
+                .practitioners()?
+                .into_iter()
+                .filter(|p| matches(p, &query))
+            {
+                let schedule = inner.store.schedule(p.id)?;
+                out.push(PractitionerView {
+                    id: p.id.to_string(),
+                    modes: modes(schedule.as_ref()),
+                    name: p.name,
+                    specialty: p.specialty,
+                    languages: p.languages,
+                });
+            }
+            Ok(Json(out))
+        })
+        .await
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct SlotQuery {
+    /// RFC 3339; default now.
+    pub from: Option<String>,
+    /// RFC 3339; default and maximum: `from` + 31 days.
+    pub to: Option<String>,
+}
+
+/// A free slot.
+#[derive(Serialize, ToSchema)]
+pub struct SlotView {
+    /// RFC 3339 (UTC).
+    pub start: String,
+    pub end: String,
+    pub modes: Vec<String>,
+}
+
+impl From<Slot> for SlotView {
+    fn from(s: Slot) -> Self {
+        Self {
+            start: s.start.to_string(),
+            end: s.end.to_string(),
+            modes: s.modes.iter().map(|m| mode_name(*m).to_owned()).collect(),
+        }
+    }
+}
+
+fn parse_time(field: &str, value: Option<&str>, default: Timestamp) -> Result<Timestamp, ApiError> {
+    match value {
+        None => Ok(default),
+        Some(v) => v.parse::<Timestamp>().map_err(|_| {
+            ApiError::invalid_fields(
+                [(
+                    field.to_owned(),
+                    "expected an RFC 3339 time, e.g. 2026-11-23T09:00:00+01:00".to_owned(),
+                )]
+                .into(),
+            )
+        }),
+    }
+}
+
+pub(crate) fn practitioner_id(raw: &str) -> Result<PractitionerId, ApiError> {
+    raw.parse().map_err(|_| ApiError::not_found())
+}
+
+/// Longest window one slots request may cover.
+const MAX_SLOT_WINDOW_DAYS: i64 = 31;
+
+/// Free slots of a practitioner between `from` and `to` (never in the past, never beyond the
+/// booking horizon).
+#[utoipa::path(get, path = "/practitioners/{id}/slots", tag = "agenda", params(("id" = String, Path), SlotQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Free slots, in time order", body = [SlotView]),
+        (status = 404, description = "No such practitioner", body = crate::error::ErrorBody),
+        (status = 422, description = "Bad time or window", body = crate::error::ErrorBody)))]
+pub async fn slots(
+    State(state): State<AppState>,
+    _user: AuthUser,
+    Path(id): Path<String>,
+    Query(query): Query<SlotQuery>,
+) -> Result<Json<Vec<SlotView>>, ApiError> {
+    let id = practitioner_id(&id)?;
+    let now = state.clock.now();
+    let from = parse_time("from", query.from.as_deref(), now)?.max(now);
+    let default_to = from
+        .checked_add(SignedDuration::from_hours(24 * MAX_SLOT_WINDOW_DAYS))
+        .unwrap_or(from);
+    let to = parse_time("to", query.to.as_deref(), default_to)?;
+    if to <= from || to.duration_since(from) > SignedDuration::from_hours(24 * MAX_SLOT_WINDOW_DAYS)
+    {
+        return Err(ApiError::invalid_fields(
+            [(
+                "to".to_owned(),
+                format!("must be after `from` and at most {MAX_SLOT_WINDOW_DAYS} days later"),
+            )]
+            .into(),
+        ));
+    }
+    let horizon = now
+        .checked_add(SignedDuration::from_hours(
+            24 * state.settings.booking.horizon_days,
+        ))
+        .unwrap_or(now);
+    let to = to.min(horizon);
+    state
+        .blocking(move |inner| {
+            if !inner.store.practitioners()?.iter().any(|p| p.id == id) {
+                return Err(ApiError::not_found());
+            }
+            let Some(schedule) = inner.store.schedule(id)? else {
+                return Ok(Json(Vec::new()));
+            };
+            if to <= from {
+                return Ok(Json(Vec::new()));
+            }
+            let booked = inner.store.booked_starts(id, from, to)?;
+            Ok(Json(
+                free_slots(&schedule, from, to, &booked)
+                    .into_iter()
+                    .map(SlotView::from)
+                    .collect(),
+            ))
+        })
+        .await
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct FirstAvailableQuery {
+    pub specialty: Option<String>,
+    pub language: Option<String>,
+    /// `video` or `audio`.
+    pub mode: Option<String>,
+}
+
+/// The earliest free slot.
+#[derive(Serialize, ToSchema)]
+pub struct FirstAvailable {
+    pub practitioner: PractitionerView,
+    pub slot: SlotView,
+}
+
+/// The earliest free slot across practitioners of a specialty (booth staff use it for walk-in
+/// patients). 404 when none in the next 14 days.
+#[utoipa::path(get, path = "/practitioners/first-available", tag = "agenda", params(FirstAvailableQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The earliest free slot", body = FirstAvailable),
+        (status = 404, description = "Nothing free in the next 14 days", body = crate::error::ErrorBody)))]
+pub async fn first_available(
+    State(state): State<AppState>,
+    _user: AuthUser,
+    Query(query): Query<FirstAvailableQuery>,
+) -> Result<Json<FirstAvailable>, ApiError> {
+    let mode = match query.mode.as_deref() {
+        None => None,
+        Some(m) => Some(parse_mode(m)?),
+    };
+    let now = state.clock.now();
+    let to = now
+        .checked_add(SignedDuration::from_hours(24 * 14))
+        .unwrap_or(now);
+    let filter = PractitionerQuery {
+        q: None,
+        specialty: query.specialty,
+        language: query.language,
+    };
+    state
+        .blocking(move |inner| {
+            let mut best: Option<(Slot, Practitioner, Option<Schedule>)> = None;
+            for p in inner
+                .store
+                .practitioners()?
+                .into_iter()
+                .filter(|p| matches(p, &filter))
+            {
+                let Some(schedule) = inner.store.schedule(p.id)? else {
+                    continue;
+                };
+                let booked = inner.store.booked_starts(p.id, now, to)?;
+                let first = free_slots(&schedule, now, to, &booked)
+                    .into_iter()
+                    .find(|s| mode.is_none_or(|m| s.modes.contains(&m)));
+                if let Some(slot) = first
+                    && best.as_ref().is_none_or(|(b, ..)| slot.start < b.start)
+                {
+                    best = Some((slot, p, Some(schedule)));
+                }
+            }
+            let (slot, p, schedule) = best.ok_or_else(ApiError::not_found)?;
+            Ok(Json(FirstAvailable {
+                practitioner: PractitionerView {
+                    id: p.id.to_string(),
+                    modes: modes(schedule.as_ref()),
+                    name: p.name,
+                    specialty: p.specialty,
+                    languages: p.languages,
+                },
+                slot: slot.into(),
+            }))
+        })
+        .await
+}
+
+pub(crate) fn parse_mode(raw: &str) -> Result<ConsultationMode, ApiError> {
+    match raw.trim() {
+        "video" => Ok(ConsultationMode::Video),
+        "audio" => Ok(ConsultationMode::Audio),
+        _ => Err(ApiError::invalid_fields(
+            [("mode".to_owned(), "expected `video` or `audio`".to_owned())].into(),
+        )),
+    }
+}
+
+/// A practitioner's weekly hours and exceptions (as stored).
+#[utoipa::path(get, path = "/practitioners/{id}/schedule", tag = "agenda", params(("id" = String, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The schedule", content_type = "application/json"),
+        (status = 404, description = "No such practitioner or no schedule", body = crate::error::ErrorBody)))]
+pub async fn get_schedule(
+    State(state): State<AppState>,
+    _user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Schedule>, ApiError> {
+    let id = practitioner_id(&id)?;
+    state
+        .blocking(move |inner| {
+            inner
+                .store
+                .schedule(id)?
+                .map(Json)
+                .ok_or_else(ApiError::not_found)
+        })
+        .await
+}
+
+/// Replaces a practitioner's schedule: `{"hours": {"time_zone","slot_minutes","modes","week":
+/// {"monday":[{"start":"09:00","end":"12:00"}],…}}, "exceptions": [{"kind":"closed","from",
+/// "to"},…]}`. The practitioner themself, staff or an admin.
+#[utoipa::path(put, path = "/practitioners/{id}/schedule", tag = "agenda", params(("id" = String, Path)),
+    request_body(content = Object, description = "Weekly hours and exceptions"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Saved", content_type = "application/json"),
+        (status = 403, description = "Not this practitioner, staff or admin", body = crate::error::ErrorBody),
+        (status = 422, description = "Invalid schedule", body = crate::error::ErrorBody)))]
+pub async fn put_schedule(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    ApiJson(schedule): ApiJson<Schedule>,
+) -> Result<Json<Schedule>, ApiError> {
+    let id = practitioner_id(&id)?;
+    let own = user.account.role == Role::Practitioner && user.account.practitioner == Some(id);
+    if !own {
+        user.require(&[Role::Staff, Role::Admin])?;
+    }
+    state
+        .blocking(move |inner| {
+            if !inner.store.practitioners()?.iter().any(|p| p.id == id) {
+                return Err(ApiError::not_found());
+            }
+            let audit = event(
+                inner.clock.now(),
+                Actor::Account(user.account.id.to_string()),
+                Action::Update,
+                "schedule",
+                id.to_string(),
+            );
+            inner.store.set_schedule(id, &schedule, &audit)?;
+            Ok(Json(schedule))
+        })
+        .await
+}

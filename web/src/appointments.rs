@@ -1,0 +1,580 @@
+//! Appointments: booking (for oneself or a relative), listing, reading, cancelling. Who may
+//! see an appointment: the patient it is for, the account that booked it (proxy), its
+//! practitioner, and staff or admins of the site. Anyone else gets 404.
+
+use crate::agenda::{mode_name, parse_mode, practitioner_id};
+use crate::auth::{AuthUser, event};
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::state::{AppState, Inner};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use teleconsult_core::Timestamp;
+use teleconsult_core::account::{Account, Role};
+use teleconsult_core::appointment::{
+    self, Appointment, CancelledBy, Effect, Event, NewAppointment, Relationship,
+};
+use teleconsult_core::audit::{Action, Actor};
+use teleconsult_core::booking::{SlotError, offered_slot, reminders};
+use teleconsult_core::consent::may_book;
+use teleconsult_core::ids::{AppointmentId, PatientId};
+use teleconsult_core::national_id::validate_national_id;
+use teleconsult_core::patient::Patient;
+use teleconsult_core::ports::Repository;
+use teleconsult_store::Booking;
+use utoipa::{IntoParams, ToSchema};
+
+/// Who the appointment is for, when not the caller: a relative already linked to the caller's
+/// account (`patient_id`), or a new one (identity fields).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForRelative {
+    pub patient_id: Option<String>,
+    /// `parent`, `legal_guardian`, `child`, `partner` or `other`: what the caller is to them.
+    pub relationship: Option<String>,
+    pub national_id: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub birth_date: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BookRequest {
+    pub practitioner_id: String,
+    /// RFC 3339 start of a free slot.
+    pub start: String,
+    /// `video` or `audio`.
+    pub mode: String,
+    /// Absent: for the caller.
+    #[serde(rename = "for")]
+    pub for_whom: Option<ForRelative>,
+    /// Reason / symptoms, for the practitioner (at most 1000 characters).
+    #[serde(default)]
+    pub reason: String,
+    /// The "I confirm this booking" box: must be true.
+    pub confirm: bool,
+}
+
+/// An appointment as shown to those allowed to see it.
+#[derive(Serialize, ToSchema)]
+pub struct AppointmentView {
+    pub id: String,
+    pub practitioner_id: String,
+    pub practitioner_name: String,
+    pub patient_id: String,
+    pub patient_name: String,
+    pub start: String,
+    pub end: String,
+    pub mode: String,
+    pub reason: String,
+    /// `booked`, `waiting`, `in_call`, `completed`, `cancelled`, `no_show`.
+    pub status: String,
+    /// Set when booked for a relative.
+    pub relationship: Option<String>,
+}
+
+fn view(inner: &Inner, a: &Appointment, patient_name: String) -> Result<AppointmentView, ApiError> {
+    let practitioner_name = inner
+        .store
+        .practitioners()?
+        .into_iter()
+        .find(|p| p.id == a.practitioner)
+        .map(|p| p.name)
+        .unwrap_or_default();
+    Ok(AppointmentView {
+        id: a.id.to_string(),
+        practitioner_id: a.practitioner.to_string(),
+        practitioner_name,
+        patient_id: a.patient.to_string(),
+        patient_name,
+        start: a.start.to_string(),
+        end: a.end.to_string(),
+        mode: mode_name(a.mode).to_owned(),
+        reason: a.reason.clone(),
+        status: a.status.name().to_owned(),
+        relationship: a
+            .for_relative
+            .and_then(|r| serde_json::to_value(r).ok())
+            .and_then(|v| v.as_str().map(str::to_owned)),
+    })
+}
+
+/// Whether `account` may see `appointment`.
+pub(crate) fn may_see(account: &Account, a: &Appointment) -> bool {
+    match account.role {
+        Role::Patient => account.acts_for(a.patient) || a.booked_by == account.id,
+        Role::Practitioner => account.practitioner == Some(a.practitioner),
+        Role::Staff | Role::Admin => true,
+        Role::Pharmacist => false,
+    }
+}
+
+fn actor(user: &AuthUser) -> Actor {
+    Actor::Account(user.account.id.to_string())
+}
+
+fn field_error(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::invalid_fields(BTreeMap::from([(field.to_owned(), message.into())]))
+}
+
+/// Books a free slot. 409 `slot_taken` when someone else was faster.
+#[utoipa::path(post, path = "/appointments", tag = "appointments", request_body = BookRequest, security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Booked; confirmation sent by SMS and e-mail", body = AppointmentView),
+        (status = 403, description = "Only patients book online", body = crate::error::ErrorBody),
+        (status = 409, description = "`slot_taken`, or the relative's national id is registered elsewhere", body = crate::error::ErrorBody),
+        (status = 422, description = "Invalid fields, missing confirmation or consent, slot not offered", body = crate::error::ErrorBody)))]
+pub async fn book(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(request): ApiJson<BookRequest>,
+) -> Result<(StatusCode, Json<AppointmentView>), ApiError> {
+    user.require(&[Role::Patient])?;
+    if !request.confirm {
+        return Err(field_error("confirm", "tick the confirmation box to book"));
+    }
+    let practitioner = practitioner_id(&request.practitioner_id)
+        .map_err(|_| field_error("practitioner_id", "no such practitioner"))?;
+    let start: Timestamp = request
+        .start
+        .parse()
+        .map_err(|_| field_error("start", "expected an RFC 3339 time"))?;
+    let mode = parse_mode(&request.mode)?;
+    let now = state.clock.now();
+    let appointment_id = AppointmentId::from_uuid(uuid::Uuid::new_v4());
+    let new_patient_id = PatientId::from_uuid(uuid::Uuid::new_v4());
+    let link = format!(
+        "{}/appointments/{appointment_id}",
+        state.settings.public_url
+    );
+    let (status, view) =
+        state
+            .blocking(move |inner| {
+                let practitioner_record = inner
+                    .store
+                    .practitioners()?
+                    .into_iter()
+                    .find(|p| p.id == practitioner)
+                    .ok_or_else(|| field_error("practitioner_id", "no such practitioner"))?;
+                let schedule = inner.store.schedule(practitioner)?.ok_or_else(|| {
+                    field_error("start", "this practitioner has no opening hours")
+                })?;
+                let slot = offered_slot(&schedule, start, mode, now, &inner.settings.booking)
+                    .map_err(|e| match e {
+                        SlotError::ModeNotOffered => field_error("mode", e.to_string()),
+                        _ => field_error("start", e.to_string()),
+                    })?;
+                let mut account = user.account.clone();
+                let own_patient = account
+                    .patient
+                    .ok_or_else(|| ApiError::forbidden("this account has no patient record"))?;
+                let read = event(
+                    now,
+                    actor(&user),
+                    Action::Read,
+                    "patient",
+                    own_patient.to_string(),
+                );
+                let own = inner
+                    .store
+                    .patient(own_patient, &read)?
+                    .ok_or_else(ApiError::not_found)?;
+                // Consents are the booker's: booking for a relative is done under the booker's consent.
+                may_book(&own.consents, now).map_err(|e| field_error("consents", e.to_string()))?;
+                let (patient, relationship, new_relative) = match request.for_whom {
+                    None => (own, None, None),
+                    Some(rel) => resolve_relative(inner, &user, rel, new_patient_id, &own, now)?,
+                };
+                let new = NewAppointment {
+                    id: appointment_id,
+                    practitioner,
+                    patient: patient.id,
+                    booked_by: account.id,
+                    for_relative: relationship,
+                    start: slot.start,
+                    end: slot.end,
+                    mode,
+                    reason: request.reason,
+                };
+                let (appointment, effects) = appointment::book(new, now)
+                    .map_err(|e| field_error("reason", e.to_string()))?;
+                if new_relative.is_some() {
+                    account.relatives.push(patient.id);
+                }
+                let outbox = outbox_messages(effects);
+                let messages = crate::booking_messages::booked(
+                    inner,
+                    &account,
+                    &appointment,
+                    &practitioner_record.name,
+                    &link,
+                    now,
+                );
+                let due = reminders(&appointment, now, &inner.settings.booking);
+                let booking = Booking {
+                    appointment: &appointment,
+                    new_relative: new_relative.as_ref(),
+                    booker: new_relative.is_some().then_some(&account),
+                    notifications: &messages,
+                    reminders: &due,
+                    outbox: &outbox,
+                };
+                let audit = event(
+                    now,
+                    actor(&user),
+                    Action::Create,
+                    "appointment",
+                    appointment.id.to_string(),
+                );
+                inner.store.book(booking, &audit)?;
+                let name = format!("{} {}", patient.first_name, patient.last_name);
+                Ok((StatusCode::CREATED, Json(view(inner, &appointment, name)?)))
+            })
+            .await?;
+    state.wake_workers();
+    Ok((status, view))
+}
+
+/// The platform messages among a transition's effects (notifications are built here, in the
+/// recipient's language).
+fn outbox_messages(effects: Vec<Effect>) -> Vec<teleconsult_core::outbox::OutboxMessage> {
+    effects
+        .into_iter()
+        .filter_map(|e| {
+            if let Effect::Outbox(m) = e {
+                Some(m)
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+type Resolved = (Patient, Option<Relationship>, Option<Patient>);
+
+/// The relative to book for: one already linked to the caller, or a new record.
+fn resolve_relative(
+    inner: &Inner,
+    user: &AuthUser,
+    rel: ForRelative,
+    new_id: PatientId,
+    own: &Patient,
+    now: Timestamp,
+) -> Result<Resolved, ApiError> {
+    let relationship = match rel.relationship.as_deref() {
+        None => Relationship::Other,
+        Some(r) => serde_json::from_value(serde_json::Value::String(r.trim().to_owned())).map_err(
+            |_| {
+                field_error(
+                    "for.relationship",
+                    "expected parent, legal_guardian, child, partner or other",
+                )
+            },
+        )?,
+    };
+    if let Some(id) = rel.patient_id {
+        let id: PatientId = id.parse().map_err(|_| ApiError::not_found())?;
+        if !user.account.relatives.contains(&id) {
+            return Err(ApiError::not_found());
+        }
+        let read = event(
+            now,
+            Actor::Account(user.account.id.to_string()),
+            Action::Read,
+            "patient",
+            id.to_string(),
+        );
+        let patient = inner
+            .store
+            .patient(id, &read)?
+            .ok_or_else(ApiError::not_found)?;
+        return Ok((patient, Some(relationship), None));
+    }
+    let mut errors = BTreeMap::new();
+    let national_id = validate_national_id(
+        inner.settings.country,
+        rel.national_id.as_deref().unwrap_or_default(),
+    )
+    .map_err(|e| errors.insert("for.national_id".to_owned(), e.to_string()))
+    .ok();
+    let name = |field: &str, value: Option<&str>, errors: &mut BTreeMap<String, String>| {
+        teleconsult_core::validation::validate_person_name(value.unwrap_or_default())
+            .map_err(|e| errors.insert(field.to_owned(), e.to_string()))
+            .ok()
+    };
+    let first_name = name("for.first_name", rel.first_name.as_deref(), &mut errors);
+    let last_name = name("for.last_name", rel.last_name.as_deref(), &mut errors);
+    let birth_date =
+        match jiff::civil::Date::from_str(rel.birth_date.as_deref().unwrap_or_default().trim()) {
+            Ok(d)
+                if national_id
+                    .as_ref()
+                    .is_none_or(|id| id.agrees_with_birth_date(d)) =>
+            {
+                Some(d)
+            }
+            Ok(_) => {
+                errors.insert(
+                    "for.birth_date".into(),
+                    "does not match the birth date encoded in the national id".into(),
+                );
+                None
+            }
+            Err(_) => {
+                errors.insert(
+                    "for.birth_date".into(),
+                    "expected a date as YYYY-MM-DD".into(),
+                );
+                None
+            }
+        };
+    let (Some(national_id), Some(first_name), Some(last_name), Some(birth_date)) =
+        (national_id, first_name, last_name, birth_date)
+    else {
+        return Err(ApiError::invalid_fields(errors));
+    };
+    let patient = Patient {
+        id: new_id,
+        national_id: national_id.value,
+        country: inner.settings.country,
+        first_name,
+        last_name,
+        birth_date,
+        // Reached through the proxy: no contact data of their own.
+        phone: String::new(),
+        email: String::new(),
+        language: own.language.clone(),
+        created_at: now,
+        consents: Vec::new(),
+    };
+    Ok((patient.clone(), Some(relationship), Some(patient)))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// `YYYY-MM-DD` (site time zone): only that day (practitioner and staff day views).
+    pub date: Option<String>,
+}
+
+/// The caller's appointments: a patient's own and their relatives', a practitioner's, or (staff,
+/// admin) the whole site's. Ordered by start.
+#[utoipa::path(get, path = "/appointments", tag = "appointments", params(ListQuery), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Appointments", body = [AppointmentView]),
+        (status = 403, description = "Pharmacists have no appointments", body = crate::error::ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Vec<AppointmentView>>, ApiError> {
+    user.require(&[Role::Patient, Role::Practitioner, Role::Staff, Role::Admin])?;
+    let day = match query.date.as_deref() {
+        None => None,
+        Some(d) => Some(
+            jiff::civil::Date::from_str(d.trim())
+                .map_err(|_| field_error("date", "expected YYYY-MM-DD"))?,
+        ),
+    };
+    state
+        .blocking(move |inner| {
+            let zone = jiff::tz::TimeZone::get(&inner.settings.time_zone)
+                .unwrap_or(jiff::tz::TimeZone::UTC);
+            let now = inner.clock.now();
+            let audit = event(
+                now,
+                actor(&user),
+                Action::Read,
+                "appointment_list",
+                user.account.id.to_string(),
+            );
+            let account = user.account.clone();
+            let list = inner.store.appointments(
+                |a| {
+                    may_see(&account, a)
+                        && day.is_none_or(|d| a.start.to_zoned_datetime(zone.clone()).date() == d)
+                },
+                &audit,
+            )?;
+            let mut out = Vec::with_capacity(list.len());
+            for a in &list {
+                let read = event(
+                    now,
+                    actor(&user),
+                    Action::Read,
+                    "patient",
+                    a.patient.to_string(),
+                );
+                let name = inner
+                    .store
+                    .patient(a.patient, &read)?
+                    .map(|p| format!("{} {}", p.first_name, p.last_name))
+                    .unwrap_or_default();
+                out.push(view(inner, a, name)?);
+            }
+            Ok(Json(out))
+        })
+        .await
+}
+
+fn appointment_id(raw: &str) -> Result<AppointmentId, ApiError> {
+    raw.parse().map_err(|_| ApiError::not_found())
+}
+
+/// Loads an appointment the caller may see (404 otherwise, whether it exists or not).
+pub(crate) fn visible(
+    inner: &Inner,
+    user: &AuthUser,
+    id: AppointmentId,
+) -> Result<Appointment, ApiError> {
+    let audit = event(
+        inner.clock.now(),
+        actor(user),
+        Action::Read,
+        "appointment",
+        id.to_string(),
+    );
+    match inner.store.appointment(id, &audit)? {
+        Some(a) if may_see(&user.account, &a) => Ok(a),
+        _ => Err(ApiError::not_found()),
+    }
+}
+
+/// One appointment.
+#[utoipa::path(get, path = "/appointments/{id}", tag = "appointments", params(("id" = String, Path)), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The appointment", body = AppointmentView),
+        (status = 404, description = "No such appointment, or not yours", body = crate::error::ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<AppointmentView>, ApiError> {
+    let id = appointment_id(&id)?;
+    state
+        .blocking(move |inner| {
+            let a = visible(inner, &user, id)?;
+            let read = event(
+                inner.clock.now(),
+                actor(&user),
+                Action::Read,
+                "patient",
+                a.patient.to_string(),
+            );
+            let name = inner
+                .store
+                .patient(a.patient, &read)?
+                .map(|p| format!("{} {}", p.first_name, p.last_name))
+                .unwrap_or_default();
+            Ok(Json(view(inner, &a, name)?))
+        })
+        .await
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CancelRequest {
+    /// Required from practitioners and staff (the patient is told).
+    pub reason: Option<String>,
+}
+
+/// Cancels: the patient (or their proxy) until the site's deadline, the practitioner or staff
+/// at any time with a reason. The slot becomes free again; the patient is told.
+#[utoipa::path(post, path = "/appointments/{id}/cancel", tag = "appointments", params(("id" = String, Path)),
+    request_body = CancelRequest, security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Cancelled", body = AppointmentView),
+        (status = 404, description = "No such appointment, or not yours", body = crate::error::ErrorBody),
+        (status = 409, description = "Too late, already final, or a reason is required", body = crate::error::ErrorBody)))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<AppointmentView>, ApiError> {
+    let id = appointment_id(&id)?;
+    // The body is optional (a patient need not give a reason).
+    let request: CancelRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        CancelRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                e.to_string(),
+            )
+        })?
+    };
+    let reason = request.reason.filter(|r| !r.trim().is_empty());
+    let view = state
+        .blocking(move |inner| {
+            let a = visible(inner, &user, id)?;
+            let by = match user.account.role {
+                Role::Patient => CancelledBy::Patient,
+                Role::Practitioner => CancelledBy::Practitioner,
+                Role::Staff | Role::Admin => CancelledBy::Staff,
+                Role::Pharmacist => return Err(ApiError::not_found()),
+            };
+            let now = inner.clock.now();
+            let (cancelled, effects) = appointment::apply(
+                &a,
+                Event::Cancel { by, reason },
+                now,
+                &inner.settings.appointments,
+            )
+            .map_err(|e| ApiError::new(StatusCode::CONFLICT, "cannot_cancel", e.to_string()))?;
+            let outbox = outbox_messages(effects);
+            let booker = inner.store.account(a.booked_by)?;
+            let practitioner = inner
+                .store
+                .practitioners()?
+                .into_iter()
+                .find(|p| p.id == a.practitioner)
+                .map(|p| p.name)
+                .unwrap_or_default();
+            let link = format!("{}/appointments/{}", inner.settings.public_url, a.id);
+            let messages = booker
+                .map(|b| {
+                    crate::booking_messages::cancelled(
+                        inner,
+                        &b,
+                        &cancelled,
+                        &practitioner,
+                        &link,
+                        now,
+                    )
+                })
+                .unwrap_or_default();
+            let audit = event(
+                now,
+                actor(&user),
+                Action::Update,
+                "appointment",
+                a.id.to_string(),
+            );
+            inner
+                .store
+                .update_appointment(&cancelled, true, &messages, &outbox, &audit)?;
+            let read = event(
+                now,
+                actor(&user),
+                Action::Read,
+                "patient",
+                a.patient.to_string(),
+            );
+            let name = inner
+                .store
+                .patient(a.patient, &read)?
+                .map(|p| format!("{} {}", p.first_name, p.last_name))
+                .unwrap_or_default();
+            view(inner, &cancelled, name)
+        })
+        .await?;
+    state.wake_workers();
+    Ok(Json(view))
+}

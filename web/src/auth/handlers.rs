@@ -1,0 +1,572 @@
+//! `/api/v1/auth/*` and `/api/v1/patients/activate`.
+//!
+//! Each JSON handler is a thin wrapper around a function (`start_login`, `finish_login`,
+//! `end_session`, `activate_account`, `request_password_reset`, `confirm_password_reset`) that
+//! the HTML forms of `crate::pages` call too, so both front doors keep exactly the same rules.
+
+use super::ratelimit::Scope;
+use super::{
+    AuthUser, clear_session_cookie, hash_password, new_otp_code, new_secret, session_cookie,
+    verify_password,
+};
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ClientAddr};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+use std::time::Instant;
+use teleconsult_core::Timestamp;
+use teleconsult_core::account::{
+    Account, LoginChallenge, LoginRefused, OneTimeToken, OtpError, Session, TokenPurpose,
+};
+use teleconsult_core::audit::{Action, Actor, AuditEvent};
+use teleconsult_core::notification::Notification;
+use utoipa::ToSchema;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// E-mail address for patients; the login an administrator gave for other roles.
+    pub login: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ChallengeResponse {
+    /// To send back with the code received by SMS.
+    pub challenge_id: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OtpRequest {
+    pub challenge_id: String,
+    /// The 6-digit code received by SMS.
+    pub code: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionResponse {
+    /// Use as `Authorization: Bearer <token>`; also set as the `tc_session` cookie.
+    pub token: String,
+    /// Cookie-authenticated requests with side effects must send it as `X-CSRF-Token`.
+    pub csrf_token: String,
+    /// `patient`, `practitioner`, `staff`, `pharmacist` or `admin`.
+    pub role: String,
+    /// RFC 3339.
+    pub expires_at: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    /// The `token` parameter of the link received by e-mail.
+    pub token: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequest {
+    pub login: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetConfirm {
+    pub token: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StatusResponse {
+    pub status: &'static str,
+}
+
+pub(crate) fn event(
+    at: Timestamp,
+    actor: Actor,
+    action: Action,
+    object_type: &str,
+    object_id: String,
+) -> AuditEvent {
+    AuditEvent {
+        at,
+        actor,
+        action,
+        object_type: object_type.into(),
+        object_id,
+    }
+}
+
+fn rate_limited(wait_s: u64) -> ApiError {
+    ApiError {
+        retry_after_s: Some(wait_s),
+        ..ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "too many attempts: wait and try again",
+        )
+    }
+}
+
+fn locked(until: Timestamp, now: Timestamp) -> ApiError {
+    let wait = until.duration_since(now).as_secs().max(1);
+    rate_limited(u64::try_from(wait).unwrap_or(1))
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+        "the login or the password is wrong",
+    )
+}
+
+pub(crate) fn check_rate(
+    state: &AppState,
+    scope: Scope,
+    client: Option<std::net::IpAddr>,
+) -> Result<(), ApiError> {
+    state
+        .limiter
+        .check(scope, client, Instant::now())
+        .map_err(rate_limited)
+}
+
+/// Checks the password of `login` and, when right, sends a 6-digit code by SMS. Returns the
+/// challenge id to send back with the code. Never says whether the login exists.
+pub(crate) async fn start_login(
+    state: &AppState,
+    client: Option<IpAddr>,
+    login: String,
+    password: String,
+) -> Result<String, ApiError> {
+    check_rate(state, Scope::Login, client)?;
+    let now = state.clock.now();
+    let challenge_id = new_secret();
+    let code = new_otp_code();
+    let id = challenge_id.clone();
+    state
+        .blocking(move |inner| {
+            let account = inner.store.account_by_login(&login)?;
+            let Some(mut account) = account else {
+                verify_password(&password, None);
+                return Err(invalid_credentials());
+            };
+            account.may_attempt_login(now).map_err(|e| match e {
+                LoginRefused::Locked { until } => locked(until, now),
+                _ => invalid_credentials(),
+            })?;
+            if !verify_password(&password, Some(&account.password_hash)) {
+                account.record_failure(now, &inner.policy);
+                inner.store.update_account(&account, None)?;
+                return Err(invalid_credentials());
+            }
+            match account.may_log_in() {
+                Ok(()) => {}
+                Err(LoginRefused::NotActivated) => {
+                    return Err(ApiError::new(
+                        StatusCode::FORBIDDEN,
+                        "not_activated",
+                        "the account is not activated yet: open the link in the activation e-mail",
+                    ));
+                }
+                Err(_) => return Err(invalid_credentials()),
+            }
+            let text = crate::i18n::text(
+                account.language,
+                "sms-login-code",
+                &[("site", &inner.settings.site_name), ("code", &code)],
+            );
+            let sms = Notification::sms(account.phone.clone(), text, now);
+            let challenge = LoginChallenge::new(account.id, code, now, &inner.policy);
+            inner
+                .store
+                .start_challenge(&id, &challenge, &account, &sms)?;
+            Ok(())
+        })
+        .await?;
+    state.wake_notifier();
+    Ok(challenge_id)
+}
+
+/// First step of a login: the password. On success a 6-digit code is sent by SMS to the
+/// account's phone. The answer never says whether the login exists.
+#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Password right: code sent by SMS", body = ChallengeResponse),
+        (status = 401, description = "Login or password wrong", body = crate::error::ErrorBody),
+        (status = 403, description = "Account not activated yet", body = crate::error::ErrorBody),
+        (status = 429, description = "Too many attempts (see Retry-After)", body = crate::error::ErrorBody)))]
+pub async fn login(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    ApiJson(request): ApiJson<LoginRequest>,
+) -> Result<Json<ChallengeResponse>, ApiError> {
+    let challenge_id = start_login(&state, client, request.login, request.password).await?;
+    Ok(Json(ChallengeResponse { challenge_id }))
+}
+
+/// A session just opened by [`finish_login`].
+pub(crate) struct OpenedSession {
+    /// The bearer token (also the cookie value).
+    pub token: String,
+    pub session: Session,
+}
+
+impl OpenedSession {
+    /// The `Set-Cookie` value carrying this session, expiring with it.
+    pub fn cookie(&self, now: Timestamp) -> Option<HeaderValue> {
+        let max_age = self.session.expires_at.duration_since(now).as_secs();
+        HeaderValue::from_str(&session_cookie(&self.token, max_age)).ok()
+    }
+}
+
+const WRONG_CODE_PREFIX: &str = "wrong code (";
+
+/// How many codes may still be tried after a wrong one (`None` for any other error).
+pub(crate) fn attempts_left(error: &ApiError) -> Option<u32> {
+    let rest = error.message.strip_prefix(WRONG_CODE_PREFIX)?;
+    rest.split(' ').next()?.parse().ok()
+}
+
+/// Checks the SMS code of a challenge and opens a session.
+pub(crate) async fn finish_login(
+    state: &AppState,
+    client: Option<IpAddr>,
+    challenge_id: String,
+    code: String,
+) -> Result<OpenedSession, ApiError> {
+    check_rate(state, Scope::Otp, client)?;
+    let now = state.clock.now();
+    let token = new_secret();
+    let csrf = new_secret();
+    let session_token = token.clone();
+    let session = state
+        .blocking(move |inner| {
+            let invalid = || {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_code",
+                    "the code is wrong, expired or already used",
+                )
+            };
+            let Some(mut challenge) = inner.store.challenge(&challenge_id)? else {
+                return Err(invalid());
+            };
+            let Some(mut account) = inner.store.account(challenge.account)? else {
+                return Err(invalid());
+            };
+            if let Err(LoginRefused::Locked { until }) = account.may_attempt_login(now) {
+                return Err(locked(until, now));
+            }
+            match challenge.verify(&code, now, &inner.policy) {
+                Ok(()) => {}
+                Err(error) => {
+                    account.record_failure(now, &inner.policy);
+                    let keep = matches!(error, OtpError::Wrong { .. }).then_some(&challenge);
+                    inner.store.fail_challenge(&challenge_id, keep, &account)?;
+                    return Err(match error {
+                        OtpError::Wrong { remaining } => ApiError::new(
+                            StatusCode::UNAUTHORIZED,
+                            "invalid_code",
+                            format!("{WRONG_CODE_PREFIX}{remaining} attempt(s) left)"),
+                        ),
+                        other => ApiError::new(
+                            StatusCode::UNAUTHORIZED,
+                            "code_expired",
+                            other.to_string(),
+                        ),
+                    });
+                }
+            }
+            account.may_log_in().map_err(|_| invalid())?;
+            account.record_success();
+            let session = Session::new(&account, csrf, now, &inner.policy);
+            let audit = event(
+                now,
+                Actor::Account(account.id.to_string()),
+                Action::Login,
+                "account",
+                account.id.to_string(),
+            );
+            inner
+                .store
+                .open_session(&session_token, &session, &challenge_id, &account, &audit)
+                .map_err(|e| match e {
+                    teleconsult_store::StoreError::NotFound(_) => invalid(),
+                    other => other.into(),
+                })?;
+            Ok(session)
+        })
+        .await?;
+    Ok(OpenedSession { token, session })
+}
+
+/// Second step: the code received by SMS. Opens a session (cookie and bearer token).
+#[utoipa::path(post, path = "/auth/otp", tag = "auth", request_body = OtpRequest,
+    responses(
+        (status = 200, description = "Logged in", body = SessionResponse),
+        (status = 401, description = "Wrong, expired or used code", body = crate::error::ErrorBody),
+        (status = 429, description = "Too many attempts (see Retry-After)", body = crate::error::ErrorBody)))]
+pub async fn otp(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    ApiJson(request): ApiJson<OtpRequest>,
+) -> Result<Response, ApiError> {
+    let opened = finish_login(&state, client, request.challenge_id, request.code).await?;
+    let cookie = opened.cookie(state.clock.now());
+    let body = SessionResponse {
+        token: opened.token,
+        csrf_token: opened.session.csrf_token.clone(),
+        role: opened.session.role.code().to_owned(),
+        expires_at: opened.session.expires_at.to_string(),
+    };
+    let mut response = Json(body).into_response();
+    if let Some(cookie) = cookie {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+/// Ends `user`'s session (audited).
+pub(crate) async fn end_session(state: &AppState, user: &AuthUser) -> Result<(), ApiError> {
+    let now = state.clock.now();
+    let audit = event(
+        now,
+        Actor::Account(user.account.id.to_string()),
+        Action::Logout,
+        "account",
+        user.account.id.to_string(),
+    );
+    let token = user.token.clone();
+    state
+        .blocking(move |inner| Ok(inner.store.close_session(&token, &audit)?))
+        .await
+}
+
+/// Ends the session (token and cookie).
+#[utoipa::path(post, path = "/auth/logout", tag = "auth",
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 401, description = "Not logged in", body = crate::error::ErrorBody)))]
+pub async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<Response, ApiError> {
+    end_session(&state, &user).await?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Ok(cookie) = HeaderValue::from_str(&clear_session_cookie()) {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+fn invalid_token() -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_token",
+        "the link is invalid, already used or expired",
+    )
+}
+
+/// Activates the account of an activation token; returns that account.
+pub(crate) async fn activate_account(state: &AppState, token: String) -> Result<Account, ApiError> {
+    let now = state.clock.now();
+    let activated = state
+        .blocking(move |inner| {
+            Ok(inner.store.redeem_token(
+                &token,
+                TokenPurpose::Activation,
+                now,
+                |account| {
+                    if account.status == teleconsult_core::account::AccountStatus::PendingActivation
+                    {
+                        account.status = teleconsult_core::account::AccountStatus::Active;
+                    }
+                },
+                |account| {
+                    event(
+                        now,
+                        Actor::Account(account.id.to_string()),
+                        Action::Update,
+                        "account",
+                        account.id.to_string(),
+                    )
+                },
+            )?)
+        })
+        .await?;
+    activated.ok_or_else(invalid_token)
+}
+
+/// Activates a registered account with the token of the activation e-mail.
+#[utoipa::path(post, path = "/patients/activate", tag = "auth", request_body = TokenRequest,
+    responses(
+        (status = 200, description = "Account active", body = StatusResponse),
+        (status = 400, description = "Unknown, used or expired token", body = crate::error::ErrorBody)))]
+pub async fn activate(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<TokenRequest>,
+) -> Result<Json<StatusResponse>, ApiError> {
+    activate_account(&state, request.token).await?;
+    Ok(Json(StatusResponse { status: "active" }))
+}
+
+/// E-mails a password-reset link to `login`'s account if there is one (and it is not disabled).
+pub(crate) async fn request_password_reset(
+    state: &AppState,
+    client: Option<IpAddr>,
+    login: String,
+) -> Result<(), ApiError> {
+    check_rate(state, Scope::PasswordReset, client)?;
+    let now = state.clock.now();
+    let token = new_secret();
+    let link = format!("{}/password-reset?token={token}", state.settings.public_url);
+    state
+        .blocking(move |inner| {
+            let Some(account) = inner.store.account_by_login(&login)? else {
+                return Ok(());
+            };
+            if account.status == teleconsult_core::account::AccountStatus::Disabled {
+                return Ok(());
+            }
+            let site = inner.settings.site_name.as_str();
+            let email = Notification::email(
+                account.email.clone(),
+                crate::i18n::text(account.language, "email-reset-subject", &[("site", site)]),
+                crate::i18n::text(
+                    account.language,
+                    "email-reset-body",
+                    &[("site", site), ("name", &account.name), ("link", &link)],
+                ),
+                now,
+            );
+            let record =
+                OneTimeToken::new(TokenPurpose::PasswordReset, account.id, now, &inner.policy);
+            let audit = event(
+                now,
+                Actor::Anonymous(client.map(|c| c.to_string())),
+                Action::Update,
+                "password_reset",
+                account.id.to_string(),
+            );
+            inner.store.issue_token(&token, &record, &email, &audit)?;
+            Ok(())
+        })
+        .await?;
+    state.wake_notifier();
+    Ok(())
+}
+
+/// Asks for a password-reset link by e-mail. Always 202, whether the login exists or not.
+#[utoipa::path(post, path = "/auth/password-reset", tag = "auth", request_body = ResetRequest,
+    responses(
+        (status = 202, description = "If the account exists, a link was e-mailed", body = StatusResponse),
+        (status = 429, description = "Too many requests", body = crate::error::ErrorBody)))]
+pub async fn password_reset(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    ApiJson(request): ApiJson<ResetRequest>,
+) -> Result<(StatusCode, Json<StatusResponse>), ApiError> {
+    request_password_reset(&state, client, request.login).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(StatusResponse { status: "accepted" }),
+    ))
+}
+
+/// The account a still-usable password-reset token belongs to (nothing is redeemed).
+pub(crate) async fn password_reset_account(
+    state: &AppState,
+    token: String,
+) -> Result<Option<Account>, ApiError> {
+    let now = state.clock.now();
+    state
+        .blocking(move |inner| {
+            Ok(inner
+                .store
+                .peek_token_account(&token, TokenPurpose::PasswordReset, now)?)
+        })
+        .await
+}
+
+/// Sets a new password with a reset token; clears any lockout and ends older sessions.
+pub(crate) async fn confirm_password_reset(
+    state: &AppState,
+    token: String,
+    password: String,
+) -> Result<Account, ApiError> {
+    let now = state.clock.now();
+    let changed = state
+        .blocking(move |inner| {
+            // The strength rule needs the login, known once the token is resolved; a weak
+            // password leaves the token usable for a second try.
+            let peek = inner
+                .store
+                .peek_token_account(&token, TokenPurpose::PasswordReset, now)?;
+            let Some(account) = peek else {
+                return Err(invalid_token());
+            };
+            if let Err(e) = teleconsult_core::validation::check_password(&password, &account.login)
+            {
+                let fields =
+                    std::collections::BTreeMap::from([("password".to_owned(), e.to_string())]);
+                return Err(ApiError::invalid_fields(fields));
+            }
+            let hash = hash_password(&password)?;
+            Ok(inner.store.redeem_token(
+                &token,
+                TokenPurpose::PasswordReset,
+                now,
+                |a: &mut Account| {
+                    a.password_hash = hash.clone();
+                    a.record_success();
+                    // Sessions opened with the old password end now.
+                    a.sessions_not_before = Some(now);
+                },
+                |a| {
+                    event(
+                        now,
+                        Actor::Account(a.id.to_string()),
+                        Action::Update,
+                        "account",
+                        a.id.to_string(),
+                    )
+                },
+            )?)
+        })
+        .await?;
+    changed.ok_or_else(invalid_token)
+}
+
+/// Sets a new password with the token of the reset e-mail; clears any lockout.
+#[utoipa::path(post, path = "/auth/password-reset/confirm", tag = "auth", request_body = ResetConfirm,
+    responses(
+        (status = 200, description = "Password changed", body = StatusResponse),
+        (status = 400, description = "Unknown, used or expired token", body = crate::error::ErrorBody),
+        (status = 422, description = "Password too weak", body = crate::error::ErrorBody)))]
+pub async fn password_reset_confirm(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<ResetConfirm>,
+) -> Result<Json<StatusResponse>, ApiError> {
+    confirm_password_reset(&state, request.token, request.password).await?;
+    Ok(Json(StatusResponse { status: "changed" }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attempts_left_is_read_back_from_the_wrong_code_error() {
+        let wrong = ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_code",
+            format!("{WRONG_CODE_PREFIX}2 attempt(s) left)"),
+        );
+        assert_eq!(attempts_left(&wrong), Some(2));
+        assert_eq!(attempts_left(&invalid_credentials()), None);
+    }
+}

@@ -1,0 +1,200 @@
+//! Authentication: password + SMS code login, sessions (bearer token or `tc_session` cookie with
+//! CSRF protection), activation and password reset by e-mailed single-use tokens, and the
+//! [`AuthUser`] extractor every protected handler takes.
+
+mod handlers;
+pub mod ratelimit;
+
+pub use handlers::*;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use base64::Engine;
+use rand::RngExt;
+use std::sync::OnceLock;
+use teleconsult_core::account::{Account, Role, Session};
+
+/// The session cookie (HttpOnly, Secure, SameSite=Strict).
+pub const SESSION_COOKIE: &str = "tc_session";
+/// Header that cookie-authenticated requests with side effects must carry (CSRF protection).
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// 32 random bytes, URL-safe base64: session tokens, challenge ids, e-mailed tokens.
+pub fn new_secret() -> String {
+    let bytes: [u8; 32] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A 6-digit login code.
+pub fn new_otp_code() -> String {
+    format!("{:06}", rand::rng().random_range(0..1_000_000u32))
+}
+
+/// argon2id with the crate's default parameters (OWASP's recommendation) and a random salt.
+pub fn hash_password(password: &str) -> Result<String, ApiError> {
+    use argon2::password_hash::PasswordHasher;
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| ApiError::internal(format!("password hashing failed: {e}")))
+}
+
+/// Checks a password against a stored PHC string. For an unknown login, pass `None`: a dummy
+/// hash is checked so that the answer takes as long as for a real account.
+pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
+    use argon2::password_hash::PasswordVerifier;
+    use argon2::password_hash::phc::PasswordHash;
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    let dummy = DUMMY.get_or_init(|| hash_password(&new_secret()).unwrap_or_default());
+    let (phc, real) = match stored {
+        Some(s) => (s, true),
+        None => (dummy.as_str(), false),
+    };
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return false;
+    };
+    argon2::Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok()
+        && real
+}
+
+fn unauthenticated() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+        "log in first (session missing or expired)",
+    )
+}
+
+/// The token of the request: `Authorization: Bearer`, else the session cookie (then CSRF
+/// applies), else `?token=` for clients that cannot set headers (WebSocket).
+fn request_token(parts: &Parts) -> Option<(String, bool)> {
+    if let Some(value) = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        && let Some(token) = value.strip_prefix("Bearer ")
+    {
+        return Some((token.trim().to_owned(), false));
+    }
+    if let Some(token) = cookie(&parts.headers, SESSION_COOKIE) {
+        return Some((token, true));
+    }
+    parts.uri.query().and_then(|q| {
+        q.split('&')
+            .find_map(|pair| pair.strip_prefix("token="))
+            .map(|t| (t.to_owned(), false))
+    })
+}
+
+/// A cookie's value from the request headers.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (k, v) = pair.trim().split_once('=')?;
+            (k == name).then(|| v.to_owned())
+        })
+}
+
+/// `Set-Cookie` value for a new session.
+pub fn session_cookie(token: &str, max_age_s: i64) -> String {
+    format!(
+        "{SESSION_COOKIE}={token}; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age={max_age_s}"
+    )
+}
+
+/// `Set-Cookie` value that removes the session cookie.
+pub fn clear_session_cookie() -> String {
+    format!("{SESSION_COOKIE}=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0")
+}
+
+/// The logged-in caller. Taking it as an argument makes a handler require authentication.
+#[derive(Clone, Debug)]
+pub struct AuthUser {
+    pub account: Account,
+    pub session: Session,
+    /// The session token (to log out).
+    pub token: String,
+    /// Authenticated by cookie (forms must then prove same-origin with the CSRF token).
+    pub via_cookie: bool,
+}
+
+impl AuthUser {
+    /// 403 unless the caller has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.account.role) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden("your role does not allow this"))
+        }
+    }
+}
+
+/// The valid session and its active account for `token`, or 401.
+pub(crate) async fn authenticate(
+    state: &AppState,
+    token: &str,
+) -> Result<(Session, Account), ApiError> {
+    let lookup = token.to_owned();
+    let found = state
+        .blocking(move |inner| {
+            let Some(session) = inner.store.session(&lookup)? else {
+                return Ok(None);
+            };
+            let account = inner.store.account(session.account)?;
+            Ok(account.map(|a| (session, a)))
+        })
+        .await?;
+    let (session, account) = found.ok_or_else(unauthenticated)?;
+    if !session.is_valid_for(&account, state.clock.now()) || !account.status.may_log_in() {
+        return Err(unauthenticated());
+    }
+    Ok((session, account))
+}
+
+/// Whether `sent` is the CSRF token of `session` (constant time; empty never matches).
+pub fn csrf_matches(session: &Session, sent: &str) -> bool {
+    !sent.is_empty()
+        && teleconsult_core::account::constant_time_eq(
+            sent.as_bytes(),
+            session.csrf_token.as_bytes(),
+        )
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let (token, via_cookie) = request_token(parts).ok_or_else(unauthenticated)?;
+        let (session, account) = authenticate(state, &token).await?;
+        if via_cookie && !parts.method.is_safe() {
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            if !csrf_matches(&session, sent) {
+                return Err(ApiError::forbidden(
+                    "missing or wrong CSRF token (send the X-CSRF-Token header)",
+                ));
+            }
+        }
+        Ok(Self {
+            account,
+            session,
+            token,
+            via_cookie,
+        })
+    }
+}

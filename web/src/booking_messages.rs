@@ -1,0 +1,160 @@
+//! The messages of the booking life cycle (confirmation, reminder, cancellation), in the
+//! booker's language: SMS and e-mail, the confirmation with an `.ics` invitation. They name the
+//! practitioner and the time, never the reason.
+
+use teleconsult_core::Timestamp;
+use teleconsult_core::account::Account;
+use teleconsult_core::appointment::Appointment;
+use teleconsult_core::calendar::{Invitation, ics};
+use teleconsult_core::notification::{Attachment, Notification};
+use teleconsult_core::schedule::ConsultationMode;
+
+/// What the messages need to know of the site.
+#[derive(Clone, Copy, Debug)]
+pub struct Site<'a> {
+    pub name: &'a str,
+    pub time_zone: &'a str,
+}
+
+impl<'a> From<&'a crate::state::Inner> for Site<'a> {
+    fn from(inner: &'a crate::state::Inner) -> Self {
+        Self {
+            name: &inner.settings.site_name,
+            time_zone: &inner.settings.time_zone,
+        }
+    }
+}
+
+fn when(site: Site<'_>, t: Timestamp) -> String {
+    let zone = jiff::tz::TimeZone::get(site.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    t.to_zoned_datetime(zone)
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// The SMS and the e-mail of one life-cycle step (`booked`, `reminder`, `cancelled`).
+fn pair(
+    site: Site<'_>,
+    to: &Account,
+    step: &str,
+    a: &Appointment,
+    practitioner: &str,
+    link: &str,
+    now: Timestamp,
+) -> Vec<Notification> {
+    let l = to.language;
+    let mode_id = match a.mode {
+        ConsultationMode::Video => "mode-video",
+        ConsultationMode::Audio => "mode-audio",
+    };
+    let mode = crate::i18n::text(l, mode_id, &[]);
+    let when = when(site, a.start);
+    let args = [
+        ("site", site.name),
+        ("name", to.name.as_str()),
+        ("practitioner", practitioner),
+        ("when", when.as_str()),
+        ("link", link),
+        ("mode", mode.as_str()),
+    ];
+    let mut out = Vec::new();
+    if !to.phone.is_empty() {
+        out.push(Notification::sms(
+            to.phone.clone(),
+            crate::i18n::text(l, &format!("sms-{step}"), &args),
+            now,
+        ));
+    }
+    if !to.email.is_empty() {
+        out.push(Notification::email(
+            to.email.clone(),
+            crate::i18n::text(l, &format!("email-{step}-subject"), &args),
+            crate::i18n::text(l, &format!("email-{step}-body"), &args),
+            now,
+        ));
+    }
+    out
+}
+
+fn with_invitation(
+    mut messages: Vec<Notification>,
+    site: Site<'_>,
+    a: &Appointment,
+    practitioner: &str,
+    link: &str,
+    now: Timestamp,
+    cancelled: bool,
+) -> Vec<Notification> {
+    let invitation = Invitation {
+        practitioner_name: practitioner,
+        site_name: site.name,
+        url: link,
+        now,
+        cancelled,
+    };
+    let attachment = Attachment {
+        filename: "teleconsultation.ics".into(),
+        content_type: "text/calendar; charset=utf-8".into(),
+        content: ics(a, &invitation),
+    };
+    for m in &mut messages {
+        if m.channel == teleconsult_core::notification::Channel::Email {
+            m.attachments.push(attachment.clone());
+        }
+    }
+    messages
+}
+
+/// Confirmation of a booking (with the invitation).
+pub fn booked<'a>(
+    site: impl Into<Site<'a>>,
+    to: &Account,
+    a: &Appointment,
+    practitioner: &str,
+    link: &str,
+    now: Timestamp,
+) -> Vec<Notification> {
+    let site = site.into();
+    with_invitation(
+        pair(site, to, "booked", a, practitioner, link, now),
+        site,
+        a,
+        practitioner,
+        link,
+        now,
+        false,
+    )
+}
+
+/// A reminder before the start.
+pub fn reminder<'a>(
+    site: impl Into<Site<'a>>,
+    to: &Account,
+    a: &Appointment,
+    practitioner: &str,
+    link: &str,
+    now: Timestamp,
+) -> Vec<Notification> {
+    pair(site.into(), to, "reminder", a, practitioner, link, now)
+}
+
+/// Notice of a cancellation (with the cancelling invitation).
+pub fn cancelled<'a>(
+    site: impl Into<Site<'a>>,
+    to: &Account,
+    a: &Appointment,
+    practitioner: &str,
+    link: &str,
+    now: Timestamp,
+) -> Vec<Notification> {
+    let site = site.into();
+    with_invitation(
+        pair(site, to, "cancelled", a, practitioner, link, now),
+        site,
+        a,
+        practitioner,
+        link,
+        now,
+        true,
+    )
+}

@@ -1,0 +1,162 @@
+//! Translations with Fluent: `web/locales/<lang>/*.ftl` (`notifications.ftl` for e-mails and
+//! SMS, `ui.ftl` for the pages), compiled into the binary. Every supported language has the
+//! same files with the same message ids, and every id the pages use exists (unit tests check
+//! both); English is the fallback.
+
+use fluent_templates::fluent_bundle::FluentValue;
+use fluent_templates::{LanguageIdentifier, Loader};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use teleconsult_core::site::Language;
+
+fluent_templates::static_loader! {
+    static LOCALES = {
+        locales: "./locales",
+        fallback_language: "en",
+        // No Unicode isolation marks: texts go to e-mails, SMS and PDFs, where they would show.
+        customise: |bundle| bundle.set_use_isolating(false),
+    };
+}
+
+fn language_id(language: Language) -> LanguageIdentifier {
+    language
+        .code()
+        .parse()
+        .unwrap_or_else(|_| fluent_templates::langid!("en"))
+}
+
+/// The message `id` in `language` with `args` filled in (the id itself if it is missing, which
+/// the completeness test prevents).
+pub fn text(language: Language, id: &str, args: &[(&str, &str)]) -> String {
+    let args: HashMap<Cow<'static, str>, FluentValue<'_>> = args
+        .iter()
+        .map(|(k, v)| (Cow::Owned((*k).to_owned()), FluentValue::from(*v)))
+        .collect();
+    LOCALES.lookup_with_args(&language_id(language), id, &args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use std::collections::BTreeSet;
+    use std::path::{Path, PathBuf};
+
+    fn locales_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("locales")
+    }
+
+    /// The `.ftl` files of a language folder, by name.
+    fn ftl_files(language: Language) -> BTreeSet<String> {
+        std::fs::read_dir(locales_dir().join(language.code()))
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|name| name.ends_with(".ftl"))
+            .collect()
+    }
+
+    #[test]
+    fn every_language_has_the_same_files_with_the_same_message_ids() {
+        let files = ftl_files(Language::En);
+        assert!(
+            files.contains("notifications.ftl") && files.contains("ui.ftl"),
+            "{files:?}"
+        );
+        for file in &files {
+            let english = std::fs::read_to_string(locales_dir().join("en").join(file)).unwrap();
+            let ids = message_ids(&english);
+            assert!(ids.len() >= 5, "{file}");
+            let unique: BTreeSet<&str> = ids.iter().copied().collect();
+            assert_eq!(unique.len(), ids.len(), "duplicate ids in en/{file}");
+            for language in Language::ALL {
+                assert_eq!(ftl_files(language), files, "files of {language}");
+                let path = locales_dir().join(language.code()).join(file);
+                let text = std::fs::read_to_string(&path).unwrap();
+                assert_eq!(message_ids(&text), ids, "{}", path.display());
+            }
+        }
+    }
+
+    #[test]
+    fn every_message_id_the_pages_use_exists() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/pages");
+        let mut used = BTreeSet::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.ends_with("tests.rs") {
+                continue;
+            }
+            let source = std::fs::read_to_string(path).unwrap();
+            for call in [".t(\"", ".t_args(\""] {
+                for piece in source.split(call).skip(1) {
+                    if let Some(id) = piece.split('"').next() {
+                        used.insert(id.to_owned());
+                    }
+                }
+            }
+            // Ids chosen by `match` (field errors, specialties, roles…) are string literals
+            // shaped like message ids; collect those of the known prefixes too.
+            for piece in source.split('"').skip(1).step_by(2) {
+                let prefixes = [
+                    "error-",
+                    "specialty-",
+                    "role-",
+                    "register-national-id-hint-",
+                    "consent-",
+                ];
+                if prefixes.iter().any(|p| piece.starts_with(p))
+                    && piece.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+                {
+                    used.insert(piece.to_owned());
+                }
+            }
+        }
+        assert!(used.len() > 100, "{}", used.len());
+        let english = std::fs::read_to_string(locales_dir().join("en/ui.ftl")).unwrap();
+        let known: BTreeSet<&str> = message_ids(&english).into_iter().collect();
+        let missing: Vec<&String> = used
+            .iter()
+            // `error-summary-title` is an element id, not a message.
+            .filter(|id| !known.contains(id.as_str()) && id.as_str() != "error-summary-title")
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "ids used by pages but not in ui.ftl: {missing:?}"
+        );
+        // Every message formats in every language (the bundle parsed it, variables resolve).
+        let args: HashMap<Cow<'static, str>, FluentValue<'_>> =
+            ["name", "left", "date", "version", "minutes", "role"]
+                .into_iter()
+                .map(|k| (Cow::Borrowed(k), FluentValue::from("x")))
+                .collect();
+        for language in Language::ALL {
+            for id in used.iter().filter(|id| known.contains(id.as_str())) {
+                let text = LOCALES.try_lookup_with_args(&language_id(language), id, &args);
+                assert!(text.is_some_and(|t| !t.is_empty()), "{language}: {id}");
+            }
+        }
+    }
+
+    #[test]
+    fn arguments_are_filled_without_isolation_marks() {
+        let sms = text(
+            Language::Fr,
+            "sms-login-code",
+            &[("site", "Pharmacie"), ("code", "123456")],
+        );
+        assert!(
+            sms.starts_with("Pharmacie : votre code de connexion est 123456."),
+            "{sms}"
+        );
+        assert!(!sms.contains('\u{2068}'), "isolation marks in {sms:?}");
+        let de = text(Language::De, "email-activation-subject", &[("site", "X")]);
+        assert_eq!(de, "X: Aktivieren Sie Ihr Konto");
+    }
+
+    fn message_ids(ftl: &str) -> Vec<&str> {
+        ftl.lines()
+            .filter(|l| !l.starts_with(' ') && !l.starts_with('#'))
+            .filter_map(|l| l.split_once(" =").map(|(id, _)| id.trim()))
+            .collect()
+    }
+}

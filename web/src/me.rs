@@ -1,0 +1,354 @@
+//! `/api/v1/me`: the caller's own data — read, rectify, export (GDPR art. 15/20), erase
+//! (art. 17) and consent withdrawal. Every access is audited.
+//!
+//! The work is done by `load`, `rectify`, `export`, `erase` and `withdraw`, which the JSON
+//! handlers here and the "my data" page (`crate::pages`) both call.
+
+use crate::auth::{AuthUser, event};
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use teleconsult_core::account::Account;
+use teleconsult_core::audit::{Action, Actor};
+use teleconsult_core::consent::{Consent, ConsentKind};
+use teleconsult_core::patient::Patient;
+use teleconsult_core::ports::Repository;
+use teleconsult_core::site::Language;
+use teleconsult_core::validation::{normalise_phone, validate_email, validate_person_name};
+use utoipa::ToSchema;
+
+/// The caller's account and, for a patient, the patient record.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    pub id: String,
+    pub login: String,
+    pub role: String,
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub language: String,
+    #[schema(value_type = Object)]
+    pub patient: Option<serde_json::Value>,
+}
+
+fn me(account: &Account, patient: Option<&Patient>) -> Me {
+    Me {
+        id: account.id.to_string(),
+        login: account.login.clone(),
+        role: account.role.code().to_owned(),
+        name: account.name.clone(),
+        email: account.email.clone(),
+        phone: account.phone.clone(),
+        language: account.language.code().to_owned(),
+        patient: patient.and_then(|p| serde_json::to_value(p).ok()),
+    }
+}
+
+fn actor(user: &AuthUser) -> Actor {
+    Actor::Account(user.account.id.to_string())
+}
+
+/// Reads the caller's patient record (audited), if the account has one.
+fn own_patient(
+    inner: &crate::state::Inner,
+    user: &AuthUser,
+    action: Action,
+) -> Result<Option<Patient>, ApiError> {
+    let Some(patient_id) = user.account.patient else {
+        return Ok(None);
+    };
+    let audit = event(
+        inner.clock.now(),
+        actor(user),
+        action,
+        "patient",
+        patient_id.to_string(),
+    );
+    Ok(inner.store.patient(patient_id, &audit)?)
+}
+
+/// The caller's own data.
+#[utoipa::path(get, path = "/me", tag = "me", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Account and patient record", body = Me),
+        (status = 401, description = "Not logged in", body = crate::error::ErrorBody)))]
+pub async fn get_me(State(state): State<AppState>, user: AuthUser) -> Result<Json<Me>, ApiError> {
+    let (account, patient) = load(&state, user).await?;
+    Ok(Json(me(&account, patient.as_ref())))
+}
+
+/// The caller's account and patient record (the read is audited).
+pub(crate) async fn load(
+    state: &AppState,
+    user: AuthUser,
+) -> Result<(Account, Option<Patient>), ApiError> {
+    state
+        .blocking(move |inner| {
+            let patient = own_patient(inner, &user, Action::Read)?;
+            Ok((user.account, patient))
+        })
+        .await
+}
+
+/// Rectification: only the fields given change.
+#[derive(Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MeUpdate {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub phone: Option<String>,
+    /// For a patient this is also the login.
+    pub email: Option<String>,
+    pub language: Option<String>,
+}
+
+/// Rectifies the caller's data (GDPR art. 16).
+#[utoipa::path(patch, path = "/me", tag = "me", request_body = MeUpdate, security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Updated", body = Me),
+        (status = 409, description = "E-mail already used by another account", body = crate::error::ErrorBody),
+        (status = 422, description = "Invalid fields", body = crate::error::ErrorBody)))]
+pub async fn patch_me(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(update): ApiJson<MeUpdate>,
+) -> Result<Json<Me>, ApiError> {
+    let (account, patient) = rectify(&state, user, update).await?;
+    Ok(Json(me(&account, patient.as_ref())))
+}
+
+/// Applies `update` to the caller's account and patient record; all invalid fields are
+/// reported together (422 with `fields`).
+pub(crate) async fn rectify(
+    state: &AppState,
+    user: AuthUser,
+    update: MeUpdate,
+) -> Result<(Account, Option<Patient>), ApiError> {
+    let mut errors = BTreeMap::new();
+    let mut check = |field: &str, result: Result<String, String>| match result {
+        Ok(v) => Some(v),
+        Err(e) => {
+            errors.insert(field.to_owned(), e);
+            None
+        }
+    };
+    let first_name = update.first_name.as_deref().and_then(|v| {
+        check(
+            "first_name",
+            validate_person_name(v).map_err(|e| e.to_string()),
+        )
+    });
+    let last_name = update.last_name.as_deref().and_then(|v| {
+        check(
+            "last_name",
+            validate_person_name(v).map_err(|e| e.to_string()),
+        )
+    });
+    let phone = update
+        .phone
+        .as_deref()
+        .and_then(|v| check("phone", normalise_phone(v).map_err(|e| e.to_string())));
+    let email = update
+        .email
+        .as_deref()
+        .and_then(|v| check("email", validate_email(v).map_err(|e| e.to_string())));
+    let language = update.language.as_deref().and_then(|v| {
+        check(
+            "language",
+            Language::from_str(v.trim())
+                .map(|l| l.code().to_owned())
+                .map_err(|e| e.to_string()),
+        )
+    });
+    if !errors.is_empty() {
+        return Err(ApiError::invalid_fields(errors));
+    }
+    state
+        .blocking(move |inner| {
+            let mut account = user.account.clone();
+            let mut patient = own_patient(inner, &user, Action::Read)?;
+            if let Some(p) = &phone {
+                account.phone.clone_from(p);
+            }
+            if let Some(l) = &language {
+                account.language = Language::from_str(l).unwrap_or(account.language);
+            }
+            if let Some(e) = &email {
+                account.email.clone_from(e);
+                if account.patient.is_some() {
+                    account.login.clone_from(e);
+                }
+            }
+            if let Some(p) = patient.as_mut() {
+                if let Some(v) = &first_name {
+                    p.first_name.clone_from(v);
+                }
+                if let Some(v) = &last_name {
+                    p.last_name.clone_from(v);
+                }
+                if let Some(v) = &phone {
+                    p.phone.clone_from(v);
+                }
+                if let Some(v) = &email {
+                    p.email.clone_from(v);
+                }
+                if let Some(v) = &language {
+                    p.language.clone_from(v);
+                }
+                account.name = format!("{} {}", p.first_name, p.last_name);
+            }
+            let object = patient
+                .as_ref()
+                .map_or_else(|| account.id.to_string(), |p| p.id.to_string());
+            let kind = if patient.is_some() {
+                "patient"
+            } else {
+                "account"
+            };
+            let audit = event(
+                inner.clock.now(),
+                actor(&user),
+                Action::Update,
+                kind,
+                object,
+            );
+            inner
+                .store
+                .update_profile(&account, patient.as_ref(), &audit)?;
+            Ok((account, patient))
+        })
+        .await
+}
+
+/// Everything the site holds about the caller (GDPR art. 15 and 20), as JSON.
+#[utoipa::path(get, path = "/me/export", tag = "me", security(("bearer" = [])),
+    responses((status = 200, description = "All data held about the caller", content_type = "application/json")))]
+pub async fn export_me(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    export(&state, user).await.map(Json)
+}
+
+/// Everything held about the caller: account (without the password hash), patient record and
+/// the audit records of accesses to them (the export itself is audited).
+pub(crate) async fn export(
+    state: &AppState,
+    user: AuthUser,
+) -> Result<serde_json::Value, ApiError> {
+    state
+        .blocking(move |inner| {
+            let patient = own_patient(inner, &user, Action::Export)?;
+            let mut ids = vec![user.account.id.to_string()];
+            ids.extend(patient.as_ref().map(|p| p.id.to_string()));
+            let actor_id = user.account.id.to_string();
+            let accesses: Vec<_> = inner
+                .store
+                .audit_records(1, usize::MAX)?
+                .into_iter()
+                .filter(|r| {
+                    ids.contains(&r.event.object_id)
+                        || r.event.actor == Actor::Account(actor_id.clone())
+                })
+                .map(|r| r.event)
+                .collect();
+            let mut account = serde_json::to_value(&user.account).map_err(ApiError::internal)?;
+            if let Some(map) = account.as_object_mut() {
+                // A hash is no personal data of use to anyone, and exporting it would help guessing.
+                map.remove("password_hash");
+            }
+            Ok(serde_json::json!({
+                "exported_at": inner.clock.now().to_string(),
+                "account": account,
+                "patient": patient,
+                "accesses": accesses,
+            }))
+        })
+        .await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Erasure {
+    pub erased: bool,
+    /// What is kept, and why.
+    pub kept: Vec<String>,
+}
+
+/// Erases the caller's account and patient record (GDPR art. 17), keeping only what law
+/// requires: the audit trail of accesses (identifiers only, no health data).
+#[utoipa::path(delete, path = "/me", tag = "me", security(("bearer" = [])),
+    responses((status = 200, description = "Erased; what is kept is listed", body = Erasure)))]
+pub async fn delete_me(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<Erasure>, ApiError> {
+    erase(&state, user).await.map(Json)
+}
+
+/// Erases the caller's account and patient record; says what is kept.
+pub(crate) async fn erase(state: &AppState, user: AuthUser) -> Result<Erasure, ApiError> {
+    state
+        .blocking(move |inner| {
+            let audit = event(inner.clock.now(), actor(&user), Action::Delete, "account", user.account.id.to_string());
+            inner.store.erase_account(user.account.id, &audit)?;
+            Ok(Erasure {
+                erased: true,
+                kept: vec![
+                    "the audit trail of accesses to your data: identifiers and dates only, kept as the law on \
+                     patient rights and health-data security requires"
+                        .to_owned(),
+                ],
+            })
+        })
+        .await
+}
+
+/// Withdraws a consent (`data_processing` or `teleconsultation`). Booking needs both.
+#[utoipa::path(post, path = "/me/consents/{kind}/withdraw", tag = "me", security(("bearer" = [])),
+    params(("kind" = String, Path, description = "`data_processing` or `teleconsultation`")),
+    responses(
+        (status = 200, description = "Withdrawn; the consents now", body = Object),
+        (status = 404, description = "Unknown consent kind or no patient record", body = crate::error::ErrorBody)))]
+pub async fn withdraw_consent(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(kind): Path<String>,
+) -> Result<Json<Vec<Consent>>, ApiError> {
+    let kind: ConsentKind = serde_json::from_value(serde_json::Value::String(kind))
+        .map_err(|_| ApiError::not_found())?;
+    withdraw(&state, user, kind).await.map(Json)
+}
+
+/// Withdraws the caller's consent `kind`; returns the consents now (404 without a patient
+/// record).
+pub(crate) async fn withdraw(
+    state: &AppState,
+    user: AuthUser,
+    kind: ConsentKind,
+) -> Result<Vec<Consent>, ApiError> {
+    state
+        .blocking(move |inner| {
+            let Some(mut patient) = own_patient(inner, &user, Action::Read)? else {
+                return Err(ApiError::not_found());
+            };
+            let now = inner.clock.now();
+            teleconsult_core::consent::withdraw(&mut patient.consents, kind, now);
+            let audit = event(
+                now,
+                actor(&user),
+                Action::Update,
+                "patient",
+                patient.id.to_string(),
+            );
+            inner
+                .store
+                .update_profile(&user.account, Some(&patient), &audit)?;
+            Ok(patient.consents)
+        })
+        .await
+}

@@ -1,0 +1,203 @@
+//! The landing page, the home page after login (the patient's, or a stub per other role saying
+//! what is not built yet), and the language switcher.
+
+use super::account::language_cookie;
+use super::context::Page;
+use super::csrf;
+use super::errors::{bad_form, fault, redirect, refused, with_cookie};
+use super::layout::{document, respond};
+use crate::error::ApiError;
+use crate::me::{MeUpdate, rectify};
+use axum::extract::Form;
+use axum::extract::rejection::FormRejection;
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::html;
+use serde::Deserialize;
+use std::str::FromStr;
+use teleconsult_core::account::Role;
+use teleconsult_core::ports::Repository;
+use teleconsult_core::site::Language;
+
+/// `GET /`: what the service is, what you need, and the way in.
+pub async fn landing(page: Page) -> Response {
+    let practitioners = match page
+        .state
+        .blocking(|inner| inner.store.practitioners().map_err(ApiError::from))
+        .await
+    {
+        Ok(list) => list,
+        Err(error) => return fault(&page, error),
+    };
+    let status = if page.state.is_ready() {
+        page.t("status-ready")
+    } else {
+        page.t("status-starting")
+    };
+    let body = html! {
+        p.lead { (page.t("landing-intro")) }
+        div.actions {
+            @if page.user.is_some() {
+                a.button.primary href="/home" { (page.t("landing-go-home")) }
+            } @else {
+                a.button.primary href="/register" { (page.t("nav-register")) }
+                a.button href="/login" { (page.t("nav-login")) }
+            }
+        }
+        section aria-labelledby="needs" {
+            h2 #needs { (page.t("landing-needs-title")) }
+            ul {
+                li { (page.t("landing-need-id")) }
+                li { (page.t("landing-need-phone")) }
+                li { (page.t("landing-need-email")) }
+                li { (page.t("landing-need-device")) }
+            }
+        }
+        section aria-labelledby="practitioners" {
+            h2 #practitioners { (page.t("landing-practitioners")) }
+            @if practitioners.is_empty() {
+                p { (page.t("landing-no-practitioner")) }
+            } @else {
+                ul.practitioners {
+                    @for p in &practitioners {
+                        li data-specialty=(p.specialty) {
+                            strong { (p.name) } " — " (specialty(&page, &p.specialty))
+                            " — " (p.languages.join(", "))
+                        }
+                    }
+                }
+            }
+        }
+        p.status { (page.t("landing-status")) " " strong { (status) } }
+    };
+    respond(
+        StatusCode::OK,
+        document(&page, &page.state.settings.site_name, &body),
+    )
+}
+
+/// A specialty code in words (the code itself for one without a translation).
+fn specialty(page: &Page, code: &str) -> String {
+    let id = match code {
+        "general_practice" => "specialty-general-practice",
+        "dermatology" => "specialty-dermatology",
+        "speech_therapy" => "specialty-speech-therapy",
+        "dietetics" => "specialty-dietetics",
+        "paediatrics" | "pediatrics" => "specialty-paediatrics",
+        "midwifery" => "specialty-midwifery",
+        "dentistry" => "specialty-dentistry",
+        _ => return code.to_owned(),
+    };
+    page.t(id)
+}
+
+/// `GET /home`: the logged-in user's home page.
+pub async fn home(page: Page) -> Response {
+    let Some(user) = &page.user else {
+        return redirect("/login");
+    };
+    let account = &user.account;
+    let name = account.name.as_str();
+    let body = if account.role == Role::Patient {
+        html! {
+            p.lead { (page.t_args("home-welcome", &[("name", name)])) }
+            section aria-labelledby="appointments" {
+                h2 #appointments { (page.t("home-appointments")) }
+                p { (page.t("home-no-appointment")) }
+            }
+            section aria-labelledby="documents" {
+                h2 #documents { (page.t("home-documents")) }
+                p { (page.t("home-no-document")) }
+            }
+            section aria-labelledby="account" {
+                h2 #account { (page.t("home-account")) }
+                ul.links {
+                    li { a href="/me" { (page.t("nav-my-data")) } }
+                }
+            }
+        }
+    } else {
+        let role = page.t(match account.role {
+            Role::Practitioner => "role-practitioner",
+            Role::Staff => "role-staff",
+            Role::Pharmacist => "role-pharmacist",
+            Role::Admin => "role-admin",
+            Role::Patient => "role-patient",
+        });
+        html! {
+            p.lead { (page.t_args("home-role-welcome", &[("name", name), ("role", &role)])) }
+            p.notice.info role="status" { (page.t("home-role-later")) }
+            ul.links {
+                li { a href="/me" { (page.t("nav-my-data")) } }
+            }
+        }
+    };
+    respond(
+        StatusCode::OK,
+        document(&page, &page.t("home-title"), &body),
+    )
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub struct LanguageForm {
+    csrf: String,
+    lang: String,
+    next: String,
+}
+
+/// Only paths of this site are followed after switching language (no open redirect).
+fn local_path(next: &str) -> &str {
+    let safe = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.chars().any(char::is_control);
+    if safe { next } else { "/" }
+}
+
+/// `POST /lang`: remembers the language in the `tc_lang` cookie and, for a logged-in user, on
+/// the account (as `PATCH /me` would); then back to the page.
+pub async fn switch_language(
+    page: Page,
+    form: Result<Form<LanguageForm>, FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return bad_form(&page);
+    };
+    let Ok(language) = Language::from_str(&form.lang) else {
+        return bad_form(&page);
+    };
+    if page.user.is_some() {
+        let Ok(user) = csrf::check_session(&page, &form.csrf) else {
+            return refused(&page);
+        };
+        let update = MeUpdate {
+            language: Some(language.code().to_owned()),
+            ..MeUpdate::default()
+        };
+        if let Err(error) = rectify(&page.state, user.clone(), update).await {
+            return fault(&page, error);
+        }
+    } else if csrf::check_public(&page, &form.csrf).is_err() {
+        return refused(&page);
+    }
+    with_cookie(
+        redirect(local_path(&form.next)),
+        &language_cookie(language.code()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(local_path("/me?saved=1"), "/me?saved=1");
+        assert_eq!(local_path("https://evil.example/"), "/");
+        assert_eq!(local_path("//evil.example/"), "/");
+        assert_eq!(local_path("/\\evil.example/"), "/");
+        assert_eq!(local_path("/\r\nx"), "/");
+        assert_eq!(local_path(""), "/");
+    }
+}

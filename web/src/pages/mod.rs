@@ -1,0 +1,61 @@
+//! Server-rendered pages (maud): landing, registration, activation, login with the SMS code,
+//! password reset, the patient home page and role home pages, "my data" (GDPR), the language
+//! switcher, and the demo outbox.
+//!
+//! Pages use the cookie session only and no inline script or style (the CSP forbids them):
+//! the stylesheet and script are static files under `/static/`. Every POST form carries a CSRF
+//! token (see [`csrf`]). The work behind each form is done by the same functions as the JSON
+//! API (`crate::auth`, `crate::me`, `crate::patients`), so both obey the same rules. Texts come
+//! from `locales/<lang>/ui.ftl`; the language is chosen by [`context::resolve_language`].
+
+mod account;
+mod context;
+pub mod csrf;
+mod errors;
+mod home;
+mod layout;
+mod login;
+mod my_data;
+mod outbox;
+mod static_files;
+
+use crate::state::AppState;
+use axum::Router;
+use axum::middleware;
+use axum::routing::{get, post};
+
+/// Every page route. Static files sit outside the CSRF-cookie middleware: they are fetched
+/// without cookies mattering and must stay cacheable.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::landing))
+        .route("/home", get(home::home))
+        .route(
+            "/register",
+            get(account::register_form).post(account::register),
+        )
+        .route("/register/done", get(account::check_email))
+        .route("/activate", get(account::activate))
+        .route("/activate/done", get(account::activated))
+        .route("/login", get(login::login_form).post(login::login))
+        .route("/login/code", get(login::code_form).post(login::code))
+        .route("/logout", post(login::logout))
+        .route(
+            "/password-reset",
+            get(login::reset_page).post(login::reset_request),
+        )
+        .route("/password-reset/confirm", post(login::reset_confirm))
+        .route("/me", get(my_data::page).post(my_data::rectify))
+        .route("/me/export", get(my_data::export))
+        .route("/me/consents/{kind}/withdraw", post(my_data::withdraw))
+        .route("/me/erase", get(my_data::erase_form).post(my_data::erase))
+        .route("/lang", post(home::switch_language))
+        .route("/demo/outbox", get(outbox::page))
+        .layer(middleware::from_fn(csrf::ensure_token))
+        .route("/static/{name}", get(static_files::serve))
+}
+
+pub use errors::fallback;
+
+#[cfg(test)]
+mod tests;
