@@ -13,6 +13,7 @@
 
 pub mod ops;
 pub mod protocol;
+pub mod users;
 
 use protocol::{AdminError, Reply, RequestFrame, ResponseFrame};
 use std::io::BufReader;

@@ -13,7 +13,7 @@ use crate::admin::protocol::Request;
 use crate::config::{self, Config, ConfigSource};
 use backend::Backend;
 use clap::Parser;
-use cli::{Cli, Command, SyncCommand};
+use cli::{Cli, Command, SyncCommand, UserCommand};
 use serde::de::DeserializeOwned;
 use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -26,8 +26,6 @@ pub const EXIT_FAILURE: u8 = 1;
 pub const EXIT_CONFIG: u8 = 2;
 /// `status`: the daemon is not running (as LSB `status` actions).
 pub const EXIT_NOT_RUNNING: u8 = 3;
-/// The command exists but this version cannot do it yet.
-pub const EXIT_NOT_AVAILABLE: u8 = 4;
 /// Bad command line (sysexits `EX_USAGE`).
 pub const EXIT_USAGE: u8 = 64;
 
@@ -105,13 +103,6 @@ fn one_line(message: &str) -> String {
 }
 
 fn run(cli: Cli) -> Result<(), CtlError> {
-    if let Command::User(_) = cli.command {
-        return Err(
-            CtlError::failure("not available yet: accounts arrive with issue #4")
-                .with_code("not_available")
-                .with_exit(EXIT_NOT_AVAILABLE),
-        );
-    }
     let source = cli
         .config
         .as_deref()
@@ -175,7 +166,8 @@ fn run(cli: Cli) -> Result<(), CtlError> {
         }
         Command::StoreHelper { actor, create } => backend::serve_helper(&config, create, &actor)
             .map_err(|e| CtlError::failure(format!("store helper: {e}"))),
-        Command::User(_) | Command::CheckConfig => Ok(()),
+        Command::User(command) => user(&config, config_path, command, json, &actor),
+        Command::CheckConfig => Ok(()),
     }
 }
 
@@ -405,4 +397,63 @@ fn print_json<T: serde::Serialize + ?Sized>(value: &T) {
         Ok(text) => println!("{text}"),
         Err(e) => eprintln!("teleconsultctl: cannot print JSON: {e}"),
     }
+}
+
+/// `user add|list|disable`.
+fn user(
+    config: &Config,
+    config_path: Option<&Path>,
+    command: UserCommand,
+    json: bool,
+    actor: &str,
+) -> Result<(), CtlError> {
+    use crate::admin::users::{NewUser, UserSummary};
+    let request = match command {
+        UserCommand::Add {
+            role,
+            login,
+            phone,
+            email,
+            name,
+            specialty,
+            password_stdin: _,
+        } => {
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password).map_err(|e| {
+                CtlError::failure(format!("cannot read the password from standard input: {e}"))
+            })?;
+            let password = password.trim_end_matches(['\r', '\n']).to_owned();
+            if password.is_empty() {
+                return Err(CtlError::failure(
+                    "no password on standard input (--password-stdin)",
+                ));
+            }
+            let role = format!("{role:?}").to_lowercase();
+            Request::UserAdd(NewUser {
+                role,
+                login,
+                phone,
+                email,
+                name,
+                specialty,
+                password,
+            })
+        }
+        UserCommand::List => Request::UserList,
+        UserCommand::Disable { login } => Request::UserDisable { login },
+    };
+    let listing = matches!(request, Request::UserList);
+    let value: serde_json::Value = simple(config, config_path, request, actor)?;
+    if json {
+        print_json(&value);
+    } else if listing {
+        let users: Vec<UserSummary> = decode(value)?;
+        for u in users {
+            println!("{:<24} {:<13} {:<9} {}", u.login, u.role, u.status, u.name);
+        }
+    } else {
+        let u: UserSummary = decode(value)?;
+        println!("{} {} ({}, {})", u.login, u.status, u.role, u.name);
+    }
+    Ok(())
 }

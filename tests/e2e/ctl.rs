@@ -349,7 +349,7 @@ async fn an_archive_of_another_site_key_is_refused() -> anyhow::Result<()> {
 }
 
 #[test]
-fn usage_help_and_commands_not_available_yet() -> anyhow::Result<()> {
+fn usage_and_help() -> anyhow::Result<()> {
     for args in [
         &["--help"][..],
         &["status", "--help"],
@@ -365,25 +365,6 @@ fn usage_help_and_commands_not_available_yet() -> anyhow::Result<()> {
     }
     ctl_with(None, &["frobnicate"], None).map(|r| assert_eq!(r.code, 64, "{r:?}"))?;
     ctl_with(None, &["backup"], None).map(|r| assert_eq!(r.code, 64, "{r:?}"))?;
-    for args in [
-        &["user", "list"][..],
-        &["user", "disable", "someone"],
-        &[
-            "user",
-            "add",
-            "--role",
-            "staff",
-            "--login",
-            "l",
-            "--phone",
-            "+352621000000",
-            "--email",
-            "l@example.lu",
-            "--password-stdin",
-        ],
-    ] {
-        ctl_with(None, args, None)?.failed(4, "not available yet: accounts arrive with issue #4");
-    }
     Ok(())
 }
 
@@ -409,5 +390,154 @@ fn check_config_reports_like_the_daemon() -> anyhow::Result<()> {
     assert_eq!(json.json()["valid"], false);
     // Other commands refuse an invalid configuration with the same exit status, in one line.
     ctl_with(Some(&bad), &["audit-verify"], None)?.failed(2, "configuration error");
+    Ok(())
+}
+
+/// Runs teleconsultctl against `daemon` with `stdin`.
+async fn ctl_stdin(daemon: &Daemon, args: &[&str], stdin: &str) -> anyhow::Result<Run> {
+    let config = daemon.config_path();
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    let stdin = stdin.as_bytes().to_vec();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        ctl_with(Some(&config), &args, Some(&stdin))
+    })
+    .await?
+}
+
+#[tokio::test]
+async fn user_accounts_are_created_listed_and_disabled() -> anyhow::Result<()> {
+    use teleconsult_tests::accounts::{login, sinks_config};
+    use teleconsult_tests::sinks::{SmsSink, SmtpSink};
+    let smtp = SmtpSink::start()?;
+    let sms = SmsSink::start().await?;
+    let socket_dir = tempfile::Builder::new().prefix("tc-admin-").tempdir()?;
+    let extra_config = format!(
+        "{}\n[admin]\nsocket = \"{}\"\n",
+        sinks_config(&smtp, &sms),
+        socket_dir.path().join("admin.sock").display()
+    );
+    let daemon = Daemon::start(DaemonOptions {
+        extra_config,
+        ..DaemonOptions::default()
+    })
+    .await?;
+    let add = |role: &'static str, login: &'static str, extra: &'static [&'static str]| {
+        let mut args = vec![
+            "user",
+            "add",
+            "--role",
+            role,
+            "--login",
+            login,
+            "--phone",
+            "+352621009999",
+            "--email",
+        ];
+        args.push(if login == "frontdesk" {
+            "fd@example.lu"
+        } else {
+            "dr.lang@example.lu"
+        });
+        args.extend_from_slice(extra);
+        args.push("--password-stdin");
+        args
+    };
+    let password = "front desk passphrase 7\n";
+    ctl_stdin(
+        &daemon,
+        &add("staff", "frontdesk", &["--name", "Front Desk"]),
+        password,
+    )
+    .await?
+    .ok();
+    ctl_stdin(&daemon, &add("staff", "frontdesk", &[]), password)
+        .await?
+        .failed(1, "already exists");
+    ctl_stdin(&daemon, &add("admin", "weakling", &[]), "short\n")
+        .await?
+        .failed(1, "password");
+    ctl_stdin(&daemon, &add("patient", "someone", &[]), password)
+        .await?
+        .failed(1, "register themselves");
+    ctl_stdin(
+        &daemon,
+        &add("practitioner", "dr.lang", &["--name", "Dr Eva Lang"]),
+        password,
+    )
+    .await?
+    .failed(1, "--specialty");
+    ctl_stdin(
+        &daemon,
+        &add(
+            "practitioner",
+            "dr.lang",
+            &["--name", "Dr Eva Lang", "--specialty", "dermatology"],
+        ),
+        password,
+    )
+    .await?
+    .ok();
+    let listing = ctl(&daemon, &["user", "list"]).await?.ok();
+    assert!(
+        listing.stdout.contains("frontdesk")
+            && listing.stdout.contains("staff")
+            && listing.stdout.contains("active"),
+        "{listing:?}"
+    );
+    assert!(!listing.stdout.contains("argon2"), "no hashes in listings");
+
+    // The new staff account logs in like everyone (password, then the SMS code) …
+    let staff = login(
+        &daemon,
+        &sms,
+        "frontdesk",
+        "front desk passphrase 7",
+        "+352621009999",
+        0,
+    )
+    .await?;
+    let me: serde_json::Value = daemon
+        .client
+        .get(daemon.url("/api/v1/me"))
+        .header("authorization", staff.bearer())
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(me["role"], "staff");
+    // … and sees the new practitioner in the directory.
+    let found: serde_json::Value = daemon
+        .client
+        .get(daemon.url("/api/v1/practitioners?q=lang"))
+        .header("authorization", staff.bearer())
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(found[0]["specialty"], "dermatology", "{found}");
+
+    // Disabled: the open session ends and the password no longer works.
+    ctl(&daemon, &["user", "disable", "frontdesk"]).await?.ok();
+    assert_eq!(
+        daemon
+            .client
+            .get(daemon.url("/api/v1/me"))
+            .header("authorization", staff.bearer())
+            .send()
+            .await?
+            .status(),
+        401
+    );
+    let again = daemon
+        .client
+        .post(daemon.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({"login": "frontdesk", "password": "front desk passphrase 7"}))
+        .send()
+        .await?;
+    assert_eq!(again.status(), 401);
+    ctl(&daemon, &["user", "disable", "nobody"])
+        .await?
+        .failed(1, "no account");
     Ok(())
 }

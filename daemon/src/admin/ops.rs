@@ -150,6 +150,9 @@ pub fn perform(ctx: &Context, request: &Request, payload: &[u8], actor: &str) ->
         Request::ErasePatient { id } => erase_patient(ctx, id, actor).map(no_payload),
         Request::AuditVerify => json(&audit_verify(ctx)?).map(|v| (v, None)),
         Request::SyncRetry => sync_retry(ctx).map(no_payload),
+        Request::UserAdd(user) => super::users::add(ctx, user, actor).map(no_payload),
+        Request::UserList => super::users::list(ctx).map(no_payload),
+        Request::UserDisable { login } => super::users::disable(ctx, login, actor).map(no_payload),
     }
 }
 

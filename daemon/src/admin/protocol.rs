@@ -36,6 +36,11 @@ pub enum Request {
     },
     AuditVerify,
     SyncRetry,
+    UserAdd(super::users::NewUser),
+    UserList,
+    UserDisable {
+        login: String,
+    },
 }
 
 impl Request {
@@ -49,6 +54,9 @@ impl Request {
             Request::ErasePatient { .. } => "erase-patient",
             Request::AuditVerify => "audit-verify",
             Request::SyncRetry => "sync retry",
+            Request::UserAdd(_) => "user add",
+            Request::UserList => "user list",
+            Request::UserDisable { .. } => "user disable",
         }
     }
 }

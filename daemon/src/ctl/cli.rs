@@ -31,7 +31,8 @@ pub enum Command {
     /// Validate the configuration (the same checks as `teleconsultd check-config`); exit 2 and
     /// list every problem when it is invalid.
     CheckConfig,
-    /// Accounts (not available yet: accounts arrive with issue #4; exits 4).
+    /// Accounts of staff, practitioners, pharmacists and administrators (patients register on
+    /// the web).
     #[command(subcommand)]
     User(UserCommand),
     /// Write a consistent, encrypted backup of the whole store to FILE ("-" for stdout).
