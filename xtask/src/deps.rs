@@ -5,8 +5,20 @@ use anyhow::{Context, bail};
 use std::path::PathBuf;
 use std::process::Command;
 
-/// Needed to build and run the daemon.
-pub const RUN_PACKAGES: &[&str] = &["pkg-config", "ca-certificates", "gcc"];
+/// Needed to build and run the daemon: a C compiler and pkg-config for -sys crates, and
+/// GStreamer (libraries to build `teleconsult-media`, plugins to run the booth pipeline).
+pub const RUN_PACKAGES: &[&str] = &[
+    "pkg-config",
+    "ca-certificates",
+    "gcc",
+    "libgstreamer1.0-dev",
+    "libgstreamer-plugins-base1.0-dev",
+    "libgstreamer-plugins-bad1.0-dev",
+    "gstreamer1.0-plugins-base",
+    "gstreamer1.0-plugins-good",
+    "gstreamer1.0-plugins-bad",
+    "gstreamer1.0-nice",
+];
 
 /// Needed by the test suite on top of [`RUN_PACKAGES`]: `curl`/`openssl` for TLS checks and
 /// `python3-venv` for the Python test tools (OpenAPI validator, SMTP sink).
@@ -56,7 +68,16 @@ pub const TEST_PACKAGES: &[&str] = &[
 
 /// Needed by `cargo xtask deb`: cargo-deb runs `dpkg-shlibdeps`/`dpkg-architecture` (dpkg-dev)
 /// and `strip` (binutils); lintian checks the result.
-pub const DEB_PACKAGES: &[&str] = &["gcc", "pkg-config", "dpkg-dev", "binutils", "lintian"];
+pub const DEB_PACKAGES: &[&str] = &[
+    "gcc",
+    "pkg-config",
+    "dpkg-dev",
+    "binutils",
+    "lintian",
+    "libgstreamer1.0-dev",
+    "libgstreamer-plugins-base1.0-dev",
+    "libgstreamer-plugins-bad1.0-dev",
+];
 
 /// Python packages used by tests, pinned, installed into `target/test-python` (rebuildable).
 /// NetfilterQueue: the media benchmark's 50 ms delay (tests/media-page/nfq_delay.py).
