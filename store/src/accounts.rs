@@ -50,6 +50,25 @@ fn insert_account(tx: &Tx<'_>, account: &Account, by_login: &[u8; 32]) -> TxResu
     Ok(())
 }
 
+/// Replaces an existing account inside a transaction; a changed login moves its index entry
+/// (`AlreadyExists` when the new login is taken).
+fn replace_account(tx: &Tx<'_>, store: &Store, account: &Account) -> TxResult<()> {
+    let accounts = tx.encrypted(TreeId::Accounts);
+    let Some(old) = accounts.get::<Account>(account.id.as_bytes())? else {
+        return Err(abort(StoreError::NotFound("account")));
+    };
+    if !old.login.eq_ignore_ascii_case(&account.login) {
+        let logins = tx.raw(TreeId::AccountsByLogin);
+        let new_login = login_index(store, &account.login);
+        if logins.get(new_login)?.is_some() {
+            return Err(abort(StoreError::AlreadyExists(LOGIN)));
+        }
+        logins.remove(&login_index(store, &old.login))?;
+        logins.insert(&new_login, account.id.as_bytes())?;
+    }
+    accounts.insert(account.id.as_bytes(), account)
+}
+
 impl Store {
     /// Self-registration: the patient record, its account and — when given — the activation
     /// token and e-mail, in one transaction. Fails with `AlreadyExists` naming the national id,
@@ -143,26 +162,8 @@ impl Store {
         account: &Account,
         event: Option<&AuditEvent>,
     ) -> Result<(), StoreError> {
-        let new_login = login_index(self, &account.login);
-        let inner = self.inner();
-        inner.transact_durably(|tx| {
-            let accounts = tx.encrypted(TreeId::Accounts);
-            let Some(old) = accounts.get::<Account>(account.id.as_bytes())? else {
-                return Err(abort(StoreError::NotFound("account")));
-            };
-            if !old.login.eq_ignore_ascii_case(&account.login) {
-                let logins = tx.raw(TreeId::AccountsByLogin);
-                if logins.get(new_login)?.is_some() {
-                    return Err(abort(StoreError::AlreadyExists(LOGIN)));
-                }
-                logins.remove(
-                    &inner
-                        .crypto
-                        .blind_index("login", &old.login.trim().to_lowercase()),
-                )?;
-                logins.insert(&new_login, account.id.as_bytes())?;
-            }
-            accounts.insert(account.id.as_bytes(), account)?;
+        self.inner().transact_durably(|tx| {
+            replace_account(tx, self, account)?;
             if let Some(event) = event {
                 audit::append(tx, event)?;
             }
@@ -340,25 +341,8 @@ impl Store {
         event: &AuditEvent,
     ) -> Result<(), StoreError> {
         let inner = self.inner();
-        let new_login = login_index(self, &account.login);
         inner.transact_durably(|tx| {
-            let accounts = tx.encrypted(TreeId::Accounts);
-            let Some(old) = accounts.get::<Account>(account.id.as_bytes())? else {
-                return Err(abort(StoreError::NotFound("account")));
-            };
-            if !old.login.eq_ignore_ascii_case(&account.login) {
-                let logins = tx.raw(TreeId::AccountsByLogin);
-                if logins.get(new_login)?.is_some() {
-                    return Err(abort(StoreError::AlreadyExists(LOGIN)));
-                }
-                logins.remove(
-                    &inner
-                        .crypto
-                        .blind_index("login", &old.login.trim().to_lowercase()),
-                )?;
-                logins.insert(&new_login, account.id.as_bytes())?;
-            }
-            accounts.insert(account.id.as_bytes(), account)?;
+            replace_account(tx, self, account)?;
             if let Some(patient) = patient {
                 let patients = tx.encrypted(TreeId::Patients);
                 let Some(old) = patients.get::<Patient>(patient.id.as_bytes())? else {

@@ -152,6 +152,27 @@ fn map_open_error(dir: &Path, source: sled::Error) -> StoreError {
     }
 }
 
+/// How long opening waits for a lock that is being released: sled's background threads let go
+/// of the database file shortly after the last handle is dropped (a store closed and reopened
+/// at once in the same process, or a daemon restarting right after its predecessor exited).
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_millis(1500);
+
+fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
+    let deadline = std::time::Instant::now() + LOCK_WAIT;
+    loop {
+        match sled::Config::new()
+            .path(dir)
+            .open()
+            .map_err(|source| map_open_error(dir, source))
+        {
+            Err(StoreError::Locked { .. }) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -173,26 +194,5 @@ mod tests {
         store.health_check().unwrap();
         store.flush().unwrap();
         assert!(store.size_on_disk().unwrap() > 0);
-    }
-}
-
-/// How long opening waits for a lock that is being released: sled's background threads let go
-/// of the database file shortly after the last handle is dropped (a store closed and reopened
-/// at once in the same process, or a daemon restarting right after its predecessor exited).
-const LOCK_WAIT: std::time::Duration = std::time::Duration::from_millis(1500);
-
-fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
-    let deadline = std::time::Instant::now() + LOCK_WAIT;
-    loop {
-        match sled::Config::new()
-            .path(dir)
-            .open()
-            .map_err(|source| map_open_error(dir, source))
-        {
-            Err(StoreError::Locked { .. }) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-            other => return other,
-        }
     }
 }

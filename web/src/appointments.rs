@@ -403,23 +403,28 @@ pub async fn list(
             )?;
             let mut out = Vec::with_capacity(list.len());
             for a in &list {
-                let read = event(
-                    now,
-                    actor(&user),
-                    Action::Read,
-                    "patient",
-                    a.patient.to_string(),
-                );
-                let name = inner
-                    .store
-                    .patient(a.patient, &read)?
-                    .map(|p| format!("{} {}", p.first_name, p.last_name))
-                    .unwrap_or_default();
+                let name = patient_name(inner, &user, a.patient)?;
                 out.push(view(inner, a, name)?);
             }
             Ok(Json(out))
         })
         .await
+}
+
+/// The name of the patient an appointment is for (an audited read).
+fn patient_name(inner: &Inner, user: &AuthUser, patient: PatientId) -> Result<String, ApiError> {
+    let read = event(
+        inner.clock.now(),
+        actor(user),
+        Action::Read,
+        "patient",
+        patient.to_string(),
+    );
+    Ok(inner
+        .store
+        .patient(patient, &read)?
+        .map(|p| format!("{} {}", p.first_name, p.last_name))
+        .unwrap_or_default())
 }
 
 fn appointment_id(raw: &str) -> Result<AppointmentId, ApiError> {
@@ -560,18 +565,7 @@ pub async fn cancel(
             inner
                 .store
                 .update_appointment(&cancelled, true, &messages, &outbox, &audit)?;
-            let read = event(
-                now,
-                actor(&user),
-                Action::Read,
-                "patient",
-                a.patient.to_string(),
-            );
-            let name = inner
-                .store
-                .patient(a.patient, &read)?
-                .map(|p| format!("{} {}", p.first_name, p.last_name))
-                .unwrap_or_default();
+            let name = patient_name(inner, &user, a.patient)?;
             view(inner, &cancelled, name)
         })
         .await?;
