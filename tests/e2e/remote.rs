@@ -165,6 +165,70 @@ async fn platform_bookings_and_cancellations_reach_the_site() -> anyhow::Result<
         .await?;
     assert_eq!(taken.status(), 409);
 
+    // The platform books a slot a local patient already has: both kept, staff told.
+    let local: Value = daemon
+        .client
+        .post(daemon.url("/api/v1/appointments"))
+        .header("authorization", &auth)
+        .json(&json!({"practitioner_id": DR_WEBER, "start": free[5], "mode": "video", "confirm": true}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let start: teleconsult_core::Timestamp = free[5].parse()?;
+    let clash = json!({"resourceType": "Appointment", "status": "booked", "start": free[5], "end": start.checked_add(jiff::SignedDuration::from_mins(20))?.to_string(),
+        "participant": [{"actor": {"reference": format!("Practitioner/{}", practitioner["id"].as_str().unwrap_or_default())}, "status": "accepted"}]});
+    http.post(format!("{}/Appointment", peer.base_url))
+        .json(&clash)
+        .send()
+        .await?;
+    let staff = login(
+        &daemon,
+        &sms,
+        "staff",
+        "demo staff 2026",
+        "+352621000004",
+        0,
+    )
+    .await?;
+    let conflicts = poll_until("the conflict shown to staff", SYNC_WAIT, || async {
+        let list: Value = daemon
+            .client
+            .get(daemon.url("/api/v1/sync/conflicts"))
+            .header("authorization", staff.bearer())
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        (list.as_array()?.len() == 1).then_some(list)
+    })
+    .await?;
+    assert_eq!(conflicts[0]["local_appointment_id"], local["id"]);
+    let kept: Value = daemon
+        .client
+        .get(daemon.url(&format!(
+            "/api/v1/appointments/{}",
+            local["id"].as_str().unwrap_or_default()
+        )))
+        .header("authorization", &auth)
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(kept["status"], "booked", "the local booking is kept");
+    assert_eq!(
+        daemon
+            .client
+            .get(daemon.url("/api/v1/sync/conflicts"))
+            .header("authorization", &auth)
+            .send()
+            .await?
+            .status(),
+        403
+    );
+
     // Cancelled on the platform: offered again.
     let mut released = created.clone();
     released["status"] = json!("cancelled");

@@ -77,6 +77,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(appointments::get))
         .routes(routes!(appointments::cancel))
         .routes(routes!(sync_status::sync_status))
+        .routes(routes!(sync_status::sync_conflicts))
         .routes(routes!(openapi_json));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))

@@ -63,3 +63,48 @@ pub async fn sync_status(
         enabled: status.enabled,
     }))
 }
+
+/// A slot booked both here and on the national platform while the site was offline: both
+/// bookings are kept; staff resolve it with the patients.
+#[derive(Serialize, ToSchema)]
+pub struct ConflictView {
+    /// The platform's appointment id.
+    pub remote_id: String,
+    pub practitioner_id: String,
+    pub start: String,
+    /// The local appointment holding the slot.
+    pub local_appointment_id: String,
+    pub detected_at: String,
+}
+
+/// Booking conflicts with the national platform, oldest first (staff, admins, practitioners —
+/// a practitioner sees their own).
+#[utoipa::path(get, path = "/sync/conflicts", tag = "sync", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Conflicts waiting for staff", body = [ConflictView]),
+        (status = 403, description = "Not staff, admin or practitioner", body = crate::error::ErrorBody)))]
+pub async fn sync_conflicts(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<Vec<ConflictView>>, ApiError> {
+    user.require(&[Role::Staff, Role::Admin, Role::Practitioner])?;
+    let own = (user.account.role == Role::Practitioner).then_some(user.account.practitioner);
+    state
+        .blocking(move |inner| {
+            let conflicts = inner.store.conflicts()?;
+            Ok(Json(
+                conflicts
+                    .into_iter()
+                    .filter(|c| own.is_none_or(|p| p == Some(c.practitioner)))
+                    .map(|c| ConflictView {
+                        remote_id: c.remote_id,
+                        practitioner_id: c.practitioner.to_string(),
+                        start: c.start.to_string(),
+                        local_appointment_id: c.local.to_string(),
+                        detected_at: c.detected_at.to_string(),
+                    })
+                    .collect(),
+            ))
+        })
+        .await
+}
