@@ -158,3 +158,37 @@ fn walk(dir: &std::path::Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+#[tokio::test]
+async fn registrations_are_rate_limited_per_address() -> anyhow::Result<()> {
+    let options = DaemonOptions {
+        extra_config: "[limits]\nregister_per_hour = 3\n".into(),
+        ..Default::default()
+    };
+    let daemon = Daemon::start(options).await?;
+    for n in 0..3 {
+        let r = daemon
+            .client
+            .post(daemon.url("/api/v1/patients"))
+            .json(&registration(200 + n))
+            .send()
+            .await?;
+        assert_eq!(r.status(), 201);
+    }
+    let fourth = daemon
+        .client
+        .post(daemon.url("/api/v1/patients"))
+        .json(&registration(203))
+        .send()
+        .await?;
+    assert_eq!(fourth.status(), 429);
+    let wait: u64 = fourth
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    assert!((1..=3600).contains(&wait), "Retry-After {wait}");
+    assert_eq!(fourth.json::<Value>().await?["error"], "too_many_attempts");
+    Ok(())
+}

@@ -82,12 +82,14 @@ pub struct Created {
         (status = 400, description = "Malformed JSON", body = crate::error::ErrorBody),
         (status = 409, description = "National id or e-mail already registered", body = crate::error::ErrorBody),
         (status = 415, description = "Not a JSON body", body = crate::error::ErrorBody),
-        (status = 422, description = "Invalid fields (all listed in `fields`)", body = crate::error::ErrorBody)))]
+        (status = 422, description = "Invalid fields (all listed in `fields`)", body = crate::error::ErrorBody),
+        (status = 429, description = "Too many registrations from this address (see Retry-After)", body = crate::error::ErrorBody)))]
 pub async fn register_patient(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
     ApiJson(form): ApiJson<RegisterPatient>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
+    crate::auth::check_rate(&state, crate::auth::ratelimit::Scope::Register, client)?;
     let now = state.clock.now();
     let valid = validate(&form, &state)?;
     let patient_id = PatientId::from_uuid(uuid::Uuid::new_v4());
