@@ -174,17 +174,7 @@ pub async fn book(
                 let own_patient = account
                     .patient
                     .ok_or_else(|| ApiError::forbidden("this account has no patient record"))?;
-                let read = event(
-                    now,
-                    actor(&user),
-                    Action::Read,
-                    "patient",
-                    own_patient.to_string(),
-                );
-                let own = inner
-                    .store
-                    .patient(own_patient, &read)?
-                    .ok_or_else(ApiError::not_found)?;
+                let own = read_patient(inner, &user, own_patient)?;
                 // Consents are the booker's: booking for a relative is done under the booker's consent.
                 may_book(&own.consents, now).map_err(|e| field_error("consents", e.to_string()))?;
                 let (patient, relationship, new_relative) = match request.for_whom {
@@ -283,17 +273,7 @@ fn resolve_relative(
         if !user.account.relatives.contains(&id) {
             return Err(ApiError::not_found());
         }
-        let read = event(
-            now,
-            Actor::Account(user.account.id.to_string()),
-            Action::Read,
-            "patient",
-            id.to_string(),
-        );
-        let patient = inner
-            .store
-            .patient(id, &read)?
-            .ok_or_else(ApiError::not_found)?;
+        let patient = read_patient(inner, user, id)?;
         return Ok((patient, Some(relationship), None));
     }
     let mut errors = BTreeMap::new();
@@ -411,8 +391,8 @@ pub async fn list(
         .await
 }
 
-/// The name of the patient an appointment is for (an audited read).
-fn patient_name(inner: &Inner, user: &AuthUser, patient: PatientId) -> Result<String, ApiError> {
+/// A patient record, read with an audit record in the caller's name; 404 when absent.
+fn read_patient(inner: &Inner, user: &AuthUser, patient: PatientId) -> Result<Patient, ApiError> {
     let read = event(
         inner.clock.now(),
         actor(user),
@@ -420,11 +400,19 @@ fn patient_name(inner: &Inner, user: &AuthUser, patient: PatientId) -> Result<St
         "patient",
         patient.to_string(),
     );
-    Ok(inner
+    inner
         .store
         .patient(patient, &read)?
-        .map(|p| format!("{} {}", p.first_name, p.last_name))
-        .unwrap_or_default())
+        .ok_or_else(ApiError::not_found)
+}
+
+/// The name of the patient an appointment is for (an audited read; empty if erased since).
+fn patient_name(inner: &Inner, user: &AuthUser, patient: PatientId) -> Result<String, ApiError> {
+    match read_patient(inner, user, patient) {
+        Ok(p) => Ok(format!("{} {}", p.first_name, p.last_name)),
+        Err(e) if e.status == StatusCode::NOT_FOUND => Ok(String::new()),
+        Err(e) => Err(e),
+    }
 }
 
 fn appointment_id(raw: &str) -> Result<AppointmentId, ApiError> {
@@ -464,18 +452,7 @@ pub async fn get(
     state
         .blocking(move |inner| {
             let a = visible(inner, &user, id)?;
-            let read = event(
-                inner.clock.now(),
-                actor(&user),
-                Action::Read,
-                "patient",
-                a.patient.to_string(),
-            );
-            let name = inner
-                .store
-                .patient(a.patient, &read)?
-                .map(|p| format!("{} {}", p.first_name, p.last_name))
-                .unwrap_or_default();
+            let name = patient_name(inner, &user, a.patient)?;
             Ok(Json(view(inner, &a, name)?))
         })
         .await
