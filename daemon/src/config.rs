@@ -381,6 +381,7 @@ fn demo_defaults() -> Value {
         "http": { "listen": "127.0.0.1:8443" },
         "storage": { "path": "teleconsult-demo", "key_file": "teleconsult-demo/storage.key" },
         "media": { "video_source": "test", "audio_source": "test" },
+        "admin": { "socket": "teleconsult-demo/admin.sock" },
     })
 }
 
