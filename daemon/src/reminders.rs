@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use teleconsult_core::appointment::Status;
 use teleconsult_core::audit::{Action, Actor, AuditEvent};
-use teleconsult_core::ports::{Clock, Repository};
+use teleconsult_core::ports::Clock;
 use teleconsult_store::Store;
 use teleconsult_web::booking_messages::{Site, reminder};
 use tokio::sync::Notify;
@@ -69,9 +69,7 @@ fn fire_due(
             Some(a) if matches!(a.status, Status::Booked | Status::Waiting) => {
                 let booker = store.account(a.booked_by)?;
                 let practitioner = store
-                    .practitioners()?
-                    .into_iter()
-                    .find(|p| p.id == a.practitioner)
+                    .practitioner(a.practitioner)?
                     .map(|p| p.name)
                     .unwrap_or_default();
                 let link = format!("{}/appointments/{}", settings.public_url, a.id);

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use teleconsult_core::appointment::{self, CancelledBy, Event};
 use teleconsult_core::audit::{Action, Actor, AuditEvent};
-use teleconsult_core::ports::{Clock, Repository};
+use teleconsult_core::ports::Clock;
 use teleconsult_store::{HoldOutcome, RemoteHold, Store};
 use teleconsult_sync::ports::PortError;
 use teleconsult_sync::{Applied, RemoteAppointment, RemoteAppointments, RemoteStatus};
@@ -69,10 +69,8 @@ impl LocalBooking {
         let booker = self.store.account(next.booked_by).map_err(port)?;
         let practitioner = self
             .store
-            .practitioners()
+            .practitioner(next.practitioner)
             .map_err(port)?
-            .into_iter()
-            .find(|p| p.id == next.practitioner)
             .map(|p| p.name)
             .unwrap_or_default();
         let link = format!("{}/appointments/{}", self.public_url, next.id);

@@ -102,6 +102,16 @@ impl Store {
         })
     }
 
+    /// One practitioner by id (a keyed read, not a scan of the directory).
+    pub fn practitioner(
+        &self,
+        id: teleconsult_core::ids::PractitionerId,
+    ) -> Result<Option<Practitioner>, StoreError> {
+        self.inner()
+            .encrypted(TreeId::Practitioners)
+            .get(id.as_bytes())
+    }
+
     fn practitioners_inner(&self) -> Result<Vec<Practitioner>, StoreError> {
         let mut all = self
             .inner()

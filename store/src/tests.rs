@@ -51,6 +51,10 @@ fn reopening_keeps_data_and_decrypts_it() {
     let store = Store::open(dir.path(), reopen_key()).unwrap();
     assert_eq!(read(&store, 1).unwrap(), Some(patient(1)));
     assert_eq!(read(&store, 2).unwrap(), None);
+    assert_eq!(
+        store.practitioner(practitioner.id).unwrap().as_ref(),
+        Some(&practitioner)
+    );
     assert_eq!(store.practitioners().unwrap(), vec![practitioner]);
     assert_eq!(
         store

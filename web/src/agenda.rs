@@ -193,7 +193,7 @@ pub async fn slots(
     let to = to.min(horizon);
     state
         .blocking(move |inner| {
-            if !inner.store.practitioners()?.iter().any(|p| p.id == id) {
+            if inner.store.practitioner(id)?.is_none() {
                 return Err(ApiError::not_found());
             }
             let Some(schedule) = inner.store.schedule(id)? else {
@@ -346,7 +346,7 @@ pub async fn put_schedule(
     }
     state
         .blocking(move |inner| {
-            if !inner.store.practitioners()?.iter().any(|p| p.id == id) {
+            if inner.store.practitioner(id)?.is_none() {
                 return Err(ApiError::not_found());
             }
             let audit = event(

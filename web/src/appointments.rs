@@ -82,9 +82,7 @@ pub struct AppointmentView {
 fn view(inner: &Inner, a: &Appointment, patient_name: String) -> Result<AppointmentView, ApiError> {
     let practitioner_name = inner
         .store
-        .practitioners()?
-        .into_iter()
-        .find(|p| p.id == a.practitioner)
+        .practitioner(a.practitioner)?
         .map(|p| p.name)
         .unwrap_or_default();
     Ok(AppointmentView {
@@ -158,9 +156,7 @@ pub async fn book(
             .blocking(move |inner| {
                 let practitioner_record = inner
                     .store
-                    .practitioners()?
-                    .into_iter()
-                    .find(|p| p.id == practitioner)
+                    .practitioner(practitioner)?
                     .ok_or_else(|| field_error("practitioner_id", "no such practitioner"))?;
                 let schedule = inner.store.schedule(practitioner)?.ok_or_else(|| {
                     field_error("start", "this practitioner has no opening hours")
@@ -514,9 +510,7 @@ pub async fn cancel(
             let booker = inner.store.account(a.booked_by)?;
             let practitioner = inner
                 .store
-                .practitioners()?
-                .into_iter()
-                .find(|p| p.id == a.practitioner)
+                .practitioner(a.practitioner)?
                 .map(|p| p.name)
                 .unwrap_or_default();
             let link = format!("{}/appointments/{}", inner.settings.public_url, a.id);
