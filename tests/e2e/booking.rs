@@ -2,6 +2,7 @@
 //! real SMTP/SMS sinks: search → slots → book for oneself or a relative → confirmations;
 //! visibility; cancellation; 200 clients racing for 20 slots; reminders across `kill -9`.
 
+use anyhow::Context;
 use serde_json::{Value, json};
 use std::time::Duration;
 use teleconsult_tests::accounts::{
@@ -473,5 +474,197 @@ async fn reminders_survive_kill_9_and_go_out_exactly_once() -> anyhow::Result<()
             .count();
         assert_eq!(mails, 1, "exactly one reminder e-mail for patient {n}");
     }
+    Ok(())
+}
+
+/// A page form posted with the session cookie and the session's CSRF token, as the browser
+/// does; redirects followed. Returns the status, the final path and query, and the HTML.
+async fn post_form(
+    site: &Site,
+    who: &Login,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> anyhow::Result<(u16, String, String)> {
+    let mut form: Vec<(&str, &str)> = vec![("csrf", &who.csrf)];
+    form.extend_from_slice(fields);
+    let r = site
+        .daemon
+        .client
+        .post(site.daemon.url(path))
+        .header("cookie", format!("tc_session={}", who.token))
+        .header("accept", "text/html")
+        .form(&form)
+        .send()
+        .await?;
+    let status = r.status().as_u16();
+    let url = r.url();
+    let at = format!(
+        "{}{}",
+        url.path(),
+        url.query().map(|q| format!("?{q}")).unwrap_or_default()
+    );
+    Ok((status, at, r.text().await?))
+}
+
+async fn get_page(site: &Site, who: &Login, path: &str) -> anyhow::Result<(u16, String)> {
+    let r = site
+        .daemon
+        .client
+        .get(site.daemon.url(path))
+        .header("cookie", format!("tc_session={}", who.token))
+        .header("accept", "text/html")
+        .send()
+        .await?;
+    Ok((r.status().as_u16(), r.text().await?))
+}
+
+/// The pages behind issue #5 that the browser journey does not walk: a practitioner edits
+/// their opening hours (a typing mistake is reported on its field; the saved hours are what
+/// the API then serves), a patient may not; a slot taken a moment earlier sends the second
+/// patient back to the week with a 409 and an explanation; a practitioner's cancellation
+/// needs a reason for the patient.
+#[tokio::test]
+async fn pages_edit_hours_refuse_a_taken_slot_and_cancel_with_a_reason() -> anyhow::Result<()> {
+    let site = demo_site("").await?;
+    let doctor = login(
+        &site.daemon,
+        &site.sms,
+        "dr.weber",
+        "demo doctor 2026",
+        "+352621000002",
+        0,
+    )
+    .await?;
+    let schedule_page = format!("/schedule/{DR_WEBER}");
+    let (status, html) = get_page(&site, &doctor, &schedule_page).await?;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("Heures d&#39;ouverture de Dr Anne Weber")
+            || html.contains("Heures d'ouverture de Dr Anne Weber"),
+        "{html}"
+    );
+
+    let week = [
+        ("time_zone", "Europe/Luxembourg"),
+        ("slot_minutes", "30"),
+        ("video", "on"),
+        ("monday", "08:00-12:00"),
+        ("tuesday", "9h-12h"),
+        ("saturday", "09:00-11:00"),
+        ("closed_days", "2027-01-01"),
+    ];
+    let (status, _, html) = post_form(&site, &doctor, &schedule_page, &week).await?;
+    assert_eq!(status, 422, "{html}");
+    assert!(
+        html.contains("Écrivez les heures comme 09:00-12:00"),
+        "{html}"
+    );
+    let mut fixed = week;
+    fixed[4] = ("tuesday", "09:00-12:00, 14:00-16:00");
+    let (status, at, html) = post_form(&site, &doctor, &schedule_page, &fixed).await?;
+    assert_eq!(
+        (status, at.as_str()),
+        (200, format!("{schedule_page}?saved=1").as_str()),
+        "{html}"
+    );
+    let (_, saved) = get(
+        &site,
+        &doctor,
+        &format!("/api/v1/practitioners/{DR_WEBER}/schedule"),
+    )
+    .await?;
+    assert_eq!(saved["hours"]["slot_minutes"], 30, "{saved}");
+    assert_eq!(saved["hours"]["modes"], json!(["video"]), "{saved}");
+    assert_eq!(
+        saved["hours"]["week"]["tuesday"].as_array().map(Vec::len),
+        Some(2),
+        "{saved}"
+    );
+    assert_eq!(
+        saved["hours"]["week"]["saturday"][0]["start"], "09:00:00",
+        "{saved}"
+    );
+    assert_eq!(
+        saved["exceptions"][0],
+        json!({"kind": "closed", "from": "2027-01-01", "to": "2027-01-01"})
+    );
+
+    let anne = patient(&site, 60).await?;
+    let (status, _) = get_page(&site, &anne, &schedule_page).await?;
+    assert_eq!(status, 403);
+    let (status, _, _) = post_form(&site, &anne, &schedule_page, &fixed).await?;
+    assert_eq!(status, 403, "a patient cannot change opening hours");
+
+    // Anne books through the API; Bob, on the page, asks for the same time a moment later.
+    let bob = patient(&site, 61).await?;
+    let start = free_slots(&site, &anne, DR_WEBER)
+        .await?
+        .into_iter()
+        .next()
+        .context("no free slot")?;
+    let (status, booked) = post(&site, &anne, "/api/v1/appointments", &booking(&start)).await?;
+    assert_eq!(status, 201, "{booked}");
+    let slot_page = format!("/book/{DR_WEBER}/slot");
+    let (status, at, html) = post_form(
+        &site,
+        &bob,
+        &slot_page,
+        &[
+            ("start", &start),
+            ("mode", "video"),
+            ("for_whom", "self"),
+            ("confirm", "on"),
+        ],
+    )
+    .await?;
+    assert_eq!((status, at.as_str()), (409, slot_page.as_str()), "{html}");
+    assert!(
+        html.contains("Quelqu&#39;un vient de réserver cet horaire")
+            || html.contains("Quelqu'un vient de réserver cet horaire"),
+        "{html}"
+    );
+    assert!(
+        !html.contains(&format!("start={start}")),
+        "the taken slot is not offered again"
+    );
+
+    // Bob books the next one on the page, then the practitioner cancels it there.
+    let next = free_slots(&site, &bob, DR_WEBER)
+        .await?
+        .into_iter()
+        .next()
+        .context("no free slot")?;
+    let (status, at, html) = post_form(
+        &site,
+        &bob,
+        &slot_page,
+        &[
+            ("start", &next),
+            ("mode", "video"),
+            ("for_whom", "self"),
+            ("reason", "rash"),
+            ("confirm", "on"),
+        ],
+    )
+    .await?;
+    assert_eq!(status, 200, "{html}");
+    let id = at
+        .strip_prefix("/appointments/")
+        .and_then(|rest| rest.strip_suffix("?booked=1"))
+        .with_context(|| format!("after booking: {at}"))?
+        .to_owned();
+    let cancel = format!("/appointments/{id}/cancel");
+    let (status, _, html) = post_form(&site, &doctor, &cancel, &[("reason", "  ")]).await?;
+    assert_eq!(status, 422, "a practitioner must give a reason: {html}");
+    let (status, at, _) = post_form(&site, &doctor, &cancel, &[("reason", "called away")]).await?;
+    assert_eq!(
+        (status, at),
+        (200, format!("/appointments/{id}?cancelled=1"))
+    );
+    let (_, view) = get(&site, &bob, &format!("/api/v1/appointments/{id}")).await?;
+    assert_eq!(view["status"], "cancelled", "{view}");
+    // Nobody else may cancel through the page either.
+    let (status, _, _) = post_form(&site, &anne, &cancel, &[]).await?;
+    assert_eq!(status, 404);
     Ok(())
 }

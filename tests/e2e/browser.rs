@@ -12,7 +12,7 @@ use teleconsult_tests::accounts::{
 };
 use teleconsult_tests::browser::{BrowserOptions, Tab, certificate_of, with_browser};
 use teleconsult_tests::sinks::{SmsSink, SmtpSink};
-use teleconsult_tests::{Daemon, DaemonOptions};
+use teleconsult_tests::{Daemon, DaemonOptions, poll_until};
 
 struct Site {
     daemon: Daemon,
@@ -86,8 +86,19 @@ async fn fill_registration(tab: &Tab, n: u32) -> anyhow::Result<Value> {
 
 /// Password, then the code from the SMS sink, through the pages.
 async fn log_in(tab: &Tab, sms: &SmsSink, email: &str, phone: &str) -> anyhow::Result<()> {
-    tab.fill("login", email).await?;
-    tab.fill("password", PASSWORD).await?;
+    log_in_as(tab, sms, email, PASSWORD, phone).await
+}
+
+/// [`log_in`] with any login and password (the phone's first SMS code).
+async fn log_in_as(
+    tab: &Tab,
+    sms: &SmsSink,
+    login: &str,
+    password: &str,
+    phone: &str,
+) -> anyhow::Result<()> {
+    tab.fill("login", login).await?;
+    tab.fill("password", password).await?;
     tab.click("main form button[type='submit']").await?;
     tab.wait_for_path("/login/code").await?;
     tab.check_accessibility().await?;
@@ -691,4 +702,181 @@ async fn browser_password_reset_through_the_pages() -> anyhow::Result<()> {
     )
     .await?;
     Ok(())
+}
+
+const DR_WEBER: &str = "00000000-0000-0000-0000-00007c1e0001";
+
+/// Issue #5's journey in pages, on the demo site: a patient logs in, searches a practitioner,
+/// opens the week of free slots, picks one, first forgets the relative's identity (errors on
+/// the fields), then books for a new relative; the confirmation arrives by SMS and e-mail
+/// (with the `.ics`), the patient's home page lists it, and the practitioner finds it in their
+/// day with the relative's name and the reason. Every page passes axe-core.
+#[tokio::test]
+async fn browser_search_calendar_and_book_for_a_relative() -> anyhow::Result<()> {
+    let smtp = SmtpSink::start()?;
+    let sms = SmsSink::start().await?;
+    let daemon = Daemon::start(DaemonOptions {
+        demo: true,
+        extra_config: sinks_config(&smtp, &sms),
+        ..Default::default()
+    })
+    .await?;
+    let form = registration(950);
+    register_and_activate(&daemon, &smtp, &form).await?;
+    let email = form["email"].as_str().unwrap_or_default().to_owned();
+    let child_id = teleconsult_tests::national_ids::luxembourg("20150310", 951);
+    with_browser(
+        "browser_search_calendar_and_book_for_a_relative",
+        options(&daemon, "fr-FR"),
+        |tab| {
+            let sms = &sms;
+            let smtp = &smtp;
+            let email = &email;
+            let child_id = &child_id;
+            async move {
+                tab.open("/login").await?;
+                log_in(&tab, sms, email, &phone(950)).await?;
+                on_page(
+                    &tab,
+                    "/home",
+                    "fr",
+                    &["Mes rendez-vous", "Vous n'avez pas encore de rendez-vous"],
+                )
+                .await?;
+                tab.click("main a[href='/book']").await?;
+                on_page(
+                    &tab,
+                    "/book",
+                    "fr",
+                    &["Prendre rendez-vous", "Praticiens trouvés"],
+                )
+                .await?;
+                tab.fill("q", "weber").await?;
+                tab.click("form.search button[type='submit']").await?;
+                tab.wait_for_path("/book").await?;
+                tab.expect_text(&["Praticiens trouvés : 1", "Dr Anne Weber"])
+                    .await?;
+                tab.click(&format!("main a[href='/book/{DR_WEBER}']"))
+                    .await?;
+                let calendar = format!("/book/{DR_WEBER}");
+                on_page(&tab, &calendar, "fr", &["Dr Anne Weber", "Semaine du"]).await?;
+                let href = tab
+                    .client
+                    .find(fantoccini::Locator::Css("a.slot"))
+                    .await?
+                    .attr("href")
+                    .await?
+                    .unwrap_or_default();
+                anyhow::ensure!(href.contains("start="), "slot link {href}");
+                let start = href.split("start=").nth(1).unwrap_or_default().to_owned();
+                tab.click("a.slot").await?;
+                let slot_page = format!("/book/{DR_WEBER}/slot");
+                on_page(
+                    &tab,
+                    &slot_page,
+                    "fr",
+                    &["Confirmer le rendez-vous", "Pour qui est ce rendez-vous ?"],
+                )
+                .await?;
+
+                // A new relative without an identity: each missing field is reported.
+                tab.click("#for_whom-new").await?;
+                tab.click("#confirm").await?;
+                tab.click("main form button[type='submit']").await?;
+                on_page(
+                    &tab,
+                    &slot_page,
+                    "fr",
+                    &[
+                        "Veuillez corriger les points suivants",
+                        "Vérifiez votre identifiant national",
+                        "Saisissez votre prénom",
+                    ],
+                )
+                .await?;
+
+                tab.click("#for_whom-new").await?;
+                tab.select("relationship", "parent").await?;
+                tab.fill("national_id", child_id).await?;
+                tab.fill("first_name", "Noé").await?;
+                tab.fill("last_name", "Quackenbush950").await?;
+                tab.fill_date("birth_date", "2015-03-10").await?;
+                tab.fill("reason", "fièvre depuis deux jours").await?;
+                if tab
+                    .client
+                    .find(fantoccini::Locator::Css("#confirm:checked"))
+                    .await
+                    .is_err()
+                {
+                    tab.click("#confirm").await?;
+                }
+                tab.click("main form button[type='submit']").await?;
+                let page = tab.path().await?;
+                anyhow::ensure!(page.starts_with("/appointments/"), "after booking: {page}");
+                on_page(
+                    &tab,
+                    &page,
+                    "fr",
+                    &[
+                        "Votre rendez-vous est réservé",
+                        "Noé Quackenbush950",
+                        "Dr Anne Weber",
+                        "fièvre depuis deux jours",
+                    ],
+                )
+                .await?;
+                let appointment = page.trim_start_matches("/appointments/").to_owned();
+
+                // The confirmation, to the booker, by e-mail (with the invitation) and SMS.
+                let mail = smtp
+                    .wait_for(email, "téléconsultation réservée", WAIT)
+                    .await?;
+                anyhow::ensure!(
+                    mail.body.contains(&appointment)
+                        && mail.attachments == [Some("teleconsultation.ics".to_owned())],
+                    "confirmation e-mail: {:?}\n{}",
+                    mail.attachments,
+                    mail.body
+                );
+                poll_until("confirmation SMS", WAIT, || async {
+                    sms.messages().into_iter().find(|m| {
+                        m["to"] == phone(950)
+                            && m["text"].as_str().is_some_and(|t| t.contains("réservée"))
+                    })
+                })
+                .await?;
+
+                tab.open("/home").await?;
+                on_page(
+                    &tab,
+                    "/home",
+                    "fr",
+                    &["Dr Anne Weber", "Pour Noé Quackenbush950"],
+                )
+                .await?;
+
+                // The practitioner's day shows it, with the reason.
+                tab.click("header form[action='/logout'] button").await?;
+                tab.wait_for_path("/").await?;
+                tab.open("/login").await?;
+                log_in_as(&tab, sms, "dr.weber", "demo doctor 2026", "+352621000002").await?;
+                tab.wait_for_path("/home").await?;
+                let date = start.get(..10).unwrap_or_default();
+                tab.open(&format!("/home?date={date}")).await?;
+                on_page(
+                    &tab,
+                    "/home",
+                    "fr",
+                    &[
+                        "Ma journée",
+                        "Noé Quackenbush950",
+                        "fièvre depuis deux jours",
+                    ],
+                )
+                .await?;
+                Ok(())
+            }
+        },
+    )
+    .await
 }

@@ -508,11 +508,16 @@ impl Tab {
     /// link is less than 44 px high (touch targets on phones and booth screens).
     pub async fn check_touch_layout(&self) -> anyhow::Result<()> {
         let script = r"
+            // A checkbox or radio button is tapped through its label too: the larger counts.
+            const height = e => {
+              const own = e.getBoundingClientRect().height;
+              const label = e.id && document.querySelector(`label[for='${e.id}']`);
+              return Math.max(own, label ? label.getBoundingClientRect().height : 0);
+            };
             const small = [...document.querySelectorAll(
-                'button, select, input:not([type=hidden]):not([type=checkbox]), a.button, nav a')]
+                'button, select, input:not([type=hidden]), a.button, nav a')]
               .filter(e => e.offsetParent !== null)
-              .map(e => ({ element: e.outerHTML.slice(0, 100),
-                           height: e.getBoundingClientRect().height }))
+              .map(e => ({ element: e.outerHTML.slice(0, 100), height: height(e) }))
               .filter(e => e.height < 44);
             return { overflow: document.documentElement.scrollWidth > window.innerWidth,
                      width: window.innerWidth, small };";
@@ -543,7 +548,13 @@ impl Tab {
 
 /// The certificate file a non-demo test daemon serves.
 pub fn certificate_of(daemon: &crate::Daemon) -> PathBuf {
-    daemon.dir().join("cert.pem")
+    let configured = daemon.dir().join("cert.pem");
+    if configured.exists() {
+        configured
+    } else {
+        // Demo mode: the daemon made its own.
+        daemon.storage_path().join("tls").join("demo-cert.pem")
+    }
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use std::str::FromStr;
 use teleconsult_core::Timestamp;
 use teleconsult_core::account::{Account, Role};
 use teleconsult_core::appointment::{
-    self, Appointment, CancelledBy, Effect, Event, NewAppointment, Relationship,
+    self, Appointment, CancelledBy, Effect, Event, NewAppointment, Relationship, TransitionError,
 };
 use teleconsult_core::audit::{Action, Actor};
 use teleconsult_core::booking::{SlotError, offered_slot, reminders};
@@ -387,6 +387,27 @@ pub async fn list(
         .await
 }
 
+/// The relatives linked to a patient account as `(id, full name)`, for the booking form
+/// (audited reads; erased relatives left out).
+pub(crate) async fn relatives_of(
+    state: &AppState,
+    user: &AuthUser,
+) -> Result<Vec<(String, String)>, ApiError> {
+    let user = user.clone();
+    state
+        .blocking(move |inner| {
+            let mut out = Vec::new();
+            for id in &user.account.relatives {
+                let name = patient_name(inner, &user, *id)?;
+                if !name.is_empty() {
+                    out.push((id.to_string(), name));
+                }
+            }
+            Ok(out)
+        })
+        .await
+}
+
 /// A patient record, read with an audit record in the caller's name; 404 when absent.
 fn read_patient(inner: &Inner, user: &AuthUser, patient: PatientId) -> Result<Patient, ApiError> {
     let read = event(
@@ -468,14 +489,14 @@ pub struct CancelRequest {
     responses(
         (status = 200, description = "Cancelled", body = AppointmentView),
         (status = 404, description = "No such appointment, or not yours", body = crate::error::ErrorBody),
-        (status = 409, description = "Too late, already final, or a reason is required", body = crate::error::ErrorBody)))]
+        (status = 409, description = "`cannot_cancel`: past the patient's deadline, or already final", body = crate::error::ErrorBody),
+        (status = 422, description = "Practitioner or staff without a reason, or a reason too long", body = crate::error::ErrorBody)))]
 pub async fn cancel(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Json<AppointmentView>, ApiError> {
-    let id = appointment_id(&id)?;
     // The body is optional (a patient need not give a reason).
     let request: CancelRequest = if body.iter().all(u8::is_ascii_whitespace) {
         CancelRequest::default()
@@ -488,7 +509,20 @@ pub async fn cancel(
             )
         })?
     };
-    let reason = request.reason.filter(|r| !r.trim().is_empty());
+    cancel_appointment(&state, user, &id, request.reason)
+        .await
+        .map(Json)
+}
+
+/// Cancels appointment `id` in `user`'s name (the API's and the page's cancellation).
+pub(crate) async fn cancel_appointment(
+    state: &AppState,
+    user: AuthUser,
+    id: &str,
+    reason: Option<String>,
+) -> Result<AppointmentView, ApiError> {
+    let id = appointment_id(id)?;
+    let reason = reason.filter(|r| !r.trim().is_empty());
     let view = state
         .blocking(move |inner| {
             let a = visible(inner, &user, id)?;
@@ -505,7 +539,12 @@ pub async fn cancel(
                 now,
                 &inner.settings.appointments,
             )
-            .map_err(|e| ApiError::new(StatusCode::CONFLICT, "cannot_cancel", e.to_string()))?;
+            .map_err(|e| match e {
+                TransitionError::ReasonRequired | TransitionError::ReasonTooLong => {
+                    field_error("reason", e.to_string())
+                }
+                _ => ApiError::new(StatusCode::CONFLICT, "cannot_cancel", e.to_string()),
+            })?;
             let outbox = outbox_messages(effects);
             let booker = inner.store.account(a.booked_by)?;
             let practitioner = inner
@@ -541,5 +580,5 @@ pub async fn cancel(
         })
         .await?;
     state.wake_workers();
-    Ok(Json(view))
+    Ok(view)
 }

@@ -1,5 +1,5 @@
 //! Translations with Fluent: `web/locales/<lang>/*.ftl` (`notifications.ftl` for e-mails and
-//! SMS, `ui.ftl` for the pages), compiled into the binary. Every supported language has the
+//! SMS, `ui.ftl` and `agenda.ftl` for the pages), compiled into the binary. Every supported language has the
 //! same files with the same message ids, and every id the pages use exists (unit tests check
 //! both); English is the fallback.
 
@@ -103,6 +103,10 @@ mod tests {
                     "role-",
                     "register-national-id-hint-",
                     "consent-",
+                    "weekday-",
+                    "appt-",
+                    "relationship-",
+                    "home-",
                 ];
                 if prefixes.iter().any(|p| piece.starts_with(p))
                     && piece.chars().all(|c| c.is_ascii_lowercase() || c == '-')
@@ -112,7 +116,13 @@ mod tests {
             }
         }
         assert!(used.len() > 100, "{}", used.len());
-        let english = std::fs::read_to_string(locales_dir().join("en/ui.ftl")).unwrap();
+        // Pages take their texts from every file but the notifications.
+        let english: String = ftl_files(Language::En)
+            .iter()
+            .filter(|f| *f != "notifications.ftl")
+            .map(|f| std::fs::read_to_string(locales_dir().join("en").join(f)).unwrap())
+            .collect::<Vec<_>>()
+            .join("\n");
         let known: BTreeSet<&str> = message_ids(&english).into_iter().collect();
         let missing: Vec<&String> = used
             .iter()
@@ -121,14 +131,15 @@ mod tests {
             .collect();
         assert!(
             missing.is_empty(),
-            "ids used by pages but not in ui.ftl: {missing:?}"
+            "ids used by pages but in no page .ftl file: {missing:?}"
         );
         // Every message formats in every language (the bundle parsed it, variables resolve).
-        let args: HashMap<Cow<'static, str>, FluentValue<'_>> =
-            ["name", "left", "date", "version", "minutes", "role"]
-                .into_iter()
-                .map(|k| (Cow::Borrowed(k), FluentValue::from("x")))
-                .collect();
+        let args: HashMap<Cow<'static, str>, FluentValue<'_>> = [
+            "name", "left", "date", "version", "minutes", "role", "count",
+        ]
+        .into_iter()
+        .map(|k| (Cow::Borrowed(k), FluentValue::from("x")))
+        .collect();
         for language in Language::ALL {
             for id in used.iter().filter(|id| known.contains(id.as_str())) {
                 let text = LOCALES.try_lookup_with_args(&language_id(language), id, &args);

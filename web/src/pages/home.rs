@@ -1,20 +1,26 @@
-//! The landing page, the home page after login (the patient's, or a stub per other role saying
-//! what is not built yet), and the language switcher.
+//! The landing page, the home page after login (a patient's appointments, a practitioner's
+//! day, the site's day for staff; pharmacists get a notice until their pages exist), and the
+//! language switcher.
 
 use super::account::language_cookie;
+use super::appointment;
+use super::booking::mode_label;
 use super::context::Page;
 use super::csrf;
 use super::errors::{bad_form, fault, redirect, refused, with_cookie};
+use super::format::{date_time, today};
 use super::layout::{document, respond};
 use crate::error::ApiError;
 use crate::me::{MeUpdate, rectify};
-use axum::extract::Form;
-use axum::extract::rejection::FormRejection;
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Form, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
-use maud::html;
+use jiff::civil::Date;
+use maud::{Markup, html};
 use serde::Deserialize;
 use std::str::FromStr;
+use teleconsult_core::Timestamp;
 use teleconsult_core::account::Role;
 use teleconsult_core::ports::Repository;
 use teleconsult_core::site::Language;
@@ -77,7 +83,7 @@ pub async fn landing(page: Page) -> Response {
 }
 
 /// A specialty code in words (the code itself for one without a translation).
-fn specialty(page: &Page, code: &str) -> String {
+pub(super) fn specialty(page: &Page, code: &str) -> String {
     let id = match code {
         "general_practice" => "specialty-general-practice",
         "dermatology" => "specialty-dermatology",
@@ -91,44 +97,104 @@ fn specialty(page: &Page, code: &str) -> String {
     page.t(id)
 }
 
-/// `GET /home`: the logged-in user's home page.
-pub async fn home(page: Page) -> Response {
-    let Some(user) = &page.user else {
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub struct HomeQuery {
+    /// `YYYY-MM-DD`: the day shown to practitioners and staff (default today).
+    date: String,
+}
+
+/// `GET /home`: the logged-in user's home page — a patient's appointments and the way to book,
+/// a practitioner's day, the site's day for staff and admins.
+pub async fn home(page: Page, query: Result<Query<HomeQuery>, QueryRejection>) -> Response {
+    let Some(user) = page.user.clone() else {
         return redirect("/login");
     };
+    let Query(query) = query.unwrap_or_default();
     let account = &user.account;
     let name = account.name.as_str();
-    let body = if account.role == Role::Patient {
-        html! {
-            p.lead { (page.t_args("home-welcome", &[("name", name)])) }
-            section aria-labelledby="appointments" {
-                h2 #appointments { (page.t("home-appointments")) }
-                p { (page.t("home-no-appointment")) }
+    let body = match account.role {
+        Role::Patient => {
+            let list = match appointment::list(&page, &user, None).await {
+                Ok(list) => list,
+                Err(response) => return response,
+            };
+            let now = page.state.clock.now();
+            let upcoming: Vec<_> = list
+                .iter()
+                .filter(|a| {
+                    a.status != "cancelled" && a.end.parse::<Timestamp>().is_ok_and(|end| end > now)
+                })
+                .collect();
+            html! {
+                p.lead { (page.t_args("home-welcome", &[("name", name)])) }
+                section aria-labelledby="appointments" {
+                    h2 #appointments { (page.t("home-appointments")) }
+                    @if upcoming.is_empty() {
+                        p { (page.t("home-no-appointment")) }
+                    } @else {
+                        ul.cards {
+                            @for a in &upcoming {
+                                li.card {
+                                    h3 { a href=(format!("/appointments/{}", a.id)) {
+                                        @if let Ok(start) = a.start.parse::<Timestamp>() { (date_time(&page, start)) }
+                                    } }
+                                    p { (a.practitioner_name) " — " (mode_label(&page, &a.mode)) }
+                                    @if a.relationship.is_some() {
+                                        p { (page.t_args("home-for-relative", &[("name", &a.patient_name)])) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    a.button.primary href="/book" { (page.t("home-book")) }
+                }
+                section aria-labelledby="documents" {
+                    h2 #documents { (page.t("home-documents")) }
+                    p { (page.t("home-no-document")) }
+                }
+                section aria-labelledby="account" {
+                    h2 #account { (page.t("home-account")) }
+                    ul.links {
+                        li { a href="/me" { (page.t("nav-my-data")) } }
+                    }
+                }
             }
-            section aria-labelledby="documents" {
-                h2 #documents { (page.t("home-documents")) }
-                p { (page.t("home-no-document")) }
-            }
-            section aria-labelledby="account" {
-                h2 #account { (page.t("home-account")) }
+        }
+        Role::Practitioner | Role::Staff | Role::Admin => {
+            let date = Date::from_str(query.date.trim()).unwrap_or_else(|_| today(&page));
+            let list = match appointment::list(&page, &user, Some(date)).await {
+                Ok(list) => list,
+                Err(response) => return response,
+            };
+            let role = role_name(&page, account.role);
+            let own_schedule = account.practitioner.map(|p| format!("/schedule/{p}"));
+            html! {
+                p.lead { (page.t_args("home-role-welcome", &[("name", name), ("role", &role)])) }
+                section aria-labelledby="day" {
+                    h2 #day { (page.t(if account.role == Role::Practitioner { "home-my-day" } else { "home-site-day" })) }
+                    (day_navigation(&page, date))
+                    (appointment::day_table(&page, date, &list, account.role != Role::Practitioner))
+                }
                 ul.links {
+                    @if let Some(link) = &own_schedule {
+                        li { a href=(link) { (page.t("home-my-schedule")) } }
+                    }
+                    @if account.role != Role::Practitioner {
+                        li { a href="/schedule" { (page.t("home-schedules")) } }
+                    }
                     li { a href="/me" { (page.t("nav-my-data")) } }
                 }
             }
         }
-    } else {
-        let role = page.t(match account.role {
-            Role::Practitioner => "role-practitioner",
-            Role::Staff => "role-staff",
-            Role::Pharmacist => "role-pharmacist",
-            Role::Admin => "role-admin",
-            Role::Patient => "role-patient",
-        });
-        html! {
-            p.lead { (page.t_args("home-role-welcome", &[("name", name), ("role", &role)])) }
-            p.notice.info role="status" { (page.t("home-role-later")) }
-            ul.links {
-                li { a href="/me" { (page.t("nav-my-data")) } }
+        Role::Pharmacist => {
+            let role = role_name(&page, account.role);
+            html! {
+                p.lead { (page.t_args("home-role-welcome", &[("name", name), ("role", &role)])) }
+                p.notice.info role="status" { (page.t("home-role-later")) }
+                ul.links {
+                    li { a href="/me" { (page.t("nav-my-data")) } }
+                }
             }
         }
     };
@@ -136,6 +202,34 @@ pub async fn home(page: Page) -> Response {
         StatusCode::OK,
         document(&page, &page.t("home-title"), &body),
     )
+}
+
+fn role_name(page: &Page, role: Role) -> String {
+    page.t(match role {
+        Role::Practitioner => "role-practitioner",
+        Role::Staff => "role-staff",
+        Role::Pharmacist => "role-pharmacist",
+        Role::Admin => "role-admin",
+        Role::Patient => "role-patient",
+    })
+}
+
+/// Links to the day before and after, and back to today.
+fn day_navigation(page: &Page, date: Date) -> Markup {
+    let today = today(page);
+    html! {
+        nav.week aria-label=(page.t("day-nav")) {
+            @if let Ok(before) = date.yesterday() {
+                a.button href=(format!("/home?date={before}")) { (page.t("day-before")) }
+            }
+            @if date != today {
+                a.button href="/home" { (page.t("day-today")) }
+            }
+            @if let Ok(after) = date.tomorrow() {
+                a.button href=(format!("/home?date={after}")) { (page.t("day-after")) }
+            }
+        }
+    }
 }
 
 #[derive(Default, Deserialize)]

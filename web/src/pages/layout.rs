@@ -121,6 +121,8 @@ pub struct Input<'a> {
     pub autocomplete: &'static str,
     /// `inputmode`, for phone keyboards.
     pub inputmode: Option<&'static str>,
+    /// Whether the field must be filled in (most are).
+    pub required: bool,
 }
 
 impl<'a> Input<'a> {
@@ -133,7 +135,14 @@ impl<'a> Input<'a> {
             hint: None,
             autocomplete: "off",
             inputmode: None,
+            required: true,
         }
+    }
+
+    /// A field that may stay empty (e.g. needed only when another choice is made).
+    pub fn optional(mut self) -> Self {
+        self.required = false;
+        self
     }
 
     pub fn hint(mut self, hint: String) -> Self {
@@ -169,7 +178,7 @@ impl<'a> Input<'a> {
                     value=[(!is_password).then_some(self.value)]
                     autocomplete=(self.autocomplete)
                     inputmode=[self.inputmode]
-                    required
+                    required[self.required]
                     aria-invalid=[error.is_some().then_some("true")]
                     aria-describedby=[described];
             }

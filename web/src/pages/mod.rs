@@ -1,6 +1,8 @@
 //! Server-rendered pages (maud): landing, registration, activation, login with the SMS code,
-//! password reset, the patient home page and role home pages, "my data" (GDPR), the language
-//! switcher, and the demo outbox.
+//! password reset, the home pages (a patient's appointments, a practitioner's or the site's
+//! day), booking (search, week of free slots, booking form, first available), an
+//! appointment and its cancellation, opening hours, "my data" (GDPR), the language switcher,
+//! and the demo outbox.
 //!
 //! Pages use the cookie session only and no inline script or style (the CSP forbids them):
 //! the stylesheet and script are static files under `/static/`. Every POST form carries a CSRF
@@ -8,15 +10,23 @@
 //! API (`crate::auth`, `crate::me`, `crate::patients`), so both obey the same rules. Texts come
 //! from `locales/<lang>/ui.ftl`; the language is chosen by [`context::resolve_language`].
 
+// Page helpers return `Result<T, Response>`: the error is the page to answer, built once per
+// request and returned straight away, so boxing it would buy nothing.
+#![allow(clippy::result_large_err)]
+
 mod account;
+mod appointment;
+mod booking;
 mod context;
 pub mod csrf;
 mod errors;
+mod format;
 mod home;
 mod layout;
 mod login;
 mod my_data;
 mod outbox;
+mod schedule;
 mod static_files;
 
 use crate::state::AppState;
@@ -50,6 +60,17 @@ pub fn routes() -> Router<AppState> {
         .route("/me/consents/{kind}/withdraw", post(my_data::withdraw))
         .route("/me/erase", get(my_data::erase_form).post(my_data::erase))
         .route("/lang", post(home::switch_language))
+        .route("/book", get(booking::search))
+        .route("/book/first", get(booking::first))
+        .route("/book/{id}", get(booking::calendar))
+        .route(
+            "/book/{id}/slot",
+            get(booking::slot_form).post(booking::book),
+        )
+        .route("/appointments/{id}", get(appointment::detail))
+        .route("/appointments/{id}/cancel", post(appointment::cancel))
+        .route("/schedule", get(schedule::index))
+        .route("/schedule/{id}", get(schedule::form).post(schedule::save))
         .route("/demo/outbox", get(outbox::page))
         .layer(middleware::from_fn(csrf::ensure_token))
         .route("/static/{name}", get(static_files::serve))
