@@ -2,6 +2,7 @@
 //! `teleconsult_tests::Daemon`) on an ephemeral loopback port and checks it from outside.
 
 mod auth;
+mod authz;
 mod booking;
 mod browser;
 mod config;

@@ -546,15 +546,9 @@ impl Tab {
     }
 }
 
-/// The certificate file a non-demo test daemon serves.
+/// The certificate file the test daemon serves.
 pub fn certificate_of(daemon: &crate::Daemon) -> PathBuf {
-    let configured = daemon.dir().join("cert.pem");
-    if configured.exists() {
-        configured
-    } else {
-        // Demo mode: the daemon made its own.
-        daemon.storage_path().join("tls").join("demo-cert.pem")
-    }
+    daemon.certificate_path()
 }
 
 #[cfg(test)]

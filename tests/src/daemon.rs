@@ -122,7 +122,8 @@ impl Daemon {
     }
 
     /// The certificate the daemon serves (the test's own, or the demo one it generated).
-    fn certificate_path(&self) -> PathBuf {
+    /// The certificate the daemon serves (PEM): its own in demo mode, else the test's.
+    pub fn certificate_path(&self) -> PathBuf {
         if self.options.demo {
             self.storage_path().join("tls/demo-cert.pem")
         } else {
@@ -223,10 +224,24 @@ impl Daemon {
     }
 
     fn https_client(&self) -> anyhow::Result<reqwest::Client> {
+        self.https_client_with(reqwest::redirect::Policy::default())
+    }
+
+    /// A client like [`Daemon::client`] that does not follow redirects (to see a page's own
+    /// status).
+    pub fn client_without_redirects(&self) -> anyhow::Result<reqwest::Client> {
+        self.https_client_with(reqwest::redirect::Policy::none())
+    }
+
+    fn https_client_with(
+        &self,
+        redirects: reqwest::redirect::Policy,
+    ) -> anyhow::Result<reqwest::Client> {
         let pem = std::fs::read(self.certificate_path())?;
         let cert = reqwest::Certificate::from_pem(&pem)?;
         Ok(reqwest::Client::builder()
             .tls_certs_only([cert])
+            .redirect(redirects)
             .timeout(Duration::from_secs(30))
             .build()?)
     }

@@ -38,25 +38,37 @@ const DAYS: [&str; 7] = [
     "sunday",
 ];
 
-fn editor(page: &Page) -> Result<AuthUser, Response> {
-    match &page.user {
-        Some(user)
-            if matches!(
-                user.account.role,
-                Role::Practitioner | Role::Staff | Role::Admin
-            ) =>
-        {
-            Ok(user.clone())
-        }
-        Some(_) => Err(fault(page, ApiError::forbidden("not allowed"))),
-        None => Err(redirect("/login")),
+/// Who may edit hours: staff and admins (anyone's), a practitioner (their own, or with `id`
+/// `None`, to be sent to their own).
+fn editor(page: &Page, id: Option<&str>) -> Result<AuthUser, Response> {
+    let Some(user) = &page.user else {
+        return Err(redirect("/login"));
+    };
+    let allowed = match user.account.role {
+        Role::Staff | Role::Admin => true,
+        Role::Practitioner => match id {
+            None => true,
+            Some(id) => user
+                .account
+                .practitioner
+                .is_some_and(|own| own.to_string() == id),
+        },
+        Role::Patient | Role::Pharmacist => false,
+    };
+    if allowed {
+        Ok(user.clone())
+    } else {
+        Err(fault(
+            page,
+            ApiError::forbidden("your role does not allow this"),
+        ))
     }
 }
 
 /// `GET /schedule`: the practitioners whose hours staff and admins may edit (a practitioner
 /// goes straight to their own).
 pub async fn index(page: Page) -> Response {
-    let user = match editor(&page) {
+    let user = match editor(&page, None) {
         Ok(user) => user,
         Err(response) => return response,
     };
@@ -307,7 +319,7 @@ pub async fn form(
     Path(id): Path<String>,
     query: Result<Query<SavedQuery>, QueryRejection>,
 ) -> Response {
-    let user = match editor(&page) {
+    let user = match editor(&page, Some(&id)) {
         Ok(user) => user,
         Err(response) => return response,
     };
@@ -484,6 +496,9 @@ pub async fn save(
     let Ok(user) = csrf::check_session(&page, &form.csrf).cloned() else {
         return refused(&page);
     };
+    if let Err(response) = editor(&page, Some(&id)) {
+        return response;
+    }
     let schedule = match form.parse() {
         Ok(schedule) => schedule,
         Err(errors) => {

@@ -1,0 +1,424 @@
+//! The authorisation matrix (issue #4): every role against every endpoint that names an object
+//! (`{id}` in its path) with an object that is someone else's, through the API and the pages.
+//! "Not yours" must look exactly like "does not exist" (404, same body), role limits are 403,
+//! and no one is let in without a session (401 / the login page).
+//!
+//! The matrix must cover every `{…}` path of the OpenAPI document: a new object endpoint
+//! fails this test until its row says who may reach it.
+
+use anyhow::Context;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+use teleconsult_tests::accounts::{
+    Login, PASSWORD, login, phone, register_and_activate, registration, sinks_config,
+};
+use teleconsult_tests::national_ids::{iso_date, luxembourg};
+use teleconsult_tests::sinks::{SmsSink, SmtpSink};
+use teleconsult_tests::{Daemon, DaemonOptions};
+
+const DR_WEBER: &str = "00000000-0000-0000-0000-00007c1e0001";
+const NOBODY: &str = "00000000-0000-4000-8000-00000000dead";
+
+/// The callers, in the order of the expectation columns.
+const ROLES: [&str; 7] = [
+    "owner",      // the patient who booked (for themself and for a relative)
+    "patient",    // another patient
+    "doctor",     // the appointments' practitioner
+    "colleague",  // another practitioner
+    "staff",      //
+    "pharmacist", //
+    "admin",      //
+];
+
+/// One endpoint and the status each role gets (same order as [`ROLES`]).
+struct Row {
+    method: &'static str,
+    /// `{appt}`, `{relative_appt}`, `{weber}` are replaced by the objects.
+    path: &'static str,
+    body: Option<Value>,
+    expect: [u16; 7],
+}
+
+fn row(method: &'static str, path: &'static str, expect: [u16; 7]) -> Row {
+    Row {
+        method,
+        path,
+        body: None,
+        expect,
+    }
+}
+
+struct World {
+    daemon: Daemon,
+    who: BTreeMap<&'static str, Login>,
+    appt: String,
+    relative_appt: String,
+}
+
+async fn world() -> anyhow::Result<World> {
+    let smtp = SmtpSink::start()?;
+    let sms = SmsSink::start().await?;
+    let daemon = Daemon::start(DaemonOptions {
+        demo: true,
+        extra_config: format!(
+            "{}\n[limits]\nlogin_per_minute = 1000\notp_per_minute = 1000\nregister_per_hour = 1000\n",
+            sinks_config(&smtp, &sms)
+        ),
+        ..Default::default()
+    })
+    .await?;
+    let mut who = BTreeMap::new();
+    for (role, n) in [("owner", 80), ("patient", 81)] {
+        register_and_activate(&daemon, &smtp, &registration(n)).await?;
+        let l = login(
+            &daemon,
+            &sms,
+            &format!("patient{n}@example.lu"),
+            PASSWORD,
+            &phone(n),
+            0,
+        )
+        .await?;
+        who.insert(role, l);
+    }
+    for (role, account, password, phone) in [
+        ("doctor", "dr.weber", "demo doctor 2026", "+352621000002"),
+        (
+            "colleague",
+            "dr.ferreira",
+            "demo doctor 2026",
+            "+352621000003",
+        ),
+        ("staff", "staff", "demo staff 2026", "+352621000004"),
+        (
+            "pharmacist",
+            "pharmacist",
+            "demo pharmacist 2026",
+            "+352621000005",
+        ),
+        ("admin", "admin", "demo admin 2026", "+352621000006"),
+    ] {
+        who.insert(
+            role,
+            login(&daemon, &sms, account, password, phone, 0).await?,
+        );
+    }
+    let owner = &who["owner"];
+    let slots = send(
+        &daemon,
+        Some(owner),
+        "GET",
+        &format!("/api/v1/practitioners/{DR_WEBER}/slots"),
+        None,
+    )
+    .await?
+    .1;
+    let starts: Vec<&str> = slots
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["start"].as_str())
+        .take(2)
+        .collect();
+    let [first, second] = starts[..] else {
+        anyhow::bail!("two free slots needed: {slots}");
+    };
+    let book = |start: &str, relative: Option<Value>| {
+        let mut body = json!({"practitioner_id": DR_WEBER, "start": start, "mode": "video",
+                              "reason": "sore throat", "confirm": true});
+        if let Some(r) = relative {
+            body["for"] = r;
+        }
+        body
+    };
+    let (status, mine) = send(
+        &daemon,
+        Some(owner),
+        "POST",
+        "/api/v1/appointments",
+        Some(book(first, None)),
+    )
+    .await?;
+    anyhow::ensure!(status == 201, "{mine}");
+    let relative = json!({"relationship": "parent", "national_id": luxembourg("20160402", 82),
+        "first_name": "Mia", "last_name": "Quackenbush80", "birth_date": iso_date("20160402")});
+    let (status, theirs) = send(
+        &daemon,
+        Some(owner),
+        "POST",
+        "/api/v1/appointments",
+        Some(book(second, Some(relative))),
+    )
+    .await?;
+    anyhow::ensure!(status == 201, "{theirs}");
+    Ok(World {
+        daemon,
+        who,
+        appt: mine["id"].as_str().context("id")?.to_owned(),
+        relative_appt: theirs["id"].as_str().context("id")?.to_owned(),
+    })
+}
+
+/// One API request; the body as JSON (null when there is none).
+async fn send(
+    daemon: &Daemon,
+    who: Option<&Login>,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> anyhow::Result<(u16, Value)> {
+    let mut request = daemon.client.request(method.parse()?, daemon.url(path));
+    if let Some(who) = who {
+        request = request
+            .header("authorization", who.bearer())
+            .header("x-csrf-token", &who.csrf);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await?;
+    Ok((
+        response.status().as_u16(),
+        response.json().await.unwrap_or(Value::Null),
+    ))
+}
+
+/// One page request with the session cookie (forms carry the session's CSRF token); redirects
+/// are not followed, so the status is the page's own.
+async fn page(
+    daemon: &Daemon,
+    who: Option<&Login>,
+    method: &str,
+    path: &str,
+) -> anyhow::Result<u16> {
+    let mut request = daemon
+        .client_without_redirects()?
+        .request(method.parse()?, daemon.url(path))
+        .header("accept", "text/html");
+    if let Some(who) = who {
+        request = request.header("cookie", format!("tc_session={}", who.token));
+    }
+    if method == "POST" {
+        let csrf = who.map_or("", |w| w.csrf.as_str());
+        request = request.form(&[("csrf", csrf), ("reason", "x")]);
+    }
+    Ok(request.send().await?.status().as_u16())
+}
+
+fn fill(path: &str, w: &World) -> String {
+    path.replace("{appt}", &w.appt)
+        .replace("{relative_appt}", &w.relative_appt)
+        .replace("{weber}", DR_WEBER)
+        .replace("{kind}", "teleconsultation")
+}
+
+#[tokio::test]
+async fn every_role_against_every_object_endpoint() -> anyhow::Result<()> {
+    let w = world().await?;
+    let schedule = send(
+        &w.daemon,
+        Some(&w.who["doctor"]),
+        "GET",
+        &format!("/api/v1/practitioners/{DR_WEBER}/schedule"),
+        None,
+    )
+    .await?
+    .1;
+    let api = api_rows(schedule);
+    let pages = page_rows();
+
+    let mut wrong = Vec::new();
+    for r in &api {
+        let path = fill(r.path, &w);
+        for (role, &expected) in ROLES.iter().zip(&r.expect) {
+            if expected == 0 {
+                continue;
+            }
+            let (status, body) = send(
+                &w.daemon,
+                Some(&w.who[role]),
+                r.method,
+                &path,
+                r.body.clone(),
+            )
+            .await?;
+            if status != expected {
+                wrong.push(format!(
+                    "{role}: {} {} → {status} {body}, expected {expected}",
+                    r.method, r.path
+                ));
+            }
+            if status == 404 {
+                // Not yours looks exactly like nothing there.
+                let absent = path
+                    .replace(&w.appt, NOBODY)
+                    .replace(&w.relative_appt, NOBODY);
+                let (_, nothing) = send(
+                    &w.daemon,
+                    Some(&w.who[role]),
+                    r.method,
+                    &absent,
+                    r.body.clone(),
+                )
+                .await?;
+                if nothing != body {
+                    wrong.push(format!(
+                        "{role}: {} {}: 404 body {body} differs from an absent object's {nothing}",
+                        r.method, r.path
+                    ));
+                }
+            }
+        }
+        let (anonymous, _) = send(&w.daemon, None, r.method, &path, r.body.clone()).await?;
+        if anonymous != 401 {
+            wrong.push(format!(
+                "anonymous: {} {} → {anonymous}, expected 401",
+                r.method, r.path
+            ));
+        }
+    }
+    for r in &pages {
+        let path = fill(r.path, &w);
+        for (role, &expected) in ROLES.iter().zip(&r.expect) {
+            if expected == 0 {
+                continue;
+            }
+            let status = page(&w.daemon, Some(&w.who[role]), r.method, &path).await?;
+            if status != expected {
+                wrong.push(format!(
+                    "{role}: page {} {} → {status}, expected {expected}",
+                    r.method, r.path
+                ));
+            }
+        }
+        // Without a session: the login page (GET) or a refused form (POST).
+        let anonymous = page(&w.daemon, None, r.method, &path).await?;
+        let expected = if r.method == "GET" { 303 } else { 403 };
+        if anonymous != expected {
+            wrong.push(format!(
+                "anonymous: page {} {} → {anonymous}, expected {expected}",
+                r.method, r.path
+            ));
+        }
+    }
+
+    // Lists show only what each may see.
+    for (role, sees) in [
+        ("owner", true),
+        ("patient", false),
+        ("doctor", true),
+        ("colleague", false),
+        ("staff", true),
+        ("admin", true),
+    ] {
+        let (_, list) = send(
+            &w.daemon,
+            Some(&w.who[role]),
+            "GET",
+            "/api/v1/appointments",
+            None,
+        )
+        .await?;
+        let ids: BTreeSet<&str> = list
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a["id"].as_str())
+            .collect();
+        for id in [&w.appt, &w.relative_appt] {
+            if ids.contains(id.as_str()) != sees {
+                wrong.push(format!(
+                    "{role}: GET /api/v1/appointments lists {id}: {}",
+                    !sees
+                ));
+            }
+        }
+    }
+
+    // Every object endpoint of the API is in the matrix.
+    let (_, openapi) = send(&w.daemon, None, "GET", "/api/v1/openapi.json", None).await?;
+    let covered: BTreeSet<String> = api.iter().map(|r| template(r.path)).collect();
+    for (path, item) in openapi["paths"].as_object().into_iter().flatten() {
+        if !path.contains('{') {
+            continue;
+        }
+        for method in item
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(m, _)| m.to_uppercase())
+        {
+            let tried = api
+                .iter()
+                .any(|r| template(r.path) == template(path) && r.method == method);
+            if !tried && !covered.is_empty() {
+                wrong.push(format!(
+                    "{method} {path} is not in the authorisation matrix"
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} problems:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+    Ok(())
+}
+
+/// The API rows: every endpoint naming an object (see [`ROLES`] for the columns; 0 = not
+/// tried).
+#[rustfmt::skip]
+fn api_rows(schedule: Value) -> Vec<Row> {
+    vec![
+        //                                                         owner patient doctor colleague staff pharmacist admin
+        row("GET", "/api/v1/appointments/{appt}",                  [200, 404, 200, 404, 200, 404, 200]),
+        row("GET", "/api/v1/appointments/{relative_appt}",         [200, 404, 200, 404, 200, 404, 200]),
+        // Cancelling someone else's: only those who may not are tried (a success would change
+        // the object under the other rows); allowed cancellations are tested elsewhere.
+        Row { body: Some(json!({"reason": "not mine"})),
+          ..row("POST", "/api/v1/appointments/{appt}/cancel",      [0, 404, 0, 404, 0, 404, 0]) },
+        row("GET", "/api/v1/practitioners/{weber}/slots",          [200; 7]),
+        row("GET", "/api/v1/practitioners/{weber}/schedule",       [200; 7]),
+        Row { body: Some(schedule),
+          ..row("PUT", "/api/v1/practitioners/{weber}/schedule",   [403, 403, 200, 403, 200, 403, 200]) },
+        row("GET", "/api/v1/sync/conflicts",                       [403, 403, 200, 200, 200, 403, 200]),
+        row("GET", "/api/v1/sync/status",                          [403, 403, 200, 200, 200, 200, 200]),
+        row("GET", "/api/v1/appointments",                         [200, 200, 200, 200, 200, 403, 200]),
+        // Always the caller's own consent (last: it withdraws the patients' consents).
+        row("POST", "/api/v1/me/consents/{kind}/withdraw",         [200, 200, 404, 404, 404, 404, 404]),
+    ]
+}
+
+/// The page rows, the same way.
+#[rustfmt::skip]
+fn page_rows() -> Vec<Row> {
+    vec![
+        row("GET", "/appointments/{appt}",                         [200, 404, 200, 404, 200, 404, 200]),
+        row("GET", "/appointments/{relative_appt}",                [200, 404, 200, 404, 200, 404, 200]),
+        row("POST", "/appointments/{appt}/cancel",                 [0, 404, 0, 404, 0, 404, 0]),
+        row("GET", "/schedule/{weber}",                            [403, 403, 200, 403, 200, 403, 200]),
+        row("POST", "/schedule/{weber}",                           [403, 403, 0, 403, 0, 403, 0]),
+    ]
+}
+
+/// A path with every `{…}` placeholder made the same (and the API prefix the document omits
+/// or not), for comparing the matrix with the OpenAPI document.
+fn template(path: &str) -> String {
+    let path = path.strip_prefix("/api/v1").unwrap_or(path);
+    let mut out = String::new();
+    let mut inside = false;
+    for c in path.chars() {
+        match c {
+            '{' => {
+                inside = true;
+                out.push_str("{}");
+            }
+            '}' => inside = false,
+            _ if !inside => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
