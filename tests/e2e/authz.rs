@@ -210,6 +210,7 @@ fn fill(path: &str, w: &World) -> String {
         .replace("{relative_appt}", &w.relative_appt)
         .replace("{weber}", DR_WEBER)
         .replace("{kind}", "teleconsultation")
+        .replace("{nobody}", NOBODY)
 }
 
 #[tokio::test]
@@ -386,6 +387,11 @@ fn api_rows(schedule: Value) -> Vec<Row> {
         row("GET", "/api/v1/sync/conflicts",                       [403, 403, 200, 200, 200, 403, 200]),
         row("GET", "/api/v1/sync/status",                          [403, 403, 200, 200, 200, 200, 200]),
         row("GET", "/api/v1/appointments",                         [200, 200, 200, 200, 200, 403, 200]),
+        row("GET", "/api/v1/users",                                [403, 403, 403, 403, 403, 403, 200]),
+        Row { body: Some(json!({"role": "staff", "login": "matrix.staff", "phone": "+352 621 555 001",
+                                "email": "matrix.staff@example.lu", "password": "a long enough passphrase"})),
+          ..row("POST", "/api/v1/users",                           [403, 403, 403, 403, 403, 403, 201]) },
+        row("POST", "/api/v1/users/{nobody}/disable",              [403, 403, 403, 403, 403, 403, 404]),
         // Always the caller's own consent (last: it withdraws the patients' consents).
         row("POST", "/api/v1/me/consents/{kind}/withdraw",         [200, 200, 404, 404, 404, 404, 404]),
     ]
@@ -400,6 +406,8 @@ fn page_rows() -> Vec<Row> {
         row("POST", "/appointments/{appt}/cancel",                 [0, 404, 0, 404, 0, 404, 0]),
         row("GET", "/schedule/{weber}",                            [403, 403, 200, 403, 200, 403, 200]),
         row("POST", "/schedule/{weber}",                           [403, 403, 0, 403, 0, 403, 0]),
+        row("GET", "/admin/users",                                 [403, 403, 403, 403, 403, 403, 200]),
+        row("POST", "/admin/users/{nobody}/disable",               [403, 403, 403, 403, 403, 403, 404]),
     ]
 }
 
@@ -421,4 +429,108 @@ fn template(path: &str) -> String {
         }
     }
     out
+}
+
+/// Issue #4's admin page: an administrator creates a staff account (mistakes reported on their
+/// fields first), the new member logs in, then the administrator disables the account, which
+/// ends its open session and refuses new logins; no administrator can disable themself.
+#[tokio::test]
+async fn an_administrator_creates_and_disables_accounts_in_the_page() -> anyhow::Result<()> {
+    use teleconsult_tests::pages::{get_page, post_form};
+    let smtp = SmtpSink::start()?;
+    let sms = SmsSink::start().await?;
+    let daemon = Daemon::start(DaemonOptions {
+        demo: true,
+        extra_config: sinks_config(&smtp, &sms),
+        ..Default::default()
+    })
+    .await?;
+    let admin = login(
+        &daemon,
+        &sms,
+        "admin",
+        "demo admin 2026",
+        "+352621000006",
+        0,
+    )
+    .await?;
+    let (status, html) = get_page(&daemon, &admin, "/admin/users").await?;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("dr.weber") && html.contains("pharmacist"),
+        "{html}"
+    );
+
+    let mut fields = vec![
+        ("role", "practitioner"),
+        ("login", "front.desk"),
+        ("name", "Front Desk"),
+        ("email", "front.desk@example.lu"),
+        ("phone", "621 555"),
+        ("specialty", ""),
+        ("password", "a long enough passphrase"),
+    ];
+    let (status, _, html) = post_form(&daemon, &admin, "/admin/users", &fields).await?;
+    assert_eq!(status, 422, "{html}");
+    for field in ["phone-error", "specialty-error"] {
+        assert!(html.contains(field), "{field} missing: {html}");
+    }
+    fields[0] = ("role", "staff");
+    fields[4] = ("phone", "+352 621 555 100");
+    let (status, at, html) = post_form(&daemon, &admin, "/admin/users", &fields).await?;
+    assert_eq!(
+        (status, at.as_str()),
+        (200, "/admin/users?added=1"),
+        "{html}"
+    );
+    assert!(html.contains("front.desk"), "{html}");
+    let (status, _, html) = post_form(&daemon, &admin, "/admin/users", &fields).await?;
+    assert_eq!(status, 409, "the login is taken: {html}");
+
+    let desk = login(
+        &daemon,
+        &sms,
+        "front.desk",
+        "a long enough passphrase",
+        "+352621555100",
+        0,
+    )
+    .await?;
+    assert_eq!(desk.role, "staff");
+    let (_, users) = send(&daemon, Some(&admin), "GET", "/api/v1/users", None).await?;
+    let id = users
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|u| u["login"] == "front.desk")
+        .and_then(|u| u["id"].as_str())
+        .context("front.desk listed")?
+        .to_owned();
+    let (status, at, _) =
+        post_form(&daemon, &admin, &format!("/admin/users/{id}/disable"), &[]).await?;
+    assert_eq!((status, at.as_str()), (200, "/admin/users?disabled=1"));
+    let (status, _) = send(&daemon, Some(&desk), "GET", "/api/v1/me", None).await?;
+    assert_eq!(status, 401, "the open session ended");
+    let (status, _) = send(
+        &daemon,
+        None,
+        "POST",
+        "/api/v1/auth/login",
+        Some(json!({"login": "front.desk", "password": "a long enough passphrase"})),
+    )
+    .await?;
+    assert_eq!(status, 401, "a disabled account cannot log in");
+
+    let (_, me) = send(&daemon, Some(&admin), "GET", "/api/v1/me", None).await?;
+    let own = me["id"].as_str().context("own id")?;
+    let (status, body) = send(
+        &daemon,
+        Some(&admin),
+        "POST",
+        &format!("/api/v1/users/{own}/disable"),
+        None,
+    )
+    .await?;
+    assert_eq!((status, body["error"].as_str()), (409, Some("own_account")));
+    Ok(())
 }

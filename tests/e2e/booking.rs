@@ -477,45 +477,17 @@ async fn reminders_survive_kill_9_and_go_out_exactly_once() -> anyhow::Result<()
     Ok(())
 }
 
-/// A page form posted with the session cookie and the session's CSRF token, as the browser
-/// does; redirects followed. Returns the status, the final path and query, and the HTML.
 async fn post_form(
     site: &Site,
     who: &Login,
     path: &str,
     fields: &[(&str, &str)],
 ) -> anyhow::Result<(u16, String, String)> {
-    let mut form: Vec<(&str, &str)> = vec![("csrf", &who.csrf)];
-    form.extend_from_slice(fields);
-    let r = site
-        .daemon
-        .client
-        .post(site.daemon.url(path))
-        .header("cookie", format!("tc_session={}", who.token))
-        .header("accept", "text/html")
-        .form(&form)
-        .send()
-        .await?;
-    let status = r.status().as_u16();
-    let url = r.url();
-    let at = format!(
-        "{}{}",
-        url.path(),
-        url.query().map(|q| format!("?{q}")).unwrap_or_default()
-    );
-    Ok((status, at, r.text().await?))
+    teleconsult_tests::pages::post_form(&site.daemon, who, path, fields).await
 }
 
 async fn get_page(site: &Site, who: &Login, path: &str) -> anyhow::Result<(u16, String)> {
-    let r = site
-        .daemon
-        .client
-        .get(site.daemon.url(path))
-        .header("cookie", format!("tc_session={}", who.token))
-        .header("accept", "text/html")
-        .send()
-        .await?;
-    Ok((r.status().as_u16(), r.text().await?))
+    teleconsult_tests::pages::get_page(&site.daemon, who, path).await
 }
 
 /// The pages behind issue #5 that the browser journey does not walk: a practitioner edits

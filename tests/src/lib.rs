@@ -13,6 +13,7 @@ pub mod browser;
 pub mod daemon;
 pub mod fhir_peer;
 pub mod national_ids;
+pub mod pages;
 pub mod python;
 pub mod sinks;
 

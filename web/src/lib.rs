@@ -25,6 +25,7 @@ mod patients;
 pub mod server;
 pub mod state;
 mod sync_status;
+pub mod users;
 
 pub use openapi::api_router;
 pub use server::{router, serve};

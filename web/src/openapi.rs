@@ -3,7 +3,7 @@
 //! exist without being documented.
 
 use crate::state::AppState;
-use crate::{agenda, appointments, auth, health, me, patients, sync_status};
+use crate::{agenda, appointments, auth, health, me, patients, sync_status, users};
 use axum::Json;
 use std::sync::OnceLock;
 use utoipa::OpenApi;
@@ -26,6 +26,7 @@ use utoipa_axum::routes;
         (name = "agenda", description = "Practitioners, schedules and free slots"),
         (name = "appointments", description = "Booking, listing and cancelling appointments"),
         (name = "sync", description = "National platform synchronisation"),
+        (name = "users", description = "Accounts of practitioners, staff, pharmacists and administrators (administrators only)"),
         (name = "meta", description = "This document")
     ),
     components(schemas(crate::error::ErrorBody)),
@@ -78,6 +79,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(appointments::cancel))
         .routes(routes!(sync_status::sync_status))
         .routes(routes!(sync_status::sync_conflicts))
+        .routes(routes!(users::list_users, users::add_user))
+        .routes(routes!(users::disable))
         .routes(routes!(openapi_json));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))

@@ -183,6 +183,9 @@ pub async fn home(page: Page, query: Result<Query<HomeQuery>, QueryRejection>) -
                     @if account.role != Role::Practitioner {
                         li { a href="/schedule" { (page.t("home-schedules")) } }
                     }
+                    @if account.role == Role::Admin {
+                        li { a href="/admin/users" { (page.t("home-users")) } }
+                    }
                     li { a href="/me" { (page.t("nav-my-data")) } }
                 }
             }

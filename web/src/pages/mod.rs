@@ -28,6 +28,7 @@ mod my_data;
 mod outbox;
 mod schedule;
 mod static_files;
+mod users;
 
 use crate::state::AppState;
 use axum::Router;
@@ -71,6 +72,8 @@ pub fn routes() -> Router<AppState> {
         .route("/appointments/{id}/cancel", post(appointment::cancel))
         .route("/schedule", get(schedule::index))
         .route("/schedule/{id}", get(schedule::form).post(schedule::save))
+        .route("/admin/users", get(users::page).post(users::add))
+        .route("/admin/users/{id}/disable", post(users::disable))
         .route("/demo/outbox", get(outbox::page))
         .layer(middleware::from_fn(csrf::ensure_token))
         .route("/static/{name}", get(static_files::serve))

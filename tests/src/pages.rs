@@ -1,0 +1,45 @@
+//! Pages driven without a browser: requests with the session cookie of a [`Login`], forms
+//! carrying the session's CSRF token as the browser's would.
+
+use crate::Daemon;
+use crate::accounts::Login;
+
+/// A page form posted with `who`'s session cookie and CSRF token; redirects followed. Returns
+/// the status, the final path and query, and the HTML.
+pub async fn post_form(
+    daemon: &Daemon,
+    who: &Login,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> anyhow::Result<(u16, String, String)> {
+    let mut form: Vec<(&str, &str)> = vec![("csrf", &who.csrf)];
+    form.extend_from_slice(fields);
+    let r = daemon
+        .client
+        .post(daemon.url(path))
+        .header("cookie", format!("tc_session={}", who.token))
+        .header("accept", "text/html")
+        .form(&form)
+        .send()
+        .await?;
+    let status = r.status().as_u16();
+    let url = r.url();
+    let at = format!(
+        "{}{}",
+        url.path(),
+        url.query().map(|q| format!("?{q}")).unwrap_or_default()
+    );
+    Ok((status, at, r.text().await?))
+}
+
+/// A page fetched with `who`'s session cookie: status and HTML.
+pub async fn get_page(daemon: &Daemon, who: &Login, path: &str) -> anyhow::Result<(u16, String)> {
+    let r = daemon
+        .client
+        .get(daemon.url(path))
+        .header("cookie", format!("tc_session={}", who.token))
+        .header("accept", "text/html")
+        .send()
+        .await?;
+    Ok((r.status().as_u16(), r.text().await?))
+}

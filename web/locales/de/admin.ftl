@@ -1,0 +1,22 @@
+# Kontenseite der Administratoren.
+users-title = Konten
+users-list = Alle Konten
+users-login = Anmeldename
+users-name = Name
+users-role = Rolle
+users-status = Status
+users-actions = Aktionen
+users-status-active = aktiv
+users-status-disabled = deaktiviert
+users-status-pending = wartet auf Aktivierung
+users-disable = Deaktivieren
+users-disable-label = Das Konto { $name } deaktivieren
+users-disabled = Das Konto ist deaktiviert, seine Sitzungen sind beendet.
+users-add = Ein Konto anlegen
+users-specialty = Fachgebiet (Behandelnde)
+users-specialty-hint = Zum Beispiel general_practice, dermatology, speech_therapy.
+users-password = Erstes Passwort
+users-add-submit = Konto anlegen
+users-added = Das Konto ist angelegt. Geben Sie der Person Anmeldename und erstes Passwort persönlich.
+users-login-taken = Dieser Anmeldename ist schon vergeben.
+home-users = Konten

@@ -1,0 +1,22 @@
+# Accounts page of the administrators.
+users-title = Accounts
+users-list = All accounts
+users-login = Login
+users-name = Name
+users-role = Role
+users-status = State
+users-actions = Actions
+users-status-active = active
+users-status-disabled = disabled
+users-status-pending = waiting for activation
+users-disable = Disable
+users-disable-label = Disable the account { $name }
+users-disabled = The account is disabled and its sessions are closed.
+users-add = Create an account
+users-specialty = Specialty (practitioners)
+users-specialty-hint = For example general_practice, dermatology, speech_therapy.
+users-password = First password
+users-add-submit = Create the account
+users-added = The account is created. Give the person their login and first password in person.
+users-login-taken = This login is already taken.
+home-users = Accounts

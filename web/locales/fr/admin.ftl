@@ -1,0 +1,22 @@
+# Page des comptes, pour les administrateurs.
+users-title = Comptes
+users-list = Tous les comptes
+users-login = Identifiant
+users-name = Nom
+users-role = Rôle
+users-status = État
+users-actions = Actions
+users-status-active = actif
+users-status-disabled = désactivé
+users-status-pending = en attente d'activation
+users-disable = Désactiver
+users-disable-label = Désactiver le compte { $name }
+users-disabled = Le compte est désactivé et ses sessions sont fermées.
+users-add = Créer un compte
+users-specialty = Spécialité (praticiens)
+users-specialty-hint = Par exemple general_practice, dermatology, speech_therapy.
+users-password = Premier mot de passe
+users-add-submit = Créer le compte
+users-added = Le compte est créé. Remettez à la personne son identifiant et son premier mot de passe en main propre.
+users-login-taken = Cet identifiant est déjà pris.
+home-users = Comptes

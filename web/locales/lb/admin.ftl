@@ -1,0 +1,22 @@
+# Kontesäit vun den Administrateuren.
+users-title = Konten
+users-list = All Konten
+users-login = Login
+users-name = Numm
+users-role = Roll
+users-status = Status
+users-actions = Aktiounen
+users-status-active = aktiv
+users-status-disabled = desaktivéiert
+users-status-pending = waart op Aktivéierung
+users-disable = Desaktivéieren
+users-disable-label = De Kont { $name } desaktivéieren
+users-disabled = De Kont ass desaktivéiert a seng Sessioune sinn zou.
+users-add = E Kont uleeën
+users-specialty = Spezialitéit (Dokteren)
+users-specialty-hint = Zum Beispill general_practice, dermatology, speech_therapy.
+users-password = Éischt Passwuert
+users-add-submit = De Kont uleeën
+users-added = De Kont ass ugeluecht. Gitt der Persoun hire Login an hiert éischt Passwuert perséinlech.
+users-login-taken = Dëse Login ass scho vergi.
+home-users = Konten

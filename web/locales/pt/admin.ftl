@@ -1,0 +1,22 @@
+# Página de contas dos administradores.
+users-title = Contas
+users-list = Todas as contas
+users-login = Identificador
+users-name = Nome
+users-role = Função
+users-status = Estado
+users-actions = Ações
+users-status-active = ativa
+users-status-disabled = desativada
+users-status-pending = a aguardar ativação
+users-disable = Desativar
+users-disable-label = Desativar a conta { $name }
+users-disabled = A conta está desativada e as suas sessões foram fechadas.
+users-add = Criar uma conta
+users-specialty = Especialidade (profissionais)
+users-specialty-hint = Por exemplo general_practice, dermatology, speech_therapy.
+users-password = Primeira palavra-passe
+users-add-submit = Criar a conta
+users-added = A conta foi criada. Entregue pessoalmente o identificador e a primeira palavra-passe.
+users-login-taken = Este identificador já está ocupado.
+home-users = Contas
