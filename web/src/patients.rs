@@ -181,7 +181,7 @@ pub async fn register_patient(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-struct ValidForm {
+pub(crate) struct ValidForm {
     national_id: String,
     first_name: String,
     last_name: String,
@@ -192,7 +192,8 @@ struct ValidForm {
 }
 
 /// Checks every field and reports all problems together.
-fn validate(form: &RegisterPatient, state: &AppState) -> Result<ValidForm, ApiError> {
+/// Checks every field of a registration (all problems at once, keyed by field name).
+pub(crate) fn validate(form: &RegisterPatient, state: &AppState) -> Result<ValidForm, ApiError> {
     let mut errors = BTreeMap::new();
     let mut field = |name: &str, message: String| {
         errors.insert(name.to_owned(), message);

@@ -62,13 +62,6 @@ pub async fn register(
     if csrf::check_public(&page, &form.csrf).is_err() {
         return refused(&page);
     }
-    if form.password != form.password_confirm {
-        let errors = FieldErrors::from([("password_confirm", page.t("error-password-confirm"))]);
-        return respond(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            register_page(&page, &form, &errors),
-        );
-    }
     let request = RegisterPatient {
         national_id: form.national_id.clone(),
         first_name: form.first_name.clone(),
@@ -83,6 +76,18 @@ pub async fn register(
             teleconsultation: form.teleconsultation.is_some(),
         },
     };
+    if form.password != form.password_confirm {
+        // Reported together with whatever else is wrong, so the form is fixed in one go.
+        let mut errors = crate::patients::validate(&request, &page.state)
+            .err()
+            .and_then(|e| field_errors(&page, &e))
+            .unwrap_or_default();
+        errors.insert("password_confirm", page.t("error-password-confirm"));
+        return respond(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            register_page(&page, &form, &errors),
+        );
+    }
     match register_patient(
         State(page.state.clone()),
         ClientAddr(client),

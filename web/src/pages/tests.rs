@@ -177,7 +177,7 @@ async fn registration_errors_are_shown_per_field_in_the_users_language() {
     let token = page.cookie("__Host-tc_csrf").unwrap();
     let body = format!(
         "csrf={token}&national_id=123&first_name=Anna&last_name=&birth_date=1985-07-15\
-         &phone=621&email=anna%40example.lu&language=de&password=short&password_confirm=short\
+         &phone=621&email=anna%40example.lu&language=de&password=short&password_confirm=shorter\
          &data_processing=on"
     );
     let answer = send(
@@ -203,6 +203,8 @@ async fn registration_errors_are_shown_per_field_in_the_users_language() {
         ("last_name", "Geben Sie Ihren Nachnamen ein."),
         ("phone", "Geben Sie eine Mobilnummer mit Ländervorwahl ein"),
         ("password", "Dieses Passwort ist nicht sicher genug"),
+        // A mismatched confirmation is reported with the rest, not instead of it.
+        ("password_confirm", "Die beiden Passwörter sind verschieden."),
         (
             "teleconsultation",
             "Ihre Einwilligung in Fernbehandlungen ist nötig",
