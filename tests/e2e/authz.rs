@@ -387,6 +387,9 @@ fn api_rows(schedule: Value) -> Vec<Row> {
         row("GET", "/api/v1/sync/conflicts",                       [403, 403, 200, 200, 200, 403, 200]),
         row("GET", "/api/v1/sync/status",                          [403, 403, 200, 200, 200, 200, 200]),
         row("GET", "/api/v1/appointments",                         [200, 200, 200, 200, 200, 403, 200]),
+        row("GET", "/api/v1/sync/parked",                          [403, 403, 403, 403, 200, 403, 200]),
+        row("POST", "/api/v1/sync/parked/{nobody}/retry",          [403, 403, 403, 403, 404, 403, 404]),
+        row("POST", "/api/v1/sync/parked/{nobody}/discard",        [403, 403, 403, 403, 404, 403, 404]),
         row("GET", "/api/v1/users",                                [403, 403, 403, 403, 403, 403, 200]),
         Row { body: Some(json!({"role": "staff", "login": "matrix.staff", "phone": "+352 621 555 001",
                                 "email": "matrix.staff@example.lu", "password": "a long enough passphrase"})),
@@ -407,6 +410,8 @@ fn page_rows() -> Vec<Row> {
         row("GET", "/schedule/{weber}",                            [403, 403, 200, 403, 200, 403, 200]),
         row("POST", "/schedule/{weber}",                           [403, 403, 0, 403, 0, 403, 0]),
         row("GET", "/admin/users",                                 [403, 403, 403, 403, 403, 403, 200]),
+        row("GET", "/sync",                                        [403, 403, 200, 200, 200, 403, 200]),
+        row("POST", "/sync/parked/{nobody}/retry",                 [403, 403, 403, 403, 404, 403, 404]),
         row("POST", "/admin/users/{nobody}/disable",               [403, 403, 403, 403, 403, 403, 404]),
     ]
 }

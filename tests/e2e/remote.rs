@@ -256,3 +256,183 @@ async fn platform_bookings_and_cancellations_reach_the_site() -> anyhow::Result<
     peer.stop().await?;
     Ok(())
 }
+
+/// Issue #8's staff view of refused messages: while the platform refuses everything with 422,
+/// two bookings are parked (never retried on their own); staff see them in the API and on the
+/// sync page, retry one once the platform is fixed (it arrives, once) and discard the other on
+/// the page (it never arrives). Patients cannot see or touch any of it.
+#[tokio::test]
+async fn staff_retry_and_discard_messages_the_platform_refused() -> anyhow::Result<()> {
+    use teleconsult_tests::pages::{get_page, post_form};
+    teleconsult_tests::init_crypto();
+    let peer = FhirPeer::start(false).await?;
+    let smtp = SmtpSink::start()?;
+    let sms = SmsSink::start().await?;
+    let extra_config = format!(
+        "{}\n[platform]\nbase_url = \"{}\"\npoll_interval_s = 1\n",
+        sinks_config(&smtp, &sms),
+        peer.base_url
+    );
+    let daemon = Daemon::start(DaemonOptions {
+        demo: true,
+        extra_config,
+        ..Default::default()
+    })
+    .await?;
+    register_and_activate(&daemon, &smtp, &registration(75)).await?;
+    let patient = login(
+        &daemon,
+        &sms,
+        "patient75@example.lu",
+        PASSWORD,
+        &phone(75),
+        0,
+    )
+    .await?;
+    let staff = login(
+        &daemon,
+        &sms,
+        "staff",
+        "demo staff 2026",
+        "+352621000004",
+        0,
+    )
+    .await?;
+    let api = |who: &teleconsult_tests::accounts::Login, method: &str, path: &str| {
+        daemon
+            .client
+            .request(
+                method.parse().unwrap_or(reqwest::Method::GET),
+                daemon.url(path),
+            )
+            .header("authorization", who.bearer())
+            .header("x-csrf-token", &who.csrf)
+    };
+
+    peer.error_burst(422, -1).await?;
+    let free: Value = api(
+        &patient,
+        "GET",
+        &format!("/api/v1/practitioners/{DR_WEBER}/slots"),
+    )
+    .send()
+    .await?
+    .json()
+    .await?;
+    let mut ids = Vec::new();
+    for slot in free.as_array().into_iter().flatten().take(2) {
+        let booked: Value = api(&patient, "POST", "/api/v1/appointments")
+            .json(&json!({"practitioner_id": DR_WEBER, "start": slot["start"], "mode": "video", "confirm": true}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        ids.push(booked["id"].as_str().unwrap_or_default().to_owned());
+    }
+    let parked = poll_until("both bookings parked", SYNC_WAIT, || async {
+        let list: Value = api(&staff, "GET", "/api/v1/sync/parked")
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        let booked: Vec<Value> = list
+            .as_array()?
+            .iter()
+            .filter(|p| p["kind"] == "appointment.booked")
+            .cloned()
+            .collect();
+        (booked.len() == 2).then_some(booked)
+    })
+    .await?;
+    for p in &parked {
+        assert_eq!(p["status"], 422, "{p}");
+        assert!(
+            ids.iter()
+                .any(|id| p["aggregate"] == format!("appointment/{id}")),
+            "{p}"
+        );
+    }
+    let (status, html) = get_page(&daemon, &staff, "/sync").await?;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("appointment.booked") && html.contains("Réessayer"),
+        "{html}"
+    );
+    let denied = api(&patient, "GET", "/api/v1/sync/parked").send().await?;
+    assert_eq!(denied.status(), 403);
+    let denied = api(
+        &patient,
+        "POST",
+        &format!("/api/v1/sync/parked/{}/retry", parked[0]["id"]),
+    )
+    .send()
+    .await?;
+    assert_eq!(denied.status(), 403);
+
+    // The platform is fixed: one retried, the other discarded on the page.
+    peer.heal().await?;
+    let retried = api(
+        &staff,
+        "POST",
+        &format!("/api/v1/sync/parked/{}/retry", parked[0]["id"]),
+    )
+    .send()
+    .await?;
+    assert_eq!(retried.status(), 204);
+    let again = api(
+        &staff,
+        "POST",
+        &format!("/api/v1/sync/parked/{}/retry", parked[0]["id"]),
+    )
+    .send()
+    .await?;
+    assert_eq!(again.status(), 404, "no longer parked");
+    let (status, at, html) = post_form(
+        &daemon,
+        &staff,
+        &format!("/sync/parked/{}/discard", parked[1]["id"]),
+        &[],
+    )
+    .await?;
+    assert_eq!((status, at.as_str()), (200, "/sync?done=discard"), "{html}");
+    let retried_id = parked[0]["aggregate"]
+        .as_str()
+        .unwrap_or_default()
+        .trim_start_matches("appointment/")
+        .to_owned();
+    let discarded_id = parked[1]["aggregate"]
+        .as_str()
+        .unwrap_or_default()
+        .trim_start_matches("appointment/")
+        .to_owned();
+    poll_until("the retried booking on the platform", SYNC_WAIT, || async {
+        let all = peer.resources("Appointment").await.ok()?;
+        let arrived = all
+            .iter()
+            .filter(|a| a.to_string().contains(&retried_id))
+            .count();
+        (arrived == 1).then_some(())
+    })
+    .await?;
+    let all = peer.resources("Appointment").await?;
+    assert!(
+        !all.iter().any(|a| a.to_string().contains(&discarded_id)),
+        "a discarded message never reaches the platform"
+    );
+    let list: Value = api(&staff, "GET", "/api/v1/sync/parked")
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert!(
+        !list
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|p| p["kind"] == "appointment.booked"),
+        "{list}"
+    );
+    Ok(())
+}

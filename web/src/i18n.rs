@@ -108,6 +108,7 @@ mod tests {
                     "relationship-",
                     "home-",
                     "users-",
+                    "sync-",
                 ];
                 if prefixes.iter().any(|p| piece.starts_with(p))
                     && piece.chars().all(|c| c.is_ascii_lowercase() || c == '-')

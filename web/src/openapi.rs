@@ -79,6 +79,9 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(appointments::cancel))
         .routes(routes!(sync_status::sync_status))
         .routes(routes!(sync_status::sync_conflicts))
+        .routes(routes!(sync_status::parked))
+        .routes(routes!(sync_status::retry_parked))
+        .routes(routes!(sync_status::discard_parked))
         .routes(routes!(users::list_users, users::add_user))
         .routes(routes!(users::disable))
         .routes(routes!(openapi_json));

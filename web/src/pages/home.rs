@@ -186,6 +186,7 @@ pub async fn home(page: Page, query: Result<Query<HomeQuery>, QueryRejection>) -
                     @if account.role == Role::Admin {
                         li { a href="/admin/users" { (page.t("home-users")) } }
                     }
+                    li { a href="/sync" { (page.t("home-sync")) } }
                     li { a href="/me" { (page.t("nav-my-data")) } }
                 }
             }

@@ -1,8 +1,9 @@
 //! Server-rendered pages (maud): landing, registration, activation, login with the SMS code,
 //! password reset, the home pages (a patient's appointments, a practitioner's or the site's
 //! day), booking (search, week of free slots, booking form, first available), an
-//! appointment and its cancellation, opening hours, "my data" (GDPR), the language switcher,
-//! and the demo outbox.
+//! appointment and its cancellation, opening hours, the administrators' accounts page, the
+//! sync page (state, booking conflicts, messages the platform refused), "my data" (GDPR), the
+//! language switcher, and the demo outbox.
 //!
 //! Pages use the cookie session only and no inline script or style (the CSP forbids them):
 //! the stylesheet and script are static files under `/static/`. Every POST form carries a CSRF
@@ -28,6 +29,7 @@ mod my_data;
 mod outbox;
 mod schedule;
 mod static_files;
+mod sync;
 mod users;
 
 use crate::state::AppState;
@@ -74,6 +76,8 @@ pub fn routes() -> Router<AppState> {
         .route("/schedule/{id}", get(schedule::form).post(schedule::save))
         .route("/admin/users", get(users::page).post(users::add))
         .route("/admin/users/{id}/disable", post(users::disable))
+        .route("/sync", get(sync::page))
+        .route("/sync/parked/{id}/{action}", post(sync::resolve))
         .route("/demo/outbox", get(outbox::page))
         .layer(middleware::from_fn(csrf::ensure_token))
         .route("/static/{name}", get(static_files::serve))
