@@ -2,9 +2,9 @@
 //!
 //! Owns the GStreamer side of DESIGN §7: device discovery and selection ([`devices`]), the
 //! pre-call device check ([`check`]), the booth call pipeline driven by signalling frames
-//! ([`booth::BoothSession`]: frames in → frames out), call statistics ([`stats`]), and the
-//! signalling frame types ([`signal`], serde only, to move to `teleconsult-core` when the
-//! WebSocket endpoint is wired). It is the only crate that knows GStreamer; everything else sees
+//! ([`booth::BoothSession`]: frames in → frames out) and call statistics ([`stats`]). The
+//! signalling frames and the [`CallQuality`] sample are `teleconsult-core` types (the signalling
+//! WebSocket speaks them too), re-exported here. It is the only crate that knows GStreamer; everything else sees
 //! [`SignalMessage`]s, [`MediaEvent`]s and [`CallQuality`] values.
 //!
 //! **Must not**: block the async runtime (state changes, device probing and recovery run on

@@ -5,34 +5,11 @@
 
 use gstreamer as gst;
 use gstreamer_webrtc as gst_webrtc;
-use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct CallQuality {
-    pub rtt_ms: Option<f64>,
-    /// Loss on what we receive, percent over the sampling interval.
-    pub loss_pct: Option<f64>,
-    /// Loss the peer reports on what we send (RTCP receiver reports), percent.
-    pub remote_loss_pct: Option<f64>,
-    pub jitter_ms: Option<f64>,
-    pub send_kbps: Option<f64>,
-    pub recv_kbps: Option<f64>,
-    pub send_fps: Option<f64>,
-    pub recv_fps: Option<f64>,
-    pub send_width: Option<u32>,
-    pub send_height: Option<u32>,
-    pub recv_width: Option<u32>,
-    pub recv_height: Option<u32>,
-    /// Running totals (not rates): frames decoded from the peer, audio buffers from the peer.
-    pub recv_frames_total: Option<u64>,
-    pub recv_audio_buffers_total: Option<u64>,
-    /// Peak level of the peer's audio, dBFS (booth only).
-    pub recv_audio_peak_db: Option<f64>,
-}
+pub use teleconsult_core::call::CallQuality;
 
 /// Frame and byte counters updated from pad probes on streaming threads.
 #[derive(Debug, Default)]

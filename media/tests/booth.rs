@@ -233,6 +233,7 @@ async fn frames_that_are_not_the_booths_are_refused() {
     let chat = SignalMessage::Chat {
         text: "hello".into(),
         attachment_id: None,
+        from: None,
     };
     assert!(matches!(
         booth.handle(chat).await,

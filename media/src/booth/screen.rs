@@ -11,8 +11,26 @@ use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_video as gst_video;
 
+/// Whether the machine has anything to draw on: an X or Wayland display, or a DRM device
+/// (`kmssink` on the console of a booth box).
+fn display_available() -> bool {
+    std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty())
+        || std::env::var_os("WAYLAND_DISPLAY").is_some_and(|d| !d.is_empty())
+        || std::fs::read_dir("/dev/dri").is_ok_and(|mut entries| {
+            entries.any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with("card")))
+        })
+}
+
 fn display_sink(settings: &MediaSettings) -> Result<gst::Element, MediaError> {
     let factory = match &settings.display {
+        // With nothing to draw on, autovideosink ends up trying dfbvideosink, which crashes
+        // the process (GStreamer 1.22): draw nowhere instead, and say so.
+        DisplaySink::Auto if !display_available() => {
+            tracing::warn!(
+                "no display (DISPLAY, WAYLAND_DISPLAY, /dev/dri): the booth screen is not drawn"
+            );
+            "fakesink"
+        }
         DisplaySink::Auto => "autovideosink",
         DisplaySink::Ximage => "ximagesink",
         DisplaySink::Fake => "fakesink",

@@ -1,0 +1,273 @@
+//! What a call leaves behind: its chat messages, the files shared in it (attachments) and its
+//! quality record. Chat and attachments are health data: sealed like every record (attachment
+//! content sealed as raw bytes, not JSON), and every read or write is audited in the same
+//! transaction.
+
+use teleconsult_core::audit::AuditEvent;
+use teleconsult_core::call::{Attachment, ChatMessage, QualityRecord, QualitySample};
+use teleconsult_core::ids::AppointmentId;
+use zeroize::Zeroizing;
+
+use crate::audit;
+use crate::error::StoreError;
+use crate::store::Store;
+use crate::tree::{TreeId, abort, unseal};
+
+/// A shared file's description and its content (wiped from memory when dropped).
+pub type AttachmentWithContent = (Attachment, Zeroizing<Vec<u8>>);
+
+fn chat_key(appointment: AppointmentId, sequence: u64) -> [u8; 24] {
+    let mut key = [0u8; 24];
+    key[..16].copy_from_slice(appointment.as_bytes());
+    key[16..].copy_from_slice(&sequence.to_be_bytes());
+    key
+}
+
+impl Store {
+    /// Appends a chat message to its appointment's conversation (durable on return).
+    pub fn append_chat(&self, message: &ChatMessage, event: &AuditEvent) -> Result<(), StoreError> {
+        // sled's id generator is monotonic across restarts: messages keep their order.
+        let sequence = self.inner().db.generate_id()?;
+        let key = chat_key(message.appointment, sequence);
+        self.inner().transact_durably(|tx| {
+            tx.encrypted(TreeId::CallChat).insert(&key, message)?;
+            audit::append(tx, event)?;
+            Ok(())
+        })
+    }
+
+    /// The conversation of an appointment's call, oldest first, recording the access.
+    pub fn chat(
+        &self,
+        appointment: AppointmentId,
+        event: &AuditEvent,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        let inner = self.inner();
+        let mut messages = Vec::new();
+        for entry in inner
+            .trees
+            .raw(TreeId::CallChat)
+            .scan_prefix(appointment.as_bytes())
+        {
+            let (key, sealed) = entry?;
+            messages.push(unseal(&inner.crypto, TreeId::CallChat, &key, &sealed)?);
+        }
+        inner.transact_durably(|tx| audit::append(tx, event).map(drop))?;
+        Ok(messages)
+    }
+
+    /// Stores a shared file: its description and its content, sealed, in one transaction.
+    pub fn save_attachment(
+        &self,
+        attachment: &Attachment,
+        content: &[u8],
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let key = attachment.id.as_bytes();
+        let sealed = self
+            .inner()
+            .crypto
+            .seal(TreeId::AttachmentContent.name(), key, content)
+            .map_err(|_| StoreError::Encode("attachment too large to encrypt".into()))?;
+        self.inner().transact_durably(|tx| {
+            let descriptions = tx.encrypted(TreeId::Attachments);
+            if descriptions.contains_key(key)? {
+                return Err(abort(StoreError::AlreadyExists("attachment")));
+            }
+            descriptions.insert(key, attachment)?;
+            tx.raw(TreeId::AttachmentContent)
+                .insert(key.as_slice(), sealed.as_slice())?;
+            audit::append(tx, event)?;
+            Ok(())
+        })
+    }
+
+    /// A shared file and its content, recording the access.
+    pub fn attachment(
+        &self,
+        id: uuid::Uuid,
+        event: &AuditEvent,
+    ) -> Result<Option<AttachmentWithContent>, StoreError> {
+        let key = id.as_bytes();
+        let found = self.inner().transact(|tx| {
+            let Some(description) = tx.encrypted(TreeId::Attachments).get::<Attachment>(key)?
+            else {
+                return Ok(None);
+            };
+            let Some(sealed) = tx.raw(TreeId::AttachmentContent).get(key)? else {
+                return Err(abort(StoreError::Corrupt(format!(
+                    "attachment_content/{}: missing",
+                    hex::encode(key)
+                ))));
+            };
+            audit::append(tx, event)?;
+            Ok(Some((description, sealed)))
+        })?;
+        let Some((description, sealed)) = found else {
+            return Ok(None);
+        };
+        let content = self
+            .inner()
+            .crypto
+            .open(TreeId::AttachmentContent.name(), key, &sealed)
+            .map_err(|e| {
+                StoreError::Corrupt(format!("attachment_content/{}: {e}", hex::encode(key)))
+            })?;
+        Ok(Some((description, content)))
+    }
+
+    /// A shared file's description only (appointment, type, name), recording the access.
+    pub fn attachment_description(
+        &self,
+        id: uuid::Uuid,
+        event: &AuditEvent,
+    ) -> Result<Option<Attachment>, StoreError> {
+        self.inner().transact(|tx| {
+            let found = tx.encrypted(TreeId::Attachments).get(id.as_bytes())?;
+            audit::append(tx, event)?;
+            Ok(found)
+        })
+    }
+
+    /// Adds samples to an appointment's call quality record (created on the first samples).
+    pub fn add_quality_samples(
+        &self,
+        appointment: AppointmentId,
+        samples: &[QualitySample],
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
+        let Some(first) = samples.first() else {
+            return Ok(());
+        };
+        self.inner().transact_durably(|tx| {
+            let records = tx.encrypted(TreeId::CallQuality);
+            let mut record = records
+                .get::<QualityRecord>(appointment.as_bytes())?
+                .unwrap_or_else(|| QualityRecord::new(appointment, first.at));
+            record.extend(samples.iter().cloned());
+            records.insert(appointment.as_bytes(), &record)?;
+            audit::append(tx, event)?;
+            Ok(())
+        })
+    }
+
+    /// An appointment's call quality record, recording the access.
+    pub fn quality_record(
+        &self,
+        appointment: AppointmentId,
+        event: &AuditEvent,
+    ) -> Result<Option<QualityRecord>, StoreError> {
+        self.inner().transact(|tx| {
+            let record = tx
+                .encrypted(TreeId::CallQuality)
+                .get(appointment.as_bytes())?;
+            audit::append(tx, event)?;
+            Ok(record)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::test_support::open;
+    use teleconsult_core::Timestamp;
+    use teleconsult_core::audit::{Action, Actor};
+    use teleconsult_core::call::CallQuality;
+    use teleconsult_core::ids::AccountId;
+    use teleconsult_core::signal::Role;
+
+    fn event(object: &str) -> AuditEvent {
+        AuditEvent {
+            at: Timestamp::UNIX_EPOCH,
+            actor: Actor::System("test".into()),
+            action: Action::Create,
+            object_type: object.into(),
+            object_id: "x".into(),
+        }
+    }
+
+    #[test]
+    fn chat_attachments_and_quality_round_trip_sealed() {
+        let (_dir, store) = open();
+        let appointment = AppointmentId::from_uuid(uuid::Uuid::from_u128(7));
+        let other = AppointmentId::from_uuid(uuid::Uuid::from_u128(8));
+        for (a, text) in [
+            (appointment, "first"),
+            (other, "elsewhere"),
+            (appointment, "second"),
+        ] {
+            let message = ChatMessage {
+                appointment: a,
+                at: Timestamp::UNIX_EPOCH,
+                role: Role::Patient,
+                author: AccountId::from_uuid(uuid::Uuid::from_u128(1)),
+                text: text.into(),
+                attachment: None,
+            };
+            store.append_chat(&message, &event("chat")).unwrap();
+        }
+        let texts: Vec<String> = store
+            .chat(appointment, &event("chat"))
+            .unwrap()
+            .into_iter()
+            .map(|m| m.text)
+            .collect();
+        assert_eq!(texts, ["first", "second"]);
+
+        let attachment = Attachment {
+            id: uuid::Uuid::from_u128(9),
+            appointment,
+            uploaded_by: AccountId::from_uuid(uuid::Uuid::from_u128(1)),
+            uploaded_at: Timestamp::UNIX_EPOCH,
+            content_type: "application/pdf".into(),
+            file_name: "lab.pdf".into(),
+            size: 9,
+        };
+        store
+            .save_attachment(&attachment, b"%PDF-1.7\n", &event("attachment"))
+            .unwrap();
+        let raw = store
+            .inner()
+            .trees
+            .raw(TreeId::AttachmentContent)
+            .get(attachment.id.as_bytes())
+            .unwrap()
+            .unwrap();
+        assert!(!raw.windows(5).any(|w| w == b"%PDF-"), "content is sealed");
+        let (read, content) = store
+            .attachment(attachment.id, &event("attachment"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (read, content.as_slice()),
+            (attachment, b"%PDF-1.7\n".as_slice())
+        );
+        assert!(
+            store
+                .attachment(uuid::Uuid::from_u128(10), &event("a"))
+                .unwrap()
+                .is_none()
+        );
+
+        let sample = QualitySample {
+            at: Timestamp::UNIX_EPOCH,
+            role: Role::Practitioner,
+            quality: CallQuality {
+                rtt_ms: Some(20.0),
+                ..CallQuality::default()
+            },
+        };
+        store
+            .add_quality_samples(appointment, &[sample.clone(), sample], &event("q"))
+            .unwrap();
+        let record = store
+            .quality_record(appointment, &event("q"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(record.sample_count, 2);
+        assert!(store.quality_record(other, &event("q")).unwrap().is_none());
+    }
+}

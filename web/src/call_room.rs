@@ -1,0 +1,799 @@
+//! Call rooms, in memory, one per appointment with someone connected: two seats (the patient's
+//! side — the patient's browser or the booth — and the practitioner), the relay between them,
+//! and what the room records (appointment transitions, chat, quality samples).
+//!
+//! A socket ([`crate::signal`]) is a [`Connection`]: frames in through [`Room::handle`], frames
+//! out through its channel. A new `join` for a seat replaces whoever held it (a reload, a second
+//! device, the booth taking over from the patient's phone); the replaced socket gets an `error`
+//! frame `replaced` and is closed.
+//!
+//! Nothing here holds a lock across anything slower than a store write: the booth pipeline gets
+//! its frames through a channel and answers through its own task.
+
+use crate::auth::event;
+use crate::call_media::MediaPeer;
+use crate::state::{AppState, Inner};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets, linear_buckets};
+use prometheus_client::registry::Registry;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+use teleconsult_core::appointment::{self, Effect, Event, Participant, TransitionError};
+use teleconsult_core::audit::{Action, Actor};
+use teleconsult_core::call::{CallQuality, ChatMessage, QualitySample, chat_text};
+use teleconsult_core::ids::{AccountId, AppointmentId};
+use teleconsult_core::signal::{Role, SignalMessage};
+use tokio::sync::mpsc;
+
+use crate::call::CallConfig;
+
+/// Quality samples are written to the store at most this often per room (and at the end).
+const QUALITY_FLUSH_EVERY: Duration = Duration::from_secs(10);
+/// Chat messages replayed to a socket that joins (well under its outgoing queue).
+const CHAT_REPLAY: usize = 100;
+/// How often the booth pipeline is sampled during a call.
+const BOOTH_SAMPLE_EVERY: Duration = Duration::from_secs(5);
+
+/// What a socket's writer receives.
+#[derive(Debug)]
+pub(crate) enum Outgoing {
+    Frame(SignalMessage),
+    /// Send this frame, then close (the seat was taken by a newer socket).
+    Close(SignalMessage),
+}
+
+/// One socket of one account.
+pub(crate) struct Connection {
+    pub id: u64,
+    pub account: AccountId,
+    /// The role this account has in this call (from `teleconsult_core::call::role_in_call`).
+    pub role: Role,
+    pub tx: mpsc::Sender<Outgoing>,
+}
+
+impl Connection {
+    fn send(&self, frame: SignalMessage) {
+        // A full queue means the client stopped reading: it will time out and rejoin.
+        let _ = self.tx.try_send(Outgoing::Frame(frame));
+    }
+}
+
+struct Seat {
+    connection: u64,
+    role: Role,
+    tx: mpsc::Sender<Outgoing>,
+}
+
+impl Seat {
+    fn send(&self, frame: SignalMessage) {
+        let _ = self.tx.try_send(Outgoing::Frame(frame));
+    }
+}
+
+struct BoothLink {
+    frames: mpsc::UnboundedSender<SignalMessage>,
+    peer: Arc<dyn MediaPeer>,
+}
+
+#[derive(Default)]
+struct RoomState {
+    patient_side: Option<Seat>,
+    practitioner: Option<Seat>,
+    in_call: bool,
+    booth: Option<BoothLink>,
+    pending_quality: Vec<QualitySample>,
+    last_flush: Option<Instant>,
+}
+
+impl RoomState {
+    fn seat(&self, patient_side: bool) -> Option<&Seat> {
+        if patient_side {
+            self.patient_side.as_ref()
+        } else {
+            self.practitioner.as_ref()
+        }
+    }
+
+    fn roles(&self) -> Vec<Role> {
+        [&self.patient_side, &self.practitioner]
+            .into_iter()
+            .flatten()
+            .map(|s| s.role)
+            .collect()
+    }
+
+    /// `waiting` (nobody called yet) or `present` (in a call) to everyone seated.
+    fn announce(&self) {
+        let roles = self.roles();
+        let frame = if self.in_call {
+            SignalMessage::Present { roles }
+        } else {
+            SignalMessage::Waiting { roles }
+        };
+        for seat in [&self.patient_side, &self.practitioner]
+            .into_iter()
+            .flatten()
+        {
+            seat.send(frame.clone());
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.patient_side.is_none() && self.practitioner.is_none()
+    }
+}
+
+/// The room of one appointment.
+pub(crate) struct Room {
+    id: AppointmentId,
+    state: tokio::sync::Mutex<RoomState>,
+}
+
+/// All rooms, plus the call configuration the daemon set.
+pub struct Calls {
+    config: OnceLock<CallConfig>,
+    rooms: Mutex<HashMap<AppointmentId, Arc<Room>>>,
+    next_connection: AtomicU64,
+}
+
+impl Default for Calls {
+    fn default() -> Self {
+        Self {
+            config: OnceLock::new(),
+            rooms: Mutex::new(HashMap::new()),
+            next_connection: AtomicU64::new(1),
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Calls {
+    /// Sets the call configuration once, at start-up (later calls are ignored).
+    pub fn configure(&self, config: CallConfig) {
+        let _ = self.config.set(config);
+    }
+
+    pub fn config(&self) -> &CallConfig {
+        self.config.get_or_init(CallConfig::default)
+    }
+
+    pub(crate) fn connection_id(&self) -> u64 {
+        self.next_connection.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn room(&self, id: AppointmentId) -> Arc<Room> {
+        let mut rooms = lock(&self.rooms);
+        Arc::clone(rooms.entry(id).or_insert_with(|| {
+            Arc::new(Room {
+                id,
+                state: tokio::sync::Mutex::new(RoomState::default()),
+            })
+        }))
+    }
+
+    fn forget_if_empty(&self, room: &Arc<Room>, state: &RoomState) {
+        if state.is_empty() {
+            let mut rooms = lock(&self.rooms);
+            if rooms.get(&room.id).is_some_and(|r| Arc::ptr_eq(r, room)) {
+                rooms.remove(&room.id);
+            }
+        }
+    }
+
+    /// Rooms with someone in them (for metrics).
+    pub fn open_rooms(&self) -> usize {
+        lock(&self.rooms).len()
+    }
+}
+
+fn error(code: &str, message: impl Into<String>) -> SignalMessage {
+    SignalMessage::error(code, message)
+}
+
+fn participant(role: Role) -> Participant {
+    match role {
+        Role::Patient => Participant::Patient,
+        Role::Practitioner => Participant::Practitioner,
+        Role::Booth => Participant::Booth,
+    }
+}
+
+/// Applies an appointment event in `account`'s name and saves the result when it changed.
+/// Returns the error text to show when the event is refused.
+fn transition(
+    inner: &Inner,
+    id: AppointmentId,
+    actor: Actor,
+    event_: Event,
+) -> Result<Result<(), TransitionError>, crate::error::ApiError> {
+    let now = inner.clock.now();
+    let read = event(
+        now,
+        actor.clone(),
+        Action::Read,
+        "appointment",
+        id.to_string(),
+    );
+    let Some(current) = inner.store.appointment(id, &read)? else {
+        return Err(crate::error::ApiError::not_found());
+    };
+    let (next, effects) =
+        match appointment::apply(&current, event_, now, &inner.settings.appointments) {
+            Ok(x) => x,
+            Err(e) => return Ok(Err(e)),
+        };
+    if next != current {
+        let outbox: Vec<_> = effects
+            .into_iter()
+            .filter_map(|e| match e {
+                Effect::Outbox(m) => Some(m),
+                Effect::Notify { .. } => None,
+            })
+            .collect();
+        let write = event(now, actor, Action::Update, "appointment", id.to_string());
+        inner
+            .store
+            .update_appointment(&next, false, &[], &outbox, &write)?;
+    }
+    Ok(Ok(()))
+}
+
+impl Room {
+    /// A socket's frame. Never fails: problems become `error` frames to that socket.
+    pub(crate) async fn handle(
+        self: &Arc<Self>,
+        app: &AppState,
+        conn: &Connection,
+        frame: SignalMessage,
+    ) {
+        app.metrics
+            .calls
+            .frames
+            .get_or_create(&FrameLabels {
+                kind: frame.kind().to_owned(),
+            })
+            .inc();
+        if let SignalMessage::Join { role } = frame {
+            self.join(app, conn, role).await;
+            return;
+        }
+        let mut state = self.state.lock().await;
+        let seated = state
+            .seat(conn.role.is_patient_side())
+            .is_some_and(|s| s.connection == conn.id);
+        if !seated {
+            conn.send(error("not_joined", "send a join frame first"));
+            return;
+        }
+        let from_patient = conn.role.is_patient_side();
+        match frame {
+            SignalMessage::Ring => {
+                if from_patient {
+                    return conn.send(error("not_allowed", "only the practitioner rings"));
+                }
+                match state.seat(true) {
+                    Some(patient) => patient.send(SignalMessage::Ring),
+                    None => conn.send(error("nobody_waiting", "the patient is not in the room")),
+                }
+            }
+            SignalMessage::Accept => {
+                if !from_patient {
+                    return conn.send(error("not_allowed", "the patient's side accepts the call"));
+                }
+                self.accept(app, &mut state, conn).await;
+            }
+            SignalMessage::Decline => {
+                if !from_patient {
+                    return conn.send(error("not_allowed", "the patient's side declines the call"));
+                }
+                if let Some(p) = state.seat(false) {
+                    p.send(SignalMessage::Decline);
+                }
+            }
+            SignalMessage::Offer { .. }
+            | SignalMessage::Answer { .. }
+            | SignalMessage::Ice { .. }
+            | SignalMessage::Restart => {
+                if !from_patient && let Some(booth) = &state.booth {
+                    let _ = booth.frames.send(frame);
+                } else {
+                    match state.seat(!from_patient) {
+                        Some(other) => other.send(frame),
+                        None => conn.send(error("peer_absent", "the other side is not connected")),
+                    }
+                }
+            }
+            SignalMessage::Chat {
+                text,
+                attachment_id,
+                ..
+            } => self.chat(app, &state, conn, text, attachment_id).await,
+            SignalMessage::Stats(quality) => {
+                let quality = quality.sanitized();
+                app.metrics.calls.observe(&quality);
+                state.pending_quality.push(QualitySample {
+                    at: app.clock.now(),
+                    role: conn.role,
+                    quality,
+                });
+                if state
+                    .last_flush
+                    .is_none_or(|t| t.elapsed() >= QUALITY_FLUSH_EVERY)
+                {
+                    self.flush_quality(app, &mut state, Actor::Account(conn.account.to_string()))
+                        .await;
+                }
+            }
+            SignalMessage::Hangup => {
+                // Recorded first: whoever hears `hangup` finds the appointment completed.
+                self.end_call(app, &mut state, Actor::Account(conn.account.to_string()))
+                    .await;
+                if let Some(other) = state.seat(!from_patient) {
+                    other.send(SignalMessage::Hangup);
+                }
+                state.announce();
+            }
+            SignalMessage::Waiting { .. }
+            | SignalMessage::Present { .. }
+            | SignalMessage::Error { .. } => {
+                conn.send(error(
+                    "unexpected_frame",
+                    format!("{:?} frames are sent by the server", frame.kind()),
+                ));
+            }
+            SignalMessage::Join { .. } => {}
+        }
+    }
+
+    async fn join(self: &Arc<Self>, app: &AppState, conn: &Connection, role: Role) {
+        if role != conn.role {
+            conn.send(error(
+                "wrong_role",
+                format!("you join this call as {}", conn.role.name()),
+            ));
+            return;
+        }
+        let id = self.id;
+        let actor = Actor::Account(conn.account.to_string());
+        let result = app
+            .blocking(move |inner| {
+                transition(
+                    inner,
+                    id,
+                    actor,
+                    Event::Join {
+                        participant: participant(role),
+                    },
+                )
+            })
+            .await;
+        match result {
+            Ok(Ok(())) => {}
+            Ok(Err(refused)) => {
+                conn.send(error("call_closed", refused.to_string()));
+                return;
+            }
+            Err(e) => {
+                conn.send(error(e.code, e.message));
+                return;
+            }
+        }
+        let mut state = self.state.lock().await;
+        let seat = Seat {
+            connection: conn.id,
+            role,
+            tx: conn.tx.clone(),
+        };
+        let slot = if role.is_patient_side() {
+            &mut state.patient_side
+        } else {
+            &mut state.practitioner
+        };
+        if let Some(old) = slot.replace(seat)
+            && old.connection != conn.id
+        {
+            let _ = old.tx.try_send(Outgoing::Close(error(
+                "replaced",
+                "this call was opened in another window or device",
+            )));
+        }
+        state.announce();
+        drop(state);
+        self.replay_chat(app, conn).await;
+    }
+
+    /// The conversation so far (the last [`CHAT_REPLAY`] messages), for a socket that just
+    /// joined: a reload or a second device shows the same chat.
+    async fn replay_chat(&self, app: &AppState, conn: &Connection) {
+        let id = self.id;
+        let actor = Actor::Account(conn.account.to_string());
+        let history = app
+            .blocking(move |inner| {
+                let read = event(
+                    inner.clock.now(),
+                    actor,
+                    Action::Read,
+                    "call_chat",
+                    id.to_string(),
+                );
+                Ok(inner.store.chat(id, &read)?)
+            })
+            .await;
+        let Ok(messages) = history else { return };
+        let skip = messages.len().saturating_sub(CHAT_REPLAY);
+        for m in messages.into_iter().skip(skip) {
+            conn.send(SignalMessage::Chat {
+                text: m.text,
+                attachment_id: m.attachment.map(|a| a.to_string()),
+                from: Some(m.role),
+            });
+        }
+    }
+
+    async fn accept(self: &Arc<Self>, app: &AppState, state: &mut RoomState, conn: &Connection) {
+        if state.practitioner.is_none() {
+            return conn.send(error("peer_absent", "the practitioner is not connected"));
+        }
+        let id = self.id;
+        let actor = Actor::Account(conn.account.to_string());
+        let started = app
+            .blocking(move |inner| transition(inner, id, actor, Event::StartCall))
+            .await;
+        match started {
+            // Already in a call (accepting again after a reload) is fine.
+            Ok(Ok(()))
+            | Ok(Err(TransitionError::NotAllowed {
+                status: "in_call", ..
+            })) => {}
+            Ok(Err(refused)) => return conn.send(error("call_closed", refused.to_string())),
+            Err(e) => return conn.send(error(e.code, e.message)),
+        }
+        state.in_call = true;
+        let booth_media = app.calls.config().booth.clone();
+        match booth_media {
+            Some(media) if conn.role == Role::Booth && state.booth.is_none() => {
+                // The practitioner hears `accept` once the pipeline can take its offer.
+                let room = Arc::clone(self);
+                let app = app.clone();
+                tokio::spawn(async move {
+                    let started = media.start().await;
+                    let mut state = room.state.lock().await;
+                    match started {
+                        Ok((peer, outgoing)) => {
+                            room.link_booth(&app, &mut state, peer, outgoing);
+                            if let Some(p) = state.seat(false) {
+                                p.send(SignalMessage::Accept);
+                            }
+                        }
+                        Err(message) => {
+                            tracing::error!(error = %message, "the booth pipeline did not start");
+                            state.in_call = false;
+                            for seat in [&state.patient_side, &state.practitioner]
+                                .into_iter()
+                                .flatten()
+                            {
+                                seat.send(error(
+                                    "media_unavailable",
+                                    format!("the booth camera could not start: {message}"),
+                                ));
+                            }
+                        }
+                    }
+                    state.announce();
+                });
+            }
+            _ => {
+                if let Some(p) = state.seat(false) {
+                    p.send(SignalMessage::Accept);
+                }
+                state.announce();
+            }
+        }
+    }
+
+    /// Connects a started booth pipeline: practitioner frames go to it in order, its frames go
+    /// to the practitioner, and it is sampled for the quality record while it runs.
+    fn link_booth(
+        self: &Arc<Self>,
+        app: &AppState,
+        state: &mut RoomState,
+        peer: Arc<dyn MediaPeer>,
+        mut outgoing: mpsc::UnboundedReceiver<SignalMessage>,
+    ) {
+        let (frames, mut to_peer) = mpsc::unbounded_channel::<SignalMessage>();
+        let handler = Arc::clone(&peer);
+        tokio::spawn(async move {
+            while let Some(frame) = to_peer.recv().await {
+                if let Err(e) = handler.handle(frame).await {
+                    tracing::warn!(error = %e, "the booth pipeline refused a frame");
+                }
+            }
+        });
+        let room = Arc::clone(self);
+        tokio::spawn(async move {
+            while let Some(frame) = outgoing.recv().await {
+                let state = room.state.lock().await;
+                if let Some(p) = state.seat(false) {
+                    p.send(frame);
+                }
+            }
+        });
+        let room = Arc::clone(self);
+        let app = app.clone();
+        let sampled = Arc::downgrade(&peer);
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(BOOTH_SAMPLE_EVERY);
+            ticker.tick().await;
+            loop {
+                ticker.tick().await;
+                let Some(peer) = sampled.upgrade() else {
+                    return;
+                };
+                let Some(quality) = peer.quality().await else {
+                    continue;
+                };
+                let quality = quality.sanitized();
+                app.metrics.calls.observe(&quality);
+                let mut state = room.state.lock().await;
+                if state.booth.is_none() {
+                    return;
+                }
+                state.pending_quality.push(QualitySample {
+                    at: app.clock.now(),
+                    role: Role::Booth,
+                    quality,
+                });
+                if state
+                    .last_flush
+                    .is_none_or(|t| t.elapsed() >= QUALITY_FLUSH_EVERY)
+                {
+                    room.flush_quality(&app, &mut state, Actor::System("booth".into()))
+                        .await;
+                }
+            }
+        });
+        state.booth = Some(BoothLink { frames, peer });
+    }
+
+    async fn chat(
+        &self,
+        app: &AppState,
+        state: &RoomState,
+        conn: &Connection,
+        text: String,
+        attachment_id: Option<String>,
+    ) {
+        let attachment = match attachment_id.as_deref().map(str::parse::<uuid::Uuid>) {
+            None => None,
+            Some(Ok(id)) => Some(id),
+            Some(Err(_)) => {
+                return conn.send(error("bad_fields", "attachment_id is not an attachment id"));
+            }
+        };
+        let text = match chat_text(&text, attachment.is_some()) {
+            Ok(t) => t,
+            Err(e) => return conn.send(error("bad_fields", e.to_string())),
+        };
+        let message = ChatMessage {
+            appointment: self.id,
+            at: app.clock.now(),
+            role: conn.role,
+            author: conn.account,
+            text,
+            attachment,
+        };
+        let stored = message.clone();
+        let saved = app
+            .blocking(move |inner| {
+                let actor = Actor::Account(stored.author.to_string());
+                if let Some(id) = stored.attachment {
+                    let read = event(
+                        stored.at,
+                        actor.clone(),
+                        Action::Read,
+                        "attachment",
+                        id.to_string(),
+                    );
+                    let linked = inner
+                        .store
+                        .attachment_description(id, &read)?
+                        .is_some_and(|a| a.appointment == stored.appointment);
+                    if !linked {
+                        return Err(crate::error::ApiError::not_found());
+                    }
+                }
+                let write = event(
+                    stored.at,
+                    actor,
+                    Action::Create,
+                    "call_chat",
+                    stored.appointment.to_string(),
+                );
+                inner.store.append_chat(&stored, &write)?;
+                Ok(())
+            })
+            .await;
+        if let Err(e) = saved {
+            let message = if e.code == "not_found" {
+                "no such attachment in this call".to_owned()
+            } else {
+                e.message
+            };
+            return conn.send(error(e.code, message));
+        }
+        let frame = SignalMessage::Chat {
+            text: message.text,
+            attachment_id: message.attachment.map(|a| a.to_string()),
+            from: Some(conn.role),
+        };
+        for seat in [&state.patient_side, &state.practitioner]
+            .into_iter()
+            .flatten()
+        {
+            seat.send(frame.clone());
+        }
+    }
+
+    async fn flush_quality(&self, app: &AppState, state: &mut RoomState, actor: Actor) {
+        state.last_flush = Some(Instant::now());
+        if state.pending_quality.is_empty() {
+            return;
+        }
+        let samples = std::mem::take(&mut state.pending_quality);
+        let id = self.id;
+        let written = app
+            .blocking(move |inner| {
+                let audit = event(
+                    inner.clock.now(),
+                    actor,
+                    Action::Update,
+                    "call_quality",
+                    id.to_string(),
+                );
+                inner.store.add_quality_samples(id, &samples, &audit)?;
+                Ok(())
+            })
+            .await;
+        if let Err(e) = written {
+            tracing::warn!(error = %e.message, "call quality samples not saved");
+        }
+    }
+
+    /// Ends a running call: the appointment is completed, the booth pipeline stopped, the
+    /// quality record saved.
+    async fn end_call(&self, app: &AppState, state: &mut RoomState, actor: Actor) {
+        if let Some(link) = state.booth.take() {
+            link.peer.hangup().await;
+        }
+        self.flush_quality(app, state, actor.clone()).await;
+        if !state.in_call {
+            return;
+        }
+        state.in_call = false;
+        let id = self.id;
+        let ended = app
+            .blocking(move |inner| transition(inner, id, actor, Event::EndCall))
+            .await;
+        match ended {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "call end not recorded"),
+            Err(e) => tracing::warn!(error = %e.message, "call end not recorded"),
+        }
+    }
+
+    /// A socket closed. Empty rooms are forgotten (their quality samples saved first).
+    pub(crate) async fn leave(self: &Arc<Self>, app: &AppState, conn: &Connection) {
+        let mut state = self.state.lock().await;
+        let side = if conn.role.is_patient_side() {
+            &mut state.patient_side
+        } else {
+            &mut state.practitioner
+        };
+        if side.as_ref().is_some_and(|s| s.connection == conn.id) {
+            *side = None;
+            state.announce();
+        }
+        if state.is_empty() {
+            if let Some(link) = state.booth.take() {
+                link.peer.hangup().await;
+            }
+            self.flush_quality(app, &mut state, Actor::Account(conn.account.to_string()))
+                .await;
+            app.calls.forget_if_empty(self, &state);
+        }
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FrameLabels {
+    /// The frame's `type` (a fixed set), never its content.
+    pub kind: String,
+}
+
+/// Call metrics: counts and distributions only, never an appointment, a person or a message.
+#[derive(Clone)]
+pub struct CallMetrics {
+    pub frames: Family<FrameLabels, Counter>,
+    pub rtt_seconds: Histogram,
+    pub loss_ratio: Histogram,
+    pub jitter_seconds: Histogram,
+    pub receive_kbps: Histogram,
+    pub receive_fps: Histogram,
+    pub rooms: Gauge,
+}
+
+impl CallMetrics {
+    pub fn register(registry: &mut Registry) -> Self {
+        let metrics = Self {
+            frames: Family::default(),
+            rtt_seconds: Histogram::new(exponential_buckets(0.005, 2.0, 10)),
+            loss_ratio: Histogram::new(exponential_buckets(0.001, 2.0, 10)),
+            jitter_seconds: Histogram::new(exponential_buckets(0.001, 2.0, 10)),
+            receive_kbps: Histogram::new(exponential_buckets(50.0, 2.0, 10)),
+            receive_fps: Histogram::new(linear_buckets(5.0, 5.0, 12)),
+            rooms: Gauge::default(),
+        };
+        registry.register(
+            "signal_frames",
+            "Signalling frames received, by type",
+            metrics.frames.clone(),
+        );
+        registry.register(
+            "call_rtt_seconds",
+            "Round-trip time reported by call clients",
+            metrics.rtt_seconds.clone(),
+        );
+        registry.register(
+            "call_loss_ratio",
+            "Packet loss reported by call clients",
+            metrics.loss_ratio.clone(),
+        );
+        registry.register(
+            "call_jitter_seconds",
+            "Jitter reported by call clients",
+            metrics.jitter_seconds.clone(),
+        );
+        registry.register(
+            "call_receive_kbps",
+            "Receive bitrate reported by call clients",
+            metrics.receive_kbps.clone(),
+        );
+        registry.register(
+            "call_receive_fps",
+            "Received video frame rate reported by call clients",
+            metrics.receive_fps.clone(),
+        );
+        registry.register(
+            "call_rooms",
+            "Call rooms with someone connected",
+            metrics.rooms.clone(),
+        );
+        metrics
+    }
+
+    fn observe(&self, q: &CallQuality) {
+        if let Some(v) = q.rtt_ms {
+            self.rtt_seconds.observe(v / 1000.0);
+        }
+        if let Some(v) = q.loss_pct {
+            self.loss_ratio.observe(v / 100.0);
+        }
+        if let Some(v) = q.jitter_ms {
+            self.jitter_seconds.observe(v / 1000.0);
+        }
+        if let Some(v) = q.recv_kbps {
+            self.receive_kbps.observe(v);
+        }
+        if let Some(v) = q.recv_fps {
+            self.receive_fps.observe(v);
+        }
+    }
+}
