@@ -12,6 +12,15 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+pub mod content;
+pub mod issued;
+
+pub use content::{
+    ConsultationReport, DocumentContent, FeeAct, FeeMemo, FieldErrors, LabRequest, Laboratory,
+    Prescription, PrescriptionItem, SickLeave,
+};
+pub use issued::{DispenseError, Dispensed, IssuedDocument, PaidBy, Payment, PaymentError};
+
 /// What was issued.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -96,6 +105,42 @@ impl SickLeavePart {
     /// Whether this part may show `field`.
     pub fn shows(self, field: SickLeaveField) -> bool {
         self.fields().contains(&field)
+    }
+
+    /// The part's number on the paper form (*volet* 1, 2, 3).
+    pub const fn number(self) -> u8 {
+        match self {
+            SickLeavePart::Insurer => 1,
+            SickLeavePart::Patient => 2,
+            SickLeavePart::Employer => 3,
+        }
+    }
+
+    /// The snake_case name used in URLs and JSON.
+    pub const fn name(self) -> &'static str {
+        match self {
+            SickLeavePart::Insurer => "insurer",
+            SickLeavePart::Patient => "patient",
+            SickLeavePart::Employer => "employer",
+        }
+    }
+}
+
+/// The text is neither a part number nor a part name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown part {0:?}: expected 1 (insurer), 2 (patient) or 3 (employer)")]
+pub struct UnknownPart(pub String);
+
+impl FromStr for SickLeavePart {
+    type Err = UnknownPart;
+
+    /// `1`/`insurer`, `2`/`patient`, `3`/`employer`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_lowercase();
+        SickLeavePart::ALL
+            .into_iter()
+            .find(|p| p.name() == wanted || p.number().to_string() == wanted)
+            .ok_or_else(|| UnknownPart(s.to_owned()))
     }
 }
 
@@ -273,6 +318,10 @@ pub enum SupersedeError {
     },
     #[error("the replacement is for another patient")]
     PatientMismatch,
+    #[error("items of this prescription were dispensed already: it can no longer be corrected")]
+    AlreadyDispensed,
+    #[error("the replacement does not name the document it corrects")]
+    NotLinked,
 }
 
 /// Marks `original` as replaced by `replacement` at `at`.
@@ -352,6 +401,21 @@ mod tests {
                 assert!(SickLeavePart::Insurer.shows(*field));
             }
         }
+    }
+
+    #[test]
+    fn parts_by_number_or_name() {
+        for part in SickLeavePart::ALL {
+            assert_eq!(part.number().to_string().parse::<SickLeavePart>(), Ok(part));
+            assert_eq!(part.name().parse::<SickLeavePart>(), Ok(part));
+            assert_eq!(
+                serde_json::to_value(part).unwrap(),
+                serde_json::Value::String(part.name().into())
+            );
+        }
+        assert_eq!(" Employer ".parse(), Ok(SickLeavePart::Employer));
+        assert!("4".parse::<SickLeavePart>().is_err());
+        assert!("".parse::<SickLeavePart>().is_err());
     }
 
     #[test]
