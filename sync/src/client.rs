@@ -75,9 +75,13 @@ pub enum ClientError {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Failure {
     /// The platform cannot take requests now (connection refused or reset, timeout, 5xx, 429,
-    /// 408, or 401/403 — an authentication problem is the site's configuration, not this
-    /// entry's fault): retry with back-off; counts towards opening the circuit.
+    /// 408): retry with back-off; counts towards opening the circuit.
     Unavailable(String),
+    /// Authentication failed: the platform refused the site's credentials (401, 403, 407, or
+    /// the TLS handshake with our client certificate), or its own certificate is not trusted.
+    /// The site's configuration, not this entry's fault: retried with back-off like
+    /// [`Failure::Unavailable`] (the token file is re-read), never parked.
+    Unauthorized(String),
     /// 409 or 412: a concurrent change won; re-read and retry soon.
     Conflict(String),
     /// The platform refused this request for what it contains (4xx other than the above):
@@ -93,6 +97,7 @@ impl Failure {
     pub fn describe(&self) -> String {
         match self {
             Failure::Unavailable(why) => format!("platform unavailable: {why}"),
+            Failure::Unauthorized(why) => format!("authentication failed: {why}"),
             Failure::Conflict(why) => format!("conflict: {why}"),
             Failure::Rejected { status, outcome } => {
                 format!("rejected with HTTP {status}: {}", outcome.summary())
@@ -293,6 +298,29 @@ impl FhirClient {
         Ok(responses)
     }
 
+    /// Reads the token file again and keeps what it holds now; `None` (the token in use kept)
+    /// when it cannot be read or is empty, e.g. caught in the middle of a rewrite.
+    async fn reload_token(&self) -> Option<String> {
+        let Auth::Bearer { token_file } = &self.auth else {
+            return None;
+        };
+        let fresh = match tokio::fs::read(token_file).await {
+            Ok(raw) => String::from_utf8(raw).ok()?.trim().to_owned(),
+            Err(e) => {
+                // The path and the I/O error only: never the token.
+                tracing::warn!(path = %token_file.display(), error = %e, "cannot re-read the platform token file");
+                return None;
+            }
+        };
+        if fresh.is_empty() {
+            return None;
+        }
+        if let Ok(mut slot) = self.token.write() {
+            *slot = Some(fresh.clone());
+        }
+        Some(fresh)
+    }
+
     async fn send<T: serde::de::DeserializeOwned>(
         &self,
         method: Method,
@@ -301,7 +329,9 @@ impl FhirClient {
         body: Option<Vec<u8>>,
     ) -> Result<Answer<T>, Failure> {
         let mut reread_token = matches!(self.auth, Auth::Bearer { .. });
+        let mutual_tls = matches!(self.auth, Auth::Mtls { .. });
         loop {
+            let token = self.token.read().ok().and_then(|t| t.clone());
             let mut request = self
                 .http
                 .request(method.clone(), url)
@@ -313,19 +343,20 @@ impl FhirClient {
                     .header("Prefer", "return=representation")
                     .body(body.clone());
             }
-            if let Some(token) = self.token.read().ok().and_then(|t| t.clone()) {
+            if let Some(token) = &token {
                 request = request.bearer_auth(token);
             }
-            let response = request.send().await.map_err(transport)?;
+            let response = request.send().await.map_err(|e| transport(e, mutual_tls))?;
             let status = response.status();
-            if status == StatusCode::UNAUTHORIZED && reread_token {
-                // The token may have been rotated on disk: read it once more.
+            if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) && reread_token {
+                // The token may have been rotated on disk: read it again, and try at once when
+                // it changed (else the worker backs off and the next attempt reads it again).
                 reread_token = false;
-                if let Auth::Bearer { token_file } = &self.auth
-                    && let Ok(fresh) = read_token(token_file)
-                    && let Ok(mut slot) = self.token.write()
+                if self
+                    .reload_token()
+                    .await
+                    .is_some_and(|fresh| Some(fresh) != token)
                 {
-                    *slot = Some(fresh);
                     continue;
                 }
             }
@@ -334,7 +365,11 @@ impl FhirClient {
                 .get(header::ETAG)
                 .and_then(|v| v.to_str().ok())
                 .map(etag_version);
-            let bytes = response.bytes().await.map_err(transport)?;
+            let bytes = response
+                .bytes()
+                .await
+                // An answer was under way: whatever ended it, it was not the handshake.
+                .map_err(|e| transport(e, false))?;
             if status.is_success() {
                 let body = serde_json::from_slice(&bytes).map_err(|e| {
                     Failure::Unavailable(format!(
@@ -369,23 +404,106 @@ impl FhirClient {
 pub fn classify(status: u16, outcome: OperationOutcome, what: &str) -> Failure {
     match status {
         409 | 412 => Failure::Conflict(format!("HTTP {status} on {what}")),
-        401 | 403 | 407 | 408 | 429 => Failure::Unavailable(format!("HTTP {status} on {what}")),
+        401 | 403 | 407 => Failure::Unauthorized(format!(
+            "HTTP {status} on {what}: the platform refused the site's credentials (check [platform] auth, token_file, client_cert)"
+        )),
+        408 | 429 => Failure::Unavailable(format!("HTTP {status} on {what}")),
         400..=499 => Failure::Rejected { status, outcome },
         _ => Failure::Unavailable(format!("HTTP {status} on {what}")),
     }
 }
 
-fn transport(e: reqwest::Error) -> Failure {
+/// A request that got no answer. With mutual TLS, a connection the platform closes right away is
+/// also how many servers refuse a client certificate (TLS 1.3 verifies it after the client
+/// considers the handshake done, and some close without an alert): still a connection failure
+/// — nothing says it is not a network fault — but `last_error` says what to check.
+fn transport(e: reqwest::Error, mutual_tls: bool) -> Failure {
+    if let Some(failure) = tls_failure(&e) {
+        return failure;
+    }
+    let closed = closed_by_peer(&e);
     let kind = if e.is_timeout() {
         "timed out"
-    } else if e.is_connect() {
+    } else if e.is_connect() && !closed {
         "cannot connect"
+    } else if closed {
+        "the platform closed the connection"
     } else if e.is_body() || e.is_decode() {
         "connection dropped while reading the answer"
     } else {
         "connection failed"
     };
+    if mutual_tls && closed {
+        return Failure::Unavailable(format!(
+            "{kind} (with mutual TLS this is also how a platform refuses the client certificate: check [platform] client_cert and client_key)"
+        ));
+    }
     Failure::Unavailable(kind.to_owned())
+}
+
+/// The connection ended under us: end of stream without TLS close_notify, or reset.
+fn closed_by_peer(e: &(dyn std::error::Error + 'static)) -> bool {
+    use std::io::ErrorKind;
+    let mut next = Some(e);
+    for _ in 0..16 {
+        let Some(current) = next else {
+            return false;
+        };
+        if let Some(io) = current.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                ErrorKind::UnexpectedEof
+                    | ErrorKind::ConnectionReset
+                    | ErrorKind::ConnectionAborted
+            )
+        {
+            return true;
+        }
+        next = current.source();
+    }
+    false
+}
+
+/// A TLS handshake that failed over certificates: the platform refused ours (mutual TLS) or we
+/// do not trust its own. Anything else about TLS stays a connection failure.
+fn tls_failure(e: &(dyn std::error::Error + 'static)) -> Option<Failure> {
+    use rustls::AlertDescription as Alert;
+    // Bounded: error chains are a handful of links.
+    let mut next = Some(e);
+    for _ in 0..16 {
+        let current = next?;
+        let tls = current.downcast_ref::<rustls::Error>().or_else(|| {
+            current
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        });
+        match tls {
+            Some(rustls::Error::AlertReceived(
+                alert @ (Alert::BadCertificate
+                | Alert::UnsupportedCertificate
+                | Alert::CertificateRevoked
+                | Alert::CertificateExpired
+                | Alert::CertificateUnknown
+                | Alert::UnknownCA
+                | Alert::AccessDenied
+                | Alert::CertificateRequired
+                | Alert::HandshakeFailure),
+            )) => {
+                return Some(Failure::Unauthorized(format!(
+                    "the platform refused the TLS handshake ({alert:?}): check [platform] client_cert and client_key"
+                )));
+            }
+            Some(rustls::Error::InvalidCertificate(why)) => {
+                return Some(Failure::Unauthorized(format!(
+                    "the platform's TLS certificate is not trusted ({why}): check [platform] ca_file"
+                )));
+            }
+            Some(_) => return None,
+            None => next = current.source(),
+        }
+    }
+    None
 }
 
 fn local_encoding(e: serde_json::Error) -> Failure {
@@ -468,12 +586,80 @@ mod tests {
             classify(412, o.clone(), "t"),
             Failure::Conflict(_)
         ));
-        for status in [401, 403, 408, 429, 500, 502, 503, 504] {
+        for status in [408, 429, 500, 502, 503, 504] {
             assert!(
                 matches!(classify(status, o.clone(), "t"), Failure::Unavailable(_)),
                 "{status}"
             );
         }
+        // The site's credentials, not the entry: never parked, and said so.
+        for status in [401, 403, 407] {
+            let failure = classify(status, o.clone(), "POST");
+            assert!(matches!(failure, Failure::Unauthorized(_)), "{status}");
+            assert!(
+                failure
+                    .describe()
+                    .starts_with("authentication failed: HTTP"),
+                "{}",
+                failure.describe()
+            );
+        }
+    }
+
+    #[test]
+    fn refused_and_untrusted_certificates_are_authentication_failures() {
+        let refused = std::io::Error::other(rustls::Error::AlertReceived(
+            rustls::AlertDescription::UnknownCA,
+        ));
+        let failure = tls_failure(&refused);
+        assert!(
+            matches!(&failure, Some(Failure::Unauthorized(why)) if why.contains("UnknownCA")),
+            "{failure:?}"
+        );
+        let untrusted = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        assert!(matches!(
+            tls_failure(&untrusted),
+            Some(Failure::Unauthorized(why)) if why.contains("ca_file")
+        ));
+        // Other TLS troubles and plain I/O errors stay connection failures.
+        let other = std::io::Error::other(rustls::Error::AlertReceived(
+            rustls::AlertDescription::DecodeError,
+        ));
+        assert_eq!(tls_failure(&other), None);
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        assert_eq!(tls_failure(&reset), None);
+        // A connection closed under us (how some servers refuse a client certificate).
+        assert!(closed_by_peer(&reset));
+        let eof = std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "no close_notify");
+        assert!(closed_by_peer(&eof));
+        assert!(!closed_by_peer(&std::io::Error::from(
+            std::io::ErrorKind::ConnectionRefused
+        )));
+    }
+
+    #[tokio::test]
+    async fn a_rotated_token_is_read_again_and_an_unreadable_one_keeps_the_last() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        std::fs::write(&path, "first\n").unwrap();
+        let client = FhirClient::new(&ClientConfig {
+            auth: Auth::Bearer {
+                token_file: path.clone(),
+            },
+            ..ClientConfig::new("http://127.0.0.1:9/fhir")
+        })
+        .unwrap();
+        let current = |c: &FhirClient| c.token.read().unwrap().clone();
+        assert_eq!(current(&client).as_deref(), Some("first"));
+        std::fs::write(&path, "  second \n").unwrap();
+        assert_eq!(client.reload_token().await.as_deref(), Some("second"));
+        assert_eq!(current(&client).as_deref(), Some("second"));
+        std::fs::write(&path, "").unwrap();
+        assert_eq!(client.reload_token().await, None, "half-written file");
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(client.reload_token().await, None);
+        assert_eq!(current(&client).as_deref(), Some("second"));
     }
 
     #[test]

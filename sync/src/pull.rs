@@ -4,6 +4,7 @@
 //! [`RemoteAppointments`] port, which must be idempotent (the overlap repeats some).
 
 use crate::backoff::Backoff;
+use crate::client::Failure;
 use crate::fhir::{Appointment, AppointmentStatus, Patient, Resource, encode_query};
 use crate::ports::{Applied, RemoteAppointment, RemoteAppointments, RemoteStatus, SyncStore};
 use crate::send::SendError;
@@ -45,6 +46,11 @@ impl<S: SyncStore, R: RemoteAppointments> Worker<S, R> {
                 Err(e) => {
                     failures = failures.saturating_add(1);
                     tracing::warn!(error = %e, "pull of remote appointments failed");
+                    if let SendError::Platform(failure @ Failure::Unauthorized(_)) = &e {
+                        // Wrong credentials show in the status even when nothing is queued.
+                        let why = failure.describe();
+                        self.handle.update(|s| s.last_error = Some(why));
+                    }
                     backoff.jittered(failures)
                 }
             };

@@ -46,6 +46,19 @@ impl IdentifierSystems {
         }
     }
 
+    /// These defaults with the national identifier systems the site configured
+    /// (`[platform] national_id_systems`) put in place of the built-in ones.
+    ///
+    /// Patients are matched on the platform by `system|value`: changing a country's system on a
+    /// site that already synced makes its patients new ones there.
+    pub fn with_national_systems(
+        mut self,
+        configured: impl IntoIterator<Item = (Country, String)>,
+    ) -> Self {
+        self.national_id.extend(configured);
+        self
+    }
+
     pub fn national(&self, country: Country) -> String {
         self.national_id
             .get(&country)
@@ -98,6 +111,15 @@ mod tests {
         assert_eq!(a.outbox(), "urn:teleconsult:LUX-GARE:outbox");
         assert_ne!(a.local("appointment"), b.local("appointment"));
         assert_eq!(a.national(Country::FR), "urn:oid:1.2.250.1.213.1.4.8");
+    }
+
+    #[test]
+    fn configured_national_systems_replace_only_their_country() {
+        let s = IdentifierSystems::for_site("x")
+            .with_national_systems([(Country::LU, "urn:oid:1.2.3.4".to_owned())]);
+        assert_eq!(s.national(Country::LU), "urn:oid:1.2.3.4");
+        assert_eq!(s.national(Country::FR), "urn:oid:1.2.250.1.213.1.4.8");
+        assert_eq!(s.national(Country::PT), "urn:oid:2.16.620.1.101.10.1");
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! | answer | what happens |
 //! |---|---|
 //! | delivered | acknowledged (removed from the outbox, durably) |
-//! | platform unavailable (network, 5xx, 429, 401/403) | attempt counted, entry backs off; consecutive failures open the circuit: sending pauses, then one probe per back-off period |
+//! | platform unavailable (network, 5xx, 429) or authentication failed (401/403/407, client certificate refused, platform certificate untrusted) | attempt counted, entry backs off; consecutive failures open the circuit: sending pauses, then one probe per back-off period; `last_error` says which |
 //! | conflict (409/412) | attempt counted, retried shortly (re-read, `If-Match`) |
 //! | refused (other 4xx) or not understood | parked with the OperationOutcome; later entries of its aggregate are parked behind it; nothing else waits |
 //!
@@ -367,16 +367,21 @@ impl<S: SyncStore, R: RemoteAppointments> Worker<S, R> {
                     tracing::info!("national platform reachable again; sending resumes");
                 }
             }
-            Err(SendError::Platform(Failure::Unavailable(why))) => {
+            Err(SendError::Platform(
+                failure @ (Failure::Unavailable(_) | Failure::Unauthorized(_)),
+            )) => {
+                // Neither is this entry's fault (the platform is down, or the site's credentials
+                // are wrong): it waits, it is never parked.
                 let attempts = self.count_attempt(id).await?;
-                self.handle.failed(format!("platform unavailable: {why}"));
+                let why = failure.describe();
+                self.handle.failed(why.clone());
                 let opened = circuit.failure(Instant::now(), rand::random::<f64>());
                 match opened {
                     Some(pause) => {
                         let was_open = self.health.lock().map(|h| h.circuit_open).unwrap_or(false);
                         self.unreachable(true);
                         if !was_open {
-                            tracing::warn!(reason = %why, pause_ms = pause.as_millis() as u64, "national platform unavailable; sending paused");
+                            tracing::warn!(reason = %why, pause_ms = pause.as_millis() as u64, "sending to the national platform paused");
                         }
                     }
                     None => {

@@ -4,12 +4,10 @@
 
 use serde_json::{Value, json};
 use std::time::Duration;
-use teleconsult_tests::accounts::{
-    PASSWORD, WAIT, login, phone, register_and_activate, registration, sinks_config,
-};
+use teleconsult_tests::accounts::{WAIT, phone};
 use teleconsult_tests::fhir_peer::FhirPeer;
-use teleconsult_tests::sinks::{SmsSink, SmtpSink};
-use teleconsult_tests::{Daemon, DaemonOptions, poll_until};
+use teleconsult_tests::platform::PlatformSite;
+use teleconsult_tests::poll_until;
 
 const DR_WEBER: &str = "00000000-0000-0000-0000-00007c1e0001";
 const SYNC_WAIT: Duration = Duration::from_secs(60);
@@ -18,29 +16,8 @@ const SYNC_WAIT: Duration = Duration::from_secs(60);
 async fn platform_bookings_and_cancellations_reach_the_site() -> anyhow::Result<()> {
     teleconsult_tests::init_crypto();
     let peer = FhirPeer::start(false).await?;
-    let smtp = SmtpSink::start()?;
-    let sms = SmsSink::start().await?;
-    let extra_config = format!(
-        "{}\n[platform]\nbase_url = \"{}\"\npoll_interval_s = 1\n",
-        sinks_config(&smtp, &sms),
-        peer.base_url
-    );
-    let daemon = Daemon::start(DaemonOptions {
-        demo: true,
-        extra_config,
-        ..Default::default()
-    })
-    .await?;
-    register_and_activate(&daemon, &smtp, &registration(70)).await?;
-    let patient = login(
-        &daemon,
-        &sms,
-        "patient70@example.lu",
-        PASSWORD,
-        &phone(70),
-        0,
-    )
-    .await?;
+    let site = PlatformSite::start(&peer, "", 70).await?;
+    let (daemon, sms, patient) = (&site.daemon, &site.sms, &site.patient);
     let auth = patient.bearer();
     let http = reqwest::Client::new();
 
@@ -182,15 +159,7 @@ async fn platform_bookings_and_cancellations_reach_the_site() -> anyhow::Result<
         .json(&clash)
         .send()
         .await?;
-    let staff = login(
-        &daemon,
-        &sms,
-        "staff",
-        "demo staff 2026",
-        "+352621000004",
-        0,
-    )
-    .await?;
+    let staff = &site.staff;
     let conflicts = poll_until("the conflict shown to staff", SYNC_WAIT, || async {
         let list: Value = daemon
             .client
@@ -266,38 +235,8 @@ async fn staff_retry_and_discard_messages_the_platform_refused() -> anyhow::Resu
     use teleconsult_tests::pages::{get_page, post_form};
     teleconsult_tests::init_crypto();
     let peer = FhirPeer::start(false).await?;
-    let smtp = SmtpSink::start()?;
-    let sms = SmsSink::start().await?;
-    let extra_config = format!(
-        "{}\n[platform]\nbase_url = \"{}\"\npoll_interval_s = 1\n",
-        sinks_config(&smtp, &sms),
-        peer.base_url
-    );
-    let daemon = Daemon::start(DaemonOptions {
-        demo: true,
-        extra_config,
-        ..Default::default()
-    })
-    .await?;
-    register_and_activate(&daemon, &smtp, &registration(75)).await?;
-    let patient = login(
-        &daemon,
-        &sms,
-        "patient75@example.lu",
-        PASSWORD,
-        &phone(75),
-        0,
-    )
-    .await?;
-    let staff = login(
-        &daemon,
-        &sms,
-        "staff",
-        "demo staff 2026",
-        "+352621000004",
-        0,
-    )
-    .await?;
+    let site = PlatformSite::start(&peer, "", 75).await?;
+    let (daemon, patient, staff) = (&site.daemon, &site.patient, &site.staff);
     let api = |who: &teleconsult_tests::accounts::Login, method: &str, path: &str| {
         daemon
             .client
@@ -311,7 +250,7 @@ async fn staff_retry_and_discard_messages_the_platform_refused() -> anyhow::Resu
 
     peer.error_burst(422, -1).await?;
     let free: Value = api(
-        &patient,
+        patient,
         "GET",
         &format!("/api/v1/practitioners/{DR_WEBER}/slots"),
     )
@@ -321,7 +260,7 @@ async fn staff_retry_and_discard_messages_the_platform_refused() -> anyhow::Resu
     .await?;
     let mut ids = Vec::new();
     for slot in free.as_array().into_iter().flatten().take(2) {
-        let booked: Value = api(&patient, "POST", "/api/v1/appointments")
+        let booked: Value = api(patient, "POST", "/api/v1/appointments")
             .json(&json!({"practitioner_id": DR_WEBER, "start": slot["start"], "mode": "video", "confirm": true}))
             .send()
             .await?
@@ -330,7 +269,7 @@ async fn staff_retry_and_discard_messages_the_platform_refused() -> anyhow::Resu
         ids.push(booked["id"].as_str().unwrap_or_default().to_owned());
     }
     let parked = poll_until("both bookings parked", SYNC_WAIT, || async {
-        let list: Value = api(&staff, "GET", "/api/v1/sync/parked")
+        let list: Value = api(staff, "GET", "/api/v1/sync/parked")
             .send()
             .await
             .ok()?
@@ -354,16 +293,16 @@ async fn staff_retry_and_discard_messages_the_platform_refused() -> anyhow::Resu
             "{p}"
         );
     }
-    let (status, html) = get_page(&daemon, &staff, "/sync").await?;
+    let (status, html) = get_page(daemon, staff, "/sync").await?;
     assert_eq!(status, 200);
     assert!(
         html.contains("appointment.booked") && html.contains("Réessayer"),
         "{html}"
     );
-    let denied = api(&patient, "GET", "/api/v1/sync/parked").send().await?;
+    let denied = api(patient, "GET", "/api/v1/sync/parked").send().await?;
     assert_eq!(denied.status(), 403);
     let denied = api(
-        &patient,
+        patient,
         "POST",
         &format!("/api/v1/sync/parked/{}/retry", parked[0]["id"]),
     )
@@ -374,7 +313,7 @@ async fn staff_retry_and_discard_messages_the_platform_refused() -> anyhow::Resu
     // The platform is fixed: one retried, the other discarded on the page.
     peer.heal().await?;
     let retried = api(
-        &staff,
+        staff,
         "POST",
         &format!("/api/v1/sync/parked/{}/retry", parked[0]["id"]),
     )
@@ -382,7 +321,7 @@ async fn staff_retry_and_discard_messages_the_platform_refused() -> anyhow::Resu
     .await?;
     assert_eq!(retried.status(), 204);
     let again = api(
-        &staff,
+        staff,
         "POST",
         &format!("/api/v1/sync/parked/{}/retry", parked[0]["id"]),
     )
@@ -390,8 +329,8 @@ async fn staff_retry_and_discard_messages_the_platform_refused() -> anyhow::Resu
     .await?;
     assert_eq!(again.status(), 404, "no longer parked");
     let (status, at, html) = post_form(
-        &daemon,
-        &staff,
+        daemon,
+        staff,
         &format!("/sync/parked/{}/discard", parked[1]["id"]),
         &[],
     )
@@ -421,7 +360,7 @@ async fn staff_retry_and_discard_messages_the_platform_refused() -> anyhow::Resu
         !all.iter().any(|a| a.to_string().contains(&discarded_id)),
         "a discarded message never reaches the platform"
     );
-    let list: Value = api(&staff, "GET", "/api/v1/sync/parked")
+    let list: Value = api(staff, "GET", "/api/v1/sync/parked")
         .send()
         .await?
         .json()

@@ -6,8 +6,10 @@
 // optional validation (FHIR_VALIDATE=1) and fault injection for the tests.
 //
 // Two listeners on 127.0.0.1 only:
-//   FHIR  : PORT (0 = any free port), base URL http://127.0.0.1:<port>/fhir
-//   admin : ADMIN_PORT (0 = any), never subject to faults:
+//   FHIR  : PORT (0 = any free port), base URL http://127.0.0.1:<port>/fhir — or https:// with
+//           TLS_CERT + TLS_KEY (PEM files); with TLS_CLIENT_CA too, a client certificate signed by
+//           that CA is REQUIRED (mutual TLS: a handshake without one, or with another CA's, fails)
+//   admin : ADMIN_PORT (0 = any), plain HTTP, never subject to faults or authentication:
 //     POST /admin/fault {"status":503,"count":N}   next N FHIR requests answer that status
 //     POST /admin/fault {"delay_ms":X}              every FHIR answer is delayed X ms
 //     POST /admin/fault {"drop":N}                  next N FHIR connections are dropped unanswered
@@ -18,9 +20,19 @@
 //     GET  /admin/stats                             request counts and the last 2000 requests
 //     GET  /admin/resources/<Type>                  every stored resource of a type (JSON array)
 //     POST /admin/reset                             empty the repository, faults and stats
-// Once both listen, one JSON line is printed on stdout: {"fhir":<port>,"admin":<port>}.
+//     POST /admin/auth {"bearer":"T"|null}          require `Authorization: Bearer T` on FHIR
+//                                                   requests from now on (rotation) / no longer
+// Authentication: with BEARER_TOKEN set (or after /admin/auth), a FHIR request without that exact
+// bearer token answers 401 with an OperationOutcome and `WWW-Authenticate: Bearer`; the stats
+// count these (`unauthorized`) and failed TLS handshakes (`tls_refused`). /admin/reset keeps
+// the authentication settings.
+// Once both listen, one JSON line is printed on stdout:
+// {"fhir":<port>,"admin":<port>,"validate":bool,"tls":bool,"mtls":bool}.
 
+import { timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import {
   allOk,
   badRequest,
@@ -36,6 +48,11 @@ import { FhirRouter, MemoryRepository } from '@medplum/fhir-router';
 const BASE = '/fhir';
 const VALIDATE = process.env.FHIR_VALIDATE === '1';
 const MAX_BODY = 20 * 1024 * 1024;
+const TLS = Boolean(process.env.TLS_CERT && process.env.TLS_KEY);
+const MTLS = TLS && Boolean(process.env.TLS_CLIENT_CA);
+const SCHEME = TLS ? 'https' : 'http';
+/** The bearer token FHIR requests must carry; null: none required. */
+let bearerToken = process.env.BEARER_TOKEN || null;
 
 for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json', 'fhir/r4/profiles-medplum.json']) {
   indexStructureDefinitionBundle(readJson(file));
@@ -48,7 +65,8 @@ let repo = new MemoryRepository();
 const router = new FhirRouter();
 
 const faults = { status: 0, count: 0, delayMs: 0, drop: 0, lose: 0, outage: false };
-let stats = { requests: 0, faulted: 0, dropped: 0, byStatus: {}, log: [] };
+const freshStats = () => ({ requests: 0, faulted: 0, dropped: 0, unauthorized: 0, tls_refused: 0, byStatus: {}, log: [] });
+let stats = freshStats();
 
 function record(method, path, status) {
   stats.requests++;
@@ -153,8 +171,8 @@ function addPagingLinks(bundle, origin, path, query) {
 }
 
 async function handleFhir(req, res) {
-  const url = new URL(req.url, `http://${req.headers.host}`);
-  const origin = `http://${req.headers.host}`;
+  const url = new URL(req.url, `${SCHEME}://${req.headers.host}`);
+  const origin = `${SCHEME}://${req.headers.host}`;
   if (!url.pathname.startsWith(BASE)) {
     return send(res, 404, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found' }] });
   }
@@ -214,7 +232,34 @@ async function handleFhir(req, res) {
 }
 
 const fhirSockets = new Set();
-const fhirServer = http.createServer((req, res) => {
+
+/** True when the request carries the bearer token required now (or none is required). */
+function authorized(req) {
+  if (bearerToken === null) return true;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+  if (!match) return false;
+  const given = Buffer.from(match[1]);
+  const expected = Buffer.from(bearerToken);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+function refuseUnauthorized(req, res) {
+  stats.unauthorized++;
+  record(req.method, req.url, 401);
+  req.resume();
+  const error = req.headers.authorization ? ', error="invalid_token"' : '';
+  return send(
+    res,
+    401,
+    {
+      resourceType: 'OperationOutcome',
+      issue: [{ severity: 'error', code: 'login', diagnostics: 'a valid bearer token is required' }],
+    },
+    { 'www-authenticate': `Bearer realm="fhir"${error}` },
+  );
+}
+
+function fhirHandler(req, res) {
   if (faults.drop > 0) {
     faults.drop--;
     stats.dropped++;
@@ -237,6 +282,9 @@ const fhirServer = http.createServer((req, res) => {
         issue: [{ severity: 'error', code: 'transient', diagnostics: 'injected fault' }],
       });
     }
+    if (!authorized(req)) {
+      return refuseUnauthorized(req, res);
+    }
     try {
       await handleFhir(req, res);
     } catch (err) {
@@ -246,6 +294,21 @@ const fhirServer = http.createServer((req, res) => {
     record(req.method, req.url, res.statusCode);
   };
   run().catch(() => req.socket.destroy());
+}
+
+const fhirServer = TLS
+  ? https.createServer(
+      {
+        cert: readFileSync(process.env.TLS_CERT),
+        key: readFileSync(process.env.TLS_KEY),
+        ...(MTLS ? { ca: readFileSync(process.env.TLS_CLIENT_CA), requestCert: true, rejectUnauthorized: true } : {}),
+      },
+      fhirHandler,
+    )
+  : http.createServer(fhirHandler);
+// A handshake refused (no client certificate, or one from another CA): counted for the tests.
+fhirServer.on('tlsClientError', () => {
+  stats.tls_refused++;
 });
 // Longer than any client's idle-connection timeout (teleconsult's is 30 s), so a client never
 // reuses a connection the server is closing.
@@ -298,8 +361,15 @@ const adminServer = http.createServer(async (req, res) => {
       repo = new MemoryRepository();
       Object.assign(faults, { status: 0, count: 0, delayMs: 0, drop: 0, lose: 0 });
       await setOutage(false);
-      stats = { requests: 0, faulted: 0, dropped: 0, byStatus: {}, log: [] };
+      stats = freshStats();
       return send(res, 200, allOk);
+    }
+    if (req.method === 'POST' && url.pathname === '/admin/auth') {
+      if (body.bearer !== null && (typeof body.bearer !== 'string' || body.bearer === '')) {
+        return send(res, 400, { error: 'bearer must be a non-empty string or null' });
+      }
+      bearerToken = body.bearer;
+      return send(res, 200, { bearer: bearerToken !== null });
     }
     if (req.method === 'GET' && url.pathname === '/admin/stats') {
       return send(res, 200, stats);
@@ -318,7 +388,7 @@ const adminServer = http.createServer(async (req, res) => {
 adminServer.keepAliveTimeout = 65000;
 fhirPort = await listen(fhirServer, fhirPort);
 const adminPort = await listen(adminServer, Number(process.env.ADMIN_PORT ?? 0));
-process.stdout.write(JSON.stringify({ fhir: fhirPort, admin: adminPort, validate: VALIDATE }) + '\n');
+process.stdout.write(JSON.stringify({ fhir: fhirPort, admin: adminPort, validate: VALIDATE, tls: TLS, mtls: MTLS }) + '\n');
 
 for (const signal of ['SIGTERM', 'SIGINT']) {
   process.on(signal, () => process.exit(0));

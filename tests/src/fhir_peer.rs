@@ -1,9 +1,14 @@
 //! The FHIR peer: a real FHIR R4 server (`tests/fhir-peer`, Node over `@medplum/fhir-router`)
 //! started per test on ephemeral loopback ports, with its admin endpoint for fault injection
 //! and for counting what it stored. `cargo xtask test` installs its packages (`npm ci`).
+//!
+//! By default it speaks plain HTTP and asks for no credentials. [`PeerOptions`] make it demand a
+//! bearer token (rotatable through the admin API) and/or serve HTTPS requiring a client
+//! certificate from a [`TestPki`] made with rcgen in the test's temporary folder.
 
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -12,10 +17,103 @@ use tokio::process::{Child, Command};
 /// A running peer; killed when dropped.
 pub struct FhirPeer {
     child: Child,
-    /// FHIR base URL, `http://127.0.0.1:PORT/fhir`.
+    /// FHIR base URL, `http://127.0.0.1:PORT/fhir` (`https://` when serving TLS).
     pub base_url: String,
     admin_url: String,
     http: reqwest::Client,
+}
+
+/// How the peer is started; the default is plain HTTP, no authentication, no validation.
+#[derive(Clone, Debug, Default)]
+pub struct PeerOptions {
+    /// FHIR validation of everything written (`FHIR_VALIDATE=1`).
+    pub validate: bool,
+    /// FHIR requests must carry `Authorization: Bearer <token>` (else 401).
+    pub bearer_token: Option<String>,
+    /// Serve FHIR over HTTPS with `pki`'s server certificate and require a client certificate
+    /// signed by `pki`'s CA (mutual TLS).
+    pub mtls: Option<TestPki>,
+}
+
+/// A test certificate authority with a server certificate (127.0.0.1, localhost) and a client
+/// certificate it signed, as PEM files in a folder the test owns.
+#[derive(Clone, Debug)]
+pub struct TestPki {
+    pub ca_cert: PathBuf,
+    pub server_cert: PathBuf,
+    pub server_key: PathBuf,
+    pub client_cert: PathBuf,
+    pub client_key: PathBuf,
+}
+
+impl TestPki {
+    /// Creates the CA `name` and its two certificates in `dir` (files prefixed with `name`).
+    pub fn generate(dir: &Path, name: &str) -> anyhow::Result<Self> {
+        use rcgen::{
+            BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose,
+            IsCa, KeyPair, KeyUsagePurpose,
+        };
+        let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, format!("{name} test CA"));
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate()?)?;
+
+        let leaf = |sans: Vec<String>, common_name: &str, usage: ExtendedKeyUsagePurpose| {
+            let mut params = CertificateParams::new(sans)?;
+            params
+                .distinguished_name
+                .push(DnType::CommonName, common_name);
+            params.key_usages = vec![
+                KeyUsagePurpose::DigitalSignature,
+                KeyUsagePurpose::KeyEncipherment,
+            ];
+            params.extended_key_usages = vec![usage];
+            params.use_authority_key_identifier_extension = true;
+            let key = KeyPair::generate()?;
+            let cert = params.signed_by(&key, &ca)?;
+            anyhow::Ok((cert.pem(), key.serialize_pem()))
+        };
+        let server = leaf(
+            vec!["127.0.0.1".to_owned(), "localhost".to_owned()],
+            "127.0.0.1",
+            ExtendedKeyUsagePurpose::ServerAuth,
+        )?;
+        let client = leaf(
+            Vec::new(),
+            &format!("{name} test site"),
+            ExtendedKeyUsagePurpose::ClientAuth,
+        )?;
+
+        let pki = TestPki {
+            ca_cert: dir.join(format!("{name}-ca.pem")),
+            server_cert: dir.join(format!("{name}-server.pem")),
+            server_key: dir.join(format!("{name}-server-key.pem")),
+            client_cert: dir.join(format!("{name}-client.pem")),
+            client_key: dir.join(format!("{name}-client-key.pem")),
+        };
+        std::fs::write(&pki.ca_cert, ca.pem())?;
+        std::fs::write(&pki.server_cert, server.0)?;
+        write_private(&pki.server_key, &server.1)?;
+        std::fs::write(&pki.client_cert, client.0)?;
+        write_private(&pki.client_key, &client.1)?;
+        Ok(pki)
+    }
+}
+
+/// A private key file, mode 0600.
+fn write_private(path: &Path, pem: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(pem.as_bytes())?;
+    Ok(())
 }
 
 /// The folder of the peer's sources.
@@ -24,9 +122,18 @@ pub fn peer_dir() -> std::path::PathBuf {
 }
 
 impl FhirPeer {
-    /// Starts the peer; `validate` turns on FHIR validation of everything written
-    /// (`FHIR_VALIDATE=1`).
+    /// Starts the peer (plain HTTP, no authentication); `validate` turns on FHIR validation of
+    /// everything written (`FHIR_VALIDATE=1`).
     pub async fn start(validate: bool) -> anyhow::Result<Self> {
+        Self::start_with(PeerOptions {
+            validate,
+            ..PeerOptions::default()
+        })
+        .await
+    }
+
+    /// Starts the peer with authentication and/or mutual TLS.
+    pub async fn start_with(options: PeerOptions) -> anyhow::Result<Self> {
         crate::init_crypto();
         let dir = peer_dir();
         if !dir.join("node_modules/@medplum/fhir-router").exists() {
@@ -35,12 +142,27 @@ impl FhirPeer {
                 dir.display()
             );
         }
-        let mut child = Command::new("node")
+        let mut command = Command::new("node");
+        command
             .arg("server.mjs")
             .current_dir(&dir)
             .env("PORT", "0")
             .env("ADMIN_PORT", "0")
-            .env("FHIR_VALIDATE", if validate { "1" } else { "0" })
+            .env("FHIR_VALIDATE", if options.validate { "1" } else { "0" })
+            .env_remove("BEARER_TOKEN")
+            .env_remove("TLS_CERT")
+            .env_remove("TLS_KEY")
+            .env_remove("TLS_CLIENT_CA");
+        if let Some(token) = &options.bearer_token {
+            command.env("BEARER_TOKEN", token);
+        }
+        if let Some(pki) = &options.mtls {
+            command
+                .env("TLS_CERT", &pki.server_cert)
+                .env("TLS_KEY", &pki.server_key)
+                .env("TLS_CLIENT_CA", &pki.ca_cert);
+        }
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -57,9 +179,17 @@ impl FhirPeer {
             serde_json::from_str(&line).context("unexpected first line from the peer")?;
         let fhir = ports["fhir"].as_u64().context("no fhir port")?;
         let admin = ports["admin"].as_u64().context("no admin port")?;
+        if ports["mtls"] != json!(options.mtls.is_some()) {
+            bail!("the peer did not take the TLS settings: {line}");
+        }
+        let scheme = if options.mtls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         Ok(FhirPeer {
             child,
-            base_url: format!("http://127.0.0.1:{fhir}/fhir"),
+            base_url: format!("{scheme}://127.0.0.1:{fhir}/fhir"),
             admin_url: format!("http://127.0.0.1:{admin}/admin"),
             // No pooled connections: each admin call is independent of the faults in force.
             http: reqwest::Client::builder()
@@ -121,12 +251,21 @@ impl FhirPeer {
         self.admin_post("fault", json!({})).await.map(drop)
     }
 
-    /// Empties the repository, faults and statistics.
+    /// From now on FHIR requests must carry this bearer token (`None`: no token needed); the
+    /// previous one stops working at once, as after a rotation on the platform.
+    pub async fn set_bearer_token(&self, token: Option<&str>) -> anyhow::Result<()> {
+        self.admin_post("auth", json!({ "bearer": token }))
+            .await
+            .map(drop)
+    }
+
+    /// Empties the repository, faults and statistics (authentication settings stay).
     pub async fn reset(&self) -> anyhow::Result<()> {
         self.admin_post("reset", json!({})).await.map(drop)
     }
 
-    /// `{"requests", "faulted", "dropped", "byStatus", "log": [{"t","method","path","status"}]}`.
+    /// `{"requests", "faulted", "dropped", "unauthorized", "tls_refused", "byStatus",
+    /// "log": [{"t","method","path","status"}]}`.
     pub async fn stats(&self) -> anyhow::Result<Value> {
         Ok(self
             .http
