@@ -13,6 +13,7 @@ pub mod appointment;
 pub mod audit;
 pub mod booking;
 pub mod calendar;
+pub mod call;
 pub mod consent;
 pub mod document;
 pub mod ids;
@@ -23,6 +24,7 @@ pub mod patient;
 pub mod ports;
 pub mod practitioner;
 pub mod schedule;
+pub mod signal;
 pub mod site;
 pub mod validation;
 

@@ -131,6 +131,9 @@ pub struct PlatformConfig {
     pub client_key: Option<PathBuf>,
     pub ca_file: Option<PathBuf>,
     pub poll_interval_s: u64,
+    /// Identifier system (URI) of each country's national patient identifier, where the
+    /// platform's differs from the built-in default.
+    pub national_id_systems: NationalIdSystems,
 }
 
 impl Default for PlatformConfig {
@@ -143,9 +146,45 @@ impl Default for PlatformConfig {
             client_key: None,
             ca_file: None,
             poll_interval_s: 60,
+            national_id_systems: NationalIdSystems::default(),
         }
     }
 }
+
+/// `[platform] national_id_systems = { LU = "urn:…", FR = "…", PT = "…" }`: one optional URI per
+/// country (absent: the built-in system). Keyed by country code, so an unknown country is an
+/// unknown key. An optional addition to DESIGN §3's `[platform]` keys (compatible: absent, nothing
+/// changes).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NationalIdSystems {
+    #[serde(rename = "LU")]
+    pub lu: Option<String>,
+    #[serde(rename = "FR")]
+    pub fr: Option<String>,
+    #[serde(rename = "PT")]
+    pub pt: Option<String>,
+}
+
+impl NationalIdSystems {
+    pub fn get(&self, country: Country) -> Option<&str> {
+        match country {
+            Country::LU => self.lu.as_deref(),
+            Country::FR => self.fr.as_deref(),
+            Country::PT => self.pt.as_deref(),
+        }
+    }
+
+    /// The countries given a system, with it.
+    pub fn configured(&self) -> Vec<(Country, String)> {
+        Country::ALL
+            .into_iter()
+            .filter_map(|c| self.get(c).map(|s| (c, s.to_owned())))
+            .collect()
+    }
+}
+
+const NATIONAL_ID_SYSTEMS: &str = "platform.national_id_systems";
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -165,6 +204,8 @@ pub struct MediaConfig {
     pub max_bitrate_kbps: u32,
     pub stun_servers: Vec<String>,
     pub turn_servers: Vec<String>,
+    /// Largest file shared in a call's chat (PDF, JPEG, PNG), in megabytes, 1–50.
+    pub attachment_max_mb: u32,
 }
 
 impl Default for MediaConfig {
@@ -176,6 +217,7 @@ impl Default for MediaConfig {
             max_bitrate_kbps: 2500,
             stun_servers: Vec::new(),
             turn_servers: Vec::new(),
+            attachment_max_mb: 10,
         }
     }
 }
@@ -400,7 +442,9 @@ fn load_layers(
     if let Some(file) = read_file(source).map_err(|m| single("", m))? {
         merge(&mut merged, file);
     }
-    merge(&mut merged, env_layer(env));
+    let mut env_value = env_layer(env);
+    upper_case_country_keys(&mut env_value);
+    merge(&mut merged, env_value);
 
     find_unknown(&known, &mut merged, "", &mut issues);
     coerce_scalars(&known, &mut merged);
@@ -456,6 +500,20 @@ fn env_layer(env: &[(String, String)]) -> Value {
         .unwrap_or(Value::Object(serde_json::Map::new()))
 }
 
+/// Environment keys arrive lower-cased (`…__NATIONAL_ID_SYSTEMS__LU` → `lu`); country codes are
+/// upper case in the file and the defaults.
+fn upper_case_country_keys(value: &mut Value) {
+    if let Some(Value::Object(systems)) = value
+        .get_mut("platform")
+        .and_then(|p| p.get_mut("national_id_systems"))
+    {
+        *systems = std::mem::take(systems)
+            .into_iter()
+            .map(|(k, v)| (k.to_uppercase(), v))
+            .collect();
+    }
+}
+
 fn merge(base: &mut Value, over: Value) {
     match (base, over) {
         (Value::Object(b), Value::Object(o)) => {
@@ -490,7 +548,11 @@ fn find_unknown(known: &Value, value: &mut Value, prefix: &str, issues: &mut Vec
                 k.clone(),
                 ConfigIssue {
                     key: path,
-                    message: "unknown key".into(),
+                    message: if prefix == NATIONAL_ID_SYSTEMS {
+                        "unknown country (LU, FR or PT)".into()
+                    } else {
+                        "unknown key".into()
+                    },
                 },
             )),
             Some(kv @ Value::Object(_)) if v.is_object() => find_unknown(kv, v, &path, issues),
@@ -587,14 +649,22 @@ fn validate(c: &Config, issues: &mut Vec<ConfigIssue>) {
             message: message.into(),
         })
     };
-    let id_ok = !c.site.id.is_empty()
-        && c.site.id.len() <= 32
-        && c.site
-            .id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    // The site id is also the site code in document numbers (`SITE-YYYY-NNNNNN`): the same
+    // rule as `normalise_site_code`, lower case here.
+    let id_ok = c
+        .site
+        .id
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && teleconsult_core::site::normalise_site_code(&c.site.id).is_ok();
     if !id_ok {
-        bad("site.id", "must be 1 to 32 characters among a-z, 0-9 and -");
+        bad(
+            "site.id",
+            &format!(
+                "must be 1 to {} characters among a-z, 0-9 and -, not starting or ending with -",
+                teleconsult_core::site::MAX_SITE_CODE_LEN
+            ),
+        );
     }
     if c.site.name.trim().is_empty() {
         bad("site.name", "must not be empty");
@@ -650,8 +720,21 @@ fn validate(c: &Config, issues: &mut Vec<ConfigIssue>) {
     if c.platform.poll_interval_s == 0 {
         bad("platform.poll_interval_s", "must be at least 1 second");
     }
+    for country in Country::ALL {
+        if let Some(system) = c.platform.national_id_systems.get(country)
+            && !is_identifier_system(system)
+        {
+            bad(
+                &format!("{NATIONAL_ID_SYSTEMS}.{}", country.code()),
+                "must be an absolute URI: urn:<namespace>:<name> (e.g. urn:oid:1.2.250.1.213.1.4.8) or http(s)://…",
+            );
+        }
+    }
     if !(100..=20_000).contains(&c.media.max_bitrate_kbps) {
         bad("media.max_bitrate_kbps", "must be between 100 and 20000");
+    }
+    if !(1..=50).contains(&c.media.attachment_max_mb) {
+        bad("media.attachment_max_mb", "must be between 1 and 50");
     }
     for (key, list) in [
         ("media.stun_servers", &c.media.stun_servers),
@@ -723,6 +806,23 @@ fn validate(c: &Config, issues: &mut Vec<ConfigIssue>) {
             "not a valid filter (e.g. info, debug, info,teleconsult_web=debug)",
         );
     }
+}
+
+/// A FHIR `Identifier.system`: `urn:<nid>:<nss>` or an `http(s)://` URL with a host; no spaces.
+fn is_identifier_system(system: &str) -> bool {
+    if system.is_empty() || system.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return false;
+    }
+    if let Some(rest) = system.strip_prefix("urn:") {
+        return rest
+            .split_once(':')
+            .is_some_and(|(nid, nss)| !nid.is_empty() && !nss.is_empty());
+    }
+    ["https://", "http://"].iter().any(|scheme| {
+        system
+            .strip_prefix(scheme)
+            .is_some_and(|rest| rest.split('/').next().is_some_and(|host| !host.is_empty()))
+    })
 }
 
 /// An optional URL must start with one of `schemes` and have something after it.

@@ -148,3 +148,140 @@ fn the_shipped_default_file_is_valid_and_names_the_installed_tls_files() {
     assert_eq!(config.storage.path, Path::new("/var/lib/teleconsult"));
     assert!(!config.site.demo);
 }
+
+#[test]
+fn national_id_systems_override_the_defaults_per_country() {
+    let (_dir, path) = file(&format!(
+        "{TLS}[platform]\nnational_id_systems = {{ LU = \"urn:oid:1.2.3.4\", PT = \"https://spms.min-saude.pt/sns\" }}\n"
+    ));
+    let config = load(ConfigSource::Explicit(&path), false, &[]).unwrap();
+    let systems = &config.platform.national_id_systems;
+    assert_eq!(systems.get(Country::LU), Some("urn:oid:1.2.3.4"));
+    assert_eq!(systems.get(Country::FR), None, "absent: the built-in one");
+    assert_eq!(
+        systems.configured(),
+        [
+            (Country::LU, "urn:oid:1.2.3.4".to_owned()),
+            (Country::PT, "https://spms.min-saude.pt/sns".to_owned())
+        ]
+    );
+    // The environment names a country in upper case too, and wins over the file.
+    let config = load(
+        ConfigSource::Explicit(&path),
+        false,
+        &env(&[(
+            "TELECONSULT__PLATFORM__NATIONAL_ID_SYSTEMS__LU",
+            "urn:lu:matricule",
+        )]),
+    )
+    .unwrap();
+    assert_eq!(
+        config.platform.national_id_systems.get(Country::LU),
+        Some("urn:lu:matricule")
+    );
+    assert_eq!(
+        load(ConfigSource::None, true, &[])
+            .unwrap()
+            .platform
+            .national_id_systems,
+        NationalIdSystems::default()
+    );
+}
+
+#[test]
+fn bad_national_id_systems_and_unknown_countries_are_all_reported() {
+    let (_dir, path) = file(&format!(
+        "{TLS}[platform]\npoll_interval_s = 0\n\n[platform.national_id_systems]\nLU = \"\"\nFR = \"oid:1.2.250\"\n\
+         PT = \"https:// spaces\"\nDE = \"urn:oid:1.2.276\"\nlu = \"urn:oid:1\"\n"
+    ));
+    let errors = load(ConfigSource::Explicit(&path), false, &[]).unwrap_err();
+    let mut found = keys(&errors);
+    found.sort_unstable();
+    assert_eq!(
+        found,
+        [
+            "platform.national_id_systems.DE",
+            "platform.national_id_systems.FR",
+            "platform.national_id_systems.LU",
+            "platform.national_id_systems.PT",
+            "platform.national_id_systems.lu",
+            "platform.poll_interval_s",
+        ],
+        "{errors}"
+    );
+    let text = errors.to_string();
+    assert!(
+        text.contains(
+            "platform.national_id_systems.DE (TELECONSULT__PLATFORM__NATIONAL_ID_SYSTEMS__DE): unknown country (LU, FR or PT)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("platform.national_id_systems.FR (TELECONSULT__PLATFORM__NATIONAL_ID_SYSTEMS__FR): must be an absolute URI"),
+        "{text}"
+    );
+    // A table is required, and a value must be text.
+    let (_dir, path) = file(&format!(
+        "{TLS}[platform]\nnational_id_systems = \"urn:oid:1\"\n"
+    ));
+    let errors = load(ConfigSource::Explicit(&path), false, &[]).unwrap_err();
+    assert_eq!(keys(&errors), ["platform.national_id_systems"], "{errors}");
+    let (_dir, path) = file(&format!("{TLS}[platform.national_id_systems]\nFR = 12\n"));
+    let errors = load(ConfigSource::Explicit(&path), false, &[]).unwrap_err();
+    assert_eq!(
+        keys(&errors),
+        ["platform.national_id_systems.FR"],
+        "{errors}"
+    );
+}
+
+#[test]
+fn identifier_systems_must_be_absolute_uris() {
+    for good in [
+        "urn:oid:1.2.250.1.213.1.4.8",
+        "urn:teleconsult:LU",
+        "https://cns.lu/matricule",
+        "http://example.org",
+    ] {
+        assert!(is_identifier_system(good), "{good}");
+    }
+    for bad in [
+        "",
+        "urn:",
+        "urn:oid",
+        "urn::x",
+        "urn:oid:",
+        "oid:1.2.3",
+        "https://",
+        "https:///path",
+        "http:/x",
+        "urn:oid:1.2 3",
+        "cns.lu/matricule",
+    ] {
+        assert!(!is_identifier_system(bad), "{bad:?}");
+    }
+}
+
+#[test]
+fn the_site_id_must_fit_in_document_numbers() {
+    for (id, ok) in [
+        ("lux-gare", true),
+        ("a", true),
+        ("sixteen-chars-ok", true),
+        ("seventeen-chars-x", false),
+        ("-gare", false),
+        ("gare-", false),
+        ("Gare", false),
+        ("", false),
+    ] {
+        let (_dir, path) = file(&format!("{TLS}[site]\nid = \"{id}\"\n"));
+        let result = load(ConfigSource::Explicit(&path), false, &[]);
+        match result {
+            Ok(_) => assert!(ok, "{id:?} accepted"),
+            Err(errors) => {
+                assert!(!ok, "{id:?} refused: {errors:?}");
+                assert_eq!(keys(&errors), ["site.id"], "{id:?}");
+            }
+        }
+    }
+}

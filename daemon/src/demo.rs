@@ -48,6 +48,25 @@ const PRACTITIONERS: &[(u128, &str, &str, &[&str])] = &[
     ),
 ];
 
+/// The demo laboratory directory: (code, name, e-mail address for lab requests).
+pub const LABORATORIES: &[(&str, &str, &str)] = &[
+    (
+        "labo-centre",
+        "Laboratoire d'analyses du Centre",
+        "requests@labo-centre.demo.invalid",
+    ),
+    (
+        "labo-nord",
+        "Laboratoire du Nord",
+        "demandes@labo-nord.demo.invalid",
+    ),
+    (
+        "bio-sud",
+        "Bio Sud Analysen",
+        "auftrag@bio-sud.demo.invalid",
+    ),
+];
+
 /// A demo login, printed by the demo banner.
 pub struct DemoAccount {
     pub login: &'static str,
@@ -245,6 +264,23 @@ pub fn seed(store: &Store, clock: &dyn Clock) -> anyhow::Result<()> {
                 object_id: id.to_string(),
             };
             store.set_schedule(id, &demo_schedule(index)?, &audit)?;
+        }
+    }
+    for (id, name, email) in LABORATORIES {
+        let lab = teleconsult_core::document::Laboratory {
+            id: (*id).to_owned(),
+            name: (*name).to_owned(),
+            email: (*email).to_owned(),
+        };
+        if store.laboratory(id)?.as_ref() != Some(&lab) {
+            let audit = AuditEvent {
+                at: clock.now(),
+                actor: Actor::System("demo-seed".into()),
+                action: Action::Update,
+                object_type: "laboratory".into(),
+                object_id: lab.id.clone(),
+            };
+            store.upsert_laboratory(&lab, &audit)?;
         }
     }
     tracing::info!(

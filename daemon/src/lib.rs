@@ -9,6 +9,7 @@
 //! `teleconsult-web`). It is the only place that reads the real clock for the domain.
 
 pub mod admin;
+pub mod booth;
 pub mod clock;
 pub mod config;
 pub mod ctl;

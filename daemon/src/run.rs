@@ -91,6 +91,7 @@ pub async fn run(config: Config, log: LogHandle, invocation: Invocation) -> anyh
     let limits = &config.limits;
     let settings = Settings {
         site_name: config.site.name.clone(),
+        site_id: config.site.id.clone(),
         country: config.site.country,
         demo: config.site.demo,
         public_url: public_url(&config, local),
@@ -136,6 +137,7 @@ pub async fn run(config: Config, log: LogHandle, invocation: Invocation) -> anyh
         notifier.clone(),
         sync,
     );
+    state.calls.configure(call_config(&config));
     let app = teleconsult_web::router(state.clone());
     let grace = Duration::from_secs(config.http.shutdown_grace_s);
     let server = tracker.spawn(teleconsult_web::serve(
@@ -361,6 +363,24 @@ fn public_url(config: &Config, local: std::net::SocketAddr) -> String {
     }
 }
 
+/// Calls: ICE servers, attachment limit, and on a booth site the booth's own media pipeline.
+fn call_config(config: &Config) -> teleconsult_web::call::CallConfig {
+    use teleconsult_core::site::SiteKind;
+    let booth: Option<Arc<dyn teleconsult_web::call_media::BoothMedia>> =
+        (config.site.kind == SiteKind::Booth).then(|| {
+            Arc::new(crate::booth::BoothPipeline {
+                settings: crate::booth::media_settings(config),
+            }) as Arc<dyn teleconsult_web::call_media::BoothMedia>
+        });
+    teleconsult_web::call::CallConfig {
+        site_kind: config.site.kind,
+        stun_servers: config.media.stun_servers.clone(),
+        turn_servers: config.media.turn_servers.clone(),
+        attachment_max_bytes: config.media.attachment_max_mb as usize * 1024 * 1024,
+        booth,
+    }
+}
+
 /// Starts the outbox worker towards the national platform when `[platform] base_url` is set;
 /// returns its handle (status, metrics, wake-up) for the HTTP layer.
 fn start_sync(
@@ -397,7 +417,8 @@ fn start_sync(
             ca_file: platform.ca_file.clone(),
             ..ClientConfig::new(base_url.clone())
         },
-        systems: IdentifierSystems::for_site(&config.site.id),
+        systems: IdentifierSystems::for_site(&config.site.id)
+            .with_national_systems(platform.national_id_systems.configured()),
         worker: WorkerConfig {
             poll_interval: Duration::from_secs(platform.poll_interval_s.max(1)),
             ..WorkerConfig::default()

@@ -23,7 +23,9 @@ mod accounts;
 mod audit;
 mod backup;
 mod booking;
+mod call;
 mod crypto;
+mod documents;
 mod error;
 mod key;
 mod maintenance;
@@ -48,6 +50,7 @@ pub use backup::{
     ARCHIVE_FORMAT, BackupArchive, BackupError, BackupManifest, RestoreReport, read_manifest,
 };
 pub use booking::Booking;
+pub use documents::{IssueOutcome, NewDocument, Rendition};
 pub use error::StoreError;
 pub use key::{KEY_LEN, StorageKey};
 pub use maintenance::Erasure;

@@ -70,11 +70,27 @@ pub(crate) enum TreeId {
     RemoteHolds,
     /// Platform appointment id → sealed conflict (the same slot booked on both sides).
     Conflicts,
+    /// Appointment id (16 bytes) ‖ `u64` BE sequence → sealed chat message of its call.
+    CallChat,
+    /// Attachment id (16 bytes) → sealed attachment description (appointment, type, name).
+    Attachments,
+    /// Attachment id (16 bytes) → sealed file content (raw bytes, not JSON).
+    AttachmentContent,
+    /// Appointment id (16 bytes) → sealed call quality record.
+    CallQuality,
+    /// Document id (16 bytes) → sealed issued document (metadata, content, state).
+    Documents,
+    /// Document id (16 bytes) ‖ rendition byte → sealed PDF (raw bytes, not JSON).
+    DocumentPdfs,
+    /// Keyed hash of a prescription's retrieval token (32 bytes) → document id (16 bytes).
+    RetrievalTokens,
+    /// Laboratory code → sealed laboratory of the directory.
+    Laboratories,
 }
 
 impl TreeId {
     /// In the order of [`Trees`] and of transaction views.
-    pub(crate) const ALL: [TreeId; 21] = [
+    pub(crate) const ALL: [TreeId; 29] = [
         TreeId::Meta,
         TreeId::Audit,
         TreeId::Outbox,
@@ -96,6 +112,14 @@ impl TreeId {
         TreeId::Reminders,
         TreeId::RemoteHolds,
         TreeId::Conflicts,
+        TreeId::CallChat,
+        TreeId::Attachments,
+        TreeId::AttachmentContent,
+        TreeId::CallQuality,
+        TreeId::Documents,
+        TreeId::DocumentPdfs,
+        TreeId::RetrievalTokens,
+        TreeId::Laboratories,
     ];
 
     /// The sled tree name, also part of every sealed value's associated data.
@@ -122,6 +146,14 @@ impl TreeId {
             TreeId::Reminders => "reminders",
             TreeId::RemoteHolds => "remote_holds",
             TreeId::Conflicts => "conflicts",
+            TreeId::CallChat => "call_chat",
+            TreeId::Attachments => "attachments",
+            TreeId::AttachmentContent => "attachment_content",
+            TreeId::CallQuality => "call_quality",
+            TreeId::Documents => "documents",
+            TreeId::DocumentPdfs => "document_pdfs",
+            TreeId::RetrievalTokens => "retrieval_tokens",
+            TreeId::Laboratories => "laboratories",
         }
     }
 

@@ -53,6 +53,8 @@ struct World {
     who: BTreeMap<&'static str, Login>,
     appt: String,
     relative_appt: String,
+    /// A consultation report Dr Weber issued for `appt`.
+    doc: String,
 }
 
 async fn world() -> anyhow::Result<World> {
@@ -151,11 +153,22 @@ async fn world() -> anyhow::Result<World> {
     )
     .await?;
     anyhow::ensure!(status == 201, "{theirs}");
+    let appt = mine["id"].as_str().context("id")?.to_owned();
+    let (status, doc) = send(
+        &daemon,
+        Some(&who["doctor"]),
+        "POST",
+        &format!("/api/v1/appointments/{appt}/documents"),
+        Some(json!({"kind": "consultation_report", "reason": "sore throat", "findings": "red pharynx"})),
+    )
+    .await?;
+    anyhow::ensure!(status == 201, "{doc}");
     Ok(World {
         daemon,
         who,
-        appt: mine["id"].as_str().context("id")?.to_owned(),
+        appt,
         relative_appt: theirs["id"].as_str().context("id")?.to_owned(),
+        doc: doc["id"].as_str().context("document id")?.to_owned(),
     })
 }
 
@@ -209,6 +222,7 @@ fn fill(path: &str, w: &World) -> String {
     path.replace("{appt}", &w.appt)
         .replace("{relative_appt}", &w.relative_appt)
         .replace("{weber}", DR_WEBER)
+        .replace("{doc}", &w.doc)
         .replace("{kind}", "teleconsultation")
         .replace("{nobody}", NOBODY)
 }
@@ -252,6 +266,7 @@ async fn every_role_against_every_object_endpoint() -> anyhow::Result<()> {
             if status == 404 {
                 // Not yours looks exactly like nothing there.
                 let absent = path
+                    .replace(&w.doc, NOBODY)
                     .replace(&w.appt, NOBODY)
                     .replace(&w.relative_appt, NOBODY);
                 let (_, nothing) = send(
@@ -380,13 +395,36 @@ fn api_rows(schedule: Value) -> Vec<Row> {
         // the object under the other rows); allowed cancellations are tested elsewhere.
         Row { body: Some(json!({"reason": "not mine"})),
           ..row("POST", "/api/v1/appointments/{appt}/cancel",      [0, 404, 0, 404, 0, 404, 0]) },
+        // The call: only its parties (whether the room is open yet depends on the clock, so
+        // the parties are tried in call.rs); staff of this clinic site are no party.
+        row("GET", "/api/v1/appointments/{appt}/call",             [0, 404, 0, 404, 404, 404, 404]),
+        row("GET", "/api/v1/appointments/{appt}/signal",           [0, 404, 0, 404, 404, 404, 404]),
+        Row { body: Some(json!({"not": "a file"})),
+          ..row("POST", "/api/v1/appointments/{appt}/attachments", [0, 404, 0, 404, 404, 404, 404]) },
+        row("GET", "/api/v1/appointments/{appt}/attachments/{nobody}", [404; 7]),
+        row("GET", "/api/v1/appointments/{appt}/call/quality",     [404; 7]),
         row("GET", "/api/v1/practitioners/{weber}/slots",          [200; 7]),
         row("GET", "/api/v1/practitioners/{weber}/schedule",       [200; 7]),
         Row { body: Some(schedule),
           ..row("PUT", "/api/v1/practitioners/{weber}/schedule",   [403, 403, 200, 403, 200, 403, 200]) },
+        Row { body: Some(json!({"specialty": "general_practice", "languages": ["fr", "de", "lb", "en"]})),
+          ..row("PUT", "/api/v1/practitioners/{weber}",            [403, 403, 200, 403, 200, 403, 200]) },
         row("GET", "/api/v1/sync/conflicts",                       [403, 403, 200, 200, 200, 403, 200]),
         row("GET", "/api/v1/sync/status",                          [403, 403, 200, 200, 200, 200, 200]),
         row("GET", "/api/v1/appointments",                         [200, 200, 200, 200, 200, 403, 200]),
+        // Documents: the patient and the issuing practitioner, nobody else (staff and admins
+        // run the site; they have no medical reason to read documents).
+        Row { body: Some(json!({"kind": "consultation_report", "reason": "x", "findings": "y"})),
+          ..row("POST", "/api/v1/appointments/{appt}/documents",   [404, 404, 0, 404, 404, 404, 404]) },
+        row("GET", "/api/v1/documents/{doc}",                      [200, 404, 200, 404, 404, 404, 404]),
+        row("GET", "/api/v1/documents/{doc}/pdf",                  [200, 404, 200, 404, 404, 404, 404]),
+        Row { body: Some(json!({"kind": "consultation_report", "reason": "x", "findings": "y"})),
+          ..row("POST", "/api/v1/documents/{doc}/supersede",       [404, 404, 0, 404, 404, 404, 404]) },
+        row("POST", "/api/v1/documents/{doc}/paid",                [0, 404, 0, 404, 404, 404, 404]),
+        Row { body: Some(json!({"items": [0]})),
+          ..row("POST", "/api/v1/prescriptions/{doc}/dispense",    [404; 7]) },
+        Row { body: Some(json!({"name": "Labo", "email": "labo@example.lu"})),
+          ..row("PUT", "/api/v1/laboratories/{nobody}",            [403, 403, 403, 403, 403, 403, 0]) },
         row("GET", "/api/v1/sync/parked",                          [403, 403, 403, 403, 200, 403, 200]),
         row("POST", "/api/v1/sync/parked/{nobody}/retry",          [403, 403, 403, 403, 404, 403, 404]),
         row("POST", "/api/v1/sync/parked/{nobody}/discard",        [403, 403, 403, 403, 404, 403, 404]),
@@ -407,6 +445,7 @@ fn page_rows() -> Vec<Row> {
         row("GET", "/appointments/{appt}",                         [200, 404, 200, 404, 200, 404, 200]),
         row("GET", "/appointments/{relative_appt}",                [200, 404, 200, 404, 200, 404, 200]),
         row("POST", "/appointments/{appt}/cancel",                 [0, 404, 0, 404, 0, 404, 0]),
+        row("GET", "/appointments/{appt}/call",                    [0, 404, 0, 404, 404, 404, 404]),
         row("GET", "/schedule/{weber}",                            [403, 403, 200, 403, 200, 403, 200]),
         row("POST", "/schedule/{weber}",                           [403, 403, 0, 403, 0, 403, 0]),
         row("GET", "/admin/users",                                 [403, 403, 403, 403, 403, 403, 200]),

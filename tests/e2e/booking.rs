@@ -171,6 +171,19 @@ async fn search_book_confirm_see_and_cancel() -> anyhow::Result<()> {
     .await?;
     assert!(!sms["text"].as_str().unwrap_or_default().contains("cough"));
 
+    // The patient's GDPR export holds it (and no one else's).
+    let (_, export) = get(&site, &anne, "/api/v1/me/export").await?;
+    let exported: Vec<&str> = export["appointments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a["id"].as_str())
+        .collect();
+    assert_eq!(exported, [id.as_str()], "{export}");
+    assert_eq!(export["documents"], json!([]), "{export}");
+    let (_, theirs) = get(&site, &other, "/api/v1/me/export").await?;
+    assert_eq!(theirs["appointments"], json!([]), "{theirs}");
+
     // Visible to the patient, not to another patient nor a pharmacist.
     assert_eq!(
         get(&site, &anne, &format!("/api/v1/appointments/{id}"))
@@ -560,6 +573,45 @@ async fn pages_edit_hours_refuse_a_taken_slot_and_cancel_with_a_reason() -> anyh
         saved["exceptions"][0],
         json!({"kind": "closed", "from": "2027-01-01", "to": "2027-01-01"})
     );
+
+    // The listing: an unknown specialty is refused on its field; then saved, with a language
+    // typed as a code besides the ticked ones, and searched by it.
+    let listing = format!("{schedule_page}/listing");
+    let (status, _, html) = post_form(
+        &site,
+        &doctor,
+        &listing,
+        &[
+            ("name", "Dr Anne Weber"),
+            ("specialty", "astrology"),
+            ("languages", "fr"),
+        ],
+    )
+    .await?;
+    assert_eq!(status, 422, "{html}");
+    assert!(html.contains("specialty-error"), "{html}");
+    let (status, at, html) = post_form(
+        &site,
+        &doctor,
+        &listing,
+        &[
+            ("name", "Dr Anne Weber"),
+            ("specialty", "cardiology"),
+            ("languages", "fr"),
+            ("languages", "lb"),
+            ("other_languages", "it"),
+        ],
+    )
+    .await?;
+    assert_eq!(
+        (status, at.as_str()),
+        (200, format!("{schedule_page}?listing=1").as_str()),
+        "{html}"
+    );
+    let (_, found) = get(&site, &doctor, "/api/v1/practitioners?language=it").await?;
+    assert_eq!(found[0]["id"], DR_WEBER, "{found}");
+    assert_eq!(found[0]["specialty"], "cardiology");
+    assert_eq!(found[0]["languages"], json!(["fr", "lb", "it"]));
 
     let anne = patient(&site, 60).await?;
     let (status, _) = get_page(&site, &anne, &schedule_page).await?;

@@ -66,10 +66,35 @@ where
     F: FnOnce(Tab) -> Fut,
     Fut: Future<Output = anyhow::Result<()>>,
 {
+    with_browser_args(name, options, &[], test).await
+}
+
+/// Chromium switches for pages that use camera and microphone: fake devices (a test pattern
+/// and a beep) granted without a prompt, WebRTC allowed on loopback, media that plays without
+/// a click. Use them only inside a network namespace the test owns (TESTING.md: Chromium's
+/// WebRTC otherwise binds every interface of the machine).
+pub const FAKE_MEDIA_ARGS: &[&str] = &[
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream=fps=30",
+    "--allow-loopback-in-peer-connection",
+    "--autoplay-policy=no-user-gesture-required",
+];
+
+/// Like [`with_browser`], with extra Chromium switches (e.g. [`FAKE_MEDIA_ARGS`]).
+pub async fn with_browser_args<F, Fut>(
+    name: &str,
+    options: BrowserOptions,
+    extra_args: &[&str],
+    test: F,
+) -> anyhow::Result<()>
+where
+    F: FnOnce(Tab) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
     crate::init_crypto();
     let axe = axe_source()?;
     let mut driver = Driver::start().await?;
-    let tab = match driver.session(&options).await {
+    let tab = match driver.session(&options, extra_args).await {
         Ok(client) => Tab {
             client,
             base_url: options.base_url.clone(),
@@ -146,7 +171,11 @@ impl Driver {
         Ok(driver)
     }
 
-    async fn session(&self, options: &BrowserOptions) -> anyhow::Result<Client> {
+    async fn session(
+        &self,
+        options: &BrowserOptions,
+        extra_args: &[&str],
+    ) -> anyhow::Result<Client> {
         let spki = spki_sha256(&std::fs::read_to_string(&options.certificate)?)?;
         let user_data = self.profile.path().join("profile");
         let accept = format!(
@@ -154,7 +183,7 @@ impl Driver {
             options.language,
             options.language.split('-').next().unwrap_or("en")
         );
-        let args = [
+        let mut args = vec![
             "--headless".to_owned(),
             "--no-sandbox".to_owned(),
             "--disable-gpu".to_owned(),
@@ -172,6 +201,7 @@ impl Driver {
             format!("--lang={}", options.language),
             format!("--ignore-certificate-errors-spki-list={spki}"),
         ];
+        args.extend(extra_args.iter().map(|a| (*a).to_owned()));
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("browserName".into(), json!("chrome"));
         capabilities.insert(

@@ -14,6 +14,7 @@ pub mod daemon;
 pub mod fhir_peer;
 pub mod national_ids;
 pub mod pages;
+pub mod platform;
 pub mod python;
 pub mod sinks;
 

@@ -14,7 +14,7 @@ use teleconsult_core::audit::{Action, Actor};
 use teleconsult_core::booking::free_slots;
 use teleconsult_core::ids::PractitionerId;
 use teleconsult_core::ports::Repository;
-use teleconsult_core::practitioner::Practitioner;
+use teleconsult_core::practitioner::{Practitioner, validate_languages, validate_specialty};
 use teleconsult_core::schedule::{ConsultationMode, Schedule, Slot};
 use utoipa::{IntoParams, ToSchema};
 
@@ -340,10 +340,7 @@ pub async fn put_schedule(
     ApiJson(schedule): ApiJson<Schedule>,
 ) -> Result<Json<Schedule>, ApiError> {
     let id = practitioner_id(&id)?;
-    let own = user.account.role == Role::Practitioner && user.account.practitioner == Some(id);
-    if !own {
-        user.require(&[Role::Staff, Role::Admin])?;
-    }
+    may_manage(&user, id)?;
     state
         .blocking(move |inner| {
             if inner.store.practitioner(id)?.is_none() {
@@ -358,6 +355,92 @@ pub async fn put_schedule(
             );
             inner.store.set_schedule(id, &schedule, &audit)?;
             Ok(Json(schedule))
+        })
+        .await
+}
+
+/// A practitioner's listing as changed by themself, staff or an admin.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListingUpdate {
+    /// Name as shown to patients (unchanged when absent).
+    pub name: Option<String>,
+    /// A specialty code, e.g. `general_practice`, `dentistry`, `speech_therapy`.
+    pub specialty: String,
+    /// Language codes spoken, e.g. `["fr","de","lb"]` (1 to 10).
+    pub languages: Vec<String>,
+}
+
+/// Whether `user` may change practitioner `id`'s listing, hours or exceptions.
+pub(crate) fn may_manage(user: &AuthUser, id: PractitionerId) -> Result<(), ApiError> {
+    let own = user.account.role == Role::Practitioner && user.account.practitioner == Some(id);
+    if own {
+        Ok(())
+    } else {
+        user.require(&[Role::Staff, Role::Admin])
+    }
+}
+
+/// Changes how a practitioner is listed: name, specialty, languages spoken. The practitioner
+/// themself, staff or an admin.
+#[utoipa::path(put, path = "/practitioners/{id}", tag = "agenda", params(("id" = String, Path)),
+    request_body = ListingUpdate, security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Saved", body = PractitionerView),
+        (status = 403, description = "Not this practitioner, staff or admin", body = crate::error::ErrorBody),
+        (status = 404, description = "No such practitioner", body = crate::error::ErrorBody),
+        (status = 422, description = "Unknown specialty, bad languages or name (each field named)", body = crate::error::ErrorBody)))]
+pub async fn put_practitioner(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    ApiJson(update): ApiJson<ListingUpdate>,
+) -> Result<Json<PractitionerView>, ApiError> {
+    let id = practitioner_id(&id)?;
+    may_manage(&user, id)?;
+    let mut errors = std::collections::BTreeMap::new();
+    let specialty = validate_specialty(&update.specialty)
+        .map_err(|e| errors.insert("specialty".to_owned(), e.to_string()))
+        .ok();
+    let languages = validate_languages(&update.languages)
+        .map_err(|e| errors.insert("languages".to_owned(), e.to_string()))
+        .ok();
+    let name = match update.name.as_deref() {
+        None => None,
+        Some(n) => teleconsult_core::validation::validate_person_name(n)
+            .map_err(|e| errors.insert("name".to_owned(), e.to_string()))
+            .ok(),
+    };
+    let (Some(specialty), Some(languages), true) = (specialty, languages, errors.is_empty()) else {
+        return Err(ApiError::invalid_fields(errors));
+    };
+    state
+        .blocking(move |inner| {
+            let mut record = inner
+                .store
+                .practitioner(id)?
+                .ok_or_else(ApiError::not_found)?;
+            if let Some(name) = name {
+                record.name = name;
+            }
+            record.specialty = specialty;
+            record.languages = languages;
+            let audit = event(
+                inner.clock.now(),
+                Actor::Account(user.account.id.to_string()),
+                Action::Update,
+                "practitioner",
+                id.to_string(),
+            );
+            inner.store.upsert_practitioner(&record, &audit)?;
+            let schedule = inner.store.schedule(id)?;
+            Ok(Json(PractitionerView {
+                id: record.id.to_string(),
+                modes: modes(schedule.as_ref()),
+                name: record.name,
+                specialty: record.specialty,
+                languages: record.languages,
+            }))
         })
         .await
 }

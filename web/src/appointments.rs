@@ -409,7 +409,11 @@ pub(crate) async fn relatives_of(
 }
 
 /// A patient record, read with an audit record in the caller's name; 404 when absent.
-fn read_patient(inner: &Inner, user: &AuthUser, patient: PatientId) -> Result<Patient, ApiError> {
+pub(crate) fn read_patient(
+    inner: &Inner,
+    user: &AuthUser,
+    patient: PatientId,
+) -> Result<Patient, ApiError> {
     let read = event(
         inner.clock.now(),
         actor(user),
@@ -424,7 +428,11 @@ fn read_patient(inner: &Inner, user: &AuthUser, patient: PatientId) -> Result<Pa
 }
 
 /// The name of the patient an appointment is for (an audited read; empty if erased since).
-fn patient_name(inner: &Inner, user: &AuthUser, patient: PatientId) -> Result<String, ApiError> {
+pub(crate) fn patient_name(
+    inner: &Inner,
+    user: &AuthUser,
+    patient: PatientId,
+) -> Result<String, ApiError> {
     match read_patient(inner, user, patient) {
         Ok(p) => Ok(format!("{} {}", p.first_name, p.last_name)),
         Err(e) if e.status == StatusCode::NOT_FOUND => Ok(String::new()),

@@ -77,6 +77,40 @@ impl ApiError {
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
     }
+
+    /// The call room is not open yet (DESIGN §4: 403 `too_early`).
+    pub fn too_early(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "too_early", message)
+    }
+
+    /// The call room has closed (some time after the appointment's end).
+    pub fn too_late(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "too_late", message)
+    }
+
+    /// The appointment is finished (completed, cancelled, no-show): no call any more.
+    pub fn call_closed(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "call_closed", message)
+    }
+
+    /// A body over the endpoint's size limit.
+    pub fn payload_too_large(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
+    }
+
+    /// A body of a type the endpoint does not take.
+    pub fn unsupported_media_type(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            message,
+        )
+    }
+
+    /// A request that needs a WebSocket upgrade arrived as plain HTTP.
+    pub fn upgrade_required(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UPGRADE_REQUIRED, "websocket_required", message)
+    }
 }
 
 impl From<RepositoryError> for ApiError {
@@ -137,5 +171,59 @@ pub async fn method_not_allowed() -> ApiError {
 impl From<teleconsult_store::StoreError> for ApiError {
     fn from(err: teleconsult_store::StoreError) -> Self {
         RepositoryError::from(err).into()
+    }
+}
+
+impl From<teleconsult_core::document::FieldErrors> for ApiError {
+    fn from(err: teleconsult_core::document::FieldErrors) -> Self {
+        Self::invalid_fields(err.0)
+    }
+}
+
+impl From<teleconsult_core::document::DispenseError> for ApiError {
+    fn from(err: teleconsult_core::document::DispenseError) -> Self {
+        use teleconsult_core::document::DispenseError as E;
+        let message = err.to_string();
+        match err {
+            E::AlreadyDispensed | E::ItemAlreadyDispensed(_) => {
+                Self::new(StatusCode::CONFLICT, "already_dispensed", message)
+            }
+            E::Superseded => Self::new(StatusCode::CONFLICT, "superseded", message),
+            // A pharmacist only reaches prescriptions: anything else does not exist for them.
+            E::NotAPrescription => Self::not_found(),
+            E::NoItems | E::UnknownItem(_) | E::DuplicateItem(_) => {
+                Self::invalid_fields(BTreeMap::from([("items".to_owned(), message)]))
+            }
+        }
+    }
+}
+
+impl From<teleconsult_core::document::PaymentError> for ApiError {
+    fn from(err: teleconsult_core::document::PaymentError) -> Self {
+        use teleconsult_core::document::PaymentError as E;
+        let message = err.to_string();
+        match err {
+            E::AlreadyPaid => Self::new(StatusCode::CONFLICT, "already_paid", message),
+            E::Superseded => Self::new(StatusCode::CONFLICT, "superseded", message),
+            E::NotAFeeMemo => Self::new(StatusCode::CONFLICT, "not_a_fee_memo", message),
+        }
+    }
+}
+
+impl From<teleconsult_core::document::SupersedeError> for ApiError {
+    fn from(err: teleconsult_core::document::SupersedeError) -> Self {
+        use teleconsult_core::document::SupersedeError as E;
+        let message = err.to_string();
+        match err {
+            E::AlreadySuperseded { .. } => {
+                Self::new(StatusCode::CONFLICT, "already_superseded", message)
+            }
+            E::AlreadyDispensed => Self::new(StatusCode::CONFLICT, "already_dispensed", message),
+            E::KindMismatch { .. } => {
+                Self::invalid_fields(BTreeMap::from([("kind".to_owned(), message)]))
+            }
+            // Built by the server itself: a mismatch is a bug, not the caller's fault.
+            E::SameDocument | E::PatientMismatch | E::NotLinked => Self::internal(message),
+        }
     }
 }

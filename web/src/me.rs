@@ -13,7 +13,7 @@ use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::str::FromStr;
-use teleconsult_core::account::Account;
+use teleconsult_core::account::{Account, Role};
 use teleconsult_core::audit::{Action, Actor};
 use teleconsult_core::consent::{Consent, ConsentKind};
 use teleconsult_core::patient::Patient;
@@ -235,12 +235,39 @@ pub async fn export_me(
     export(&state, user).await.map(Json)
 }
 
-/// Everything held about the caller: account (without the password hash), patient record and
-/// the audit records of accesses to them (the export itself is audited).
+/// Everything held about the caller: account (without the password hash), patient record, the
+/// audit records of accesses to them (the export itself is audited), and for a patient their
+/// appointments and documents (their own and those of relatives they act for).
 pub(crate) async fn export(
     state: &AppState,
     user: AuthUser,
 ) -> Result<serde_json::Value, ApiError> {
+    let mut export = export_records(state, user.clone()).await?;
+    if user.account.role == Role::Patient
+        && let Some(map) = export.as_object_mut()
+    {
+        let axum::Json(appointments) = crate::appointments::list(
+            State(state.clone()),
+            user.clone(),
+            axum::extract::Query(crate::appointments::ListQuery { date: None }),
+        )
+        .await?;
+        let axum::Json(documents) =
+            crate::documents::list_documents(State(state.clone()), user).await?;
+        map.insert(
+            "appointments".into(),
+            serde_json::to_value(appointments).map_err(ApiError::internal)?,
+        );
+        map.insert(
+            "documents".into(),
+            serde_json::to_value(documents).map_err(ApiError::internal)?,
+        );
+    }
+    Ok(export)
+}
+
+/// The account, patient record and accesses part of [`export`].
+async fn export_records(state: &AppState, user: AuthUser) -> Result<serde_json::Value, ApiError> {
     state
         .blocking(move |inner| {
             let patient = own_patient(inner, &user, Action::Export)?;

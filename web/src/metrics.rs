@@ -33,6 +33,8 @@ pub struct Metrics {
     pub audit_records: Gauge,
     pub store_size_bytes: Gauge,
     pub ready: Gauge,
+    /// Signalling and call quality (`teleconsult_signal_*`, `teleconsult_call_*`).
+    pub calls: crate::call_room::CallMetrics,
 }
 
 impl Metrics {
@@ -88,6 +90,7 @@ impl Metrics {
             )])
             .set(1);
         registry.register("build_info", "Build information", build_info);
+        let calls = crate::call_room::CallMetrics::register(&mut registry);
         Self {
             registry: Arc::new(registry),
             http_requests,
@@ -97,6 +100,7 @@ impl Metrics {
             audit_records,
             store_size_bytes,
             ready,
+            calls,
         }
     }
 

@@ -2,8 +2,10 @@
 //! `/api/v1/openapi.json`. Every route is registered through [`api_router`], so a route cannot
 //! exist without being documented.
 
+use crate::documents::{self, laboratories, pharmacy};
 use crate::state::AppState;
 use crate::{agenda, appointments, auth, health, me, patients, sync_status, users};
+use crate::{call, call_attachments, signal};
 use axum::Json;
 use std::sync::OnceLock;
 use utoipa::OpenApi;
@@ -25,6 +27,8 @@ use utoipa_axum::routes;
         (name = "me", description = "The caller's own data: read, rectify, export, erase, consents"),
         (name = "agenda", description = "Practitioners, schedules and free slots"),
         (name = "appointments", description = "Booking, listing and cancelling appointments"),
+        (name = "call", description = "The call of an appointment: joining, signalling WebSocket, chat attachments, quality record"),
+        (name = "documents", description = "Documents issued after a consultation (prescriptions, lab requests, sick-leave certificates, fee memos, reports), their PDFs, pharmacy look-up and dispensing, the laboratory directory"),
         (name = "sync", description = "National platform synchronisation"),
         (name = "users", description = "Accounts of practitioners, staff, pharmacists and administrators (administrators only)"),
         (name = "meta", description = "This document")
@@ -74,9 +78,25 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(agenda::first_available))
         .routes(routes!(agenda::slots))
         .routes(routes!(agenda::get_schedule, agenda::put_schedule))
+        .routes(routes!(agenda::put_practitioner))
         .routes(routes!(appointments::book, appointments::list))
         .routes(routes!(appointments::get))
         .routes(routes!(appointments::cancel))
+        .routes(routes!(call::call_info))
+        .routes(routes!(call::quality))
+        .routes(routes!(signal::signal))
+        .routes(routes!(call_attachments::upload))
+        .routes(routes!(call_attachments::download))
+        .routes(routes!(documents::issue_document))
+        .routes(routes!(documents::list_documents))
+        .routes(routes!(documents::get_document))
+        .routes(routes!(documents::document_pdf))
+        .routes(routes!(documents::supersede_document))
+        .routes(routes!(documents::mark_paid))
+        .routes(routes!(pharmacy::lookup))
+        .routes(routes!(pharmacy::dispense))
+        .routes(routes!(laboratories::list_laboratories))
+        .routes(routes!(laboratories::put_laboratory))
         .routes(routes!(sync_status::sync_status))
         .routes(routes!(sync_status::sync_conflicts))
         .routes(routes!(sync_status::parked))

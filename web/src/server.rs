@@ -42,7 +42,12 @@ pub fn router(state: AppState) -> Router {
                 tracing::info_span!("http", method = %req.method(), route = %route)
             }),
         )
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // Extractors (JSON, forms) stop at MAX_BODY_BYTES; only call attachments read a raw
+        // body, with their own configured limit under this hard ceiling.
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestBodyLimitLayer::new(
+            crate::call_attachments::MAX_UPLOAD_BYTES + 64 * 1024,
+        ))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

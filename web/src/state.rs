@@ -16,6 +16,8 @@ use teleconsult_store::Store;
 pub struct Settings {
     /// Display name of the site (landing page, e-mails).
     pub site_name: String,
+    /// Site code (`[site] id`): the prefix of every document number.
+    pub site_id: String,
     /// Country whose national-id rules apply to registrations.
     pub country: Country,
     /// Demo mode: shown on pages so nobody mistakes it for a real install.
@@ -49,6 +51,8 @@ pub struct Inner {
     pub notifier: Arc<tokio::sync::Notify>,
     /// The national-platform sync worker's status and wake-up.
     pub sync: teleconsult_sync::SyncHandle,
+    /// Call rooms and the call configuration (set by the daemon with `calls.configure`).
+    pub calls: crate::call_room::Calls,
     ready: AtomicBool,
 }
 
@@ -70,6 +74,7 @@ impl AppState {
             limiter,
             notifier,
             sync,
+            calls: crate::call_room::Calls::default(),
             ready: AtomicBool::new(false),
         }))
     }

@@ -25,6 +25,7 @@ pub(crate) fn state() -> (tempfile::TempDir, AppState) {
     let store = teleconsult_store::Store::open(&dir.path().join("data"), key).unwrap();
     let settings = Settings {
         site_name: "Test".into(),
+        site_id: "test".into(),
         country: Country::LU,
         demo: false,
         public_url: "https://localhost:8443".into(),

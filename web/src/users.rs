@@ -19,7 +19,7 @@ use teleconsult_core::account::{Account, AccountStatus, Role};
 use teleconsult_core::audit::{Action, Actor};
 use teleconsult_core::ids::{AccountId, PractitionerId};
 use teleconsult_core::ports::Repository;
-use teleconsult_core::practitioner::Practitioner;
+use teleconsult_core::practitioner::{Practitioner, validate_specialty};
 use teleconsult_core::site::Language;
 use teleconsult_core::validation::{
     check_password, normalise_phone, validate_email, validate_person_name,
@@ -152,17 +152,19 @@ pub fn create_user(
     if let Err(e) = check_password(&user.password, &login) {
         errors.insert("password".to_owned(), e.to_string());
     }
-    let specialty = user
-        .specialty
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
-    if role == Some(Role::Practitioner) && specialty.is_none() {
-        errors.insert(
-            "specialty".to_owned(),
-            "is required for a practitioner (e.g. general_practice)".to_owned(),
-        );
-    }
+    let specialty = match user.specialty.as_deref().map(str::trim) {
+        _ if role != Some(Role::Practitioner) => None,
+        None | Some("") => {
+            errors.insert(
+                "specialty".to_owned(),
+                "is required for a practitioner (e.g. general_practice)".to_owned(),
+            );
+            None
+        }
+        Some(code) => validate_specialty(code)
+            .map_err(|e| errors.insert("specialty".to_owned(), e.to_string()))
+            .ok(),
+    };
     let (Some(role), Some(email), Some(phone), Some(name), true) =
         (role, email, phone, name, errors.is_empty())
     else {
@@ -180,7 +182,7 @@ pub fn create_user(
             let record = Practitioner {
                 id: PractitionerId::from_uuid(uuid::Uuid::new_v4()),
                 name: name.clone(),
-                specialty: specialty.to_owned(),
+                specialty,
                 languages: vec![Language::Fr.code().to_owned()],
             };
             let event = audit(

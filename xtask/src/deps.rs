@@ -18,6 +18,8 @@ pub const RUN_PACKAGES: &[&str] = &[
     "gstreamer1.0-plugins-good",
     "gstreamer1.0-plugins-bad",
     "gstreamer1.0-nice",
+    // DejaVu fonts embedded in every issued document's PDF (web/src/documents/pdf.rs).
+    "fonts-dejavu-core",
 ];
 
 /// Needed by the test suite on top of [`RUN_PACKAGES`]: `curl`/`openssl` for TLS checks and
@@ -64,6 +66,11 @@ pub const TEST_PACKAGES: &[&str] = &[
     "iptables",
     "libnetfilter-queue-dev",
     "python3-dev",
+    // Documents (tests/e2e/documents.rs): PDF text (pdftotext), pages as PNG (pdftoppm), the
+    // prescription's QR code decoded (zbarimg); the fonts the daemon embeds.
+    "poppler-utils",
+    "zbar-tools",
+    "fonts-dejavu-core",
 ];
 
 /// Needed by `cargo xtask deb`: cargo-deb runs `dpkg-shlibdeps`/`dpkg-architecture` (dpkg-dev)

@@ -101,6 +101,9 @@ fn detail_page(
                 dd { (view.reason) }
             }
         }
+        @if matches!(view.status.as_str(), "booked" | "waiting" | "in_call") {
+            p { a.button href=(format!("/appointments/{}/call", view.id)) { (page.t("call-join")) } }
+        }
         @if open {
             section aria-labelledby="cancel" {
                 h2 #cancel { (page.t("appt-cancel-title")) }

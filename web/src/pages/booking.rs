@@ -228,7 +228,7 @@ pub struct WeekQuery {
 }
 
 /// The practitioner a page is about (404 page when unknown).
-async fn practitioner(
+pub(super) async fn practitioner(
     page: &Page,
     user: &AuthUser,
     id: &str,

@@ -84,7 +84,12 @@ pub async fn landing(page: Page) -> Response {
 
 /// A specialty code in words (the code itself for one without a translation).
 pub(super) fn specialty(page: &Page, code: &str) -> String {
-    let id = match code {
+    specialty_id(code).map_or_else(|| code.to_owned(), |id| page.t(id))
+}
+
+/// The message id naming specialty `code`.
+fn specialty_id(code: &str) -> Option<&'static str> {
+    Some(match code {
         "general_practice" => "specialty-general-practice",
         "dermatology" => "specialty-dermatology",
         "speech_therapy" => "specialty-speech-therapy",
@@ -92,9 +97,22 @@ pub(super) fn specialty(page: &Page, code: &str) -> String {
         "paediatrics" | "pediatrics" => "specialty-paediatrics",
         "midwifery" => "specialty-midwifery",
         "dentistry" => "specialty-dentistry",
-        _ => return code.to_owned(),
-    };
-    page.t(id)
+        "gynaecology" => "specialty-gynaecology",
+        "cardiology" => "specialty-cardiology",
+        "psychiatry" => "specialty-psychiatry",
+        "psychology" => "specialty-psychology",
+        "ophthalmology" => "specialty-ophthalmology",
+        "otorhinolaryngology" => "specialty-otorhinolaryngology",
+        "neurology" => "specialty-neurology",
+        "endocrinology" => "specialty-endocrinology",
+        "gastroenterology" => "specialty-gastroenterology",
+        "pulmonology" => "specialty-pulmonology",
+        "rheumatology" => "specialty-rheumatology",
+        "urology" => "specialty-urology",
+        "physiotherapy" => "specialty-physiotherapy",
+        "nursing" => "specialty-nursing",
+        _ => return None,
+    })
 }
 
 #[derive(Default, Deserialize)]
@@ -288,6 +306,13 @@ pub async fn switch_language(
 #[cfg(test)]
 mod tests {
     use super::local_path;
+
+    #[test]
+    fn every_specialty_has_a_name() {
+        for code in teleconsult_core::practitioner::SPECIALTIES {
+            assert!(super::specialty_id(code).is_some(), "{code}");
+        }
+    }
 
     #[test]
     fn only_local_paths_are_followed() {

@@ -18,6 +18,7 @@
 mod account;
 mod appointment;
 mod booking;
+mod call;
 mod context;
 pub mod csrf;
 mod errors;
@@ -72,8 +73,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/appointments/{id}", get(appointment::detail))
         .route("/appointments/{id}/cancel", post(appointment::cancel))
+        .route("/appointments/{id}/call", get(call::page))
         .route("/schedule", get(schedule::index))
         .route("/schedule/{id}", get(schedule::form).post(schedule::save))
+        .route("/schedule/{id}/listing", post(schedule::save_listing))
         .route("/admin/users", get(users::page).post(users::add))
         .route("/admin/users/{id}/disable", post(users::disable))
         .route("/sync", get(sync::page))

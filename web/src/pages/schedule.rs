@@ -10,8 +10,8 @@ use super::context::Page;
 use super::csrf;
 use super::errors::{bad_form, fault, redirect, refused};
 use super::home::specialty;
-use super::layout::{FieldErrors, csrf_field, document, error_summary, notice, respond};
-use crate::agenda::{self, PractitionerQuery};
+use super::layout::{FieldErrors, Input, csrf_field, document, error_summary, notice, respond};
+use crate::agenda::{self, ListingUpdate, PractitionerQuery, PractitionerView};
 use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
@@ -24,6 +24,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use std::str::FromStr;
 use teleconsult_core::account::Role;
+use teleconsult_core::practitioner::SPECIALTIES;
 use teleconsult_core::schedule::{
     ConsultationMode, Exception, Schedule, ScheduleError, TimeRange, Week, WeeklyHours,
 };
@@ -311,6 +312,7 @@ fn parse_ranges(text: &str) -> Result<Vec<TimeRange>, ()> {
 #[serde(default)]
 pub struct SavedQuery {
     saved: Option<String>,
+    listing: Option<String>,
 }
 
 /// `GET /schedule/{id}`.
@@ -323,12 +325,19 @@ pub async fn form(
         Ok(user) => user,
         Err(response) => return response,
     };
-    let saved = query.is_ok_and(|Query(q)| q.saved.is_some());
+    let Query(query) = query.unwrap_or_default();
+    let saved = if query.saved.is_some() {
+        Some(page.t("schedule-saved"))
+    } else if query.listing.is_some() {
+        Some(page.t("listing-saved"))
+    } else {
+        None
+    };
     let form = match agenda::get_schedule(State(page.state.clone()), user, Path(id.clone())).await {
         Ok(axum::Json(schedule)) => ScheduleForm::from_schedule(&schedule),
         // No schedule yet: a sensible start (weekday mornings and afternoons).
         Err(error) if error.status == StatusCode::NOT_FOUND => {
-            if let Err(response) = name_of(&page, &id).await {
+            if let Err(response) = listing_of(&page, &id).await {
                 return response;
             }
             let usual = "09:00-12:00, 14:00-17:00".to_owned();
@@ -346,52 +355,78 @@ pub async fn form(
         }
         Err(error) => return fault(&page, error),
     };
-    render(
-        &page,
-        &id,
-        &form,
-        &FieldErrors::new(),
+    let view = View {
         saved,
-        StatusCode::OK,
-    )
-    .await
+        ..View::default()
+    };
+    render(&page, &id, &form, &view, StatusCode::OK).await
 }
 
-/// The practitioner's name (the 404 page for an unknown one).
-async fn name_of(page: &Page, id: &str) -> Result<String, Response> {
+/// The practitioner's listing (the 404 page for an unknown one).
+async fn listing_of(page: &Page, id: &str) -> Result<PractitionerView, Response> {
     let Some(user) = page.user.clone() else {
         return Err(redirect("/login"));
     };
-    let list = agenda::list_practitioners(
-        State(page.state.clone()),
-        user,
-        Query(PractitionerQuery {
-            q: None,
-            specialty: None,
-            language: None,
-        }),
-    )
-    .await
-    .map_err(|e| fault(page, e))?;
-    list.0
-        .into_iter()
-        .find(|p| p.id == id)
-        .map(|p| p.name)
-        .ok_or_else(|| fault(page, ApiError::not_found()))
+    super::booking::practitioner(page, &user, id).await
+}
+
+/// What a render of the page shows besides the hours: a notice, the hours' errors, and the
+/// listing form as posted with its errors.
+#[derive(Default)]
+struct View {
+    saved: Option<String>,
+    errors: FieldErrors,
+    listing: Option<(ListingForm, FieldErrors)>,
 }
 
 async fn render(
     page: &Page,
     id: &str,
     form: &ScheduleForm,
-    errors: &FieldErrors,
-    saved: bool,
+    view: &View,
     status: StatusCode,
 ) -> Response {
-    let name = match name_of(page, id).await {
-        Ok(name) => name,
+    let practitioner = match listing_of(page, id).await {
+        Ok(p) => p,
         Err(response) => return response,
     };
+    let name = practitioner.name.clone();
+    let listing = view.listing.as_ref().map_or_else(
+        || {
+            let site: Vec<&str> = page
+                .state
+                .settings
+                .languages
+                .iter()
+                .map(|l| l.code())
+                .collect();
+            ListingForm {
+                csrf: String::new(),
+                name: practitioner.name.clone(),
+                specialty: practitioner.specialty.clone(),
+                languages: practitioner
+                    .languages
+                    .iter()
+                    .filter(|l| site.contains(&l.as_str()))
+                    .cloned()
+                    .collect(),
+                other_languages: practitioner
+                    .languages
+                    .iter()
+                    .filter(|l| !site.contains(&l.as_str()))
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }
+        },
+        |(form, _)| form.clone(),
+    );
+    let listing_errors: FieldErrors = view
+        .listing
+        .as_ref()
+        .map(|(_, e)| e.clone())
+        .unwrap_or_default();
+    let errors = &view.errors;
     let errors: FieldErrors = errors
         .iter()
         .map(|(field, id)| (*field, page.t(id)))
@@ -423,7 +458,38 @@ async fn render(
         }
     };
     let body = html! {
-        @if saved { (notice("ok", &page.t("schedule-saved"))) }
+        @if let Some(saved) = &view.saved { (notice("ok", saved)) }
+        section aria-labelledby="listing" {
+            h2 #listing { (page.t("listing-title")) }
+            (error_summary(page, &listing_errors))
+            form method="post" action=(format!("/schedule/{id}/listing")) novalidate {
+                (csrf_field(page))
+                (Input::new("name", page.t("listing-name"), "text", &listing.name).render(&listing_errors))
+                div.field.invalid[listing_errors.contains_key("specialty")] {
+                    label for="specialty" { (page.t("listing-specialty")) }
+                    @if let Some(error) = listing_errors.get("specialty") { p.error #specialty-error { (error) } }
+                    select #specialty name="specialty" {
+                        @for code in SPECIALTIES {
+                            option value=(code) selected[listing.specialty == *code] { (specialty(page, code)) }
+                        }
+                    }
+                }
+                fieldset.invalid[listing_errors.contains_key("languages")] #languages {
+                    legend { (page.t("listing-languages")) }
+                    @if let Some(error) = listing_errors.get("languages") { p.error { (error) } }
+                    @for language in &page.state.settings.languages {
+                        div.choice {
+                            input type="checkbox" id=(format!("lang-{}", language.code())) name="languages" value=(language.code())
+                                checked[listing.languages.iter().any(|l| l == language.code())];
+                            label for=(format!("lang-{}", language.code())) { (super::layout::endonym(*language)) }
+                        }
+                    }
+                    (Input::new("other_languages", page.t("listing-other-languages"), "text", &listing.other_languages).optional().render(&listing_errors))
+                }
+                button.primary type="submit" { (page.t("listing-save")) }
+            }
+        }
+        h2 { (page.t("schedule-index-title")) }
         (error_summary(page, &errors))
         form method="post" action=(format!("/schedule/{id}")) novalidate {
             (csrf_field(page))
@@ -502,15 +568,11 @@ pub async fn save(
     let schedule = match form.parse() {
         Ok(schedule) => schedule,
         Err(errors) => {
-            return render(
-                &page,
-                &id,
-                &form,
-                &errors,
-                false,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+            let view = View {
+                errors,
+                ..View::default()
+            };
+            return render(&page, &id, &form, &view, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
     match agenda::put_schedule(
@@ -522,6 +584,90 @@ pub async fn save(
     .await
     {
         Ok(_) => redirect(&format!("/schedule/{id}?saved=1")),
+        Err(error) => fault(&page, error),
+    }
+}
+
+/// The listing form as posted: languages ticked (repeated `languages` fields) plus others typed.
+#[derive(Clone, Default)]
+pub struct ListingForm {
+    csrf: String,
+    name: String,
+    specialty: String,
+    languages: Vec<String>,
+    other_languages: String,
+}
+
+impl ListingForm {
+    /// From the urlencoded body (serde's form reader cannot collect repeated keys).
+    fn parse(body: &[u8]) -> Self {
+        let mut form = Self::default();
+        for (key, value) in form_urlencoded::parse(body) {
+            match key.as_ref() {
+                "csrf" => form.csrf = value.into_owned(),
+                "name" => form.name = value.into_owned(),
+                "specialty" => form.specialty = value.into_owned(),
+                "languages" => form.languages.push(value.into_owned()),
+                "other_languages" => form.other_languages = value.into_owned(),
+                _ => {}
+            }
+        }
+        form
+    }
+
+    fn all_languages(&self) -> Vec<String> {
+        let others = self
+            .other_languages
+            .split([',', ';', ' '])
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned);
+        self.languages.iter().cloned().chain(others).collect()
+    }
+}
+
+/// `POST /schedule/{id}/listing`: name, specialty, languages spoken.
+pub async fn save_listing(page: Page, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
+    let form = ListingForm::parse(&body);
+    let Ok(user) = csrf::check_session(&page, &form.csrf).cloned() else {
+        return refused(&page);
+    };
+    let update = ListingUpdate {
+        name: Some(form.name.clone()),
+        specialty: form.specialty.clone(),
+        languages: form.all_languages(),
+    };
+    match agenda::put_practitioner(
+        State(page.state.clone()),
+        user.clone(),
+        Path(id.clone()),
+        ApiJson(update),
+    )
+    .await
+    {
+        Ok(_) => redirect(&format!("/schedule/{id}?listing=1")),
+        Err(error) if error.status == StatusCode::UNPROCESSABLE_ENTITY => {
+            let mut errors = FieldErrors::new();
+            for field in error.fields.iter().flat_map(|f| f.keys()) {
+                let (name, message) = match field.as_str() {
+                    "languages" => ("languages", "error-listing-languages"),
+                    "specialty" => ("specialty", "error-listing-specialty"),
+                    _ => ("name", "error-listing-name"),
+                };
+                errors.insert(name, page.t(message));
+            }
+            let hours =
+                match agenda::get_schedule(State(page.state.clone()), user, Path(id.clone())).await
+                {
+                    Ok(axum::Json(schedule)) => ScheduleForm::from_schedule(&schedule),
+                    Err(_) => ScheduleForm::default(),
+                };
+            let view = View {
+                listing: Some((form, errors)),
+                ..View::default()
+            };
+            render(&page, &id, &hours, &view, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
         Err(error) => fault(&page, error),
     }
 }

@@ -19,6 +19,16 @@ const FILES: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../../static/app.js"),
     ),
+    (
+        "call.css",
+        "text/css; charset=utf-8",
+        include_str!("../../static/call.css"),
+    ),
+    (
+        "call.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/call.js"),
+    ),
 ];
 
 fn find(name: &str) -> Option<&'static (&'static str, &'static str, &'static str)> {

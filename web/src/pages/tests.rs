@@ -204,7 +204,10 @@ async fn registration_errors_are_shown_per_field_in_the_users_language() {
         ("phone", "Geben Sie eine Mobilnummer mit Ländervorwahl ein"),
         ("password", "Dieses Passwort ist nicht sicher genug"),
         // A mismatched confirmation is reported with the rest, not instead of it.
-        ("password_confirm", "Die beiden Passwörter sind verschieden."),
+        (
+            "password_confirm",
+            "Die beiden Passwörter sind verschieden.",
+        ),
         (
             "teleconsultation",
             "Ihre Einwilligung in Fernbehandlungen ist nötig",
