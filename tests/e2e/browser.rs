@@ -518,20 +518,25 @@ async fn browser_forms_refuse_missing_csrf_tokens_and_work_with_them() -> anyhow
 }
 
 #[tokio::test]
-async fn browser_other_roles_land_on_a_home_page_saying_what_is_not_built_yet() -> anyhow::Result<()>
-{
+async fn browser_other_roles_land_on_their_own_home_page() -> anyhow::Result<()> {
     let daemon = Daemon::start(DaemonOptions {
         demo: true,
         ..Default::default()
     })
     .await?;
-    for (login, password, phone, name, role) in [
+    // Each role's home page: a practitioner's day and hours, the site's day and the
+    // administrators' pages.
+    for (login, password, phone, name, role, shows) in [
         (
             "dr.weber",
             "demo doctor 2026",
             "+352621000002",
             "Dr Anne Weber",
             "praticien",
+            &[
+                "Ma journée",
+                "href=\"/schedule/00000000-0000-0000-0000-00007c1e0001\"",
+            ][..],
         ),
         (
             "admin",
@@ -539,6 +544,11 @@ async fn browser_other_roles_land_on_a_home_page_saying_what_is_not_built_yet() 
             "+352621000006",
             "Site Admin",
             "administrateur",
+            &[
+                "La journée du site",
+                "href=\"/admin/users\"",
+                "href=\"/sync\"",
+            ][..],
         ),
     ] {
         let start = daemon
@@ -593,7 +603,9 @@ async fn browser_other_roles_land_on_a_home_page_saying_what_is_not_built_yet() 
             )),
             "{home}"
         );
-        assert!(home.contains("ne sont pas encore disponibles dans cette version"));
+        for text in shows {
+            assert!(home.contains(text), "{login}: {text} missing in {home}");
+        }
         assert!(!home.contains("Mes rendez-vous"), "no patient sections");
     }
     Ok(())

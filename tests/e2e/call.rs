@@ -619,6 +619,29 @@ async fn signalling_relays_between_the_sides_and_keeps_the_record() -> anyhow::R
     // The call is over: the room is closed.
     expect_refused(&site, &anne, &id, 409, "call_closed").await?;
 
+    // The patient's GDPR export holds the conversation and describes the shared file.
+    let (_, export) = get(&site, &anne, "/api/v1/me/export").await?;
+    let chats = export["call_chats"].as_array().cloned().unwrap_or_default();
+    assert_eq!(chats.len(), 1, "{export}");
+    assert_eq!(chats[0]["appointment"], id.as_str());
+    let shared = chats[0]["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|m| m["text"] == "my lab result")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        shared["attachment"]["content_type"], "application/pdf",
+        "{export}"
+    );
+    let (_, stranger_export) = get(&site, &stranger, "/api/v1/me/export").await?;
+    assert_eq!(
+        stranger_export["call_chats"],
+        json!([]),
+        "{stranger_export}"
+    );
+
     let metrics = site
         .daemon
         .client

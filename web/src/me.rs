@@ -237,7 +237,8 @@ pub async fn export_me(
 
 /// Everything held about the caller: account (without the password hash), patient record, the
 /// audit records of accesses to them (the export itself is audited), and for a patient their
-/// appointments and documents (their own and those of relatives they act for).
+/// appointments, the chat of their calls (shared files described, with their download link)
+/// and their documents (their own and those of relatives they act for).
 pub(crate) async fn export(
     state: &AppState,
     user: AuthUser,
@@ -253,17 +254,72 @@ pub(crate) async fn export(
         )
         .await?;
         let axum::Json(documents) =
-            crate::documents::list_documents(State(state.clone()), user).await?;
+            crate::documents::list_documents(State(state.clone()), user.clone()).await?;
+        let ids: Vec<teleconsult_core::ids::AppointmentId> = appointments
+            .iter()
+            .filter_map(|a| a.id.parse().ok())
+            .collect();
+        let chats = call_chats(state, user.clone(), ids).await?;
         map.insert(
             "appointments".into(),
             serde_json::to_value(appointments).map_err(ApiError::internal)?,
         );
+        map.insert("call_chats".into(), chats);
         map.insert(
             "documents".into(),
             serde_json::to_value(documents).map_err(ApiError::internal)?,
         );
     }
     Ok(export)
+}
+
+/// The chat of each of `appointments`' calls (those that have one), each shared file described
+/// with the link to download it; audited reads.
+async fn call_chats(
+    state: &AppState,
+    user: AuthUser,
+    appointments: Vec<teleconsult_core::ids::AppointmentId>,
+) -> Result<serde_json::Value, ApiError> {
+    state
+        .blocking(move |inner| {
+            let now = inner.clock.now();
+            let actor = Actor::Account(user.account.id.to_string());
+            let mut out = Vec::new();
+            for id in appointments {
+                let read = event(now, actor.clone(), Action::Export, "call_chat", id.to_string());
+                let messages = inner.store.chat(id, &read)?;
+                if messages.is_empty() {
+                    continue;
+                }
+                let mut listed = Vec::with_capacity(messages.len());
+                for m in messages {
+                    let file = match m.attachment {
+                        None => None,
+                        Some(a) => {
+                            let read =
+                                event(now, actor.clone(), Action::Export, "attachment", a.to_string());
+                            inner.store.attachment_description(a, &read)?.map(|d| {
+                                serde_json::json!({
+                                    "file_name": d.file_name,
+                                    "content_type": d.content_type,
+                                    "size": d.size,
+                                    "download": format!("/api/v1/appointments/{id}/attachments/{a}"),
+                                })
+                            })
+                        }
+                    };
+                    listed.push(serde_json::json!({
+                        "at": m.at.to_string(),
+                        "role": m.role,
+                        "text": m.text,
+                        "attachment": file,
+                    }));
+                }
+                out.push(serde_json::json!({"appointment": id.to_string(), "messages": listed}));
+            }
+            Ok(serde_json::Value::Array(out))
+        })
+        .await
 }
 
 /// The account, patient record and accesses part of [`export`].
