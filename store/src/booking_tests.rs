@@ -143,3 +143,102 @@ fn reminders_come_due_in_order_and_fire_once() {
     assert_eq!(store.notifications_pending().unwrap(), before + 1);
     assert_eq!(store.reminders_pending().unwrap(), 1);
 }
+
+/// Set in the child process of the kill -9 test: the store directory it books into.
+const CHILD_STORE: &str = "TELECONSULT_STORE_TEST_CHILD_DIR";
+const WRITER_THREADS: u128 = 16;
+const BOOKINGS_PER_THREAD: u128 = 60;
+
+/// The child of [`concurrent_acknowledged_bookings_survive_kill_9`]: books from many threads at
+/// once (so flushes are shared) and prints `acked <n>` as each booking is acknowledged.
+fn book_and_report(dir: &std::path::Path) {
+    let store = Arc::new(crate::Store::open(dir, crate::test_support::reopen_key()).unwrap());
+    let threads: Vec<_> = (0..WRITER_THREADS)
+        .map(|t| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                for i in 0..BOOKINGS_PER_THREAD {
+                    let n = t * BOOKINGS_PER_THREAD + i;
+                    book(&store, &appointment(n, n as i64), &[]).unwrap();
+                    println!("acked {n}");
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    // Stay alive (bounded) so the parent's SIGKILL, not a clean exit, ends the process.
+    std::thread::sleep(std::time::Duration::from_secs(30));
+}
+
+/// Group commit keeps the durability invariant: a child process books from 16 threads,
+/// reporting each acknowledgement, and is killed with SIGKILL while still booking; every
+/// booking it acknowledged is in the reopened store, and the audit chain is intact.
+#[test]
+fn concurrent_acknowledged_bookings_survive_kill_9() {
+    use std::io::BufRead;
+    if let Some(dir) = std::env::var_os(CHILD_STORE) {
+        book_and_report(std::path::Path::new(&dir));
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let name = concat!(
+        module_path!(),
+        "::concurrent_acknowledged_bookings_survive_kill_9"
+    );
+    let name = name.split_once("::").map_or(name, |(_, rest)| rest);
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env(CHILD_STORE, dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (lines, acks) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Some(n) = line.strip_prefix("acked ").and_then(|n| n.parse().ok()) {
+                let n: u128 = n;
+                if lines.send(n).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    // Kill it once a good part (not all) of the bookings is acknowledged.
+    let total = WRITER_THREADS * BOOKINGS_PER_THREAD;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut acked = Vec::new();
+    while acked.len() < (total / 2) as usize {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match acks.recv_timeout(left) {
+            Ok(n) => acked.push(n),
+            Err(e) => panic!("after {} acknowledgements: {e}", acked.len()),
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // Late lines already in the pipe were acknowledged before the kill too.
+    acked.extend(acks.try_iter());
+
+    let store = crate::Store::open(dir.path(), crate::test_support::reopen_key()).unwrap();
+    let stored: std::collections::BTreeSet<_> = store
+        .appointments(|_| true, &event(Action::Read, "list"))
+        .unwrap()
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    for n in &acked {
+        assert!(
+            stored.contains(&appointment(*n, *n as i64).id),
+            "booking {n} was acknowledged but is not in the store ({} acknowledged, {} stored)",
+            acked.len(),
+            stored.len()
+        );
+    }
+    assert!(stored.len() <= total as usize);
+    store.verify_audit_chain().unwrap();
+}

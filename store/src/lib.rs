@@ -27,6 +27,7 @@ mod call;
 mod crypto;
 mod documents;
 mod error;
+mod group_commit;
 mod key;
 mod maintenance;
 mod meta;

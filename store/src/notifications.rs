@@ -67,7 +67,7 @@ impl Store {
             .trees
             .raw(TreeId::Notifications)
             .remove(id.to_be_bytes())?;
-        self.inner().db.flush()?;
+        self.inner().flush()?;
         Ok(())
     }
 

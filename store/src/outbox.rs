@@ -58,7 +58,7 @@ impl Store {
             .trees
             .raw(TreeId::Outbox)
             .remove(id.to_be_bytes())?;
-        self.inner().db.flush()?;
+        self.inner().flush()?;
         Ok(removed.is_some())
     }
 

@@ -10,6 +10,7 @@ use teleconsult_core::ids::PatientId;
 
 use crate::crypto::Crypto;
 use crate::error::StoreError;
+use crate::group_commit::GroupCommit;
 use crate::key::StorageKey;
 use crate::meta;
 use crate::tree::{EncryptedTree, TreeId, Trees, Tx, TxResult};
@@ -27,6 +28,8 @@ pub(crate) struct Inner {
     pub(crate) db: sled::Db,
     pub(crate) trees: Trees,
     pub(crate) crypto: Crypto,
+    /// Concurrent writers share flushes (see `group_commit.rs`).
+    pub(crate) group_commit: GroupCommit,
 }
 
 impl Inner {
@@ -40,8 +43,15 @@ impl Inner {
         f: impl Fn(&Tx<'_>) -> TxResult<A>,
     ) -> Result<A, StoreError> {
         let result = self.transact(f)?;
-        self.db.flush()?;
+        self.flush()?;
         Ok(result)
+    }
+
+    /// Makes everything committed so far durable, sharing the flush with concurrent writers:
+    /// returns once a flush that started after this call has succeeded.
+    pub(crate) fn flush(&self) -> Result<(), StoreError> {
+        self.group_commit
+            .wait_durable(|| self.db.flush().map(drop).map_err(StoreError::from))
     }
 
     pub(crate) fn encrypted(&self, id: TreeId) -> EncryptedTree<'_> {
@@ -79,6 +89,7 @@ impl Store {
             db,
             trees,
             crypto,
+            group_commit: GroupCommit::default(),
         };
         meta::prepare(&inner)?;
         tracing::info!(path = %dir.display(), "store opened");
@@ -108,8 +119,7 @@ impl Store {
 
     /// Forces everything written so far to disk. Writes through the repository already do.
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.inner.db.flush()?;
-        Ok(())
+        self.inner.flush()
     }
 
     /// The patient registered with this national id, found through its blind index.

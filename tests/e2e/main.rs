@@ -4,6 +4,7 @@
 mod auth;
 mod authz;
 mod booking;
+mod booking_bench;
 mod browser;
 mod call;
 mod config;

@@ -1,6 +1,8 @@
 //! `cargo xtask bench <name>`: measurements written to `target/bench/<name>.json` as
 //! `{"name", "metrics": {...}, "notes"}` (DESIGN §9) and printed as a table.
 
+#[path = "bench_booking.rs"]
+mod bench_booking;
 #[path = "bench_media.rs"]
 mod bench_media;
 
@@ -13,10 +15,13 @@ use std::time::{Duration, Instant};
 pub fn bench(args: &[String]) -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("startup") => startup(),
+        Some("booking") => bench_booking::booking(),
         Some("sync") => crate::bench_sync::sync(),
         Some("media") => bench_media::media(),
-        Some(other) => bail!("unknown benchmark {other:?}; available: startup, sync, media"),
-        None => bail!("usage: cargo xtask bench <name>; available: startup, sync, media"),
+        Some(other) => {
+            bail!("unknown benchmark {other:?}; available: startup, booking, sync, media")
+        }
+        None => bail!("usage: cargo xtask bench <name>; available: startup, booking, sync, media"),
     }
 }
 
@@ -25,19 +30,7 @@ const RUNS: usize = 7;
 /// Time from process start to `READY=1` (first start on an empty folder, and restarts on an
 /// existing store), and resident memory once idle, for the release build in demo mode.
 fn startup() -> anyhow::Result<()> {
-    crate::step(
-        "building teleconsultd (release)",
-        crate::cargo().args([
-            "build",
-            "--release",
-            "--locked",
-            "--package",
-            "teleconsultd",
-            "--bin",
-            "teleconsultd",
-        ]),
-    )?;
-    let binary = crate::root().join("target/release/teleconsultd");
+    let binary = release_daemon()?;
     let work = crate::root().join("target/bench/startup-work");
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work)?;
@@ -78,6 +71,23 @@ fn startup() -> anyhow::Result<()> {
          idle_rss_mb = VmRSS 2 s after READY"
     );
     crate::bench_report("startup", &metrics, &notes)
+}
+
+/// Builds the release daemon (as packaged) and returns its path.
+pub(crate) fn release_daemon() -> anyhow::Result<std::path::PathBuf> {
+    crate::step(
+        "building teleconsultd (release)",
+        crate::cargo().args([
+            "build",
+            "--release",
+            "--locked",
+            "--package",
+            "teleconsultd",
+            "--bin",
+            "teleconsultd",
+        ]),
+    )?;
+    Ok(crate::root().join("target/release/teleconsultd"))
 }
 
 fn start(binary: &Path, dir: &Path) -> anyhow::Result<(Child, f64)> {

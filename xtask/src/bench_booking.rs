@@ -1,0 +1,99 @@
+//! `cargo xtask bench booking` (DESIGN §9, issue #5): bookings per second, p50/p99 latency and
+//! double bookings through the real daemon, plus `Store::book` alone for comparison.
+//!
+//! The measurement is the ignored e2e test `booking_bench::bench_booking_throughput_and_latency`
+//! (it owns the daemon, the sinks, the patients and the clients; see its module documentation
+//! for the method). Both the daemon and the test's HTTPS clients are release builds: a debug
+//! client would spend more CPU than the daemon on this 2-core machine. Knobs, read by the test
+//! from the environment: `TELECONSULT_BENCH_BOOKINGS` (20000), `TELECONSULT_BENCH_CLIENTS` (8),
+//! `TELECONSULT_BENCH_PATIENTS` (= clients), `TELECONSULT_BENCH_STORE_THREADS` (32).
+
+use anyhow::Context;
+
+const TEST: &str = "booking_bench::bench_booking_throughput_and_latency";
+
+pub fn booking() -> anyhow::Result<()> {
+    let daemon = super::release_daemon()?;
+    let out = crate::root().join("target/bench/booking-figures.json");
+    std::fs::create_dir_all(out.parent().context("no parent")?)?;
+    let _ = std::fs::remove_file(&out);
+    let load_before = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    crate::step(
+        "booking benchmark: release daemon, release clients over HTTPS on 127.0.0.1",
+        crate::cargo()
+            .args([
+                "test",
+                "--release",
+                "--locked",
+                "--package",
+                "teleconsult-tests",
+                "--test",
+                "e2e",
+                "--",
+                "--ignored",
+                "--exact",
+                TEST,
+                "--nocapture",
+            ])
+            .env("TELECONSULTD_BIN", &daemon)
+            .env("TELECONSULT_BENCH_OUT", &out),
+    )?;
+    let figures: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(&out)
+            .with_context(|| format!("the benchmark wrote no {}", out.display()))?,
+    )?;
+    let get = |k: &str| figures[k].as_f64().unwrap_or(f64::NAN);
+    let metrics = [
+        ("bookings_per_s", get("bookings_per_s")),
+        ("p50_ms", get("p50_ms")),
+        ("p99_ms", get("p99_ms")),
+        ("double_bookings", get("double_bookings")),
+        ("requests_per_s", get("requests_per_s")),
+        ("slot_taken_409", get("slot_taken_409")),
+        ("failed_requests", get("failed_requests")),
+        (
+            "daemon_cpu_us_per_request",
+            get("daemon_cpu_us_per_request"),
+        ),
+        (
+            "client_cpu_us_per_request",
+            get("client_cpu_us_per_request"),
+        ),
+        ("store_bookings_per_s", get("store_bookings_per_s")),
+        ("store_p50_ms", get("store_p50_ms")),
+        ("store_p99_ms", get("store_p99_ms")),
+    ];
+    let notes = format!(
+        "release daemon in demo mode on 127.0.0.1 (HTTPS, HTTP/2), {clients} concurrent clients (release build, one \
+         connection and one logged-in patient each, {patients} patients), {requests} measured POST /api/v1/appointments \
+         after 500 warm-up ones, back to back; two practitioners open all day in 1-minute slots; every 10th request \
+         races the previous one for the same slot (one 201, one 409 slot_taken). bookings_per_s = 201 answers per \
+         second of wall time, requests_per_s counts the 409s too; p50/p99 = client-side latency of each request \
+         (send to body read). Confirmations go to the demo outbox in the background during the run (store writes, \
+         no SMTP/SMS). double_bookings counted after the run by killing the daemon with SIGKILL and reading its \
+         store directly (slots holding more than one booked appointment; also checked: every 201 is stored, the \
+         audit chain verifies). daemon_cpu_us_per_request / client_cpu_us_per_request = CPU time (user + system) \
+         of the daemon process / the benchmark's clients during the measured run, per request in µs: 2 cores give \
+         2e6 µs of CPU per second, so 2e6 / (their sum) bounds requests_per_s on a quiet machine. store_* = Store::book alone (same transaction contents, shared flush) from \
+         {store_threads} threads on a fresh store. Every booking is one sled transaction followed by a flush shared \
+         with concurrent writers (group commit, store/src/group_commit.rs). 2-core machine shared with other work: \
+         load average before {load_before}, after {load_after}",
+        clients = get("clients"),
+        patients = get("patients"),
+        requests = get("requests"),
+        store_threads = get("store_threads"),
+        load_before = load_before
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+        load_after = figures["load_average_after"]
+            .as_str()
+            .unwrap_or("")
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
+    crate::bench_report("booking", &metrics, &notes)
+}
