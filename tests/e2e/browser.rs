@@ -892,3 +892,232 @@ async fn browser_search_calendar_and_book_for_a_relative() -> anyhow::Result<()>
     )
     .await
 }
+
+/// [`log_in_as`] when the phone already received `nth` text messages (codes, confirmations).
+async fn log_in_nth(
+    tab: &Tab,
+    sms: &SmsSink,
+    login: &str,
+    password: &str,
+    phone: &str,
+    nth: usize,
+) -> anyhow::Result<()> {
+    tab.fill("login", login).await?;
+    tab.fill("password", password).await?;
+    tab.click("main form button[type='submit']").await?;
+    tab.wait_for_path("/login/code").await?;
+    let code = sms.code_for(phone, nth, WAIT).await?;
+    tab.fill("code", &code).await?;
+    tab.click("main form button[type='submit']").await
+}
+
+/// Issue #7's journey in pages, on the demo site: a patient booked Dr Weber through the API;
+/// Dr Weber logs in, opens the appointment, adds a medicine line, first forgets a posology
+/// (the error is on that row's field), then issues the prescription and lands on its page.
+/// The patient logs in, finds it among their documents on the home page, opens it, and its
+/// PDF link answers a PDF. Every page passes axe-core and the touch-target check.
+#[tokio::test]
+async fn browser_practitioner_issues_a_prescription_the_patient_finds_it() -> anyhow::Result<()> {
+    let smtp = SmtpSink::start()?;
+    let sms = SmsSink::start().await?;
+    let daemon = Daemon::start(DaemonOptions {
+        demo: true,
+        extra_config: sinks_config(&smtp, &sms),
+        ..Default::default()
+    })
+    .await?;
+    let form = registration(990);
+    register_and_activate(&daemon, &smtp, &form).await?;
+    let email = form["email"].as_str().unwrap_or_default().to_owned();
+    let patient = login(&daemon, &sms, &email, PASSWORD, &phone(990), 0).await?;
+    let slots: Value = daemon
+        .client
+        .get(daemon.url(&format!("/api/v1/practitioners/{DR_WEBER}/slots")))
+        .header("authorization", patient.bearer())
+        .send()
+        .await?
+        .json()
+        .await?;
+    let start = slots[0]["start"].as_str().unwrap_or_default();
+    let booked = daemon
+        .client
+        .post(daemon.url("/api/v1/appointments"))
+        .header("authorization", patient.bearer())
+        .json(
+            &serde_json::json!({"practitioner_id": DR_WEBER, "start": start,
+            "mode": "video", "reason": "angine", "confirm": true}),
+        )
+        .send()
+        .await?;
+    anyhow::ensure!(booked.status() == 201, "booking: {}", booked.status());
+    let appointment = booked.json::<Value>().await?["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    with_browser(
+        "browser_practitioner_issues_a_prescription_the_patient_finds_it",
+        options(&daemon, "fr-FR"),
+        |tab| {
+            let sms = &sms;
+            let email = &email;
+            let appointment = &appointment;
+            async move {
+                tab.open("/login").await?;
+                log_in_as(&tab, sms, "dr.weber", "demo doctor 2026", "+352621000002").await?;
+                tab.wait_for_path("/home").await?;
+                let page = format!("/appointments/{appointment}");
+                tab.open(&page).await?;
+                on_page(
+                    &tab,
+                    &page,
+                    "fr",
+                    &[
+                        "Documents",
+                        "Émettre un document",
+                        "Zebulonia Quackenbush990",
+                    ],
+                )
+                .await?;
+                let new = format!("/appointments/{appointment}/documents/new");
+                tab.click(&format!("main a[href='{new}?kind=prescription']"))
+                    .await?;
+                on_page(
+                    &tab,
+                    &new,
+                    "fr",
+                    &["Nouveau document : Ordonnance médicale", "Médicament 3"],
+                )
+                .await?;
+
+                // One more line, without script: typed values are kept.
+                tab.fill("items[0].medication", "Amoxicilline").await?;
+                tab.fill("items[0].dose", "1 g").await?;
+                tab.fill("items[0].form", "comprimé").await?;
+                tab.fill("items[0].duration", "6 jours").await?;
+                tab.click("button[name='add_line']").await?;
+                on_page(&tab, &new, "fr", &["Médicament 4"]).await?;
+                anyhow::ensure!(tab.value_of("[name='items[0].dose']").await? == "1 g");
+
+                // The posology is missing: the error is on that field, in the summary too.
+                tab.click("button[name='issue']").await?;
+                on_page(
+                    &tab,
+                    &new,
+                    "fr",
+                    &[
+                        "Veuillez corriger les points suivants",
+                        "Indiquez la posologie",
+                    ],
+                )
+                .await?;
+                let posology = tab
+                    .client
+                    .find(fantoccini::Locator::Css("[name='items[0].posology']"))
+                    .await?;
+                let invalid = posology.attr("aria-invalid").await?.unwrap_or_default();
+                let described = posology.attr("aria-describedby").await?.unwrap_or_default();
+                anyhow::ensure!(
+                    invalid == "true" && described == "items[0].posology-error",
+                    "posology field: aria-invalid={invalid:?} aria-describedby={described:?}"
+                );
+                anyhow::ensure!(
+                    tab.value_of("[name='items[0].medication']").await? == "Amoxicilline"
+                );
+                tab.fill("items[0].posology", "1 comprimé matin et soir")
+                    .await?;
+                tab.click("button[name='issue']").await?;
+                let document = poll_until("the document page", WAIT, || async {
+                    tab.path()
+                        .await
+                        .ok()
+                        .filter(|p| p.starts_with("/documents/"))
+                })
+                .await?;
+                on_page(
+                    &tab,
+                    &document,
+                    "fr",
+                    &[
+                        "Ordonnance médicale",
+                        "Le document est émis.",
+                        "Amoxicilline",
+                        "1 comprimé matin et soir",
+                        "Télécharger le PDF",
+                        "Corriger ce document",
+                    ],
+                )
+                .await?;
+
+                // The patient logs in and finds it on the home page.
+                tab.click("header form[action='/logout'] button").await?;
+                tab.wait_for_path("/").await?;
+                poll_until("the booking SMS", WAIT, || async {
+                    sms.messages().into_iter().find(|m| {
+                        m["to"] == phone(990)
+                            && m["text"].as_str().is_some_and(|t| t.contains("réservée"))
+                    })
+                })
+                .await?;
+                let received = sms
+                    .messages()
+                    .into_iter()
+                    .filter(|m| m["to"] == phone(990))
+                    .count();
+                tab.open("/login").await?;
+                log_in_nth(&tab, sms, email, PASSWORD, &phone(990), received).await?;
+                on_page(
+                    &tab,
+                    "/home",
+                    "fr",
+                    &["Mes documents", "Ordonnance médicale", "Dr Anne Weber"],
+                )
+                .await?;
+                tab.click(&format!("main a[href='{document}']")).await?;
+                on_page(
+                    &tab,
+                    &document,
+                    "fr",
+                    &["Ordonnance médicale", "Amoxicilline", "Tous mes documents"],
+                )
+                .await?;
+                let text = tab.text().await?;
+                anyhow::ensure!(
+                    !text.contains("Corriger ce document"),
+                    "only the issuer corrects"
+                );
+                let href = tab
+                    .client
+                    .find(fantoccini::Locator::Css("main a[download]"))
+                    .await?
+                    .attr("href")
+                    .await?
+                    .unwrap_or_default();
+                anyhow::ensure!(href == format!("{document}/pdf"), "PDF link {href}");
+                // Downloaded by the page itself, with the patient's session cookie.
+                let fetched = tab
+                    .client
+                    .execute_async(
+                        "const done = arguments[arguments.length - 1];
+                         fetch(arguments[0], { credentials: 'same-origin' })
+                           .then(async r => {
+                             const bytes = new Uint8Array(await r.arrayBuffer());
+                             done({ status: r.status, type: r.headers.get('content-type'),
+                                    head: String.fromCharCode(...bytes.slice(0, 5)) });
+                           })
+                           .catch(e => done({ error: String(e) }));",
+                        vec![Value::String(href)],
+                    )
+                    .await?;
+                anyhow::ensure!(
+                    fetched["status"] == 200
+                        && fetched["type"] == "application/pdf"
+                        && fetched["head"] == "%PDF-",
+                    "the PDF link answered {fetched}"
+                );
+                Ok(())
+            }
+        },
+    )
+    .await
+    .map_err(|e| e.context(format!("daemon log:\n{}", daemon.logs())))
+}

@@ -10,6 +10,7 @@ mod call;
 mod config;
 mod ctl;
 mod demo;
+mod document_pages;
 mod documents;
 mod durability;
 mod health;

@@ -1,7 +1,7 @@
 //! Translations with Fluent: `web/locales/<lang>/*.ftl` (`notifications.ftl` for e-mails and
-//! SMS, `ui.ftl` and `agenda.ftl` for the pages), compiled into the binary. Every supported language has the
-//! same files with the same message ids, and every id the pages use exists (unit tests check
-//! both); English is the fallback.
+//! SMS, `ui.ftl`, `agenda.ftl`, `document_pages.ftl`… for the pages), compiled into the
+//! binary. Every supported language has the same files with the same message ids, and every
+//! id the pages use exists (unit tests check both); English is the fallback.
 
 use fluent_templates::fluent_bundle::FluentValue;
 use fluent_templates::{LanguageIdentifier, Loader};
@@ -109,6 +109,9 @@ mod tests {
                     "home-",
                     "users-",
                     "sync-",
+                    "doc-",
+                    "docs-",
+                    "pharmacy-",
                 ];
                 if prefixes.iter().any(|p| piece.starts_with(p))
                     && piece.chars().all(|c| c.is_ascii_lowercase() || c == '-')

@@ -66,13 +66,22 @@ pub async fn detail(
     } else {
         None
     };
-    detail_page(&page, &view, banner, &FieldErrors::new(), StatusCode::OK)
+    let documents = super::documents::appointment_section(&page, &view).await;
+    detail_page(
+        &page,
+        &view,
+        banner,
+        documents,
+        &FieldErrors::new(),
+        StatusCode::OK,
+    )
 }
 
 fn detail_page(
     page: &Page,
     view: &AppointmentView,
     banner: Option<Markup>,
+    documents: Option<Markup>,
     errors: &FieldErrors,
     status: StatusCode,
 ) -> Response {
@@ -104,6 +113,7 @@ fn detail_page(
         @if matches!(view.status.as_str(), "booked" | "waiting" | "in_call") {
             p { a.button href=(format!("/appointments/{}/call", view.id)) { (page.t("call-join")) } }
         }
+        @if let Some(documents) = documents { (documents) }
         @if open {
             section aria-labelledby="cancel" {
                 h2 #cancel { (page.t("appt-cancel-title")) }
@@ -162,7 +172,8 @@ pub async fn cancel(
             };
             let status = error.status;
             let errors = FieldErrors::from([("reason", message)]);
-            detail_page(&page, &view, None, &errors, status)
+            let documents = super::documents::appointment_section(&page, &view).await;
+            detail_page(&page, &view, None, documents, &errors, status)
         }
         Err(error) => fault(&page, error),
     }

@@ -1,5 +1,5 @@
 //! The landing page, the home page after login (a patient's appointments, a practitioner's
-//! day, the site's day for staff; pharmacists get a notice until their pages exist), and the
+//! day, the site's day for staff, the pharmacy page for pharmacists), and the
 //! language switcher.
 
 use super::account::language_cookie;
@@ -137,6 +137,10 @@ pub async fn home(page: Page, query: Result<Query<HomeQuery>, QueryRejection>) -
                 Ok(list) => list,
                 Err(response) => return response,
             };
+            let documents = match super::documents::list_of(&page, &user).await {
+                Ok(list) => list,
+                Err(response) => return response,
+            };
             let now = page.state.clock.now();
             let upcoming: Vec<_> = list
                 .iter()
@@ -169,7 +173,7 @@ pub async fn home(page: Page, query: Result<Query<HomeQuery>, QueryRejection>) -
                 }
                 section aria-labelledby="documents" {
                     h2 #documents { (page.t("home-documents")) }
-                    p { (page.t("home-no-document")) }
+                    (super::documents::home_section(&page, &documents))
                 }
                 section aria-labelledby="account" {
                     h2 #account { (page.t("home-account")) }
@@ -198,6 +202,9 @@ pub async fn home(page: Page, query: Result<Query<HomeQuery>, QueryRejection>) -
                     @if let Some(link) = &own_schedule {
                         li { a href=(link) { (page.t("home-my-schedule")) } }
                     }
+                    @if account.role == Role::Practitioner {
+                        li { a href="/documents" { (page.t("docs-issued-list")) } }
+                    }
                     @if account.role != Role::Practitioner {
                         li { a href="/schedule" { (page.t("home-schedules")) } }
                     }
@@ -213,8 +220,8 @@ pub async fn home(page: Page, query: Result<Query<HomeQuery>, QueryRejection>) -
             let role = role_name(&page, account.role);
             html! {
                 p.lead { (page.t_args("home-role-welcome", &[("name", name), ("role", &role)])) }
-                p.notice.info role="status" { (page.t("home-role-later")) }
                 ul.links {
+                    li { a href="/pharmacy" { (page.t("pharmacy-title")) } }
                     li { a href="/me" { (page.t("nav-my-data")) } }
                 }
             }

@@ -3,7 +3,8 @@
 //! day), booking (search, week of free slots, booking form, first available), an
 //! appointment and its cancellation, opening hours, the administrators' accounts page, the
 //! sync page (state, booking conflicts, messages the platform refused), "my data" (GDPR), the
-//! language switcher, and the demo outbox.
+//! language switcher, the demo outbox, and documents (the practitioner's forms, a document's
+//! page, the patient's list, the pharmacy page).
 //!
 //! Pages use the cookie session only and no inline script or style (the CSP forbids them):
 //! the stylesheet and script are static files under `/static/`. Every POST form carries a CSRF
@@ -21,6 +22,9 @@ mod booking;
 mod call;
 mod context;
 pub mod csrf;
+mod documents;
+mod documents_forms;
+mod documents_issue;
 mod errors;
 mod format;
 mod home;
@@ -28,6 +32,7 @@ mod layout;
 mod login;
 mod my_data;
 mod outbox;
+mod pharmacy;
 mod schedule;
 mod static_files;
 mod sync;
@@ -74,6 +79,20 @@ pub fn routes() -> Router<AppState> {
         .route("/appointments/{id}", get(appointment::detail))
         .route("/appointments/{id}/cancel", post(appointment::cancel))
         .route("/appointments/{id}/call", get(call::page))
+        .route(
+            "/appointments/{id}/documents/new",
+            get(documents_issue::new_form).post(documents_issue::issue),
+        )
+        .route("/documents", get(documents::list))
+        .route("/documents/{id}", get(documents::detail))
+        .route("/documents/{id}/pdf", get(documents::pdf))
+        .route("/documents/{id}/paid", post(documents::paid))
+        .route(
+            "/documents/{id}/correct",
+            get(documents_issue::correct_form).post(documents_issue::correct),
+        )
+        .route("/pharmacy", get(pharmacy::page).post(pharmacy::find))
+        .route("/pharmacy/{id}/dispense", post(pharmacy::dispense))
         .route("/schedule", get(schedule::index))
         .route("/schedule/{id}", get(schedule::form).post(schedule::save))
         .route("/schedule/{id}/listing", post(schedule::save_listing))
