@@ -385,6 +385,23 @@ async fn refused_form(
     )
 }
 
+/// The form again as it stands, without errors (after "add a line").
+async fn blank_form(page: &Page, user: &AuthUser, target: &Target<'_>, form: &DocForm) -> Response {
+    let labs = match laboratories(page, user, form.kind).await {
+        Ok(labs) => labs,
+        Err(response) => return response,
+    };
+    form_page(
+        page,
+        target,
+        form,
+        &labs,
+        &Errors::new(),
+        None,
+        StatusCode::OK,
+    )
+}
+
 /// `POST /appointments/{id}/documents/new`: issues through the API, then the document's page;
 /// "add a line" shows the form again with one more row.
 pub async fn issue(
@@ -403,19 +420,7 @@ pub async fn issue(
     let target = Target::New(&appointment);
     if add_line {
         form.add_line();
-        let labs = match laboratories(&page, &user, form.kind).await {
-            Ok(labs) => labs,
-            Err(response) => return response,
-        };
-        return form_page(
-            &page,
-            &target,
-            &form,
-            &labs,
-            &Errors::new(),
-            None,
-            StatusCode::OK,
-        );
+        return blank_form(&page, &user, &target, &form).await;
     }
     form.drop_blank_rows();
     let request = form.request();
@@ -462,19 +467,7 @@ pub async fn correct_form(page: Page, Path(id): Path<String>) -> Response {
     let Some(form) = DocForm::prefilled(&view) else {
         return fault(&page, ApiError::internal("document content unreadable"));
     };
-    let labs = match laboratories(&page, &user, form.kind).await {
-        Ok(labs) => labs,
-        Err(response) => return response,
-    };
-    form_page(
-        &page,
-        &Target::Correct(&view),
-        &form,
-        &labs,
-        &Errors::new(),
-        None,
-        StatusCode::OK,
-    )
+    blank_form(&page, &user, &Target::Correct(&view), &form).await
 }
 
 /// `POST /documents/{id}/correct`: issues the corrected version (the original is kept, marked
@@ -495,19 +488,7 @@ pub async fn correct(
     let target = Target::Correct(&view);
     if add_line {
         form.add_line();
-        let labs = match laboratories(&page, &user, form.kind).await {
-            Ok(labs) => labs,
-            Err(response) => return response,
-        };
-        return form_page(
-            &page,
-            &target,
-            &form,
-            &labs,
-            &Errors::new(),
-            None,
-            StatusCode::OK,
-        );
+        return blank_form(&page, &user, &target, &form).await;
     }
     form.drop_blank_rows();
     let request = form.request();
