@@ -84,6 +84,15 @@ async fn fill_registration(tab: &Tab, n: u32) -> anyhow::Result<Value> {
     Ok(form)
 }
 
+/// Waits (bounded) until the page shows `text`: after a form posted back to the same path,
+/// the path alone cannot tell the answer has arrived.
+async fn shows(tab: &Tab, text: &str) -> anyhow::Result<()> {
+    poll_until(&format!("{text:?} on the page"), WAIT, || async {
+        tab.text().await.ok().filter(|t| t.contains(text)).map(drop)
+    })
+    .await
+}
+
 /// Password, then the code from the SMS sink, through the pages.
 async fn log_in(tab: &Tab, sms: &SmsSink, email: &str, phone: &str) -> anyhow::Result<()> {
     log_in_as(tab, sms, email, PASSWORD, phone).await
@@ -795,6 +804,7 @@ async fn browser_search_calendar_and_book_for_a_relative() -> anyhow::Result<()>
                 tab.click("#for_whom-new").await?;
                 tab.click("#confirm").await?;
                 tab.click("main form button[type='submit']").await?;
+                shows(&tab, "Veuillez corriger les points suivants").await?;
                 on_page(
                     &tab,
                     &slot_page,
@@ -823,8 +833,14 @@ async fn browser_search_calendar_and_book_for_a_relative() -> anyhow::Result<()>
                     tab.click("#confirm").await?;
                 }
                 tab.click("main form button[type='submit']").await?;
-                let page = tab.path().await?;
-                anyhow::ensure!(page.starts_with("/appointments/"), "after booking: {page}");
+                // The form posts back to a page of another path: wait for it (bounded).
+                let page = poll_until("the appointment page after booking", WAIT, || async {
+                    tab.path()
+                        .await
+                        .ok()
+                        .filter(|p| p.starts_with("/appointments/"))
+                })
+                .await?;
                 on_page(
                     &tab,
                     &page,
@@ -995,11 +1011,13 @@ async fn browser_practitioner_issues_a_prescription_the_patient_finds_it() -> an
                 tab.fill("items[0].form", "comprimé").await?;
                 tab.fill("items[0].duration", "6 jours").await?;
                 tab.click("button[name='add_line']").await?;
+                shows(&tab, "Médicament 4").await?;
                 on_page(&tab, &new, "fr", &["Médicament 4"]).await?;
                 anyhow::ensure!(tab.value_of("[name='items[0].dose']").await? == "1 g");
 
                 // The posology is missing: the error is on that field, in the summary too.
                 tab.click("button[name='issue']").await?;
+                shows(&tab, "Indiquez la posologie").await?;
                 on_page(
                     &tab,
                     &new,
