@@ -96,8 +96,10 @@ impl StatsSampler {
             recv_audio_buffers_total: Some(counters.recv_audio_buffers.load(Ordering::Relaxed)),
             ..CallQuality::default()
         };
-        if let Ok(peak) = counters.recv_audio_peak_db.lock() {
-            q.recv_audio_peak_db = *peak;
+        // The loudest the peer was since the previous sample (a short sound between two
+        // samples counts), then a new interval starts.
+        if let Ok(mut peak) = counters.recv_audio_peak_db.lock() {
+            q.recv_audio_peak_db = peak.take();
         }
         if let Ok(size) = counters.sent_size.lock()
             && let Some((w, h)) = *size
@@ -187,6 +189,23 @@ mod tests {
         assert_eq!(q.loss_pct, Some(2.0));
         assert_eq!(q.jitter_ms, Some(4.0));
         assert_eq!((q.recv_width, q.recv_height), (Some(640), Some(360)));
+        assert_eq!(q.recv_audio_peak_db, None);
+
+        // The audio peak is the loudest since the previous sample, then starts again.
+        if let Ok(mut peak) = counters.recv_audio_peak_db.lock() {
+            *peak = Some(-12.5);
+        }
+        let q = sampler.sample(
+            t0 + Duration::from_secs(3),
+            rtp_totals(&reply(750_000, 375_000, 1010, 20)),
+            &counters,
+        );
+        assert_eq!(q.recv_audio_peak_db, Some(-12.5));
+        let q = sampler.sample(
+            t0 + Duration::from_secs(4),
+            rtp_totals(&reply(1_000_000, 500_000, 1040, 20)),
+            &counters,
+        );
         assert_eq!(q.recv_audio_peak_db, None);
     }
 }

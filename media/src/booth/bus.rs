@@ -71,7 +71,8 @@ fn on_message(inner: &Arc<Inner>, msg: &gst::Message) {
                         .reduce(f64::max)
                 });
             if let (Some(peak), Ok(mut slot)) = (peak, inner.counters.recv_audio_peak_db.lock()) {
-                *slot = Some(peak);
+                // The highest since the last quality sample, which resets it.
+                *slot = Some(slot.map_or(peak, |p| p.max(peak)));
             }
         }
         _ => {}
