@@ -11,6 +11,7 @@ use super::documents_issue::accepts_documents;
 use super::errors::{bad_form, fault, redirect, refused};
 use super::format::{date_time, numeric_date};
 use super::layout::{csrf_field, document, notice, respond};
+use super::login::CsrfOnly;
 use crate::appointments::AppointmentView;
 use crate::auth::AuthUser;
 use crate::documents::{self, DocumentView, PdfQuery};
@@ -384,17 +385,11 @@ pub async fn pdf(
     }
 }
 
-#[derive(Default, Deserialize)]
-#[serde(default)]
-pub struct CsrfForm {
-    csrf: String,
-}
-
 /// `POST /documents/{id}/paid`: a fee memo marked paid, by its patient or its issuer.
 pub async fn paid(
     page: Page,
     Path(id): Path<String>,
-    form: Result<Form<CsrfForm>, FormRejection>,
+    form: Result<Form<CsrfOnly>, FormRejection>,
 ) -> Response {
     let Ok(Form(form)) = form else {
         return bad_form(&page);
