@@ -19,7 +19,17 @@ use tokio_util::sync::CancellationToken;
 
 /// Longest sleep between two looks at the queue (retries become due while sleeping).
 const MAX_IDLE: Duration = Duration::from_secs(5);
-const BATCH: usize = 20;
+const BATCH: usize = 50;
+
+/// What became of a message handed to [`Delivery::send`].
+enum Sent {
+    /// Left through its channel.
+    Delivered,
+    /// Demo mode without a channel: shown in the log; the caller puts it on the local outbox page.
+    Demo,
+    /// No channel configured: kept for later.
+    Unconfigured,
+}
 
 /// Where messages go.
 pub struct Delivery {
@@ -77,8 +87,8 @@ impl Delivery {
             }
     }
 
-    /// Sends one message. `Ok(false)`: no channel configured (kept for later).
-    async fn send(&self, store: &Store, n: &Notification) -> Result<bool, String> {
+    /// Sends one message.
+    async fn send(&self, n: &Notification) -> Result<Sent, String> {
         match (n.channel, &self.smtp, &self.sms) {
             (Channel::Email, Some((transport, from)), _) => {
                 let message = email(from, n)?;
@@ -86,7 +96,7 @@ impl Delivery {
                     .send(message)
                     .await
                     .map_err(|e| format!("SMTP: {e}"))?;
-                Ok(true)
+                Ok(Sent::Delivered)
             }
             (Channel::Sms, _, Some((url, token, client))) => {
                 let mut request = client
@@ -100,7 +110,7 @@ impl Delivery {
                     .await
                     .map_err(|e| format!("SMS gateway: {e}"))?;
                 if response.status().is_success() {
-                    Ok(true)
+                    Ok(Sent::Delivered)
                 } else {
                     Err(format!("SMS gateway answered {}", response.status()))
                 }
@@ -108,14 +118,9 @@ impl Delivery {
             _ if self.demo => {
                 // Demo only: the message is shown, since nothing can deliver it.
                 tracing::info!(channel = ?n.channel, to = %n.to, subject = %n.subject, body = %n.body, "demo message");
-                let (store, n) = (store.clone(), n.clone());
-                tokio::task::spawn_blocking(move || store.demo_outbox_push(&n))
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .map_err(|e| e.to_string())?;
-                Ok(true)
+                Ok(Sent::Demo)
             }
-            _ => Ok(false),
+            _ => Ok(Sent::Unconfigured),
         }
     }
 }
@@ -187,18 +192,23 @@ pub async fn run(
                 }
             };
         let full_batch = due.len() == BATCH;
+        let mut demo = Vec::new();
         for (id, mut notification) in due {
             if shutdown.is_cancelled() {
-                return;
+                break;
             }
-            let outcome = delivery.send(&store, &notification).await;
+            let outcome = delivery.send(&notification).await;
             let s = store.clone();
             let result = match outcome {
-                Ok(true) => {
+                Ok(Sent::Demo) => {
+                    demo.push((id, notification));
+                    continue;
+                }
+                Ok(Sent::Delivered) => {
                     tracing::info!(id, channel = ?notification.channel, "notification delivered");
                     tokio::task::spawn_blocking(move || s.notification_delivered(id)).await
                 }
-                Ok(false) => {
+                Ok(Sent::Unconfigured) => {
                     if !warned_unconfigured {
                         tracing::warn!(channel = ?notification.channel, "no delivery channel configured (notify.email.smtp_url / notify.sms.url): messages stay queued");
                         warned_unconfigured = true;
@@ -228,6 +238,17 @@ pub async fn run(
                 Ok(Err(e)) => tracing::error!(error = %e, "cannot update the notification queue"),
                 Err(e) => tracing::error!(error = %e, "notification queue task failed"),
             }
+        }
+        if !demo.is_empty() {
+            let s = store.clone();
+            match tokio::task::spawn_blocking(move || s.demo_deliver(&demo)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "cannot update the demo outbox"),
+                Err(e) => tracing::error!(error = %e, "notification queue task failed"),
+            }
+        }
+        if shutdown.is_cancelled() {
+            return;
         }
         if full_batch {
             continue;

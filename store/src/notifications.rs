@@ -91,14 +91,23 @@ impl Store {
         })
     }
 
-    /// Demo mode: a message "delivered" to the local outbox page; only the latest are kept.
-    pub fn demo_outbox_push(&self, notification: &Notification) -> Result<(), StoreError> {
+    /// Demo mode: messages "delivered" to the local outbox page (only the latest are kept) and
+    /// removed from the queue, all in one durable transaction: one flush for a whole batch
+    /// instead of two per message.
+    pub fn demo_deliver(&self, delivered: &[(u64, Notification)]) -> Result<(), StoreError> {
+        if delivered.is_empty() {
+            return Ok(());
+        }
         self.inner().transact_durably(|tx| {
-            let id = crate::meta::next_counter(tx, DEMO_LAST_ID_KEY)?;
-            tx.encrypted(TreeId::DemoOutbox)
-                .insert(&id.to_be_bytes(), notification)?;
-            if let Some(old) = id.checked_sub(DEMO_OUTBOX_KEEP as u64) {
-                tx.raw(TreeId::DemoOutbox).remove(&old.to_be_bytes())?;
+            for (queued, notification) in delivered {
+                let id = crate::meta::next_counter(tx, DEMO_LAST_ID_KEY)?;
+                tx.encrypted(TreeId::DemoOutbox)
+                    .insert(&id.to_be_bytes(), notification)?;
+                if let Some(old) = id.checked_sub(DEMO_OUTBOX_KEEP as u64) {
+                    tx.raw(TreeId::DemoOutbox).remove(&old.to_be_bytes())?;
+                }
+                tx.raw(TreeId::Notifications)
+                    .remove(&queued.to_be_bytes())?;
             }
             Ok(())
         })
