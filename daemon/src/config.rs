@@ -31,6 +31,7 @@ pub struct Config {
     pub admin: AdminConfig,
     pub limits: LimitsConfig,
     pub booking: BookingConfig,
+    pub print: PrintConfig,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -346,6 +347,36 @@ impl BookingConfig {
             .iter()
             .filter_map(|o| o.parse().ok())
             .collect()
+    }
+}
+
+/// Printing documents on the booth's printer through CUPS (`lp`). Off by default.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrintConfig {
+    /// Offer "print" on a patient's documents. Booth sites only: the printer is in the booth.
+    pub enabled: bool,
+    /// The CUPS `lp` client: a name looked up in `PATH` or an absolute path. Run without a
+    /// shell, the PDF on its standard input.
+    pub command: String,
+    /// CUPS destination (`lp -d`); empty: the CUPS default destination.
+    pub printer: String,
+    /// CUPS server (`lp -h`): `host:port` or the path of its socket; empty: the CUPS client
+    /// default (`/run/cups/cups.sock`, or `CUPS_SERVER`, or `client.conf`).
+    pub server: String,
+    /// How long `lp` may take to hand the job to CUPS before the print is reported as failed.
+    pub timeout_s: u32,
+}
+
+impl Default for PrintConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            command: "lp".into(),
+            printer: String::new(),
+            server: String::new(),
+            timeout_s: 20,
+        }
     }
 }
 
@@ -800,12 +831,72 @@ fn validate(c: &Config, issues: &mut Vec<ConfigIssue>) {
             "must be at most a week (10080)",
         );
     }
+    validate_print(&c.print, c.site.kind, &mut bad);
     if tracing_subscriber::EnvFilter::try_new(&c.log.level).is_err() {
         bad(
             "log.level",
             "not a valid filter (e.g. info, debug, info,teleconsult_web=debug)",
         );
     }
+}
+
+/// `[print]`: checked even while printing is off, so a mistake shows before it is switched on.
+fn validate_print(p: &PrintConfig, kind: SiteKind, bad: &mut impl FnMut(&str, &str)) {
+    if p.enabled && kind != SiteKind::Booth {
+        bad(
+            "print.enabled",
+            "printing is for booth sites (site.kind = \"booth\"): the printer is where the patient sits",
+        );
+    }
+    let command = p.command.trim();
+    if command.is_empty() || command != p.command || command.contains(char::is_whitespace) {
+        bad(
+            "print.command",
+            "must be the lp program: a name found in PATH or an absolute path, without arguments or spaces",
+        );
+    } else if command.contains('/') && !command.starts_with('/') {
+        bad(
+            "print.command",
+            "a path must be absolute (e.g. /usr/bin/lp)",
+        );
+    }
+    // CUPS destination names: printable, no space, '/', '#' or '\\' (lpadmin's rule), < 128.
+    if p.printer.len() > 127
+        || p.printer
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '/' | '#' | '\\'))
+    {
+        bad(
+            "print.printer",
+            "not a CUPS destination name (no spaces, /, # or \\; at most 127 characters)",
+        );
+    }
+    if !p.server.is_empty() && !is_cups_server(&p.server) {
+        bad(
+            "print.server",
+            "must be host:port (e.g. 127.0.0.1:631), a host name, or the absolute path of the CUPS socket",
+        );
+    }
+    if !(1..=300).contains(&p.timeout_s) {
+        bad("print.timeout_s", "must be between 1 and 300 seconds");
+    }
+}
+
+/// What `lp -h` accepts: a socket path, or a host with an optional port.
+fn is_cups_server(server: &str) -> bool {
+    if server.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return false;
+    }
+    if server.starts_with('/') {
+        return server.len() > 1;
+    }
+    let (host, port) = match server.rsplit_once(':') {
+        // `[::1]:631` or `host:631`; a bare IPv6 address has more than one colon.
+        Some((host, port)) if !host.contains(':') || host.ends_with(']') => (host, Some(port)),
+        _ => (server, None),
+    };
+    let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0));
+    !host.is_empty() && !host.starts_with('-') && port_ok
 }
 
 /// A FHIR `Identifier.system`: `urn:<nid>:<nss>` or an `http(s)://` URL with a host; no spaces.

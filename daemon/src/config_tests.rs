@@ -285,3 +285,62 @@ fn the_site_id_must_fit_in_document_numbers() {
         }
     }
 }
+
+#[test]
+fn printing_is_off_by_default_and_for_booths_only() {
+    let config = load(ConfigSource::None, true, &[]).unwrap();
+    assert_eq!(config.print, PrintConfig::default());
+    assert!(!config.print.enabled);
+    let (_dir, path) = file(&format!(
+        "{TLS}[site]\nkind = \"booth\"\n[print]\nenabled = true\nprinter = \"booth-a4\"\n\
+         server = \"127.0.0.1:631\"\n"
+    ));
+    let config = load(ConfigSource::Explicit(&path), false, &[]).unwrap();
+    assert!(config.print.enabled);
+    assert_eq!(config.print.command, "lp");
+    assert_eq!(config.print.server, "127.0.0.1:631");
+    let (_dir, path) = file(&format!("{TLS}[print]\nenabled = true\n"));
+    let errors = load(ConfigSource::Explicit(&path), false, &[]).unwrap_err();
+    assert_eq!(keys(&errors), ["print.enabled"], "{errors}");
+}
+
+#[test]
+fn every_print_mistake_is_reported_at_once() {
+    let (_dir, path) = file(&format!(
+        "{TLS}[print]\ncommand = \"lp -d x\"\nprinter = \"my printer\"\nserver = \"host:http\"\n\
+         timeout_s = 0\npaper = \"A4\"\n"
+    ));
+    let errors = load(ConfigSource::Explicit(&path), false, &[]).unwrap_err();
+    let mut found = keys(&errors);
+    found.sort_unstable();
+    assert_eq!(
+        found,
+        [
+            "print.command",
+            "print.paper",
+            "print.printer",
+            "print.server",
+            "print.timeout_s"
+        ],
+        "{errors}"
+    );
+    for (server, ok) in [
+        ("/run/cups/cups.sock", true),
+        ("print.example.lu", true),
+        ("[::1]:631", true),
+        ("127.0.0.1:0", false),
+        ("-h", false),
+        ("/", false),
+    ] {
+        assert_eq!(is_cups_server(server), ok, "{server}");
+    }
+    let relative = PrintConfig {
+        command: "bin/lp".into(),
+        ..PrintConfig::default()
+    };
+    let mut issues = Vec::new();
+    validate_print(&relative, SiteKind::Booth, &mut |k: &str, _: &str| {
+        issues.push(k.to_owned())
+    });
+    assert_eq!(issues, ["print.command"]);
+}

@@ -113,6 +113,7 @@ pub async fn run(config: Config, log: LogHandle, invocation: Invocation) -> anyh
             ..Default::default()
         },
         languages: config.site.languages.clone(),
+        printing: print_settings(&config.print),
     };
     let clock: Arc<dyn teleconsult_core::ports::Clock> = Arc::new(SystemClock);
     let notifier = Arc::new(tokio::sync::Notify::new());
@@ -361,6 +362,21 @@ fn public_url(config: &Config, local: std::net::SocketAddr) -> String {
     } else {
         format!("https://{host}")
     }
+}
+
+/// `[print]` as the web layer uses it; `None` when printing is off.
+fn print_settings(
+    print: &crate::config::PrintConfig,
+) -> Option<teleconsult_web::documents::print::PrintSettings> {
+    let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    print
+        .enabled
+        .then(|| teleconsult_web::documents::print::PrintSettings {
+            command: print.command.clone().into(),
+            printer: non_empty(&print.printer),
+            server: non_empty(&print.server),
+            timeout: Duration::from_secs(u64::from(print.timeout_s)),
+        })
 }
 
 /// Calls: ICE servers, attachment limit, and on a booth site the booth's own media pipeline.

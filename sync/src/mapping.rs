@@ -11,14 +11,16 @@ use crate::fhir::resources::{
 use crate::fhir::{
     Appointment, AppointmentParticipant, AppointmentStatus, Attachment, Binary, Bundle,
     BundleEntry, BundleRequest, BundleType, CodeableConcept, Coding, ContactPoint,
-    DocumentReference, DocumentReferenceContent, HumanName, Identifier, MedicationRequest, Patient,
-    Practitioner, PractitionerRole, Reference, Schedule, ServiceRequest, Slot, SlotStatus,
+    DocumentReference, DocumentReferenceContent, HumanName, Identifier, Invoice, InvoiceLineItem,
+    InvoiceParticipant, InvoicePriceComponent, MedicationRequest, Money, Patient, Practitioner,
+    PractitionerRole, Reference, Schedule, ServiceRequest, Slot, SlotStatus,
 };
 use crate::message::{DocumentIssued, PatientRecord};
 use crate::systems::{self, IdentifierSystems};
 use sha2::{Digest, Sha256};
+use teleconsult_core::Timestamp;
 use teleconsult_core::appointment::{self as core_appointment, CancelledBy, Status};
-use teleconsult_core::document::DocumentStatus;
+use teleconsult_core::document::{Document, DocumentKind, DocumentStatus, FeeAct, PaidBy};
 use teleconsult_core::practitioner::Practitioner as CorePractitioner;
 use teleconsult_core::schedule::ConsultationMode;
 
@@ -367,6 +369,20 @@ impl Mapper {
             },
         ];
         let authored = doc.issued_at.to_string();
+        if doc.kind == DocumentKind::FeeMemo && !d.acts.is_empty() {
+            let invoice = self.invoice(
+                doc,
+                &d.acts,
+                key,
+                Reference::to(&patient_url),
+                practitioner.clone(),
+            );
+            entries.push(create_entry(
+                &placeholder(key, "invoice"),
+                &invoice,
+                self.invoice_condition(doc),
+            ));
+        }
         for (i, line) in d.medications.iter().enumerate() {
             let line_key = format!("{key}#medication-{i}");
             let request = MedicationRequest {
@@ -421,6 +437,151 @@ impl Mapper {
         }
         Bundle::new(BundleType::Transaction, entries)
     }
+
+    /// How the Invoice of a fee memo is found again (payment, correction): by the document's
+    /// local id, which it carries whichever message created it.
+    pub fn invoice_condition(&self, doc: &Document) -> String {
+        self.local_condition("document", doc.id)
+    }
+
+    /// A fee memo as the insurer reads it: one line per act (its nomenclature code, label and
+    /// amount in EUR), the total, the patient and the practitioner who performed the acts.
+    /// Identified by the message's key, the document's local id and the number printed on the
+    /// paper memo (what the patient quotes to the insurer). Issued, i.e. not yet paid.
+    pub fn invoice(
+        &self,
+        doc: &Document,
+        acts: &[FeeAct],
+        key: &str,
+        patient: Reference,
+        practitioner: Reference,
+    ) -> Invoice {
+        let (type_system, type_code, type_display) =
+            systems::document_type(DocumentKind::FeeMemo, &self.systems);
+        let total = acts
+            .iter()
+            .fold(0u64, |sum, act| sum.saturating_add(act.amount_cents));
+        Invoice {
+            identifier: vec![
+                self.outbox_identifier(key),
+                self.local("document", doc.id),
+                self.local("document-number", &doc.number),
+            ],
+            status: Some("issued".to_owned()),
+            r#type: Some(CodeableConcept::coded(Coding::new(
+                &type_system,
+                type_code,
+                type_display,
+            ))),
+            subject: Some(patient),
+            date: Some(doc.issued_at.to_string()),
+            participant: vec![InvoiceParticipant {
+                role: Some(CodeableConcept::coded(Coding::new(
+                    systems::PARTICIPATION_TYPE,
+                    "PPRF",
+                    "primary performer",
+                ))),
+                actor: practitioner,
+                ..InvoiceParticipant::default()
+            }],
+            line_item: acts
+                .iter()
+                .enumerate()
+                .map(|(i, act)| InvoiceLineItem {
+                    sequence: u32::try_from(i + 1).ok(),
+                    charge_item_codeable_concept: Some(CodeableConcept {
+                        coding: vec![Coding::new(
+                            &self.systems.local("fee-nomenclature"),
+                            &act.code,
+                            &act.label,
+                        )],
+                        text: Some(act.label.clone()),
+                        ..CodeableConcept::default()
+                    }),
+                    price_component: vec![InvoicePriceComponent {
+                        r#type: "base".to_owned(),
+                        amount: Some(Money::euros(act.amount_cents)),
+                        ..InvoicePriceComponent::default()
+                    }],
+                    ..InvoiceLineItem::default()
+                })
+                .collect(),
+            // Medical acts carry no tax: net and gross are the same.
+            total_net: Some(Money::euros(total)),
+            total_gross: Some(Money::euros(total)),
+            ..Invoice::default()
+        }
+    }
+
+    /// A fee memo that was never sent, created directly in its paid state (`document.paid`
+    /// arriving first): a transaction with the patient (matched on national id) and the
+    /// balanced Invoice, both conditional.
+    pub fn paid_invoice_bundle(
+        &self,
+        doc: &Document,
+        acts: &[FeeAct],
+        paid: (Timestamp, PaidBy),
+        key: &str,
+        patient: &PatientRecord,
+        practitioner: Reference,
+    ) -> Bundle {
+        let patient_url = placeholder(key, "patient");
+        let mut invoice = self.invoice(doc, acts, key, Reference::to(&patient_url), practitioner);
+        apply_payment(&mut invoice, paid.0, paid.1);
+        Bundle::new(
+            BundleType::Transaction,
+            vec![
+                create_entry(
+                    &patient_url,
+                    &self.patient(patient),
+                    self.patient_condition(patient),
+                ),
+                create_entry(
+                    &placeholder(key, "invoice"),
+                    &invoice,
+                    self.invoice_condition(doc),
+                ),
+            ],
+        )
+    }
+}
+
+/// Marks an Invoice paid: `balanced`, with a note saying when and who recorded it (the money
+/// went from the patient to the practitioner outside the system). Returns false when it was
+/// already so (a replay changes nothing). A cancelled Invoice becomes balanced too: the payment
+/// happened (the correction that cancelled it may have crossed it on the way).
+pub fn apply_payment(invoice: &mut Invoice, at: Timestamp, by: PaidBy) -> bool {
+    let note = Annotation {
+        time: Some(at.to_string()),
+        text: match by {
+            PaidBy::Patient => "Paid to the practitioner; recorded by the patient",
+            PaidBy::Practitioner => "Paid to the practitioner; recorded by the practitioner",
+        }
+        .to_owned(),
+        ..Annotation::default()
+    };
+    let balanced = invoice.status.as_deref() == Some("balanced");
+    let noted = invoice.note.contains(&note);
+    if balanced && noted {
+        return false;
+    }
+    invoice.status = Some("balanced".to_owned());
+    invoice.cancelled_reason = None;
+    if !noted {
+        invoice.note.push(note);
+    }
+    true
+}
+
+/// Cancels the Invoice of a fee memo replaced by a corrected one. Returns false, changing
+/// nothing, unless it is still `issued` (or `draft`): a paid (`balanced`) memo stays as it is.
+pub fn apply_replacement(invoice: &mut Invoice, by_number: &str) -> bool {
+    if !matches!(invoice.status.as_deref(), Some("issued" | "draft")) {
+        return false;
+    }
+    invoice.status = Some("cancelled".to_owned());
+    invoice.cancelled_reason = Some(format!("replaced by the corrected fee memo {by_number}"));
+    true
 }
 
 fn request_status(status: &DocumentStatus) -> &'static str {

@@ -188,6 +188,7 @@ fn document_is_an_mhd_style_transaction_with_a_stable_binary() {
             service: "CRP".into(),
             note: None,
         }],
+        acts: Vec::new(),
     };
     let key = "document/9/issued";
     let bundle =
@@ -226,5 +227,183 @@ fn document_is_an_mhd_style_transaction_with_a_stable_binary() {
     assert_eq!(
         medication["dosageInstruction"][0]["text"],
         "1 tablet 3x/day"
+    );
+}
+
+fn fee_memo() -> (Document, Vec<teleconsult_core::document::FeeAct>) {
+    let doc = Document {
+        id: DocumentId::from_uuid(Uuid::from_u128(11)),
+        number: DocumentNumber::new("LUX-GARE", 2026, 13).unwrap(),
+        kind: DocumentKind::FeeMemo,
+        appointment: AppointmentId::from_uuid(Uuid::from_u128(2)),
+        patient: PatientId::from_uuid(Uuid::from_u128(1)),
+        practitioner: PractitionerId::from_uuid(Uuid::from_u128(3)),
+        issued_at: ts(6000),
+        status: DocumentStatus::Issued,
+    };
+    let act = |code: &str, label: &str, amount_cents| teleconsult_core::document::FeeAct {
+        code: code.into(),
+        label: label.into(),
+        amount_cents,
+    };
+    let acts = vec![
+        act("C1", "Consultation de médecine générale", 5230),
+        act("TC", "Supplément téléconsultation", 1005),
+    ];
+    (doc, acts)
+}
+
+#[test]
+fn an_issued_fee_memo_also_makes_an_insurer_invoice_with_one_line_per_act() {
+    let (doc, acts) = fee_memo();
+    let issued = DocumentIssued {
+        document: doc.clone(),
+        title: "Fee memo LUX-GARE-2026-000013".into(),
+        content_type: "application/pdf".into(),
+        data_base64: "JVBERi0=".into(),
+        replaces: None,
+        medications: Vec::new(),
+        services: Vec::new(),
+        acts,
+    };
+    let key = "document/11/issued";
+    let bundle =
+        mapper().document_bundle(&issued, key, &patient(), Reference::to("Practitioner/p1"));
+    let last = bundle.entry.last().unwrap();
+    let request = last.request.clone().unwrap();
+    assert_eq!(
+        (request.method.as_str(), request.url.as_str()),
+        ("POST", "Invoice")
+    );
+    // Found again by the document's id, whichever message created it.
+    assert_eq!(
+        request.if_none_exist.as_deref(),
+        Some(mapper().invoice_condition(&doc).as_str())
+    );
+    let invoice = last.resource.clone().unwrap();
+    assert_eq!(invoice["status"], "issued");
+    assert_eq!(
+        invoice["subject"]["reference"],
+        bundle.entry[0].full_url.clone().unwrap()
+    );
+    assert_eq!(
+        invoice["participant"][0]["actor"]["reference"],
+        "Practitioner/p1"
+    );
+    let numbers: Vec<&str> = invoice["identifier"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["value"].as_str())
+        .collect();
+    assert!(numbers.contains(&"LUX-GARE-2026-000013"), "{numbers:?}");
+    assert!(numbers.contains(&key), "{numbers:?}");
+    let lines = invoice["lineItem"].as_array().unwrap();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["sequence"], 1);
+    assert_eq!(
+        lines[0]["chargeItemCodeableConcept"]["coding"][0]["code"],
+        "C1"
+    );
+    assert_eq!(
+        lines[0]["chargeItemCodeableConcept"]["coding"][0]["system"],
+        "urn:teleconsult:LUX-GARE:fee-nomenclature"
+    );
+    assert_eq!(lines[0]["priceComponent"][0]["type"], "base");
+    assert_eq!(lines[0]["priceComponent"][0]["amount"]["value"], 52.3);
+    assert_eq!(lines[1]["priceComponent"][0]["amount"]["value"], 10.05);
+    assert_eq!(
+        invoice["totalGross"],
+        serde_json::json!({"value": 62.35, "currency": "EUR"})
+    );
+    assert_eq!(invoice["totalNet"], invoice["totalGross"]);
+    let typed: crate::fhir::Invoice = serde_json::from_value(invoice).unwrap();
+    assert_eq!(typed.total_gross.unwrap().cents(), Some(6235));
+    // Other kinds carry no Invoice.
+    let prescription = DocumentIssued {
+        document: Document {
+            kind: DocumentKind::Prescription,
+            ..doc
+        },
+        acts: Vec::new(),
+        ..issued
+    };
+    let bundle = mapper().document_bundle(
+        &prescription,
+        key,
+        &patient(),
+        Reference::to("Practitioner/p1"),
+    );
+    assert!(
+        bundle
+            .entry
+            .iter()
+            .all(|e| e.request.clone().unwrap().url != "Invoice")
+    );
+}
+
+#[test]
+fn payment_balances_the_invoice_once_and_wins_over_a_correction() {
+    use teleconsult_core::document::PaidBy;
+    let (doc, acts) = fee_memo();
+    let m = mapper();
+    let mut invoice = m.invoice(
+        &doc,
+        &acts,
+        "document/11/issued",
+        Reference::to("Patient/1"),
+        Reference::to("Practitioner/p1"),
+    );
+    assert!(apply_payment(&mut invoice, ts(7000), PaidBy::Patient));
+    assert_eq!(invoice.status.as_deref(), Some("balanced"));
+    assert_eq!(invoice.note.len(), 1);
+    assert_eq!(invoice.note[0].time, Some(ts(7000).to_string()));
+    // A replay changes nothing (no update is sent).
+    assert!(!apply_payment(&mut invoice, ts(7000), PaidBy::Patient));
+    assert_eq!(invoice.note.len(), 1);
+    // A paid memo is not cancelled by its correction...
+    assert!(!apply_replacement(&mut invoice, "LUX-GARE-2026-000014"));
+    assert_eq!(invoice.status.as_deref(), Some("balanced"));
+    // ...an unpaid one is; and a payment crossing the correction still ends balanced.
+    let mut unpaid = m.invoice(
+        &doc,
+        &acts,
+        "k",
+        Reference::to("Patient/1"),
+        Reference::to("Practitioner/p1"),
+    );
+    assert!(apply_replacement(&mut unpaid, "LUX-GARE-2026-000014"));
+    assert_eq!(unpaid.status.as_deref(), Some("cancelled"));
+    assert!(!apply_replacement(&mut unpaid, "LUX-GARE-2026-000014"));
+    assert!(apply_payment(&mut unpaid, ts(7000), PaidBy::Practitioner));
+    assert_eq!(unpaid.status.as_deref(), Some("balanced"));
+    assert_eq!(unpaid.cancelled_reason, None);
+}
+
+#[test]
+fn a_paid_memo_never_sent_is_created_balanced_with_its_patient() {
+    use teleconsult_core::document::PaidBy;
+    let (doc, acts) = fee_memo();
+    let key = "document/11/paid";
+    let bundle = mapper().paid_invoice_bundle(
+        &doc,
+        &acts,
+        (ts(7000), PaidBy::Practitioner),
+        key,
+        &patient(),
+        Reference::to("Practitioner/p1"),
+    );
+    let urls: Vec<String> = bundle
+        .entry
+        .iter()
+        .map(|e| e.request.clone().unwrap().url)
+        .collect();
+    assert_eq!(urls, ["Patient", "Invoice"]);
+    let invoice = bundle.entry[1].resource.clone().unwrap();
+    assert_eq!(invoice["status"], "balanced");
+    assert_eq!(invoice["lineItem"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        bundle.entry[1].request.clone().unwrap().if_none_exist,
+        Some(mapper().invoice_condition(&doc))
     );
 }

@@ -6,14 +6,15 @@
 //! | `appointment.booked` | `appointment/<id>` | `{"appointment": core Appointment, "at"}` (core emits it) | transaction: Patient (conditional), Slot (busy), Appointment (conditional) |
 //! | `appointment.cancelled` / `.completed` / `.no_show` | same | same | `If-Match` update of the Appointment (created first if missing); the Slot is freed on cancel |
 //! | `patient.registered` / `patient.updated` | `patient/<id>` | `{"patient": PatientRecord}` | conditional create, then `If-Match` update |
-//! | `document.issued` | `document/<id>` | [`DocumentIssued`] | transaction: DocumentReference (conditional) + Binary (stable id) + MedicationRequests / ServiceRequests (conditional) |
+//! | `document.issued` | `document/<id>` | [`DocumentIssued`] | transaction: DocumentReference (conditional) + Binary (stable id) + MedicationRequests / ServiceRequests (conditional); a fee memo also an `Invoice` (conditional, `issued`), and a corrected fee memo cancels the Invoice of the one it replaces (`If-Match`, unless paid) |
+//! | `document.paid` | `document/<id>` | [`DocumentPaid`] | `If-Match` update of the fee memo's `Invoice` to `balanced` (created first, already balanced, if the platform never got it) |
 //!
 //! Every kind not listed is parked (`not-supported`) rather than silently dropped.
 
 use serde::{Deserialize, Serialize};
 use teleconsult_core::Timestamp;
 use teleconsult_core::appointment::Appointment;
-use teleconsult_core::document::Document;
+use teleconsult_core::document::{Document, FeeAct, PaidBy};
 use teleconsult_core::ids::{DocumentId, PatientId};
 use teleconsult_core::national_id::Country;
 use teleconsult_core::outbox::OutboxMessage;
@@ -105,6 +106,21 @@ pub struct DocumentIssued {
     pub medications: Vec<PrescribedMedication>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<RequestedService>,
+    /// Fee memos: the acts (nomenclature code, label, amount), sent as an `Invoice`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acts: Vec<FeeAct>,
+}
+
+/// Payload of `document.paid`: a fee memo (*mémoire d'honoraires*) the patient paid outside the
+/// system, as recorded by the patient or the practitioner. Self-contained (the acts again), so
+/// the worker can create the Invoice when the platform never got the `document.issued`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentPaid {
+    pub document: Document,
+    pub acts: Vec<FeeAct>,
+    pub paid_at: Timestamp,
+    /// Who recorded the payment (the money itself never goes through the site).
+    pub paid_by: PaidBy,
 }
 
 /// A message the worker knows how to send.
@@ -116,6 +132,7 @@ pub enum SyncMessage {
     },
     Patient(Box<PatientPayload>),
     Document(Box<DocumentIssued>),
+    DocumentPaid(Box<DocumentPaid>),
 }
 
 /// Why a message cannot be understood (parked: retrying would not help).
@@ -155,6 +172,10 @@ impl SyncMessage {
                 &message.payload,
             )?))),
             "document.issued" => Ok(SyncMessage::Document(Box::new(decode(
+                kind,
+                &message.payload,
+            )?))),
+            "document.paid" => Ok(SyncMessage::DocumentPaid(Box::new(decode(
                 kind,
                 &message.payload,
             )?))),
@@ -218,6 +239,18 @@ pub fn document_issued(issued: &DocumentIssued) -> Result<OutboxMessage, serde_j
     })
 }
 
+/// `document.paid` for the documents code to queue in the transaction that records the
+/// payment. A fee memo is paid once, so one key per document.
+pub fn document_paid(paid: &DocumentPaid) -> Result<OutboxMessage, serde_json::Error> {
+    let aggregate = format!("document/{}", paid.document.id);
+    Ok(OutboxMessage {
+        idempotency_key: format!("{aggregate}/paid"),
+        kind: "document.paid".to_owned(),
+        aggregate,
+        payload: serde_json::to_value(paid)?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -250,6 +283,42 @@ mod tests {
         assert!(
             !err.to_string().contains("1985"),
             "no payload values in errors: {err}"
+        );
+    }
+
+    #[test]
+    fn a_payment_is_one_message_per_fee_memo_in_the_documents_aggregate() {
+        use teleconsult_core::document::{
+            DocumentKind, DocumentNumber, DocumentStatus, FeeAct, PaidBy,
+        };
+        use teleconsult_core::ids::{AppointmentId, PractitionerId};
+        let id = |n| uuid::Uuid::from_u128(n);
+        let paid = DocumentPaid {
+            document: Document {
+                id: DocumentId::from_uuid(id(9)),
+                number: DocumentNumber::new("DEMO", 2026, 3).unwrap(),
+                kind: DocumentKind::FeeMemo,
+                appointment: AppointmentId::from_uuid(id(2)),
+                patient: PatientId::from_uuid(id(1)),
+                practitioner: PractitionerId::from_uuid(id(3)),
+                issued_at: Timestamp::from_second(1_780_000_000).unwrap(),
+                status: DocumentStatus::Issued,
+            },
+            acts: vec![FeeAct {
+                code: "C1".into(),
+                label: "Consultation".into(),
+                amount_cents: 5230,
+            }],
+            paid_at: Timestamp::from_second(1_780_000_100).unwrap(),
+            paid_by: PaidBy::Patient,
+        };
+        let message = document_paid(&paid).unwrap();
+        assert_eq!(message.kind, "document.paid");
+        assert_eq!(message.aggregate, format!("document/{}", id(9)));
+        assert_eq!(message.idempotency_key, format!("document/{}/paid", id(9)));
+        assert_eq!(
+            SyncMessage::parse(&message),
+            Ok(SyncMessage::DocumentPaid(Box::new(paid)))
         );
     }
 

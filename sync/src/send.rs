@@ -4,15 +4,20 @@
 //! or a lost answer and the platform still holds each resource once.
 
 use crate::client::{Failure, FhirClient};
-use crate::fhir::{Appointment, OperationOutcome, Patient, Reference, Resource, Slot, SlotStatus};
-use crate::mapping::{Mapper, apply_cancellation};
-use crate::message::{AppointmentChange, AppointmentPayload, PatientRecord, SyncMessage};
+use crate::fhir::{
+    Appointment, Invoice, OperationOutcome, Patient, Reference, Resource, Slot, SlotStatus,
+};
+use crate::mapping::{Mapper, apply_cancellation, apply_payment, apply_replacement};
+use crate::message::{
+    AppointmentChange, AppointmentPayload, DocumentIssued, DocumentPaid, PatientRecord, SyncMessage,
+};
 use crate::ports::{PortError, QueuedMessage, SyncStore};
 use std::collections::HashMap;
 use std::sync::Arc;
 use teleconsult_core::Timestamp;
 use teleconsult_core::appointment::Status;
-use teleconsult_core::ids::{PatientId, PractitionerId};
+use teleconsult_core::document::DocumentKind;
+use teleconsult_core::ids::{DocumentId, PatientId, PractitionerId};
 
 /// How many times an `If-Match` update is re-read and retried after a 412 before the message
 /// goes back to the queue.
@@ -86,19 +91,89 @@ impl<S: SyncStore> Sender<S> {
                 _ => self.change_appointment(&payload, key).await,
             },
             SyncMessage::Patient(payload) => self.upsert_patient(&payload.patient, key).await,
-            SyncMessage::Document(issued) => {
-                let refs = self.practitioner(issued.document.practitioner).await?;
-                let patient = self.patient(issued.document.patient).await?;
-                let bundle = self.mapper.document_bundle(
-                    &issued,
+            SyncMessage::Document(issued) => self.issue_document(&issued, key).await,
+            SyncMessage::DocumentPaid(paid) => self.document_paid(&paid, key).await,
+        }
+    }
+
+    async fn issue_document(&self, issued: &DocumentIssued, key: &str) -> Result<(), SendError> {
+        let refs = self.practitioner(issued.document.practitioner).await?;
+        let patient = self.patient(issued.document.patient).await?;
+        let bundle =
+            self.mapper
+                .document_bundle(issued, key, &patient, Reference::to(&refs.practitioner));
+        self.client.transaction(&bundle).await?;
+        if issued.document.kind == DocumentKind::FeeMemo
+            && let Some(original) = issued.replaces
+        {
+            self.cancel_replaced_invoice(original, &issued.document.number.to_string())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A corrected fee memo replaces the original's Invoice: that one is cancelled, so the
+    /// insurer sees one amount due (unless it was paid: then it stays, as the payment did).
+    async fn cancel_replaced_invoice(
+        &self,
+        original: DocumentId,
+        by_number: &str,
+    ) -> Result<(), SendError> {
+        let condition = self.mapper.local_condition("document", original);
+        for _ in 0..UPDATE_RETRIES {
+            let Some(mut invoice) = self.find_one::<Invoice>(&condition).await? else {
+                return Ok(());
+            };
+            if !apply_replacement(&mut invoice, by_number) {
+                return Ok(());
+            }
+            let version = invoice.version_id().unwrap_or_default().to_owned();
+            match self.client.update(&invoice, &version).await {
+                Ok(_) => return Ok(()),
+                Err(Failure::Conflict(_)) => continue,
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Err(Failure::Conflict("invoice kept changing".to_owned()).into())
+    }
+
+    /// A fee memo paid: its Invoice becomes `balanced` (`If-Match` on the version just read).
+    /// When the platform has none (the `document.issued` never carried one), it is created in
+    /// its paid state, then read back — a replay finds it balanced and changes nothing.
+    async fn document_paid(&self, paid: &DocumentPaid, key: &str) -> Result<(), SendError> {
+        let doc = &paid.document;
+        let condition = self.mapper.invoice_condition(doc);
+        let mut created = false;
+        for _ in 0..UPDATE_RETRIES {
+            let Some(mut invoice) = self.find_one::<Invoice>(&condition).await? else {
+                if created {
+                    return Err(Failure::Conflict("created invoice not found".to_owned()).into());
+                }
+                let refs = self.practitioner(doc.practitioner).await?;
+                let patient = self.patient(doc.patient).await?;
+                let bundle = self.mapper.paid_invoice_bundle(
+                    doc,
+                    &paid.acts,
+                    (paid.paid_at, paid.paid_by),
                     key,
                     &patient,
                     Reference::to(&refs.practitioner),
                 );
                 self.client.transaction(&bundle).await?;
-                Ok(())
+                created = true;
+                continue;
+            };
+            if !apply_payment(&mut invoice, paid.paid_at, paid.paid_by) {
+                return Ok(());
+            }
+            let version = invoice.version_id().unwrap_or_default().to_owned();
+            match self.client.update(&invoice, &version).await {
+                Ok(_) => return Ok(()),
+                Err(Failure::Conflict(_)) => continue,
+                Err(other) => return Err(other.into()),
             }
         }
+        Err(Failure::Conflict("invoice kept changing".to_owned()).into())
     }
 
     async fn book(&self, payload: &AppointmentPayload, key: &str) -> Result<(), SendError> {

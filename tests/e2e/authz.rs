@@ -421,6 +421,8 @@ fn api_rows(schedule: Value) -> Vec<Row> {
         Row { body: Some(json!({"kind": "consultation_report", "reason": "x", "findings": "y"})),
           ..row("POST", "/api/v1/documents/{doc}/supersede",       [404, 404, 0, 404, 404, 404, 404]) },
         row("POST", "/api/v1/documents/{doc}/paid",                [0, 404, 0, 404, 404, 404, 404]),
+        // Printing: the patient only (at the booth); this site has no printer.
+        row("POST", "/api/v1/documents/{doc}/print",               [409, 404, 404, 404, 404, 404, 404]),
         Row { body: Some(json!({"items": [0]})),
           ..row("POST", "/api/v1/prescriptions/{doc}/dispense",    [404; 7]) },
         Row { body: Some(json!({"name": "Labo", "email": "labo@example.lu"})),
@@ -445,6 +447,7 @@ fn page_rows() -> Vec<Row> {
         row("GET", "/appointments/{appt}",                         [200, 404, 200, 404, 200, 404, 200]),
         row("GET", "/appointments/{relative_appt}",                [200, 404, 200, 404, 200, 404, 200]),
         row("POST", "/appointments/{appt}/cancel",                 [0, 404, 0, 404, 0, 404, 0]),
+        row("POST", "/documents/{doc}/print",                      [409, 404, 404, 404, 404, 404, 404]),
         row("GET", "/appointments/{appt}/call",                    [0, 404, 0, 404, 404, 404, 404]),
         row("GET", "/schedule/{weber}",                            [403, 403, 200, 403, 200, 403, 200]),
         row("POST", "/schedule/{weber}",                           [403, 403, 0, 403, 0, 403, 0]),

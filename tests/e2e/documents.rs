@@ -11,10 +11,9 @@ use std::process::Command;
 use teleconsult_tests::accounts::{
     Login, PASSWORD, WAIT, login, phone, register_and_activate, registration, sinks_config,
 };
+use teleconsult_tests::documents::{pdf_text, prescription, run};
 use teleconsult_tests::sinks::{SmsSink, SmtpSink};
 use teleconsult_tests::{Daemon, DaemonOptions};
-
-const DR_WEBER: &str = "00000000-0000-0000-0000-00007c1e0001";
 
 struct Site {
     daemon: Daemon,
@@ -138,26 +137,6 @@ async fn pdf(site: &Site, who: &Login, path: &str) -> anyhow::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-fn run(cmd: &mut Command) -> anyhow::Result<String> {
-    let out = cmd
-        .output()
-        .with_context(|| format!("cannot run {cmd:?}"))?;
-    anyhow::ensure!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(String::from_utf8(out.stdout)?)
-}
-
-/// The PDF's text as `pdftotext` extracts it (fonts embedded: accents come back).
-fn pdf_text(bytes: &[u8]) -> anyhow::Result<String> {
-    let dir = tempfile::tempdir()?;
-    let file = dir.path().join("doc.pdf");
-    std::fs::write(&file, bytes)?;
-    run(Command::new("pdftotext").arg(&file).arg("-"))
-}
-
 /// The QR codes on the first page, rendered at 150 dpi and decoded by `zbarimg`.
 fn qr_codes(bytes: &[u8]) -> anyhow::Result<Vec<String>> {
     let dir = tempfile::tempdir()?;
@@ -181,39 +160,6 @@ fn qr_codes(bytes: &[u8]) -> anyhow::Result<Vec<String>> {
         .lines()
         .map(str::to_owned)
         .collect())
-}
-
-/// Books the first free slot of Dr Weber for `patient`; returns the appointment id.
-async fn book(site: &Site, patient: &Login, nth_slot: usize) -> anyhow::Result<String> {
-    let (status, slots) = get(
-        site,
-        patient,
-        &format!("/api/v1/practitioners/{DR_WEBER}/slots"),
-    )
-    .await?;
-    anyhow::ensure!(status == 200, "slots: {status}");
-    let start = slots[nth_slot]["start"].as_str().context("no slot")?;
-    let (status, booked) = post(
-        site,
-        patient,
-        "/api/v1/appointments",
-        &json!({"practitioner_id": DR_WEBER, "start": start, "mode": "video", "reason": "toux persistante", "confirm": true}),
-    )
-    .await?;
-    anyhow::ensure!(status == 201, "booking: {status} {booked}");
-    Ok(booked["id"].as_str().context("no id")?.to_owned())
-}
-
-fn prescription() -> Value {
-    json!({
-        "kind": "prescription",
-        "items": [
-            {"medication": "Paracétamol Größe", "dose": "500 mg", "form": "comprimé",
-             "posology": "1 comprimé 3 fois par jour", "duration": "5 jours", "substitution_allowed": true},
-            {"medication": "Xarope São João", "dose": "100 ml", "form": "sirop",
-             "posology": "10 ml le soir", "duration": "7 jours", "substitution_allowed": false}
-        ]
-    })
 }
 
 async fn outbox_pending(site: &Site, staff: &Login) -> anyhow::Result<u64> {
@@ -252,7 +198,7 @@ async fn prescription_qr_retrieves_it_for_a_pharmacist_only_dispensed_once_and_c
 -> anyhow::Result<()> {
     let site = demo_site().await?;
     let p = people(&site, 60).await?;
-    let appointment = book(&site, &p.patient, 0).await?;
+    let appointment = teleconsult_tests::documents::book(&site.daemon, &p.patient, 0).await?;
     let pending_before = outbox_pending(&site, &p.staff).await?;
     let issue_path = format!("/api/v1/appointments/{appointment}/documents");
 
@@ -575,7 +521,7 @@ async fn prescription_qr_retrieves_it_for_a_pharmacist_only_dispensed_once_and_c
 async fn lab_request_sick_leave_fee_memo_and_report() -> anyhow::Result<()> {
     let site = demo_site().await?;
     let p = people(&site, 70).await?;
-    let appointment = book(&site, &p.patient, 1).await?;
+    let appointment = teleconsult_tests::documents::book(&site.daemon, &p.patient, 1).await?;
     let issue_path = format!("/api/v1/appointments/{appointment}/documents");
 
     // Lab request to a laboratory of the directory: the lab is told by e-mail (no health data).

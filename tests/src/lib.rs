@@ -10,7 +10,9 @@
 
 pub mod accounts;
 pub mod browser;
+pub mod cups;
 pub mod daemon;
+pub mod documents;
 pub mod fhir_peer;
 pub mod national_ids;
 pub mod pages;

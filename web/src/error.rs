@@ -210,6 +210,27 @@ impl From<teleconsult_core::document::PaymentError> for ApiError {
     }
 }
 
+impl From<crate::documents::print::PrintError> for ApiError {
+    fn from(err: crate::documents::print::PrintError) -> Self {
+        use crate::documents::print::PrintError as E;
+        match err {
+            // The site has no printer: nothing the caller can change by retrying.
+            E::Disabled => Self::new(
+                StatusCode::CONFLICT,
+                "printing_unavailable",
+                err.to_string(),
+            ),
+            // CUPS or the printer: the site's fault, perhaps passing (paper jam, queue paused).
+            // The detail (logged by the caller) stays out of the answer.
+            E::Spawn(_) | E::Refused { .. } | E::TimedOut(_) | E::NoJobId => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "printer_unavailable",
+                "the printer is not available at the moment: ask the pharmacy staff, or download the PDF",
+            ),
+        }
+    }
+}
+
 impl From<teleconsult_core::document::SupersedeError> for ApiError {
     fn from(err: teleconsult_core::document::SupersedeError) -> Self {
         use teleconsult_core::document::SupersedeError as E;

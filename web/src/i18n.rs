@@ -143,7 +143,7 @@ mod tests {
         );
         // Every message formats in every language (the bundle parsed it, variables resolve).
         let args: HashMap<Cow<'static, str>, FluentValue<'_>> = [
-            "name", "left", "date", "version", "minutes", "role", "count",
+            "name", "left", "date", "version", "minutes", "role", "count", "job",
         ]
         .into_iter()
         .map(|k| (Cow::Borrowed(k), FluentValue::from("x")))

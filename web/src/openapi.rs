@@ -93,6 +93,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(documents::document_pdf))
         .routes(routes!(documents::supersede_document))
         .routes(routes!(documents::mark_paid))
+        .routes(routes!(documents::print::print_document))
         .routes(routes!(pharmacy::lookup))
         .routes(routes!(pharmacy::dispense))
         .routes(routes!(laboratories::list_laboratories))

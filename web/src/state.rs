@@ -34,6 +34,8 @@ pub struct Settings {
     pub appointments: teleconsult_core::appointment::Policy,
     /// Languages the site offers (`[site] languages`), the first being the default of pages.
     pub languages: Vec<Language>,
+    /// The booth's printer (`[print]`); `None`: documents are not printed here.
+    pub printing: Option<crate::documents::print::PrintSettings>,
 }
 
 /// Cheap to clone: everything is behind one `Arc`.

@@ -34,6 +34,7 @@ pub(crate) fn state() -> (tempfile::TempDir, AppState) {
         booking: Default::default(),
         appointments: Default::default(),
         languages: teleconsult_core::site::Language::ALL.to_vec(),
+        printing: None,
     };
     (
         dir,

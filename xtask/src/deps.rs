@@ -71,6 +71,11 @@ pub const TEST_PACKAGES: &[&str] = &[
     "poppler-utils",
     "zbar-tools",
     "fonts-dejavu-core",
+    // Printing at the booth (tests/e2e/printing.rs): a real CUPS scheduler per test (cupsd),
+    // lp/lpadmin/lpstat, and CUPS's gziptoany filter that hands the PDF to a file device.
+    "cups-daemon",
+    "cups-client",
+    "cups-core-drivers",
 ];
 
 /// Needed by `cargo xtask deb`: cargo-deb runs `dpkg-shlibdeps`/`dpkg-architecture` (dpkg-dev)

@@ -18,7 +18,8 @@ pub use bundle::{
 pub use code::{AppointmentStatus, BundleType, IssueSeverity, SlotStatus};
 pub use resources::{
     Appointment, AppointmentParticipant, Binary, DocumentReference, DocumentReferenceContent,
-    MedicationRequest, Patient, Practitioner, PractitionerRole, Schedule, ServiceRequest, Slot,
+    Invoice, InvoiceLineItem, InvoiceParticipant, InvoicePriceComponent, MedicationRequest, Money,
+    Patient, Practitioner, PractitionerRole, Schedule, ServiceRequest, Slot,
 };
 
 /// Elements a type does not model, kept as received.

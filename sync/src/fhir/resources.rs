@@ -286,7 +286,99 @@ pub struct Dosage {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Annotation {
+    /// When what the note says happened (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
     pub text: String,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+resource!(
+    /// What a patient owes for a consultation: a fee memo (*mémoire d'honoraires*) as the
+    /// insurer reads it. One line per act, coded with its nomenclature code.
+    Invoice = "Invoice" {
+        /// `draft` | `issued` | `balanced` | `cancelled` | `entered-in-error` (required).
+        status: Option<String>,
+        cancelled_reason: Option<String>,
+        r#type: Option<CodeableConcept>,
+        subject: Option<Reference>,
+        recipient: Option<Reference>,
+        date: Option<String>,
+        participant: Vec<InvoiceParticipant>,
+        line_item: Vec<InvoiceLineItem>,
+        total_net: Option<Money>,
+        total_gross: Option<Money>,
+        note: Vec<Annotation>,
+    }
+);
+
+/// An amount in a currency. `value` is a FHIR decimal, written as a JSON number.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Money {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<serde_json::Number>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl Money {
+    /// Euro cents as a decimal amount in EUR (two decimals: 5230 → 52.3).
+    pub fn euros(cents: u64) -> Self {
+        // Exact for every amount a fee memo can hold (far below 2^53 cents).
+        let value = serde_json::Number::from_f64(cents as f64 / 100.0);
+        Money {
+            value,
+            currency: Some("EUR".to_owned()),
+            extra: Extra::new(),
+        }
+    }
+
+    /// The amount in cents, when it is in EUR.
+    pub fn cents(&self) -> Option<u64> {
+        if self.currency.as_deref() != Some("EUR") {
+            return None;
+        }
+        let value = self.value.as_ref()?.as_f64()?;
+        (value >= 0.0).then(|| (value * 100.0).round() as u64)
+    }
+}
+
+/// Who took part in what is invoiced (the practitioner who performed the acts).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvoiceParticipant {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<CodeableConcept>,
+    pub actor: Reference,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// One invoiced act.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvoiceLineItem {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charge_item_codeable_concept: Option<CodeableConcept>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub price_component: Vec<InvoicePriceComponent>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// `base` | `surcharge` | `deduction` | `discount` | `tax` | `informational`, with its amount.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvoicePriceComponent {
+    pub r#type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Money>,
     #[serde(flatten)]
     pub extra: Extra,
 }

@@ -155,6 +155,7 @@ pub fn prescription(
             service: "C-reactive protein".to_owned(),
             note: Some("fasting not required".to_owned()),
         }],
+        acts: Vec::new(),
     })
 }
 

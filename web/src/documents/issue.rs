@@ -126,6 +126,10 @@ fn outbox_message(
         replaces: doc.replaces,
         medications,
         services,
+        acts: match &doc.content {
+            DocumentContent::FeeMemo(m) => m.acts.clone(),
+            _ => Vec::new(),
+        },
     })
     .map_err(ApiError::internal)
 }

@@ -11,6 +11,7 @@ mod issue;
 pub mod laboratories;
 pub mod pdf;
 pub mod pharmacy;
+pub mod print;
 pub mod render;
 
 use crate::auth::{AuthUser, event};
@@ -479,6 +480,24 @@ pub struct PdfQuery {
     pub part: Option<String>,
 }
 
+/// Which stored PDF `part` names: a sick-leave certificate's part (the patient's by default),
+/// else the document itself (422 for a part of a document that has none).
+fn rendition(d: &IssuedDocument, part: Option<&str>) -> Result<Rendition, ApiError> {
+    match (&d.content, part) {
+        (DocumentContent::SickLeaveCertificate(_), part) => Ok(Rendition::SickLeave(
+            part.map(str::parse::<SickLeavePart>)
+                .transpose()
+                .map_err(|e| field_error("part", e.to_string()))?
+                .unwrap_or(SickLeavePart::Patient),
+        )),
+        (_, None) => Ok(Rendition::Document),
+        (_, Some(_)) => Err(field_error(
+            "part",
+            "only sick-leave certificates have parts",
+        )),
+    }
+}
+
 /// The PDF as issued (stored at issue time, never re-rendered).
 #[utoipa::path(get, path = "/documents/{id}/pdf", tag = "documents",
     params(("id" = String, Path), PdfQuery), security(("bearer" = [])),
@@ -496,21 +515,7 @@ pub async fn document_pdf(
     let (bytes, filename) = state
         .blocking(move |inner| {
             let d = visible(inner, &user, id, "document")?;
-            let rendition = match (&d.content, query.part.as_deref()) {
-                (DocumentContent::SickLeaveCertificate(_), part) => Rendition::SickLeave(
-                    part.map(str::parse::<SickLeavePart>)
-                        .transpose()
-                        .map_err(|e| field_error("part", e.to_string()))?
-                        .unwrap_or(SickLeavePart::Patient),
-                ),
-                (_, None) => Rendition::Document,
-                (_, Some(_)) => {
-                    return Err(field_error(
-                        "part",
-                        "only sick-leave certificates have parts",
-                    ));
-                }
-            };
+            let rendition = rendition(&d, query.part.as_deref())?;
             let audit = event(
                 inner.clock.now(),
                 actor(&user),
@@ -543,7 +548,27 @@ pub async fn document_pdf(
         .into_response())
 }
 
-/// Marks a fee memo paid: the patient (or their proxy) or the issuing practitioner.
+/// The `document.paid` outbox message of a fee memo just marked paid: the insurer learns it
+/// through the platform (its Invoice becomes `balanced`).
+fn payment_message(
+    paid: &IssuedDocument,
+) -> Result<teleconsult_core::outbox::OutboxMessage, ApiError> {
+    let (DocumentContent::FeeMemo(memo), Some(payment)) = (&paid.content, &paid.payment) else {
+        return Err(ApiError::internal(
+            "a paid document without fee memo or payment",
+        ));
+    };
+    teleconsult_sync::message::document_paid(&teleconsult_sync::message::DocumentPaid {
+        document: paid.document.clone(),
+        acts: memo.acts.clone(),
+        paid_at: payment.at,
+        paid_by: payment.by,
+    })
+    .map_err(ApiError::internal)
+}
+
+/// Marks a fee memo paid: the patient (or their proxy) or the issuing practitioner. The
+/// payment is queued for the national platform (`document.paid`) in the same transaction.
 #[utoipa::path(post, path = "/documents/{id}/paid", tag = "documents", params(("id" = String, Path)),
     security(("bearer" = [])),
     responses(
@@ -556,7 +581,7 @@ pub async fn mark_paid(
     Path(id): Path<String>,
 ) -> Result<Json<DocumentView>, ApiError> {
     let id = document_id(&id)?;
-    state
+    let view = state
         .blocking(move |inner| {
             let by = match user.account.role {
                 Role::Patient => PaidBy::Patient,
@@ -576,7 +601,11 @@ pub async fn mark_paid(
                     "document",
                     id.to_string(),
                 );
-                if inner.store.update_document(&d, &paid, &[], &[], &audit)? {
+                let outbox = [payment_message(&paid)?];
+                if inner
+                    .store
+                    .update_document(&d, &paid, &[], &outbox, &audit)?
+                {
                     let name = patient_name(inner, &user, &paid)?;
                     return Ok(Json(view(inner, &paid, name)));
                 }
@@ -587,5 +616,7 @@ pub async fn mark_paid(
                 "the document keeps changing: try again",
             ))
         })
-        .await
+        .await?;
+    state.wake_workers();
+    Ok(view)
 }

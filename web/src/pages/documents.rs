@@ -1,8 +1,9 @@
 //! Issued documents in pages (issue #7): a document's page (what it is, its state, the PDF
-//! download links, "mark as paid" for a fee memo, "correct" for its issuer), the list of the
-//! caller's documents, and the pieces the home and appointment pages show. The API's handlers
-//! do the work (`documents::get_document`, `list_documents`, `document_pdf`, `mark_paid`), so
-//! the same people see the same documents: anyone else gets the 404 page.
+//! download links, "print" at a booth with a printer, "mark as paid" for a fee memo, "correct"
+//! for its issuer), the list of the caller's documents, and the pieces the home and appointment
+//! pages show. The API's handlers do the work (`documents::get_document`, `list_documents`,
+//! `document_pdf`, `mark_paid`, `print::print`), so the same people see the same documents:
+//! anyone else gets the 404 page.
 
 use super::context::Page;
 use super::csrf;
@@ -158,6 +159,8 @@ pub struct DetailQuery {
     issued: Option<String>,
     corrected: Option<String>,
     paid: Option<String>,
+    /// The CUPS job id of a print just sent.
+    printed: Option<String>,
 }
 
 async fn get(page: &Page, user: &AuthUser, id: &str) -> Result<DocumentView, ApiError> {
@@ -183,6 +186,12 @@ pub async fn detail(
         Some(notice("success", &page.t("docs-corrected-notice")))
     } else if query.paid.is_some() {
         Some(notice("success", &page.t("docs-paid-notice")))
+    } else if let Some(job) = &query.printed {
+        let job: String = job.chars().filter(|c| job_id_char(*c)).take(64).collect();
+        Some(notice(
+            "success",
+            &page.t_args("docs-printed-notice", &[("job", &job)]),
+        ))
     } else {
         None
     };
@@ -213,6 +222,8 @@ async fn detail_page(
         && user.account.practitioner.map(|p| p.to_string()) == Some(view.practitioner_id.clone());
     let current = view.status == "issued";
     let unpaid = view.payment.as_ref().is_some_and(|p| p.status == "unpaid");
+    // The patient at the booth prints their own documents (see `documents::print`).
+    let prints = page.state.settings.printing.is_some() && user.account.role == Role::Patient;
     let state = match (&view.status[..], &newer) {
         ("superseded", Some(n)) => page.t_args("docs-state-superseded", &[("name", &n.number)]),
         ("superseded", None) => page.t("docs-state-superseded-short"),
@@ -272,6 +283,18 @@ async fn detail_page(
                 p { a.button href=(pdf) download { (page.t("docs-pdf")) } }
             }
         }
+        @if current && prints {
+            section aria-labelledby="print" {
+                h2 #print { (page.t("docs-print-title")) }
+                @if view.kind == "sick_leave_certificate" {
+                    @for part in SickLeavePart::ALL {
+                        (print_form(page, &view.id, Some(part)))
+                    }
+                } @else {
+                    (print_form(page, &view.id, None))
+                }
+            }
+        }
         @if current && unpaid && (is_issuer || user.account.role == Role::Patient) {
             form method="post" action=(format!("/documents/{}/paid", view.id)) {
                 (csrf_field(page))
@@ -291,6 +314,30 @@ async fn detail_page(
     };
     let title = format!("{} {}", kind_name(page, &view.kind), view.number);
     respond(status, document(page, &title, &body))
+}
+
+/// One "print" button (for a sick-leave certificate, one per part).
+fn print_form(page: &Page, id: &str, part: Option<SickLeavePart>) -> Markup {
+    let label = match part {
+        None => "docs-print",
+        Some(SickLeavePart::Insurer) => "docs-print-insurer",
+        Some(SickLeavePart::Patient) => "docs-print-patient",
+        Some(SickLeavePart::Employer) => "docs-print-employer",
+    };
+    html! {
+        form.inline method="post" action=(format!("/documents/{id}/print")) {
+            (csrf_field(page))
+            @if let Some(part) = part {
+                input type="hidden" name="part" value=(part.name());
+            }
+            button type="submit" { (page.t(label)) }
+        }
+    }
+}
+
+/// Characters of a CUPS job id (`booth-42`) shown back from the query string.
+fn job_id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
 }
 
 /// What the document says, in short (the PDF is the document itself).
@@ -407,6 +454,50 @@ pub async fn paid(
             });
             let banner = notice("error", &message);
             detail_page(&page, &user, &id, Some(banner), StatusCode::CONFLICT).await
+        }
+        Err(error) => fault(&page, error),
+    }
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub struct PrintForm {
+    csrf: String,
+    part: Option<String>,
+}
+
+/// `POST /documents/{id}/print`: the patient prints a document on the booth's printer.
+pub async fn print(
+    page: Page,
+    Path(id): Path<String>,
+    form: Result<Form<PrintForm>, FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return bad_form(&page);
+    };
+    let Ok(user) = csrf::check_session(&page, &form.csrf).cloned() else {
+        return refused(&page);
+    };
+    let part = form.part.filter(|p| !p.is_empty());
+    match documents::print::print(&page.state, user.clone(), &id, part).await {
+        Ok(job) => {
+            let job: String = job.job_id.chars().filter(|c| job_id_char(*c)).collect();
+            redirect(&format!("/documents/{id}?printed={job}"))
+        }
+        Err(error) if matches!(error.code, "printing_unavailable" | "printer_unavailable") => {
+            let message = page.t(if error.code == "printing_unavailable" {
+                "docs-printing-off"
+            } else {
+                "docs-print-unavailable"
+            });
+            detail_page(
+                &page,
+                &user,
+                &id,
+                Some(notice("error", &message)),
+                error.status,
+            )
+            .await
         }
         Err(error) => fault(&page, error),
     }

@@ -87,6 +87,7 @@ pub fn routes() -> Router<AppState> {
         .route("/documents/{id}", get(documents::detail))
         .route("/documents/{id}/pdf", get(documents::pdf))
         .route("/documents/{id}/paid", post(documents::paid))
+        .route("/documents/{id}/print", post(documents::print))
         .route(
             "/documents/{id}/correct",
             get(documents_issue::correct_form).post(documents_issue::correct),

@@ -1,0 +1,330 @@
+//! Printing at the booth (issue #7) through a real CUPS (`tests/src/cups.rs`): the patient
+//! prints their prescription (API) and a sick-leave part (page); the file the printer wrote is
+//! the stored PDF, byte for byte. Nobody else prints (404); a site without `[print]` refuses
+//! (409 `printing_unavailable`); a scheduler that is down is a 503 `printer_unavailable`.
+
+use anyhow::Context;
+use serde_json::{Value, json};
+use teleconsult_tests::accounts::{
+    Login, PASSWORD, login, phone, register_and_activate, registration, sinks_config,
+};
+use teleconsult_tests::cups::Cups;
+use teleconsult_tests::documents::{book, pdf_text, prescription};
+use teleconsult_tests::pages::{get_page, post_form};
+use teleconsult_tests::sinks::{SmsSink, SmtpSink};
+use teleconsult_tests::{Daemon, DaemonOptions};
+
+async fn post(daemon: &Daemon, who: &Login, path: &str, body: Option<&Value>) -> (u16, Value) {
+    let mut request = daemon
+        .client
+        .post(daemon.url(path))
+        .header("authorization", who.bearer());
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    match request.send().await {
+        Ok(r) => (r.status().as_u16(), r.json().await.unwrap_or(Value::Null)),
+        Err(e) => (0, json!(e.to_string())),
+    }
+}
+
+async fn pdf_of(daemon: &Daemon, who: &Login, path: &str) -> anyhow::Result<Vec<u8>> {
+    let r = daemon
+        .client
+        .get(daemon.url(path))
+        .header("authorization", who.bearer())
+        .send()
+        .await?
+        .error_for_status()?;
+    Ok(r.bytes().await?.to_vec())
+}
+
+/// A demo site (`print`: the `[print]` section, or none), with two patients (registration
+/// numbers `n` and `n + 1`) and Dr Weber logged in.
+async fn site(print: &str, n: u32) -> anyhow::Result<(Daemon, SmsSink, [Login; 3])> {
+    let smtp = SmtpSink::start()?;
+    let sms = SmsSink::start().await?;
+    let daemon = Daemon::start(DaemonOptions {
+        demo: true,
+        extra_config: format!("{}\n{print}\n", sinks_config(&smtp, &sms)),
+        ..Default::default()
+    })
+    .await?;
+    let mut logins = Vec::new();
+    for k in [n, n + 1] {
+        register_and_activate(&daemon, &smtp, &registration(k)).await?;
+        let email = format!("patient{k}@example.lu");
+        logins.push(login(&daemon, &sms, &email, PASSWORD, &phone(k), 0).await?);
+    }
+    let weber = login(
+        &daemon,
+        &sms,
+        "dr.weber",
+        "demo doctor 2026",
+        "+352621000002",
+        0,
+    )
+    .await?;
+    let [patient, other]: [Login; 2] = logins
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("two logins"))?;
+    Ok((daemon, sms, [patient, other, weber]))
+}
+
+/// The configuration of a booth printing on `printer` of `cups`.
+fn booth_printing(cups: &Cups, printer: &str) -> String {
+    format!(
+        "[site]\nkind = \"booth\"\n[print]\nenabled = true\nprinter = \"{printer}\"\nserver = \"{}\"\n",
+        cups.server
+    )
+}
+
+/// Issues a one-day sick-leave certificate for `appointment`; returns its id.
+async fn sick_leave(daemon: &Daemon, weber: &Login, appointment: &str) -> anyhow::Result<String> {
+    let zone = jiff::tz::TimeZone::get("Europe/Luxembourg")?;
+    let today = jiff::Timestamp::now().to_zoned_datetime(zone).date();
+    let (status, leave) = post(
+        daemon,
+        weber,
+        &format!("/api/v1/appointments/{appointment}/documents"),
+        Some(
+            &json!({"kind": "sick_leave_certificate", "from": today.to_string(),
+                     "to": today.to_string(), "diagnosis": "Bronchite aiguë"}),
+        ),
+    )
+    .await;
+    anyhow::ensure!(status == 201, "sick leave: {status} {leave}");
+    Ok(leave["id"].as_str().context("id")?.to_owned())
+}
+
+#[tokio::test]
+async fn the_patient_prints_their_documents_on_the_booth_printer() -> anyhow::Result<()> {
+    let mut cups = Cups::start()?;
+    let out = cups.add_printer("booth")?;
+    let (daemon, _sms, [patient, other, weber]) = site(&booth_printing(&cups, "booth"), 90).await?;
+    let appointment = book(&daemon, &patient, 0).await?;
+    let issue = format!("/api/v1/appointments/{appointment}/documents");
+    let (status, doc) = post(&daemon, &weber, &issue, Some(&prescription())).await;
+    assert_eq!(status, 201, "{doc}");
+    let id = doc["id"].as_str().context("id")?.to_owned();
+    let number = doc["number"].as_str().context("number")?.to_owned();
+    let print_path = format!("/api/v1/documents/{id}/print");
+
+    // Only the patient prints (the practitioner is remote; anyone else: no such document).
+    for (who, name) in [(&other, "other patient"), (&weber, "issuing practitioner")] {
+        let (status, body) = post(&daemon, who, &print_path, None).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (404, Some("not_found")),
+            "{name}"
+        );
+    }
+    assert!(!out.exists(), "nothing printed for them");
+
+    let (status, job) = post(&daemon, &patient, &print_path, None).await;
+    assert_eq!(status, 202, "{job}\n{}", daemon.logs());
+    assert!(
+        job["job_id"]
+            .as_str()
+            .is_some_and(|j| j.starts_with("booth-")),
+        "{job}"
+    );
+    let stored = pdf_of(&daemon, &patient, &format!("/api/v1/documents/{id}/pdf")).await?;
+    let printed = cups.printed(&out, stored.len()).await?;
+    assert!(
+        printed == stored,
+        "the printer got the stored PDF unchanged"
+    );
+    let text = pdf_text(&printed)?;
+    assert!(text.contains(&number), "{text}");
+    // The print is in the patient's record of accesses; no health data reached the log.
+    let export: Value = daemon
+        .client
+        .get(daemon.url("/api/v1/me/export"))
+        .header("authorization", patient.bearer())
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let prints = export["accesses"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|e| e["object_type"] == "document_print" && e["object_id"] == id.as_str())
+                .count()
+        })
+        .unwrap_or_default();
+    assert_eq!(prints, 1, "{export}");
+    assert!(!daemon.logs().contains("Paracétamol"));
+
+    // A prescription has no parts.
+    let (status, body) = post(&daemon, &patient, &print_path, Some(&json!({"part": 3}))).await;
+    assert_eq!(
+        (status, body["fields"]["part"].is_string()),
+        (422, true),
+        "{body}"
+    );
+
+    // In the page: the employer's part of a sick leave, without the diagnosis.
+    let leave_id = sick_leave(&daemon, &weber, &appointment).await?;
+    let (status, html) = get_page(&daemon, &patient, &format!("/documents/{leave_id}")).await?;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(&format!("action=\"/documents/{leave_id}/print\"")),
+        "{html}"
+    );
+    let (_, doctor_page) = get_page(&daemon, &weber, &format!("/documents/{leave_id}")).await?;
+    assert!(
+        !doctor_page.contains("/print\""),
+        "no print button for the practitioner"
+    );
+    std::fs::remove_file(&out)?;
+    let (status, at, html) = post_form(
+        &daemon,
+        &patient,
+        &format!("/documents/{leave_id}/print"),
+        &[("part", "employer")],
+    )
+    .await?;
+    assert_eq!(status, 200, "{html}");
+    assert!(at.contains("printed=booth-"), "{at}");
+    let employer = pdf_of(
+        &daemon,
+        &patient,
+        &format!("/api/v1/documents/{leave_id}/pdf?part=3"),
+    )
+    .await?;
+    let printed = cups.printed(&out, employer.len()).await?;
+    assert!(printed == employer, "part 3 as stored");
+    let text = pdf_text(&printed)?;
+    assert!(
+        text.contains("Volet 3 sur 3") && !text.contains("Bronchite"),
+        "{text}"
+    );
+
+    // The scheduler goes away: the patient is told, nothing hangs.
+    cups.stop();
+    let (status, body) = post(&daemon, &patient, &print_path, None).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (503, Some("printer_unavailable")),
+        "{body}"
+    );
+    let (status, _, html) =
+        post_form(&daemon, &patient, &format!("/documents/{id}/print"), &[]).await?;
+    assert_eq!(status, 503, "{html}");
+    assert!(html.contains("role=\"alert\""), "{html}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_site_without_a_printer_prints_nothing() -> anyhow::Result<()> {
+    let (daemon, _sms, [patient, other, weber]) = site("", 92).await?;
+    let appointment = book(&daemon, &patient, 0).await?;
+    let issue = format!("/api/v1/appointments/{appointment}/documents");
+    let (status, doc) = post(&daemon, &weber, &issue, Some(&prescription())).await;
+    assert_eq!(status, 201, "{doc}");
+    let id = doc["id"].as_str().context("id")?;
+    let path = format!("/api/v1/documents/{id}/print");
+    let (status, body) = post(&daemon, &patient, &path, None).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (409, Some("printing_unavailable")),
+        "{body}"
+    );
+    let (status, body) = post(&daemon, &other, &path, None).await;
+    assert_eq!(status, 404, "not yours stays not found: {body}");
+    let (status, html) = get_page(&daemon, &patient, &format!("/documents/{id}")).await?;
+    assert_eq!(status, 200);
+    assert!(!html.contains("/print\""), "no print button: {html}");
+    Ok(())
+}
+
+/// The same in a real Chromium, in French: the patient logs in at the booth screen, opens their
+/// sick-leave certificate, prints the employer's part with its button; the page says it was
+/// sent, both pages pass axe-core and the touch-target check, and the printer got that part.
+#[tokio::test]
+async fn browser_the_patient_prints_the_employer_part_at_the_booth() -> anyhow::Result<()> {
+    use teleconsult_tests::accounts::WAIT;
+    use teleconsult_tests::browser::{BrowserOptions, certificate_of, with_browser};
+    let cups = Cups::start()?;
+    let out = cups.add_printer("booth")?;
+    let (daemon, sms, [patient, _, weber]) = site(&booth_printing(&cups, "booth"), 94).await?;
+    let appointment = book(&daemon, &patient, 0).await?;
+    let leave_id = sick_leave(&daemon, &weber, &appointment).await?;
+    let employer = pdf_of(
+        &daemon,
+        &patient,
+        &format!("/api/v1/documents/{leave_id}/pdf?part=employer"),
+    )
+    .await?;
+    // The API login and the booking confirmation came before: the browser's code is the next.
+    let received = poll_until_confirmed(&sms).await?;
+    let options = BrowserOptions {
+        base_url: daemon.base_url.clone(),
+        certificate: certificate_of(&daemon),
+        language: "fr-FR".to_owned(),
+    };
+    with_browser(
+        "browser_the_patient_prints_the_employer_part_at_the_booth",
+        options,
+        |tab| {
+            let (sms, leave_id) = (&sms, &leave_id);
+            async move {
+                tab.open("/login").await?;
+                tab.fill("login", "patient94@example.lu").await?;
+                tab.fill("password", PASSWORD).await?;
+                tab.click("main form button[type='submit']").await?;
+                tab.wait_for_path("/login/code").await?;
+                let code = sms.code_for(&phone(94), received, WAIT).await?;
+                tab.fill("code", &code).await?;
+                tab.click("main form button[type='submit']").await?;
+                tab.wait_for_path("/home").await?;
+                let page = format!("/documents/{leave_id}");
+                tab.open(&page).await?;
+                tab.wait_for_path(&page).await?;
+                tab.expect_text(&["Imprimer dans la cabine", "Imprimer le volet 3 (employeur)"])
+                    .await?;
+                tab.check_touch_layout().await?;
+                tab.check_accessibility().await?;
+                tab.click(&format!(
+                    "form[action='{page}/print']:has(input[value='employer']) button"
+                ))
+                .await?;
+                teleconsult_tests::poll_until("the printed notice", WAIT, || async {
+                    tab.text()
+                        .await
+                        .ok()
+                        .filter(|t| t.contains("Envoyé à l'imprimante (travail booth-"))
+                })
+                .await?;
+                tab.check_accessibility().await
+            }
+        },
+    )
+    .await?;
+    let printed = cups.printed(&out, employer.len()).await?;
+    assert!(printed == employer, "the employer's part, as stored");
+    Ok(())
+}
+
+/// How many text messages patient 94 received once the booking confirmation arrived.
+async fn poll_until_confirmed(sms: &SmsSink) -> anyhow::Result<usize> {
+    teleconsult_tests::poll_until(
+        "the booking SMS",
+        teleconsult_tests::accounts::WAIT,
+        || async {
+            let to_patient: Vec<Value> = sms
+                .messages()
+                .into_iter()
+                .filter(|m| m["to"] == phone(94))
+                .collect();
+            to_patient
+                .iter()
+                .any(|m| m["text"].as_str().is_some_and(|t| t.contains("réservée")))
+                .then_some(to_patient.len())
+        },
+    )
+    .await
+}

@@ -1,0 +1,70 @@
+//! Documents in tests: booking the consultation they are issued for, a prescription to issue,
+//! and reading a PDF back as text (`pdftotext`, poppler-utils).
+
+use crate::Daemon;
+use crate::accounts::Login;
+use anyhow::Context;
+use serde_json::{Value, json};
+use std::process::Command;
+
+/// Dr Weber, the demo general practitioner (who issues documents in the tests).
+pub const DR_WEBER: &str = "00000000-0000-0000-0000-00007c1e0001";
+
+/// Runs a tool; its standard output, or an error with its standard error.
+pub fn run(cmd: &mut Command) -> anyhow::Result<String> {
+    let out = cmd
+        .output()
+        .with_context(|| format!("cannot run {cmd:?}"))?;
+    anyhow::ensure!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8(out.stdout)?)
+}
+
+/// The PDF's text as `pdftotext` extracts it (fonts embedded: accents come back).
+pub fn pdf_text(bytes: &[u8]) -> anyhow::Result<String> {
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("doc.pdf");
+    std::fs::write(&file, bytes)?;
+    run(Command::new("pdftotext").arg(&file).arg("-"))
+}
+
+/// Books the `nth_slot` free slot of Dr Weber for `patient`; returns the appointment id.
+pub async fn book(daemon: &Daemon, patient: &Login, nth_slot: usize) -> anyhow::Result<String> {
+    let slots: Value = daemon
+        .client
+        .get(daemon.url(&format!("/api/v1/practitioners/{DR_WEBER}/slots")))
+        .header("authorization", patient.bearer())
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let start = slots[nth_slot]["start"].as_str().context("no slot")?;
+    let response = daemon
+        .client
+        .post(daemon.url("/api/v1/appointments"))
+        .header("authorization", patient.bearer())
+        .json(&json!({"practitioner_id": DR_WEBER, "start": start, "mode": "video", "reason": "toux persistante", "confirm": true}))
+        .send()
+        .await?;
+    let status = response.status();
+    let booked: Value = response.json().await.unwrap_or(Value::Null);
+    anyhow::ensure!(status == 201, "booking: {status} {booked}");
+    Ok(booked["id"].as_str().context("no id")?.to_owned())
+}
+
+/// A prescription of two medicines, with letters of every site language.
+pub fn prescription() -> Value {
+    json!({
+        "kind": "prescription",
+        "items": [
+            {"medication": "Paracétamol Größe", "dose": "500 mg", "form": "comprimé",
+             "posology": "1 comprimé 3 fois par jour", "duration": "5 jours", "substitution_allowed": true},
+            {"medication": "Xarope São João", "dose": "100 ml", "form": "sirop",
+             "posology": "10 ml le soir", "duration": "7 jours", "substitution_allowed": false}
+        ]
+    })
+}
