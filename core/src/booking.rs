@@ -4,7 +4,7 @@
 use crate::Timestamp;
 use crate::appointment::Appointment;
 use crate::ids::AppointmentId;
-use crate::schedule::{ConsultationMode, Schedule, Slot, slots};
+use crate::schedule::{ConsultationMode, Schedule, Slot, slot_starting_at, slots};
 use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -69,14 +69,7 @@ pub fn offered_slot(
     if start >= horizon {
         return Err(SlotError::BeyondHorizon(policy.horizon_days));
     }
-    // Slots are at most 8 hours long: one starting at `start` is in this window.
-    let window_end = start
-        .checked_add(SignedDuration::from_hours(9))
-        .unwrap_or(start);
-    let slot = slots(schedule, start, window_end)
-        .into_iter()
-        .find(|s| s.start == start)
-        .ok_or(SlotError::NotOffered)?;
+    let slot = slot_starting_at(schedule, start).ok_or(SlotError::NotOffered)?;
     if slot.modes.contains(&mode) {
         Ok(slot)
     } else {

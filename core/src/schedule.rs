@@ -331,6 +331,33 @@ fn to_instant(tz: &TimeZone, dt: DateTime) -> Option<Timestamp> {
     }
 }
 
+/// The slot starting exactly at `start`, if the schedule offers one: the same answer as looking
+/// for it among [`slots`] around `start`, without generating the day's other slots (booking
+/// checks one instant; a day of 1-minute slots is 1 440 of them).
+///
+/// A slot belongs to a range of its own local date: ranges never cross midnight, and slots step
+/// from the range's opening instant in absolute time, as in [`slots`].
+pub fn slot_starting_at(schedule: &Schedule, start: Timestamp) -> Option<Slot> {
+    let tz = &schedule.tz;
+    let length = SignedDuration::from_mins(i64::from(schedule.hours.slot_minutes));
+    if length <= SignedDuration::ZERO {
+        return None;
+    }
+    let date = tz.to_datetime(start).date();
+    schedule.open_ranges(date).into_iter().find_map(|range| {
+        let open = to_instant(tz, date.to_datetime(range.start))?;
+        let close = to_instant(tz, date.to_datetime(range.end))?;
+        let end = start.checked_add(length).ok()?;
+        let offset = start.duration_since(open);
+        let on_step = offset.as_secs() % length.as_secs() == 0 && offset.subsec_nanos() == 0;
+        (start >= open && end <= close && on_step).then(|| Slot {
+            start,
+            end,
+            modes: schedule.hours.modes.clone(),
+        })
+    })
+}
+
 /// The slots of `schedule` that lie entirely within `[from, to)`, in order.
 ///
 /// The window is capped at [`MAX_WINDOW_DAYS`] after `from`. Returns nothing when `to <= from`.

@@ -449,3 +449,51 @@ fn serde_round_trip_and_validation_on_deserialise() {
         "\"audio\""
     );
 }
+
+/// `slot_starting_at` answers exactly what a search through `slots` would, minute by minute
+/// through ordinary days, DST days (gap and fold, boundaries inside them) and exceptions.
+#[test]
+fn slot_starting_at_agrees_with_the_generated_slots() {
+    let extra = Exception::ExtraHours {
+        date: date(2026, 3, 22),
+        range: r(18, 0, 19, 30),
+    };
+    let closed = Exception::Closed {
+        from: date(2026, 1, 11),
+        to: date(2026, 1, 11),
+    };
+    let schedules = [
+        schedule(sundays(vec![r(0, 0, 6, 0)]), 60, vec![]),
+        schedule(sundays(vec![r(2, 30, 5, 0), r(8, 0, 9, 0)]), 60, vec![]),
+        schedule(sundays(vec![r(1, 0, 2, 30)]), 30, vec![]),
+        schedule(sundays(vec![r(1, 0, 2, 15), r(2, 45, 4, 0)]), 15, vec![]),
+        schedule(
+            sundays(vec![r(9, 0, 12, 0), r(10, 0, 11, 0), r(14, 10, 17, 0)]),
+            20,
+            vec![extra, closed],
+        ),
+        schedule(sundays(vec![r(0, 0, 23, 59)]), 1, vec![]),
+    ];
+    let days = [
+        date(2026, 1, 11),
+        date(2026, 3, 22),
+        date(2026, 3, 29),
+        date(2026, 10, 25),
+    ];
+    for (i, s) in schedules.iter().enumerate() {
+        for d in days {
+            let (from, to) = day(d);
+            let mut at = from;
+            let mut found = 0;
+            while at < to {
+                let window = at.checked_add(SignedDuration::from_hours(9)).unwrap();
+                let expected = slots(s, at, window).into_iter().find(|x| x.start == at);
+                found += usize::from(expected.is_some());
+                assert_eq!(slot_starting_at(s, at), expected, "{d} at {at}");
+                at = at.checked_add(SignedDuration::from_mins(1)).unwrap();
+            }
+            // Not vacuous: every day offers slots, but the one the fifth schedule is closed.
+            assert_eq!(found > 0, !(i == 4 && d == date(2026, 1, 11)), "{i}: {d}");
+        }
+    }
+}
