@@ -60,6 +60,11 @@ pub struct Booking<'a> {
     pub notifications: &'a [Notification],
     pub reminders: &'a [(Timestamp, Reminder)],
     pub outbox: &'a [OutboxMessage],
+    /// Reads of health data done to decide this booking (the booker's and the relative's
+    /// patient records, see [`Store::patient_unrecorded`]), recorded in the booking's own
+    /// transaction before its creation event: one transaction per booking instead of one per
+    /// read. When the booking fails, the caller records them on their own.
+    pub reads: &'a [AuditEvent],
 }
 
 fn insert_relative(tx: &Tx<'_>, store: &Store, patient: &Patient) -> TxResult<()> {
@@ -152,6 +157,9 @@ impl Store {
             }
             for message in booking.outbox {
                 outbox::enqueue(tx, message, event.at)?;
+            }
+            for read in booking.reads {
+                audit::append(tx, read)?;
             }
             audit::append(tx, event)?;
             Ok(())

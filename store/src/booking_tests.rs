@@ -50,6 +50,7 @@ fn book(
         notifications: &confirmation,
         reminders,
         outbox: &[],
+        reads: &[],
     };
     store.book(booking, &event(Action::Create, a.id.to_string()))
 }

@@ -89,6 +89,13 @@ impl Store {
         })
     }
 
+    /// A patient record read without recording the access: only for a caller that records it
+    /// itself in the transaction acting on the record (booking: [`crate::Booking::reads`]),
+    /// or on its own when that transaction does not happen.
+    pub fn patient_unrecorded(&self, id: PatientId) -> Result<Option<Patient>, StoreError> {
+        self.inner().encrypted(TreeId::Patients).get(id.as_bytes())
+    }
+
     fn upsert_practitioner_inner(
         &self,
         practitioner: &Practitioner,

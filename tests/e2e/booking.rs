@@ -5,6 +5,7 @@
 use anyhow::Context;
 use serde_json::{Value, json};
 use std::time::Duration;
+use teleconsult_core::audit::{Action, Actor};
 use teleconsult_tests::accounts::{
     Login, PASSWORD, WAIT, login, phone, register_and_activate, registration, sinks_config,
 };
@@ -307,9 +308,20 @@ async fn booking_for_a_relative_links_them_to_the_account() -> anyhow::Result<()
 async fn two_hundred_clients_racing_for_twenty_slots_get_exactly_twenty_bookings()
 -> anyhow::Result<()> {
     let mut site = demo_site("").await?;
-    let mut patients = Vec::new();
-    for n in 0..20 {
-        patients.push(patient(&site, 40 + n).await?);
+    let (mut patients, mut patient_ids) = (Vec::new(), std::collections::BTreeSet::new());
+    for n in 40..60 {
+        patient_ids
+            .insert(register_and_activate(&site.daemon, &site.smtp, &registration(n)).await?);
+        let who = login(
+            &site.daemon,
+            &site.sms,
+            &format!("patient{n}@example.lu"),
+            PASSWORD,
+            &phone(n),
+            0,
+        )
+        .await?;
+        patients.push(who);
     }
     let slots: Vec<String> = free_slots(&site, &patients[0], DR_WEBER)
         .await?
@@ -367,10 +379,30 @@ async fn two_hundred_clients_racing_for_twenty_slots_get_exactly_twenty_bookings
     let (_, all) = get(&site, &staff, "/api/v1/appointments").await?;
     let all = all.as_array().cloned().unwrap_or_default();
     assert_eq!(all.len(), 20);
+    let (_, me) = get(&site, &staff, "/api/v1/me").await?;
+    let staff_actor = Actor::Account(me["id"].as_str().unwrap_or_default().to_owned());
     let mut starts: Vec<&str> = all.iter().filter_map(|a| a["start"].as_str()).collect();
     starts.sort_unstable();
     starts.dedup();
     assert_eq!(starts.len(), 20, "one booking per slot");
+
+    // Every request read its booker's patient record, and every read is in the audit chain:
+    // the 20 with their booking, the 180 refused on their own (the staff list read them too).
+    site.daemon.terminate(Duration::from_secs(10)).await?;
+    let store = teleconsult_tests::daemon::open_store(&site.daemon)?;
+    let records = store.audit_records(1, 100_000)?;
+    assert_eq!(patient_ids.len(), 20);
+    let reads = records
+        .iter()
+        .filter(|r| {
+            r.event.action == Action::Read
+                && r.event.object_type == "patient"
+                && patient_ids.contains(&r.event.object_id)
+                && r.event.actor != staff_actor
+        })
+        .count();
+    assert_eq!(reads, 200, "one audited read of the booker per request");
+    store.verify_audit_chain()?;
     Ok(())
 }
 

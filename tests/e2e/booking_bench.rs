@@ -530,6 +530,20 @@ fn book_directly(store: &teleconsult_store::Store, i: usize, now: Timestamp) -> 
         kind: "appointment.booked".into(),
         payload: json!({"appointment": appointment.id.to_string(), "start": start.to_string()}),
     }];
+    let event = AuditEvent {
+        at: now,
+        actor: Actor::Account(appointment.booked_by.to_string()),
+        action: Action::Create,
+        object_type: "appointment".into(),
+        object_id: appointment.id.to_string(),
+    };
+    // The booker's patient record, read to check their consents.
+    let read = AuditEvent {
+        action: Action::Read,
+        object_type: "patient".into(),
+        object_id: appointment.patient.to_string(),
+        ..event.clone()
+    };
     let booking = teleconsult_store::Booking {
         appointment: &appointment,
         new_relative: None,
@@ -537,13 +551,7 @@ fn book_directly(store: &teleconsult_store::Store, i: usize, now: Timestamp) -> 
         notifications: &messages,
         reminders: &reminders,
         outbox: &outbox,
-    };
-    let event = AuditEvent {
-        at: now,
-        actor: Actor::Account(appointment.booked_by.to_string()),
-        action: Action::Create,
-        object_type: "appointment".into(),
-        object_id: appointment.id.to_string(),
+        reads: std::slice::from_ref(&read),
     };
     store.book(booking, &event)?;
     Ok(())

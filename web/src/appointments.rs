@@ -18,13 +18,14 @@ use teleconsult_core::account::{Account, Role};
 use teleconsult_core::appointment::{
     self, Appointment, CancelledBy, Effect, Event, NewAppointment, Relationship, TransitionError,
 };
-use teleconsult_core::audit::{Action, Actor};
+use teleconsult_core::audit::{Action, Actor, AuditEvent};
 use teleconsult_core::booking::{SlotError, offered_slot, reminders};
 use teleconsult_core::consent::may_book;
-use teleconsult_core::ids::{AppointmentId, PatientId};
+use teleconsult_core::ids::{AppointmentId, PatientId, PractitionerId};
 use teleconsult_core::national_id::validate_national_id;
 use teleconsult_core::patient::Patient;
 use teleconsult_core::ports::Repository;
+use teleconsult_core::schedule::ConsultationMode;
 use teleconsult_store::Booking;
 use utoipa::{IntoParams, ToSchema};
 
@@ -85,7 +86,11 @@ fn view(inner: &Inner, a: &Appointment, patient_name: String) -> Result<Appointm
         .practitioner(a.practitioner)?
         .map(|p| p.name)
         .unwrap_or_default();
-    Ok(AppointmentView {
+    Ok(view_named(a, patient_name, practitioner_name))
+}
+
+fn view_named(a: &Appointment, patient_name: String, practitioner_name: String) -> AppointmentView {
+    AppointmentView {
         id: a.id.to_string(),
         practitioner_id: a.practitioner.to_string(),
         practitioner_name,
@@ -100,7 +105,7 @@ fn view(inner: &Inner, a: &Appointment, patient_name: String) -> Result<Appointm
             .for_relative
             .and_then(|r| serde_json::to_value(r).ok())
             .and_then(|v| v.as_str().map(str::to_owned)),
-    })
+    }
 }
 
 /// Whether `account` may see `appointment`.
@@ -151,80 +156,156 @@ pub async fn book(
         "{}/appointments/{appointment_id}",
         state.settings.public_url
     );
-    let (status, view) =
-        state
-            .blocking(move |inner| {
-                let practitioner_record = inner
-                    .store
-                    .practitioner(practitioner)?
-                    .ok_or_else(|| field_error("practitioner_id", "no such practitioner"))?;
-                let schedule = inner.store.schedule(practitioner)?.ok_or_else(|| {
-                    field_error("start", "this practitioner has no opening hours")
-                })?;
-                let slot = offered_slot(&schedule, start, mode, now, &inner.settings.booking)
-                    .map_err(|e| match e {
-                        SlotError::ModeNotOffered => field_error("mode", e.to_string()),
-                        _ => field_error("start", e.to_string()),
-                    })?;
-                let mut account = user.account.clone();
-                let own_patient = account
-                    .patient
-                    .ok_or_else(|| ApiError::forbidden("this account has no patient record"))?;
-                let own = read_patient(inner, &user, own_patient)?;
-                // Consents are the booker's: booking for a relative is done under the booker's consent.
-                may_book(&own.consents, now).map_err(|e| field_error("consents", e.to_string()))?;
-                let (patient, relationship, new_relative) = match request.for_whom {
-                    None => (own, None, None),
-                    Some(rel) => resolve_relative(inner, &user, rel, new_patient_id, &own, now)?,
-                };
-                let new = NewAppointment {
-                    id: appointment_id,
-                    practitioner,
-                    patient: patient.id,
-                    booked_by: account.id,
-                    for_relative: relationship,
-                    start: slot.start,
-                    end: slot.end,
-                    mode,
-                    reason: request.reason,
-                };
-                let (appointment, effects) = appointment::book(new, now)
-                    .map_err(|e| field_error("reason", e.to_string()))?;
-                if new_relative.is_some() {
-                    account.relatives.push(patient.id);
+    let plan = Plan {
+        practitioner,
+        start,
+        mode,
+        appointment: appointment_id,
+        new_patient: new_patient_id,
+        link,
+        now,
+    };
+    let (status, view) = state
+        .blocking(move |inner| {
+            // The patient records read to decide are audited in the booking's transaction, or
+            // on their own when it was not written (a flush failing after the commit records
+            // them twice: better than not at all).
+            let mut reads = Vec::new();
+            let booked = book_blocking(inner, &user, request, &plan, &mut reads);
+            if booked.is_err() {
+                for read in &reads {
+                    inner.store.record_audit(read)?;
                 }
-                let outbox = outbox_messages(effects);
-                let messages = crate::booking_messages::booked(
-                    inner,
-                    &account,
-                    &appointment,
-                    &practitioner_record.name,
-                    &link,
-                    now,
-                );
-                let due = reminders(&appointment, now, &inner.settings.booking);
-                let booking = Booking {
-                    appointment: &appointment,
-                    new_relative: new_relative.as_ref(),
-                    booker: new_relative.is_some().then_some(&account),
-                    notifications: &messages,
-                    reminders: &due,
-                    outbox: &outbox,
-                };
-                let audit = event(
-                    now,
-                    actor(&user),
-                    Action::Create,
-                    "appointment",
-                    appointment.id.to_string(),
-                );
-                inner.store.book(booking, &audit)?;
-                let name = format!("{} {}", patient.first_name, patient.last_name);
-                Ok((StatusCode::CREATED, Json(view(inner, &appointment, name)?)))
-            })
-            .await?;
+            }
+            booked
+        })
+        .await?;
     state.wake_workers();
     Ok((status, view))
+}
+
+/// What a booking request asks for, parsed, with the identifiers chosen for it.
+struct Plan {
+    practitioner: PractitionerId,
+    start: Timestamp,
+    mode: ConsultationMode,
+    appointment: AppointmentId,
+    /// For a relative booked for the first time.
+    new_patient: PatientId,
+    /// The appointment's page, for the confirmation messages.
+    link: String,
+    now: Timestamp,
+}
+
+/// The booking itself, on a blocking thread. The patient records it reads are not audited
+/// here: their events go to `reads`, for the booking's transaction
+/// ([`teleconsult_store::Booking::reads`]) — one transaction per booking instead of one more per
+/// read.
+fn book_blocking(
+    inner: &Inner,
+    user: &AuthUser,
+    request: BookRequest,
+    plan: &Plan,
+    reads: &mut Vec<AuditEvent>,
+) -> Result<(StatusCode, Json<AppointmentView>), ApiError> {
+    let now = plan.now;
+    let practitioner_record = inner
+        .store
+        .practitioner(plan.practitioner)?
+        .ok_or_else(|| field_error("practitioner_id", "no such practitioner"))?;
+    let schedule = inner
+        .store
+        .schedule(plan.practitioner)?
+        .ok_or_else(|| field_error("start", "this practitioner has no opening hours"))?;
+    let slot = offered_slot(
+        &schedule,
+        plan.start,
+        plan.mode,
+        now,
+        &inner.settings.booking,
+    )
+    .map_err(|e| match e {
+        SlotError::ModeNotOffered => field_error("mode", e.to_string()),
+        _ => field_error("start", e.to_string()),
+    })?;
+    let mut account = user.account.clone();
+    let own_patient = account
+        .patient
+        .ok_or_else(|| ApiError::forbidden("this account has no patient record"))?;
+    let own = patient_read_for_booking(inner, user, own_patient, reads)?;
+    // Consents are the booker's: booking for a relative is done under the booker's consent.
+    may_book(&own.consents, now).map_err(|e| field_error("consents", e.to_string()))?;
+    let (patient, relationship, new_relative) = match request.for_whom {
+        None => (own, None, None),
+        Some(rel) => resolve_relative(inner, user, rel, plan.new_patient, &own, now, reads)?,
+    };
+    let new = NewAppointment {
+        id: plan.appointment,
+        practitioner: plan.practitioner,
+        patient: patient.id,
+        booked_by: account.id,
+        for_relative: relationship,
+        start: slot.start,
+        end: slot.end,
+        mode: plan.mode,
+        reason: request.reason,
+    };
+    let (appointment, effects) =
+        appointment::book(new, now).map_err(|e| field_error("reason", e.to_string()))?;
+    if new_relative.is_some() {
+        account.relatives.push(patient.id);
+    }
+    let outbox = outbox_messages(effects);
+    let messages = crate::booking_messages::booked(
+        inner,
+        &account,
+        &appointment,
+        &practitioner_record.name,
+        &plan.link,
+        now,
+    );
+    let due = reminders(&appointment, now, &inner.settings.booking);
+    let booking = Booking {
+        appointment: &appointment,
+        new_relative: new_relative.as_ref(),
+        booker: new_relative.is_some().then_some(&account),
+        notifications: &messages,
+        reminders: &due,
+        outbox: &outbox,
+        reads,
+    };
+    let audit = event(
+        now,
+        actor(user),
+        Action::Create,
+        "appointment",
+        appointment.id.to_string(),
+    );
+    inner.store.book(booking, &audit)?;
+    let name = format!("{} {}", patient.first_name, patient.last_name);
+    let view = view_named(&appointment, name, practitioner_record.name);
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// A patient record read to decide a booking; the access goes to `reads` (recorded by the
+/// booking's transaction, or on its own when no booking is written).
+fn patient_read_for_booking(
+    inner: &Inner,
+    user: &AuthUser,
+    patient: PatientId,
+    reads: &mut Vec<AuditEvent>,
+) -> Result<Patient, ApiError> {
+    reads.push(event(
+        inner.clock.now(),
+        actor(user),
+        Action::Read,
+        "patient",
+        patient.to_string(),
+    ));
+    inner
+        .store
+        .patient_unrecorded(patient)?
+        .ok_or_else(ApiError::not_found)
 }
 
 /// The platform messages among a transition's effects (notifications are built here, in the
@@ -252,6 +333,7 @@ fn resolve_relative(
     new_id: PatientId,
     own: &Patient,
     now: Timestamp,
+    reads: &mut Vec<AuditEvent>,
 ) -> Result<Resolved, ApiError> {
     let relationship = match rel.relationship.as_deref() {
         None => Relationship::Other,
@@ -269,7 +351,7 @@ fn resolve_relative(
         if !user.account.relatives.contains(&id) {
             return Err(ApiError::not_found());
         }
-        let patient = read_patient(inner, user, id)?;
+        let patient = patient_read_for_booking(inner, user, id, reads)?;
         return Ok((patient, Some(relationship), None));
     }
     let mut errors = BTreeMap::new();
