@@ -134,7 +134,6 @@ home-documents = Meine Dokumente
 home-no-document = Sie haben noch kein Dokument.
 home-account = Mein Konto
 home-role-welcome = Guten Tag, { $name }, Sie sind angemeldet als { $role }.
-home-role-later = Die Seiten für Ihre Rolle (Terminkalender, Konsultationen, Dokumente, Verwaltung) sind in dieser Version noch nicht verfügbar: Sie kommen mit einer späteren Version.
 role-patient = Patient/in
 role-practitioner = Behandelnde/r
 role-staff = Kabinen- oder Sekretariatspersonal

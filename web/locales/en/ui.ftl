@@ -134,7 +134,6 @@ home-documents = My documents
 home-no-document = You have no document yet.
 home-account = My account
 home-role-welcome = Hello { $name }, you are logged in as { $role }.
-home-role-later = The pages for your role (agenda, consultations, documents, administration) are not available in this version yet: they come with a later release.
 role-patient = patient
 role-practitioner = practitioner
 role-staff = booth or secretariat staff

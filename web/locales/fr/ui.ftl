@@ -134,7 +134,6 @@ home-documents = Mes documents
 home-no-document = Vous n'avez pas encore de document.
 home-account = Mon compte
 home-role-welcome = Bonjour { $name }, vous êtes connecté en tant que { $role }.
-home-role-later = Les pages propres à votre rôle (agenda, consultations, documents, administration) ne sont pas encore disponibles dans cette version : elles arrivent avec une prochaine version.
 role-patient = patient
 role-practitioner = praticien
 role-staff = personnel de cabine ou de secrétariat

@@ -134,7 +134,6 @@ home-documents = Meng Dokumenter
 home-no-document = Dir hutt nach keen Dokument.
 home-account = Mäi Kont
 home-role-welcome = Moien { $name }, Dir sidd ugemellt als { $role }.
-home-role-later = D'Säite fir Är Roll (Agenda, Konsultatiounen, Dokumenter, Verwaltung) sinn an dëser Versioun nach net disponibel: si kommen mat enger spéiderer Versioun.
 role-patient = Patient
 role-practitioner = behandelnd Persoun
 role-staff = Personal vun der Kabinn oder vum Sekretariat

@@ -134,7 +134,6 @@ home-documents = Os meus documentos
 home-no-document = Ainda não tem nenhum documento.
 home-account = A minha conta
 home-role-welcome = Olá, { $name }, entrou como { $role }.
-home-role-later = As páginas da sua função (agenda, consultas, documentos, administração) ainda não estão disponíveis nesta versão: chegam numa versão futura.
 role-patient = doente
 role-practitioner = profissional de saúde
 role-staff = pessoal da cabine ou do secretariado
