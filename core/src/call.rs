@@ -38,6 +38,22 @@ pub fn role_in_call(account: &Account, appointment: &Appointment, site: SiteKind
     }
 }
 
+/// Whether a party may share a file in the appointment at `now`. The patient side may from
+/// booking on, until the call room closes: documents for the practitioner to read before the
+/// consultation (results, letters, photos). The other parties share while the room is open,
+/// as for the call itself.
+pub fn may_share_file(
+    role: Role,
+    appointment: &Appointment,
+    now: Timestamp,
+    policy: &Policy,
+) -> Result<(), EntryError> {
+    match room_open(appointment, now, policy) {
+        Err(EntryError::TooEarly { .. }) if role == Role::Patient => Ok(()),
+        other => other,
+    }
+}
+
 /// Why the call room cannot be entered now.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EntryError {
@@ -438,6 +454,38 @@ mod tests {
                 status: "completed"
             })
         );
+    }
+
+    #[test]
+    fn the_patient_side_shares_files_before_the_room_opens_the_others_only_in_it() {
+        let a = appointment();
+        let policy = Policy::default();
+        let days_before = at("2026-02-27T08:00:00Z");
+        assert_eq!(
+            may_share_file(Role::Patient, &a, days_before, &policy),
+            Ok(())
+        );
+        for role in [Role::Practitioner, Role::Booth] {
+            assert!(matches!(
+                may_share_file(role, &a, days_before, &policy),
+                Err(EntryError::TooEarly { .. })
+            ));
+            assert_eq!(
+                may_share_file(role, &a, at("2026-03-02T10:05:00Z"), &policy),
+                Ok(())
+            );
+        }
+        // Nobody once the room has closed or the appointment is over.
+        assert!(matches!(
+            may_share_file(Role::Patient, &a, at("2026-03-02T11:15:01Z"), &policy),
+            Err(EntryError::TooLate { .. })
+        ));
+        let mut done = a.clone();
+        done.status = Status::Completed;
+        assert!(matches!(
+            may_share_file(Role::Patient, &done, days_before, &policy),
+            Err(EntryError::Closed { .. })
+        ));
     }
 
     #[test]

@@ -24,6 +24,30 @@ fn chat_key(appointment: AppointmentId, sequence: u64) -> [u8; 24] {
 }
 
 impl Store {
+    /// The files shared in an appointment, oldest first, recording the access (one event for
+    /// the list). A scan of the descriptions: a site keeps thousands, not millions.
+    pub fn attachments_of(
+        &self,
+        appointment: AppointmentId,
+        event: &AuditEvent,
+    ) -> Result<Vec<Attachment>, StoreError> {
+        let mut found = Vec::new();
+        for entry in self
+            .inner()
+            .encrypted(TreeId::Attachments)
+            .iter::<Attachment>()
+        {
+            let (_, attachment) = entry?;
+            if attachment.appointment == appointment {
+                found.push(attachment);
+            }
+        }
+        found.sort_by_key(|a| (a.uploaded_at, a.id));
+        self.inner()
+            .transact_durably(|tx| audit::append(tx, event).map(drop))?;
+        Ok(found)
+    }
+
     /// Appends a chat message to its appointment's conversation (durable on return).
     pub fn append_chat(&self, message: &ChatMessage, event: &AuditEvent) -> Result<(), StoreError> {
         // sled's id generator is monotonic across restarts: messages keep their order.

@@ -401,6 +401,7 @@ fn api_rows(schedule: Value) -> Vec<Row> {
         row("GET", "/api/v1/appointments/{appt}/signal",           [0, 404, 0, 404, 404, 404, 404]),
         Row { body: Some(json!({"not": "a file"})),
           ..row("POST", "/api/v1/appointments/{appt}/attachments", [0, 404, 0, 404, 404, 404, 404]) },
+        row("GET", "/api/v1/appointments/{appt}/attachments",      [200, 404, 200, 404, 404, 404, 404]),
         row("GET", "/api/v1/appointments/{appt}/attachments/{nobody}", [404; 7]),
         row("GET", "/api/v1/appointments/{appt}/call/quality",     [404; 7]),
         row("GET", "/api/v1/practitioners/{weber}/slots",          [200; 7]),

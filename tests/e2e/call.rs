@@ -368,7 +368,7 @@ async fn the_room_opens_ten_minutes_before_and_only_for_the_parties() -> anyhow:
     Ok(())
 }
 
-async fn upload(
+pub async fn upload(
     site: &Site,
     who: &Login,
     appointment: &str,

@@ -8,6 +8,7 @@ mod booking_bench;
 mod browser;
 mod call;
 mod config;
+mod consultation_files;
 mod ctl;
 mod demo;
 mod document_pages;

@@ -32,6 +32,40 @@ pub async fn post_form(
     Ok((status, at, r.text().await?))
 }
 
+/// A file posted through a page's multipart form (field `csrf` first, as the page writes it,
+/// then `file`) with `who`'s session cookie; redirects followed. Returns the status and the
+/// final path and query.
+pub async fn post_file(
+    daemon: &Daemon,
+    who: &Login,
+    path: &str,
+    csrf: &str,
+    (name, content_type, content): (&str, &str, Vec<u8>),
+) -> anyhow::Result<(u16, String)> {
+    let file = reqwest::multipart::Part::bytes(content)
+        .file_name(name.to_owned())
+        .mime_str(content_type)?;
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.to_owned())
+        .part("file", file);
+    let r = daemon
+        .client
+        .post(daemon.url(path))
+        .header("cookie", format!("tc_session={}", who.token))
+        .header("accept", "text/html")
+        .multipart(form)
+        .send()
+        .await?;
+    let status = r.status().as_u16();
+    let url = r.url();
+    let at = format!(
+        "{}{}",
+        url.path(),
+        url.query().map(|q| format!("?{q}")).unwrap_or_default()
+    );
+    Ok((status, at))
+}
+
 /// A page fetched with `who`'s session cookie: status and HTML.
 pub async fn get_page(daemon: &Daemon, who: &Login, path: &str) -> anyhow::Result<(u16, String)> {
     let r = daemon

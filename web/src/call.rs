@@ -111,7 +111,7 @@ pub fn ice_servers(config: &CallConfig) -> Vec<IceServer> {
 }
 
 /// Maps a closed room to the API error.
-fn entry_error(e: EntryError) -> ApiError {
+pub(crate) fn entry_error(e: EntryError) -> ApiError {
     match e {
         EntryError::TooEarly { .. } => ApiError::too_early(e.to_string()),
         EntryError::TooLate { .. } => ApiError::too_late(e.to_string()),

@@ -1,12 +1,15 @@
-//! Files shared during a call: `POST /appointments/{id}/attachments` (the raw file as the body,
-//! its type in `Content-Type`, its name in `?name=`) and `GET /appointments/{id}/attachments/{attachment}`.
-//! PDF, JPEG and PNG only, checked against the file's first bytes; at most
-//! `[media] attachment_max_mb`. Stored sealed; every upload and download is audited. Only the
-//! parties of the call (see [`crate::call`]) upload and download; a file is announced to the
-//! other side with a `chat` frame carrying its `attachment_id`.
+//! Files shared in an appointment: `POST /appointments/{id}/attachments` (the raw file as the
+//! body, its type in `Content-Type`, its name in `?name=`), `GET /appointments/{id}/attachments`
+//! (the list) and `GET /appointments/{id}/attachments/{attachment}`. PDF, JPEG and PNG only,
+//! checked against the file's first bytes; at most `[media] attachment_max_mb`. Stored sealed;
+//! every upload, list and download is audited. Only the parties of the call (see
+//! [`crate::call`]) upload, list and download. The patient side uploads from booking on, until
+//! the call room closes (pre-consultation documents); the others while the room is open (see
+//! `may_share_file` in core). In a call, a file is announced to the other side with a `chat`
+//! frame carrying its `attachment_id`.
 
 use crate::auth::{AuthUser, event};
-use crate::call::{appointment_id, enter};
+use crate::call::{appointment_id, entry_error};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Json;
@@ -17,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use teleconsult_core::audit::{Action, Actor};
 use teleconsult_core::call::{
-    Attachment, AttachmentError, check_attachment, clean_file_name, role_in_call,
+    Attachment, AttachmentError, check_attachment, clean_file_name, may_share_file, role_in_call,
 };
 use utoipa::{IntoParams, ToSchema};
 
@@ -71,14 +74,35 @@ fn refused(e: AttachmentError) -> ApiError {
     }
 }
 
-/// Shares a file in the call (PDF, JPEG or PNG; the body is the file).
+/// The appointment, if the caller is a party of its call (404 otherwise).
+fn party(
+    inner: &crate::state::Inner,
+    user: &AuthUser,
+    id: teleconsult_core::ids::AppointmentId,
+) -> Result<
+    (
+        teleconsult_core::appointment::Appointment,
+        teleconsult_core::signal::Role,
+    ),
+    ApiError,
+> {
+    let appointment = crate::appointments::visible(inner, user, id)?;
+    let role = role_in_call(&user.account, &appointment, inner.calls.config().site_kind)
+        .ok_or_else(ApiError::not_found)?;
+    Ok((appointment, role))
+}
+
+/// Shares a file in the appointment (PDF, JPEG or PNG; the body is the file): the patient side
+/// from booking on (documents for the practitioner before the consultation), the others while
+/// the call room is open.
 #[utoipa::path(post, path = "/appointments/{id}/attachments", tag = "call",
     params(("id" = String, Path), UploadQuery),
     request_body(content = Vec<u8>, description = "The file itself", content_type = "application/pdf"),
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "Stored; announce it with a `chat` frame", body = AttachmentView),
-        (status = 403, description = "`too_early` / `too_late`: the call room is not open", body = crate::error::ErrorBody),
+        (status = 201, description = "Stored; in a call, announce it with a `chat` frame", body = AttachmentView),
+        (status = 403, description = "`too_early` (the practitioner before the room opens) / `too_late`: the room has closed", body = crate::error::ErrorBody),
+        (status = 409, description = "`call_closed`: the appointment is over or cancelled", body = crate::error::ErrorBody),
         (status = 404, description = "No such appointment, or the caller is no party to its call", body = crate::error::ErrorBody),
         (status = 413, description = "Larger than the site's limit", body = crate::error::ErrorBody),
         (status = 415, description = "Not a PDF, JPEG or PNG", body = crate::error::ErrorBody),
@@ -92,37 +116,84 @@ pub async fn upload(
     body: Body,
 ) -> Result<(StatusCode, Json<AttachmentView>), ApiError> {
     let id = appointment_id(&id)?;
-    let limit = state
-        .calls
-        .config()
-        .attachment_max_bytes
-        .min(MAX_UPLOAD_BYTES);
-    let too_large = || {
-        ApiError::payload_too_large(format!(
-            "files are limited to {} MB here",
-            limit.div_ceil(1024 * 1024)
-        ))
-    };
+    let limit = upload_limit(&state);
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
-        return Err(too_large());
+        return Err(too_large(limit));
     }
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let checker = user.clone();
-    state
-        .blocking(move |inner| enter(inner, &checker, id).map(drop))
-        .await?;
+    may_upload(&state, &user, id).await?;
     let content = axum::body::to_bytes(body, limit)
         .await
-        .map_err(|_| too_large())?;
-    let content_type = check_attachment(&content_type, &content).map_err(refused)?;
+        .map_err(|_| too_large(limit))?;
+    let view = save(
+        &state,
+        user,
+        id,
+        &content_type,
+        query.name.as_deref(),
+        content,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// The largest file accepted here (`[media] attachment_max_mb`, under the hard ceiling).
+pub(crate) fn upload_limit(state: &AppState) -> usize {
+    state
+        .calls
+        .config()
+        .attachment_max_bytes
+        .min(MAX_UPLOAD_BYTES)
+}
+
+/// 413 for a file over `limit` bytes.
+pub(crate) fn too_large(limit: usize) -> ApiError {
+    ApiError::payload_too_large(format!(
+        "files are limited to {} MB here",
+        limit.div_ceil(1024 * 1024)
+    ))
+}
+
+/// Whether `user` may share a file in appointment `id` now (checked before reading the file).
+pub(crate) async fn may_upload(
+    state: &AppState,
+    user: &AuthUser,
+    id: teleconsult_core::ids::AppointmentId,
+) -> Result<(), ApiError> {
+    let checker = user.clone();
+    state
+        .blocking(move |inner| {
+            let (appointment, role) = party(inner, &checker, id)?;
+            may_share_file(
+                role,
+                &appointment,
+                inner.clock.now(),
+                &inner.settings.appointments,
+            )
+            .map_err(entry_error)
+        })
+        .await
+}
+
+/// Checks a received file against its declared type and stores it, sealed and audited (the
+/// caller checked [`may_upload`] and the size).
+pub(crate) async fn save(
+    state: &AppState,
+    user: AuthUser,
+    id: teleconsult_core::ids::AppointmentId,
+    declared_type: &str,
+    name: Option<&str>,
+    content: axum::body::Bytes,
+) -> Result<AttachmentView, ApiError> {
+    let content_type = check_attachment(declared_type, &content).map_err(refused)?;
     let now = state.clock.now();
     let attachment = Attachment {
         id: uuid::Uuid::new_v4(),
@@ -130,7 +201,7 @@ pub async fn upload(
         uploaded_by: user.account.id,
         uploaded_at: now,
         content_type: content_type.to_owned(),
-        file_name: clean_file_name(query.name.as_deref().unwrap_or_default(), content_type),
+        file_name: clean_file_name(name.unwrap_or_default(), content_type),
         size: content.len() as u64,
     };
     let view = AttachmentView::from(&attachment);
@@ -147,10 +218,46 @@ pub async fn upload(
             Ok(())
         })
         .await?;
-    Ok((StatusCode::CREATED, Json(view)))
+    Ok(view)
 }
 
-/// Downloads a file shared in the call (the parties of the call only).
+/// The files shared in the appointment, oldest first (the parties of the call only).
+#[utoipa::path(get, path = "/appointments/{id}/attachments", tag = "call", operation_id = "list_attachments",
+    params(("id" = String, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The files, oldest first", body = Vec<AttachmentView>),
+        (status = 404, description = "No such appointment, or the caller is no party to its call", body = crate::error::ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<AttachmentView>>, ApiError> {
+    let id = appointment_id(&id)?;
+    let files = state
+        .blocking(move |inner| attachments(inner, &user, id))
+        .await?;
+    Ok(Json(files.iter().map(AttachmentView::from).collect()))
+}
+
+/// The files of an appointment for one of its parties (404 for anyone else); audited.
+pub(crate) fn attachments(
+    inner: &crate::state::Inner,
+    user: &AuthUser,
+    id: teleconsult_core::ids::AppointmentId,
+) -> Result<Vec<Attachment>, ApiError> {
+    party(inner, user, id)?;
+    let audit = event(
+        inner.clock.now(),
+        Actor::Account(user.account.id.to_string()),
+        Action::Read,
+        "attachments",
+        id.to_string(),
+    );
+    Ok(inner.store.attachments_of(id, &audit)?)
+}
+
+/// Downloads a file shared in the appointment (the parties of the call only).
 #[utoipa::path(get, path = "/appointments/{id}/attachments/{attachment}", tag = "call",
     params(("id" = String, Path), ("attachment" = String, Path)),
     security(("bearer" = [])),
@@ -166,9 +273,7 @@ pub async fn download(
     let attachment: uuid::Uuid = attachment.parse().map_err(|_| ApiError::not_found())?;
     let (description, content) = state
         .blocking(move |inner| {
-            let appointment = crate::appointments::visible(inner, &user, id)?;
-            role_in_call(&user.account, &appointment, inner.calls.config().site_kind)
-                .ok_or_else(ApiError::not_found)?;
+            party(inner, &user, id)?;
             let audit = event(
                 inner.clock.now(),
                 Actor::Account(user.account.id.to_string()),

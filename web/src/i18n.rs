@@ -112,6 +112,7 @@ mod tests {
                     "doc-",
                     "docs-",
                     "pharmacy-",
+                    "files-",
                 ];
                 if prefixes.iter().any(|p| piece.starts_with(p))
                     && piece.chars().all(|c| c.is_ascii_lowercase() || c == '-')
@@ -143,7 +144,7 @@ mod tests {
         );
         // Every message formats in every language (the bundle parsed it, variables resolve).
         let args: HashMap<Cow<'static, str>, FluentValue<'_>> = [
-            "name", "left", "date", "version", "minutes", "role", "count", "job",
+            "name", "left", "date", "version", "minutes", "role", "count", "job", "mb",
         ]
         .into_iter()
         .map(|k| (Cow::Borrowed(k), FluentValue::from("x")))

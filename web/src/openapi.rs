@@ -85,7 +85,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(call::call_info))
         .routes(routes!(call::quality))
         .routes(routes!(signal::signal))
-        .routes(routes!(call_attachments::upload))
+        .routes(routes!(call_attachments::upload, call_attachments::list))
         .routes(routes!(call_attachments::download))
         .routes(routes!(documents::issue_document))
         .routes(routes!(documents::list_documents))

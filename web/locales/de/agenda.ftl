@@ -136,3 +136,16 @@ listing-saved = Der Eintrag ist gespeichert.
 error-listing-languages = Wählen Sie mindestens eine Sprache; weitere Sprachen als Codes mit 2 oder 3 Buchstaben.
 error-listing-specialty = Wählen Sie ein Fachgebiet aus der Liste.
 error-listing-name = Geben Sie den Namen so ein, wie Patienten ihn sehen sollen.
+
+## Dateien für die Konsultation (Terminseite)
+files-title = Dateien für die Konsultation
+files-none = Noch keine Datei geteilt.
+files-choose = Ein Dokument an die behandelnde Person senden (Befunde, Brief, Foto)
+files-hint = PDF, JPEG oder PNG, höchstens { $mb } MB. Die behandelnde Person sieht es vor und während der Konsultation.
+files-send = Datei senden
+files-sent = Ihre Datei wurde gesendet. Sie ist beim Termin zu sehen.
+files-error-type = Diese Datei kann nicht gesendet werden: Wählen Sie ein PDF, JPEG oder PNG.
+files-error-content = Diese Datei ist beschädigt oder nicht, was ihr Name sagt: Wählen Sie ein PDF, JPEG oder PNG.
+files-error-size = Diese Datei ist für diese Seite zu groß.
+files-error-closed = Für diesen Termin können keine Dateien mehr gesendet werden.
+files-error-missing = Wählen Sie zuerst eine Datei.

@@ -136,3 +136,16 @@ listing-saved = The listing is saved.
 error-listing-languages = Choose at least one language; other languages as 2- or 3-letter codes.
 error-listing-specialty = Choose a specialty from the list.
 error-listing-name = Enter the name as patients should see it.
+
+## Files for the consultation (appointment page)
+files-title = Files for the consultation
+files-none = No file shared yet.
+files-choose = Send a document to the practitioner (results, letter, photo)
+files-hint = PDF, JPEG or PNG, at most { $mb } MB. The practitioner sees it before and during the consultation.
+files-send = Send the file
+files-sent = Your file is sent. The practitioner will see it with the appointment.
+files-error-type = This file cannot be sent: choose a PDF, a JPEG or a PNG.
+files-error-content = This file is damaged or not what its name says: choose a PDF, a JPEG or a PNG.
+files-error-size = This file is too large for this site.
+files-error-closed = Files can no longer be sent for this appointment.
+files-error-missing = Choose a file first.

@@ -136,3 +136,16 @@ listing-saved = La fiche est enregistrée.
 error-listing-languages = Choisissez au moins une langue ; les autres langues en codes de 2 ou 3 lettres.
 error-listing-specialty = Choisissez une spécialité de la liste.
 error-listing-name = Saisissez le nom tel que les patients doivent le voir.
+
+## Fichiers pour la consultation (page du rendez-vous)
+files-title = Fichiers pour la consultation
+files-none = Aucun fichier partagé pour l'instant.
+files-choose = Envoyer un document au praticien (résultats, courrier, photo)
+files-hint = PDF, JPEG ou PNG, { $mb } Mo au plus. Le praticien le voit avant et pendant la consultation.
+files-send = Envoyer le fichier
+files-sent = Votre fichier est envoyé. Le praticien le verra avec le rendez-vous.
+files-error-type = Ce fichier ne peut pas être envoyé : choisissez un PDF, un JPEG ou un PNG.
+files-error-content = Ce fichier est abîmé ou n'est pas ce que son nom indique : choisissez un PDF, un JPEG ou un PNG.
+files-error-size = Ce fichier est trop volumineux pour ce site.
+files-error-closed = Il n'est plus possible d'envoyer des fichiers pour ce rendez-vous.
+files-error-missing = Choisissez d'abord un fichier.

@@ -136,3 +136,16 @@ listing-saved = D'Fiche ass gespäichert.
 error-listing-languages = Wielt op d'mannst eng Sprooch; aner Sproochen als Coden mat 2 oder 3 Buschtawen.
 error-listing-specialty = Wielt eng Spezialitéit aus der Lëscht.
 error-listing-name = Gitt den Numm an, sou wéi d'Patienten e gesi sollen.
+
+## Fichiere fir d'Konsultatioun (Säit vum Rendez-vous)
+files-title = Fichiere fir d'Konsultatioun
+files-none = Nach kee Fichier gedeelt.
+files-choose = En Dokument un de Praktiker schécken (Resultater, Bréif, Foto)
+files-hint = PDF, JPEG oder PNG, héchstens { $mb } MB. De Praktiker gesäit et virun an während der Konsultatioun.
+files-send = Fichier schécken
+files-sent = Äre Fichier ass geschéckt. De Praktiker gesäit e beim Rendez-vous.
+files-error-type = Dëse Fichier kann net geschéckt ginn: wielt e PDF, JPEG oder PNG.
+files-error-content = Dëse Fichier ass beschiedegt oder net dat, wat säin Numm seet: wielt e PDF, JPEG oder PNG.
+files-error-size = Dëse Fichier ass ze grouss fir dëse Site.
+files-error-closed = Fir dëse Rendez-vous kënne keng Fichiere méi geschéckt ginn.
+files-error-missing = Wielt fir d'éischt e Fichier.

@@ -136,3 +136,16 @@ listing-saved = A ficha foi guardada.
 error-listing-languages = Escolha pelo menos uma língua; outras línguas em códigos de 2 ou 3 letras.
 error-listing-specialty = Escolha uma especialidade da lista.
 error-listing-name = Escreva o nome como os utentes o devem ver.
+
+## Ficheiros para a consulta (página da marcação)
+files-title = Ficheiros para a consulta
+files-none = Ainda não foi partilhado nenhum ficheiro.
+files-choose = Enviar um documento ao profissional (resultados, carta, fotografia)
+files-hint = PDF, JPEG ou PNG, no máximo { $mb } MB. O profissional vê-o antes e durante a consulta.
+files-send = Enviar o ficheiro
+files-sent = O seu ficheiro foi enviado. O profissional vê-lo-á com a marcação.
+files-error-type = Este ficheiro não pode ser enviado: escolha um PDF, um JPEG ou um PNG.
+files-error-content = Este ficheiro está danificado ou não é o que o nome indica: escolha um PDF, um JPEG ou um PNG.
+files-error-size = Este ficheiro é demasiado grande para este site.
+files-error-closed = Já não é possível enviar ficheiros para esta marcação.
+files-error-missing = Escolha primeiro um ficheiro.

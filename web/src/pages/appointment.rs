@@ -26,6 +26,8 @@ use teleconsult_core::account::Role;
 pub struct DetailQuery {
     booked: Option<String>,
     cancelled: Option<String>,
+    /// What became of a file sent from this page (see `appointment_files`).
+    file: Option<String>,
 }
 
 fn logged_in(page: &Page) -> Result<AuthUser, Response> {
@@ -63,10 +65,12 @@ pub async fn detail(
         Some(notice("ok", &page.t("appt-booked-notice")))
     } else if query.cancelled.is_some() {
         Some(notice("ok", &page.t("appt-cancelled-notice")))
+    } else if let Some(outcome) = &query.file {
+        super::appointment_files::outcome_notice(&page, outcome)
     } else {
         None
     };
-    let documents = super::documents::appointment_section(&page, &view).await;
+    let documents = sections(&page, &view).await;
     detail_page(
         &page,
         &view,
@@ -75,6 +79,19 @@ pub async fn detail(
         &FieldErrors::new(),
         StatusCode::OK,
     )
+}
+
+/// The sections below the facts: the files shared for the consultation, then the documents
+/// issued (each shown only to whom it concerns).
+async fn sections(page: &Page, view: &AppointmentView) -> Option<Markup> {
+    let files = super::appointment_files::section(page, view).await;
+    let documents = super::documents::appointment_section(page, view).await;
+    (files.is_some() || documents.is_some()).then(|| {
+        html! {
+            @if let Some(files) = files { (files) }
+            @if let Some(documents) = documents { (documents) }
+        }
+    })
 }
 
 fn detail_page(
@@ -172,7 +189,7 @@ pub async fn cancel(
             };
             let status = error.status;
             let errors = FieldErrors::from([("reason", message)]);
-            let documents = super::documents::appointment_section(&page, &view).await;
+            let documents = sections(&page, &view).await;
             detail_page(&page, &view, None, documents, &errors, status)
         }
         Err(error) => fault(&page, error),

@@ -18,6 +18,7 @@
 
 mod account;
 mod appointment;
+mod appointment_files;
 mod booking;
 mod call;
 mod context;
@@ -79,6 +80,13 @@ pub fn routes() -> Router<AppState> {
         .route("/appointments/{id}", get(appointment::detail))
         .route("/appointments/{id}/cancel", post(appointment::cancel))
         .route("/appointments/{id}/call", get(call::page))
+        .route(
+            "/appointments/{id}/files",
+            // A file, not a small form: the site's attachment limit, checked while reading.
+            post(appointment_files::upload).layer(axum::extract::DefaultBodyLimit::max(
+                crate::call_attachments::MAX_UPLOAD_BYTES + 64 * 1024,
+            )),
+        )
         .route(
             "/appointments/{id}/documents/new",
             get(documents_issue::new_form).post(documents_issue::issue),

@@ -1,0 +1,191 @@
+//! Files for the consultation (issue #7, pre-consultation upload): the patient side sends
+//! documents to the practitioner from booking on, through the API and the appointment page;
+//! the practitioner reads them before the call; nobody else sees them.
+
+use crate::call::{book, demo_login, demo_site, get, open_all_day, patient, upload};
+use serde_json::json;
+use teleconsult_tests::pages::{get_page, post_file};
+
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
+/// The 8-byte PNG signature and an IHDR chunk header: enough for the content check.
+const PNG: &[u8] =
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00";
+
+#[tokio::test]
+async fn the_patient_sends_files_before_the_consultation_and_only_the_parties_see_them()
+-> anyhow::Result<()> {
+    let site = demo_site().await?;
+    let staff = demo_login(&site, "staff", "demo staff 2026", "+352621000004").await?;
+    open_all_day(&site, &staff).await?;
+    let weber = demo_login(&site, "dr.weber", "demo doctor 2026", "+352621000002").await?;
+    let ferreira = demo_login(&site, "dr.ferreira", "demo doctor 2026", "+352621000003").await?;
+    let owner = patient(&site, 81).await?;
+    let stranger = patient(&site, 82).await?;
+    // Two days ahead: the call room opens ten minutes before the start.
+    let id = book(&site, &owner, 2 * 24 * 3600).await?;
+    let files = format!("/api/v1/appointments/{id}/attachments");
+
+    // The patient sends a PDF through the API long before the room opens; the practitioner
+    // cannot share anything yet (their files belong to the call).
+    let (status, sent) = upload(
+        &site,
+        &owner,
+        &id,
+        "application/pdf",
+        "results.pdf",
+        PDF.to_vec(),
+    )
+    .await?;
+    assert_eq!(status, 201, "{sent}");
+    let (status, body) =
+        upload(&site, &weber, &id, "application/pdf", "x.pdf", PDF.to_vec()).await?;
+    assert_eq!((status, body["error"].as_str()), (403, Some("too_early")));
+    // Checked against the content, as in the call.
+    let (status, _) = upload(
+        &site,
+        &owner,
+        &id,
+        "application/pdf",
+        "fake.pdf",
+        b"hello".to_vec(),
+    )
+    .await?;
+    assert_eq!(status, 422);
+    let (status, _) = upload(
+        &site,
+        &owner,
+        &id,
+        "text/plain",
+        "notes.txt",
+        b"hello".to_vec(),
+    )
+    .await?;
+    assert_eq!(status, 415);
+
+    // Through the appointment page: the form is the patient's, the CSRF token required.
+    let page_path = format!("/appointments/{id}");
+    let (status, html) = get_page(&site.daemon, &owner, &page_path).await?;
+    assert_eq!(status, 200);
+    assert!(html.contains("results.pdf"), "the list shows the file");
+    assert!(
+        html.contains(&format!("action=\"/appointments/{id}/files\"")),
+        "the patient has the form"
+    );
+    let post = format!("/appointments/{id}/files");
+    let (status, at) = post_file(
+        &site.daemon,
+        &owner,
+        &post,
+        &owner.csrf,
+        ("rash.png", "image/png", PNG.to_vec()),
+    )
+    .await?;
+    assert_eq!(
+        (status, at.as_str()),
+        (200, format!("/appointments/{id}?file=sent").as_str())
+    );
+    let (status, at) = post_file(
+        &site.daemon,
+        &owner,
+        &post,
+        &owner.csrf,
+        ("notes.txt", "text/plain", b"hi".to_vec()),
+    )
+    .await?;
+    assert_eq!(
+        (status, at.as_str()),
+        (200, format!("/appointments/{id}?file=type").as_str())
+    );
+    let (status, _) = post_file(
+        &site.daemon,
+        &owner,
+        &post,
+        "forged",
+        ("other.png", "image/png", PNG.to_vec()),
+    )
+    .await?;
+    assert_eq!(status, 403, "no CSRF token, no file");
+    let (status, _) = post_file(
+        &site.daemon,
+        &stranger,
+        &post,
+        &stranger.csrf,
+        ("other.png", "image/png", PNG.to_vec()),
+    )
+    .await?;
+    assert_eq!(
+        status, 404,
+        "not a party: the appointment does not exist for them"
+    );
+
+    // The practitioner reads both before the consultation, in the API and on the page.
+    let (status, list) = get(&site, &weber, &files).await?;
+    assert_eq!(status, 200, "{list}");
+    let names: Vec<&str> = list
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["file_name"].as_str())
+        .collect();
+    assert_eq!(names, ["results.pdf", "rash.png"]);
+    let url = list[1]["url"].as_str().unwrap_or_default();
+    let r = site
+        .daemon
+        .client
+        .get(site.daemon.url(url))
+        .header("authorization", weber.bearer())
+        .send()
+        .await?;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await?.as_ref(), PNG, "the same bytes come back");
+    let (_, html) = get_page(&site.daemon, &weber, &page_path).await?;
+    assert!(html.contains("rash.png") && html.contains("results.pdf"));
+    assert!(
+        !html.contains(&format!("action=\"/appointments/{id}/files\"")),
+        "the form is the patient side's"
+    );
+
+    // Nobody else: another patient, another practitioner, staff of a clinic.
+    for who in [&stranger, &ferreira, &staff] {
+        let (status, body) = get(&site, who, &files).await?;
+        assert_eq!(status, 404, "{body}");
+        let r = site
+            .daemon
+            .client
+            .get(site.daemon.url(url))
+            .header("authorization", who.bearer())
+            .send()
+            .await?;
+        assert_eq!(r.status(), 404);
+    }
+
+    // Once cancelled, nothing more is sent.
+    let r = site
+        .daemon
+        .client
+        .post(
+            site.daemon
+                .url(&format!("/api/v1/appointments/{id}/cancel")),
+        )
+        .header("authorization", owner.bearer())
+        .json(&json!({}))
+        .send()
+        .await?;
+    assert_eq!(r.status(), 200);
+    let (status, body) = upload(
+        &site,
+        &owner,
+        &id,
+        "application/pdf",
+        "late.pdf",
+        PDF.to_vec(),
+    )
+    .await?;
+    assert_eq!((status, body["error"].as_str()), (409, Some("call_closed")));
+    let (_, html) = get_page(&site.daemon, &owner, &page_path).await?;
+    assert!(
+        !html.contains(&format!("action=\"/appointments/{id}/files\"")),
+        "no form once cancelled"
+    );
+    Ok(())
+}
