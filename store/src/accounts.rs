@@ -364,11 +364,21 @@ impl Store {
         })
     }
 
-    /// GDPR erasure: the account, its login index, and its patient record with both blind
-    /// indexes are removed in one transaction. The audit trail stays (legal obligation; it
-    /// holds identifiers only). Open sessions die with the account.
+    /// GDPR erasure: the account, its login index, its patient record with both blind
+    /// indexes, and what the calls of the patient's appointments left (chat, shared files,
+    /// quality records) are removed in one transaction. The audit trail stays (legal
+    /// obligation; it holds identifiers only), so do appointments and issued documents (the
+    /// practitioners' medical record). Open sessions die with the account.
     pub fn erase_account(&self, id: AccountId, event: &AuditEvent) -> Result<(), StoreError> {
         let inner = self.inner();
+        let patient = inner
+            .encrypted(TreeId::Accounts)
+            .get::<Account>(id.as_bytes())?
+            .and_then(|a| a.patient);
+        let traces = match patient {
+            Some(patient) => crate::call::CallTraces::of(self, patient)?,
+            None => crate::call::CallTraces::default(),
+        };
         inner.transact_durably(|tx| {
             let accounts = tx.encrypted(TreeId::Accounts);
             let Some(account) = accounts.get::<Account>(id.as_bytes())? else {
@@ -394,6 +404,7 @@ impl Store {
                     ))?;
                 tx.raw(TreeId::PatientsByEmail)
                     .remove(&email_index(&inner.crypto, &patient.email))?;
+                traces.remove(tx)?;
             }
             audit::append(tx, event)?;
             Ok(())

@@ -243,3 +243,77 @@ fn concurrent_acknowledged_bookings_survive_kill_9() {
     assert!(stored.len() <= total as usize);
     store.verify_audit_chain().unwrap();
 }
+
+/// GDPR erasure of a patient takes what the calls of their appointments left (chat, shared
+/// files, quality records) and nothing of anyone else's; the appointments stay, as the
+/// practitioner's record.
+#[test]
+fn erasing_a_patient_erases_what_their_calls_left_and_keeps_the_appointments() {
+    use crate::test_support::{patient, patient_id};
+    use teleconsult_core::call::{Attachment, ChatMessage, QualitySample};
+    use teleconsult_core::ports::Repository;
+    use teleconsult_core::signal::Role;
+
+    let (_dir, store) = open();
+    let mut calls = Vec::new();
+    for n in [1u128, 2] {
+        store
+            .create_patient(&patient(n), &event(Action::Create, "patient"), &[])
+            .unwrap();
+        let mut a = appointment(n, n as i64);
+        a.patient = patient_id(n);
+        book(&store, &a, &[]).unwrap();
+        let chat = ChatMessage {
+            appointment: a.id,
+            at: ts(10),
+            role: Role::Patient,
+            author: a.booked_by,
+            text: "here are my results".into(),
+            attachment: None,
+        };
+        store
+            .append_chat(&chat, &event(Action::Create, "chat"))
+            .unwrap();
+        let file = Attachment {
+            id: Uuid::from_u128(0x7000 + n),
+            appointment: a.id,
+            uploaded_by: a.booked_by,
+            uploaded_at: ts(11),
+            content_type: "application/pdf".into(),
+            file_name: "results.pdf".into(),
+            size: 8,
+        };
+        store
+            .save_attachment(&file, b"%PDF-1.4", &event(Action::Create, "attachment"))
+            .unwrap();
+        let sample = QualitySample {
+            at: ts(12),
+            role: Role::Patient,
+            quality: Default::default(),
+        };
+        store
+            .add_quality_samples(a.id, &[sample], &event(Action::Create, "quality"))
+            .unwrap();
+        calls.push((a, file));
+    }
+    let erasure = store
+        .erase_patient(patient_id(1), &event(Action::Delete, "patient"))
+        .unwrap()
+        .unwrap();
+    // The record, its 2 index entries, 1 chat message, the file's description and content,
+    // the quality record.
+    assert_eq!(erasure.removed_records, 3 + 1 + 2 + 1);
+    let read = || event(Action::Read, "x");
+    let ((mine, my_file), (theirs, their_file)) = (&calls[0], &calls[1]);
+    assert!(store.chat(mine.id, &read()).unwrap().is_empty());
+    assert!(store.attachment(my_file.id, &read()).unwrap().is_none());
+    assert!(store.quality_record(mine.id, &read()).unwrap().is_none());
+    assert!(
+        store.appointment(mine.id, &read()).unwrap().is_some(),
+        "kept"
+    );
+    assert_eq!(store.chat(theirs.id, &read()).unwrap().len(), 1);
+    assert!(store.attachment(their_file.id, &read()).unwrap().is_some());
+    assert!(store.quality_record(theirs.id, &read()).unwrap().is_some());
+    store.verify_audit_chain().unwrap();
+}

@@ -3,15 +3,16 @@
 //! content sealed as raw bytes, not JSON), and every read or write is audited in the same
 //! transaction.
 
+use teleconsult_core::appointment::Appointment;
 use teleconsult_core::audit::AuditEvent;
 use teleconsult_core::call::{Attachment, ChatMessage, QualityRecord, QualitySample};
-use teleconsult_core::ids::AppointmentId;
+use teleconsult_core::ids::{AppointmentId, PatientId};
 use zeroize::Zeroizing;
 
 use crate::audit;
 use crate::error::StoreError;
 use crate::store::Store;
-use crate::tree::{TreeId, abort, unseal};
+use crate::tree::{TreeId, Tx, TxResult, abort, unseal};
 
 /// A shared file's description and its content (wiped from memory when dropped).
 pub type AttachmentWithContent = (Attachment, Zeroizing<Vec<u8>>);
@@ -21,6 +22,66 @@ fn chat_key(appointment: AppointmentId, sequence: u64) -> [u8; 24] {
     key[..16].copy_from_slice(appointment.as_bytes());
     key[16..].copy_from_slice(&sequence.to_be_bytes());
     key
+}
+
+/// What the calls of a patient's appointments left behind (chat messages, shared files — their
+/// description and content —, quality records), by key: erased with the patient. The
+/// appointments and the documents issued stay, as the practitioner's record the law makes them
+/// keep.
+#[derive(Debug, Default)]
+pub(crate) struct CallTraces {
+    chat: Vec<sled::IVec>,
+    attachments: Vec<sled::IVec>,
+    appointments: Vec<AppointmentId>,
+}
+
+impl CallTraces {
+    /// Collected before the erasing transaction (sled transactions cannot scan). A message
+    /// written between the scan and the transaction would stay: the account is gone by then,
+    /// so only the other party could still write, and only in a call already under way.
+    pub(crate) fn of(store: &Store, patient: PatientId) -> Result<Self, StoreError> {
+        let inner = store.inner();
+        let mut traces = CallTraces::default();
+        for entry in inner.encrypted(TreeId::Appointments).iter::<Appointment>() {
+            let (_, appointment) = entry?;
+            if appointment.patient == patient {
+                traces.appointments.push(appointment.id);
+            }
+        }
+        let chat = inner.trees.raw(TreeId::CallChat);
+        for id in &traces.appointments {
+            for key in chat.scan_prefix(id.as_bytes()).keys() {
+                traces.chat.push(key?);
+            }
+        }
+        for entry in inner.encrypted(TreeId::Attachments).iter::<Attachment>() {
+            let (key, attachment) = entry?;
+            if traces.appointments.contains(&attachment.appointment) {
+                traces.attachments.push(key);
+            }
+        }
+        Ok(traces)
+    }
+
+    /// Removes them in `tx`; returns how many records went.
+    pub(crate) fn remove(&self, tx: &Tx<'_>) -> TxResult<u64> {
+        let mut removed = 0u64;
+        let mut gone = |found: Option<sled::IVec>| removed += u64::from(found.is_some());
+        for key in &self.chat {
+            gone(tx.raw(TreeId::CallChat).remove(key.as_ref())?);
+        }
+        for key in &self.attachments {
+            gone(tx.raw(TreeId::Attachments).remove(key.as_ref())?);
+            gone(tx.raw(TreeId::AttachmentContent).remove(key.as_ref())?);
+        }
+        for id in &self.appointments {
+            gone(
+                tx.raw(TreeId::CallQuality)
+                    .remove(id.as_bytes().as_slice())?,
+            );
+        }
+        Ok(removed)
+    }
 }
 
 impl Store {

@@ -7,6 +7,7 @@ use teleconsult_core::ids::PatientId;
 use teleconsult_core::patient::Patient;
 
 use crate::audit;
+use crate::call::CallTraces;
 use crate::error::StoreError;
 use crate::outbox::OutboxEntry;
 use crate::repo::{email_index, national_id_index};
@@ -17,7 +18,10 @@ use crate::tree::TreeId;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Erasure {
     pub patient_id: PatientId,
-    /// The patient record and its national-id and e-mail index entries.
+    /// The patient record, its national-id and e-mail index entries, and what the calls of
+    /// their appointments left (chat messages, shared files, quality records). Appointments and
+    /// issued documents are kept: they are the practitioner's record, which the law requires
+    /// them to keep.
     pub removed_records: u64,
     /// Sequence number of the audit record of the erasure (the audit trail is kept: it holds
     /// identifiers only, and the law requires it).
@@ -35,6 +39,7 @@ impl Store {
     ) -> Result<Option<Erasure>, StoreError> {
         let inner = self.inner();
         let key = id.as_bytes();
+        let traces = CallTraces::of(self, id)?;
         let erased = inner.transact_durably(|tx| {
             let patient: Option<Patient> = tx.encrypted(TreeId::Patients).get(key)?;
             let Some(patient) = patient else {
@@ -62,6 +67,7 @@ impl Store {
                     removed += 1;
                 }
             }
+            removed += traces.remove(tx)?;
             let seq = audit::append(tx, event)?;
             Ok(Some((removed, seq)))
         })?;

@@ -385,6 +385,11 @@ pub(crate) async fn erase(state: &AppState, user: AuthUser) -> Result<Erasure, A
                     "the audit trail of accesses to your data: identifiers and dates only, kept as the law on \
                      patient rights and health-data security requires"
                         .to_owned(),
+                    "your appointments and the documents practitioners issued to you (prescriptions, reports, \
+                     certificates, fee memos): they are the practitioners' medical record, which the law \
+                     requires them to keep; the chat messages, shared files and call quality data of your \
+                     consultations are erased"
+                        .to_owned(),
                 ],
             })
         })
