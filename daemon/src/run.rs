@@ -196,6 +196,9 @@ pub async fn run(config: Config, log: LogHandle, invocation: Invocation) -> anyh
 
     let outcome = wait_for_stop(signals, &log, &invocation, server).await;
     state.set_ready(false);
+    // Calls first: their sockets are not part of the HTTP drain; each says goodbye (1001).
+    state.calls.close_all();
+    state.calls.wait_closed(Duration::from_secs(2)).await;
     let _ = sd_notify::notify(&[
         sd_notify::NotifyState::Stopping,
         sd_notify::NotifyState::Status("stopping"),

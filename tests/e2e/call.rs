@@ -248,6 +248,24 @@ impl Signal {
         }
     }
 
+    /// Reads until the server closes: the close frame's code and reason (`None` when the
+    /// connection ended without one).
+    pub async fn closed(&mut self) -> anyhow::Result<Option<(u16, String)>> {
+        let deadline = tokio::time::Instant::now() + FRAME_WAIT;
+        loop {
+            let message = tokio::time::timeout_at(deadline, self.socket.next())
+                .await
+                .context("the socket stayed open")?;
+            match message {
+                Some(Ok(Message::Close(frame))) => {
+                    return Ok(frame.map(|f| (u16::from(f.code), f.reason.to_string())));
+                }
+                Some(Ok(_)) => {}
+                None | Some(Err(_)) => return Ok(None),
+            }
+        }
+    }
+
     /// Frames until one of type `kind` (earlier ones are returned too, for inspection).
     pub async fn until(&mut self, kind: &str) -> anyhow::Result<Value> {
         for _ in 0..50 {
@@ -1002,5 +1020,38 @@ async fn booth_call() -> anyhow::Result<()> {
         .filter_map(|s| s["role"].as_str())
         .collect();
     assert_eq!(sides, ["booth", "practitioner"], "{record}");
+    Ok(())
+}
+
+/// A stopping daemon tells every signalling socket it is going away (1001), so clients come
+/// back instead of guessing from a cut connection.
+#[tokio::test]
+async fn on_sigterm_every_signalling_socket_is_closed_with_going_away() -> anyhow::Result<()> {
+    let mut site = demo_site().await?;
+    let staff = demo_login(&site, "staff", "demo staff 2026", "+352621000004").await?;
+    open_all_day(&site, &staff).await?;
+    let anne = patient(&site, 84).await?;
+    let weber = demo_login(&site, "dr.weber", "demo doctor 2026", "+352621000002").await?;
+    let id = book(&site, &anne, 30).await?;
+    let mut sockets = Vec::new();
+    for (who, role) in [(&anne, "patient"), (&weber, "practitioner")] {
+        let mut socket = connect(&site.daemon, &id, who)
+            .await?
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        socket.send(json!({"type": "join", "role": role})).await?;
+        socket.until("waiting").await?;
+        sockets.push(socket);
+    }
+    site.daemon.signal(nix::sys::signal::Signal::SIGTERM)?;
+    for socket in &mut sockets {
+        let (code, reason) = socket
+            .closed()
+            .await?
+            .context("closed without a close frame")?;
+        assert_eq!(code, 1001, "{reason}");
+        assert!(reason.contains("restarting"), "{reason}");
+    }
+    let status = site.daemon.terminate(Duration::from_secs(15)).await?;
+    assert!(status.success(), "{status}");
     Ok(())
 }

@@ -139,6 +139,8 @@ pub struct Calls {
     config: OnceLock<CallConfig>,
     rooms: Mutex<HashMap<AppointmentId, Arc<Room>>>,
     next_connection: AtomicU64,
+    /// Cancelled when the daemon stops: every signalling socket then closes with 1001.
+    closing: tokio_util::sync::CancellationToken,
 }
 
 impl Default for Calls {
@@ -147,6 +149,7 @@ impl Default for Calls {
             config: OnceLock::new(),
             rooms: Mutex::new(HashMap::new()),
             next_connection: AtomicU64::new(1),
+            closing: tokio_util::sync::CancellationToken::new(),
         }
     }
 }
@@ -163,6 +166,26 @@ impl Calls {
 
     pub fn config(&self) -> &CallConfig {
         self.config.get_or_init(CallConfig::default)
+    }
+
+    /// The daemon is stopping: every signalling socket sends a close frame 1001 ("going
+    /// away") and ends, so clients know to come back rather than guess from a cut
+    /// connection (the HTTP server's graceful drain does not cover upgraded connections).
+    pub fn close_all(&self) {
+        self.closing.cancel();
+    }
+
+    /// After [`Self::close_all`]: waits until every room is empty, at most `within` (bounded
+    /// polling: the sockets leave their rooms as their close frame goes out).
+    pub async fn wait_closed(&self, within: std::time::Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        while self.open_rooms() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    pub(crate) fn closing(&self) -> tokio_util::sync::WaitForCancellationFuture<'_> {
+        self.closing.cancelled()
     }
 
     pub(crate) fn connection_id(&self) -> u64 {

@@ -13,7 +13,8 @@ use crate::call_room::{Connection, Outgoing};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::ws::{
-    Message, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection,
+    CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code,
+    rejection::WebSocketUpgradeRejection,
 };
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
@@ -29,6 +30,8 @@ const MAX_FRAME_BYTES: usize = 256 * 1024;
 const OUTGOING_QUEUE: usize = 256;
 /// The server pings this often; a client silent for [`IDLE_LIMIT`] is gone.
 const PING_EVERY: Duration = Duration::from_secs(20);
+/// How long a stopping daemon waits for a client's close frame after sending its own.
+const CLOSE_HANDSHAKE: Duration = Duration::from_secs(1);
 const IDLE_LIMIT: Duration = Duration::from_secs(60);
 /// At most this many frames per [`RATE_WINDOW`] from one socket (ICE candidates come in bursts
 /// of a few dozen); more are answered with an `error` frame and dropped.
@@ -155,6 +158,25 @@ async fn run(
                 }
                 None => break,
             },
+            () = state.calls.closing() => {
+                let going_away = CloseFrame {
+                    code: close_code::AWAY,
+                    reason: "the server is restarting: join again in a moment".into(),
+                };
+                if socket.send(Message::Close(Some(going_away))).await.is_ok() {
+                    // The closing handshake: the client's own close frame, briefly, so the
+                    // connection ends in order rather than being reset under our frame.
+                    let handshake = async {
+                        while let Some(Ok(m)) = socket.recv().await {
+                            if matches!(m, Message::Close(_)) {
+                                break;
+                            }
+                        }
+                    };
+                    let _ = tokio::time::timeout(CLOSE_HANDSHAKE, handshake).await;
+                }
+                break;
+            }
             _ = ping.tick() => {
                 if last_heard.elapsed() > IDLE_LIMIT
                     || socket.send(Message::Ping(Default::default())).await.is_err()
