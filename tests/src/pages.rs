@@ -22,13 +22,7 @@ pub async fn post_form(
         .form(&form)
         .send()
         .await?;
-    let status = r.status().as_u16();
-    let url = r.url();
-    let at = format!(
-        "{}{}",
-        url.path(),
-        url.query().map(|q| format!("?{q}")).unwrap_or_default()
-    );
+    let (status, at) = (r.status().as_u16(), landed_at(&r));
     Ok((status, at, r.text().await?))
 }
 
@@ -56,14 +50,17 @@ pub async fn post_file(
         .multipart(form)
         .send()
         .await?;
-    let status = r.status().as_u16();
+    Ok((r.status().as_u16(), landed_at(&r)))
+}
+
+/// Where a request ended after its redirects: path and query.
+fn landed_at(r: &reqwest::Response) -> String {
     let url = r.url();
-    let at = format!(
+    format!(
         "{}{}",
         url.path(),
         url.query().map(|q| format!("?{q}")).unwrap_or_default()
-    );
-    Ok((status, at))
+    )
 }
 
 /// A page fetched with `who`'s session cookie: status and HTML.

@@ -295,13 +295,7 @@ fn patient_read_for_booking(
     patient: PatientId,
     reads: &mut Vec<AuditEvent>,
 ) -> Result<Patient, ApiError> {
-    reads.push(event(
-        inner.clock.now(),
-        actor(user),
-        Action::Read,
-        "patient",
-        patient.to_string(),
-    ));
+    reads.push(patient_read(inner, user, patient));
     inner
         .store
         .patient_unrecorded(patient)?
@@ -496,17 +490,21 @@ pub(crate) fn read_patient(
     user: &AuthUser,
     patient: PatientId,
 ) -> Result<Patient, ApiError> {
-    let read = event(
+    inner
+        .store
+        .patient(patient, &patient_read(inner, user, patient))?
+        .ok_or_else(ApiError::not_found)
+}
+
+/// The audit event of `user` reading a patient record.
+fn patient_read(inner: &Inner, user: &AuthUser, patient: PatientId) -> AuditEvent {
+    event(
         inner.clock.now(),
         actor(user),
         Action::Read,
         "patient",
         patient.to_string(),
-    );
-    inner
-        .store
-        .patient(patient, &read)?
-        .ok_or_else(ApiError::not_found)
+    )
 }
 
 /// The name of the patient an appointment is for (an audited read; empty if erased since).
