@@ -286,6 +286,27 @@ async fn document_pages_sick_leave_parts_fee_memo_paid_and_pharmacy_dispensing()
         html.contains("Aucune ordonnance ne porte ce code"),
         "{html}"
     );
+    // The QR code's text, as a USB scanner types it into the look-up field, finds that
+    // prescription (and the look-up is a POST: the token never lands in a URL).
+    let pdf = d
+        .client
+        .get(d.url(&format!("/api/v1/documents/{rx}/pdf")))
+        .header("authorization", patient.bearer())
+        .send()
+        .await?
+        .bytes()
+        .await?;
+    let token = teleconsult_tests::documents::qr_codes(&pdf)?
+        .pop()
+        .context("no QR code on the prescription")?;
+    let (status, at, html) =
+        post(&pharmacist, "/pharmacy".to_owned(), vec![("token", token)]).await?;
+    assert_eq!((status, at.as_str()), (200, "/pharmacy"), "{html}");
+    assert!(
+        html.contains(&format!("action=\"/pharmacy/{rx}/dispense\"")),
+        "{html}"
+    );
+    assert!(html.contains("Thiocolchicoside"), "{html}");
 
     let (status, _, html) = post(
         &pharmacist,

@@ -7,11 +7,10 @@
 
 use anyhow::Context;
 use serde_json::{Value, json};
-use std::process::Command;
 use teleconsult_tests::accounts::{
     Login, PASSWORD, WAIT, login, phone, register_and_activate, registration, sinks_config,
 };
-use teleconsult_tests::documents::{pdf_text, prescription, run};
+use teleconsult_tests::documents::{pdf_text, prescription, qr_codes};
 use teleconsult_tests::sinks::{SmsSink, SmtpSink};
 use teleconsult_tests::{Daemon, DaemonOptions};
 
@@ -135,31 +134,6 @@ async fn pdf(site: &Site, who: &Login, path: &str) -> anyhow::Result<Vec<u8>> {
     let bytes = r.bytes().await?.to_vec();
     anyhow::ensure!(bytes.starts_with(b"%PDF-"), "{path}: no PDF header");
     Ok(bytes)
-}
-
-/// The QR codes on the first page, rendered at 150 dpi and decoded by `zbarimg`.
-fn qr_codes(bytes: &[u8]) -> anyhow::Result<Vec<String>> {
-    let dir = tempfile::tempdir()?;
-    let file = dir.path().join("doc.pdf");
-    std::fs::write(&file, bytes)?;
-    let prefix = dir.path().join("page");
-    run(Command::new("pdftoppm")
-        .args(["-png", "-r", "150", "-f", "1", "-l", "1"])
-        .arg(&file)
-        .arg(&prefix))?;
-    let png = std::fs::read_dir(dir.path())?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| p.extension().is_some_and(|x| x == "png"))
-        .context("pdftoppm wrote no page")?;
-    let out = Command::new("zbarimg")
-        .args(["-q", "--raw"])
-        .arg(&png)
-        .output()?;
-    // zbarimg exits 4 when it finds no code: that is an answer (none), not a failure.
-    Ok(String::from_utf8(out.stdout)?
-        .lines()
-        .map(str::to_owned)
-        .collect())
 }
 
 async fn outbox_pending(site: &Site, staff: &Login) -> anyhow::Result<u64> {

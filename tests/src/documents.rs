@@ -1,5 +1,5 @@
 //! Documents in tests: booking the consultation they are issued for, a prescription to issue,
-//! and reading a PDF back as text (`pdftotext`, poppler-utils).
+//! and reading a PDF back as text (`pdftotext`, poppler-utils) and its QR codes (`zbarimg`).
 
 use crate::Daemon;
 use crate::accounts::Login;
@@ -29,6 +29,31 @@ pub fn pdf_text(bytes: &[u8]) -> anyhow::Result<String> {
     let file = dir.path().join("doc.pdf");
     std::fs::write(&file, bytes)?;
     run(Command::new("pdftotext").arg(&file).arg("-"))
+}
+
+/// The QR codes on the first page, rendered at 150 dpi and decoded by `zbarimg`.
+pub fn qr_codes(bytes: &[u8]) -> anyhow::Result<Vec<String>> {
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("doc.pdf");
+    std::fs::write(&file, bytes)?;
+    let prefix = dir.path().join("page");
+    run(Command::new("pdftoppm")
+        .args(["-png", "-r", "150", "-f", "1", "-l", "1"])
+        .arg(&file)
+        .arg(&prefix))?;
+    let png = std::fs::read_dir(dir.path())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "png"))
+        .context("pdftoppm wrote no page")?;
+    let out = Command::new("zbarimg")
+        .args(["-q", "--raw"])
+        .arg(&png)
+        .output()?;
+    // zbarimg exits 4 when it finds no code: that is an answer (none), not a failure.
+    Ok(String::from_utf8(out.stdout)?
+        .lines()
+        .map(str::to_owned)
+        .collect())
 }
 
 /// Books the `nth_slot` free slot of Dr Weber for `patient`; returns the appointment id.
