@@ -52,7 +52,14 @@ fn link_in(body: &str, needle: &str) -> anyhow::Result<String> {
 /// `TELECONSULT_SCREENSHOTS` set, also saves it under `target/test-artifacts/`).
 async fn on_page(tab: &Tab, path: &str, lang: &str, texts: &[&str]) -> anyhow::Result<()> {
     tab.wait_for_path(path).await?;
-    let actual = tab.lang().await?;
+    // A form posted to a page that redirects to the same path (the language switcher on
+    // /home) is still the old page for a moment: wait, bounded, for the new one's language.
+    let deadline = tokio::time::Instant::now() + teleconsult_tests::browser::STEP;
+    let mut actual = tab.lang().await?;
+    while actual != lang && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        actual = tab.lang().await?;
+    }
     anyhow::ensure!(
         actual == lang,
         "{path}: <html lang={actual:?}>, expected {lang}"

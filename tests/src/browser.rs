@@ -352,10 +352,22 @@ impl Tab {
             };
             format!("{origin}{path_or_url}")
         };
-        tokio::time::timeout(STEP, self.client.goto(&url))
-            .await
-            .with_context(|| format!("timed out opening {url}"))??;
-        Ok(())
+        // Tests running beside this one create and remove network namespaces and veth pairs;
+        // Chromium notices the host's interfaces change and aborts the load under way with
+        // ERR_NETWORK_CHANGED. That one error (and only it) is retried, a bounded few times.
+        for attempt in 1..=3 {
+            tokio::time::timeout(STEP, self.client.goto(&url))
+                .await
+                .with_context(|| format!("timed out opening {url}"))??;
+            let interrupted = self.client.current_url().await?.scheme() == "chrome-error"
+                && self.text().await?.contains("ERR_NETWORK_CHANGED");
+            if !interrupted {
+                return Ok(());
+            }
+            eprintln!("{url}: ERR_NETWORK_CHANGED (attempt {attempt}), loading again");
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        bail!("{url}: the load kept being interrupted by network changes")
     }
 
     /// The path of the current page.
