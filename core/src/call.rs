@@ -363,7 +363,7 @@ pub fn clean_file_name(raw: &str, content_type: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::appointment::Status;
     use crate::ids::{PatientId, PractitionerId};
@@ -373,7 +373,7 @@ mod tests {
         s.parse().unwrap()
     }
 
-    fn appointment() -> Appointment {
+    pub(crate) fn appointment() -> Appointment {
         Appointment {
             id: AppointmentId::from_uuid(uuid::Uuid::from_u128(1)),
             practitioner: PractitionerId::from_uuid(uuid::Uuid::from_u128(2)),
@@ -393,7 +393,7 @@ mod tests {
         }
     }
 
-    fn account(role: AccountRole, id: u128) -> Account {
+    pub(crate) fn account(role: AccountRole, id: u128) -> Account {
         let json = serde_json::json!({
             "id": uuid::Uuid::from_u128(id), "login": "x", "role": role, "name": "x",
             "email": "", "phone": "", "language": "fr", "password_hash": "",

@@ -17,6 +17,7 @@ pub mod call;
 pub mod consent;
 pub mod document;
 pub mod ids;
+pub mod medical_record;
 pub mod national_id;
 pub mod notification;
 pub mod outbox;

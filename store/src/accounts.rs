@@ -365,8 +365,8 @@ impl Store {
     }
 
     /// GDPR erasure: the account, its login index, its patient record with both blind
-    /// indexes, and what the calls of the patient's appointments left (chat, shared files,
-    /// quality records) are removed in one transaction. The audit trail stays (legal
+    /// indexes, their short medical record and what the calls of the patient's appointments
+    /// left (chat, shared files, quality records) are removed in one transaction. The audit trail stays (legal
     /// obligation; it holds identifiers only), so do appointments and issued documents (the
     /// practitioners' medical record). Open sessions die with the account.
     pub fn erase_account(&self, id: AccountId, event: &AuditEvent) -> Result<(), StoreError> {
@@ -376,8 +376,8 @@ impl Store {
             .get::<Account>(id.as_bytes())?
             .and_then(|a| a.patient);
         let traces = match patient {
-            Some(patient) => crate::call::CallTraces::of(self, patient)?,
-            None => crate::call::CallTraces::default(),
+            Some(patient) => crate::call::PatientTraces::of(self, patient)?,
+            None => crate::call::PatientTraces::default(),
         };
         inner.transact_durably(|tx| {
             let accounts = tx.encrypted(TreeId::Accounts);

@@ -24,24 +24,29 @@ fn chat_key(appointment: AppointmentId, sequence: u64) -> [u8; 24] {
     key
 }
 
-/// What the calls of a patient's appointments left behind (chat messages, shared files — their
-/// description and content —, quality records), by key: erased with the patient. The
+/// What a patient left on the site besides their patient record, by key, erased with them:
+/// what the calls of their appointments left behind (chat messages, shared files — their
+/// description and content —, quality records) and their short medical record. The
 /// appointments and the documents issued stay, as the practitioner's record the law makes them
 /// keep.
 #[derive(Debug, Default)]
-pub(crate) struct CallTraces {
+pub(crate) struct PatientTraces {
+    patient: Option<PatientId>,
     chat: Vec<sled::IVec>,
     attachments: Vec<sled::IVec>,
     appointments: Vec<AppointmentId>,
 }
 
-impl CallTraces {
+impl PatientTraces {
     /// Collected before the erasing transaction (sled transactions cannot scan). A message
     /// written between the scan and the transaction would stay: the account is gone by then,
     /// so only the other party could still write, and only in a call already under way.
     pub(crate) fn of(store: &Store, patient: PatientId) -> Result<Self, StoreError> {
         let inner = store.inner();
-        let mut traces = CallTraces::default();
+        let mut traces = PatientTraces {
+            patient: Some(patient),
+            ..PatientTraces::default()
+        };
         for entry in inner.encrypted(TreeId::Appointments).iter::<Appointment>() {
             let (_, appointment) = entry?;
             if appointment.patient == patient {
@@ -78,6 +83,12 @@ impl CallTraces {
             gone(
                 tx.raw(TreeId::CallQuality)
                     .remove(id.as_bytes().as_slice())?,
+            );
+        }
+        if let Some(patient) = self.patient {
+            gone(
+                tx.raw(TreeId::MedicalRecords)
+                    .remove(patient.as_bytes().as_slice())?,
             );
         }
         Ok(removed)

@@ -30,6 +30,7 @@ mod error;
 mod group_commit;
 mod key;
 mod maintenance;
+mod medical_records;
 mod meta;
 mod notifications;
 mod outbox;

@@ -7,7 +7,7 @@ use teleconsult_core::ids::PatientId;
 use teleconsult_core::patient::Patient;
 
 use crate::audit;
-use crate::call::CallTraces;
+use crate::call::PatientTraces;
 use crate::error::StoreError;
 use crate::outbox::OutboxEntry;
 use crate::repo::{email_index, national_id_index};
@@ -18,8 +18,9 @@ use crate::tree::TreeId;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Erasure {
     pub patient_id: PatientId,
-    /// The patient record, its national-id and e-mail index entries, and what the calls of
-    /// their appointments left (chat messages, shared files, quality records). Appointments and
+    /// The patient record, its national-id and e-mail index entries, their short medical
+    /// record and what the calls of their appointments left (chat messages, shared files,
+    /// quality records). Appointments and
     /// issued documents are kept: they are the practitioner's record, which the law requires
     /// them to keep.
     pub removed_records: u64,
@@ -39,7 +40,7 @@ impl Store {
     ) -> Result<Option<Erasure>, StoreError> {
         let inner = self.inner();
         let key = id.as_bytes();
-        let traces = CallTraces::of(self, id)?;
+        let traces = PatientTraces::of(self, id)?;
         let erased = inner.transact_durably(|tx| {
             let patient: Option<Patient> = tx.encrypted(TreeId::Patients).get(key)?;
             let Some(patient) = patient else {

@@ -76,7 +76,7 @@ fn reopening_keeps_data_and_decrypts_it() {
     assert_eq!(store.verify_audit_chain().unwrap().records, 4);
 }
 
-fn files_contain(dir: &Path, needle: &[u8]) -> bool {
+pub(crate) fn files_contain(dir: &Path, needle: &[u8]) -> bool {
     std::fs::read_dir(dir).unwrap().any(|entry| {
         let path = entry.unwrap().path();
         if path.is_dir() {

@@ -86,11 +86,13 @@ pub(crate) enum TreeId {
     RetrievalTokens,
     /// Laboratory code → sealed laboratory of the directory.
     Laboratories,
+    /// Patient id (16 bytes) → sealed short medical record (history, allergies, treatments).
+    MedicalRecords,
 }
 
 impl TreeId {
     /// In the order of [`Trees`] and of transaction views.
-    pub(crate) const ALL: [TreeId; 29] = [
+    pub(crate) const ALL: [TreeId; 30] = [
         TreeId::Meta,
         TreeId::Audit,
         TreeId::Outbox,
@@ -120,6 +122,7 @@ impl TreeId {
         TreeId::DocumentPdfs,
         TreeId::RetrievalTokens,
         TreeId::Laboratories,
+        TreeId::MedicalRecords,
     ];
 
     /// The sled tree name, also part of every sealed value's associated data.
@@ -154,6 +157,7 @@ impl TreeId {
             TreeId::DocumentPdfs => "document_pdfs",
             TreeId::RetrievalTokens => "retrieval_tokens",
             TreeId::Laboratories => "laboratories",
+            TreeId::MedicalRecords => "medical_records",
         }
     }
 

@@ -33,7 +33,7 @@ const ROLES: [&str; 7] = [
 /// One endpoint and the status each role gets (same order as [`ROLES`]).
 struct Row {
     method: &'static str,
-    /// `{appt}`, `{relative_appt}`, `{weber}` are replaced by the objects.
+    /// `{appt}`, `{relative_appt}`, `{relative}`, `{weber}` are replaced by the objects.
     path: &'static str,
     body: Option<Value>,
     expect: [u16; 7],
@@ -53,6 +53,8 @@ struct World {
     who: BTreeMap<&'static str, Login>,
     appt: String,
     relative_appt: String,
+    /// The relative the owner booked for (a patient record the owner acts for).
+    relative: String,
     /// A consultation report Dr Weber issued for `appt`.
     doc: String,
 }
@@ -168,6 +170,10 @@ async fn world() -> anyhow::Result<World> {
         who,
         appt,
         relative_appt: theirs["id"].as_str().context("id")?.to_owned(),
+        relative: theirs["patient_id"]
+            .as_str()
+            .context("patient id")?
+            .to_owned(),
         doc: doc["id"].as_str().context("document id")?.to_owned(),
     })
 }
@@ -221,6 +227,7 @@ async fn page(
 fn fill(path: &str, w: &World) -> String {
     path.replace("{appt}", &w.appt)
         .replace("{relative_appt}", &w.relative_appt)
+        .replace("{relative}", &w.relative)
         .replace("{weber}", DR_WEBER)
         .replace("{doc}", &w.doc)
         .replace("{kind}", "teleconsultation")
@@ -404,6 +411,13 @@ fn api_rows(schedule: Value) -> Vec<Row> {
         row("GET", "/api/v1/appointments/{appt}/attachments",      [200, 404, 200, 404, 404, 404, 404]),
         row("GET", "/api/v1/appointments/{appt}/attachments/{nobody}", [404; 7]),
         row("GET", "/api/v1/appointments/{appt}/call/quality",     [404; 7]),
+        // The short medical record: the patient side edits it; the appointment's practitioner
+        // reads it through the appointment; nobody else, staff and admins included.
+        row("GET", "/api/v1/patients/{relative}/medical-record",   [200, 404, 404, 404, 404, 404, 404]),
+        Row { body: Some(json!({"allergies": "pollen"})),
+          ..row("PUT", "/api/v1/patients/{relative}/medical-record", [200, 404, 404, 404, 404, 404, 404]) },
+        row("GET", "/api/v1/appointments/{appt}/medical-record",   [200, 404, 200, 404, 404, 404, 404]),
+        row("GET", "/api/v1/appointments/{relative_appt}/medical-record", [200, 404, 200, 404, 404, 404, 404]),
         row("GET", "/api/v1/practitioners/{weber}/slots",          [200; 7]),
         row("GET", "/api/v1/practitioners/{weber}/schedule",       [200; 7]),
         Row { body: Some(schedule),
@@ -449,6 +463,8 @@ fn page_rows() -> Vec<Row> {
         row("GET", "/appointments/{relative_appt}",                [200, 404, 200, 404, 200, 404, 200]),
         row("POST", "/appointments/{appt}/cancel",                 [0, 404, 0, 404, 0, 404, 0]),
         row("POST", "/documents/{doc}/print",                      [409, 404, 404, 404, 404, 404, 404]),
+        row("GET", "/patients/{relative}/medical-record",          [200, 404, 404, 404, 404, 404, 404]),
+        row("POST", "/patients/{relative}/medical-record",         [303, 404, 404, 404, 404, 404, 404]),
         row("GET", "/appointments/{appt}/call",                    [0, 404, 0, 404, 404, 404, 404]),
         row("GET", "/schedule/{weber}",                            [403, 403, 200, 403, 200, 403, 200]),
         row("POST", "/schedule/{weber}",                           [403, 403, 0, 403, 0, 403, 0]),

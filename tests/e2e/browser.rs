@@ -881,6 +881,32 @@ async fn browser_search_calendar_and_book_for_a_relative() -> anyhow::Result<()>
                 })
                 .await?;
 
+                // The relative's short medical record, from the appointment page: the form
+                // (labels, hints, touch targets, axe), saved, confirmed.
+                tab.click("main a[href$='/medical-record']").await?;
+                let record = poll_until("the medical record form", WAIT, || async {
+                    tab.path()
+                        .await
+                        .ok()
+                        .filter(|p| p.ends_with("/medical-record"))
+                })
+                .await?;
+                on_page(
+                    &tab,
+                    &record,
+                    "fr",
+                    &[
+                        "Dossier médical de Noé Quackenbush950",
+                        "Allergies",
+                        "Traitements en cours",
+                    ],
+                )
+                .await?;
+                tab.fill("allergies", "Amoxicilline : éruption").await?;
+                tab.click("main form button[type='submit']").await?;
+                shows(&tab, "Dossier médical enregistré").await?;
+                on_page(&tab, &record, "fr", &["Amoxicilline : éruption"]).await?;
+
                 tab.open("/home").await?;
                 on_page(
                     &tab,
@@ -906,6 +932,18 @@ async fn browser_search_calendar_and_book_for_a_relative() -> anyhow::Result<()>
                         "Ma journée",
                         "Noé Quackenbush950",
                         "fièvre depuis deux jours",
+                    ],
+                )
+                .await?;
+                // The appointment shows the practitioner what the family declared.
+                tab.open(&page).await?;
+                on_page(
+                    &tab,
+                    &page,
+                    "fr",
+                    &[
+                        "Dossier médical renseigné par le patient",
+                        "Amoxicilline : éruption",
                     ],
                 )
                 .await?;

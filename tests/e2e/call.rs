@@ -78,7 +78,7 @@ pub async fn demo_login(
     login(&site.daemon, &site.sms, who, password, phone, before).await
 }
 
-async fn send(
+pub async fn send(
     site: &Site,
     who: &Login,
     method: reqwest::Method,

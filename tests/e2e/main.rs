@@ -16,6 +16,7 @@ mod documents;
 mod durability;
 mod fee_memo_sync;
 mod health;
+mod medical_record;
 mod packaging;
 mod platform_auth;
 mod printing;

@@ -553,12 +553,24 @@ pub async fn get(
     user: AuthUser,
     Path(id): Path<String>,
 ) -> Result<Json<AppointmentView>, ApiError> {
-    let id = appointment_id(&id)?;
+    let (_, view) = load(&state, user, &id).await?;
+    Ok(Json(view))
+}
+
+/// An appointment the caller may see and its view, with one audited read (pages that show
+/// more than the facts pass the appointment on instead of reading it again).
+pub(crate) async fn load(
+    state: &AppState,
+    user: AuthUser,
+    id: &str,
+) -> Result<(Appointment, AppointmentView), ApiError> {
+    let id = appointment_id(id)?;
     state
         .blocking(move |inner| {
             let a = visible(inner, &user, id)?;
             let name = patient_name(inner, &user, a.patient)?;
-            Ok(Json(view(inner, &a, name)?))
+            let view = view(inner, &a, name)?;
+            Ok((a, view))
         })
         .await
 }

@@ -246,15 +246,27 @@ pub(crate) fn attachments(
     user: &AuthUser,
     id: teleconsult_core::ids::AppointmentId,
 ) -> Result<Vec<Attachment>, ApiError> {
-    party(inner, user, id)?;
+    let (appointment, _) = party(inner, user, id)?;
+    attachments_of(inner, user, &appointment)
+}
+
+/// The files shared in `appointment` (already loaded, its read audited), oldest first, for the
+/// parties of its call (404 for anyone else).
+pub(crate) fn attachments_of(
+    inner: &crate::state::Inner,
+    user: &AuthUser,
+    appointment: &teleconsult_core::appointment::Appointment,
+) -> Result<Vec<Attachment>, ApiError> {
+    role_in_call(&user.account, appointment, inner.calls.config().site_kind)
+        .ok_or_else(ApiError::not_found)?;
     let audit = event(
         inner.clock.now(),
         Actor::Account(user.account.id.to_string()),
         Action::Read,
         "attachments",
-        id.to_string(),
+        appointment.id.to_string(),
     );
-    Ok(inner.store.attachments_of(id, &audit)?)
+    Ok(inner.store.attachments_of(appointment.id, &audit)?)
 }
 
 /// Downloads a file shared in the appointment (the parties of the call only).

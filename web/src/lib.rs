@@ -23,6 +23,7 @@ mod extract;
 mod health;
 pub mod i18n;
 mod me;
+mod medical_record;
 pub mod metrics;
 mod openapi;
 mod pages;

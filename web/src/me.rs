@@ -237,8 +237,9 @@ pub async fn export_me(
 
 /// Everything held about the caller: account (without the password hash), patient record, the
 /// audit records of accesses to them (the export itself is audited), and for a patient their
-/// appointments, the chat of their calls (shared files described, with their download link)
-/// and their documents (their own and those of relatives they act for).
+/// appointments, the chat of their calls (shared files described, with their download link),
+/// the short medical records they filled in, and their documents (their own and those of
+/// relatives they act for).
 pub(crate) async fn export(
     state: &AppState,
     user: AuthUser,
@@ -260,17 +261,43 @@ pub(crate) async fn export(
             .filter_map(|a| a.id.parse().ok())
             .collect();
         let chats = call_chats(state, user.clone(), ids).await?;
+        let records = medical_records(state, user.clone()).await?;
         map.insert(
             "appointments".into(),
             serde_json::to_value(appointments).map_err(ApiError::internal)?,
         );
         map.insert("call_chats".into(), chats);
         map.insert(
+            "medical_records".into(),
+            serde_json::to_value(records).map_err(ApiError::internal)?,
+        );
+        map.insert(
             "documents".into(),
             serde_json::to_value(documents).map_err(ApiError::internal)?,
         );
     }
     Ok(export)
+}
+
+/// The short medical records the caller filled in: their own and their relatives' (audited
+/// reads; records never filled in are left out).
+async fn medical_records(
+    state: &AppState,
+    user: AuthUser,
+) -> Result<Vec<crate::medical_record::MedicalRecordView>, ApiError> {
+    state
+        .blocking(move |inner| {
+            let mut out = Vec::new();
+            let patients = user.account.patient.iter().chain(&user.account.relatives);
+            for &patient in patients {
+                let record = crate::medical_record::read_own(inner, &user, patient)?;
+                if record.updated_at.is_some() {
+                    out.push(record);
+                }
+            }
+            Ok(out)
+        })
+        .await
 }
 
 /// The chat of each of `appointments`' calls (those that have one), each shared file described

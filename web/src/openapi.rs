@@ -4,7 +4,7 @@
 
 use crate::documents::{self, laboratories, pharmacy};
 use crate::state::AppState;
-use crate::{agenda, appointments, auth, health, me, patients, sync_status, users};
+use crate::{agenda, appointments, auth, health, me, medical_record, patients, sync_status, users};
 use crate::{call, call_attachments, signal};
 use axum::Json;
 use std::sync::OnceLock;
@@ -74,6 +74,11 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(me::get_me, me::patch_me, me::delete_me))
         .routes(routes!(me::export_me))
         .routes(routes!(me::withdraw_consent))
+        .routes(routes!(
+            medical_record::get_medical_record,
+            medical_record::put_medical_record
+        ))
+        .routes(routes!(medical_record::appointment_medical_record))
         .routes(routes!(agenda::list_practitioners))
         .routes(routes!(agenda::first_available))
         .routes(routes!(agenda::slots))

@@ -20,6 +20,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use teleconsult_core::Timestamp;
 use teleconsult_core::account::Role;
+use teleconsult_core::appointment::Appointment;
 
 #[derive(Default, Deserialize)]
 #[serde(default)]
@@ -57,8 +58,8 @@ pub async fn detail(
         Err(response) => return response,
     };
     let Query(query) = query.unwrap_or_default();
-    let view = match appointments::get(State(page.state.clone()), user, Path(id)).await {
-        Ok(axum::Json(view)) => view,
+    let (appointment, view) = match appointments::load(&page.state, user, &id).await {
+        Ok(loaded) => loaded,
         Err(error) => return fault(&page, error),
     };
     let banner = if query.booked.is_some() {
@@ -70,7 +71,7 @@ pub async fn detail(
     } else {
         None
     };
-    let documents = sections(&page, &view).await;
+    let documents = sections(&page, &appointment, &view).await;
     detail_page(
         &page,
         &view,
@@ -81,13 +82,19 @@ pub async fn detail(
     )
 }
 
-/// The sections below the facts: the files shared for the consultation, then the documents
-/// issued (each shown only to whom it concerns).
-async fn sections(page: &Page, view: &AppointmentView) -> Option<Markup> {
-    let files = super::appointment_files::section(page, view).await;
+/// The sections below the facts: the patient's medical record, the files shared for the
+/// consultation, then the documents issued (each shown only to whom it concerns).
+async fn sections(
+    page: &Page,
+    appointment: &Appointment,
+    view: &AppointmentView,
+) -> Option<Markup> {
+    let record = super::medical_record::appointment_section(page, appointment, view).await;
+    let files = super::appointment_files::section(page, appointment, view).await;
     let documents = super::documents::appointment_section(page, view).await;
-    (files.is_some() || documents.is_some()).then(|| {
+    (record.is_some() || files.is_some() || documents.is_some()).then(|| {
         html! {
+            @if let Some(record) = record { (record) }
             @if let Some(files) = files { (files) }
             @if let Some(documents) = documents { (documents) }
         }
@@ -178,8 +185,8 @@ pub async fn cancel(
     match appointments::cancel_appointment(&page.state, user.clone(), &id, reason).await {
         Ok(_) => redirect(&format!("/appointments/{id}?cancelled=1")),
         Err(error) if error.status.is_client_error() && error.status != StatusCode::NOT_FOUND => {
-            let view = match appointments::get(State(page.state.clone()), user, Path(id)).await {
-                Ok(axum::Json(view)) => view,
+            let (appointment, view) = match appointments::load(&page.state, user, &id).await {
+                Ok(loaded) => loaded,
                 Err(error) => return fault(&page, error),
             };
             let message = if error.code == "cannot_cancel" {
@@ -189,7 +196,7 @@ pub async fn cancel(
             };
             let status = error.status;
             let errors = FieldErrors::from([("reason", message)]);
-            let documents = sections(&page, &view).await;
+            let documents = sections(&page, &appointment, &view).await;
             detail_page(&page, &view, None, documents, &errors, status)
         }
         Err(error) => fault(&page, error),

@@ -19,6 +19,7 @@ use axum::response::Response;
 use maud::{Markup, html};
 use teleconsult_core::Timestamp;
 use teleconsult_core::account::Role;
+use teleconsult_core::appointment::Appointment;
 
 /// The outcome of a sent file, as the page after the redirect shows it (`?file=…`).
 pub fn outcome_notice(page: &Page, outcome: &str) -> Option<Markup> {
@@ -35,12 +36,16 @@ pub fn outcome_notice(page: &Page, outcome: &str) -> Option<Markup> {
 }
 
 /// The section of the appointment page; `None` for whoever is no party of the call.
-pub async fn section(page: &Page, view: &AppointmentView) -> Option<Markup> {
+pub async fn section(
+    page: &Page,
+    appointment: &Appointment,
+    view: &AppointmentView,
+) -> Option<Markup> {
     let user = page.user.clone()?;
-    let id = view.id.parse().ok()?;
+    let appointment = appointment.clone();
     let files = page
         .state
-        .blocking(move |inner| call_attachments::attachments(inner, &user, id))
+        .blocking(move |inner| call_attachments::attachments_of(inner, &user, &appointment))
         .await;
     let files = match files {
         Ok(files) => files,

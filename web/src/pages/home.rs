@@ -178,6 +178,9 @@ pub async fn home(page: Page, query: Result<Query<HomeQuery>, QueryRejection>) -
                 section aria-labelledby="account" {
                     h2 #account { (page.t("home-account")) }
                     ul.links {
+                        @if let Some(own) = account.patient {
+                            li { a href=(format!("/patients/{own}/medical-record")) { (page.t("mr-title")) } }
+                        }
                         li { a href="/me" { (page.t("nav-my-data")) } }
                     }
                 }

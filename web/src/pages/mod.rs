@@ -31,6 +31,7 @@ mod format;
 mod home;
 mod layout;
 mod login;
+mod medical_record;
 mod my_data;
 mod outbox;
 mod pharmacy;
@@ -69,6 +70,10 @@ pub fn routes() -> Router<AppState> {
         .route("/me/export", get(my_data::export))
         .route("/me/consents/{kind}/withdraw", post(my_data::withdraw))
         .route("/me/erase", get(my_data::erase_form).post(my_data::erase))
+        .route(
+            "/patients/{id}/medical-record",
+            get(medical_record::form).post(medical_record::save),
+        )
         .route("/lang", post(home::switch_language))
         .route("/book", get(booking::search))
         .route("/book/first", get(booking::first))
