@@ -58,3 +58,7 @@ typed_id!(
     /// An issued document (prescription, certificate, ...).
     DocumentId
 );
+typed_id!(
+    /// A message of the secure messaging between a patient and a practitioner.
+    MessageId
+);

@@ -18,6 +18,7 @@ pub mod consent;
 pub mod document;
 pub mod ids;
 pub mod medical_record;
+pub mod message;
 pub mod national_id;
 pub mod notification;
 pub mod outbox;

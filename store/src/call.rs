@@ -26,12 +26,16 @@ fn chat_key(appointment: AppointmentId, sequence: u64) -> [u8; 24] {
 
 /// What a patient left on the site besides their patient record, by key, erased with them:
 /// what the calls of their appointments left behind (chat messages, shared files — their
-/// description and content —, quality records) and their short medical record. The
+/// description and content —, quality records), their short medical record and their
+/// messages with practitioners (and the files sent with them). The
 /// appointments and the documents issued stay, as the practitioner's record the law makes them
 /// keep.
 #[derive(Debug, Default)]
 pub(crate) struct PatientTraces {
     patient: Option<PatientId>,
+    /// Keys of their messages, and the ids of those messages (index and file entries).
+    messages: Vec<sled::IVec>,
+    message_ids: Vec<teleconsult_core::ids::MessageId>,
     chat: Vec<sled::IVec>,
     attachments: Vec<sled::IVec>,
     appointments: Vec<AppointmentId>,
@@ -52,6 +56,17 @@ impl PatientTraces {
             if appointment.patient == patient {
                 traces.appointments.push(appointment.id);
             }
+        }
+        for entry in inner
+            .trees
+            .raw(TreeId::Messages)
+            .scan_prefix(patient.as_bytes())
+        {
+            let (key, sealed) = entry?;
+            let message: teleconsult_core::message::Message =
+                unseal(&inner.crypto, TreeId::Messages, &key, &sealed)?;
+            traces.message_ids.push(message.id);
+            traces.messages.push(key);
         }
         let chat = inner.trees.raw(TreeId::CallChat);
         for id in &traces.appointments {
@@ -82,6 +97,19 @@ impl PatientTraces {
         for id in &self.appointments {
             gone(
                 tx.raw(TreeId::CallQuality)
+                    .remove(id.as_bytes().as_slice())?,
+            );
+        }
+        for key in &self.messages {
+            gone(tx.raw(TreeId::Messages).remove(key.as_ref())?);
+        }
+        for id in &self.message_ids {
+            gone(
+                tx.raw(TreeId::MessagesById)
+                    .remove(id.as_bytes().as_slice())?,
+            );
+            gone(
+                tx.raw(TreeId::MessageFiles)
                     .remove(id.as_bytes().as_slice())?,
             );
         }

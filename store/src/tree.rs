@@ -88,11 +88,18 @@ pub(crate) enum TreeId {
     Laboratories,
     /// Patient id (16 bytes) → sealed short medical record (history, allergies, treatments).
     MedicalRecords,
+    /// Patient id (16 bytes) ‖ practitioner id (16 bytes) ‖ `u64` BE sequence → sealed message
+    /// of their conversation.
+    Messages,
+    /// Message id (16 bytes) → its key in [`TreeId::Messages`] (40 bytes).
+    MessagesById,
+    /// Message id (16 bytes) → sealed content of its file (raw bytes, not JSON).
+    MessageFiles,
 }
 
 impl TreeId {
     /// In the order of [`Trees`] and of transaction views.
-    pub(crate) const ALL: [TreeId; 30] = [
+    pub(crate) const ALL: [TreeId; 33] = [
         TreeId::Meta,
         TreeId::Audit,
         TreeId::Outbox,
@@ -123,6 +130,9 @@ impl TreeId {
         TreeId::RetrievalTokens,
         TreeId::Laboratories,
         TreeId::MedicalRecords,
+        TreeId::Messages,
+        TreeId::MessagesById,
+        TreeId::MessageFiles,
     ];
 
     /// The sled tree name, also part of every sealed value's associated data.
@@ -158,6 +168,9 @@ impl TreeId {
             TreeId::RetrievalTokens => "retrieval_tokens",
             TreeId::Laboratories => "laboratories",
             TreeId::MedicalRecords => "medical_records",
+            TreeId::Messages => "messages",
+            TreeId::MessagesById => "messages_by_id",
+            TreeId::MessageFiles => "message_files",
         }
     }
 

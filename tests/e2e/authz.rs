@@ -418,6 +418,14 @@ fn api_rows(schedule: Value) -> Vec<Row> {
           ..row("PUT", "/api/v1/patients/{relative}/medical-record", [200, 404, 404, 404, 404, 404, 404]) },
         row("GET", "/api/v1/appointments/{appt}/medical-record",   [200, 404, 200, 404, 404, 404, 404]),
         row("GET", "/api/v1/appointments/{relative_appt}/medical-record", [200, 404, 200, 404, 404, 404, 404]),
+        // Messages: the patient side (here for the relative) and the practitioner they have
+        // an appointment with; nobody else.
+        row("GET", "/api/v1/conversations/{relative}/{weber}",     [200, 404, 200, 404, 404, 404, 404]),
+        Row { body: Some(json!({"text": "matrix"})),
+          ..row("POST", "/api/v1/conversations/{relative}/{weber}/messages", [201, 404, 201, 404, 404, 404, 404]) },
+        Row { body: Some(json!({"not": "a file"})),
+          ..row("POST", "/api/v1/conversations/{relative}/{weber}/files", [0, 404, 0, 404, 404, 404, 404]) },
+        row("GET", "/api/v1/messages/{nobody}/file",               [404; 7]),
         row("GET", "/api/v1/practitioners/{weber}/slots",          [200; 7]),
         row("GET", "/api/v1/practitioners/{weber}/schedule",       [200; 7]),
         Row { body: Some(schedule),
@@ -464,6 +472,7 @@ fn page_rows() -> Vec<Row> {
         row("POST", "/appointments/{appt}/cancel",                 [0, 404, 0, 404, 0, 404, 0]),
         row("POST", "/documents/{doc}/print",                      [409, 404, 404, 404, 404, 404, 404]),
         row("GET", "/patients/{relative}/medical-record",          [200, 404, 404, 404, 404, 404, 404]),
+        row("GET", "/messages/{relative}/{weber}",                 [200, 404, 200, 404, 404, 404, 404]),
         row("POST", "/patients/{relative}/medical-record",         [303, 404, 404, 404, 404, 404, 404]),
         row("GET", "/appointments/{appt}/call",                    [0, 404, 0, 404, 404, 404, 404]),
         row("GET", "/schedule/{weber}",                            [403, 403, 200, 403, 200, 403, 200]),

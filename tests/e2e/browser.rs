@@ -947,6 +947,36 @@ async fn browser_search_calendar_and_book_for_a_relative() -> anyhow::Result<()>
                     ],
                 )
                 .await?;
+                // The practitioner writes to the family from the appointment (the form with its
+                // file input passes axe and the touch-target check).
+                tab.click("main a[href^='/messages/']").await?;
+                let conversation = poll_until("the conversation page", WAIT, || async {
+                    tab.path()
+                        .await
+                        .ok()
+                        .filter(|p| p.starts_with("/messages/"))
+                })
+                .await?;
+                on_page(
+                    &tab,
+                    &conversation,
+                    "fr",
+                    &["Aucun message pour l’instant", "Votre message"],
+                )
+                .await?;
+                tab.fill("text", "Bonjour, comment va Noé ce matin ?")
+                    .await?;
+                tab.click("main form button[type='submit']").await?;
+                shows(&tab, "Message envoyé").await?;
+                on_page(
+                    &tab,
+                    &conversation,
+                    "fr",
+                    &["Bonjour, comment va Noé ce matin ?"],
+                )
+                .await?;
+                tab.open("/messages").await?;
+                on_page(&tab, "/messages", "fr", &["Noé Quackenbush950"]).await?;
                 Ok(())
             }
         },

@@ -17,6 +17,7 @@ mod durability;
 mod fee_memo_sync;
 mod health;
 mod medical_record;
+mod messaging;
 mod packaging;
 mod platform_auth;
 mod printing;

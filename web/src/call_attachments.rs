@@ -65,7 +65,7 @@ impl From<&Attachment> for AttachmentView {
     }
 }
 
-fn refused(e: AttachmentError) -> ApiError {
+pub(crate) fn refused(e: AttachmentError) -> ApiError {
     match e {
         AttachmentError::Type(_) => ApiError::unsupported_media_type(e.to_string()),
         AttachmentError::Content(_) | AttachmentError::Empty => {
@@ -299,10 +299,19 @@ pub async fn download(
             }
         })
         .await?;
-    let disposition = format!("attachment; filename=\"{}\"", description.file_name);
+    Ok(file_response(
+        &description.content_type,
+        &description.file_name,
+        content,
+    ))
+}
+
+/// A stored file as a download: its type, and its (cleaned) name in `Content-Disposition`.
+pub(crate) fn file_response(content_type: &str, file_name: &str, content: Vec<u8>) -> Response {
+    let disposition = format!("attachment; filename=\"{file_name}\"");
     let mut response = content.into_response();
     let headers = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&description.content_type) {
+    if let Ok(v) = HeaderValue::from_str(content_type) {
         headers.insert(header::CONTENT_TYPE, v);
     }
     if let Ok(v) = HeaderValue::from_str(&disposition) {
@@ -313,5 +322,5 @@ pub async fn download(
             HeaderValue::from_static("attachment"),
         );
     }
-    Ok(response)
+    response
 }

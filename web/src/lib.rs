@@ -24,6 +24,7 @@ mod health;
 pub mod i18n;
 mod me;
 mod medical_record;
+mod messages;
 pub mod metrics;
 mod openapi;
 mod pages;

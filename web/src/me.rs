@@ -238,7 +238,8 @@ pub async fn export_me(
 /// Everything held about the caller: account (without the password hash), patient record, the
 /// audit records of accesses to them (the export itself is audited), and for a patient their
 /// appointments, the chat of their calls (shared files described, with their download link),
-/// the short medical records they filled in, and their documents (their own and those of
+/// the short medical records they filled in, their conversations with practitioners, and
+/// their documents (their own and those of
 /// relatives they act for).
 pub(crate) async fn export(
     state: &AppState,
@@ -262,11 +263,13 @@ pub(crate) async fn export(
             .collect();
         let chats = call_chats(state, user.clone(), ids).await?;
         let records = medical_records(state, user.clone()).await?;
+        let conversations = conversations(state, user.clone()).await?;
         map.insert(
             "appointments".into(),
             serde_json::to_value(appointments).map_err(ApiError::internal)?,
         );
         map.insert("call_chats".into(), chats);
+        map.insert("conversations".into(), conversations);
         map.insert(
             "medical_records".into(),
             serde_json::to_value(records).map_err(ApiError::internal)?,
@@ -296,6 +299,30 @@ async fn medical_records(
                 }
             }
             Ok(out)
+        })
+        .await
+}
+
+/// The caller's conversations with practitioners that hold messages, each with its messages
+/// (files described, with their download link); audited reads.
+async fn conversations(state: &AppState, user: AuthUser) -> Result<serde_json::Value, ApiError> {
+    state
+        .blocking(move |inner| {
+            let mut out = Vec::new();
+            for c in crate::messages::conversations(inner, &user)? {
+                if c.messages == 0 {
+                    continue;
+                }
+                let (patient, practitioner) =
+                    crate::messages::parties(&c.patient_id, &c.practitioner_id)?;
+                out.push(crate::messages::detail(
+                    inner,
+                    &user,
+                    patient,
+                    practitioner,
+                )?);
+            }
+            serde_json::to_value(out).map_err(ApiError::internal)
         })
         .await
 }

@@ -4,8 +4,9 @@
 
 use crate::documents::{self, laboratories, pharmacy};
 use crate::state::AppState;
-use crate::{agenda, appointments, auth, health, me, medical_record, patients, sync_status, users};
+use crate::{agenda, appointments, auth, health, me, medical_record, messages, patients};
 use crate::{call, call_attachments, signal};
+use crate::{sync_status, users};
 use axum::Json;
 use std::sync::OnceLock;
 use utoipa::OpenApi;
@@ -28,6 +29,7 @@ use utoipa_axum::routes;
         (name = "agenda", description = "Practitioners, schedules and free slots"),
         (name = "appointments", description = "Booking, listing and cancelling appointments"),
         (name = "call", description = "The call of an appointment: joining, signalling WebSocket, chat attachments, quality record"),
+        (name = "messages", description = "Secure messaging between a patient and a practitioner outside consultations, with files"),
         (name = "documents", description = "Documents issued after a consultation (prescriptions, lab requests, sick-leave certificates, fee memos, reports), their PDFs, pharmacy look-up and dispensing, the laboratory directory"),
         (name = "sync", description = "National platform synchronisation"),
         (name = "users", description = "Accounts of practitioners, staff, pharmacists and administrators (administrators only)"),
@@ -79,6 +81,11 @@ pub fn api_router() -> OpenApiRouter<AppState> {
             medical_record::put_medical_record
         ))
         .routes(routes!(medical_record::appointment_medical_record))
+        .routes(routes!(messages::list_conversations))
+        .routes(routes!(messages::get_conversation))
+        .routes(routes!(messages::post_message))
+        .routes(routes!(messages::post_file))
+        .routes(routes!(messages::message_file))
         .routes(routes!(agenda::list_practitioners))
         .routes(routes!(agenda::first_available))
         .routes(routes!(agenda::slots))

@@ -16,3 +16,33 @@ mr-section-title = Dossier médical renseigné par le patient
 mr-not-filled = Le patient n’a pas renseigné de dossier médical.
 mr-none-declared = Rien de déclaré
 mr-fill-link = Renseigner le dossier médical pour le praticien
+
+## Messagerie sécurisée
+msg-title = Messages
+msg-intro = Écrivez aux praticiens avec qui vous avez rendez-vous, en dehors de la consultation : une question sur un traitement, un résultat à montrer. La messagerie n’est pas faite pour les urgences : appelez le 112.
+msg-none = Aucune conversation pour l’instant. Dès qu’un rendez-vous est pris, vous pouvez écrire au praticien ici.
+msg-with = Conversation entre { $name }
+msg-unread = { $count } non lu(s)
+msg-last = Dernier message le { $date }
+msg-no-messages-yet = Aucun message pour l’instant.
+msg-from-you = Vous
+msg-read = Lu le { $date }
+msg-text = Votre message
+msg-file = Fichier (PDF, JPEG ou PNG, facultatif)
+msg-file-hint = { $mb } Mo au plus.
+msg-send = Envoyer
+msg-sent = Message envoyé. Le destinataire est prévenu par e-mail qu’un message l’attend, sans son contenu.
+msg-error-text = Écrivez un message (4000 caractères au plus) ou joignez un fichier.
+msg-error-type = Seuls les fichiers PDF, JPEG ou PNG peuvent être envoyés.
+msg-error-content = Ce fichier est vide ou ne correspond pas à son type.
+msg-error-size = Ce fichier est trop volumineux ({ $mb } Mo au plus).
+msg-write = Écrire un message
+email-message-subject = { $site } : vous avez un nouveau message
+email-message-body =
+    Bonjour { $name },
+
+    Vous avez un nouveau message dans votre messagerie sécurisée. Lisez-le dans votre espace personnel :
+
+    { $link }
+
+    { $site }

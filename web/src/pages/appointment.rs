@@ -89,11 +89,13 @@ async fn sections(
     appointment: &Appointment,
     view: &AppointmentView,
 ) -> Option<Markup> {
+    let write = super::messages::appointment_link(page, appointment, &view.status);
     let record = super::medical_record::appointment_section(page, appointment, view).await;
     let files = super::appointment_files::section(page, appointment, view).await;
     let documents = super::documents::appointment_section(page, view).await;
-    (record.is_some() || files.is_some() || documents.is_some()).then(|| {
+    (write.is_some() || record.is_some() || files.is_some() || documents.is_some()).then(|| {
         html! {
+            @if let Some(write) = write { (write) }
             @if let Some(record) = record { (record) }
             @if let Some(files) = files { (files) }
             @if let Some(documents) = documents { (documents) }

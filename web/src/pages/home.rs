@@ -178,6 +178,7 @@ pub async fn home(page: Page, query: Result<Query<HomeQuery>, QueryRejection>) -
                 section aria-labelledby="account" {
                     h2 #account { (page.t("home-account")) }
                     ul.links {
+                        li { a href="/messages" { (page.t("msg-title")) } }
                         @if let Some(own) = account.patient {
                             li { a href=(format!("/patients/{own}/medical-record")) { (page.t("mr-title")) } }
                         }
@@ -207,6 +208,7 @@ pub async fn home(page: Page, query: Result<Query<HomeQuery>, QueryRejection>) -
                     }
                     @if account.role == Role::Practitioner {
                         li { a href="/documents" { (page.t("docs-issued-list")) } }
+                        li { a href="/messages" { (page.t("msg-title")) } }
                     }
                     @if account.role != Role::Practitioner {
                         li { a href="/schedule" { (page.t("home-schedules")) } }

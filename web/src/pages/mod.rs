@@ -32,6 +32,7 @@ mod home;
 mod layout;
 mod login;
 mod medical_record;
+mod messages;
 mod my_data;
 mod outbox;
 mod pharmacy;
@@ -73,6 +74,17 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/patients/{id}/medical-record",
             get(medical_record::form).post(medical_record::save),
+        )
+        .route("/messages", get(messages::list))
+        .route(
+            "/messages/{patient}/{practitioner}",
+            // A file may come with the message: the site's attachment limit, checked while
+            // reading.
+            get(messages::thread)
+                .post(messages::send)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::call_attachments::MAX_UPLOAD_BYTES + 64 * 1024,
+                )),
         )
         .route("/lang", post(home::switch_language))
         .route("/book", get(booking::search))
