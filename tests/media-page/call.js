@@ -4,7 +4,12 @@
 const params = new URLSearchParams(location.search);
 const direction = params.get('direction') || 'sendrecv';
 const want = { width: +(params.get('w') || 640), height: +(params.get('h') || 360), frameRate: +(params.get('fps') || 30) };
-window.tc = { state: 'starting', errors: [], latencies: [], frames: 0 };
+// offerer=page: the page makes the offer and the booth answers (the daemon's booth mode, where
+// the practitioner's browser calls); otherwise the page's `join` makes the booth offer.
+// restart=1: ICE restart when ICE fails or stays disconnected (as web/static/call.js does).
+const pageOffers = params.get('offerer') === 'page';
+const restarts = params.get('restart') === '1';
+window.tc = { state: 'starting', errors: [], latencies: [], frames: 0, ice: [], restarts: 0 };
 let pc, ws, stream = null;
 
 function send(frame) { ws.send(JSON.stringify(frame)); }
@@ -26,12 +31,50 @@ async function start() {
     }
   };
   pc.onconnectionstatechange = () => { window.tc.state = pc.connectionState; };
+  let disconnectedTimer = null;
+  pc.oniceconnectionstatechange = () => {
+    const state = pc.iceConnectionState;
+    window.tc.ice.push(state);
+    clearTimeout(disconnectedTimer);
+    if (!restarts) return;
+    if (state === 'failed') restartIce();
+    // Chromium reports `failed` only after ~30 s without consent; a path that stays down for
+    // a few seconds is worth a restart already.
+    if (state === 'disconnected') disconnectedTimer = setTimeout(restartIce, 3000);
+  };
+  if (pageOffers) {
+    if (stream) {
+      for (const track of stream.getTracks()) {
+        pc.addTransceiver(track, { direction: direction === 'sendonly' ? 'sendonly' : 'sendrecv', streams: [stream] });
+      }
+    } else {
+      pc.addTransceiver('audio', { direction: 'recvonly' });
+      pc.addTransceiver('video', { direction: 'recvonly' });
+    }
+  }
   ws = new WebSocket(`ws://${location.host}/signal`);
   let chain = Promise.resolve();
   ws.onmessage = (ev) => {
     chain = chain.then(() => onFrame(JSON.parse(ev.data))).catch((e) => window.tc.errors.push(String(e)));
   };
-  ws.onopen = () => send({ type: 'join', role: 'practitioner' });
+  ws.onopen = () => (pageOffers ? offer(false) : send({ type: 'join', role: 'practitioner' }));
+}
+
+async function offer(iceRestart) {
+  const description = await pc.createOffer({ iceRestart });
+  await pc.setLocalDescription(description);
+  send({ type: 'offer', sdp: pc.localDescription.sdp });
+}
+
+// At most one restart in flight: a new one only if ICE is still not connected 10 s later.
+let restartAt = 0;
+function restartIce() {
+  const state = pc.iceConnectionState;
+  if (state === 'connected' || state === 'completed' || Date.now() - restartAt < 10000) return;
+  restartAt = Date.now();
+  window.tc.restarts++;
+  (pageOffers ? offer(true) : Promise.resolve(send({ type: 'restart' })))
+    .catch((e) => window.tc.errors.push(String(e)));
 }
 
 async function onFrame(m) {

@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 pub const BOOTH_IP: &str = "10.77.0.1";
 pub const BROWSER_IP: &str = "10.77.0.2";
+/// The browser's address after [`NetnsPair::move_browser`].
+pub const BROWSER_NEW_IP: &str = "10.77.0.3";
 const PREFIX: &str = "tcm";
 
 fn ip(args: &[&str]) -> anyhow::Result<()> {
@@ -95,6 +97,70 @@ impl NetnsPair {
         for ns in [&self.booth, &self.browser] {
             let _ = run_in(ns, "nft", &["delete table inet tcloss"]);
         }
+    }
+
+    /// Cuts the path between the namespaces: every packet in and out of both is dropped, media
+    /// and signalling alike, except WebDriver (the test's own control channel, TCP port
+    /// [`super::browser::DRIVER_PORT`]) and loopback. [`Self::restore`] undoes it.
+    pub fn cut(&self) -> anyhow::Result<()> {
+        let port = super::browser::DRIVER_PORT;
+        let mut rules = String::from("add table inet tccut; ");
+        for (hook, lo) in [("input", "iif"), ("output", "oif")] {
+            rules.push_str(&format!(
+                "add chain inet tccut {hook} {{ type filter hook {hook} priority -10; policy drop; }}; \
+                 add rule inet tccut {hook} {lo} lo accept; \
+                 add rule inet tccut {hook} tcp dport {port} accept; \
+                 add rule inet tccut {hook} tcp sport {port} accept; "
+            ));
+        }
+        for ns in [&self.booth, &self.browser] {
+            run_in(ns, "nft", &[&rules])?;
+        }
+        Ok(())
+    }
+
+    pub fn restore(&self) {
+        for ns in [&self.booth, &self.browser] {
+            let _ = run_in(ns, "nft", &["delete table inet tccut"]);
+        }
+    }
+
+    /// The browser side moves to a new address ([`BROWSER_NEW_IP`], as when a laptop changes
+    /// network): the address is added, and from then on no UDP leaves or reaches the old one —
+    /// its candidate pairs die. (The old address stays on the link only because WebDriver, the
+    /// test's control channel, listens there; it carries no media any more.)
+    pub fn move_browser(&self) -> anyhow::Result<()> {
+        run_in(
+            &self.browser,
+            "ip",
+            &[
+                "addr",
+                "add",
+                &format!("{BROWSER_NEW_IP}/24"),
+                "dev",
+                &self.browser_link()?,
+            ],
+        )?;
+        let rules = format!(
+            "add table inet tcmove; \
+             add chain inet tcmove input {{ type filter hook input priority -10; policy accept; }}; \
+             add chain inet tcmove output {{ type filter hook output priority -10; policy accept; }}; \
+             add rule inet tcmove input ip daddr {BROWSER_IP} meta l4proto udp drop; \
+             add rule inet tcmove output ip saddr {BROWSER_IP} meta l4proto udp drop"
+        );
+        run_in(&self.browser, "nft", &[&rules])?;
+        Ok(())
+    }
+
+    /// The veth end in the browser namespace.
+    fn browser_link(&self) -> anyhow::Result<String> {
+        let out = run_in(&self.browser, "ip", &["-o", "link", "show", "type", "veth"])?;
+        out.lines()
+            .next()
+            .and_then(|l| l.split(": ").nth(1))
+            .and_then(|name| name.split('@').next())
+            .map(str::to_owned)
+            .context("no veth in the browser namespace")
     }
 
     /// Moves the calling thread (and the threads and processes it starts) into the namespace.
