@@ -11,6 +11,7 @@ mod config;
 mod consultation_files;
 mod ctl;
 mod demo;
+mod document_form_pages;
 mod document_pages;
 mod documents;
 mod durability;
