@@ -688,8 +688,9 @@ async fn document_form_pages_correction_supersedes_the_original_on_pages_and_lis
         Some("Laboratoire du Nord"),
         "the original is kept as it was"
     );
-    // Its correction form now leads to its page, and posting it issues nothing.
-    let (status, at, _) = post(
+    // Its correction form now leads to its page, which says why, and posting it issues
+    // nothing.
+    let (status, at, html) = post(
         d,
         &s.weber,
         &correct,
@@ -698,7 +699,14 @@ async fn document_form_pages_correction_supersedes_the_original_on_pages_and_lis
     .await?;
     assert_eq!(
         (status, at.as_str()),
-        (200, format!("/documents/{original}").as_str())
+        (
+            200,
+            format!("/documents/{original}?already_corrected=1").as_str()
+        )
+    );
+    assert!(
+        html.contains("Ce document a déjà été corrigé"),
+        "the page says why nothing was issued"
     );
     let list = page(d, &s.weber, "/documents", 200).await?;
     assert_eq!(

@@ -158,6 +158,8 @@ pub async fn list(page: Page) -> Response {
 pub struct DetailQuery {
     issued: Option<String>,
     corrected: Option<String>,
+    /// A correction of a document corrected already was refused.
+    already_corrected: Option<String>,
     paid: Option<String>,
     /// The CUPS job id of a print just sent.
     printed: Option<String>,
@@ -184,6 +186,8 @@ pub async fn detail(
         Some(notice("success", &page.t("docs-issued-notice")))
     } else if query.corrected.is_some() {
         Some(notice("success", &page.t("docs-corrected-notice")))
+    } else if query.already_corrected.is_some() {
+        Some(notice("error", &page.t("docs-correct-superseded")))
     } else if query.paid.is_some() {
         Some(notice("success", &page.t("docs-paid-notice")))
     } else if let Some(job) = &query.printed {

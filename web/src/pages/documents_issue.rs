@@ -438,7 +438,7 @@ pub async fn issue(
 }
 
 /// The document to correct: the caller issued it and it is current (else the 404 page, or the
-/// document's page when it was corrected already).
+/// document's page saying it was corrected already).
 async fn to_correct(page: &Page, user: &AuthUser, id: &str) -> Result<DocumentView, Response> {
     let view =
         documents::get_document(State(page.state.clone()), user.clone(), Path(id.to_owned()))
@@ -449,7 +449,11 @@ async fn to_correct(page: &Page, user: &AuthUser, id: &str) -> Result<DocumentVi
         return Err(fault(page, ApiError::not_found()));
     }
     if view.status != "issued" {
-        return Err(redirect(&format!("/documents/{}", view.id)));
+        // Its page says by which version it was replaced, under the reason it cannot be.
+        return Err(redirect(&format!(
+            "/documents/{}?already_corrected=1",
+            view.id
+        )));
     }
     Ok(view)
 }
