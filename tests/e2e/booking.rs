@@ -122,7 +122,14 @@ async fn search_book_confirm_see_and_cancel() -> anyhow::Result<()> {
         "weekday hours over 31 days: {}",
         slots.len()
     );
-    let start = slots[0].clone();
+    // Far enough ahead that the patient may still cancel it online (the policy's deadline is
+    // an hour before the start) wherever in the day the test runs.
+    let cancellable = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(3);
+    let start = slots
+        .iter()
+        .find(|s| s.parse::<jiff::Timestamp>().is_ok_and(|t| t > cancellable))
+        .context("a slot more than three hours ahead")?
+        .clone();
 
     let unconfirmed =
         json!({"practitioner_id": DR_WEBER, "start": start, "mode": "video", "confirm": false});

@@ -73,7 +73,10 @@ impl PlatformSite {
         Ok(response.json().await?)
     }
 
+    /// Dr Weber's free slots that the patient may still cancel online wherever in the day the
+    /// test runs (more than three hours ahead; the deadline is an hour before the start).
     pub async fn free_slots(&self) -> anyhow::Result<Vec<String>> {
+        let cancellable = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(3);
         let slots = self
             .get(
                 &self.patient,
@@ -85,6 +88,7 @@ impl PlatformSite {
             .map(|a| {
                 a.iter()
                     .filter_map(|s| s["start"].as_str().map(str::to_owned))
+                    .filter(|s| s.parse::<jiff::Timestamp>().is_ok_and(|t| t > cancellable))
                     .collect()
             })
             .unwrap_or_default())
