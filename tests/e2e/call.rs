@@ -783,6 +783,118 @@ async fn wait_js(
     .await
 }
 
+/// A number of `#call`'s data- attributes (0 when absent).
+async fn call_number(
+    tab: &teleconsult_tests::browser::Tab,
+    attribute: &str,
+) -> anyhow::Result<f64> {
+    let value = js(
+        tab,
+        &format!("return Number(document.getElementById('call').dataset.{attribute} || 0)"),
+    )
+    .await?;
+    Ok(value.as_f64().unwrap_or(0.0))
+}
+
+/// How much a `#call` data- attribute grows over `over`.
+async fn growth(
+    tab: &teleconsult_tests::browser::Tab,
+    attribute: &str,
+    over: Duration,
+) -> anyhow::Result<f64> {
+    let before = call_number(tab, attribute).await?;
+    tokio::time::sleep(over).await;
+    Ok(call_number(tab, attribute).await? - before)
+}
+
+/// Waits (at most 30 s) until `measure` gives a value `wanted` accepts: a switch shows after
+/// the page's next stats and the media pipelines catch up, later on a loaded machine.
+async fn eventually<F, Fut>(
+    what: &str,
+    measure: F,
+    wanted: impl Fn(f64) -> bool,
+) -> anyhow::Result<f64>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<f64>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let value = measure().await?;
+        if wanted(value) {
+            return Ok(value);
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: still {value} after 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Mean brightness (0–255) of the other side's picture as `tab` shows it.
+async fn brightness(tab: &teleconsult_tests::browser::Tab) -> anyhow::Result<f64> {
+    let value = js(
+        tab,
+        "const v = document.getElementById('remote-video'); \
+         const c = document.createElement('canvas'); c.width = 64; c.height = 36; \
+         const g = c.getContext('2d'); g.drawImage(v, 0, 0, 64, 36); \
+         const d = g.getImageData(0, 0, 64, 36).data; let sum = 0; \
+         for (let i = 0; i < d.length; i += 4) sum += d[i] + d[i + 1] + d[i + 2]; \
+         return sum / (d.length / 4) / 3;",
+    )
+    .await?;
+    value
+        .as_f64()
+        .ok_or_else(|| anyhow::anyhow!("brightness: {value}"))
+}
+
+/// The patient's controls during the call, seen from the practitioner's side: mute
+/// silences the audio (getStats energy), camera off turns the picture black, audio-only stops
+/// the video altogether (no frames decoded) while the sound goes on, and each switches back.
+async fn switching(
+    patient: &teleconsult_tests::browser::Tab,
+    doctor: &teleconsult_tests::browser::Tab,
+) -> anyhow::Result<()> {
+    let window = Duration::from_secs(3);
+    let frames = || growth(doctor, "remoteFrames", window);
+    let energy = || growth(doctor, "remoteAudioEnergy", window);
+    let video = eventually("video before", frames, |f| f > 20.0).await?;
+    let sound = eventually("sound before", energy, |e| e > 0.0).await?;
+
+    patient.click("#mute").await?;
+    eventually("muted energy", energy, |e| e < sound * 0.005).await?;
+    patient.click("#mute").await?;
+    eventually("unmuted energy", energy, |e| e > sound * 0.1).await?;
+
+    // Camera off: black frames instead of the picture (the track is disabled, not removed).
+    let picture = || brightness(doctor);
+    let lit = eventually("the camera's picture", picture, |b| b > 20.0).await?;
+    patient.click("#camera").await?;
+    eventually("camera off", picture, |b| b < 5.0).await?;
+    patient.click("#camera").await?;
+    eventually("camera on", picture, |b| b > lit * 0.5).await?;
+
+    // Audio only: no video is sent at all, the sound goes on; then video again.
+    patient.click("#audio-only").await?;
+    eventually("no video in audio only", frames, |f| f < 1.0).await?;
+    // Far above a muted line (under 0.5 %: silence), though below the call's level at times:
+    // the receiver's playout stretches the sound while the machine is busy.
+    eventually("sound in audio only", energy, |e| e > sound * 0.02).await?;
+    let hidden = js(
+        patient,
+        "return document.getElementById('remote-video').hidden",
+    )
+    .await?;
+    anyhow::ensure!(
+        hidden.as_bool() == Some(true),
+        "audio only hides the picture"
+    );
+    patient.click("#audio-only").await?;
+    eventually("video again", frames, |f| f > video * 0.5).await?;
+    Ok(())
+}
+
 /// Logs in through the login pages (password, then the SMS code read from the sink).
 async fn log_in_tab(
     tab: &teleconsult_tests::browser::Tab,
@@ -830,8 +942,17 @@ async fn call_in_two_browsers() -> anyhow::Result<()> {
     let pdf_dir = tempfile::tempdir()?;
     let pdf_path = pdf_dir.path().join("lab-result.pdf");
     std::fs::write(&pdf_path, b"%PDF-1.4\n% lab result for the call test\n")?;
+    // The patient's microphone hears a steady tone: muting must silence it.
+    let tone = pdf_dir.path().join("tone.wav");
+    teleconsult_tests::browser::write_tone_wav(&tone)?;
+    let tone_arg = format!("--use-file-for-fake-audio-capture={}", tone.display());
+    let patient_args: Vec<&str> = FAKE_MEDIA_ARGS
+        .iter()
+        .copied()
+        .chain([tone_arg.as_str()])
+        .collect();
 
-    with_browser_args("call-patient", options.clone(), FAKE_MEDIA_ARGS, |patient_tab| {
+    with_browser_args("call-patient", options.clone(), &patient_args, |patient_tab| {
         let (site_ref, call_page, options) = (&site, call_page.clone(), options.clone());
         let (id, pdf_path) = (id.clone(), pdf_path.clone());
         async move {
@@ -863,6 +984,15 @@ async fn call_in_two_browsers() -> anyhow::Result<()> {
                             "return Number(document.getElementById('call').dataset.remoteFrames) > 30").await?;
                     }
 
+                    switching(&patient_tab, &doctor_tab).await?;
+
+                    // The practitioner's snapshot of the patient's picture goes into the
+                    // appointment's files, and the patient is told in the chat.
+                    doctor_tab.click("#snapshot").await?;
+                    wait_js(&patient_tab, "the snapshot notice in the patient's chat",
+                        "return [...document.querySelectorAll('#chat-log li')].some(li => \
+                         li.querySelector('a.attachment'))").await?;
+
                     // Chat with an attachment, from the patient.
                     patient_tab.fill("text", "Here is my lab result").await?;
                     let input = patient_tab.client.find(fantoccini::Locator::Css("#chat-file")).await?;
@@ -873,7 +1003,9 @@ async fn call_in_two_browsers() -> anyhow::Result<()> {
                          li.textContent.includes('Here is my lab result') && li.querySelector('a.attachment'))").await?;
                     let fetched = doctor_tab.client.execute_async(
                         "const done = arguments[0]; \
-                         fetch(document.querySelector('#chat-log a.attachment').href) \
+                         fetch([...document.querySelectorAll('#chat-log li')] \
+                           .find(li => li.textContent.includes('Here is my lab result')) \
+                           .querySelector('a.attachment').href) \
                            .then(r => r.text().then(t => done(r.status + ' ' + t.slice(0, 5)))) \
                            .catch(e => done(String(e)));",
                         vec![],
@@ -896,6 +1028,41 @@ async fn call_in_two_browsers() -> anyhow::Result<()> {
 
     let (_, appointment) = get(&site, &anne, &format!("/api/v1/appointments/{id}")).await?;
     assert_eq!(appointment["status"], "completed");
+    // The snapshot is a JPEG of the patient's picture, kept with the appointment.
+    let (_, files) = get(
+        &site,
+        &weber,
+        &format!("/api/v1/appointments/{id}/attachments"),
+    )
+    .await?;
+    let snapshot = files
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| {
+            f["file_name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("snapshot-"))
+        })
+        .ok_or_else(|| anyhow::anyhow!("no snapshot among {files}"))?;
+    assert_eq!(snapshot["content_type"], "image/jpeg");
+    let jpeg = site
+        .daemon
+        .client
+        .get(
+            site.daemon
+                .url(snapshot["url"].as_str().unwrap_or_default()),
+        )
+        .header("authorization", weber.bearer())
+        .send()
+        .await?
+        .bytes()
+        .await?;
+    let size = teleconsult_tests::documents::jpeg_size(&jpeg)?;
+    assert!(
+        size.0 >= 320 && size.1 >= 180,
+        "a picture of the camera: {size:?}"
+    );
     let (status, record) = get(
         &site,
         &weber,

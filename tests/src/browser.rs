@@ -354,18 +354,22 @@ impl Tab {
         };
         // Tests running beside this one create and remove network namespaces and veth pairs;
         // Chromium notices the host's interfaces change and aborts the load under way with
-        // ERR_NETWORK_CHANGED. That one error (and only it) is retried, a bounded few times.
-        for attempt in 1..=3 {
+        // ERR_NETWORK_CHANGED, or for a moment believes it is offline (ERR_INTERNET_DISCONNECTED)
+        // although the daemon is on loopback. Those two errors (and only they) are retried, a
+        // bounded few times.
+        for attempt in 1..=5 {
             tokio::time::timeout(STEP, self.client.goto(&url))
                 .await
                 .with_context(|| format!("timed out opening {url}"))??;
-            let interrupted = self.client.current_url().await?.scheme() == "chrome-error"
-                && self.text().await?.contains("ERR_NETWORK_CHANGED");
+            let interrupted = self.client.current_url().await?.scheme() == "chrome-error" && {
+                let text = self.text().await?;
+                text.contains("ERR_NETWORK_CHANGED") || text.contains("ERR_INTERNET_DISCONNECTED")
+            };
             if !interrupted {
                 return Ok(());
             }
-            eprintln!("{url}: ERR_NETWORK_CHANGED (attempt {attempt}), loading again");
-            tokio::time::sleep(Duration::from_millis(300)).await;
+            eprintln!("{url}: interrupted by a network change (attempt {attempt}), loading again");
+            tokio::time::sleep(Duration::from_millis(500)).await;
         }
         bail!("{url}: the load kept being interrupted by network changes")
     }
@@ -591,6 +595,39 @@ impl Tab {
 /// The certificate file the test daemon serves.
 pub fn certificate_of(daemon: &crate::Daemon) -> PathBuf {
     daemon.certificate_path()
+}
+
+/// Writes a 2-second 440 Hz tone as 16-bit mono 48 kHz WAV, for Chromium's
+/// `--use-file-for-fake-audio-capture` (looped): a steady sound, where the default fake
+/// microphone beeps in step with the fake camera's frames.
+pub fn write_tone_wav(path: &std::path::Path) -> anyhow::Result<()> {
+    const RATE: u32 = 48_000;
+    let samples: Vec<i16> = (0..RATE * 2)
+        .map(|n| {
+            let t = f64::from(n) / f64::from(RATE);
+            // Whole cycles in the file: the loop has no click.
+            (f64::sin(2.0 * std::f64::consts::PI * 440.0 * t) * 8000.0) as i16
+        })
+        .collect();
+    let data_len = u32::try_from(samples.len() * 2)?;
+    let mut wav = Vec::with_capacity(44 + samples.len() * 2);
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + data_len).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&16u32.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    wav.extend_from_slice(&1u16.to_le_bytes()); // mono
+    wav.extend_from_slice(&RATE.to_le_bytes());
+    wav.extend_from_slice(&(RATE * 2).to_le_bytes());
+    wav.extend_from_slice(&2u16.to_le_bytes());
+    wav.extend_from_slice(&16u16.to_le_bytes());
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&data_len.to_le_bytes());
+    for s in samples {
+        wav.extend_from_slice(&s.to_le_bytes());
+    }
+    std::fs::write(path, wav)?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -93,3 +93,24 @@ pub fn prescription() -> Value {
         ]
     })
 }
+
+/// Width and height of a baseline or progressive JPEG, read from its frame header (SOF0–SOF2).
+pub fn jpeg_size(bytes: &[u8]) -> anyhow::Result<(u32, u32)> {
+    anyhow::ensure!(bytes.starts_with(&[0xff, 0xd8]), "not a JPEG");
+    let mut at = 2;
+    while at + 4 <= bytes.len() {
+        anyhow::ensure!(bytes[at] == 0xff, "JPEG marker expected at {at}");
+        let marker = bytes[at + 1];
+        let length = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
+        if (0xc0..=0xc2).contains(&marker) {
+            let header = bytes
+                .get(at + 5..at + 9)
+                .ok_or_else(|| anyhow::anyhow!("truncated frame header"))?;
+            let height = u16::from_be_bytes([header[0], header[1]]);
+            let width = u16::from_be_bytes([header[2], header[3]]);
+            return Ok((u32::from(width), u32::from(height)));
+        }
+        at += 2 + length;
+    }
+    anyhow::bail!("no frame header in the JPEG")
+}

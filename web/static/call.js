@@ -2,7 +2,10 @@
 // Everything it needs comes from the data- attributes of #call; it talks to the signalling
 // WebSocket of DESIGN §4b and uploads attachments with the session cookie and CSRF header.
 // State for people and tests: #call[data-state] = connecting | waiting | ringing | in-call |
-// ended | replaced; #call[data-remote-frames] = video frames decoded from the other side.
+// ended | replaced; #call[data-remote-frames] = video frames decoded from the other side,
+// [data-remote-audio-energy] / [data-remote-audio-packets] = total energy / packets of the
+// audio received, [data-sent-frames] = video
+// frames encoded (all from getStats, every second).
 "use strict";
 
 (() => {
@@ -147,7 +150,7 @@
         if (patientSide) send({ type: "restart" }); else offer(true);
       }
     };
-    statsTimer = setInterval(sendStats, 4000);
+    statsTimer = setInterval(sendStats, 1000);
     return pc;
   }
 
@@ -199,12 +202,17 @@
     pendingCandidates = [];
   }
 
+  // Every second the data- attributes follow getStats; every fourth, a `stats` frame goes to
+  // the server (the quality record).
+  let statsTick = 0;
   async function sendStats() {
     if (!pc) return;
     const report = await pc.getStats();
+    const sending = statsTick++ % 4 === 0;
     const now = performance.now();
     const q = {};
     let inVideo = null;
+    let inAudio = null;
     let outVideo = null;
     let inBytes = 0;
     let outBytes = 0;
@@ -215,18 +223,27 @@
       if (s.type === "inbound-rtp") {
         inBytes += s.bytesReceived || 0;
         if (s.kind === "video") inVideo = s;
+        if (s.kind === "audio") inAudio = s;
       }
       if (s.type === "outbound-rtp") {
         outBytes += s.bytesSent || 0;
         if (s.kind === "video") outVideo = s;
       }
     });
+    if (inAudio) {
+      root.dataset.remoteAudioPackets = String(inAudio.packetsReceived || 0);
+      if (inAudio.totalAudioEnergy !== undefined) {
+        root.dataset.remoteAudioEnergy = String(inAudio.totalAudioEnergy);
+      }
+    }
+    if (outVideo) root.dataset.sentFrames = String(outVideo.framesEncoded || 0);
+    if (inVideo) root.dataset.remoteFrames = String(inVideo.framesDecoded || 0);
+    if (!sending) return;
     if (inVideo) {
       if (inVideo.jitter !== undefined) q.jitter_ms = inVideo.jitter * 1000;
       if (inVideo.framesPerSecond !== undefined) q.recv_fps = inVideo.framesPerSecond;
       if (inVideo.frameWidth) { q.recv_width = inVideo.frameWidth; q.recv_height = inVideo.frameHeight; }
       q.recv_frames_total = inVideo.framesDecoded || 0;
-      root.dataset.remoteFrames = String(q.recv_frames_total);
     }
     if (outVideo) {
       if (outVideo.framesPerSecond !== undefined) q.send_fps = outVideo.framesPerSecond;
@@ -386,28 +403,61 @@
     item.scrollIntoView({ block: "nearest" });
   }
 
+  // Stores a file with the appointment; its id, or null (told on the status line).
+  async function upload(blob, name) {
+    if (blob.size > Number(d.maxBytes)) {
+      statusLine.textContent = t("upload-failed");
+      return null;
+    }
+    const url = `/api/v1/appointments/${d.appointment}/attachments?name=${encodeURIComponent(name)}`;
+    const response = await fetch(url, {
+      method: "POST",
+      body: blob,
+      credentials: "same-origin",
+      headers: { "Content-Type": blob.type || "application/octet-stream", "X-CSRF-Token": d.csrf },
+    }).catch(() => null);
+    if (!response || !response.ok) {
+      statusLine.textContent = t("upload-failed");
+      return null;
+    }
+    return (await response.json()).id;
+  }
+
+  // The practitioner's snapshot of the other side's picture, as shown, into the appointment's
+  // files; the patient is told in the chat that a photo was taken.
+  const snapshot = $("snapshot");
+  if (snapshot) {
+    snapshot.addEventListener("click", async () => {
+      const video = $("remote-video");
+      if (!video || !video.videoWidth || video.hidden) {
+        statusLine.textContent = t("snapshot-failed");
+        return;
+      }
+      const canvas = document.createElement("canvas");
+      canvas.width = video.videoWidth;
+      canvas.height = video.videoHeight;
+      canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
+      const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.9));
+      if (!blob) {
+        statusLine.textContent = t("snapshot-failed");
+        return;
+      }
+      const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, "-");
+      const attachment = await upload(blob, `snapshot-${stamp}.jpg`);
+      if (!attachment) return;
+      send({ type: "chat", text: t("snapshot-taken"), attachment_id: attachment });
+      statusLine.textContent = t("snapshot-taken");
+    });
+  }
+
   $("chat-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const text = $("chat-text").value;
     const file = $("chat-file").files[0];
     let attachment = null;
     if (file) {
-      if (file.size > Number(d.maxBytes)) {
-        statusLine.textContent = t("upload-failed");
-        return;
-      }
-      const url = `/api/v1/appointments/${d.appointment}/attachments?name=${encodeURIComponent(file.name)}`;
-      const response = await fetch(url, {
-        method: "POST",
-        body: file,
-        credentials: "same-origin",
-        headers: { "Content-Type": file.type || "application/octet-stream", "X-CSRF-Token": d.csrf },
-      }).catch(() => null);
-      if (!response || !response.ok) {
-        statusLine.textContent = t("upload-failed");
-        return;
-      }
-      attachment = (await response.json()).id;
+      attachment = await upload(file, file.name);
+      if (!attachment) return;
     }
     if (!text.trim() && !attachment) return;
     const frame = { type: "chat", text };

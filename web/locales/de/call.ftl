@@ -46,4 +46,7 @@ call-role-booth = Kabine
 call-attachment = Anhang
 call-upload-failed = Die Datei konnte nicht gesendet werden.
 call-error = Etwas ist schiefgegangen.
+call-snapshot = Foto für die Akte aufnehmen
+call-snapshot-taken = Foto des Patienten mit der Konsultation gespeichert.
+call-snapshot-failed = Noch kein Bild zum Aufnehmen.
 call-join = Am Anruf teilnehmen

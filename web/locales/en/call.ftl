@@ -46,4 +46,7 @@ call-role-booth = Booth
 call-attachment = Attachment
 call-upload-failed = The file could not be sent.
 call-error = Something went wrong.
+call-snapshot = Take a photo for the record
+call-snapshot-taken = Photo of the patient saved with the consultation.
+call-snapshot-failed = No picture to take yet.
 call-join = Join the call

@@ -46,4 +46,7 @@ call-role-booth = Cabine
 call-attachment = Pièce jointe
 call-upload-failed = Le fichier n'a pas pu être envoyé.
 call-error = Une erreur s'est produite.
+call-snapshot = Prendre une photo pour le dossier
+call-snapshot-taken = Photo du patient enregistrée avec la consultation.
+call-snapshot-failed = Pas encore d’image à prendre.
 call-join = Rejoindre l'appel

@@ -46,4 +46,7 @@ call-role-booth = Kabinn
 call-attachment = Unhang
 call-upload-failed = De Fichier konnt net geschéckt ginn.
 call-error = Eppes ass schif gelaf.
+call-snapshot = Foto fir den Dossier maachen
+call-snapshot-taken = Foto vum Patient mat der Konsultatioun gespäichert.
+call-snapshot-failed = Nach kee Bild fir ze maachen.
 call-join = Um Uruff deelhuelen

@@ -46,4 +46,7 @@ call-role-booth = Cabine
 call-attachment = Anexo
 call-upload-failed = Não foi possível enviar o ficheiro.
 call-error = Ocorreu um erro.
+call-snapshot = Tirar uma foto para o registo
+call-snapshot-taken = Foto do paciente guardada com a consulta.
+call-snapshot-failed = Ainda não há imagem para captar.
 call-join = Entrar na chamada

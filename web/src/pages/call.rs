@@ -41,6 +41,8 @@ const SCRIPT_TEXTS: &[(&str, &str)] = &[
     ("booth", "call-role-booth"),
     ("attachment", "call-attachment"),
     ("upload-failed", "call-upload-failed"),
+    ("snapshot-taken", "call-snapshot-taken"),
+    ("snapshot-failed", "call-snapshot-failed"),
     ("error", "call-error"),
 ];
 
@@ -147,6 +149,10 @@ fn call_body(page: &Page, info: &CallInfo, csrf: &str) -> Markup {
                         button #mute type="button" aria-pressed="false" { (page.t("call-mute")) }
                         button #camera type="button" aria-pressed="false" { (page.t("call-camera-off")) }
                         button #audio-only type="button" aria-pressed="false" { (page.t("call-audio-only")) }
+                    }
+                    @if practitioner {
+                        // The other side's picture, as shown, saved with the appointment's files.
+                        button #snapshot type="button" { (page.t("call-snapshot")) }
                     }
                     button #hangup .hangup type="button" { (page.t("call-hangup")) }
                 }
