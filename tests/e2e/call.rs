@@ -895,6 +895,70 @@ async fn switching(
     Ok(())
 }
 
+/// The path lost under a call in two browsers (run inside the test's namespace): every UDP
+/// packet is dropped until ICE, seeing no answer, has restarted (fresh credentials, candidates
+/// gathered again); then the path is back. The call goes on over the restarted ICE generation:
+/// the pair in use has a new local ufrag.
+async fn ice_restart_after_a_lost_path(
+    patient: &teleconsult_tests::browser::Tab,
+    doctor: &teleconsult_tests::browser::Tab,
+) -> anyhow::Result<()> {
+    let nft = |rules: &str| -> anyhow::Result<()> {
+        let out = std::process::Command::new("nft").arg(rules).output()?;
+        anyhow::ensure!(
+            out.status.success(),
+            "nft {rules}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+        Ok(())
+    };
+    let ufrag = |tab| async move {
+        js(
+            tab,
+            "return document.getElementById('call').dataset.iceUfrag || ''",
+        )
+        .await
+        .map(|v| v.as_str().unwrap_or_default().to_owned())
+    };
+    let restarts = || async {
+        Ok::<f64, anyhow::Error>(
+            call_number(doctor, "iceRestarts").await? + call_number(patient, "iceRestarts").await?,
+        )
+    };
+    let before = ufrag(doctor).await?;
+    anyhow::ensure!(!before.is_empty(), "no ICE pair in use before the cut");
+    nft("add table inet tccut; \
+         add chain inet tccut input { type filter hook input priority -10; policy accept; }; \
+         add chain inet tccut output { type filter hook output priority -10; policy accept; }; \
+         add rule inet tccut input meta l4proto udp drop; \
+         add rule inet tccut output meta l4proto udp drop")?;
+    let cut = eventually("an ICE restart while the path is lost", restarts, |r| {
+        r >= 1.0
+    })
+    .await;
+    nft("delete table inet tccut")?;
+    cut?;
+    let window = Duration::from_secs(3);
+    eventually(
+        "video at the practitioner after the restart",
+        || growth(doctor, "remoteFrames", window),
+        |f| f > 20.0,
+    )
+    .await?;
+    eventually(
+        "video at the patient after the restart",
+        || growth(patient, "remoteFrames", window),
+        |f| f > 20.0,
+    )
+    .await?;
+    let after = ufrag(doctor).await?;
+    anyhow::ensure!(
+        after != before,
+        "the call goes on over the first ICE generation ({before}): no restart carried it"
+    );
+    Ok(())
+}
+
 /// Logs in through the login pages (password, then the SMS code read from the sink).
 async fn log_in_tab(
     tab: &teleconsult_tests::browser::Tab,
@@ -985,6 +1049,7 @@ async fn call_in_two_browsers() -> anyhow::Result<()> {
                     }
 
                     switching(&patient_tab, &doctor_tab).await?;
+                    ice_restart_after_a_lost_path(&patient_tab, &doctor_tab).await?;
 
                     // The practitioner's snapshot of the patient's picture goes into the
                     // appointment's files, and the patient is told in the chat.

@@ -4,7 +4,8 @@
 // State for people and tests: #call[data-state] = connecting | waiting | ringing | in-call |
 // ended | replaced; #call[data-remote-frames] = video frames decoded from the other side,
 // [data-remote-audio-energy] / [data-remote-audio-packets] = total energy / packets of the
-// audio received, [data-sent-frames] = video
+// audio received, [data-ice-ufrag] = the local ICE ufrag of the pair in use (it changes with
+// an ICE restart), [data-ice-restarts] = restarts asked, [data-sent-frames] = video
 // frames encoded (all from getStats, every second).
 "use strict";
 
@@ -145,13 +146,34 @@
       }
     };
     pc.oniceconnectionstatechange = () => {
-      if (pc && pc.iceConnectionState === "failed") {
-        // A changed network: the practitioner's side makes a new offer with fresh credentials.
-        if (patientSide) send({ type: "restart" }); else offer(true);
-      }
+      if (!pc) return;
+      const state = pc.iceConnectionState;
+      clearTimeout(disconnectedTimer);
+      if (state === "failed") restartIce();
+      // Chromium calls a path `failed` only after about 30 s without answers; one that stays
+      // `disconnected` for 5 s (a laptop that changed network) is worth a restart already.
+      if (state === "disconnected") disconnectedTimer = setTimeout(restartIce, 5000);
     };
     statsTimer = setInterval(sendStats, 1000);
     return pc;
+  }
+
+  // An ICE restart (a changed network): the practitioner's side makes a new offer with fresh
+  // credentials, the patient's side asks it to. At most one every 10 s; again later if ICE is
+  // still not connected. Counted in #call[data-ice-restarts].
+  let disconnectedTimer = null;
+  let restartedAt = 0;
+  function restartIce() {
+    if (!pc) return;
+    const state = pc.iceConnectionState;
+    if (state === "connected" || state === "completed") return;
+    if (Date.now() - restartedAt < 10000) {
+      disconnectedTimer = setTimeout(restartIce, 10000 - (Date.now() - restartedAt));
+      return;
+    }
+    restartedAt = Date.now();
+    root.dataset.iceRestarts = String(Number(d.iceRestarts || 0) + 1);
+    if (patientSide) send({ type: "restart" }); else offer(true).catch(() => {});
   }
 
   async function offer(iceRestart) {
@@ -194,6 +216,7 @@
   }
 
   function closePeer() {
+    clearTimeout(disconnectedTimer);
     clearInterval(statsTimer);
     statsTimer = null;
     previous = null;
@@ -229,6 +252,13 @@
         outBytes += s.bytesSent || 0;
         if (s.kind === "video") outVideo = s;
       }
+    });
+    // Which ICE generation carries the call: the local ufrag of the selected pair.
+    report.forEach((s) => {
+      if (s.type !== "transport" || !s.selectedCandidatePairId) return;
+      const pair = report.get(s.selectedCandidatePairId);
+      const local = pair && report.get(pair.localCandidateId);
+      if (local && local.usernameFragment) root.dataset.iceUfrag = local.usernameFragment;
     });
     if (inAudio) {
       root.dataset.remoteAudioPackets = String(inAudio.packetsReceived || 0);
@@ -300,7 +330,14 @@
       case "offer": await onOffer(frame.sdp); break;
       case "answer": await onAnswer(frame.sdp); break;
       case "ice": await onIce(frame); break;
-      case "restart": if (!patientSide) await offer(true); break;
+      case "restart":
+        // The other side lost the path too: one restart answers both.
+        if (!patientSide && Date.now() - restartedAt > 5000) {
+          restartedAt = Date.now();
+          root.dataset.iceRestarts = String(Number(d.iceRestarts || 0) + 1);
+          await offer(true);
+        }
+        break;
       case "chat": showChat(frame); break;
       case "hangup": endCall(t("ended")); break;
       case "error":
