@@ -7,10 +7,10 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use teleconsult_core::audit::{Action, Actor};
 use teleconsult_tests::accounts::{
-    Login, PASSWORD, WAIT, login, phone, register_and_activate, registration, sinks_config,
+    Login, PASSWORD, WAIT, login, phone, register_and_activate, registration,
 };
 use teleconsult_tests::sinks::{SmsSink, SmtpSink};
-use teleconsult_tests::{Daemon, DaemonOptions, poll_until};
+use teleconsult_tests::{Daemon, poll_until};
 
 const DR_WEBER: &str = "00000000-0000-0000-0000-00007c1e0001";
 const DR_FERREIRA: &str = "00000000-0000-0000-0000-00007c1e0002";
@@ -22,18 +22,7 @@ struct Site {
 }
 
 async fn demo_site(extra: &str) -> anyhow::Result<Site> {
-    let smtp = SmtpSink::start()?;
-    let sms = SmsSink::start().await?;
-    let extra_config = format!(
-        "{}\n[limits]\nregister_per_hour = 1000\nlogin_per_minute = 1000\notp_per_minute = 1000\n{extra}",
-        sinks_config(&smtp, &sms)
-    );
-    let daemon = Daemon::start(DaemonOptions {
-        demo: true,
-        extra_config,
-        ..Default::default()
-    })
-    .await?;
+    let (daemon, smtp, sms) = teleconsult_tests::accounts::demo_with_sinks(extra).await?;
     Ok(Site { daemon, smtp, sms })
 }
 

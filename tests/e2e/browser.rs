@@ -11,6 +11,7 @@ use teleconsult_tests::accounts::{
     PASSWORD, WAIT, login, phone, register_and_activate, registration, sinks_config,
 };
 use teleconsult_tests::browser::{BrowserOptions, Tab, certificate_of, with_browser};
+use teleconsult_tests::pages::{csrf_field, set_cookie};
 use teleconsult_tests::sinks::{SmsSink, SmtpSink};
 use teleconsult_tests::{Daemon, DaemonOptions, poll_until};
 
@@ -327,24 +328,6 @@ fn raw_client(daemon: &Daemon) -> anyhow::Result<reqwest::Client> {
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30))
         .build()?)
-}
-
-/// The value of cookie `name` in the `Set-Cookie` headers of `response`.
-fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.strip_prefix(&format!("{name}=")))
-        .and_then(|c| c.split(';').next())
-        .map(str::to_owned)
-}
-
-/// The hidden `csrf` field of the first form of an HTML page.
-fn csrf_field(html: &str) -> Option<String> {
-    let start = html.find("name=\"csrf\" value=\"")? + 19;
-    html[start..].split('"').next().map(str::to_owned)
 }
 
 #[tokio::test]

@@ -50,6 +50,36 @@ pub async fn demo_site_of_kind(kind: &str) -> anyhow::Result<Site> {
     Ok(Site { daemon, smtp, sms })
 }
 
+/// A clinic demo site where Dr Weber is open all day, with staff, Dr Weber, Dr Ferreira (a
+/// practitioner of no appointment) and two patients (`n`, the owner, and `n + 1`, a stranger)
+/// logged in.
+pub struct Clinic {
+    pub site: Site,
+    pub staff: Login,
+    pub weber: Login,
+    pub ferreira: Login,
+    pub owner: Login,
+    pub stranger: Login,
+}
+
+pub async fn clinic(n: u32) -> anyhow::Result<Clinic> {
+    let site = demo_site().await?;
+    let staff = demo_login(&site, "staff", "demo staff 2026", "+352621000004").await?;
+    open_all_day(&site, &staff).await?;
+    let weber = demo_login(&site, "dr.weber", "demo doctor 2026", "+352621000002").await?;
+    let ferreira = demo_login(&site, "dr.ferreira", "demo doctor 2026", "+352621000003").await?;
+    let owner = patient(&site, n).await?;
+    let stranger = patient(&site, n + 1).await?;
+    Ok(Clinic {
+        site,
+        staff,
+        weber,
+        ferreira,
+        owner,
+        stranger,
+    })
+}
+
 pub async fn patient(site: &Site, n: u32) -> anyhow::Result<Login> {
     register_and_activate(&site.daemon, &site.smtp, &registration(n)).await?;
     login(

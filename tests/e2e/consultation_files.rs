@@ -2,7 +2,7 @@
 //! documents to the practitioner from booking on, through the API and the appointment page;
 //! the practitioner reads them before the call; nobody else sees them.
 
-use crate::call::{book, demo_login, demo_site, get, open_all_day, patient, upload};
+use crate::call::{Clinic, book, clinic, get, upload};
 use serde_json::json;
 use teleconsult_tests::pages::{get_page, post_file};
 
@@ -14,13 +14,14 @@ const PNG: &[u8] =
 #[tokio::test]
 async fn the_patient_sends_files_before_the_consultation_and_only_the_parties_see_them()
 -> anyhow::Result<()> {
-    let site = demo_site().await?;
-    let staff = demo_login(&site, "staff", "demo staff 2026", "+352621000004").await?;
-    open_all_day(&site, &staff).await?;
-    let weber = demo_login(&site, "dr.weber", "demo doctor 2026", "+352621000002").await?;
-    let ferreira = demo_login(&site, "dr.ferreira", "demo doctor 2026", "+352621000003").await?;
-    let owner = patient(&site, 81).await?;
-    let stranger = patient(&site, 82).await?;
+    let Clinic {
+        site,
+        staff,
+        weber,
+        ferreira,
+        owner,
+        stranger,
+    } = clinic(81).await?;
     // Two days ahead: the call room opens ten minutes before the start.
     let id = book(&site, &owner, 2 * 24 * 3600).await?;
     let files = format!("/api/v1/appointments/{id}/attachments");

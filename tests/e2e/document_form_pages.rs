@@ -8,13 +8,13 @@
 //! appointment sees every document; another patient gets the 404 page.
 
 use anyhow::Context;
+use teleconsult_tests::Daemon;
 use teleconsult_tests::accounts::{
-    Login, PASSWORD, WAIT, phone, register_and_activate, registration, sinks_config,
+    Login, PASSWORD, demo_with_sinks, phone, register_and_activate, registration,
 };
 use teleconsult_tests::documents::{book, pdf_text};
-use teleconsult_tests::pages::{get_page, post_form};
+use teleconsult_tests::pages::{get_page, page_login, pdf_of, post_form};
 use teleconsult_tests::sinks::{SmsSink, SmtpSink};
-use teleconsult_tests::{Daemon, DaemonOptions};
 
 /// A demo site with Dr Weber, the patient of one of his appointments and another patient, all
 /// logged in through the login pages.
@@ -31,18 +31,7 @@ struct Site {
 }
 
 async fn site(n: u32) -> anyhow::Result<Site> {
-    let smtp = SmtpSink::start()?;
-    let sms = SmsSink::start().await?;
-    let extra_config = format!(
-        "{}\n[limits]\nregister_per_hour = 1000\nlogin_per_minute = 1000\notp_per_minute = 1000\n",
-        sinks_config(&smtp, &sms)
-    );
-    let daemon = Daemon::start(DaemonOptions {
-        demo: true,
-        extra_config,
-        ..Default::default()
-    })
-    .await?;
+    let (daemon, smtp, sms) = demo_with_sinks("").await?;
     let d = &daemon;
     register_and_activate(d, &smtp, &registration(n)).await?;
     register_and_activate(d, &smtp, &registration(n + 1)).await?;
@@ -73,92 +62,6 @@ async fn site(n: u32) -> anyhow::Result<Site> {
         appointment,
         _smtp: smtp,
         _sms: sms,
-    })
-}
-
-/// The value of cookie `name` in the `Set-Cookie` headers of `response`.
-fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.strip_prefix(&format!("{name}=")))
-        .and_then(|c| c.split(';').next())
-        .map(str::to_owned)
-}
-
-/// The hidden `csrf` field of the first form of an HTML page.
-fn csrf_field(html: &str) -> Option<String> {
-    let start = html.find("name=\"csrf\" value=\"")? + 19;
-    html[start..].split('"').next().map(str::to_owned)
-}
-
-/// Logs in through the pages as a browser does: `GET /login` (the pre-session token, cookie
-/// and field), the password form, the code form with the code of the first SMS to `phone`,
-/// then the home page for the session's CSRF token.
-async fn page_login(
-    d: &Daemon,
-    sms: &SmsSink,
-    login: &str,
-    password: &str,
-    phone: &str,
-) -> anyhow::Result<Login> {
-    let client = d.client_without_redirects()?;
-    let page = client.get(d.url("/login")).send().await?;
-    anyhow::ensure!(page.status() == 200, "GET /login: {}", page.status());
-    let token = set_cookie(&page, "__Host-tc_csrf").context("no pre-session cookie")?;
-    let field = csrf_field(&page.text().await?).context("no csrf field on /login")?;
-    anyhow::ensure!(field == token, "the login form's token is the cookie's");
-    let pre = format!("__Host-tc_csrf={token}");
-    let started = client
-        .post(d.url("/login"))
-        .header("cookie", pre.clone())
-        .form(&[
-            ("csrf", token.as_str()),
-            ("login", login),
-            ("password", password),
-        ])
-        .send()
-        .await?;
-    anyhow::ensure!(
-        started.status() == 303 && started.headers()["location"] == "/login/code",
-        "{login}: password refused: {}",
-        started.status()
-    );
-    let challenge = set_cookie(&started, "__Host-tc_challenge").context("no challenge cookie")?;
-    let cookies = format!("{pre}; __Host-tc_challenge={challenge}");
-    let code_page = client
-        .get(d.url("/login/code"))
-        .header("cookie", cookies.clone())
-        .send()
-        .await?;
-    anyhow::ensure!(code_page.status() == 200, "GET /login/code");
-    let code = sms.code_for(phone, 0, WAIT).await?;
-    let opened = client
-        .post(d.url("/login/code"))
-        .header("cookie", cookies)
-        .form(&[("csrf", token.as_str()), ("code", code.as_str())])
-        .send()
-        .await?;
-    anyhow::ensure!(
-        opened.status() == 303 && opened.headers()["location"] == "/home",
-        "{login}: code refused: {}",
-        opened.status()
-    );
-    let session = set_cookie(&opened, "tc_session").context("no session cookie")?;
-    let home = client
-        .get(d.url("/home"))
-        .header("cookie", format!("tc_session={session}"))
-        .send()
-        .await?;
-    anyhow::ensure!(home.status() == 200, "{login}: /home {}", home.status());
-    let csrf = csrf_field(&home.text().await?).context("no csrf field on /home")?;
-    Ok(Login {
-        token: session,
-        csrf,
-        // The pages do not name the role; the tests know whom they logged in.
-        role: String::new(),
     })
 }
 
@@ -257,22 +160,7 @@ async fn page_pdf(d: &Daemon, who: &Login, id: &str, html: &str) -> anyhow::Resu
         html.contains(&format!("href=\"{path}\"")),
         "no download link {path}:\n{html}"
     );
-    let r = d
-        .client
-        .get(d.url(&path))
-        .header("cookie", format!("tc_session={}", who.token))
-        .send()
-        .await?;
-    anyhow::ensure!(r.status() == 200, "{path}: {}", r.status());
-    anyhow::ensure!(
-        r.headers()
-            .get("content-type")
-            .is_some_and(|v| v == "application/pdf"),
-        "{path}: {:?}",
-        r.headers().get("content-type")
-    );
-    let bytes = r.bytes().await?;
-    anyhow::ensure!(bytes.starts_with(b"%PDF-"), "{path}: no PDF");
+    let bytes = pdf_of(d, who, &path).await?;
     pdf_text(&bytes)
 }
 

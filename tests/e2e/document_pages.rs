@@ -41,22 +41,9 @@ fn document_id(at: &str) -> anyhow::Result<String> {
 
 /// A page link answers a PDF to `who`.
 async fn is_pdf(daemon: &Daemon, who: &Login, path: &str) -> anyhow::Result<()> {
-    let r = daemon
-        .client
-        .get(daemon.url(path))
-        .header("cookie", format!("tc_session={}", who.token))
-        .send()
-        .await?;
-    anyhow::ensure!(r.status() == 200, "{path}: {}", r.status());
-    anyhow::ensure!(
-        r.headers()
-            .get("content-type")
-            .is_some_and(|v| v == "application/pdf"),
-        "{path}: {:?}",
-        r.headers().get("content-type")
-    );
-    anyhow::ensure!(r.bytes().await?.starts_with(b"%PDF-"), "{path}: no PDF");
-    Ok(())
+    teleconsult_tests::pages::pdf_of(daemon, who, path)
+        .await
+        .map(drop)
 }
 
 #[tokio::test]

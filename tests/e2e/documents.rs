@@ -7,12 +7,12 @@
 
 use anyhow::Context;
 use serde_json::{Value, json};
+use teleconsult_tests::Daemon;
 use teleconsult_tests::accounts::{
-    Login, PASSWORD, WAIT, login, phone, register_and_activate, registration, sinks_config,
+    Login, PASSWORD, WAIT, login, phone, register_and_activate, registration,
 };
 use teleconsult_tests::documents::{pdf_text, prescription, qr_codes};
 use teleconsult_tests::sinks::{SmsSink, SmtpSink};
-use teleconsult_tests::{Daemon, DaemonOptions};
 
 struct Site {
     daemon: Daemon,
@@ -33,18 +33,7 @@ struct People {
 }
 
 async fn demo_site() -> anyhow::Result<Site> {
-    let smtp = SmtpSink::start()?;
-    let sms = SmsSink::start().await?;
-    let extra_config = format!(
-        "{}\n[limits]\nregister_per_hour = 1000\nlogin_per_minute = 1000\notp_per_minute = 1000\n",
-        sinks_config(&smtp, &sms)
-    );
-    let daemon = Daemon::start(DaemonOptions {
-        demo: true,
-        extra_config,
-        ..Default::default()
-    })
-    .await?;
+    let (daemon, smtp, sms) = teleconsult_tests::accounts::demo_with_sinks("").await?;
     Ok(Site { daemon, smtp, sms })
 }
 

@@ -2,20 +2,21 @@
 //! appointment's practitioner finds it on the appointment before the call, nobody else reads
 //! it, bad input is a 422 naming each bad part, and it is part of the GDPR export.
 
-use crate::call::{book, demo_login, demo_site, get, open_all_day, patient, send};
+use crate::call::{Clinic, book, clinic, get, send};
 use serde_json::{Value, json};
 use teleconsult_tests::pages::{get_page, post_form};
 
 #[tokio::test]
 async fn the_patient_fills_in_the_record_and_the_practitioner_reads_it_before_the_call()
 -> anyhow::Result<()> {
-    let site = demo_site().await?;
-    let staff = demo_login(&site, "staff", "demo staff 2026", "+352621000004").await?;
-    open_all_day(&site, &staff).await?;
-    let weber = demo_login(&site, "dr.weber", "demo doctor 2026", "+352621000002").await?;
-    let ferreira = demo_login(&site, "dr.ferreira", "demo doctor 2026", "+352621000003").await?;
-    let owner = patient(&site, 83).await?;
-    let stranger = patient(&site, 84).await?;
+    let Clinic {
+        site,
+        staff,
+        weber,
+        ferreira,
+        owner,
+        stranger,
+    } = clinic(83).await?;
     let id = book(&site, &owner, 2 * 24 * 3600).await?;
     let (_, me) = get(&site, &owner, "/api/v1/me").await?;
     let own = me["patient_id"]

@@ -3,7 +3,7 @@
 //! the pages; the other side is told by e-mail without the content; reads are marked; nobody
 //! else reads or writes; bad input is a clear 4xx.
 
-use crate::call::{book, demo_login, demo_site, get, open_all_day, patient, send};
+use crate::call::{Clinic, book, clinic, get, send};
 use serde_json::{Value, json};
 use std::time::Duration;
 use teleconsult_tests::pages::{get_page, post_form};
@@ -74,13 +74,14 @@ async fn upload(
 #[tokio::test]
 async fn patient_and_practitioner_write_to_each_other_and_nobody_else_reads_it()
 -> anyhow::Result<()> {
-    let site = demo_site().await?;
-    let staff = demo_login(&site, "staff", "demo staff 2026", "+352621000004").await?;
-    open_all_day(&site, &staff).await?;
-    let weber = demo_login(&site, "dr.weber", "demo doctor 2026", "+352621000002").await?;
-    let ferreira = demo_login(&site, "dr.ferreira", "demo doctor 2026", "+352621000003").await?;
-    let owner = patient(&site, 85).await?;
-    let stranger = patient(&site, 86).await?;
+    let Clinic {
+        site,
+        staff,
+        weber,
+        ferreira,
+        owner,
+        stranger,
+    } = clinic(85).await?;
     let (_, me) = get(&site, &owner, "/api/v1/me").await?;
     let own = me["patient"]["id"]
         .as_str()

@@ -2,7 +2,9 @@
 //! carrying the session's CSRF token as the browser's would.
 
 use crate::Daemon;
-use crate::accounts::Login;
+use crate::accounts::{Login, WAIT};
+use crate::sinks::SmsSink;
+use anyhow::Context;
 
 /// A page form posted with `who`'s session cookie and CSRF token; redirects followed. Returns
 /// the status, the final path and query, and the HTML.
@@ -73,4 +75,112 @@ pub async fn get_page(daemon: &Daemon, who: &Login, path: &str) -> anyhow::Resul
         .send()
         .await?;
     Ok((r.status().as_u16(), r.text().await?))
+}
+
+/// The value of cookie `name` in the `Set-Cookie` headers of `response`.
+pub fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix(&format!("{name}=")))
+        .and_then(|c| c.split(';').next())
+        .map(str::to_owned)
+}
+
+/// The hidden `csrf` field of the first form of an HTML page.
+pub fn csrf_field(html: &str) -> Option<String> {
+    let start = html.find("name=\"csrf\" value=\"")? + 19;
+    html[start..].split('"').next().map(str::to_owned)
+}
+
+/// Logs in through the pages as a browser does: `GET /login` (the pre-session token, cookie
+/// and field), the password form, the code form with the code of the first SMS to `phone`,
+/// then the home page for the session's CSRF token.
+pub async fn page_login(
+    d: &Daemon,
+    sms: &SmsSink,
+    login: &str,
+    password: &str,
+    phone: &str,
+) -> anyhow::Result<Login> {
+    let client = d.client_without_redirects()?;
+    let page = client.get(d.url("/login")).send().await?;
+    anyhow::ensure!(page.status() == 200, "GET /login: {}", page.status());
+    let token = set_cookie(&page, "__Host-tc_csrf").context("no pre-session cookie")?;
+    let field = csrf_field(&page.text().await?).context("no csrf field on /login")?;
+    anyhow::ensure!(field == token, "the login form's token is the cookie's");
+    let pre = format!("__Host-tc_csrf={token}");
+    let started = client
+        .post(d.url("/login"))
+        .header("cookie", pre.clone())
+        .form(&[
+            ("csrf", token.as_str()),
+            ("login", login),
+            ("password", password),
+        ])
+        .send()
+        .await?;
+    anyhow::ensure!(
+        started.status() == 303 && started.headers()["location"] == "/login/code",
+        "{login}: password refused: {}",
+        started.status()
+    );
+    let challenge = set_cookie(&started, "__Host-tc_challenge").context("no challenge cookie")?;
+    let cookies = format!("{pre}; __Host-tc_challenge={challenge}");
+    let code_page = client
+        .get(d.url("/login/code"))
+        .header("cookie", cookies.clone())
+        .send()
+        .await?;
+    anyhow::ensure!(code_page.status() == 200, "GET /login/code");
+    let code = sms.code_for(phone, 0, WAIT).await?;
+    let opened = client
+        .post(d.url("/login/code"))
+        .header("cookie", cookies)
+        .form(&[("csrf", token.as_str()), ("code", code.as_str())])
+        .send()
+        .await?;
+    anyhow::ensure!(
+        opened.status() == 303 && opened.headers()["location"] == "/home",
+        "{login}: code refused: {}",
+        opened.status()
+    );
+    let session = set_cookie(&opened, "tc_session").context("no session cookie")?;
+    let home = client
+        .get(d.url("/home"))
+        .header("cookie", format!("tc_session={session}"))
+        .send()
+        .await?;
+    anyhow::ensure!(home.status() == 200, "{login}: /home {}", home.status());
+    let csrf = csrf_field(&home.text().await?).context("no csrf field on /home")?;
+    Ok(Login {
+        token: session,
+        csrf,
+        // The pages do not name the role; the tests know whom they logged in.
+        role: String::new(),
+    })
+}
+
+/// A PDF a page links to, fetched with `who`'s session cookie: 200, `application/pdf`, and a
+/// body that is one.
+pub async fn pdf_of(daemon: &Daemon, who: &Login, path: &str) -> anyhow::Result<Vec<u8>> {
+    let r = daemon
+        .client
+        .get(daemon.url(path))
+        .header("cookie", format!("tc_session={}", who.token))
+        .send()
+        .await?;
+    anyhow::ensure!(r.status() == 200, "{path}: {}", r.status());
+    anyhow::ensure!(
+        r.headers()
+            .get("content-type")
+            .is_some_and(|v| v == "application/pdf"),
+        "{path}: {:?}",
+        r.headers().get("content-type")
+    );
+    let bytes = r.bytes().await?.to_vec();
+    anyhow::ensure!(bytes.starts_with(b"%PDF-"), "{path}: no PDF");
+    Ok(bytes)
 }

@@ -116,23 +116,10 @@ pub async fn upload(
     body: Body,
 ) -> Result<(StatusCode, Json<AttachmentView>), ApiError> {
     let id = appointment_id(&id)?;
-    let limit = upload_limit(&state);
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(too_large(limit));
-    }
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let limit = declared_size(&state, &headers)?;
+    let content_type = declared_type(&headers);
     may_upload(&state, &user, id).await?;
-    let content = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| too_large(limit))?;
+    let content = read_body(body, limit).await?;
     let view = save(
         &state,
         user,
@@ -143,6 +130,36 @@ pub async fn upload(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// The site's upload limit, after refusing (413) a body whose declared length is over it —
+/// before anything is read.
+pub(crate) fn declared_size(state: &AppState, headers: &HeaderMap) -> Result<usize, ApiError> {
+    let limit = upload_limit(state);
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large(limit));
+    }
+    Ok(limit)
+}
+
+/// The `Content-Type` a raw upload declares (checked against the content later).
+pub(crate) fn declared_type(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// A raw upload's body, at most `limit` bytes (413 beyond).
+pub(crate) async fn read_body(body: Body, limit: usize) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| too_large(limit))
 }
 
 /// The largest file accepted here (`[media] attachment_max_mb`, under the hard ceiling).

@@ -7,14 +7,14 @@
 //! never what it says. Every access is audited.
 
 use crate::auth::{AuthUser, event};
-use crate::call_attachments::{file_response, refused, too_large, upload_limit};
+use crate::call_attachments::{declared_size, declared_type, file_response, read_body, refused};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::{AppState, Inner};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -470,31 +470,16 @@ pub async fn post_file(
     body: Body,
 ) -> Result<(StatusCode, Json<MessageView>), ApiError> {
     let (patient, practitioner) = parties(&patient, &practitioner)?;
-    let limit = upload_limit(&state);
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(too_large(limit));
-    }
+    let limit = declared_size(&state, &headers)?;
     // Not a party: refused before the file is read.
     let checker = user.clone();
     state
         .blocking(move |inner| open_side(inner, &checker, patient, practitioner).map(drop))
         .await?;
-    let declared_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let content = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| too_large(limit))?;
     let upload = Upload {
-        declared_type,
+        declared_type: declared_type(&headers),
         name: query.name,
-        content,
+        content: read_body(body, limit).await?,
     };
     let text = query.text.unwrap_or_default();
     let sent = state

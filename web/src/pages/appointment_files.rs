@@ -149,30 +149,13 @@ pub async fn upload(
                 {
                     return failed(&page, e, &back);
                 }
-                let declared = field.content_type().unwrap_or_default().to_owned();
-                let name = field.file_name().map(str::to_owned);
                 let limit = call_attachments::upload_limit(&page.state);
-                let mut field = field;
-                let mut content = Vec::new();
-                loop {
-                    match field.chunk().await {
-                        Ok(Some(chunk)) => {
-                            if content.len() + chunk.len() > limit {
-                                return back("size");
-                            }
-                            content.extend_from_slice(&chunk);
-                        }
-                        Ok(None) => break,
-                        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                            return back("size");
-                        }
-                        Err(_) => return bad_form(&page),
-                    }
-                }
-                if content.is_empty() && name.as_deref().is_none_or(str::is_empty) {
-                    // The browser sends an empty part when no file was chosen.
-                    return back("missing");
-                }
+                let (declared, name, content) = match read_file_field(field, limit).await {
+                    Ok(Some(file)) => file,
+                    Ok(None) => return back("missing"),
+                    Err(FileFieldError::TooLarge) => return back("size"),
+                    Err(FileFieldError::Malformed) => return bad_form(&page),
+                };
                 return match call_attachments::save(
                     &page.state,
                     user,
@@ -194,6 +177,44 @@ pub async fn upload(
         return refused(&page);
     }
     back("missing")
+}
+
+/// Why a file part of a multipart form was not read.
+pub enum FileFieldError {
+    /// Over the site's limit.
+    TooLarge,
+    /// Not a well-formed part.
+    Malformed,
+}
+
+/// Reads the file part `field` of a multipart form, at most `limit` bytes: its declared type,
+/// name and content; `None` for the empty part a browser sends when no file was chosen.
+pub async fn read_file_field(
+    mut field: axum::extract::multipart::Field<'_>,
+    limit: usize,
+) -> Result<Option<(String, Option<String>, Vec<u8>)>, FileFieldError> {
+    let declared = field.content_type().unwrap_or_default().to_owned();
+    let name = field.file_name().map(str::to_owned);
+    let mut content = Vec::new();
+    loop {
+        match field.chunk().await {
+            Ok(Some(chunk)) => {
+                if content.len() + chunk.len() > limit {
+                    return Err(FileFieldError::TooLarge);
+                }
+                content.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(FileFieldError::TooLarge);
+            }
+            Err(_) => return Err(FileFieldError::Malformed),
+        }
+    }
+    if content.is_empty() && name.as_deref().is_none_or(str::is_empty) {
+        return Ok(None);
+    }
+    Ok(Some((declared, name, content)))
 }
 
 /// A refused file, told on the appointment page; anything else is the usual error page.

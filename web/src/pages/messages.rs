@@ -3,6 +3,7 @@
 //! an optional file). The work is `crate::messages`'s, so the API and the pages answer the same
 //! people; files download through the API's link (the session cookie works there).
 
+use super::appointment_files::{FileFieldError, read_file_field};
 use super::context::Page;
 use super::csrf;
 use super::errors::{bad_form, fault, redirect, refused};
@@ -237,35 +238,18 @@ async fn read_form(page: &Page, multipart: &mut Multipart) -> Result<Posted, Unr
                     .await
                     .map_err(|_| Unread::Page(bad_form(page)))?;
             }
-            Some("file") => {
-                let declared_type = field.content_type().unwrap_or_default().to_owned();
-                let name = field.file_name().map(str::to_owned);
-                let mut field = field;
-                let mut content = Vec::new();
-                loop {
-                    match field.chunk().await {
-                        Ok(Some(chunk)) => {
-                            if content.len() + chunk.len() > limit {
-                                return Err(Unread::TooLarge);
-                            }
-                            content.extend_from_slice(&chunk);
-                        }
-                        Ok(None) => break,
-                        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                            return Err(Unread::TooLarge);
-                        }
-                        Err(_) => return Err(Unread::Page(bad_form(page))),
-                    }
-                }
-                // The browser sends an empty part when no file was chosen.
-                if !(content.is_empty() && name.as_deref().is_none_or(str::is_empty)) {
+            Some("file") => match read_file_field(field, limit).await {
+                Ok(Some((declared_type, name, content))) => {
                     upload = Some(Upload {
                         declared_type,
                         name,
                         content: content.into(),
                     });
                 }
-            }
+                Ok(None) => {}
+                Err(FileFieldError::TooLarge) => return Err(Unread::TooLarge),
+                Err(FileFieldError::Malformed) => return Err(Unread::Page(bad_form(page))),
+            },
             _ => {}
         }
     }
