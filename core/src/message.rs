@@ -122,11 +122,6 @@ pub fn in_care<'a>(
     })
 }
 
-/// Whether the conversation is open to its parties: they are in care, or have written already.
-pub fn conversation_open(in_care: bool, has_messages: bool) -> bool {
-    in_care || has_messages
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,7 +175,5 @@ mod tests {
             at: a.created_at,
         };
         assert!(!in_care([&a].into_iter(), a.patient, a.practitioner));
-        assert!(conversation_open(false, true));
-        assert!(!conversation_open(false, false));
     }
 }

@@ -127,14 +127,14 @@ impl Store {
             .is_some())
     }
 
-    /// The conversation of `patient` and `practitioner`, oldest first, as `reader` sees it:
-    /// the other side's messages not read yet are marked read at `now` (durably, when any
-    /// is). The access is recorded.
+    /// The conversation of `patient` and `practitioner`, oldest first. With a `reader`, the
+    /// other side's messages not read yet are marked read at `now` (durably, when any is);
+    /// without, nothing changes. The access is recorded.
     pub fn conversation(
         &self,
         patient: PatientId,
         practitioner: PractitionerId,
-        reader: Side,
+        reader: Option<Side>,
         now: Timestamp,
         event: &AuditEvent,
     ) -> Result<Vec<Message>, StoreError> {
@@ -153,7 +153,7 @@ impl Store {
                 let Some(mut message) = tree.get::<Message>(key)? else {
                     continue;
                 };
-                if message.from == reader.other() && message.read_at.is_none() {
+                if reader.is_some_and(|r| message.from == r.other()) && message.read_at.is_none() {
                     message.read_at = Some(now);
                     tree.insert(key, &message)?;
                     marked = true;
@@ -329,7 +329,7 @@ mod tests {
 
         // The practitioner reads: the patient's message is marked read, not their own.
         let read = store
-            .conversation(anne.id, doctor, Side::Practitioner, ts(30), &log())
+            .conversation(anne.id, doctor, Some(Side::Practitioner), ts(30), &log())
             .unwrap();
         assert_eq!(
             read.iter().map(|m| (m.id, m.read_at)).collect::<Vec<_>>(),

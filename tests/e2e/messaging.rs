@@ -306,5 +306,9 @@ async fn patient_and_practitioner_write_to_each_other_and_nobody_else_reads_it()
         .as_array()
         .map(Vec::len);
     assert_eq!(exported, Some(5), "{}", export["conversations"]);
+    // Exporting is not reading: the practitioner's last message is still unread.
+    let (_, thread) = get(&site, &weber, &conversation).await?;
+    assert_eq!(thread["messages"][4]["text"], "Bien reçu.");
+    assert_eq!(thread["messages"][4]["read_at"], Value::Null, "{thread}");
     Ok(())
 }

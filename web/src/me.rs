@@ -320,6 +320,7 @@ async fn conversations(state: &AppState, user: AuthUser) -> Result<serde_json::V
                     &user,
                     patient,
                     practitioner,
+                    crate::messages::Reading::Export,
                 )?);
             }
             serde_json::to_value(out).map_err(ApiError::internal)

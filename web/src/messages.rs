@@ -23,7 +23,7 @@ use teleconsult_core::audit::{Action, Actor, AuditEvent};
 use teleconsult_core::call::{check_attachment, clean_file_name};
 use teleconsult_core::ids::{MessageId, PatientId, PractitionerId};
 use teleconsult_core::message::{
-    Message, MessageError, MessageFile, Side, conversation_open, in_care, message_text, side_of,
+    Message, MessageError, MessageFile, Side, in_care, message_text, side_of,
 };
 use teleconsult_core::notification::Notification;
 use utoipa::{IntoParams, ToSchema};
@@ -150,8 +150,9 @@ pub(crate) fn open_side(
     practitioner: PractitionerId,
 ) -> Result<Side, ApiError> {
     let side = side_of(&user.account, patient, practitioner).ok_or_else(ApiError::not_found)?;
-    let has_messages = inner.store.has_messages(patient, practitioner)?;
-    let together = has_messages
+    // Open once they have written to each other, or while they are in care (the scan of the
+    // appointments only when nothing was written yet).
+    let open = inner.store.has_messages(patient, practitioner)?
         || in_care(
             inner
                 .store
@@ -169,7 +170,7 @@ pub(crate) fn open_side(
             patient,
             practitioner,
         );
-    if conversation_open(together, has_messages) {
+    if open {
         Ok(side)
     } else {
         Err(ApiError::not_found())
@@ -263,18 +264,28 @@ pub(crate) fn conversations(
     Ok(out)
 }
 
-/// A conversation's messages for one of its parties; the other side's are marked read.
+/// Whether reading a conversation marks the other side's messages read (a person reading it)
+/// or not (the GDPR export, which nobody may have read yet).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Reading {
+    MarksRead,
+    Export,
+}
+
+/// A conversation's messages for one of its parties; the other side's are marked read when
+/// `reading` says so.
 pub(crate) fn detail(
     inner: &Inner,
     user: &AuthUser,
     patient: PatientId,
     practitioner: PractitionerId,
+    reading: Reading,
 ) -> Result<ConversationDetail, ApiError> {
     let side = open_side(inner, user, patient, practitioner)?;
     let messages = inner.store.conversation(
         patient,
         practitioner,
-        side,
+        (reading == Reading::MarksRead).then_some(side),
         inner.clock.now(),
         &audit(
             inner,
@@ -424,7 +435,9 @@ pub async fn get_conversation(
 ) -> Result<Json<ConversationDetail>, ApiError> {
     let (patient, practitioner) = parties(&patient, &practitioner)?;
     state
-        .blocking(move |inner| detail(inner, &user, patient, practitioner).map(Json))
+        .blocking(move |inner| {
+            detail(inner, &user, patient, practitioner, Reading::MarksRead).map(Json)
+        })
         .await
 }
 

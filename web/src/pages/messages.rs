@@ -116,7 +116,15 @@ async fn load(
 ) -> Result<ConversationDetail, ApiError> {
     let (patient, practitioner) = messages::parties(patient, practitioner)?;
     page.state
-        .blocking(move |inner| messages::detail(inner, &user, patient, practitioner))
+        .blocking(move |inner| {
+            messages::detail(
+                inner,
+                &user,
+                patient,
+                practitioner,
+                messages::Reading::MarksRead,
+            )
+        })
         .await
 }
 
