@@ -171,9 +171,22 @@
       disconnectedTimer = setTimeout(restartIce, 10000 - (Date.now() - restartedAt));
       return;
     }
+    if (patientSide) {
+      restarted();
+      send({ type: "restart" });
+    } else {
+      offerRestart().catch(() => {});
+    }
+  }
+
+  function restarted() {
     restartedAt = Date.now();
     root.dataset.iceRestarts = String(Number(d.iceRestarts || 0) + 1);
-    if (patientSide) send({ type: "restart" }); else offer(true).catch(() => {});
+  }
+
+  async function offerRestart() {
+    restarted();
+    await offer(true);
   }
 
   async function offer(iceRestart) {
@@ -332,11 +345,7 @@
       case "ice": await onIce(frame); break;
       case "restart":
         // The other side lost the path too: one restart answers both.
-        if (!patientSide && Date.now() - restartedAt > 5000) {
-          restartedAt = Date.now();
-          root.dataset.iceRestarts = String(Number(d.iceRestarts || 0) + 1);
-          await offer(true);
-        }
+        if (!patientSide && Date.now() - restartedAt > 5000) await offerRestart();
         break;
       case "chat": showChat(frame); break;
       case "hangup": endCall(t("ended")); break;
