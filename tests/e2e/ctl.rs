@@ -160,6 +160,11 @@ async fn against_a_running_daemon() -> anyhow::Result<()> {
     let exported = ctl(&daemon, &["export-patient", &first]).await?.ok().json();
     assert_eq!(exported["id"], first.as_str());
     assert_eq!(exported["last_name"], "Quackenbush1");
+    assert_eq!(
+        exported["medical_record"],
+        serde_json::Value::Null,
+        "never filled in"
+    );
     ctl(&daemon, &["export-patient", "not-a-uuid"])
         .await?
         .failed(1, "not a patient id");

@@ -249,7 +249,21 @@ fn export_patient(ctx: &Context, id: &str, actor: &str) -> Result<serde_json::Va
         .patient(patient_id, &event)
         .map_err(|e| AdminError::new("store_error", e.to_string()))?
         .ok_or_else(|| not_found(patient_id))?;
-    json(&patient)
+    let mut exported = json(&patient)?;
+    // The short medical record the patient side filled in (null when never), read as an
+    // export of its own.
+    let record_event = AuditEvent {
+        object_type: "medical_record".into(),
+        ..ctx.audit(actor, Action::Export, &patient_id.to_string())
+    };
+    let record = ctx
+        .store
+        .medical_record(patient_id, &record_event)
+        .map_err(|e| AdminError::new("store_error", e.to_string()))?;
+    if let Some(map) = exported.as_object_mut() {
+        map.insert("medical_record".into(), json(&record)?);
+    }
+    Ok(exported)
 }
 
 fn erase_patient(ctx: &Context, id: &str, actor: &str) -> Result<serde_json::Value, AdminError> {
