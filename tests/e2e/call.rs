@@ -50,6 +50,41 @@ pub async fn demo_site_of_kind(kind: &str) -> anyhow::Result<Site> {
     Ok(Site { daemon, smtp, sms })
 }
 
+/// The size of the practitioner's snapshot among the appointment's files (it must be a JPEG
+/// named `snapshot-…`).
+async fn snapshot_size(site: &Site, weber: &Login, id: &str) -> anyhow::Result<(u32, u32)> {
+    let (_, files) = get(
+        site,
+        weber,
+        &format!("/api/v1/appointments/{id}/attachments"),
+    )
+    .await?;
+    let snapshot = files
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| {
+            f["file_name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("snapshot-"))
+        })
+        .ok_or_else(|| anyhow::anyhow!("no snapshot among {files}"))?;
+    anyhow::ensure!(snapshot["content_type"] == "image/jpeg", "{snapshot}");
+    let jpeg = site
+        .daemon
+        .client
+        .get(
+            site.daemon
+                .url(snapshot["url"].as_str().unwrap_or_default()),
+        )
+        .header("authorization", weber.bearer())
+        .send()
+        .await?
+        .bytes()
+        .await?;
+    teleconsult_tests::documents::jpeg_size(&jpeg)
+}
+
 /// A clinic demo site where Dr Weber is open all day, with staff, Dr Weber, Dr Ferreira (a
 /// practitioner of no appointment) and two patients (`n`, the owner, and `n + 1`, a stranger)
 /// logged in.
@@ -1128,36 +1163,7 @@ async fn call_in_two_browsers() -> anyhow::Result<()> {
     let (_, appointment) = get(&site, &anne, &format!("/api/v1/appointments/{id}")).await?;
     assert_eq!(appointment["status"], "completed");
     // The snapshot is a JPEG of the patient's picture, kept with the appointment.
-    let (_, files) = get(
-        &site,
-        &weber,
-        &format!("/api/v1/appointments/{id}/attachments"),
-    )
-    .await?;
-    let snapshot = files
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|f| {
-            f["file_name"]
-                .as_str()
-                .is_some_and(|n| n.starts_with("snapshot-"))
-        })
-        .ok_or_else(|| anyhow::anyhow!("no snapshot among {files}"))?;
-    assert_eq!(snapshot["content_type"], "image/jpeg");
-    let jpeg = site
-        .daemon
-        .client
-        .get(
-            site.daemon
-                .url(snapshot["url"].as_str().unwrap_or_default()),
-        )
-        .header("authorization", weber.bearer())
-        .send()
-        .await?
-        .bytes()
-        .await?;
-    let size = teleconsult_tests::documents::jpeg_size(&jpeg)?;
+    let size = snapshot_size(&site, &weber, &id).await?;
     assert!(
         size.0 >= 320 && size.1 >= 180,
         "a picture of the camera: {size:?}"
@@ -1254,6 +1260,10 @@ async fn booth_call() -> anyhow::Result<()> {
                 .await?;
                 // The booth's pipeline answers the practitioner's ICE restart too.
                 ice_restart_after_a_lost_path(None, &doctor_tab).await?;
+                // The practitioner's snapshot of the booth camera; the booth is told in the chat.
+                doctor_tab.click("#snapshot").await?;
+                let told = booth.until("chat").await?;
+                anyhow::ensure!(told["attachment_id"].is_string(), "{told}");
                 // Long enough for a booth sample (every 5 s) besides the browser's.
                 tokio::time::sleep(Duration::from_secs(7)).await;
                 doctor_tab.click("#hangup").await?;
@@ -1288,6 +1298,9 @@ async fn booth_call() -> anyhow::Result<()> {
         .filter_map(|s| s["role"].as_str())
         .collect();
     assert_eq!(sides, ["booth", "practitioner"], "{record}");
+    // The booth camera's picture, at the size the booth sends.
+    let size = snapshot_size(&site, &weber, &id).await?;
+    assert!(size.0 >= 320 && size.1 >= 180, "{size:?}");
     Ok(())
 }
 
