@@ -71,7 +71,9 @@ async fn hold(call: &Call) -> anyhow::Result<Held> {
     })
 }
 
-async fn call_with_loss(net: &Net, loss_percent: Option<u32>) -> anyhow::Result<Held> {
+/// A 640x360 call at 30 fps both ways (the booth sampling its quality every `stats_ms`),
+/// once both sides decode video.
+async fn connected_640p(net: &Net, stats_ms: &str) -> anyhow::Result<Call> {
     let call = Call::open(
         net,
         &[
@@ -82,13 +84,18 @@ async fn call_with_loss(net: &Net, loss_percent: Option<u32>) -> anyhow::Result<
             "--bitrate",
             "1200",
             "--stats-ms",
-            "1000",
+            stats_ms,
         ],
         "direction=sendrecv&w=640&h=360&fps=30",
     )
     .await?;
     call.wait_connected(true, true, Duration::from_secs(30))
         .await?;
+    Ok(call)
+}
+
+async fn call_with_loss(net: &Net, loss_percent: Option<u32>) -> anyhow::Result<Held> {
+    let call = connected_640p(net, "1000").await?;
     if let (Some(percent), Some(pair)) = (loss_percent, &net.pair) {
         pair.add_loss(percent)?;
     }
@@ -249,23 +256,7 @@ fn the_call_recovers_from_a_five_second_path_cut() {
             println!("SKIPPED path cut: needs the test's own namespaces");
             return Ok(());
         };
-        let call = Call::open(
-            &net,
-            &[
-                "--size",
-                "640x360",
-                "--fps",
-                "30",
-                "--bitrate",
-                "1200",
-                "--stats-ms",
-                "500",
-            ],
-            "direction=sendrecv&w=640&h=360&fps=30",
-        )
-        .await?;
-        call.wait_connected(true, true, Duration::from_secs(30))
-            .await?;
+        let call = connected_640p(&net, "500").await?;
         let flowing = decoded(&call).await?;
         frames_resume(&call, flowing, 30.0, Duration::from_secs(10)).await?;
 
