@@ -104,25 +104,14 @@ async fn post(site: &Site, who: &Login, path: &str, body: &Value) -> anyhow::Res
     Ok((r.status().as_u16(), r.json().await.unwrap_or(Value::Null)))
 }
 
-/// Downloads a PDF; fails unless it is one.
+/// Downloads a PDF through the API; fails unless it is one.
 async fn pdf(site: &Site, who: &Login, path: &str) -> anyhow::Result<Vec<u8>> {
-    let r = site
+    let request = site
         .daemon
         .client
         .get(site.daemon.url(path))
-        .header("authorization", who.bearer())
-        .send()
-        .await?;
-    anyhow::ensure!(r.status() == 200, "{path}: {}", r.status());
-    anyhow::ensure!(
-        r.headers()
-            .get("content-type")
-            .is_some_and(|v| v == "application/pdf"),
-        "{path}: not a PDF"
-    );
-    let bytes = r.bytes().await?.to_vec();
-    anyhow::ensure!(bytes.starts_with(b"%PDF-"), "{path}: no PDF header");
-    Ok(bytes)
+        .header("authorization", who.bearer());
+    teleconsult_tests::pages::pdf_from(request, path).await
 }
 
 async fn outbox_pending(site: &Site, staff: &Login) -> anyhow::Result<u64> {

@@ -166,12 +166,17 @@ pub async fn page_login(
 /// A PDF a page links to, fetched with `who`'s session cookie: 200, `application/pdf`, and a
 /// body that is one.
 pub async fn pdf_of(daemon: &Daemon, who: &Login, path: &str) -> anyhow::Result<Vec<u8>> {
-    let r = daemon
+    let request = daemon
         .client
         .get(daemon.url(path))
-        .header("cookie", format!("tc_session={}", who.token))
-        .send()
-        .await?;
+        .header("cookie", format!("tc_session={}", who.token));
+    pdf_from(request, path).await
+}
+
+/// The answer to `request` (for `path`) as a PDF: 200, `application/pdf`, and a body that is
+/// one; an error saying which of these failed otherwise.
+pub async fn pdf_from(request: reqwest::RequestBuilder, path: &str) -> anyhow::Result<Vec<u8>> {
+    let r = request.send().await?;
     anyhow::ensure!(r.status() == 200, "{path}: {}", r.status());
     anyhow::ensure!(
         r.headers()
