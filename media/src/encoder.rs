@@ -3,7 +3,7 @@
 //! webrtcbin turns into the SDP (payload type, NACK via the transceiver, transport-cc).
 
 use crate::MediaError;
-use crate::settings::VideoCodec;
+use crate::settings::{VideoCodec, VideoFormat};
 use gstreamer as gst;
 use gstreamer::prelude::*;
 
@@ -71,10 +71,14 @@ pub fn make(factory: &str) -> Result<gst::Element, MediaError> {
         .map_err(|_| MediaError::MissingElement(factory.to_owned()))
 }
 
-/// The encoder element, tuned for real time at `kbps`.
-pub fn video_encoder(factory: &str, kbps: u32, fps: u32) -> Result<gst::Element, MediaError> {
+/// The encoder element, tuned for real time at `kbps` for pictures of `format`.
+pub fn video_encoder(
+    factory: &str,
+    kbps: u32,
+    format: VideoFormat,
+) -> Result<gst::Element, MediaError> {
     let enc = make(factory)?;
-    let keyframe_interval = fps.saturating_mul(2).max(1);
+    let keyframe_interval = format.fps.saturating_mul(2).max(1);
     match factory {
         "vp8enc" => {
             enc.set_property("deadline", 1i64);
@@ -95,6 +99,12 @@ pub fn video_encoder(factory: &str, kbps: u32, fps: u32) -> Result<gst::Element,
             enc.set_property_from_str("speed-preset", "ultrafast");
             enc.set_property("bitrate", kbps);
             enc.set_property("key-int-max", keyframe_interval);
+            // Up to 720p one thread keeps up with room to spare (about 7 ms a frame on the
+            // 2-core reference box) and costs a tenth less CPU than sliced threads, for the same
+            // glass-to-glass latency (docs/benchmarks.md); bigger pictures keep x264's threads.
+            if u64::from(format.width) * u64::from(format.height) <= 1280 * 720 {
+                enc.set_property("threads", 1u32);
+            }
         }
         "openh264enc" => {
             enc.set_property("bitrate", kbps.saturating_mul(1000));
@@ -193,12 +203,30 @@ mod tests {
     }
 
     #[test]
+    fn x264_runs_one_thread_up_to_720p_and_its_own_threads_above() {
+        crate::init().expect("gstreamer");
+        let threads = |width, height| {
+            let format = VideoFormat {
+                width,
+                height,
+                fps: 30,
+            };
+            video_encoder("x264enc", 2500, format)
+                .expect("x264enc builds")
+                .property::<u32>("threads")
+        };
+        assert_eq!(threads(1280, 720), 1);
+        assert_eq!(threads(640, 360), 1);
+        assert_eq!(threads(1920, 1080), 0, "0 = x264 picks");
+    }
+
+    #[test]
     fn the_registry_offers_the_software_encoders_this_machine_has() {
         crate::init().expect("gstreamer");
         for codec in [VideoCodec::Vp8, VideoCodec::H264] {
             let found = candidates(codec);
             let chosen = pick(codec, &found).expect("an encoder for each codec");
-            let enc = video_encoder(&chosen, 1500, 30).expect("encoder builds");
+            let enc = video_encoder(&chosen, 1500, VideoFormat::default()).expect("encoder builds");
             assert!(enc.factory().is_some());
         }
     }

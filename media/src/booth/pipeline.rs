@@ -8,13 +8,14 @@
 //! webrtcbin src ─ decodebin ─┬─ video ─ queue ─ videoconvert ─ videoscale ─ compositor(full screen) ─ display sink
 //!                            └─ audio ─ queue ─ audioconvert ─ audioresample ─ level ─ audio sink
 //! ```
+//! With `display = none` (nothing to draw on) the tee and the self-view branch are left out.
 //! The compositor draws the remote stream full screen with the self view as a small inset in
 //! the bottom-right corner. Sources sit in [`SourceSlot`]s so a lost camera can be swapped for a
 //! placeholder and back without touching the rest.
 
 use crate::devices::{MediaKind, SelectedSource};
 use crate::encoder;
-use crate::settings::MediaSettings;
+use crate::settings::{DisplaySink, MediaSettings};
 use crate::stats::Counters;
 use crate::{MediaError, MediaEvent};
 use gstreamer as gst;
@@ -216,7 +217,7 @@ pub(crate) fn build(
     let candidates = encoder::candidates(settings.video_codec);
     let encoder_name = encoder::pick(settings.video_codec, &candidates)
         .ok_or_else(|| MediaError::MissingElement(format!("{:?} encoder", settings.video_codec)))?;
-    let venc = encoder::video_encoder(&encoder_name, settings.max_bitrate_kbps, fmt.fps)?;
+    let venc = encoder::video_encoder(&encoder_name, settings.max_bitrate_kbps, fmt)?;
     let vpay = encoder::video_payloader(settings.video_codec)?;
     let vrtpcaps = capsfilter(
         "videortpcaps",
@@ -258,13 +259,20 @@ pub(crate) fn build(
     let artpcaps = capsfilter("audiortpcaps", encoder::audio_rtp_caps())?;
 
     pipeline.add_many([
-        &webrtcbin, &convert, &scale, &rate, &camcaps, &tee, &encqueue, &venc, &vpay, &vrtpcaps,
-        &selfqueue, &selfscale, &selfcaps, &selfout, &aconvert, &aresample, &acaps, &aqueue,
-        &opusenc, &apay, &artpcaps,
+        &webrtcbin, &convert, &scale, &rate, &camcaps, &encqueue, &venc, &vpay, &vrtpcaps,
+        &aconvert, &aresample, &acaps, &aqueue, &opusenc, &apay, &artpcaps,
     ])?;
-    gst::Element::link_many([&convert, &scale, &rate, &camcaps, &tee])?;
-    gst::Element::link_many([&tee, &encqueue, &venc, &vpay, &vrtpcaps])?;
-    gst::Element::link_many([&tee, &selfqueue, &selfscale, &selfcaps, &selfout])?;
+    gst::Element::link_many([&convert, &scale, &rate, &camcaps])?;
+    gst::Element::link_many([&encqueue, &venc, &vpay, &vrtpcaps])?;
+    // Without a screen nobody sees the self view: no tee, no scaling of every frame for it.
+    if settings.display == DisplaySink::None {
+        camcaps.link(&encqueue)?;
+    } else {
+        pipeline.add_many([&tee, &selfqueue, &selfscale, &selfcaps, &selfout])?;
+        camcaps.link(&tee)?;
+        tee.link(&encqueue)?;
+        gst::Element::link_many([&tee, &selfqueue, &selfscale, &selfcaps, &selfout])?;
+    }
     gst::Element::link_many([
         &aconvert, &aresample, &acaps, &aqueue, &opusenc, &apay, &artpcaps,
     ])?;
