@@ -277,3 +277,162 @@ async fn a_missing_named_camera_is_an_error_listing_what_is_there() {
         other => panic!("expected DeviceNotFound, got {other:?}"),
     }
 }
+
+/// While alive, fake cameras play a clip; afterwards they draw their pattern again.
+struct ClipCamera {
+    _dir: tempfile::TempDir,
+}
+
+impl ClipCamera {
+    fn start(format: VideoFormat, frames: u32) -> (Self, std::path::PathBuf) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("clip.y4m");
+        fake_devices::write_clip(&path, format, frames).expect("clip written");
+        fake_devices::set_camera_clip(Some(&path)).expect("clip read");
+        (Self { _dir: dir }, path)
+    }
+}
+
+impl Drop for ClipCamera {
+    fn drop(&mut self) {
+        let _ = fake_devices::set_camera_clip(None);
+    }
+}
+
+/// The raw frames of a Y4M file, read by hand (header line, then `FRAME` lines and I420 data).
+fn y4m_frames(path: &std::path::Path, format: VideoFormat) -> Vec<Vec<u8>> {
+    let bytes = std::fs::read(path).expect("clip");
+    let size = (format.width * format.height * 3 / 2) as usize;
+    let line_end = |from: usize| {
+        from + bytes[from..]
+            .iter()
+            .position(|b| *b == b'\n')
+            .expect("line")
+    };
+    assert!(bytes.starts_with(b"YUV4MPEG2 "));
+    let mut at = line_end(0) + 1;
+    let mut frames = Vec::new();
+    while at < bytes.len() {
+        assert!(bytes[at..].starts_with(b"FRAME"));
+        at = line_end(at) + 1;
+        frames.push(bytes[at..at + size].to_vec());
+        at += size;
+    }
+    frames
+}
+
+#[test]
+fn the_fake_camera_plays_a_recorded_clip_in_a_loop() {
+    use gstreamer::prelude::*;
+    let _guard = DEVICES.blocking_lock();
+    fake_devices::register().expect("fake devices");
+    let format = VideoFormat {
+        width: 160,
+        height: 90,
+        fps: 30,
+    };
+    let (clip, path) = ClipCamera::start(format, 5);
+    let expected = y4m_frames(&path, format);
+    assert_eq!(expected.len(), 5);
+    assert_ne!(expected[0], expected[1], "the bars move");
+
+    let monitor = gstreamer::DeviceMonitor::new();
+    monitor.add_filter(Some("Video/Source"), None);
+    let camera = monitor
+        .devices()
+        .into_iter()
+        .find(|d| d.display_name() == fake_devices::CAMERA_NAME)
+        .expect("the fake camera is discovered");
+    let source = camera.create_element(None).expect("camera element");
+    let sink = gstreamer::ElementFactory::make("appsink")
+        .property("sync", false)
+        .build()
+        .expect("appsink");
+    let sink = sink
+        .downcast::<gstreamer_app::AppSink>()
+        .expect("an AppSink");
+    let pipeline = gstreamer::Pipeline::new();
+    pipeline
+        .add_many([&source, sink.upcast_ref()])
+        .expect("add");
+    source.link(&sink).expect("link");
+    pipeline
+        .set_state(gstreamer::State::Playing)
+        .expect("playing");
+    let mut first = None;
+    let mut last_pts = None;
+    for i in 0..12 {
+        let sample = sink
+            .try_pull_sample(gstreamer::ClockTime::from_seconds(5))
+            .expect("the camera delivers frames");
+        let caps = sample
+            .caps()
+            .expect("caps")
+            .structure(0)
+            .expect("structure");
+        assert_eq!(caps.get::<i32>("width"), Ok(160));
+        assert_eq!(caps.get::<i32>("height"), Ok(90));
+        let buffer = sample.buffer().expect("buffer");
+        let pts = buffer.pts().expect("the camera stamps each frame");
+        assert!(
+            last_pts.is_none_or(|last| pts > last),
+            "{pts} after {last_pts:?}"
+        );
+        last_pts = Some(pts);
+        let map = buffer.map_readable().expect("readable");
+        let start = *first.get_or_insert_with(|| {
+            expected
+                .iter()
+                .position(|f| f.as_slice() == map.as_slice())
+                .expect("the first frame is one of the clip's")
+        });
+        assert!(
+            map.as_slice() == expected[(start + i) % expected.len()].as_slice(),
+            "frame {i} is the clip's next frame, looping"
+        );
+    }
+    pipeline.set_state(gstreamer::State::Null).expect("null");
+    drop(clip);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_booth_without_a_screen_still_sends_its_camera() {
+    let _guard = DEVICES.lock().await;
+    fake_devices::register().expect("fake devices");
+    let (clip, _) = ClipCamera::start(settings().capture, 10);
+    let headless = MediaSettings {
+        display: DisplaySink::None,
+        ..settings()
+    };
+    let (a, a_channels) = BoothSession::start(headless).await.expect("booth a");
+    let (b, mut b_channels) = BoothSession::start(settings()).await.expect("booth b");
+    let a_to_b = relay(a_channels.outgoing, b.clone(), Arc::default());
+    let b_to_a = relay(b_channels.outgoing, a.clone(), Arc::default());
+    a.call().await.expect("offer");
+    let event = next_event(&mut b_channels.events, Duration::from_secs(15), |e| {
+        matches!(e, MediaEvent::RemoteVideo { .. })
+    })
+    .await;
+    assert_eq!(
+        event,
+        MediaEvent::RemoteVideo {
+            width: 320,
+            height: 180
+        }
+    );
+    // Rates are measured between two samples.
+    let _ = (a.quality().await, b.quality().await);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let q = b.quality().await.expect("quality");
+    assert!(q.recv_fps.unwrap_or(0.0) > 15.0, "{q:?}");
+    assert_eq!(
+        a.status().display_frames,
+        0,
+        "nothing drawn without a screen"
+    );
+    assert!(a.quality().await.expect("quality").send_kbps.unwrap_or(0.0) > 50.0);
+    a.hangup().await.expect("hangup");
+    a_to_b.abort();
+    b_to_a.abort();
+    drop(clip);
+}

@@ -298,6 +298,10 @@ fn the_call_recovers_from_a_five_second_path_cut() {
 // `cargo xtask bench media` (DESIGN §9): run with --ignored; writes TELECONSULT_BENCH_OUT.
 
 const WARM_UP: Duration = Duration::from_secs(4);
+/// Alternating booth / Chromium CPU windows in the benchmark: one 10-s window on a shared
+/// 2-core machine varies by ±20 %.
+const CPU_ROUNDS: usize = 3;
+
 const WINDOW: Duration = Duration::from_secs(10);
 
 fn clock_ticks_per_s() -> f64 {
@@ -309,15 +313,87 @@ fn clock_ticks_per_s() -> f64 {
         .unwrap_or(100.0)
 }
 
-/// % of one core used by `pids` over `WINDOW`, and the page stats at its end.
-async fn cpu_over_window(call: &Call, pids: impl Fn() -> Vec<u32>) -> anyhow::Result<(f64, Value)> {
+/// One sender's window: its CPU (% of one core), the frames per second the page counted, the
+/// page's stats at the end, and (when asked) latency samples taken right after.
+struct Sending {
+    cpu: f64,
+    fps: f64,
+    page: Value,
+    latencies: Vec<f64>,
+}
+
+/// The booth sends 720p30 (its fake camera playing `clip`, or its pattern); Chromium receives.
+async fn booth_sends(
+    net: &Net,
+    codec: &str,
+    clip: Option<&std::path::Path>,
+    latency: bool,
+) -> anyhow::Result<Sending> {
+    let call = Call::open_with_clip(net, &booth_720p(codec), PAGE_RECEIVES, clip).await?;
+    call.wait_connected(true, false, Duration::from_secs(30))
+        .await?;
+    tokio::time::sleep(WARM_UP).await;
+    let pid = call.peer.pid;
+    let (cpu, page, fps) = cpu_over_window(&call, || vec![pid], "/video_in/framesDecoded").await?;
+    let latencies = if latency {
+        latency_window(&call).await?.0
+    } else {
+        Vec::new()
+    };
+    call.close().await;
+    Ok(Sending {
+        cpu,
+        fps,
+        page,
+        latencies,
+    })
+}
+
+/// Chromium sends 720p30 (its fake camera playing `clip`, or its pattern); the booth receives.
+async fn chromium_sends(net: &Net, clip: Option<&std::path::Path>) -> anyhow::Result<Sending> {
+    let call = Call::open_with_clip(
+        net,
+        &["--size", "1280x720", "--fps", "30"],
+        "direction=sendonly&w=1280&h=720&fps=30",
+        clip,
+    )
+    .await?;
+    call.wait_connected(false, true, Duration::from_secs(30))
+        .await?;
+    tokio::time::sleep(WARM_UP).await;
+    let driver = call.browser.driver_pid;
+    let (cpu, page, fps) = cpu_over_window(
+        &call,
+        || support::browser::descendants(driver),
+        "/video_out/framesEncoded",
+    )
+    .await?;
+    call.close().await;
+    Ok(Sending {
+        cpu,
+        fps,
+        page,
+        latencies: Vec::new(),
+    })
+}
+
+/// % of one core used by `pids` over `WINDOW`, the page stats at its end, and the frames per
+/// second the page counted at `frames` (a JSON pointer into its stats) over the window.
+async fn cpu_over_window(
+    call: &Call,
+    pids: impl Fn() -> Vec<u32>,
+    frames: &str,
+) -> anyhow::Result<(f64, Value, f64)> {
+    let frames_before = num(&call.page_stats().await?, frames);
     let before = support::cpu_ticks(&pids());
     let start = Instant::now();
     tokio::time::sleep(WINDOW).await;
     let after = support::cpu_ticks(&pids());
     let secs = start.elapsed().as_secs_f64();
     let pct = after.saturating_sub(before) as f64 / clock_ticks_per_s() / secs * 100.0;
-    Ok((pct, call.page_stats().await?))
+    let page = call.page_stats().await?;
+    let fps = (num(&page, frames) - frames_before) / secs;
+    Ok((pct, page, fps))
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -447,47 +523,75 @@ fn bench_media() {
         let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
         let mut metrics = serde_json::Map::new();
         let mut put = |k: &str, v: f64| {
-            println!("  {k:<28} {v:>8.1}");
-            metrics.insert(k.to_owned(), serde_json::json!((v * 10.0).round() / 10.0));
+            println!("  {k:<28} {v:>8.2}");
+            metrics.insert(k.to_owned(), serde_json::json!((v * 100.0).round() / 100.0));
         };
 
-        // 1. The booth sends 720p30 (Chromium only receives): booth CPU, clean latency.
-        let call = Call::open(&net, &booth_720p(&codec), PAGE_RECEIVES).await?;
-        call.wait_connected(true, false, Duration::from_secs(30))
-            .await?;
-        tokio::time::sleep(WARM_UP).await;
-        let pid = call.peer.pid;
-        let (sender_cpu, page) = cpu_over_window(&call, || vec![pid]).await?;
-        let (with_audio, _) = latency_window(&call).await?;
-        let received = format!(
-            "{}x{}",
-            num(&page, "/video_in/frameWidth"),
-            num(&page, "/video_in/frameHeight")
+        // 1–2. The same clip from both cameras, so both senders encode the same pictures and
+        // neither draws them: the booth sends it (Chromium only receives), then Chromium sends
+        // it (the booth only receives), CPU_ROUNDS times in turn; medians of each.
+        let clip_dir = tempfile::tempdir()?;
+        let clip = clip_dir.path().join("clip.y4m");
+        let format = teleconsult_media::VideoFormat {
+            width: 1280,
+            height: 720,
+            fps: 30,
+        };
+        teleconsult_media::fake_devices::write_clip(&clip, format, 60)?;
+        let (mut booth_cpu, mut chromium_cpu) = (Vec::new(), Vec::new());
+        let (mut booth_fps, mut chromium_fps) = (Vec::new(), Vec::new());
+        let (mut with_audio, mut received, mut chromium_sent) =
+            (Vec::new(), String::new(), String::new());
+        for round in 0..CPU_ROUNDS {
+            let booth = booth_sends(&net, &codec, Some(&clip), round == 0).await?;
+            if round == 0 {
+                with_audio = booth.latencies;
+                received = format!(
+                    "{}x{}",
+                    num(&booth.page, "/video_in/frameWidth"),
+                    num(&booth.page, "/video_in/frameHeight")
+                );
+            }
+            let chromium = chromium_sends(&net, Some(&clip)).await?;
+            chromium_sent = format!(
+                "{}x{}, quality limitation {}",
+                num(&chromium.page, "/video_out/frameWidth"),
+                num(&chromium.page, "/video_out/frameHeight"),
+                chromium
+                    .page
+                    .pointer("/video_out/qualityLimitationReason")
+                    .unwrap_or(&Value::Null)
+            );
+            println!(
+                "  round {}: booth {:.1} % at {:.1} fps, Chromium {:.1} % at {:.1} fps",
+                round + 1,
+                booth.cpu,
+                booth.fps,
+                chromium.cpu,
+                chromium.fps
+            );
+            booth_cpu.push(booth.cpu);
+            booth_fps.push(booth.fps);
+            chromium_cpu.push(chromium.cpu);
+            chromium_fps.push(chromium.fps);
+        }
+        // Once more with each fake camera drawing its own pattern (the booth's moving SMPTE
+        // bars, Chromium's animation): Chromium draws more cheaply than it reads a clip.
+        let own_booth = booth_sends(&net, &codec, None, false).await?;
+        let own_chromium = chromium_sends(&net, None).await?;
+        let rounds = format!(
+            "booth {:?}, Chromium {:?}",
+            booth_cpu
+                .iter()
+                .map(|v| (v * 10.0).round() / 10.0)
+                .collect::<Vec<_>>(),
+            chromium_cpu
+                .iter()
+                .map(|v| (v * 10.0).round() / 10.0)
+                .collect::<Vec<_>>()
         );
-        call.close().await;
-
-        // 2. Chromium sends its fake camera at 720p30 (the booth only receives): Chromium CPU.
-        let call = Call::open(
-            &net,
-            &["--size", "1280x720", "--fps", "30"],
-            "direction=sendonly&w=1280&h=720&fps=30",
-        )
-        .await?;
-        call.wait_connected(false, true, Duration::from_secs(30))
-            .await?;
-        tokio::time::sleep(WARM_UP).await;
-        let driver = call.browser.driver_pid;
-        let (chromium_cpu, page) =
-            cpu_over_window(&call, || support::browser::descendants(driver)).await?;
-        let chromium_sent = format!(
-            "{}x{} at {:.0} fps, quality limitation {}",
-            num(&page, "/video_out/frameWidth"),
-            num(&page, "/video_out/frameHeight"),
-            num(&page, "/video_out/framesPerSecond"),
-            page.pointer("/video_out/qualityLimitationReason")
-                .unwrap_or(&Value::Null)
-        );
-        call.close().await;
+        let (sender_cpu, chromium_cpu) = (median(booth_cpu), median(chromium_cpu));
+        let (sender_fps, chromium_fps) = (median(booth_fps), median(chromium_fps));
 
         // 3. Video alone (no lip-sync wait on audio): clean, then through 50 ms delay + 2 % loss.
         let call = Call::open(&net, &booth_720p(&codec), PAGE_VIDEO_ONLY).await?;
@@ -508,6 +612,15 @@ fn bench_media() {
         put("sender_cpu_pct", sender_cpu);
         put("chromium_cpu_pct", chromium_cpu);
         put("sender_cpu_ratio", sender_cpu / chromium_cpu);
+        put("sender_fps", sender_fps);
+        put("chromium_fps", chromium_fps);
+        put("sender_cpu_pct_own_pattern", own_booth.cpu);
+        put("chromium_cpu_pct_own_pattern", own_chromium.cpu);
+        put(
+            "sender_cpu_ratio_own_patterns",
+            own_booth.cpu / own_chromium.cpu,
+        );
+        put("chromium_fps_own_pattern", own_chromium.fps);
         put("latency_p50_ms_clean", median(clean.clone()));
         put("latency_p50_ms_impaired", median(impaired.clone()));
         put("received_fps_loss2", fps_impaired);
@@ -517,9 +630,11 @@ fn bench_media() {
             median(with_audio.clone()),
         );
         let notes = format!(
-            "one run, 2 namespaces + veth, load average at start {}; CPU = % of one core over {}s: booth peer process ({codec} \
-             {received} sent, fake camera = moving SMPTE bars) vs Chromium's whole process tree sending \
-             its fake camera ({chromium_sent}), each while the other side only receives; the booth composites no screen here. Latency = capture \
+            "one run, 2 namespaces + veth, load average at start {}; CPU = % of one core over {}s, median of {CPU_ROUNDS} \
+             alternating rounds ({rounds}): booth peer process ({codec} {received} sent) vs Chromium's whole process \
+             tree sending ({chromium_sent}), each while the other side only receives, both fake cameras playing the \
+             same 1280x720 30 fps clip (2 s of moving SMPTE bars, Y4M, looped); *_own_pattern: one more window each with the \
+             fake cameras drawing their own patterns instead; the booth composites no screen here. Latency = capture \
              stamp drawn before the encoder, read back in Chromium per presented frame (requestVideoFrameCallback), \
              median of {} clean / {} impaired samples, video received alone (latency_p50_ms_clean_with_audio: \
              audio received too, so Chromium's lip sync holds video for the audio jitter buffer); impaired = 50 ms NFQUEUE delay on the booth's output + \

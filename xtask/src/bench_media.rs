@@ -16,6 +16,7 @@ pub fn media() -> anyhow::Result<()> {
     run.args([
         "test",
         "--locked",
+        "--release",
         "--package",
         "teleconsult-media",
         "--test",

@@ -18,6 +18,8 @@ use tokio::io::AsyncBufReadExt;
 struct Options {
     settings: MediaSettings,
     fake_devices: bool,
+    /// `--camera-clip`: the fake camera plays this Y4M clip (with `--fake-devices`).
+    camera_clip: Option<std::path::PathBuf>,
     stats_every: Duration,
 }
 
@@ -28,6 +30,7 @@ fn parse_args() -> anyhow::Result<Options> {
         ..MediaSettings::default()
     };
     let mut fake = false;
+    let mut clip = None;
     let mut stats_ms = 1000u64;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -66,6 +69,7 @@ fn parse_args() -> anyhow::Result<Options> {
             }
             "--stun" => settings.stun_servers.push(value()?),
             "--fake-devices" => fake = true,
+            "--camera-clip" => clip = Some(std::path::PathBuf::from(value()?)),
             "--loopback" => settings.loopback_only = true,
             "--stamp" => settings.stamp_capture_time = true,
             "--stats-ms" => stats_ms = value()?.parse()?,
@@ -75,6 +79,7 @@ fn parse_args() -> anyhow::Result<Options> {
     Ok(Options {
         settings,
         fake_devices: fake,
+        camera_clip: clip,
         stats_every: Duration::from_millis(stats_ms.max(100)),
     })
 }
@@ -93,6 +98,9 @@ async fn main() -> anyhow::Result<()> {
     let options = parse_args()?;
     if options.fake_devices {
         fake_devices::register()?;
+        fake_devices::set_camera_clip(options.camera_clip.as_deref())?;
+    } else if options.camera_clip.is_some() {
+        bail!("--camera-clip plays through the fake camera: add --fake-devices");
     }
     let (session, mut channels) = BoothSession::start(options.settings).await?;
     tokio::spawn(async move {

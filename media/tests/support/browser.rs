@@ -54,11 +54,13 @@ pub fn descendants(pid: u32) -> Vec<u32> {
 impl Browser {
     /// `netns`: run chromedriver (and so Chromium) there, reachable at `driver_ip`.
     /// `loopback`: no namespaces; Chromium is told to use loopback and one socket.
+    /// `clip`: the fake camera plays this Y4M file instead of drawing its pattern.
     pub async fn start(
         netns: Option<&str>,
         driver_ip: &str,
         origin: &str,
         loopback: bool,
+        clip: Option<&std::path::Path>,
     ) -> anyhow::Result<Self> {
         let port = if netns.is_some() {
             DRIVER_PORT
@@ -110,6 +112,12 @@ impl Browser {
         ];
         if loopback {
             args.push("--allow-loopback-in-peer-connection".into());
+        }
+        if let Some(clip) = clip {
+            args.push(format!(
+                "--use-file-for-fake-video-capture={}",
+                clip.display()
+            ));
         }
         let mut caps = serde_json::Map::new();
         caps.insert(

@@ -93,8 +93,22 @@ impl Call {
     /// Starts the booth peer (fake devices) and the page server on the booth address, then
     /// Chromium on the browser side, and opens the page with `query`.
     pub async fn open(net: &Net, peer_args: &[&str], query: &str) -> anyhow::Result<Self> {
+        Self::open_with_clip(net, peer_args, query, None).await
+    }
+
+    /// [`Call::open`] with both cameras, the booth's and Chromium's, playing the Y4M `clip`.
+    pub async fn open_with_clip(
+        net: &Net,
+        peer_args: &[&str],
+        query: &str,
+        clip: Option<&std::path::Path>,
+    ) -> anyhow::Result<Self> {
+        let clip_arg = clip.map(|c| c.display().to_string());
         let mut args = peer_args.to_vec();
         args.push("--fake-devices");
+        if let Some(clip) = &clip_arg {
+            args.extend(["--camera-clip", clip.as_str()]);
+        }
         if net.loopback() {
             args.push("--loopback");
         }
@@ -106,7 +120,7 @@ impl Call {
             Some(pair) => (Some(pair.browser.as_str()), netns::BROWSER_IP),
             None => (None, "127.0.0.1"),
         };
-        let browser = Browser::start(ns, driver_ip, &origin, net.loopback()).await?;
+        let browser = Browser::start(ns, driver_ip, &origin, net.loopback(), clip).await?;
         browser.client.goto(&format!("{origin}/?{query}")).await?;
         Ok(Self {
             peer,
