@@ -141,7 +141,8 @@ fn test(args: &[String]) -> anyhow::Result<()> {
 fn bench_report(name: &str, metrics: &[(&str, f64)], notes: &str) -> anyhow::Result<()> {
     println!("\n{name}");
     for (metric, value) in metrics {
-        println!("  {metric:<24} {value:>10.1}");
+        // Two decimals: ratios such as 0.35 must not read as 0.4.
+        println!("  {metric:<30} {value:>10.2}");
     }
     println!("  ({notes})");
     let map: serde_json::Map<String, serde_json::Value> = metrics
@@ -149,7 +150,7 @@ fn bench_report(name: &str, metrics: &[(&str, f64)], notes: &str) -> anyhow::Res
         .map(|(k, v)| {
             (
                 (*k).to_owned(),
-                serde_json::json!((v * 10.0).round() / 10.0),
+                serde_json::json!((v * 100.0).round() / 100.0),
             )
         })
         .collect();
