@@ -76,7 +76,7 @@ impl Cups {
             root.join("cups-files.conf"),
             format!(
                 "ServerRoot {}\nRequestRoot {}\nCacheDir {}\nStateDir {}\nTempDir {}\n\
-                 ErrorLog {}\nAccessLog {}\nPageLog {}\nFileDevice Yes\nPrintcap\n",
+                 ErrorLog {}\nAccessLog {}\nPageLog {}\nFileDevice Yes\nPrintcap {}\n",
                 root.display(),
                 path("spool"),
                 path("cache"),
@@ -85,6 +85,9 @@ impl Cups {
                 path("log/error_log"),
                 path("log/access_log"),
                 path("log/page_log"),
+                // Its own printcap in the test's directory (cups 2.4.2-3+deb12u11 refuses an
+                // empty `Printcap`, and the system's /etc/printcap is none of the test's business).
+                path("printcap"),
             ),
         )?;
         std::fs::write(root.join("pdf.ppd"), PDF_PPD)?;
