@@ -9,6 +9,7 @@
 //! real camera and costing no more than one: the media benchmark gives the booth and Chromium
 //! the same clip, so both senders encode the same pictures and neither pays for drawing them.
 
+use crate::encoder::make;
 use gstreamer as gst;
 use gstreamer::glib;
 use gstreamer::prelude::*;
@@ -112,29 +113,22 @@ pub fn write_clip(
     format: crate::VideoFormat,
     frames: u32,
 ) -> Result<(), crate::MediaError> {
-    let failed = |what: String| crate::MediaError::Pipeline(format!("{}: {what}", path.display()));
+    let failed = |what: String| clip_error(path, what);
     crate::init()?;
-    let make = |factory: &str| {
-        gst::ElementFactory::make(factory)
-            .build()
-            .map_err(|_| crate::MediaError::MissingElement(factory.into()))
-    };
     let src = make("videotestsrc")?;
     src.set_property_from_str("pattern", "smpte");
     src.set_property("horizontal-speed", 2i32);
     src.set_property("num-buffers", i32::try_from(frames).unwrap_or(i32::MAX));
-    let caps = gst::ElementFactory::make("capsfilter")
-        .property(
-            "caps",
-            gstreamer_video::VideoCapsBuilder::new()
-                .format(gstreamer_video::VideoFormat::I420)
-                .width(format.width as i32)
-                .height(format.height as i32)
-                .framerate(gst::Fraction::new(format.fps as i32, 1))
-                .build(),
-        )
-        .build()
-        .map_err(|_| crate::MediaError::MissingElement("capsfilter".into()))?;
+    let caps = make("capsfilter")?;
+    caps.set_property(
+        "caps",
+        gstreamer_video::VideoCapsBuilder::new()
+            .format(gstreamer_video::VideoFormat::I420)
+            .width(format.width as i32)
+            .height(format.height as i32)
+            .framerate(gst::Fraction::new(format.fps as i32, 1))
+            .build(),
+    );
     let enc = make("y4menc")?;
     let sink = make("filesink")?;
     sink.set_property("location", PathBuf::from(path));
@@ -159,18 +153,18 @@ pub fn write_clip(
     }
 }
 
+fn clip_error(path: &Path, what: String) -> crate::MediaError {
+    crate::MediaError::Pipeline(format!("{}: {what}", path.display()))
+}
+
 fn read_clip(path: &Path) -> Result<Clip, crate::MediaError> {
-    let failed = |what: String| crate::MediaError::Pipeline(format!("{}: {what}", path.display()));
+    let failed = |what: String| clip_error(path, what);
     crate::init()?;
     let sink = gst_app::AppSink::builder().sync(false).build();
     let pipeline = gst::Pipeline::new();
-    let src = gst::ElementFactory::make("filesrc")
-        .property("location", PathBuf::from(path))
-        .build()
-        .map_err(|_| crate::MediaError::MissingElement("filesrc".into()))?;
-    let parse = gst::ElementFactory::make("y4mdec")
-        .build()
-        .map_err(|_| crate::MediaError::MissingElement("y4mdec".into()))?;
+    let src = make("filesrc")?;
+    src.set_property("location", PathBuf::from(path));
+    let parse = make("y4mdec")?;
     pipeline.add_many([&src, &parse, sink.upcast_ref()])?;
     gst::Element::link_many([&src, &parse, sink.upcast_ref()])?;
     pipeline
