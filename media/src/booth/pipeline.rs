@@ -211,7 +211,6 @@ pub(crate) fn build(
         .pixel_aspect_ratio(gst::Fraction::new(1, 1))
         .build();
     let camcaps = capsfilter("camcaps", raw_caps)?;
-    let tee = el("tee", "camtee")?;
     // Encoder branch.
     let encqueue = leaky_queue("encqueue", 2, 0)?;
     let candidates = encoder::candidates(settings.video_codec);
@@ -223,21 +222,6 @@ pub(crate) fn build(
         "videortpcaps",
         encoder::video_rtp_caps(settings.video_codec),
     )?;
-    // Self view branch.
-    let selfqueue = leaky_queue("selfqueue", 2, 0)?;
-    let selfscale = el("videoscale", "selfscale")?;
-    let (inset_w, inset_h) = ((screen_w / 4) as i32, (screen_h / 4) as i32);
-    let selfcaps = capsfilter(
-        "selfcaps",
-        gst_video::VideoCapsBuilder::new()
-            .width(inset_w)
-            .height(inset_h)
-            .pixel_aspect_ratio(gst::Fraction::new(1, 1))
-            .build(),
-    )?;
-    // The self view leaves the call pipeline here: the screen is its own pipeline (screen.rs).
-    let selfout = el("intervideosink", "selfout")?;
-    selfout.set_property("channel", &channels.self_view);
     // Microphone → webrtcbin.
     let aconvert = el("audioconvert", "micconvert")?;
     let aresample = el("audioresample", "micresample")?;
@@ -268,10 +252,11 @@ pub(crate) fn build(
     if settings.display == DisplaySink::None {
         camcaps.link(&encqueue)?;
     } else {
-        pipeline.add_many([&tee, &selfqueue, &selfscale, &selfcaps, &selfout])?;
+        let tee = el("tee", "camtee")?;
+        let selfqueue = self_view_branch(&pipeline, &tee, &channels, (screen_w, screen_h))?;
         camcaps.link(&tee)?;
         tee.link(&encqueue)?;
-        gst::Element::link_many([&tee, &selfqueue, &selfscale, &selfcaps, &selfout])?;
+        never_wait_downstream(&selfqueue)?;
     }
     gst::Element::link_many([
         &aconvert, &aresample, &acaps, &aqueue, &opusenc, &apay, &artpcaps,
@@ -293,7 +278,7 @@ pub(crate) fn build(
         transceiver.set_property("do-nack", is_video);
     }
 
-    for queue in [&encqueue, &selfqueue, &aqueue] {
+    for queue in [&encqueue, &aqueue] {
         never_wait_downstream(queue)?;
     }
     add_counting_probes(&camcaps, &convert, settings, counters)?;
@@ -323,6 +308,32 @@ pub(crate) fn build(
         audio,
         encoder: encoder_name,
     })
+}
+
+/// The self view: `tee` → leaky queue → scaled to a quarter of the screen → the screen
+/// pipeline's self-view channel (screen.rs). Returns the queue.
+fn self_view_branch(
+    pipeline: &gst::Pipeline,
+    tee: &gst::Element,
+    channels: &ScreenChannels,
+    (screen_w, screen_h): (u32, u32),
+) -> Result<gst::Element, MediaError> {
+    let queue = leaky_queue("selfqueue", 2, 0)?;
+    let scale = el("videoscale", "selfscale")?;
+    let caps = capsfilter(
+        "selfcaps",
+        gst_video::VideoCapsBuilder::new()
+            .width((screen_w / 4) as i32)
+            .height((screen_h / 4) as i32)
+            .pixel_aspect_ratio(gst::Fraction::new(1, 1))
+            .build(),
+    )?;
+    // The self view leaves the call pipeline here: the screen is its own pipeline.
+    let out = el("intervideosink", "selfout")?;
+    out.set_property("channel", &channels.self_view);
+    pipeline.add_many([tee, &queue, &scale, &caps, &out])?;
+    gst::Element::link_many([tee, &queue, &scale, &caps, &out])?;
+    Ok(queue)
 }
 
 fn add_counting_probes(
