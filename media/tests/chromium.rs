@@ -579,16 +579,16 @@ fn bench_media() {
         // bars, Chromium's animation): Chromium draws more cheaply than it reads a clip.
         let own_booth = booth_sends(&net, &codec, None, false).await?;
         let own_chromium = chromium_sends(&net, None).await?;
-        let rounds = format!(
-            "booth {:?}, Chromium {:?}",
-            booth_cpu
-                .iter()
-                .map(|v| (v * 10.0).round() / 10.0)
-                .collect::<Vec<_>>(),
-            chromium_cpu
+        let tenths = |values: &[f64]| {
+            values
                 .iter()
                 .map(|v| (v * 10.0).round() / 10.0)
                 .collect::<Vec<_>>()
+        };
+        let rounds = format!(
+            "booth {:?}, Chromium {:?}",
+            tenths(&booth_cpu),
+            tenths(&chromium_cpu)
         );
         let (sender_cpu, chromium_cpu) = (median(booth_cpu), median(chromium_cpu));
         let (sender_fps, chromium_fps) = (median(booth_fps), median(chromium_fps));
