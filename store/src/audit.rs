@@ -67,37 +67,59 @@ pub(crate) fn initialise_head(tx: &Tx<'_>) -> TxResult<()> {
 
 /// Appends `event` to the chain inside the caller's transaction; returns its sequence number.
 pub(crate) fn append(tx: &Tx<'_>, event: &AuditEvent) -> TxResult<u64> {
+    append_all(tx, &[event])
+}
+
+/// Appends `events` in order inside the caller's transaction, reading and writing the chain's
+/// head once; returns the sequence number of the last one (the head's when `events` is empty).
+pub(crate) fn append_all(tx: &Tx<'_>, events: &[&AuditEvent]) -> TxResult<u64> {
     let meta = tx.encrypted(TreeId::Meta);
     let head: AuditHead = meta
         .get(AUDIT_HEAD_KEY)?
         .ok_or_else(|| abort(StoreError::Corrupt("meta/audit_head is missing".to_owned())))?;
-    let prev = decode_hash(&head.hash).ok_or_else(|| {
+    if events.is_empty() {
+        return Ok(head.seq);
+    }
+    let mut prev = decode_hash(&head.hash).ok_or_else(|| {
         abort(StoreError::Corrupt(
             "meta/audit_head hash is not hex".to_owned(),
         ))
     })?;
-    let seq = head.seq + 1;
-    let event = serde_json::to_value(event).map_err(|e| {
-        abort(StoreError::Encode(format!(
-            "audit event: {:?}",
-            e.classify()
-        )))
-    })?;
-    let hash = hex::encode(chain_hash(&prev, &event, seq));
-    let record = RawRecord {
-        seq,
-        event,
-        prev_hash: head.hash,
-        hash: hash.clone(),
-    };
-    let bytes = serde_json::to_vec(&record).map_err(|e| {
-        abort(StoreError::Encode(format!(
-            "audit record: {:?}",
-            e.classify()
-        )))
-    })?;
-    tx.raw(TreeId::Audit).insert(&seq.to_be_bytes(), bytes)?;
-    meta.insert(AUDIT_HEAD_KEY, &AuditHead { seq, hash })?;
+    let mut prev_hash = head.hash;
+    let mut seq = head.seq;
+    for event in events {
+        seq += 1;
+        let event = serde_json::to_value(event).map_err(|e| {
+            abort(StoreError::Encode(format!(
+                "audit event: {:?}",
+                e.classify()
+            )))
+        })?;
+        let hash = chain_hash(&prev, &event, seq);
+        let hex_hash = hex::encode(hash);
+        let record = RawRecord {
+            seq,
+            event,
+            prev_hash,
+            hash: hex_hash.clone(),
+        };
+        let bytes = serde_json::to_vec(&record).map_err(|e| {
+            abort(StoreError::Encode(format!(
+                "audit record: {:?}",
+                e.classify()
+            )))
+        })?;
+        tx.raw(TreeId::Audit).insert(&seq.to_be_bytes(), bytes)?;
+        prev = hash;
+        prev_hash = hex_hash;
+    }
+    meta.insert(
+        AUDIT_HEAD_KEY,
+        &AuditHead {
+            seq,
+            hash: prev_hash,
+        },
+    )?;
     Ok(seq)
 }
 

@@ -11,7 +11,7 @@ use teleconsult_core::account::Account;
 use teleconsult_core::appointment::Appointment;
 use teleconsult_core::audit::AuditEvent;
 use teleconsult_core::booking::Reminder;
-use teleconsult_core::ids::{AppointmentId, PractitionerId};
+use teleconsult_core::ids::{AccountId, AppointmentId, PatientId, PractitionerId};
 use teleconsult_core::notification::Notification;
 use teleconsult_core::outbox::OutboxMessage;
 use teleconsult_core::patient::Patient;
@@ -20,7 +20,8 @@ use teleconsult_core::schedule::Schedule;
 use crate::error::StoreError;
 use crate::repo::{EMAIL, NATIONAL_ID, email_index, national_id_index};
 use crate::store::Store;
-use crate::tree::{TreeId, Tx, TxResult, abort};
+use crate::tree::{TreeId, Tx, TxResult, abort, seal};
+use crate::writer::Work;
 use crate::{audit, notifications, outbox};
 
 /// Orders instants as bytes: seconds since the epoch, sign bit flipped, big-endian.
@@ -63,28 +64,149 @@ pub struct Booking<'a> {
     /// Reads of health data done to decide this booking (the booker's and the relative's
     /// patient records, see [`Store::patient_unrecorded`]), recorded in the booking's own
     /// transaction before its creation event: one transaction per booking instead of one per
-    /// read. When the booking fails, the caller records them on their own.
+    /// read. They are recorded too when the booking is refused (`SlotTaken`,
+    /// `AlreadyExists`); when [`Store::book`] fails otherwise, or is not reached, the caller
+    /// records them on its own.
     pub reads: &'a [AuditEvent],
 }
 
-fn insert_relative(tx: &Tx<'_>, store: &Store, patient: &Patient) -> TxResult<()> {
-    let crypto = &store.inner().crypto;
-    let by_national_id = national_id_index(crypto, patient.country, &patient.national_id);
-    let national_ids = tx.raw(TreeId::PatientsByNationalId);
-    if national_ids.get(by_national_id)?.is_some() {
-        return Err(abort(StoreError::AlreadyExists(NATIONAL_ID)));
+/// A relative's patient record, sealed, with its blind indexes.
+struct SealedRelative {
+    id: PatientId,
+    national_id: [u8; 32],
+    email: Option<[u8; 32]>,
+    sealed: Vec<u8>,
+}
+
+/// A booking ready for the writer: every record whose key is known sealed beforehand (the
+/// transaction then holds sled's lock only to check and write), the rest owned.
+struct BookJob {
+    slot: [u8; 24],
+    appointment: AppointmentId,
+    sealed_appointment: Vec<u8>,
+    relative: Option<SealedRelative>,
+    booker: Option<(AccountId, Vec<u8>)>,
+    notifications: Vec<Notification>,
+    reminders: Vec<([u8; 25], Vec<u8>)>,
+    outbox: Vec<OutboxMessage>,
+    reads: Vec<AuditEvent>,
+    event: AuditEvent,
+}
+
+impl BookJob {
+    fn new(store: &Store, booking: Booking<'_>, event: &AuditEvent) -> Result<Self, StoreError> {
+        let crypto = &store.inner().crypto;
+        let a = booking.appointment;
+        let relative = booking
+            .new_relative
+            .map(|patient| {
+                Ok::<_, StoreError>(SealedRelative {
+                    id: patient.id,
+                    national_id: national_id_index(crypto, patient.country, &patient.national_id),
+                    email: (!patient.email.is_empty()).then(|| email_index(crypto, &patient.email)),
+                    sealed: seal(crypto, TreeId::Patients, patient.id.as_bytes(), patient)?,
+                })
+            })
+            .transpose()?;
+        let booker = booking
+            .booker
+            .map(|account| {
+                seal(crypto, TreeId::Accounts, account.id.as_bytes(), account)
+                    .map(|sealed| (account.id, sealed))
+            })
+            .transpose()?;
+        let reminders = booking
+            .reminders
+            .iter()
+            .enumerate()
+            .map(|(index, (due, reminder))| {
+                let index = u8::try_from(index)
+                    .map_err(|_| StoreError::Encode("too many reminders".into()))?;
+                let key = reminder_key(*due, a.id, index);
+                Ok((key, seal(crypto, TreeId::Reminders, &key, reminder)?))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok(BookJob {
+            slot: slot_key(a.practitioner, a.start),
+            appointment: a.id,
+            sealed_appointment: seal(crypto, TreeId::Appointments, a.id.as_bytes(), a)?,
+            relative,
+            booker,
+            notifications: booking.notifications.to_vec(),
+            reminders,
+            outbox: booking.outbox.to_vec(),
+            reads: booking.reads.to_vec(),
+            event: event.clone(),
+        })
     }
-    national_ids.insert(&by_national_id, patient.id.as_bytes())?;
-    if !patient.email.is_empty() {
-        let by_email = email_index(crypto, &patient.email);
-        let emails = tx.raw(TreeId::PatientsByEmail);
-        if emails.get(by_email)?.is_some() {
-            return Err(abort(StoreError::AlreadyExists(EMAIL)));
+
+    /// Whether the booking can be written: its slot is free, and a new relative's national id
+    /// and e-mail address are not registered.
+    fn check(&self, tx: &Tx<'_>) -> TxResult<Result<(), StoreError>> {
+        if tx.raw(TreeId::BookedSlots).get(self.slot)?.is_some() {
+            return Ok(Err(StoreError::SlotTaken));
         }
-        emails.insert(&by_email, patient.id.as_bytes())?;
+        if let Some(relative) = &self.relative {
+            if tx
+                .raw(TreeId::PatientsByNationalId)
+                .get(relative.national_id)?
+                .is_some()
+            {
+                return Ok(Err(StoreError::AlreadyExists(NATIONAL_ID)));
+            }
+            if let Some(email) = relative.email
+                && tx.raw(TreeId::PatientsByEmail).get(email)?.is_some()
+            {
+                return Ok(Err(StoreError::AlreadyExists(EMAIL)));
+            }
+        }
+        Ok(Ok(()))
     }
-    tx.encrypted(TreeId::Patients)
-        .insert(patient.id.as_bytes(), patient)
+}
+
+impl Work for BookJob {
+    fn apply(&self, tx: &Tx<'_>) -> TxResult<Result<(), StoreError>> {
+        if let Err(refusal) = self.check(tx)? {
+            return Ok(Err(refusal));
+        }
+        let id = self.appointment.as_bytes();
+        tx.raw(TreeId::BookedSlots).insert(&self.slot, id)?;
+        tx.raw(TreeId::Appointments)
+            .insert(id, self.sealed_appointment.as_slice())?;
+        if let Some(relative) = &self.relative {
+            let patient = relative.id.as_bytes();
+            tx.raw(TreeId::PatientsByNationalId)
+                .insert(&relative.national_id, patient)?;
+            if let Some(email) = &relative.email {
+                tx.raw(TreeId::PatientsByEmail).insert(email, patient)?;
+            }
+            tx.raw(TreeId::Patients)
+                .insert(patient, relative.sealed.as_slice())?;
+        }
+        if let Some((account, sealed)) = &self.booker {
+            tx.raw(TreeId::Accounts)
+                .insert(account.as_bytes(), sealed.as_slice())?;
+        }
+        for n in &self.notifications {
+            notifications::enqueue(tx, n)?;
+        }
+        let reminders = tx.raw(TreeId::Reminders);
+        for (key, sealed) in &self.reminders {
+            reminders.insert(key, sealed.as_slice())?;
+        }
+        for message in &self.outbox {
+            outbox::enqueue(tx, message, self.event.at)?;
+        }
+        Ok(Ok(()))
+    }
+
+    fn audit(&self, applied: bool) -> Vec<&AuditEvent> {
+        let mut events: Vec<&AuditEvent> = self.reads.iter().collect();
+        if applied {
+            events.push(&self.event);
+        }
+        events
+    }
 }
 
 impl Store {
@@ -126,44 +248,13 @@ impl Store {
         Ok(starts)
     }
 
-    /// Books: fails with [`StoreError::SlotTaken`] when the slot already has a booking (then
-    /// nothing is written), `AlreadyExists` when a new relative's national id is registered.
+    /// Books: fails with [`StoreError::SlotTaken`] when the slot already has a booking,
+    /// `AlreadyExists` when a new relative's national id or e-mail address is registered; then
+    /// nothing is written but the reads ([`Booking::reads`]), which are recorded either way.
+    /// Bookings are applied in batches by the store's writer thread (see `writer.rs`).
     pub fn book(&self, booking: Booking<'_>, event: &AuditEvent) -> Result<(), StoreError> {
-        let a = booking.appointment;
-        let slot = slot_key(a.practitioner, a.start);
-        self.inner().transact_durably(|tx| {
-            let slots = tx.raw(TreeId::BookedSlots);
-            if slots.get(slot)?.is_some() {
-                return Err(abort(StoreError::SlotTaken));
-            }
-            slots.insert(&slot, a.id.as_bytes())?;
-            tx.encrypted(TreeId::Appointments)
-                .insert(a.id.as_bytes(), a)?;
-            if let Some(relative) = booking.new_relative {
-                insert_relative(tx, self, relative)?;
-            }
-            if let Some(account) = booking.booker {
-                tx.encrypted(TreeId::Accounts)
-                    .insert(account.id.as_bytes(), account)?;
-            }
-            for n in booking.notifications {
-                notifications::enqueue(tx, n)?;
-            }
-            let reminders = tx.encrypted(TreeId::Reminders);
-            for (index, (due, reminder)) in booking.reminders.iter().enumerate() {
-                let index = u8::try_from(index)
-                    .map_err(|_| abort(StoreError::Encode("too many reminders".into())))?;
-                reminders.insert(&reminder_key(*due, a.id, index), reminder)?;
-            }
-            for message in booking.outbox {
-                outbox::enqueue(tx, message, event.at)?;
-            }
-            for read in booking.reads {
-                audit::append(tx, read)?;
-            }
-            audit::append(tx, event)?;
-            Ok(())
-        })
+        let job = BookJob::new(self, booking, event)?;
+        self.inner().writer.apply(job)
     }
 
     /// Reads an appointment, recording the access.

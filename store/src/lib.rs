@@ -41,6 +41,7 @@ mod repo;
 mod snapshot;
 mod store;
 mod tree;
+mod writer;
 
 #[cfg(test)]
 mod test_support;

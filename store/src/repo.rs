@@ -130,9 +130,11 @@ impl Store {
         Ok(all)
     }
 
+    /// Batched with the bookings by the writer thread (see `writer.rs`).
     fn record_audit_inner(&self, event: &AuditEvent) -> Result<(), StoreError> {
         self.inner()
-            .transact_durably(|tx| audit::append(tx, event).map(drop))
+            .writer
+            .apply(crate::writer::RecordAudit(vec![event.clone()]))
     }
 }
 

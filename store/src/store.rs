@@ -14,6 +14,7 @@ use crate::group_commit::GroupCommit;
 use crate::key::StorageKey;
 use crate::meta;
 use crate::tree::{EncryptedTree, TreeId, Trees, Tx, TxResult};
+use crate::writer::Writer;
 
 /// The store: encrypted records, blind indexes, audit chain and outbox in one sled database.
 /// Cloning is cheap (one `Arc`); all clones share the database. Methods block on disk I/O:
@@ -30,6 +31,8 @@ pub(crate) struct Inner {
     pub(crate) crypto: Crypto,
     /// Concurrent writers share flushes (see `group_commit.rs`).
     pub(crate) group_commit: GroupCommit,
+    /// Bookings are applied in batches by one thread (see `writer.rs`).
+    pub(crate) writer: Writer,
 }
 
 impl Inner {
@@ -84,18 +87,20 @@ impl Store {
         let trees = Trees::open(&db).map_err(open_error)?;
         let crypto = Crypto::new(&key);
         drop(key);
+        let (writer, jobs) = Writer::new();
         let inner = Inner {
             path: dir.to_owned(),
             db,
             trees,
             crypto,
             group_commit: GroupCommit::default(),
+            writer,
         };
         meta::prepare(&inner)?;
+        let inner = Arc::new(inner);
+        Writer::spawn(Arc::downgrade(&inner), jobs)?;
         tracing::info!(path = %dir.display(), "store opened");
-        Ok(Store {
-            inner: Arc::new(inner),
-        })
+        Ok(Store { inner })
     }
 
     pub(crate) fn inner(&self) -> &Inner {

@@ -26,7 +26,7 @@ use teleconsult_core::national_id::validate_national_id;
 use teleconsult_core::patient::Patient;
 use teleconsult_core::ports::Repository;
 use teleconsult_core::schedule::ConsultationMode;
-use teleconsult_store::Booking;
+use teleconsult_store::{Booking, StoreError};
 use utoipa::{IntoParams, ToSchema};
 
 /// Who the appointment is for, when not the caller: a relative already linked to the caller's
@@ -167,9 +167,9 @@ pub async fn book(
     };
     let (status, view) = state
         .blocking(move |inner| {
-            // The patient records read to decide are audited in the booking's transaction, or
-            // on their own when it was not written (a flush failing after the commit records
-            // them twice: better than not at all).
+            // The patient records read to decide are audited in the booking's transaction
+            // (written or refused), or on their own when it was not reached or failed (a flush
+            // failing after the commit records them twice: better than not at all).
             let mut reads = Vec::new();
             let booked = book_blocking(inner, &user, request, &plan, &mut reads);
             if booked.is_err() {
@@ -281,7 +281,15 @@ fn book_blocking(
         "appointment",
         appointment.id.to_string(),
     );
-    inner.store.book(booking, &audit)?;
+    match inner.store.book(booking, &audit) {
+        Ok(()) => {}
+        // Refused: the store recorded the reads with the refusal.
+        Err(e @ (StoreError::SlotTaken | StoreError::AlreadyExists(_))) => {
+            reads.clear();
+            return Err(e.into());
+        }
+        Err(e) => return Err(e.into()),
+    }
     let name = format!("{} {}", patient.first_name, patient.last_name);
     let view = view_named(&appointment, name, practitioner_record.name);
     Ok((StatusCode::CREATED, Json(view)))
