@@ -254,3 +254,88 @@ fn erasure_frees_the_unique_values_and_keeps_the_audit_trail() {
     register(&store, 5).unwrap();
     assert!(store.verify_audit_chain().is_ok());
 }
+
+/// Logs account `n` in with session token `token` (registration, challenge, session).
+fn logged_in(store: &crate::Store, n: u128, token: &str) -> Account {
+    let policy = LoginPolicy::default();
+    register(store, n).unwrap();
+    let a = store.account(account_id(n)).unwrap().unwrap();
+    let challenge = LoginChallenge::new(a.id, "123456".into(), ts(0), &policy);
+    let sms = Notification::sms(a.phone.clone(), "code 123456".into(), ts(0));
+    let challenge_id = format!("challenge {token}");
+    store
+        .start_challenge(&challenge_id, &challenge, &a, &sms)
+        .unwrap();
+    let session = Session::new(&a, "csrf".into(), ts(1), &policy);
+    store
+        .open_session(
+            token,
+            &session,
+            &challenge_id,
+            &a,
+            &event(Action::Login, "a"),
+        )
+        .unwrap();
+    a
+}
+
+#[test]
+fn authentication_is_served_from_memory_until_the_session_or_account_changes() {
+    let (_dir, store) = crate::test_support::open();
+    let mut a = logged_in(&store, 5, "token-5");
+    logged_in(&store, 6, "token-6");
+    assert!(store.cached_session_and_account("token-5").is_none());
+    let (session, account) = store.session_and_account("token-5").unwrap().unwrap();
+    assert_eq!((session.account, &account), (a.id, &a));
+    assert_eq!(
+        store.cached_session_and_account("token-5"),
+        Some((session, account)),
+        "kept after the first read"
+    );
+    assert_eq!(store.session_and_account("no-such-token").unwrap(), None);
+    assert_eq!(store.cached_session_and_account("no-such-token"), None);
+
+    // A changed account is seen at once: the cached entry is not served any more.
+    a.status = AccountStatus::Disabled;
+    store
+        .update_account(&a, Some(&event(Action::Update, "a")))
+        .unwrap();
+    assert_eq!(store.cached_session_and_account("token-5"), None);
+    let (_, account) = store.session_and_account("token-5").unwrap().unwrap();
+    assert_eq!(account.status, AccountStatus::Disabled);
+
+    // So is a closed session, and another's logout leaves none of the stale entries.
+    store.session_and_account("token-6").unwrap().unwrap();
+    store
+        .close_session("token-6", &event(Action::Logout, "b"))
+        .unwrap();
+    assert_eq!(store.cached_session_and_account("token-6"), None);
+    assert_eq!(store.cached_session_and_account("token-5"), None);
+    assert_eq!(store.session_and_account("token-6").unwrap(), None);
+    assert!(store.session_and_account("token-5").unwrap().is_some());
+}
+
+#[test]
+fn a_session_read_that_a_write_overtook_is_not_kept_and_the_cache_stays_bounded() {
+    use crate::auth_cache::{AuthCache, CAPACITY};
+    let cache = AuthCache::default();
+    let a = account(7);
+    let session = Session::new(&a, "csrf".into(), ts(1), &LoginPolicy::default());
+    // Generation noted, then a write to the trees ends before the read is filed.
+    let before = cache.generation();
+    cache.invalidate();
+    cache.fill([1; 32], before, &session, &a);
+    assert!(cache.get(&[1; 32]).is_none());
+    // Filed under the current generation it is kept, until the next write.
+    cache.fill([1; 32], cache.generation(), &session, &a);
+    assert_eq!(cache.get(&[1; 32]), Some((session.clone(), a.clone())));
+    cache.invalidate();
+    assert!(cache.get(&[1; 32]).is_none());
+
+    for n in 0..CAPACITY as u32 * 2 {
+        let mut key = [0; 32];
+        key[..4].copy_from_slice(&n.to_be_bytes());
+        cache.fill(key, cache.generation(), &session, &a);
+    }
+    assert!(cache.lock().len() <= CAPACITY);
+}

@@ -21,6 +21,7 @@
 
 mod accounts;
 mod audit;
+mod auth_cache;
 mod backup;
 mod booking;
 mod call;

@@ -8,6 +8,7 @@ use teleconsult_core::national_id::Country;
 
 use teleconsult_core::ids::PatientId;
 
+use crate::auth_cache::AuthCache;
 use crate::crypto::Crypto;
 use crate::error::StoreError;
 use crate::group_commit::GroupCommit;
@@ -33,11 +34,18 @@ pub(crate) struct Inner {
     pub(crate) group_commit: GroupCommit,
     /// Bookings are applied in batches by one thread (see `writer.rs`).
     pub(crate) writer: Writer,
+    /// Sessions and accounts for authentication (see `auth_cache.rs`).
+    pub(crate) auth_cache: AuthCache,
 }
 
 impl Inner {
     pub(crate) fn transact<A>(&self, f: impl Fn(&Tx<'_>) -> TxResult<A>) -> Result<A, StoreError> {
-        self.trees.transact(&self.crypto, f)
+        let touched = std::cell::Cell::new(0);
+        let result = self.trees.transact(&self.crypto, &touched, f);
+        if touched.get() & (TreeId::Sessions.bit() | TreeId::Accounts.bit()) != 0 {
+            self.auth_cache.invalidate();
+        }
+        result
     }
 
     /// Like [`Inner::transact`], then flushes: the change survives a crash once this returns.
@@ -95,6 +103,7 @@ impl Store {
             crypto,
             group_commit: GroupCommit::default(),
             writer,
+            auth_cache: AuthCache::default(),
         };
         meta::prepare(&inner)?;
         let inner = Arc::new(inner);

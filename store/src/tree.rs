@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use sled::transaction::{
     ConflictableTransactionError, TransactionError, Transactional, TransactionalTree,
 };
+use std::cell::Cell;
 use zeroize::Zeroizing;
 
 use crate::crypto::Crypto;
@@ -177,6 +178,11 @@ impl TreeId {
     const fn index(self) -> usize {
         self as usize
     }
+
+    /// The tree's bit in a set of trees (there are fewer than 64).
+    pub(crate) const fn bit(self) -> u64 {
+        1 << self.index()
+    }
 }
 
 /// The opened sled trees, indexed by [`TreeId`].
@@ -207,13 +213,20 @@ impl Trees {
 
     /// Runs `f` as one serialisable transaction over all trees. `f` may run more than once:
     /// it must have no side effect outside the transaction.
+    /// The trees `f` reached (read or written) are added to `touched`, one bit per
+    /// [`TreeId`].
     pub(crate) fn transact<A>(
         &self,
         crypto: &Crypto,
+        touched: &Cell<u64>,
         f: impl Fn(&Tx<'_>) -> TxResult<A>,
     ) -> Result<A, StoreError> {
         Transactional::<StoreError>::transaction(self.all.as_slice(), |views| {
-            f(&Tx { views, crypto })
+            f(&Tx {
+                views,
+                crypto,
+                touched,
+            })
         })
         .map_err(|error| match error {
             TransactionError::Abort(error) => error,
@@ -226,11 +239,13 @@ impl Trees {
 pub(crate) struct Tx<'a> {
     views: &'a [TransactionalTree],
     crypto: &'a Crypto,
+    touched: &'a Cell<u64>,
 }
 
 impl<'a> Tx<'a> {
     /// The tree's transactional view, for values stored in clear (ids, counters, audit).
     pub(crate) fn raw(&self, id: TreeId) -> &'a TransactionalTree {
+        self.touched.set(self.touched.get() | id.bit());
         &self.views[id.index()]
     }
 

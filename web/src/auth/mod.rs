@@ -143,16 +143,17 @@ pub(crate) async fn authenticate(
     state: &AppState,
     token: &str,
 ) -> Result<(Session, Account), ApiError> {
-    let lookup = token.to_owned();
-    let found = state
-        .blocking(move |inner| {
-            let Some(session) = inner.store.session(&lookup)? else {
-                return Ok(None);
-            };
-            let account = inner.store.account(session.account)?;
-            Ok(account.map(|a| (session, a)))
-        })
-        .await?;
+    // Known sessions come from the store's memory without a blocking hop (see the store's
+    // `auth_cache.rs`); others are read on a blocking thread.
+    let found = match state.store.cached_session_and_account(token) {
+        Some(found) => Some(found),
+        None => {
+            let lookup = token.to_owned();
+            state
+                .blocking(move |inner| Ok(inner.store.session_and_account(&lookup)?))
+                .await?
+        }
+    };
     let (session, account) = found.ok_or_else(unauthenticated)?;
     if !session.is_valid_for(&account, state.clock.now()) || !account.status.may_log_in() {
         return Err(unauthenticated());
