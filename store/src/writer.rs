@@ -101,6 +101,12 @@ fn stopped() -> StoreError {
     ))
 }
 
+fn panicked() -> StoreError {
+    StoreError::Engine(sled::Error::ReportableBug(
+        "a store write panicked: its batch may not have been written".into(),
+    ))
+}
+
 fn run(inner: &Weak<Inner>, jobs: &Receiver<Job>) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
@@ -113,7 +119,17 @@ fn run(inner: &Weak<Inner>, jobs: &Receiver<Job>) {
         let Some(store) = inner.upgrade() else {
             return;
         };
-        let outcomes = apply_batch(&store, &batch);
+        // A panic in a job must not end the thread (every later write would fail): the
+        // batch's callers get an error, and the writer goes on.
+        let outcomes =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| apply_batch(&store, &batch)))
+                .unwrap_or_else(|_| {
+                    tracing::error!(
+                        jobs = batch.len(),
+                        "a store write panicked; its batch failed"
+                    );
+                    batch.iter().map(|_| Err(panicked())).collect()
+                });
         // The store handle goes before the answers: a caller that drops the last handle once
         // answered closes the database at once.
         drop(store);
@@ -357,6 +373,32 @@ mod tests {
             "d",
         ];
         assert_eq!(objects[objects.len() - expected.len()..], expected);
+        store.verify_audit_chain().unwrap();
+    }
+
+    struct Panics;
+
+    impl Work for Panics {
+        fn apply(&self, _tx: &Tx<'_>) -> TxResult<Result<(), StoreError>> {
+            panic!("a bug in a job")
+        }
+
+        fn audit(&self, _applied: bool) -> Vec<&AuditEvent> {
+            Vec::new()
+        }
+    }
+
+    #[test]
+    fn a_panicking_job_fails_its_batch_and_the_writer_goes_on() {
+        let (_dir, store) = open();
+        let writer = &store.inner().writer;
+        assert!(matches!(
+            writer.apply(Panics),
+            Err(StoreError::Engine(sled::Error::ReportableBug(_)))
+        ));
+        let (job, applied) = TestJob::new("after", Act::Write);
+        writer.apply(job).unwrap();
+        assert_eq!(applied.load(SeqCst), 1);
         store.verify_audit_chain().unwrap();
     }
 
