@@ -5,7 +5,7 @@
 //! (it owns the daemon, the sinks, the patients and the clients; see its module documentation
 //! for the method). Both the daemon and the test's HTTPS clients are release builds: a debug
 //! client would spend more CPU than the daemon on this 2-core machine. Knobs, read by the test
-//! from the environment: `TELECONSULT_BENCH_BOOKINGS` (20000), `TELECONSULT_BENCH_CLIENTS` (8),
+//! from the environment: `TELECONSULT_BENCH_BOOKINGS` (20000), `TELECONSULT_BENCH_CLIENTS` (32),
 //! `TELECONSULT_BENCH_PATIENTS` (= clients), `TELECONSULT_BENCH_STORE_THREADS` (32).
 
 use anyhow::Context;
@@ -75,8 +75,8 @@ pub fn booking() -> anyhow::Result<()> {
          audit chain verifies). daemon_cpu_us_per_request / client_cpu_us_per_request = CPU time (user + system) \
          of the daemon process / the benchmark's clients during the measured run, per request in µs: 2 cores give \
          2e6 µs of CPU per second, so 2e6 / (their sum) bounds requests_per_s on a quiet machine. store_* = Store::book alone (same transaction contents, shared flush) from \
-         {store_threads} threads on a fresh store. Every booking is one sled transaction followed by a flush shared \
-         with concurrent writers (group commit, store/src/group_commit.rs). 2-core machine shared with other work: \
+         {store_threads} threads on a fresh store. Bookings are applied in batches by the store's writer thread: one \
+         sled transaction and one flush per batch of up to 32 (store/src/writer.rs). 2-core machine shared with other work: \
          load average before {load_before}, after {load_after}",
         clients = get("clients"),
         patients = get("patients"),
