@@ -249,14 +249,14 @@ impl Store {
     }
 
     /// The session of `token` and its account, for authenticating a request: from memory
-    /// when known (see `auth_cache.rs`), else read from the store and kept. `None` when there
+    /// when known (see `kept.rs`), else read from the store and kept. `None` when there
     /// is no such session or its account is gone.
     pub fn session_and_account(
         &self,
         token: &str,
     ) -> Result<Option<(Session, Account)>, StoreError> {
         let key = secret_key(self, "session", token);
-        let cache = &self.inner().auth_cache;
+        let cache = &self.inner().sessions;
         if let Some(found) = cache.get(&key) {
             return Ok(Some(found));
         }
@@ -271,15 +271,16 @@ impl Store {
         let Some(account) = self.account(session.account)? else {
             return Ok(None);
         };
-        cache.fill(key, generation, &session, &account);
-        Ok(Some((session, account)))
+        let found = (session, account);
+        cache.fill(key, generation, &found);
+        Ok(Some(found))
     }
 
     /// Like [`Store::session_and_account`] from memory only: never reads the disk, never
     /// blocks on it (for async code). `None` when not known.
     pub fn cached_session_and_account(&self, token: &str) -> Option<(Session, Account)> {
         let key = secret_key(self, "session", token);
-        self.inner().auth_cache.get(&key)
+        self.inner().sessions.get(&key)
     }
 
     /// Logout: the session is gone for good.

@@ -317,17 +317,17 @@ fn authentication_is_served_from_memory_until_the_session_or_account_changes() {
 
 #[test]
 fn a_session_read_that_a_write_overtook_is_not_kept_and_the_cache_stays_bounded() {
-    use crate::auth_cache::{AuthCache, CAPACITY};
-    let cache = AuthCache::default();
+    use crate::kept::{CAPACITY, Kept};
+    let cache = Kept::default();
     let a = account(7);
     let session = Session::new(&a, "csrf".into(), ts(1), &LoginPolicy::default());
     // Generation noted, then a write to the trees ends before the read is filed.
     let before = cache.generation();
     cache.invalidate();
-    cache.fill([1; 32], before, &session, &a);
+    cache.fill([1; 32], before, &(session.clone(), a.clone()));
     assert!(cache.get(&[1; 32]).is_none());
     // Filed under the current generation it is kept, until the next write.
-    cache.fill([1; 32], cache.generation(), &session, &a);
+    cache.fill([1; 32], cache.generation(), &(session.clone(), a.clone()));
     assert_eq!(cache.get(&[1; 32]), Some((session.clone(), a.clone())));
     cache.invalidate();
     assert!(cache.get(&[1; 32]).is_none());
@@ -335,7 +335,7 @@ fn a_session_read_that_a_write_overtook_is_not_kept_and_the_cache_stays_bounded(
     for n in 0..CAPACITY as u32 * 2 {
         let mut key = [0; 32];
         key[..4].copy_from_slice(&n.to_be_bytes());
-        cache.fill(key, cache.generation(), &session, &a);
+        cache.fill(key, cache.generation(), &(session.clone(), a.clone()));
     }
     assert!(cache.lock().len() <= CAPACITY);
 }

@@ -224,10 +224,15 @@ impl Store {
         })
     }
 
+    /// From memory when read before and unchanged since (see `kept.rs`).
     pub fn schedule(&self, practitioner: PractitionerId) -> Result<Option<Schedule>, StoreError> {
-        self.inner()
-            .encrypted(TreeId::Schedules)
-            .get(practitioner.as_bytes())
+        let inner = self.inner();
+        inner.kept_get(
+            &inner.schedules,
+            TreeId::Schedules,
+            practitioner,
+            practitioner.as_bytes(),
+        )
     }
 
     /// Starts of the booked slots of `practitioner` in `[from, to)`.

@@ -317,3 +317,55 @@ fn erasing_a_patient_erases_what_their_calls_left_and_keeps_the_appointments() {
     assert!(store.quality_record(theirs.id, &read()).unwrap().is_some());
     store.verify_audit_chain().unwrap();
 }
+
+/// Practitioners and schedules are kept in memory once read (`kept.rs`); a change is seen by
+/// the next read.
+#[test]
+fn a_changed_schedule_or_practitioner_is_read_at_once() {
+    use teleconsult_core::ports::Repository;
+    use teleconsult_core::practitioner::Practitioner;
+    use teleconsult_core::schedule::Schedule;
+
+    let (_dir, store) = open();
+    let id = PractitionerId::from_uuid(Uuid::from_u128(1));
+    let schedule = |slot_minutes: u32| -> Schedule {
+        serde_json::from_value(serde_json::json!({
+            "hours": {"time_zone": "Europe/Luxembourg", "slot_minutes": slot_minutes,
+                "modes": ["video"], "week": {"monday": [{"start": "08:00", "end": "12:00"}]}},
+            "exceptions": []
+        }))
+        .unwrap()
+    };
+    assert_eq!(store.schedule(id).unwrap(), None);
+    store
+        .set_schedule(id, &schedule(20), &event(Action::Update, "schedule"))
+        .unwrap();
+    assert_eq!(store.schedule(id).unwrap(), Some(schedule(20)));
+    assert_eq!(store.schedule(id).unwrap(), Some(schedule(20)), "kept");
+    store
+        .set_schedule(id, &schedule(30), &event(Action::Update, "schedule"))
+        .unwrap();
+    assert_eq!(store.schedule(id).unwrap(), Some(schedule(30)));
+
+    let mut practitioner = Practitioner {
+        id,
+        name: "Dr A".into(),
+        specialty: "general_practice".into(),
+        languages: vec!["fr".into()],
+    };
+    store
+        .upsert_practitioner(&practitioner, &event(Action::Create, "practitioner"))
+        .unwrap();
+    assert_eq!(
+        store.practitioner(id).unwrap().map(|p| p.name),
+        Some("Dr A".into())
+    );
+    practitioner.name = "Dr B".into();
+    store
+        .upsert_practitioner(&practitioner, &event(Action::Update, "practitioner"))
+        .unwrap();
+    assert_eq!(
+        store.practitioner(id).unwrap().map(|p| p.name),
+        Some("Dr B".into())
+    );
+}

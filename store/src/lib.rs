@@ -21,7 +21,6 @@
 
 mod accounts;
 mod audit;
-mod auth_cache;
 mod backup;
 mod booking;
 mod call;
@@ -29,6 +28,7 @@ mod crypto;
 mod documents;
 mod error;
 mod group_commit;
+mod kept;
 mod key;
 mod maintenance;
 mod medical_records;

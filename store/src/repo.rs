@@ -114,9 +114,13 @@ impl Store {
         &self,
         id: teleconsult_core::ids::PractitionerId,
     ) -> Result<Option<Practitioner>, StoreError> {
-        self.inner()
-            .encrypted(TreeId::Practitioners)
-            .get(id.as_bytes())
+        let inner = self.inner();
+        inner.kept_get(
+            &inner.practitioners,
+            TreeId::Practitioners,
+            id,
+            id.as_bytes(),
+        )
     }
 
     fn practitioners_inner(&self) -> Result<Vec<Practitioner>, StoreError> {

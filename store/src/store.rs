@@ -8,14 +8,18 @@ use teleconsult_core::national_id::Country;
 
 use teleconsult_core::ids::PatientId;
 
-use crate::auth_cache::AuthCache;
 use crate::crypto::Crypto;
 use crate::error::StoreError;
 use crate::group_commit::GroupCommit;
+use crate::kept::Kept;
 use crate::key::StorageKey;
 use crate::meta;
 use crate::tree::{EncryptedTree, TreeId, Trees, Tx, TxResult};
 use crate::writer::Writer;
+use teleconsult_core::account::{Account, Session};
+use teleconsult_core::ids::PractitionerId;
+use teleconsult_core::practitioner::Practitioner;
+use teleconsult_core::schedule::Schedule;
 
 /// The store: encrypted records, blind indexes, audit chain and outbox in one sled database.
 /// Cloning is cheap (one `Arc`); all clones share the database. Methods block on disk I/O:
@@ -34,18 +38,52 @@ pub(crate) struct Inner {
     pub(crate) group_commit: GroupCommit,
     /// Bookings are applied in batches by one thread (see `writer.rs`).
     pub(crate) writer: Writer,
-    /// Sessions and accounts for authentication (see `auth_cache.rs`).
-    pub(crate) auth_cache: AuthCache,
+    /// Records kept decrypted in memory (see `kept.rs`): sessions with their accounts (by the
+    /// session's key), practitioners, schedules.
+    pub(crate) sessions: Kept<[u8; 32], (Session, Account)>,
+    pub(crate) practitioners: Kept<PractitionerId, Practitioner>,
+    pub(crate) schedules: Kept<PractitionerId, Schedule>,
 }
 
 impl Inner {
     pub(crate) fn transact<A>(&self, f: impl Fn(&Tx<'_>) -> TxResult<A>) -> Result<A, StoreError> {
         let touched = std::cell::Cell::new(0);
         let result = self.trees.transact(&self.crypto, &touched, f);
-        if touched.get() & (TreeId::Sessions.bit() | TreeId::Accounts.bit()) != 0 {
-            self.auth_cache.invalidate();
+        let touched = touched.get();
+        if touched & (TreeId::Sessions.bit() | TreeId::Accounts.bit()) != 0 {
+            self.sessions.invalidate();
+        }
+        if touched & TreeId::Practitioners.bit() != 0 {
+            self.practitioners.invalidate();
+        }
+        if touched & TreeId::Schedules.bit() != 0 {
+            self.schedules.invalidate();
         }
         result
+    }
+
+    /// The record `key` of the encrypted tree `id`, from `kept` when there (see `kept.rs`),
+    /// else read and kept.
+    pub(crate) fn kept_get<K, V>(
+        &self,
+        kept: &Kept<K, V>,
+        id: TreeId,
+        key: K,
+        raw_key: &[u8],
+    ) -> Result<Option<V>, StoreError>
+    where
+        K: Eq + std::hash::Hash,
+        V: Clone + serde::de::DeserializeOwned,
+    {
+        if let Some(value) = kept.get(&key) {
+            return Ok(Some(value));
+        }
+        let generation = kept.generation();
+        let value = self.encrypted(id).get::<V>(raw_key)?;
+        if let Some(value) = &value {
+            kept.fill(key, generation, value);
+        }
+        Ok(value)
     }
 
     /// Like [`Inner::transact`], then flushes: the change survives a crash once this returns.
@@ -103,7 +141,9 @@ impl Store {
             crypto,
             group_commit: GroupCommit::default(),
             writer,
-            auth_cache: AuthCache::default(),
+            sessions: Kept::default(),
+            practitioners: Kept::default(),
+            schedules: Kept::default(),
         };
         meta::prepare(&inner)?;
         let inner = Arc::new(inner);

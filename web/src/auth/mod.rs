@@ -144,7 +144,7 @@ pub(crate) async fn authenticate(
     token: &str,
 ) -> Result<(Session, Account), ApiError> {
     // Known sessions come from the store's memory without a blocking hop (see the store's
-    // `auth_cache.rs`); others are read on a blocking thread.
+    // `kept.rs`); others are read on a blocking thread.
     let found = match state.store.cached_session_and_account(token) {
         Some(found) => Some(found),
         None => {
