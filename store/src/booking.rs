@@ -21,7 +21,7 @@ use crate::error::StoreError;
 use crate::repo::{EMAIL, NATIONAL_ID, email_index, national_id_index};
 use crate::store::Store;
 use crate::tree::{TreeId, Tx, TxResult, abort, seal};
-use crate::writer::Work;
+use crate::writer::{Pending, Work};
 use crate::{audit, notifications, outbox};
 
 /// Orders instants as bytes: seconds since the epoch, sign bit flipped, big-endian.
@@ -260,6 +260,18 @@ impl Store {
     pub fn book(&self, booking: Booking<'_>, event: &AuditEvent) -> Result<(), StoreError> {
         let job = BookJob::new(self, booking, event)?;
         self.inner().writer.apply(job)
+    }
+
+    /// Like [`Store::book`], for async code: seals the records and queues the booking (this
+    /// part blocks briefly on the CPU, not on the disk), then the returned [`Pending`] resolves
+    /// with the outcome once the booking's batch is flushed — no thread waits for it.
+    pub fn book_queued(
+        &self,
+        booking: Booking<'_>,
+        event: &AuditEvent,
+    ) -> Result<Pending, StoreError> {
+        let job = BookJob::new(self, booking, event)?;
+        self.inner().writer.submit_async(job)
     }
 
     /// Reads an appointment, recording the access.

@@ -369,3 +369,48 @@ fn a_changed_schedule_or_practitioner_is_read_at_once() {
         Some("Dr B".into())
     );
 }
+
+/// `book_queued` answers through a future, with the same outcomes as `book`.
+#[test]
+fn a_queued_booking_resolves_with_its_own_outcome() {
+    let (_dir, store) = open();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let confirmation = [Notification::sms(
+        "+352621000000".into(),
+        "booked".into(),
+        ts(0),
+    )];
+    let queue = |a: &Appointment| {
+        let booking = Booking {
+            appointment: a,
+            new_relative: None,
+            booker: None,
+            notifications: &confirmation,
+            reminders: &[],
+            outbox: &[],
+            reads: &[],
+        };
+        store
+            .book_queued(booking, &event(Action::Create, a.id.to_string()))
+            .unwrap()
+    };
+    // Both queued before either is written: the second is refused in the same batch or after.
+    let (first, second) = (queue(&appointment(1, 0)), queue(&appointment(2, 0)));
+    let third = queue(&appointment(3, 1));
+    runtime.block_on(async {
+        assert!(first.outcome().await.is_ok());
+        assert!(matches!(second.outcome().await, Err(StoreError::SlotTaken)));
+        assert!(third.outcome().await.is_ok());
+    });
+    let practitioner = PractitionerId::from_uuid(Uuid::from_u128(1));
+    assert_eq!(
+        store
+            .booked_starts(practitioner, ts(0), ts(100_000))
+            .unwrap()
+            .len(),
+        2
+    );
+    store.verify_audit_chain().unwrap();
+}

@@ -65,6 +65,7 @@ pub use outbox::OutboxEntry;
 pub use parked::{ParkedEntry, Parking};
 pub use remote::{Conflict, HoldOutcome, RemoteHold};
 pub use store::Store;
+pub use writer::Pending;
 #[cfg(test)]
 mod accounts_tests;
 #[cfg(test)]

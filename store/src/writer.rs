@@ -45,7 +45,39 @@ pub(crate) trait Work: Send + 'static {
 
 struct Job {
     work: Box<dyn Work>,
-    reply: SyncSender<Result<(), StoreError>>,
+    reply: Reply,
+}
+
+/// Where a job's outcome goes: a thread blocked on it, or a task awaiting it.
+enum Reply {
+    Thread(SyncSender<Result<(), StoreError>>),
+    Task(tokio::sync::oneshot::Sender<Result<(), StoreError>>),
+}
+
+impl Reply {
+    fn send(self, outcome: Result<(), StoreError>) {
+        // The caller may have gone (its thread ended, its request was dropped): nothing to tell.
+        match self {
+            Reply::Thread(reply) => {
+                let _ = reply.send(outcome);
+            }
+            Reply::Task(reply) => {
+                let _ = reply.send(outcome);
+            }
+        }
+    }
+}
+
+/// The outcome of a write queued to the writer, for async code: await [`Pending::outcome`]
+/// instead of parking a thread until the batch is flushed.
+#[derive(Debug)]
+pub struct Pending(tokio::sync::oneshot::Receiver<Result<(), StoreError>>);
+
+impl Pending {
+    /// Resolves once the write's batch is flushed, with the write's own outcome.
+    pub async fn outcome(self) -> Result<(), StoreError> {
+        self.0.await.map_err(|_| stopped())?
+    }
 }
 
 /// The writer thread's end of the queue.
@@ -86,12 +118,23 @@ impl Writer {
     /// Queues `work`; its outcome comes on the returned channel once its batch is flushed.
     fn submit(&self, work: impl Work) -> Result<Receiver<Result<(), StoreError>>, StoreError> {
         let (reply, outcome) = mpsc::sync_channel(1);
+        self.queue(work, Reply::Thread(reply))?;
+        Ok(outcome)
+    }
+
+    /// Queues `work` for async code: see [`Pending`].
+    pub(crate) fn submit_async(&self, work: impl Work) -> Result<Pending, StoreError> {
+        let (reply, outcome) = tokio::sync::oneshot::channel();
+        self.queue(work, Reply::Task(reply))?;
+        Ok(Pending(outcome))
+    }
+
+    fn queue(&self, work: impl Work, reply: Reply) -> Result<(), StoreError> {
         let job = Job {
             work: Box::new(work),
             reply,
         };
-        self.queue.send(job).map_err(|_| stopped())?;
-        Ok(outcome)
+        self.queue.send(job).map_err(|_| stopped())
     }
 }
 
@@ -134,8 +177,7 @@ fn run(inner: &Weak<Inner>, jobs: &Receiver<Job>) {
         // answered closes the database at once.
         drop(store);
         for (job, outcome) in batch.into_iter().zip(outcomes) {
-            // The caller may have gone (its thread ended): nothing to tell.
-            let _ = job.reply.send(outcome);
+            job.reply.send(outcome);
         }
     }
 }

@@ -26,7 +26,7 @@ use teleconsult_core::national_id::validate_national_id;
 use teleconsult_core::patient::Patient;
 use teleconsult_core::ports::Repository;
 use teleconsult_core::schedule::ConsultationMode;
-use teleconsult_store::{Booking, StoreError};
+use teleconsult_store::{Booking, Pending, StoreError};
 use utoipa::{IntoParams, ToSchema};
 
 /// Who the appointment is for, when not the caller: a relative already linked to the caller's
@@ -165,23 +165,42 @@ pub async fn book(
         link,
         now,
     };
-    let (status, view) = state
+    // The patient records read to decide are audited in the booking's transaction (written or
+    // refused), or on their own when it was not reached or failed (a flush failing after the
+    // commit records them twice: better than not at all).
+    let (queued, view, reads) = state
         .blocking(move |inner| {
-            // The patient records read to decide are audited in the booking's transaction
-            // (written or refused), or on their own when it was not reached or failed (a flush
-            // failing after the commit records them twice: better than not at all).
             let mut reads = Vec::new();
-            let booked = book_blocking(inner, &user, request, &plan, &mut reads);
-            if booked.is_err() {
-                for read in &reads {
-                    inner.store.record_audit(read)?;
+            match book_blocking(inner, &user, request, &plan, &mut reads) {
+                Ok((queued, view)) => Ok((queued, view, reads)),
+                Err(error) => {
+                    record_reads(inner, &reads)?;
+                    Err(error)
                 }
             }
-            booked
         })
         .await?;
+    // The batch's flush is awaited here, not on a parked blocking thread.
+    match queued.outcome().await {
+        Ok(()) => {}
+        // Refused: the store recorded the reads with the refusal.
+        Err(e @ (StoreError::SlotTaken | StoreError::AlreadyExists(_))) => return Err(e.into()),
+        Err(e) => {
+            state
+                .blocking(move |inner| record_reads(inner, &reads))
+                .await?;
+            return Err(e.into());
+        }
+    }
     state.wake_workers();
-    Ok((status, view))
+    Ok((StatusCode::CREATED, view))
+}
+
+fn record_reads(inner: &Inner, reads: &[AuditEvent]) -> Result<(), ApiError> {
+    for read in reads {
+        inner.store.record_audit(read)?;
+    }
+    Ok(())
 }
 
 /// What a booking request asks for, parsed, with the identifiers chosen for it.
@@ -197,8 +216,9 @@ struct Plan {
     now: Timestamp,
 }
 
-/// The booking itself, on a blocking thread. The patient records it reads are not audited
-/// here: their events go to `reads`, for the booking's transaction
+/// The booking itself, on a blocking thread, up to its queueing to the store's writer: the
+/// returned [`Pending`] resolves once it is written (or refused). The patient records it reads
+/// are not audited here: their events go to `reads`, for the booking's transaction
 /// ([`teleconsult_store::Booking::reads`]) — one transaction per booking instead of one more per
 /// read.
 fn book_blocking(
@@ -207,7 +227,7 @@ fn book_blocking(
     request: BookRequest,
     plan: &Plan,
     reads: &mut Vec<AuditEvent>,
-) -> Result<(StatusCode, Json<AppointmentView>), ApiError> {
+) -> Result<(Pending, Json<AppointmentView>), ApiError> {
     let now = plan.now;
     let practitioner_record = inner
         .store
@@ -281,18 +301,10 @@ fn book_blocking(
         "appointment",
         appointment.id.to_string(),
     );
-    match inner.store.book(booking, &audit) {
-        Ok(()) => {}
-        // Refused: the store recorded the reads with the refusal.
-        Err(e @ (StoreError::SlotTaken | StoreError::AlreadyExists(_))) => {
-            reads.clear();
-            return Err(e.into());
-        }
-        Err(e) => return Err(e.into()),
-    }
+    let queued = inner.store.book_queued(booking, &audit)?;
     let name = format!("{} {}", patient.first_name, patient.last_name);
     let view = view_named(&appointment, name, practitioner_record.name);
-    Ok((StatusCode::CREATED, Json(view)))
+    Ok((queued, Json(view)))
 }
 
 /// A patient record read to decide a booking; the access goes to `reads` (recorded by the
