@@ -347,27 +347,22 @@ fn a_changed_schedule_or_practitioner_is_read_at_once() {
         .unwrap();
     assert_eq!(store.schedule(id).unwrap(), Some(schedule(30)));
 
-    let mut practitioner = Practitioner {
-        id,
-        name: "Dr A".into(),
-        specialty: "general_practice".into(),
-        languages: vec!["fr".into()],
-    };
-    store
-        .upsert_practitioner(&practitioner, &event(Action::Create, "practitioner"))
-        .unwrap();
-    assert_eq!(
-        store.practitioner(id).unwrap().map(|p| p.name),
-        Some("Dr A".into())
-    );
-    practitioner.name = "Dr B".into();
-    store
-        .upsert_practitioner(&practitioner, &event(Action::Update, "practitioner"))
-        .unwrap();
-    assert_eq!(
-        store.practitioner(id).unwrap().map(|p| p.name),
-        Some("Dr B".into())
-    );
+    // Read (and kept) after each change: the second read must not be the first one kept.
+    for name in ["Dr A", "Dr B"] {
+        let practitioner = Practitioner {
+            id,
+            name: name.into(),
+            specialty: "general_practice".into(),
+            languages: vec!["fr".into()],
+        };
+        store
+            .upsert_practitioner(&practitioner, &event(Action::Update, "practitioner"))
+            .unwrap();
+        assert_eq!(
+            store.practitioner(id).unwrap().map(|p| p.name),
+            Some(name.into())
+        );
+    }
 }
 
 /// `book_queued` answers through a future, with the same outcomes as `book`.
