@@ -11,7 +11,9 @@ use teleconsult_core::patient::Patient;
 use crate::audit;
 use crate::error::StoreError;
 use crate::notifications;
-use crate::repo::{EMAIL, NATIONAL_ID, email_index, national_id_index};
+use crate::repo::{
+    EMAIL, email_index, insert_patient_indexes, national_id_index, taken_patient_index,
+};
 use crate::store::Store;
 use crate::tree::{TreeId, Tx, TxResult, abort};
 
@@ -89,13 +91,8 @@ impl Store {
             .as_ref()
             .map(|a| secret_key(self, "token", a.token));
         inner.transact_durably(|tx| {
-            let national_ids = tx.raw(TreeId::PatientsByNationalId);
-            if national_ids.get(by_national_id)?.is_some() {
-                return Err(abort(StoreError::AlreadyExists(NATIONAL_ID)));
-            }
-            let emails = tx.raw(TreeId::PatientsByEmail);
-            if emails.get(by_email)?.is_some() {
-                return Err(abort(StoreError::AlreadyExists(EMAIL)));
+            if let Some(taken) = taken_patient_index(tx, &by_national_id, Some(&by_email))? {
+                return Err(abort(StoreError::AlreadyExists(taken)));
             }
             let patients = tx.encrypted(TreeId::Patients);
             if patients.contains_key(patient.id.as_bytes())? {
@@ -103,8 +100,7 @@ impl Store {
             }
             insert_account(tx, account, &by_login)?;
             patients.insert(patient.id.as_bytes(), patient)?;
-            national_ids.insert(&by_national_id, patient.id.as_bytes())?;
-            emails.insert(&by_email, patient.id.as_bytes())?;
+            insert_patient_indexes(tx, &by_national_id, Some(&by_email), patient.id.as_bytes())?;
             if let (Some(activation), Some(key)) = (&activation, &token_key) {
                 tx.encrypted(TreeId::Tokens)
                     .insert(key, activation.record)?;

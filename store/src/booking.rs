@@ -18,7 +18,7 @@ use teleconsult_core::patient::Patient;
 use teleconsult_core::schedule::Schedule;
 
 use crate::error::StoreError;
-use crate::repo::{EMAIL, NATIONAL_ID, email_index, national_id_index};
+use crate::repo::{email_index, insert_patient_indexes, national_id_index, taken_patient_index};
 use crate::store::Store;
 use crate::tree::{TreeId, Tx, TxResult, abort, seal};
 use crate::writer::{Pending, Work};
@@ -146,19 +146,11 @@ impl BookJob {
         if tx.raw(TreeId::BookedSlots).get(self.slot)?.is_some() {
             return Ok(Err(StoreError::SlotTaken));
         }
-        if let Some(relative) = &self.relative {
-            if tx
-                .raw(TreeId::PatientsByNationalId)
-                .get(relative.national_id)?
-                .is_some()
-            {
-                return Ok(Err(StoreError::AlreadyExists(NATIONAL_ID)));
-            }
-            if let Some(email) = relative.email
-                && tx.raw(TreeId::PatientsByEmail).get(email)?.is_some()
-            {
-                return Ok(Err(StoreError::AlreadyExists(EMAIL)));
-            }
+        if let Some(relative) = &self.relative
+            && let Some(taken) =
+                taken_patient_index(tx, &relative.national_id, relative.email.as_ref())?
+        {
+            return Ok(Err(StoreError::AlreadyExists(taken)));
         }
         Ok(Ok(()))
     }
@@ -175,11 +167,7 @@ impl Work for BookJob {
             .insert(id, self.sealed_appointment.as_slice())?;
         if let Some(relative) = &self.relative {
             let patient = relative.id.as_bytes();
-            tx.raw(TreeId::PatientsByNationalId)
-                .insert(&relative.national_id, patient)?;
-            if let Some(email) = &relative.email {
-                tx.raw(TreeId::PatientsByEmail).insert(email, patient)?;
-            }
+            insert_patient_indexes(tx, &relative.national_id, relative.email.as_ref(), patient)?;
             tx.raw(TreeId::Patients)
                 .insert(patient, relative.sealed.as_slice())?;
         }

@@ -11,7 +11,7 @@ use teleconsult_core::practitioner::Practitioner;
 use crate::crypto::Crypto;
 use crate::error::StoreError;
 use crate::store::Store;
-use crate::tree::{TreeId, abort};
+use crate::tree::{TreeId, Tx, TxResult, abort};
 use crate::{audit, outbox};
 use teleconsult_core::national_id::Country;
 
@@ -40,6 +40,43 @@ pub(crate) fn decode_patient_id(tree: TreeId, value: &[u8]) -> Result<PatientId,
     Ok(PatientId::from_uuid(uuid::Uuid::from_bytes(bytes)))
 }
 
+/// Which unique index a new patient record would collide with: its national id's, else its
+/// e-mail address's (when it has one). `None`: both are free.
+pub(crate) fn taken_patient_index(
+    tx: &Tx<'_>,
+    national_id: &[u8; 32],
+    email: Option<&[u8; 32]>,
+) -> TxResult<Option<&'static str>> {
+    if tx
+        .raw(TreeId::PatientsByNationalId)
+        .get(national_id)?
+        .is_some()
+    {
+        return Ok(Some(NATIONAL_ID));
+    }
+    if let Some(email) = email
+        && tx.raw(TreeId::PatientsByEmail).get(email)?.is_some()
+    {
+        return Ok(Some(EMAIL));
+    }
+    Ok(None)
+}
+
+/// Files patient `key` under its unique indexes (checked free by [`taken_patient_index`]).
+pub(crate) fn insert_patient_indexes(
+    tx: &Tx<'_>,
+    national_id: &[u8; 32],
+    email: Option<&[u8; 32]>,
+    key: &[u8],
+) -> TxResult<()> {
+    tx.raw(TreeId::PatientsByNationalId)
+        .insert(national_id, key)?;
+    if let Some(email) = email {
+        tx.raw(TreeId::PatientsByEmail).insert(email, key)?;
+    }
+    Ok(())
+}
+
 impl Store {
     fn create_patient_inner(
         &self,
@@ -57,17 +94,11 @@ impl Store {
             if patients.contains_key(key)? {
                 return Err(abort(StoreError::AlreadyExists(PATIENT)));
             }
-            let national_ids = tx.raw(TreeId::PatientsByNationalId);
-            if national_ids.get(by_national_id)?.is_some() {
-                return Err(abort(StoreError::AlreadyExists(NATIONAL_ID)));
-            }
-            let emails = tx.raw(TreeId::PatientsByEmail);
-            if emails.get(by_email)?.is_some() {
-                return Err(abort(StoreError::AlreadyExists(EMAIL)));
+            if let Some(taken) = taken_patient_index(tx, &by_national_id, Some(&by_email))? {
+                return Err(abort(StoreError::AlreadyExists(taken)));
             }
             patients.insert(key, patient)?;
-            national_ids.insert(&by_national_id, key)?;
-            emails.insert(&by_email, key)?;
+            insert_patient_indexes(tx, &by_national_id, Some(&by_email), key)?;
             audit::append(tx, event)?;
             for message in messages {
                 outbox::enqueue(tx, message, event.at)?;
