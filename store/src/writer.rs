@@ -189,6 +189,8 @@ fn apply_batch(inner: &Inner, batch: &[Job]) -> Vec<Result<(), StoreError>> {
     while !active.is_empty() {
         let failed = std::cell::Cell::new(None);
         let result = inner.transact(|tx| {
+            // sled may run this more than once: only the last run's failure counts.
+            failed.set(None);
             let mut refused = Vec::new();
             let mut events = Vec::new();
             for &index in &active {
