@@ -33,26 +33,50 @@ fn appointment(n: u128, slot: i64) -> Appointment {
     }
 }
 
+fn confirmation() -> [Notification; 1] {
+    [Notification::sms(
+        "+352621000000".into(),
+        "booked".into(),
+        ts(0),
+    )]
+}
+
+/// The booking of `a` with one confirmation and `reminders`.
+fn booking<'a>(
+    a: &'a Appointment,
+    reminders: &'a [(teleconsult_core::Timestamp, Reminder)],
+    confirmation: &'a [Notification],
+) -> Booking<'a> {
+    Booking {
+        appointment: a,
+        new_relative: None,
+        booker: None,
+        notifications: confirmation,
+        reminders,
+        outbox: &[],
+        reads: &[],
+    }
+}
+
 fn book(
     store: &crate::Store,
     a: &Appointment,
     reminders: &[(teleconsult_core::Timestamp, Reminder)],
 ) -> Result<(), StoreError> {
-    let confirmation = [Notification::sms(
-        "+352621000000".into(),
-        "booked".into(),
-        ts(0),
-    )];
-    let booking = Booking {
-        appointment: a,
-        new_relative: None,
-        booker: None,
-        notifications: &confirmation,
-        reminders,
-        outbox: &[],
-        reads: &[],
-    };
-    store.book(booking, &event(Action::Create, a.id.to_string()))
+    let confirmation = confirmation();
+    store.book(
+        booking(a, reminders, &confirmation),
+        &event(Action::Create, a.id.to_string()),
+    )
+}
+
+/// How many slots of the test practitioner are booked.
+fn booked_slots(store: &crate::Store) -> usize {
+    let practitioner = PractitionerId::from_uuid(Uuid::from_u128(1));
+    store
+        .booked_starts(practitioner, ts(0), ts(100_000))
+        .unwrap()
+        .len()
 }
 
 #[test]
@@ -74,14 +98,7 @@ fn exactly_one_booking_per_slot_under_concurrency() {
             .filter(|r| r.is_err())
             .all(|r| matches!(r, Err(StoreError::SlotTaken)))
     );
-    let practitioner = PractitionerId::from_uuid(Uuid::from_u128(1));
-    assert_eq!(
-        store
-            .booked_starts(practitioner, ts(0), ts(100_000))
-            .unwrap()
-            .len(),
-        4
-    );
+    assert_eq!(booked_slots(&store), 4);
     let all = store
         .appointments(|_| true, &event(Action::Read, "list"))
         .unwrap();
@@ -372,23 +389,13 @@ fn a_queued_booking_resolves_with_its_own_outcome() {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let confirmation = [Notification::sms(
-        "+352621000000".into(),
-        "booked".into(),
-        ts(0),
-    )];
+    let confirmation = confirmation();
     let queue = |a: &Appointment| {
-        let booking = Booking {
-            appointment: a,
-            new_relative: None,
-            booker: None,
-            notifications: &confirmation,
-            reminders: &[],
-            outbox: &[],
-            reads: &[],
-        };
         store
-            .book_queued(booking, &event(Action::Create, a.id.to_string()))
+            .book_queued(
+                booking(a, &[], &confirmation),
+                &event(Action::Create, a.id.to_string()),
+            )
             .unwrap()
     };
     // Both queued before either is written: the second is refused in the same batch or after.
@@ -399,13 +406,6 @@ fn a_queued_booking_resolves_with_its_own_outcome() {
         assert!(matches!(second.outcome().await, Err(StoreError::SlotTaken)));
         assert!(third.outcome().await.is_ok());
     });
-    let practitioner = PractitionerId::from_uuid(Uuid::from_u128(1));
-    assert_eq!(
-        store
-            .booked_starts(practitioner, ts(0), ts(100_000))
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(booked_slots(&store), 2);
     store.verify_audit_chain().unwrap();
 }
