@@ -239,11 +239,6 @@ impl Store {
         })
     }
 
-    pub fn session(&self, token: &str) -> Result<Option<Session>, StoreError> {
-        let key = secret_key(self, "session", token);
-        self.inner().encrypted(TreeId::Sessions).get(&key)
-    }
-
     /// The session of `token` and its account, for authenticating a request: from memory
     /// when known (see `kept.rs`), else read from the store and kept. `None` when there
     /// is no such session or its account is gone.

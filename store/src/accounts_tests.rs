@@ -188,14 +188,17 @@ fn challenges_and_sessions_are_kept_by_hash_and_survive_reopen() {
     }
     let store = crate::Store::open(dir.path(), reopen_key()).unwrap();
     assert_eq!(
-        store.session("session-token").unwrap().map(|s| s.account),
+        store
+            .session_and_account("session-token")
+            .unwrap()
+            .map(|(s, _)| s.account),
         Some(account_id(4))
     );
     assert_eq!(store.challenge("challenge-id").unwrap(), None);
     store
         .close_session("session-token", &event(Action::Logout, "a"))
         .unwrap();
-    assert_eq!(store.session("session-token").unwrap(), None);
+    assert_eq!(store.session_and_account("session-token").unwrap(), None);
 }
 
 #[test]
