@@ -1,6 +1,8 @@
 //! Calendar invitations (`.ics`, RFC 5545) for booking confirmations. The text carries no health
 //! data: who, when, how to join — never the reason.
 
+use std::fmt::Write as _;
+
 use crate::Timestamp;
 use crate::appointment::Appointment;
 
@@ -17,16 +19,15 @@ pub struct Invitation<'a> {
     pub cancelled: bool,
 }
 
-fn utc(ts: Timestamp) -> String {
-    ts.strftime("%Y%m%dT%H%M%SZ").to_string()
+fn utc(ts: Timestamp) -> impl std::fmt::Display {
+    ts.strftime("%Y%m%dT%H%M%SZ")
 }
 
 /// Escapes TEXT values (RFC 5545 §3.3.11).
 fn text(value: &str) -> String {
-    value
-        .chars()
-        .filter(|c| !c.is_control())
-        .fold(String::new(), |mut out, c| {
+    value.chars().filter(|c| !c.is_control()).fold(
+        String::with_capacity(value.len()),
+        |mut out, c| {
             match c {
                 '\\' | ';' | ',' => {
                     out.push('\\');
@@ -35,12 +36,13 @@ fn text(value: &str) -> String {
                 _ => out.push(c),
             }
             out
-        })
+        },
+    )
 }
 
-/// Folds content lines at 75 octets (RFC 5545 §3.1), never inside a UTF-8 character.
-fn fold(line: &str) -> String {
-    let mut out = String::new();
+/// Appends `line` to `out`, folded at 75 octets (RFC 5545 §3.1) — never inside a UTF-8
+/// character — and ended by CRLF.
+fn push_folded(out: &mut String, line: &str) {
     let mut width = 0;
     for c in line.chars() {
         let len = c.len_utf8();
@@ -51,7 +53,7 @@ fn fold(line: &str) -> String {
         out.push(c);
         width += len;
     }
-    out
+    out.push_str("\r\n");
 }
 
 /// The `.ics` document for `appointment`.
@@ -61,36 +63,37 @@ pub fn ics(appointment: &Appointment, invitation: &Invitation<'_>) -> String {
     } else {
         ("PUBLISH", "CONFIRMED", 0)
     };
-    let lines = [
-        "BEGIN:VCALENDAR".to_owned(),
-        "VERSION:2.0".to_owned(),
-        "PRODID:-//teleconsult//booking//EN".to_owned(),
-        format!("METHOD:{method}"),
-        "BEGIN:VEVENT".to_owned(),
-        format!("UID:{}@teleconsult", appointment.id),
-        format!("SEQUENCE:{sequence}"),
-        format!("DTSTAMP:{}", utc(invitation.now)),
-        format!("DTSTART:{}", utc(appointment.start)),
-        format!("DTEND:{}", utc(appointment.end)),
-        format!(
-            "SUMMARY:{}",
-            text(&format!(
-                "Teleconsultation — {} ({})",
-                invitation.practitioner_name, invitation.site_name
-            ))
-        ),
-        format!("URL:{}", invitation.url),
-        format!("DESCRIPTION:{}", text(invitation.url)),
-        format!("STATUS:{status}"),
-        "END:VEVENT".to_owned(),
-        "END:VCALENDAR".to_owned(),
+    let summary = text(&format!(
+        "Teleconsultation — {} ({})",
+        invitation.practitioner_name, invitation.site_name
+    ));
+    let lines: [&dyn std::fmt::Display; 16] = [
+        &"BEGIN:VCALENDAR",
+        &"VERSION:2.0",
+        &"PRODID:-//teleconsult//booking//EN",
+        &format_args!("METHOD:{method}"),
+        &"BEGIN:VEVENT",
+        &format_args!("UID:{}@teleconsult", appointment.id),
+        &format_args!("SEQUENCE:{sequence}"),
+        &format_args!("DTSTAMP:{}", utc(invitation.now)),
+        &format_args!("DTSTART:{}", utc(appointment.start)),
+        &format_args!("DTEND:{}", utc(appointment.end)),
+        &format_args!("SUMMARY:{summary}"),
+        &format_args!("URL:{}", invitation.url),
+        &format_args!("DESCRIPTION:{}", text(invitation.url)),
+        &format_args!("STATUS:{status}"),
+        &"END:VEVENT",
+        &"END:VCALENDAR",
     ];
-    lines
-        .iter()
-        .map(|l| fold(l))
-        .collect::<Vec<_>>()
-        .join("\r\n")
-        + "\r\n"
+    // One buffer for the document, one for the line being folded into it.
+    let (mut out, mut line) = (String::with_capacity(640), String::with_capacity(160));
+    for l in lines {
+        line.clear();
+        // Writing to a String cannot fail.
+        let _ = write!(line, "{l}");
+        push_folded(&mut out, &line);
+    }
+    out
 }
 
 #[cfg(test)]
