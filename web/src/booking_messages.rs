@@ -49,27 +49,27 @@ fn pair(
     };
     let mode = crate::i18n::text(l, mode_id, &[]);
     let when = when(site, a.start);
-    let args = [
+    let args = crate::i18n::Args::new(&[
         ("site", site.name),
         ("name", to.name.as_str()),
         ("practitioner", practitioner),
         ("when", when.as_str()),
         ("link", link),
         ("mode", mode.as_str()),
-    ];
+    ]);
     let mut out = Vec::new();
     if !to.phone.is_empty() {
         out.push(Notification::sms(
             to.phone.clone(),
-            crate::i18n::text(l, &format!("sms-{step}"), &args),
+            crate::i18n::text_with(l, &format!("sms-{step}"), &args),
             now,
         ));
     }
     if !to.email.is_empty() {
         out.push(Notification::email(
             to.email.clone(),
-            crate::i18n::text(l, &format!("email-{step}-subject"), &args),
-            crate::i18n::text(l, &format!("email-{step}-body"), &args),
+            crate::i18n::text_with(l, &format!("email-{step}-subject"), &args),
+            crate::i18n::text_with(l, &format!("email-{step}-body"), &args),
             now,
         ));
     }

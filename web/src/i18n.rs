@@ -27,12 +27,27 @@ fn language_id(language: Language) -> LanguageIdentifier {
 
 /// The message `id` in `language` with `args` filled in (the id itself if it is missing, which
 /// the completeness test prevents).
-pub fn text(language: Language, id: &str, args: &[(&str, &str)]) -> String {
-    let args: HashMap<Cow<'static, str>, FluentValue<'_>> = args
-        .iter()
-        .map(|(k, v)| (Cow::Owned((*k).to_owned()), FluentValue::from(*v)))
-        .collect();
-    LOCALES.lookup_with_args(&language_id(language), id, &args)
+pub fn text(language: Language, id: &str, args: &[(&'static str, &str)]) -> String {
+    text_with(language, id, &Args::new(args))
+}
+
+/// Arguments of Fluent messages, built once for several messages (an SMS and an e-mail's
+/// subject and body take the same).
+pub struct Args<'a>(HashMap<Cow<'static, str>, FluentValue<'a>>);
+
+impl<'a> Args<'a> {
+    pub fn new(args: &[(&'static str, &'a str)]) -> Self {
+        Self(
+            args.iter()
+                .map(|(k, v)| (Cow::Borrowed(*k), FluentValue::from(*v)))
+                .collect(),
+        )
+    }
+}
+
+/// Like [`text`], with arguments built beforehand.
+pub fn text_with(language: Language, id: &str, args: &Args<'_>) -> String {
+    LOCALES.lookup_with_args(&language_id(language), id, &args.0)
 }
 
 #[cfg(test)]

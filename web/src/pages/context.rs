@@ -94,7 +94,7 @@ impl Page {
     }
 
     /// The UI text `id` with arguments.
-    pub fn t_args(&self, id: &str, args: &[(&str, &str)]) -> String {
+    pub fn t_args(&self, id: &str, args: &[(&'static str, &str)]) -> String {
         crate::i18n::text(self.lang, id, args)
     }
 
