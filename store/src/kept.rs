@@ -1,6 +1,7 @@
 //! Records kept decrypted in memory: sessions with their accounts (every API request looks its
 //! bearer token up), practitioners and their schedules (every booking and every slot search
-//! reads both). Reading a sealed record means a sled look-up, a decryption and a JSON decoding,
+//! reads both), patients (every booking reads its booker's record; the read is audited by the
+//! caller whether it came from memory or not). Reading a sealed record means a sled look-up, a decryption and a JSON decoding,
 //! and — for a session — a hop to a blocking thread; these are read far more often than written.
 //!
 //! **Coherence.** Each [`Kept`] belongs to a set of trees. Every transaction that touches one of
@@ -57,6 +58,14 @@ impl<K: Eq + Hash, V: Clone> Kept<K, V> {
             .get(key)
             .filter(|e| e.generation == current)
             .map(|e| e.value.clone())
+    }
+
+    /// Whether [`Kept::get`] would answer `key` from memory now.
+    pub(crate) fn has(&self, key: &K) -> bool {
+        let current = self.generation();
+        self.lock()
+            .get(key)
+            .is_some_and(|e| e.generation == current)
     }
 
     /// Keeps `value`, read from sled after [`Kept::generation`] returned `generation`.

@@ -25,12 +25,22 @@ pub struct OutboxEntry {
     pub attempts: u32,
 }
 
+/// An [`OutboxEntry`] as first written: the same fields, serialised the same way, with the
+/// message borrowed (a payload is a JSON tree: cloning it costs more than sealing it).
+#[derive(Serialize)]
+struct NewEntry<'a> {
+    id: u64,
+    message: &'a OutboxMessage,
+    enqueued_at: Timestamp,
+    attempts: u32,
+}
+
 /// Queues `message` inside the caller's transaction; returns its id.
 pub(crate) fn enqueue(tx: &Tx<'_>, message: &OutboxMessage, at: Timestamp) -> TxResult<u64> {
     let id = crate::meta::next_counter(tx, OUTBOX_LAST_ID_KEY)?;
-    let entry = OutboxEntry {
+    let entry = NewEntry {
         id,
-        message: message.clone(),
+        message,
         enqueued_at: at,
         attempts: 0,
     };

@@ -2,7 +2,7 @@
 //! indexes, the audit chain and the outbox, flushed before `Ok` is returned.
 
 use teleconsult_core::audit::AuditEvent;
-use teleconsult_core::ids::PatientId;
+use teleconsult_core::ids::{PatientId, PractitionerId};
 use teleconsult_core::outbox::OutboxMessage;
 use teleconsult_core::patient::Patient;
 use teleconsult_core::ports::{Repository, RepositoryError};
@@ -122,9 +122,21 @@ impl Store {
 
     /// A patient record read without recording the access: only for a caller that records it
     /// itself in the transaction acting on the record (booking: [`crate::Booking::reads`]),
-    /// or on its own when that transaction does not happen.
+    /// or on its own when that transaction does not happen. From memory when read before and
+    /// unchanged since (see `kept.rs`): each booking reads its booker's record.
     pub fn patient_unrecorded(&self, id: PatientId) -> Result<Option<Patient>, StoreError> {
-        self.inner().encrypted(TreeId::Patients).get(id.as_bytes())
+        let inner = self.inner();
+        inner.kept_get(&inner.patients, TreeId::Patients, id, id.as_bytes())
+    }
+
+    /// Whether a booking by `patient` with `practitioner` would read only records kept in memory
+    /// (the practitioner, their schedule, the patient): no disk, no wait behind the writer. A
+    /// hint for where to run it — a change may land right after — not a guarantee.
+    pub fn booking_reads_kept(&self, practitioner: PractitionerId, patient: PatientId) -> bool {
+        let inner = self.inner();
+        inner.practitioners.has(&practitioner)
+            && inner.schedules.has(&practitioner)
+            && inner.patients.has(&patient)
     }
 
     fn upsert_practitioner_inner(
@@ -141,10 +153,7 @@ impl Store {
     }
 
     /// One practitioner by id (a keyed read, not a scan of the directory).
-    pub fn practitioner(
-        &self,
-        id: teleconsult_core::ids::PractitionerId,
-    ) -> Result<Option<Practitioner>, StoreError> {
+    pub fn practitioner(&self, id: PractitionerId) -> Result<Option<Practitioner>, StoreError> {
         let inner = self.inner();
         inner.kept_get(
             &inner.practitioners,

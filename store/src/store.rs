@@ -18,6 +18,7 @@ use crate::tree::{EncryptedTree, TreeId, Trees, Tx, TxResult};
 use crate::writer::Writer;
 use teleconsult_core::account::{Account, Session};
 use teleconsult_core::ids::PractitionerId;
+use teleconsult_core::patient::Patient;
 use teleconsult_core::practitioner::Practitioner;
 use teleconsult_core::schedule::Schedule;
 
@@ -39,10 +40,11 @@ pub(crate) struct Inner {
     /// Bookings are applied in batches by one thread (see `writer.rs`).
     pub(crate) writer: Writer,
     /// Records kept decrypted in memory (see `kept.rs`): sessions with their accounts (by the
-    /// session's key), practitioners, schedules.
+    /// session's key), practitioners, schedules, patients.
     pub(crate) sessions: Kept<[u8; 32], (Session, Account)>,
     pub(crate) practitioners: Kept<PractitionerId, Practitioner>,
     pub(crate) schedules: Kept<PractitionerId, Schedule>,
+    pub(crate) patients: Kept<PatientId, Patient>,
 }
 
 impl Inner {
@@ -58,6 +60,9 @@ impl Inner {
         }
         if touched & TreeId::Schedules.bit() != 0 {
             self.schedules.invalidate();
+        }
+        if touched & TreeId::Patients.bit() != 0 {
+            self.patients.invalidate();
         }
         result
     }
@@ -144,6 +149,7 @@ impl Store {
             sessions: Kept::default(),
             practitioners: Kept::default(),
             schedules: Kept::default(),
+            patients: Kept::default(),
         };
         meta::prepare(&inner)?;
         let inner = Arc::new(inner);

@@ -326,6 +326,11 @@ fn outbox_keeps_order_acknowledges_and_survives_reopen() {
             (3, "patient.created/2")
         ]
     );
+    assert_eq!(
+        entries[1].message,
+        message(1, "consent.recorded"),
+        "read back whole"
+    );
     assert!(
         entries
             .iter()
@@ -387,4 +392,86 @@ fn errors_never_quote_stored_values() {
     let err = read(&store, 5).unwrap_err();
     assert!(matches!(err, RepositoryError::Corrupt(_)), "{err:?}");
     assert!(!err.to_string().contains("Zebulonia"), "{err}");
+}
+
+/// Patient records are kept in memory once read for a booking (`kept.rs`); any transaction
+/// writing the patients tree — rectification, erasure — is seen by the next read.
+#[test]
+fn a_kept_patient_record_follows_every_change() {
+    let (_dir, store) = open();
+    create(&store, 1).unwrap();
+    let id = patient_id(1);
+    assert_eq!(store.patient_unrecorded(id).unwrap(), Some(patient(1)));
+    assert_eq!(
+        store.patient_unrecorded(id).unwrap(),
+        Some(patient(1)),
+        "kept"
+    );
+
+    let mut changed = patient(1);
+    changed.phone = "+352621999999".to_owned();
+    store
+        .inner()
+        .transact(|tx| {
+            tx.encrypted(TreeId::Patients)
+                .insert(id.as_bytes(), &changed)
+        })
+        .unwrap();
+    assert_eq!(store.patient_unrecorded(id).unwrap(), Some(changed));
+
+    store
+        .erase_patient(id, &event(Action::Delete, id.to_string()))
+        .unwrap()
+        .unwrap();
+    assert_eq!(store.patient_unrecorded(id).unwrap(), None);
+}
+
+/// `booking_reads_kept` says whether a booking would read only kept records: after each of
+/// the practitioner, their schedule and the patient was read, and until one of them changes.
+#[test]
+fn a_booking_reads_from_memory_only_what_was_read_and_not_changed_since() {
+    let (_dir, store) = open();
+    create(&store, 1).unwrap();
+    let (patient, practitioner) = (patient_id(1), PractitionerId::from_uuid(Uuid::from_u128(9)));
+    store
+        .upsert_practitioner(
+            &Practitioner {
+                id: practitioner,
+                name: "Dr A".into(),
+                specialty: "general_practice".into(),
+                languages: vec!["fr".into()],
+            },
+            &event(Action::Update, "practitioner"),
+        )
+        .unwrap();
+    let schedule: teleconsult_core::schedule::Schedule =
+        serde_json::from_value(serde_json::json!({
+            "hours": {"time_zone": "Europe/Luxembourg", "slot_minutes": 15, "modes": ["video"],
+                "week": {"monday": [{"start": "08:00", "end": "12:00"}]}},
+            "exceptions": []
+        }))
+        .unwrap();
+    store
+        .set_schedule(practitioner, &schedule, &event(Action::Update, "schedule"))
+        .unwrap();
+    assert!(!store.booking_reads_kept(practitioner, patient));
+    store.practitioner(practitioner).unwrap().unwrap();
+    store.schedule(practitioner).unwrap().unwrap();
+    assert!(
+        !store.booking_reads_kept(practitioner, patient),
+        "patient not read yet"
+    );
+    store.patient_unrecorded(patient).unwrap().unwrap();
+    assert!(store.booking_reads_kept(practitioner, patient));
+    assert!(!store.booking_reads_kept(practitioner, patient_id(2)));
+
+    store
+        .set_schedule(practitioner, &schedule, &event(Action::Update, "schedule"))
+        .unwrap();
+    assert!(
+        !store.booking_reads_kept(practitioner, patient),
+        "schedule changed"
+    );
+    store.schedule(practitioner).unwrap().unwrap();
+    assert!(store.booking_reads_kept(practitioner, patient));
 }
