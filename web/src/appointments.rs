@@ -165,21 +165,32 @@ pub async fn book(
         link,
         now,
     };
+    // Booking for oneself with every record it reads kept in memory (the usual case): no hop
+    // to a blocking thread.
+    let inline = request.for_whom.is_none()
+        && user
+            .account
+            .patient
+            .is_some_and(|own| state.store.booking_reads_kept(practitioner, own));
     // The patient records read to decide are audited in the booking's transaction (written or
     // refused), or on their own when it was not reached or failed (a flush failing after the
     // commit records them twice: better than not at all).
-    let (queued, view, reads) = state
-        .blocking(move |inner| {
+    let (booked, reads) = state
+        .blocking_unless(inline, move |inner| {
             let mut reads = Vec::new();
-            match book_blocking(inner, &user, request, &plan, &mut reads) {
-                Ok((queued, view)) => Ok((queued, view, reads)),
-                Err(error) => {
-                    record_reads(inner, &reads)?;
-                    Err(error)
-                }
-            }
+            let booked = book_blocking(inner, &user, request, &plan, &mut reads);
+            Ok((booked, reads))
         })
         .await?;
+    let (queued, view) = match booked {
+        Ok(booked) => booked,
+        Err(error) => {
+            state
+                .blocking(move |inner| record_reads(inner, &reads))
+                .await?;
+            return Err(error);
+        }
+    };
     // The batch's flush is awaited here, not on a parked blocking thread.
     match queued.outcome().await {
         Ok(()) => {}
@@ -216,7 +227,8 @@ struct Plan {
     now: Timestamp,
 }
 
-/// The booking itself, on a blocking thread, up to its queueing to the store's writer: the
+/// The booking itself, up to its queueing to the store's writer — on a blocking thread, or on
+/// the request's task when every record it reads is kept in memory (see `book`): the
 /// returned [`Pending`] resolves once it is written (or refused). The patient records it reads
 /// are not audited here: their events go to `reads`, for the booking's transaction
 /// ([`teleconsult_store::Booking::reads`]) — one transaction per booking instead of one more per

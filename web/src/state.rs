@@ -101,6 +101,21 @@ impl AppState {
         self.0.ready.load(Ordering::SeqCst)
     }
 
+    /// Runs `work` on this task when `inline` — the caller knows it reads only what the store
+    /// keeps in memory: CPU work of tens of microseconds, cheaper than the hop to a blocking
+    /// thread and back — else like [`AppState::blocking`].
+    pub async fn blocking_unless<T, F>(&self, inline: bool, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&Inner) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        if inline {
+            work(&self.0)
+        } else {
+            self.blocking(work).await
+        }
+    }
+
     /// Runs blocking work (sled transactions and flushes, password hashing) off the runtime.
     pub async fn blocking<T, F>(&self, work: F) -> Result<T, ApiError>
     where
