@@ -241,7 +241,7 @@ pub async fn run(
         }
         if !demo.is_empty() {
             let s = store.clone();
-            match tokio::task::spawn_blocking(move || s.demo_deliver(&demo)).await {
+            match tokio::task::spawn_blocking(move || s.demo_deliver(demo)).await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => tracing::error!(error = %e, "cannot update the demo outbox"),
                 Err(e) => tracing::error!(error = %e, "notification queue task failed"),

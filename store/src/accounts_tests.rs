@@ -237,6 +237,35 @@ fn notification_queue_orders_retries_and_forgets_delivered() {
     assert_eq!(store.notifications_pending().unwrap(), 0);
 }
 
+/// Demo mode: delivered messages leave the queue for the demo outbox (the latest 200 kept),
+/// durably, through the store's writer.
+#[test]
+fn demo_delivery_moves_messages_to_the_demo_outbox_and_keeps_the_latest() {
+    let (dir, store) = open();
+    let queued: Vec<(u64, Notification)> = (0..203)
+        .map(|n| {
+            let message = mail(n);
+            (store.enqueue_notification(&message).unwrap(), message)
+        })
+        .collect();
+    store.demo_deliver(queued[..2].to_vec()).unwrap();
+    assert_eq!(store.notifications_pending().unwrap(), 201);
+    assert_eq!(
+        store.demo_outbox(10).unwrap(),
+        [mail(1), mail(0)],
+        "newest first"
+    );
+
+    store.demo_deliver(queued[2..].to_vec()).unwrap();
+    assert_eq!(store.notifications_pending().unwrap(), 0);
+    drop(store);
+    let store = crate::Store::open(dir.path(), reopen_key()).unwrap();
+    let outbox = store.demo_outbox(1000).unwrap();
+    assert_eq!(outbox.len(), 200, "only the latest are kept");
+    assert_eq!((&outbox[0], &outbox[199]), (&mail(202), &mail(3)));
+    assert_eq!(store.due_notifications(ts(0), 10, &ALL).unwrap(), []);
+}
+
 #[test]
 fn erasure_frees_the_unique_values_and_keeps_the_audit_trail() {
     let (_dir, store) = open();

@@ -8,6 +8,8 @@ use teleconsult_core::notification::Notification;
 use crate::error::StoreError;
 use crate::store::Store;
 use crate::tree::{TreeId, Tx, TxResult};
+use crate::writer::Work;
+use teleconsult_core::audit::AuditEvent;
 
 const LAST_ID_KEY: &[u8] = b"notification_last_id";
 const DEMO_LAST_ID_KEY: &[u8] = b"demo_outbox_last_id";
@@ -61,14 +63,13 @@ impl Store {
         Ok(self.inner().trees.raw(TreeId::Notifications).len() as u64)
     }
 
-    /// Delivered: removed from the queue, durably.
+    /// Delivered: removed from the queue, durably (by the store's writer, in the flush of
+    /// whatever else is being written: see `writer.rs`).
     pub fn notification_delivered(&self, id: u64) -> Result<(), StoreError> {
-        self.inner()
-            .trees
-            .raw(TreeId::Notifications)
-            .remove(id.to_be_bytes())?;
-        self.inner().flush()?;
-        Ok(())
+        self.inner().writer.apply(Delivered {
+            ids: vec![id],
+            demo: Vec::new(),
+        })
     }
 
     /// A failed attempt: `notification` carries the new schedule. `give_up` removes it instead.
@@ -92,24 +93,15 @@ impl Store {
     }
 
     /// Demo mode: messages "delivered" to the local outbox page (only the latest are kept) and
-    /// removed from the queue, all in one durable transaction: one flush for a whole batch
-    /// instead of two per message.
-    pub fn demo_deliver(&self, delivered: &[(u64, Notification)]) -> Result<(), StoreError> {
+    /// removed from the queue, all in one durable write: one flush for a whole batch, shared
+    /// with whatever else the store's writer is writing.
+    pub fn demo_deliver(&self, delivered: Vec<(u64, Notification)>) -> Result<(), StoreError> {
         if delivered.is_empty() {
             return Ok(());
         }
-        self.inner().transact_durably(|tx| {
-            for (queued, notification) in delivered {
-                let id = crate::meta::next_counter(tx, DEMO_LAST_ID_KEY)?;
-                tx.encrypted(TreeId::DemoOutbox)
-                    .insert(&id.to_be_bytes(), notification)?;
-                if let Some(old) = id.checked_sub(DEMO_OUTBOX_KEEP as u64) {
-                    tx.raw(TreeId::DemoOutbox).remove(&old.to_be_bytes())?;
-                }
-                tx.raw(TreeId::Notifications)
-                    .remove(&queued.to_be_bytes())?;
-            }
-            Ok(())
+        self.inner().writer.apply(Delivered {
+            ids: Vec::new(),
+            demo: delivered,
         })
     }
 
@@ -123,5 +115,35 @@ impl Store {
         all.reverse();
         all.truncate(limit);
         Ok(all)
+    }
+}
+
+/// Delivered messages leaving the queue, as a job of the store's writer: `ids` were sent,
+/// `demo` were "delivered" to the demo outbox.
+struct Delivered {
+    ids: Vec<u64>,
+    demo: Vec<(u64, Notification)>,
+}
+
+impl Work for Delivered {
+    fn apply(&self, tx: &Tx<'_>) -> TxResult<Result<(), StoreError>> {
+        let queue = tx.raw(TreeId::Notifications);
+        for id in &self.ids {
+            queue.remove(&id.to_be_bytes())?;
+        }
+        for (queued, notification) in &self.demo {
+            let id = crate::meta::next_counter(tx, DEMO_LAST_ID_KEY)?;
+            tx.encrypted(TreeId::DemoOutbox)
+                .insert(&id.to_be_bytes(), notification)?;
+            if let Some(old) = id.checked_sub(DEMO_OUTBOX_KEEP as u64) {
+                tx.raw(TreeId::DemoOutbox).remove(&old.to_be_bytes())?;
+            }
+            queue.remove(&queued.to_be_bytes())?;
+        }
+        Ok(Ok(()))
+    }
+
+    fn audit(&self, _applied: bool) -> Vec<&AuditEvent> {
+        Vec::new()
     }
 }
