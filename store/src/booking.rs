@@ -49,8 +49,9 @@ fn reminder_key(due: Timestamp, appointment: AppointmentId, index: u8) -> [u8; 2
     key
 }
 
-/// Everything a booking writes besides the audit record.
-#[derive(Clone, Copy, Debug)]
+/// Everything a booking writes besides the audit record. The messages are owned: they move
+/// to the store's writer as they are.
+#[derive(Clone, Debug)]
 pub struct Booking<'a> {
     pub appointment: &'a Appointment,
     /// A relative booked for the first time: a patient record of their own (no account),
@@ -58,9 +59,9 @@ pub struct Booking<'a> {
     pub new_relative: Option<&'a Patient>,
     /// The booker's account, when it changes (a new relative in its list).
     pub booker: Option<&'a Account>,
-    pub notifications: &'a [Notification],
+    pub notifications: Vec<Notification>,
     pub reminders: &'a [(Timestamp, Reminder)],
-    pub outbox: &'a [OutboxMessage],
+    pub outbox: Vec<OutboxMessage>,
     /// Reads of health data done to decide this booking (the booker's and the relative's
     /// patient records, see [`Store::patient_unrecorded`]), recorded in the booking's own
     /// transaction before its creation event: one transaction per booking instead of one per
@@ -132,9 +133,9 @@ impl BookJob {
             sealed_appointment: seal(crypto, TreeId::Appointments, a.id.as_bytes(), a)?,
             relative,
             booker,
-            notifications: booking.notifications.to_vec(),
+            notifications: booking.notifications,
             reminders,
-            outbox: booking.outbox.to_vec(),
+            outbox: booking.outbox,
             reads: booking.reads.to_vec(),
             event: event.clone(),
         })

@@ -51,9 +51,9 @@ fn booking<'a>(
         appointment: a,
         new_relative: None,
         booker: None,
-        notifications: confirmation,
+        notifications: confirmation.to_vec(),
         reminders,
-        outbox: &[],
+        outbox: Vec::new(),
         reads: &[],
     }
 }

@@ -550,9 +550,9 @@ fn book_directly(store: &teleconsult_store::Store, i: usize, now: Timestamp) -> 
         appointment: &appointment,
         new_relative: None,
         booker: None,
-        notifications: &messages,
+        notifications: messages.into(),
         reminders: &reminders,
-        outbox: &outbox,
+        outbox: outbox.into(),
         reads: std::slice::from_ref(&read),
     };
     store.book(booking, &event)?;

@@ -301,9 +301,9 @@ fn book_blocking(
         appointment: &appointment,
         new_relative: new_relative.as_ref(),
         booker: new_relative.is_some().then_some(&account),
-        notifications: &messages,
+        notifications: messages,
         reminders: &due,
-        outbox: &outbox,
+        outbox,
         reads,
     };
     let audit = event(
