@@ -149,9 +149,11 @@ async fn end_to_end(bookings: usize, clients: usize, patients: usize) -> anyhow:
     );
     let daemon_pid = daemon.pid().context("daemon not running")?;
     let cpu_before = (cpu_seconds(daemon_pid)?, cpu_seconds(std::process::id())?);
+    let machine_before = machine_ticks()?;
     let (elapsed, answers) = run(&daemon, &sessions, &plan[WARM_UP..], clients).await?;
     let daemon_cpu = cpu_seconds(daemon_pid)? - cpu_before.0;
     let client_cpu = cpu_seconds(std::process::id())? - cpu_before.1;
+    let machine = machine_ticks()?.since(&machine_before);
 
     let created: Vec<&str> = warm
         .1
@@ -212,6 +214,16 @@ async fn end_to_end(bookings: usize, clients: usize, patients: usize) -> anyhow:
         json!(per_request(client_cpu)),
     );
     figures.insert("daemon_cpu_cores".into(), json!(daemon_cpu / seconds));
+    // The machine as a whole during the run: on a shared VM the host may take part of our cores
+    // (steal), which no change to the daemon can win back.
+    figures.insert(
+        "machine_steal_percent".into(),
+        json!(machine.percent(machine.steal)),
+    );
+    figures.insert(
+        "machine_idle_percent".into(),
+        json!(machine.percent(machine.idle)),
+    );
     ensure!(
         check.double_bookings == 0 && check.missing == 0 && failed == 0,
         "booking benchmark found faults: {figures:?}"
@@ -392,6 +404,47 @@ fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
     };
     // utime and stime: fields 14 and 15 of the line, indexes 11 and 12 from the state field.
     Ok((ticks(11)? + ticks(12)?) / 100.0)
+}
+
+/// The machine's CPU time from the first line of `/proc/stat`, in ticks: idle (with I/O wait),
+/// stolen by the hypervisor, and all of it.
+struct MachineTicks {
+    idle: u64,
+    steal: u64,
+    total: u64,
+}
+
+impl MachineTicks {
+    fn since(&self, before: &MachineTicks) -> MachineTicks {
+        MachineTicks {
+            idle: self.idle.saturating_sub(before.idle),
+            steal: self.steal.saturating_sub(before.steal),
+            total: self.total.saturating_sub(before.total),
+        }
+    }
+
+    fn percent(&self, ticks: u64) -> f64 {
+        100.0 * ticks as f64 / self.total.max(1) as f64
+    }
+}
+
+fn machine_ticks() -> anyhow::Result<MachineTicks> {
+    let stat = std::fs::read_to_string("/proc/stat")?;
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()
+        .and_then(|line| line.strip_prefix("cpu "))
+        .context("no cpu line in /proc/stat")?
+        .split_whitespace()
+        .map(str::parse)
+        .collect::<Result<_, _>>()?;
+    // user nice system idle iowait irq softirq steal (guest time is counted in user).
+    let field = |i: usize| fields.get(i).copied().unwrap_or(0);
+    Ok(MachineTicks {
+        idle: field(3) + field(4),
+        steal: field(7),
+        total: fields.iter().take(8).sum(),
+    })
 }
 
 fn statuses(answers: &[Answer]) -> BTreeMap<u16, usize> {

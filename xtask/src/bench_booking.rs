@@ -59,6 +59,8 @@ pub fn booking() -> anyhow::Result<()> {
             "client_cpu_us_per_request",
             get("client_cpu_us_per_request"),
         ),
+        ("machine_steal_percent", get("machine_steal_percent")),
+        ("machine_idle_percent", get("machine_idle_percent")),
         ("store_bookings_per_s", get("store_bookings_per_s")),
         ("store_p50_ms", get("store_p50_ms")),
         ("store_p99_ms", get("store_p99_ms")),
@@ -77,7 +79,8 @@ pub fn booking() -> anyhow::Result<()> {
          2e6 µs of CPU per second, so 2e6 / (their sum) bounds requests_per_s on a quiet machine. store_* = Store::book alone (same transaction contents, shared flush) from \
          {store_threads} threads on a fresh store. Bookings are applied in batches by the store's writer thread: one \
          sled transaction and one flush per batch of up to 32 (store/src/writer.rs). 2-core machine shared with other work: \
-         load average before {load_before}, after {load_after}",
+         load average before {load_before}, after {load_after}; machine_steal_percent / machine_idle_percent = \
+         share of the machine's CPU time (/proc/stat) stolen by the hypervisor / idle during the measured run",
         clients = get("clients"),
         patients = get("patients"),
         requests = get("requests"),
