@@ -1,8 +1,9 @@
 //! Records kept decrypted in memory: sessions with their accounts (every API request looks its
 //! bearer token up), practitioners and their schedules (every booking and every slot search
-//! reads both), patients (every booking reads its booker's record; the read is audited by the
-//! caller whether it came from memory or not). Reading a sealed record means a sled look-up, a decryption and a JSON decoding,
-//! and — for a session — a hop to a blocking thread; these are read far more often than written.
+//! reads both), patients (every booking reads its booker's record; the caller audits the read
+//! whether it came from memory or not). Reading a sealed record means a sled look-up, a
+//! decryption and a JSON decoding, and — for a session — a hop to a blocking thread; these are
+//! read far more often than written.
 //!
 //! **Coherence.** Each [`Kept`] belongs to a set of trees. Every transaction that touches one of
 //! them (read or write, committed or not) moves it to a new generation once the transaction has
