@@ -53,20 +53,21 @@ impl<K: Eq + Hash, V: Clone> Kept<K, V> {
     }
 
     pub(crate) fn get(&self, key: &K) -> Option<V> {
-        let current = self.generation();
-        let entries = self.lock();
-        entries
-            .get(key)
-            .filter(|e| e.generation == current)
-            .map(|e| e.value.clone())
+        self.current(key, V::clone)
     }
 
     /// Whether [`Kept::get`] would answer `key` from memory now.
     pub(crate) fn has(&self, key: &K) -> bool {
+        self.current(key, |_| ()).is_some()
+    }
+
+    /// `look` at the entry of `key` when it was filed under the current generation.
+    fn current<T>(&self, key: &K, look: impl FnOnce(&V) -> T) -> Option<T> {
         let current = self.generation();
         self.lock()
             .get(key)
-            .is_some_and(|e| e.generation == current)
+            .filter(|e| e.generation == current)
+            .map(|e| look(&e.value))
     }
 
     /// Keeps `value`, read from sled after [`Kept::generation`] returned `generation`.
