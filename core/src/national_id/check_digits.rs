@@ -37,13 +37,16 @@ const VERHOEFF_D: [[u8; 10]; 10] = [
     [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
 ];
 
-/// Verhoeff position permutation table.
+/// Verhoeff position permutation table: row `i` is the permutation `σ` applied `i` times, where
+/// `σ = (0 1 5 8 9 4 2 7)(3 6)` (Verhoeff 1969; row 1 is `σ`). The tests derive every row again
+/// from `σ`, so a mistyped entry cannot hide (one did: row 4 read `8, 7, 6` for `6, 8, 7`, which
+/// refused about three valid matricules in ten).
 const VERHOEFF_P: [[u8; 10]; 8] = [
     [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
     [1, 5, 7, 6, 2, 8, 3, 0, 9, 4],
     [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
     [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
-    [9, 4, 5, 3, 1, 2, 8, 7, 6, 0],
+    [9, 4, 5, 3, 1, 2, 6, 8, 7, 0],
     [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
     [2, 7, 9, 3, 8, 0, 6, 4, 1, 5],
     [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
@@ -68,9 +71,106 @@ pub(crate) fn nir_key(thirteen_digits: u64) -> u8 {
     (97 - thirteen_digits % 97) as u8
 }
 
+/// A second implementation of each algorithm, written from its definition rather than from the
+/// tables above, for the tests to compare against (the defect in row 4 passed every published
+/// example: only a second source finds such a typo).
+#[cfg(test)]
+pub(crate) mod reference {
+    /// The dihedral group D5: 0-4 are the rotations `r^k`, 5-9 the reflections `s r^k`;
+    /// `r^a s = s r^-a`, so products of reflections subtract.
+    pub(crate) fn d5(a: u8, b: u8) -> u8 {
+        match (a < 5, b < 5) {
+            (true, true) => (a + b) % 5,
+            (true, false) => 5 + (a + (b - 5)) % 5,
+            (false, true) => 5 + ((a - 5) + 5 - b) % 5,
+            (false, false) => ((a - 5) + 5 - (b - 5)) % 5,
+        }
+    }
+
+    /// `σ = (0 1 5 8 9 4 2 7)(3 6)`, applied `times` times to `x`.
+    pub(crate) fn sigma_power(times: usize, x: u8) -> u8 {
+        const CYCLES: [&[u8]; 2] = [&[0, 1, 5, 8, 9, 4, 2, 7], &[3, 6]];
+        let cycle = CYCLES
+            .iter()
+            .find(|c| c.contains(&x))
+            .expect("every digit is in one cycle");
+        let at = cycle
+            .iter()
+            .position(|&y| y == x)
+            .expect("x is in its cycle");
+        cycle[(at + times) % cycle.len()]
+    }
+
+    /// Verhoeff's validity rule: the whole number (check digit last) folds to the identity.
+    pub(crate) fn verhoeff_valid(digits: &[u8]) -> bool {
+        digits
+            .iter()
+            .rev()
+            .enumerate()
+            .fold(0, |c, (i, &d)| d5(c, sigma_power(i % 8, d - b'0')))
+            == 0
+    }
+
+    /// The one digit that makes `digits` followed by it valid (found by trying each).
+    pub(crate) fn verhoeff_check_digit(digits: &[u8]) -> u8 {
+        let mut candidate = digits.to_vec();
+        candidate.push(b'0');
+        let last = candidate.len() - 1;
+        let found: Vec<u8> = (0..10)
+            .filter(|&c| {
+                candidate[last] = b'0' + c;
+                verhoeff_valid(&candidate)
+            })
+            .collect();
+        assert_eq!(found.len(), 1, "exactly one Verhoeff check digit");
+        found[0]
+    }
+
+    /// Luhn's validity rule: every second digit from the right, starting with the one left of
+    /// the check digit, is doubled and its digits summed; the total is a multiple of 10.
+    pub(crate) fn luhn_valid(digits: &[u8]) -> bool {
+        let total: u32 = digits
+            .iter()
+            .rev()
+            .enumerate()
+            .map(|(i, &d)| {
+                let d = u32::from(d - b'0');
+                if i % 2 == 1 {
+                    (d * 2) / 10 + (d * 2) % 10
+                } else {
+                    d
+                }
+            })
+            .sum();
+        total.is_multiple_of(10)
+    }
+
+    pub(crate) fn luhn_check_digit(digits: &[u8]) -> u8 {
+        let mut candidate = digits.to_vec();
+        candidate.push(b'0');
+        let last = candidate.len() - 1;
+        (0..10)
+            .find(|&c| {
+                candidate[last] = b'0' + c;
+                luhn_valid(&candidate)
+            })
+            .expect("one Luhn check digit")
+    }
+
+    /// NIR key from the decimal text, remainder taken digit by digit (no 64-bit number).
+    pub(crate) fn nir_key(thirteen: &str) -> u8 {
+        let text = thirteen.replace("2A", "19").replace("2B", "18");
+        let rest = text
+            .bytes()
+            .fold(0u32, |r, d| (r * 10 + u32::from(d - b'0')) % 97);
+        u8::try_from(97 - rest).expect("a key is at most 97")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn luhn_matches_published_vectors() {
@@ -130,5 +230,96 @@ mod tests {
         // A multiple of 97 gets key 97, never 0.
         assert_eq!(nir_key(97 * 10_000_000_000), 97);
         assert_eq!(nir_key(97 * 10_000_000_000 + 96), 1);
+    }
+
+    #[test]
+    fn permutation_rows_are_the_powers_of_sigma() {
+        for (i, row) in VERHOEFF_P.iter().enumerate() {
+            for (x, &entry) in row.iter().enumerate() {
+                let x = u8::try_from(x).unwrap();
+                assert_eq!(entry, reference::sigma_power(i, x), "P[{i}][{x}]");
+            }
+        }
+    }
+
+    #[test]
+    fn multiplication_table_is_the_dihedral_group_and_inverses_invert() {
+        for (a, row) in VERHOEFF_D.iter().enumerate() {
+            let a = u8::try_from(a).unwrap();
+            for (b, &entry) in row.iter().enumerate() {
+                let b = u8::try_from(b).unwrap();
+                assert_eq!(entry, reference::d5(a, b), "D[{a}][{b}]");
+            }
+            let inverse = VERHOEFF_INV[usize::from(a)];
+            assert_eq!(reference::d5(a, inverse), 0, "INV[{a}]");
+        }
+    }
+
+    /// Every number of up to five digits (111 110 of them), against the reference.
+    #[test]
+    fn verhoeff_and_luhn_agree_with_the_reference_on_every_short_number() {
+        for len in 1..=5usize {
+            for n in 0..10u32.pow(u32::try_from(len).unwrap()) {
+                let text = format!("{n:0len$}");
+                let digits = text.as_bytes();
+                assert_eq!(
+                    verhoeff_check_digit(digits),
+                    reference::verhoeff_check_digit(digits),
+                    "Verhoeff of {text}"
+                );
+                assert_eq!(
+                    luhn_check_digit(digits),
+                    reference::luhn_check_digit(digits),
+                    "Luhn of {text}"
+                );
+            }
+        }
+    }
+
+    fn digits(max_len: usize) -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(b'0'..=b'9', 1..=max_len)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5000))]
+
+        #[test]
+        fn check_digits_agree_with_the_reference(payload in digits(24)) {
+            prop_assert_eq!(verhoeff_check_digit(&payload), reference::verhoeff_check_digit(&payload));
+            prop_assert_eq!(luhn_check_digit(&payload), reference::luhn_check_digit(&payload));
+        }
+
+        /// Verhoeff's guarantee: any one wrong digit, check digit included, is detected.
+        #[test]
+        fn verhoeff_detects_every_single_digit_error(
+            payload in digits(24), at in any::<prop::sample::Index>(), delta in 1u8..10,
+        ) {
+            let mut whole = payload.clone();
+            whole.push(b'0' + verhoeff_check_digit(&payload));
+            let i = at.index(whole.len());
+            whole[i] = b'0' + (whole[i] - b'0' + delta) % 10;
+            let last = whole.len() - 1;
+            prop_assert!(!reference::verhoeff_valid(&whole));
+            prop_assert_ne!(verhoeff_check_digit(&whole[..last]), whole[last] - b'0');
+        }
+
+        /// ... and any swap of two different neighbours, check digit included.
+        #[test]
+        fn verhoeff_detects_every_adjacent_transposition(
+            payload in digits(24), at in any::<prop::sample::Index>(),
+        ) {
+            let mut whole = payload.clone();
+            whole.push(b'0' + verhoeff_check_digit(&payload));
+            let i = at.index(whole.len() - 1);
+            prop_assume!(whole[i] != whole[i + 1]);
+            whole.swap(i, i + 1);
+            let last = whole.len() - 1;
+            prop_assert_ne!(verhoeff_check_digit(&whole[..last]), whole[last] - b'0');
+        }
+
+        #[test]
+        fn nir_key_agrees_with_the_reference(n in 0u64..10_000_000_000_000) {
+            prop_assert_eq!(nir_key(n), reference::nir_key(&format!("{n:013}")));
+        }
     }
 }

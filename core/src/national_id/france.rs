@@ -358,4 +358,81 @@ mod tests {
             Err(NationalIdError::InvalidCharacter { position: 7, .. })
         ));
     }
+
+    /// Python-stdnum computed the keys of these (see the file's header).
+    #[test]
+    fn accepts_every_nir_of_a_second_implementation() {
+        let file = include_str!("testdata/fr_python_stdnum.txt");
+        let ids: Vec<&str> = file.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(ids.len(), 300);
+        for raw in ids {
+            let id = fr(raw).unwrap_or_else(|e| panic!("{raw}: {e}"));
+            assert_eq!(id.temporary, !matches!(&raw[..1], "1" | "2"), "{raw}");
+        }
+    }
+
+    use crate::national_id::check_digits::reference;
+    use proptest::prelude::*;
+
+    /// 13 characters a definitive or temporary NIR may start with: sex, year, a real or
+    /// fictitious month, a department (Corsica included), commune and order number.
+    fn body() -> impl Strategy<Value = String> {
+        (
+            prop::sample::select(vec!['1', '2', '3', '4']),
+            0u8..100,
+            prop_oneof![1u8..=12, 20u8..=42, 50u8..=99],
+            prop_oneof![
+                (1u8..100).prop_map(|d| format!("{d:02}")),
+                Just("2A".to_owned()),
+                Just("2B".to_owned())
+            ],
+            0u16..1000,
+            1u16..1000,
+        )
+            .prop_map(|(sex, year, month, dept, commune, order)| {
+                format!("{sex}{year:02}{month:02}{dept}{commune:03}{order:03}")
+            })
+    }
+
+    fn with_key(body: &str) -> String {
+        format!("{body}{:02}", reference::nir_key(body))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn accepts_every_generated_nir(body in body()) {
+            let raw = with_key(&body);
+            prop_assert!(fr(&raw).is_ok(), "{} refused: {:?}", raw, fr(&raw));
+        }
+
+        #[test]
+        fn refuses_every_single_digit_change(body in body(), at in 0usize..15, delta in 1u8..10) {
+            let mut raw = with_key(&body).into_bytes();
+            prop_assume!(raw[at].is_ascii_digit());
+            raw[at] = b'0' + (raw[at] - b'0' + delta) % 10;
+            let raw = String::from_utf8(raw).unwrap();
+            prop_assert!(fr(&raw).is_err(), "{} accepted", raw);
+        }
+
+        #[test]
+        fn refuses_every_adjacent_transposition(body in body(), at in 0usize..14) {
+            let mut raw = with_key(&body).into_bytes();
+            prop_assume!(raw[at] != raw[at + 1]);
+            raw.swap(at, at + 1);
+            let raw = String::from_utf8(raw).unwrap();
+            prop_assert!(fr(&raw).is_err(), "{} accepted", raw);
+        }
+
+        /// The other Corsican letter is always refused (2A and 2B count as 19 and 18).
+        #[test]
+        fn refuses_the_other_corsican_department(body in body(), first in any::<bool>()) {
+            let (department, other) = if first { ("2A", "2B") } else { ("2B", "2A") };
+            let body = format!("{}{department}{}", &body[..5], &body[7..]);
+            let swapped = format!("{}{other}{}", &body[..5], &with_key(&body)[7..]);
+            prop_assert!(fr(&with_key(&body)).is_ok());
+            prop_assert_eq!(fr(&swapped), Err(NationalIdError::KeyMismatch));
+        }
+    }
 }

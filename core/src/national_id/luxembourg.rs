@@ -224,4 +224,74 @@ mod tests {
         // Wrong date and wrong check digits: the date error is the more useful one.
         assert!(invalid_date(lu("1980133100000")));
     }
+
+    /// Python-stdnum computed both check digits of these (see the file's header): a second
+    /// implementation, and ids no one picked by hand.
+    #[test]
+    fn accepts_every_matricule_of_a_second_implementation() {
+        let file = include_str!("testdata/lu_python_stdnum.txt");
+        let ids: Vec<&str> = file.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(ids.len(), 300);
+        for raw in ids {
+            let id = lu(raw).unwrap_or_else(|e| panic!("{raw}: {e}"));
+            let birth = id.birth.unwrap();
+            assert_eq!(
+                birth.year,
+                BirthYear::Full(raw[..4].parse().unwrap()),
+                "{raw}"
+            );
+        }
+    }
+
+    /// A matricule for the `day`-th day after 1 January 1850 and `serial`, its check digits
+    /// computed by the reference implementations.
+    fn generated(day: i32, serial: u16) -> String {
+        let date = jiff::civil::date(1850, 1, 1)
+            .checked_add(jiff::Span::new().days(day))
+            .unwrap();
+        let payload = format!(
+            "{:04}{:02}{:02}{serial:03}",
+            date.year(),
+            date.month(),
+            date.day()
+        );
+        let luhn = reference::luhn_check_digit(payload.as_bytes());
+        let verhoeff = reference::verhoeff_check_digit(payload.as_bytes());
+        format!("{payload}{luhn}{verhoeff}")
+    }
+
+    use crate::national_id::check_digits::reference;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn accepts_every_generated_matricule(day in 0i32..65_000, serial in 0u16..1000) {
+            let raw = generated(day, serial);
+            let id = lu(&raw);
+            prop_assert!(id.is_ok(), "{} refused: {:?}", raw, id);
+        }
+
+        #[test]
+        fn refuses_every_single_digit_change(
+            day in 0i32..65_000, serial in 0u16..1000, at in 0usize..13, delta in 1u8..10,
+        ) {
+            let mut raw = generated(day, serial).into_bytes();
+            raw[at] = b'0' + (raw[at] - b'0' + delta) % 10;
+            let raw = String::from_utf8(raw).unwrap();
+            prop_assert!(lu(&raw).is_err(), "{} accepted", raw);
+        }
+
+        #[test]
+        fn refuses_every_adjacent_transposition(
+            day in 0i32..65_000, serial in 0u16..1000, at in 0usize..12,
+        ) {
+            let mut raw = generated(day, serial).into_bytes();
+            prop_assume!(raw[at] != raw[at + 1]);
+            raw.swap(at, at + 1);
+            let raw = String::from_utf8(raw).unwrap();
+            prop_assert!(lu(&raw).is_err(), "{} accepted", raw);
+        }
+    }
 }
