@@ -19,6 +19,7 @@ mod fee_memo_sync;
 mod health;
 mod medical_record;
 mod messaging;
+mod national_ids;
 mod packaging;
 mod platform_auth;
 mod printing;
