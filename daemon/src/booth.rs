@@ -8,6 +8,7 @@ use teleconsult_core::call::CallQuality;
 use teleconsult_core::signal::SignalMessage;
 use teleconsult_media::{BoothSession, MediaSettings, SourceChoice};
 use teleconsult_web::call_media::{BoothMedia, BoxFuture, MediaPeer, StartedPeer};
+use teleconsult_web::call_turn::{TurnAuth, TurnUri};
 
 /// The `[media]` section as the media crate takes it.
 pub fn media_settings(config: &Config) -> MediaSettings {
@@ -29,11 +30,31 @@ pub fn media_settings(config: &Config) -> MediaSettings {
 /// Starts one booth pipeline per call.
 pub struct BoothPipeline {
     pub settings: MediaSettings,
+    /// `[media] turn_secret_file`: each call's pipeline gets TURN credentials of its own.
+    pub turn_auth: Option<TurnAuth>,
+}
+
+impl BoothPipeline {
+    /// The settings of one call: with a TURN secret, every TURN URI carries credentials made
+    /// now for the booth (percent-encoded, as webrtcbin's `add-turn-server` takes them).
+    fn call_settings(&self, now: teleconsult_core::Timestamp) -> MediaSettings {
+        let mut settings = self.settings.clone();
+        if let Some(auth) = &self.turn_auth {
+            let credentials = auth.credentials(now, "booth");
+            settings.turn_servers = settings
+                .turn_servers
+                .iter()
+                .filter_map(|uri| TurnUri::parse(uri).map(|u| u.with_credentials(&credentials)))
+                .collect();
+        }
+        settings
+    }
 }
 
 impl BoothMedia for BoothPipeline {
     fn start(&self) -> BoxFuture<'static, Result<StartedPeer, String>> {
-        let settings = self.settings.clone();
+        use teleconsult_core::ports::Clock as _;
+        let settings = self.call_settings(crate::clock::SystemClock.now());
         Box::pin(async move {
             let (session, channels) = BoothSession::start(settings)
                 .await
@@ -68,5 +89,33 @@ impl MediaPeer for BoothPeer {
                 tracing::warn!(error = %e, "booth pipeline did not stop cleanly");
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use teleconsult_web::call_turn::TurnSecret;
+
+    #[test]
+    fn each_booth_call_gets_fresh_turn_credentials_in_the_uri() {
+        let pipeline = BoothPipeline {
+            settings: MediaSettings {
+                turn_servers: vec!["turn:turn.example.lu:3478".into()],
+                ..MediaSettings::default()
+            },
+            turn_auth: Some(TurnAuth {
+                secret: TurnSecret::from_file_contents(b"north-secret").unwrap(),
+                ttl: std::time::Duration::from_secs(3600),
+            }),
+        };
+        let now = teleconsult_core::Timestamp::from_second(1_800_000_000).unwrap();
+        let uri = &pipeline.call_settings(now).turn_servers[0];
+        assert!(
+            uri.starts_with("turn://1800003600%3Abooth:") && uri.ends_with("@turn.example.lu:3478"),
+            "{uri}"
+        );
     }
 }

@@ -195,6 +195,10 @@ pub enum VideoCodec {
     H264,
 }
 
+/// Four hours: the call page asks for credentials up to ten minutes before the start, and a TURN
+/// server refuses to refresh an allocation once they expired, so they must outlast the call.
+pub const DEFAULT_TURN_TTL_S: u32 = 4 * 3600;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MediaConfig {
@@ -204,7 +208,15 @@ pub struct MediaConfig {
     pub video_codec: VideoCodec,
     pub max_bitrate_kbps: u32,
     pub stun_servers: Vec<String>,
+    /// `turn:host:port` / `turns:host:port` URIs. With `turn_secret_file`, each call gets
+    /// credentials of its own (TURN REST API); a static `turn://user:password@host` pair is
+    /// still accepted without it, but deprecated.
     pub turn_servers: Vec<String>,
+    /// The TURN server's shared secret (coturn `static-auth-secret`, with `use-auth-secret`):
+    /// credentials valid `turn_ttl_s` are computed from it for each call.
+    pub turn_secret_file: Option<PathBuf>,
+    /// How long a call's TURN credentials are valid, in seconds (600–86400).
+    pub turn_ttl_s: u32,
     /// Largest file shared in a call's chat (PDF, JPEG, PNG), in megabytes, 1–50.
     pub attachment_max_mb: u32,
 }
@@ -218,6 +230,8 @@ impl Default for MediaConfig {
             max_bitrate_kbps: 2500,
             stun_servers: Vec::new(),
             turn_servers: Vec::new(),
+            turn_secret_file: None,
+            turn_ttl_s: DEFAULT_TURN_TTL_S,
             attachment_max_mb: 10,
         }
     }
@@ -233,8 +247,10 @@ pub struct NotifyConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EmailConfig {
-    /// `smtp://host:port` (STARTTLS when offered) or `smtps://host:port`. Absent: e-mails are only
-    /// shown in the log and on the outbox page (demo).
+    /// `smtps://host:465` (TLS from the first byte) or `smtp://host:587?tls=required`
+    /// (STARTTLS, refused when the server does not offer it). Plain `smtp://host` (no TLS at
+    /// all) only to a relay on this machine, or in demo mode. Absent: e-mails are only shown in
+    /// the log and on the outbox page (demo).
     pub smtp_url: Option<String>,
     pub from: String,
 }
@@ -251,7 +267,8 @@ impl Default for EmailConfig {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SmsConfig {
-    /// HTTP(S) webhook of the SMS gateway, receiving `POST {"to","text"}`.
+    /// HTTPS webhook of the SMS gateway, receiving `POST {"to","text"}` (plain `http://` only
+    /// to this machine, or in demo mode).
     pub url: Option<String>,
     pub token_file: Option<PathBuf>,
 }
@@ -433,16 +450,50 @@ pub enum ConfigSource<'a> {
     None,
 }
 
+/// What the command line says besides `--config`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Flags {
+    /// `--demo`.
+    pub demo: bool,
+    /// `--demo-on-network`: the operator accepts that the demo (fixed passwords, login codes on
+    /// `/demo/outbox`) is reachable from other machines. Never set by a file or the
+    /// environment: it has to be asked for at each start.
+    pub demo_on_network: bool,
+}
+
 /// Loads and validates the configuration from all layers. `demo` is `--demo` on the command line.
 pub fn load(
     source: ConfigSource<'_>,
     demo: bool,
     env: &[(String, String)],
 ) -> Result<Config, ConfigErrors> {
-    let first = load_layers(&source, demo, env)?;
-    if first.site.demo && !demo {
+    load_with(
+        source,
+        Flags {
+            demo,
+            demo_on_network: false,
+        },
+        env,
+    )
+}
+
+/// [`load`] with every command-line flag.
+pub fn load_with(
+    source: ConfigSource<'_>,
+    flags: Flags,
+    env: &[(String, String)],
+) -> Result<Config, ConfigErrors> {
+    let first = load_layers(&source, flags, env)?;
+    if first.site.demo && !flags.demo {
         // `site.demo = true` in the file or environment: apply the demo defaults under it too.
-        return load_layers(&source, true, env);
+        return load_layers(
+            &source,
+            Flags {
+                demo: true,
+                ..flags
+            },
+            env,
+        );
     }
     Ok(first)
 }
@@ -460,14 +511,14 @@ fn demo_defaults() -> Value {
 
 fn load_layers(
     source: &ConfigSource<'_>,
-    demo: bool,
+    flags: Flags,
     env: &[(String, String)],
 ) -> Result<Config, ConfigErrors> {
     let mut issues = Vec::new();
     let mut merged =
         serde_json::to_value(Config::default()).map_err(|e| single("", e.to_string()))?;
     let known = merged.clone();
-    if demo {
+    if flags.demo {
         merge(&mut merged, demo_defaults());
     }
     if let Some(file) = read_file(source).map_err(|m| single("", m))? {
@@ -481,6 +532,7 @@ fn load_layers(
     coerce_scalars(&known, &mut merged);
     let config = deserialize_collecting(merged, &mut issues);
     validate(&config, &mut issues);
+    safety::validate(&config, flags, &mut issues);
     if issues.is_empty() {
         Ok(config)
     } else {
@@ -934,6 +986,10 @@ fn url_with_scheme(
         );
     }
 }
+
+#[path = "config_safety.rs"]
+mod safety;
+pub use safety::{listens_on_loopback, warnings};
 
 #[cfg(test)]
 #[path = "config_tests.rs"]

@@ -344,3 +344,57 @@ fn every_print_mistake_is_reported_at_once() {
     });
     assert_eq!(issues, ["print.command"]);
 }
+
+#[test]
+fn demo_mode_listens_on_loopback_unless_started_with_demo_on_network() {
+    let listen = |addr: &str| env(&[("TELECONSULT__HTTP__LISTEN", addr)]);
+    for addr in ["0.0.0.0:8443", "[::]:8443", "192.0.2.7:8443"] {
+        let errors = load(ConfigSource::None, true, &listen(addr)).unwrap_err();
+        assert_eq!(keys(&errors), ["http.listen"], "{addr}");
+        assert!(errors.to_string().contains("--demo-on-network"));
+        let flags = Flags {
+            demo: true,
+            demo_on_network: true,
+        };
+        let config = load_with(ConfigSource::None, flags, &listen(addr)).unwrap();
+        assert_eq!(warnings(&config, flags)[0].key, "http.listen");
+    }
+    for addr in [
+        "127.0.0.1:8443",
+        "127.3.2.1:0",
+        "[::1]:8443",
+        "[::ffff:127.0.0.1]:8443",
+    ] {
+        load(ConfigSource::None, true, &listen(addr)).unwrap();
+    }
+    // Demo mode from the file: the same rule, the demo's loopback default still applies.
+    let (_dir, path) = file("[site]\ndemo = true\n[http]\nlisten = \"0.0.0.0:8443\"\n");
+    let errors = load(ConfigSource::Explicit(&path), false, &[]).unwrap_err();
+    assert_eq!(keys(&errors), ["http.listen"]);
+    // Outside demo mode the flag changes nothing (and says so).
+    let (_dir, path) = file(&format!("{TLS}listen = \"0.0.0.0:8443\"\n"));
+    let flags = Flags {
+        demo: false,
+        demo_on_network: true,
+    };
+    let config = load_with(ConfigSource::Explicit(&path), flags, &[]).unwrap();
+    assert_eq!(warnings(&config, flags)[0].key, "site.demo");
+}
+
+#[test]
+fn turn_with_a_secret_takes_no_static_pair_and_a_bounded_ttl() {
+    let (_dir, path) = file(&format!(
+        "{TLS}[media]\nturn_servers = [\"turn://alice:pw@turn.example.lu:3478\"]\nturn_secret_file = \"/etc/teleconsult/turn.secret\"\nturn_ttl_s = 30\n"
+    ));
+    let errors = load(ConfigSource::Explicit(&path), false, &[]).unwrap_err();
+    assert_eq!(keys(&errors), ["media.turn_ttl_s", "media.turn_servers"]);
+    // Without a secret the static pair still works, with a deprecation warning.
+    let (_dir, path) = file(&format!(
+        "{TLS}[media]\nturn_servers = [\"turn://alice:pw@turn.example.lu:3478\"]\n"
+    ));
+    let config = load(ConfigSource::Explicit(&path), false, &[]).unwrap();
+    let warned = warnings(&config, Flags::default());
+    assert_eq!(warned[0].key, "media.turn_servers");
+    assert!(warned[0].message.contains("deprecated"));
+    assert_eq!(config.media.turn_ttl_s, DEFAULT_TURN_TTL_S);
+}

@@ -17,6 +17,10 @@ struct Cli {
     /// seeded demo data.
     #[arg(long, global = true)]
     demo: bool,
+    /// Let demo mode listen on a non-loopback address (`http.listen`). Its passwords are
+    /// public and its login codes are shown on /demo/outbox: only on a network you trust.
+    #[arg(long, global = true)]
+    demo_on_network: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -41,7 +45,11 @@ fn main() -> ExitCode {
         .as_deref()
         .map_or(ConfigSource::Default, ConfigSource::Explicit);
     let env: Vec<(String, String)> = std::env::vars().collect();
-    let loaded = config::load(source, cli.demo, &env);
+    let flags = config::Flags {
+        demo: cli.demo,
+        demo_on_network: cli.demo_on_network,
+    };
+    let loaded = config::load_with(source, flags, &env);
     match cli.command.unwrap_or(Command::Run) {
         Command::CheckConfig => match loaded {
             Ok(c) => {
@@ -53,6 +61,9 @@ fn main() -> ExitCode {
                     c.http.listen,
                     c.storage.path.display()
                 );
+                for warning in config::warnings(&c, flags) {
+                    eprintln!("warning: {warning}");
+                }
                 ExitCode::SUCCESS
             }
             Err(errors) => {
@@ -72,7 +83,7 @@ fn main() -> ExitCode {
                 config,
                 Invocation {
                     config_path: cli.config,
-                    demo: cli.demo,
+                    flags,
                 },
             )
         }

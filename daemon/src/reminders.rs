@@ -20,6 +20,8 @@ const POLL: Duration = Duration::from_secs(2);
 pub struct ReminderSettings {
     pub site_name: String,
     pub time_zone: String,
+    /// `[notify.email] from`.
+    pub organizer: String,
     pub public_url: String,
 }
 
@@ -76,6 +78,7 @@ fn fire_due(
                 let site = Site {
                     name: &settings.site_name,
                     time_zone: &settings.time_zone,
+                    organizer: &settings.organizer,
                 };
                 booker
                     .map(|b| reminder(site, &b, &a, &practitioner, &link, now))

@@ -3,7 +3,8 @@
 //! - a platform booking for one of our practitioners holds its slot (no longer offered here);
 //!   if a local booking has the slot, both are kept and the conflict is recorded for staff;
 //! - a platform cancellation of one of our appointments cancels it here (by `platform`) and tells
-//!   the patient; of a platform booking, frees its slot again.
+//!   the patient; of a platform booking, frees its slot again — in both cases only when the
+//!   appointment or booking belongs to the practitioner whose feed carried the cancellation.
 
 use std::sync::Arc;
 use teleconsult_core::appointment::{self, CancelledBy, Event};
@@ -20,6 +21,8 @@ pub struct LocalBooking {
     pub clock: Arc<dyn Clock>,
     pub site_name: String,
     pub time_zone: String,
+    /// `[notify.email] from`: organizer of the calendar invitations.
+    pub organizer: String,
     pub public_url: String,
     pub policy: appointment::Policy,
     /// Woken when messages were queued.
@@ -50,6 +53,13 @@ impl LocalBooking {
         let Some(local) = self.store.appointment(id, &read).map_err(port)? else {
             return Ok(Applied::Ignored);
         };
+        if local.practitioner != change.practitioner {
+            // The cancellation came in another practitioner's feed: whatever the platform (or
+            // whoever answers in its name) says, it may cancel only that practitioner's
+            // appointments.
+            tracing::warn!(appointment = %id, remote = %change.remote_id, "platform cancellation of another practitioner's appointment ignored");
+            return Ok(Applied::Ignored);
+        }
         if local.status.is_final() {
             return Ok(Applied::Unchanged);
         }
@@ -77,6 +87,7 @@ impl LocalBooking {
         let site = Site {
             name: &self.site_name,
             time_zone: &self.time_zone,
+            organizer: &self.organizer,
         };
         let messages = booker
             .map(|b| cancelled(site, &b, &next, &practitioner, &link, now))
@@ -103,7 +114,7 @@ impl RemoteAppointments for LocalBooking {
                 );
                 let known = self
                     .store
-                    .release_remote_slot(&change.remote_id, &audit)
+                    .release_remote_slot(&change.remote_id, change.practitioner, &audit)
                     .map_err(port)?;
                 Ok(if known {
                     Applied::Cancelled

@@ -18,7 +18,7 @@ use tokio_util::task::TaskTracker;
 #[derive(Clone, Debug)]
 pub struct Invocation {
     pub config_path: Option<PathBuf>,
-    pub demo: bool,
+    pub flags: crate::config::Flags,
 }
 
 impl Invocation {
@@ -94,6 +94,9 @@ pub async fn run(config: Config, log: LogHandle, invocation: Invocation) -> anyh
         site_id: config.site.id.clone(),
         country: config.site.country,
         demo: config.site.demo,
+        demo_on_network: config.site.demo
+            && !crate::config::listens_on_loopback(config.http.listen),
+        organizer: config.notify.email.from.clone(),
         public_url: public_url(&config, local),
         limits: Limits {
             login_per_minute: limits.login_per_minute,
@@ -126,6 +129,7 @@ pub async fn run(config: Config, log: LogHandle, invocation: Invocation) -> anyh
         clock: clock.clone(),
         site_name: config.site.name.clone(),
         time_zone: config.site.timezone.clone(),
+        organizer: config.notify.email.from.clone(),
         public_url: public_url(&config, local),
         policy: settings.appointments,
         notifier: notifier.clone(),
@@ -138,7 +142,7 @@ pub async fn run(config: Config, log: LogHandle, invocation: Invocation) -> anyh
         notifier.clone(),
         sync,
     );
-    state.calls.configure(call_config(&config));
+    state.calls.configure(call_config(&config)?);
     let app = teleconsult_web::router(state.clone());
     let grace = Duration::from_secs(config.http.shutdown_grace_s);
     let server = tracker.spawn(teleconsult_web::serve(
@@ -152,6 +156,7 @@ pub async fn run(config: Config, log: LogHandle, invocation: Invocation) -> anyh
     let reminder_settings = crate::reminders::ReminderSettings {
         site_name: config.site.name.clone(),
         time_zone: config.site.timezone.clone(),
+        organizer: config.notify.email.from.clone(),
         public_url: public_url(&config, local),
     };
     tracker.spawn(crate::reminders::run(
@@ -187,8 +192,16 @@ pub async fn run(config: Config, log: LogHandle, invocation: Invocation) -> anyh
         notify_status(&format!("ready: serving {url} - WARNING: {warning}"));
     }
     tracing::info!(%url, demo = config.site.demo, "teleconsultd ready");
+    for warning in crate::config::warnings(&config, invocation.flags) {
+        tracing::warn!("{warning}");
+    }
     if config.site.demo {
         print_demo_banner(local, &config);
+        if !crate::config::listens_on_loopback(local) {
+            notify_status(&format!(
+                "ready: serving {url} - WARNING: {DEMO_ON_NETWORK}"
+            ));
+        }
     }
     if let Some(interval) = watchdog_interval() {
         tracker.spawn(watchdog(store.clone(), interval, shutdown.clone()));
@@ -270,7 +283,7 @@ async fn wait_for_stop(
 /// broken file is reported and the running configuration kept.
 fn reload(log: &LogHandle, invocation: &Invocation) {
     let env: Vec<(String, String)> = std::env::vars().collect();
-    match crate::config::load(invocation.source(), invocation.demo, &env) {
+    match crate::config::load_with(invocation.source(), invocation.flags, &env) {
         Ok(new) => match log.set_level(&new.log.level) {
             Ok(()) => tracing::info!(level = %new.log.level, "configuration reloaded (log level)"),
             Err(e) => tracing::error!(error = %e, "cannot apply the new log level"),
@@ -317,6 +330,9 @@ async fn watchdog(store: Store, interval: Duration, shutdown: CancellationToken)
     }
 }
 
+/// Said by the banner, the status and every page of a demo started with `--demo-on-network`.
+const DEMO_ON_NETWORK: &str = "demo reachable from the network (--demo-on-network): its passwords are public and every login code is shown on /demo/outbox";
+
 /// What a newcomer running `cargo xtask run` needs to know, on stdout.
 fn print_demo_banner(local: std::net::SocketAddr, config: &Config) {
     let host = if local.ip().is_loopback() {
@@ -346,6 +362,13 @@ fn print_demo_banner(local: std::net::SocketAddr, config: &Config) {
         port = local.port(),
         data = config.storage.path.display(),
     );
+    if !crate::config::listens_on_loopback(local) {
+        println!(
+            "  WARNING: {DEMO_ON_NETWORK}.\n  \
+             Anyone who can reach {local} can log in as the administrator above.\n  \
+             Use it only on a network you trust, never with real patients' data.\n"
+        );
+    }
 }
 
 /// `http.public_url`, or `https://<host>:<bound port>` (localhost for loopback and wildcard
@@ -382,22 +405,44 @@ fn print_settings(
         })
 }
 
-/// Calls: ICE servers, attachment limit, and on a booth site the booth's own media pipeline.
-fn call_config(config: &Config) -> teleconsult_web::call::CallConfig {
+/// Calls: ICE servers (with the TURN secret read now), attachment limit, and on a booth site
+/// the booth's own media pipeline.
+fn call_config(config: &Config) -> anyhow::Result<teleconsult_web::call::CallConfig> {
     use teleconsult_core::site::SiteKind;
+    let turn_auth = turn_auth(&config.media)?;
     let booth: Option<Arc<dyn teleconsult_web::call_media::BoothMedia>> =
         (config.site.kind == SiteKind::Booth).then(|| {
             Arc::new(crate::booth::BoothPipeline {
                 settings: crate::booth::media_settings(config),
+                turn_auth: turn_auth.clone(),
             }) as Arc<dyn teleconsult_web::call_media::BoothMedia>
         });
-    teleconsult_web::call::CallConfig {
+    Ok(teleconsult_web::call::CallConfig {
         site_kind: config.site.kind,
         stun_servers: config.media.stun_servers.clone(),
         turn_servers: config.media.turn_servers.clone(),
+        turn_auth,
         attachment_max_bytes: config.media.attachment_max_mb as usize * 1024 * 1024,
         booth,
-    }
+    })
+}
+
+/// `[media] turn_secret_file`, read once at start (like the TLS key): a missing or empty file
+/// stops the daemon with the key named, rather than calls failing later without TURN.
+fn turn_auth(
+    media: &crate::config::MediaConfig,
+) -> anyhow::Result<Option<teleconsult_web::call_turn::TurnAuth>> {
+    let Some(path) = &media.turn_secret_file else {
+        return Ok(None);
+    };
+    let contents = std::fs::read(path)
+        .with_context(|| format!("cannot read media.turn_secret_file {}", path.display()))?;
+    let secret = teleconsult_web::call_turn::TurnSecret::from_file_contents(&contents)
+        .with_context(|| format!("media.turn_secret_file {} is empty", path.display()))?;
+    Ok(Some(teleconsult_web::call_turn::TurnAuth {
+        secret,
+        ttl: Duration::from_secs(u64::from(media.turn_ttl_s)),
+    }))
 }
 
 /// Starts the outbox worker towards the national platform when `[platform] base_url` is set;

@@ -95,11 +95,14 @@ impl Store {
         })
     }
 
-    /// A platform booking was cancelled: its slot is offered again (unless a local booking
-    /// holds it). Returns whether a hold was known.
+    /// A platform booking of `practitioner` was cancelled: its slot is offered again (unless a
+    /// local booking holds it). Returns whether such a hold was known; a hold of another
+    /// practitioner is left alone (a cancellation in one practitioner's feed cannot free
+    /// another's slots).
     pub fn release_remote_slot(
         &self,
         remote_id: &str,
+        practitioner: PractitionerId,
         event: &AuditEvent,
     ) -> Result<bool, StoreError> {
         let key = remote_id.as_bytes();
@@ -109,6 +112,9 @@ impl Store {
             let Some(hold) = holds.get::<RemoteHold>(key)? else {
                 return Ok(false);
             };
+            if hold.practitioner != practitioner {
+                return Ok(false);
+            }
             tx.raw(TreeId::RemoteHolds).remove(key)?;
             let slot = slot_key(hold.practitioner, hold.start);
             let slots = tx.raw(TreeId::BookedSlots);

@@ -102,6 +102,12 @@ impl Circuit {
         self.open_until.is_some()
     }
 
+    /// The platform asked for a pause (`Retry-After`): nothing goes before `until`, then one
+    /// probe; a success closes the circuit again. Never shortens a pause already running.
+    pub fn defer(&mut self, until: tokio::time::Instant) {
+        self.open_until = Some(self.open_until.map_or(until, |t| t.max(until)));
+    }
+
     /// Returns true when this success closed an open circuit.
     pub fn success(&mut self) -> bool {
         self.consecutive_failures = 0;
@@ -180,5 +186,18 @@ mod tests {
         assert!(!c.is_open());
         assert!(!c.success());
         assert_eq!(c.failure(now, 1.0), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_after_pauses_everything_until_then_and_never_shortens_a_pause() {
+        let mut c = Circuit::new(3, Backoff::default());
+        let now = tokio::time::Instant::now();
+        c.defer(now + Duration::from_secs(30));
+        assert_eq!(c.wait_until(now), Some(now + Duration::from_secs(30)));
+        assert!(c.probing(), "one probe once the pause is over");
+        c.defer(now + Duration::from_secs(5));
+        assert_eq!(c.wait_until(now), Some(now + Duration::from_secs(30)));
+        assert_eq!(c.wait_until(now + Duration::from_secs(30)), None);
+        assert!(c.success(), "the probe's success closes it");
     }
 }

@@ -2,6 +2,7 @@
 //! `[platform] auth`, FHIR JSON in and out, and the one place where an answer becomes a
 //! [`Failure`] class that decides between retry, back-off and parking.
 
+use crate::answer::{RetryAfter, read_capped};
 use crate::fhir::{Bundle, BundleResponse, OperationOutcome, Resource};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
@@ -36,6 +37,8 @@ pub struct ClientConfig {
     pub ca_file: Option<PathBuf>,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
+    /// Largest answer read; a longer one is refused (`Failure::Unavailable`).
+    pub max_response_bytes: usize,
 }
 
 impl ClientConfig {
@@ -46,6 +49,7 @@ impl ClientConfig {
             ca_file: None,
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(30),
+            max_response_bytes: crate::answer::DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 }
@@ -82,6 +86,12 @@ pub enum Failure {
     /// The site's configuration, not this entry's fault: retried with back-off like
     /// [`Failure::Unavailable`] (the token file is re-read), never parked.
     Unauthorized(String),
+    /// 429 or 503 with `Retry-After`: the platform said when to come back. Like
+    /// [`Failure::Unavailable`], and nothing is sent before that time.
+    Throttled {
+        why: String,
+        retry_after: RetryAfter,
+    },
     /// 409 or 412: a concurrent change won; re-read and retry soon.
     Conflict(String),
     /// The platform refused this request for what it contains (4xx other than the above):
@@ -97,6 +107,13 @@ impl Failure {
     pub fn describe(&self) -> String {
         match self {
             Failure::Unavailable(why) => format!("platform unavailable: {why}"),
+            Failure::Throttled { why, retry_after } => {
+                let when = match retry_after {
+                    RetryAfter::Delay(d) => format!("{} s", d.as_secs()),
+                    RetryAfter::At(t) => t.to_string(),
+                };
+                format!("platform busy: {why}, asked to retry after {when}")
+            }
             Failure::Unauthorized(why) => format!("authentication failed: {why}"),
             Failure::Conflict(why) => format!("conflict: {why}"),
             Failure::Rejected { status, outcome } => {
@@ -133,6 +150,7 @@ pub struct Answer<T> {
 pub struct FhirClient {
     http: reqwest::Client,
     base: String,
+    max_response_bytes: usize,
     auth: Auth,
     token: std::sync::Arc<std::sync::RwLock<Option<String>>>,
 }
@@ -147,6 +165,10 @@ impl FhirClient {
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
             .pool_idle_timeout(Duration::from_secs(30))
+            // A redirect would carry the site's credentials (bearer token, or the request
+            // body with health data) to wherever the platform — or whoever answers in its
+            // name — points: never followed (a 3xx is a failure naming platform.base_url).
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("teleconsult-sync/", env!("CARGO_PKG_VERSION")));
         if let Some(ca) = &config.ca_file {
             let pem = read("CA file", ca)?;
@@ -183,6 +205,7 @@ impl FhirClient {
         Ok(FhirClient {
             http,
             base,
+            max_response_bytes: config.max_response_bytes,
             auth: config.auth.clone(),
             token: std::sync::Arc::new(std::sync::RwLock::new(token)),
         })
@@ -365,11 +388,10 @@ impl FhirClient {
                 .get(header::ETAG)
                 .and_then(|v| v.to_str().ok())
                 .map(etag_version);
-            let bytes = response
-                .bytes()
-                .await
-                // An answer was under way: whatever ended it, it was not the handshake.
-                .map_err(|e| transport(e, false))?;
+            let retry_after = RetryAfter::from_headers(response.headers());
+            // An answer was under way: whatever ended it, it was not the handshake.
+            let bytes =
+                read_capped(response, self.max_response_bytes, |e| transport(e, false)).await?;
             if status.is_success() {
                 let body = serde_json::from_slice(&bytes).map_err(|e| {
                     Failure::Unavailable(format!(
@@ -393,7 +415,15 @@ impl FhirClient {
                         format!("HTTP {} without an OperationOutcome", status.as_u16()),
                     )
                 });
-            return Err(classify(status.as_u16(), outcome, method.as_str()));
+            let failure = classify(status.as_u16(), outcome, method.as_str());
+            return Err(match (failure, retry_after) {
+                (Failure::Unavailable(why), Some(retry_after))
+                    if matches!(status.as_u16(), 429 | 503) =>
+                {
+                    Failure::Throttled { why, retry_after }
+                }
+                (failure, _) => failure,
+            });
         }
     }
 }
@@ -408,6 +438,9 @@ pub fn classify(status: u16, outcome: OperationOutcome, what: &str) -> Failure {
             "HTTP {status} on {what}: the platform refused the site's credentials (check [platform] auth, token_file, client_cert)"
         )),
         408 | 429 => Failure::Unavailable(format!("HTTP {status} on {what}")),
+        300..=399 => Failure::Unavailable(format!(
+            "HTTP {status} on {what}: the platform redirects, which is never followed (credentials and health data would go elsewhere); check platform.base_url"
+        )),
         400..=499 => Failure::Rejected { status, outcome },
         _ => Failure::Unavailable(format!("HTTP {status} on {what}")),
     }
@@ -560,119 +593,5 @@ fn read_token(path: &PathBuf) -> Result<String, ClientError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn classification_follows_the_parking_rule() {
-        let o = OperationOutcome::local("invalid", "x");
-        assert!(matches!(
-            classify(400, o.clone(), "t"),
-            Failure::Rejected { status: 400, .. }
-        ));
-        assert!(matches!(
-            classify(422, o.clone(), "t"),
-            Failure::Rejected { .. }
-        ));
-        assert!(matches!(
-            classify(404, o.clone(), "t"),
-            Failure::Rejected { .. }
-        ));
-        assert!(matches!(
-            classify(409, o.clone(), "t"),
-            Failure::Conflict(_)
-        ));
-        assert!(matches!(
-            classify(412, o.clone(), "t"),
-            Failure::Conflict(_)
-        ));
-        for status in [408, 429, 500, 502, 503, 504] {
-            assert!(
-                matches!(classify(status, o.clone(), "t"), Failure::Unavailable(_)),
-                "{status}"
-            );
-        }
-        // The site's credentials, not the entry: never parked, and said so.
-        for status in [401, 403, 407] {
-            let failure = classify(status, o.clone(), "POST");
-            assert!(matches!(failure, Failure::Unauthorized(_)), "{status}");
-            assert!(
-                failure
-                    .describe()
-                    .starts_with("authentication failed: HTTP"),
-                "{}",
-                failure.describe()
-            );
-        }
-    }
-
-    #[test]
-    fn refused_and_untrusted_certificates_are_authentication_failures() {
-        let refused = std::io::Error::other(rustls::Error::AlertReceived(
-            rustls::AlertDescription::UnknownCA,
-        ));
-        let failure = tls_failure(&refused);
-        assert!(
-            matches!(&failure, Some(Failure::Unauthorized(why)) if why.contains("UnknownCA")),
-            "{failure:?}"
-        );
-        let untrusted = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
-        assert!(matches!(
-            tls_failure(&untrusted),
-            Some(Failure::Unauthorized(why)) if why.contains("ca_file")
-        ));
-        // Other TLS troubles and plain I/O errors stay connection failures.
-        let other = std::io::Error::other(rustls::Error::AlertReceived(
-            rustls::AlertDescription::DecodeError,
-        ));
-        assert_eq!(tls_failure(&other), None);
-        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
-        assert_eq!(tls_failure(&reset), None);
-        // A connection closed under us (how some servers refuse a client certificate).
-        assert!(closed_by_peer(&reset));
-        let eof = std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "no close_notify");
-        assert!(closed_by_peer(&eof));
-        assert!(!closed_by_peer(&std::io::Error::from(
-            std::io::ErrorKind::ConnectionRefused
-        )));
-    }
-
-    #[tokio::test]
-    async fn a_rotated_token_is_read_again_and_an_unreadable_one_keeps_the_last() {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("token");
-        std::fs::write(&path, "first\n").unwrap();
-        let client = FhirClient::new(&ClientConfig {
-            auth: Auth::Bearer {
-                token_file: path.clone(),
-            },
-            ..ClientConfig::new("http://127.0.0.1:9/fhir")
-        })
-        .unwrap();
-        let current = |c: &FhirClient| c.token.read().unwrap().clone();
-        assert_eq!(current(&client).as_deref(), Some("first"));
-        std::fs::write(&path, "  second \n").unwrap();
-        assert_eq!(client.reload_token().await.as_deref(), Some("second"));
-        assert_eq!(current(&client).as_deref(), Some("second"));
-        std::fs::write(&path, "").unwrap();
-        assert_eq!(client.reload_token().await, None, "half-written file");
-        std::fs::remove_file(&path).unwrap();
-        assert_eq!(client.reload_token().await, None);
-        assert_eq!(current(&client).as_deref(), Some("second"));
-    }
-
-    #[test]
-    fn etags() {
-        assert_eq!(etag_version("W/\"3\""), "3");
-        assert_eq!(etag_version("\"abc\""), "abc");
-    }
-
-    #[test]
-    fn base_url_must_be_http() {
-        assert!(matches!(
-            FhirClient::new(&ClientConfig::new("ftp://x")),
-            Err(ClientError::BaseUrl(_))
-        ));
-    }
-}
+#[path = "client_tests.rs"]
+mod tests;

@@ -17,6 +17,7 @@
 //! **Must not**: drop data on a conflict or refusal (park it), block the runtime (storage goes
 //! through `spawn_blocking`), or know HTTP server concerns (`web` serves the status).
 
+pub mod answer;
 pub mod backoff;
 pub mod client;
 pub mod fhir;

@@ -51,7 +51,13 @@ impl<S: SyncStore, R: RemoteAppointments> Worker<S, R> {
                         let why = failure.describe();
                         self.handle.update(|s| s.last_error = Some(why));
                     }
-                    backoff.jittered(failures)
+                    let asked = match &e {
+                        SendError::Platform(Failure::Throttled { retry_after, .. }) => {
+                            retry_after.delay(self.clock.now())
+                        }
+                        _ => std::time::Duration::ZERO,
+                    };
+                    backoff.jittered(failures).max(asked)
                 }
             };
             self.publish_state();

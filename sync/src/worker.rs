@@ -9,6 +9,7 @@
 //! | answer | what happens |
 //! |---|---|
 //! | delivered | acknowledged (removed from the outbox, durably) |
+//! | platform busy (429 or 503 with `Retry-After`) | attempt counted, nothing is sent before the time the platform gave (at most an hour), then one probe |
 //! | platform unavailable (network, 5xx, 429) or authentication failed (401/403/407, client certificate refused, platform certificate untrusted) | attempt counted, entry backs off; consecutive failures open the circuit: sending pauses, then one probe per back-off period; `last_error` says which |
 //! | conflict (409/412) | attempt counted, retried shortly (re-read, `If-Match`) |
 //! | refused (other 4xx) or not understood | parked with the OperationOutcome; later entries of its aggregate are parked behind it; nothing else waits |
@@ -368,13 +369,23 @@ impl<S: SyncStore, R: RemoteAppointments> Worker<S, R> {
                 }
             }
             Err(SendError::Platform(
-                failure @ (Failure::Unavailable(_) | Failure::Unauthorized(_)),
+                failure @ (Failure::Unavailable(_)
+                | Failure::Unauthorized(_)
+                | Failure::Throttled { .. }),
             )) => {
-                // Neither is this entry's fault (the platform is down, or the site's credentials
-                // are wrong): it waits, it is never parked.
+                // Neither is this entry's fault (the platform is down or busy, or the site's
+                // credentials are wrong): it waits, it is never parked.
                 let attempts = self.count_attempt(id).await?;
                 let why = failure.describe();
                 self.handle.failed(why.clone());
+                if let Failure::Throttled { retry_after, .. } = &failure {
+                    // The platform said when to come back: nothing goes before then.
+                    let wait = retry_after.delay(self.clock.now());
+                    circuit.defer(Instant::now() + wait);
+                    self.unreachable(true);
+                    tracing::warn!(reason = %why, wait_ms = wait.as_millis() as u64, "the national platform asked to wait; sending paused");
+                    return Ok(done);
+                }
                 let opened = circuit.failure(Instant::now(), rand::random::<f64>());
                 match opened {
                     Some(pause) => {

@@ -58,6 +58,39 @@ fn the_package_installs_and_runs_on_a_clean_debian_with_systemd() -> anyhow::Res
     ensure!(errors.is_empty(), "lintian errors:\n{}", lint.stdout);
     print!("{}", lint.stdout);
 
+    step("control fields (issue #18: booth audio, x264)");
+    let control = run_ok(
+        Command::new("dpkg-deb")
+            .arg("--field")
+            .arg(&v1)
+            .args(["Depends", "Recommends"]),
+        SHORT,
+    )?;
+    let field = |name: &str| {
+        control
+            .stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+            .unwrap_or_default()
+            .split(',')
+            .map(|p| p.trim().to_owned())
+            .collect::<Vec<_>>()
+    };
+    // alsasrc/alsasink: the booth's microphone and speaker on a real install.
+    ensure!(
+        field("Depends").iter().any(|p| p == "gstreamer1.0-alsa"),
+        "Depends lacks gstreamer1.0-alsa:\n{}",
+        control.stdout
+    );
+    // x264enc for H.264 in software.
+    ensure!(
+        field("Recommends")
+            .iter()
+            .any(|p| p == "gstreamer1.0-plugins-ugly"),
+        "Recommends lacks gstreamer1.0-plugins-ugly:\n{}",
+        control.stdout
+    );
+
     step("systemd-analyze security");
     let unit_file = workspace_root().join("systemd").join(UNIT);
     let security = run_bounded(

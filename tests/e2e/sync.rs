@@ -18,6 +18,7 @@ use teleconsult_tests::{Daemon, DaemonOptions, poll_until};
 use tokio_util::sync::CancellationToken;
 
 mod pull;
+mod retry_after;
 
 const SITE: &str = "test";
 

@@ -11,6 +11,7 @@
 //           that CA is REQUIRED (mutual TLS: a handshake without one, or with another CA's, fails)
 //   admin : ADMIN_PORT (0 = any), plain HTTP, never subject to faults or authentication:
 //     POST /admin/fault {"status":503,"count":N}   next N FHIR requests answer that status
+//                       (+ "retry_after":"5")      … with that Retry-After header
 //     POST /admin/fault {"delay_ms":X}              every FHIR answer is delayed X ms
 //     POST /admin/fault {"drop":N}                  next N FHIR connections are dropped unanswered
 //     POST /admin/fault {"lose":N}                  next N FHIR requests are processed, then the
@@ -64,7 +65,7 @@ for (const file of SEARCH_PARAMETER_BUNDLE_FILES) {
 let repo = new MemoryRepository();
 const router = new FhirRouter();
 
-const faults = { status: 0, count: 0, delayMs: 0, drop: 0, lose: 0, outage: false };
+const faults = { status: 0, count: 0, retryAfter: null, delayMs: 0, drop: 0, lose: 0, outage: false };
 const freshStats = () => ({ requests: 0, faulted: 0, dropped: 0, unauthorized: 0, tls_refused: 0, byStatus: {}, log: [] });
 let stats = freshStats();
 
@@ -277,10 +278,15 @@ function fhirHandler(req, res) {
       stats.faulted++;
       record(req.method, req.url, faults.status);
       req.resume();
-      return send(res, faults.status, {
-        resourceType: 'OperationOutcome',
-        issue: [{ severity: 'error', code: 'transient', diagnostics: 'injected fault' }],
-      });
+      return send(
+        res,
+        faults.status,
+        {
+          resourceType: 'OperationOutcome',
+          issue: [{ severity: 'error', code: 'transient', diagnostics: 'injected fault' }],
+        },
+        faults.retryAfter === null ? {} : { 'retry-after': faults.retryAfter },
+      );
     }
     if (!authorized(req)) {
       return refuseUnauthorized(req, res);
@@ -351,6 +357,7 @@ const adminServer = http.createServer(async (req, res) => {
     if (req.method === 'POST' && url.pathname === '/admin/fault') {
       faults.status = body.status ?? 0;
       faults.count = body.count ?? (body.status ? -1 : 0);
+      faults.retryAfter = body.retry_after ?? null;
       faults.delayMs = body.delay_ms ?? 0;
       faults.drop = body.drop ?? 0;
       faults.lose = body.lose ?? 0;

@@ -2,7 +2,8 @@
 
 Usage: smtp_sink.py OUT.jsonl
 Prints the listening port on the first line of stdout, then appends one JSON object per received
-message to OUT.jsonl: {"from", "to", "subject", "body", "attachments": [filename...]}.
+message to OUT.jsonl: {"from", "to", "subject", "body", "attachments": [filename...],
+"parts": [{"filename", "content_type", "text"}...]} (one per attachment; "text" only for text/*).
 Runs until killed.
 """
 
@@ -29,6 +30,14 @@ class Handler:
             "subject": str(message["subject"] or ""),
             "body": body.get_content() if body is not None else "",
             "attachments": [part.get_filename() for part in message.iter_attachments()],
+            "parts": [
+                {
+                    "filename": part.get_filename(),
+                    "content_type": part.get("content-type", ""),
+                    "text": part.get_content() if part.get_content_maintype() == "text" else None,
+                }
+                for part in message.iter_attachments()
+            ],
         }
         with open(self.path, "a", encoding="utf-8") as out:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -43,6 +43,8 @@ pub struct DaemonOptions {
     pub extra_config: String,
     /// Extra environment variables.
     pub env: Vec<(String, String)>,
+    /// Extra command-line arguments (e.g. `--demo-on-network`).
+    pub args: Vec<String>,
 }
 
 /// A running (or stopped) daemon in its own temporary folder.
@@ -175,6 +177,7 @@ impl Daemon {
         if self.options.demo {
             cmd.arg("--demo");
         }
+        cmd.args(&self.options.args);
         self.child = Some(cmd.spawn().context("cannot start teleconsultd")?);
         self.notify = Some(notify);
         let url = self

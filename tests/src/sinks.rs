@@ -20,6 +20,19 @@ pub struct Mail {
     pub subject: String,
     pub body: String,
     pub attachments: Vec<Option<String>>,
+    /// The attachments themselves (text ones with their text).
+    #[serde(default)]
+    pub parts: Vec<MailPart>,
+}
+
+/// One attachment of a [`Mail`].
+#[derive(Clone, Debug, Deserialize)]
+pub struct MailPart {
+    pub filename: Option<String>,
+    /// The whole `Content-Type` header value, parameters included.
+    pub content_type: String,
+    /// The decoded text of a `text/*` attachment.
+    pub text: Option<String>,
 }
 
 /// aiosmtpd on 127.0.0.1; killed on drop.

@@ -14,6 +14,8 @@ use teleconsult_core::schedule::ConsultationMode;
 pub struct Site<'a> {
     pub name: &'a str,
     pub time_zone: &'a str,
+    /// The site's e-mail address, organizer of the calendar invitations.
+    pub organizer: &'a str,
 }
 
 impl<'a> From<&'a crate::state::Inner> for Site<'a> {
@@ -21,6 +23,7 @@ impl<'a> From<&'a crate::state::Inner> for Site<'a> {
         Self {
             name: &inner.settings.site_name,
             time_zone: &inner.settings.time_zone,
+            organizer: &inner.settings.organizer,
         }
     }
 }
@@ -88,13 +91,18 @@ fn with_invitation(
     let invitation = Invitation {
         practitioner_name: practitioner,
         site_name: site.name,
+        organizer: site.organizer,
         url: link,
         now,
         cancelled,
     };
     let attachment = Attachment {
         filename: "teleconsultation.ics".into(),
-        content_type: "text/calendar; charset=utf-8".into(),
+        // RFC 6047 (iMIP): the iTIP method is also a parameter of the MIME type.
+        content_type: format!(
+            "text/calendar; method={}; charset=utf-8",
+            teleconsult_core::calendar::METHOD
+        ),
         content: ics(a, &invitation),
     };
     for m in &mut messages {

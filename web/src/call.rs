@@ -11,12 +11,14 @@
 use crate::appointments::visible;
 use crate::auth::{AuthUser, event};
 use crate::call_media::BoothMedia;
+use crate::call_turn::{TurnAuth, TurnUri};
 use crate::error::ApiError;
 use crate::state::{AppState, Inner};
 use axum::Json;
 use axum::extract::{Path, State};
 use serde::Serialize;
 use std::sync::Arc;
+use teleconsult_core::Timestamp;
 use teleconsult_core::appointment::Appointment;
 use teleconsult_core::audit::{Action, Actor};
 use teleconsult_core::call::{EntryError, QualityRecord, QualitySummary, role_in_call, room_open};
@@ -34,8 +36,10 @@ pub struct CallConfig {
     pub site_kind: SiteKind,
     /// `[media] stun_servers` (`stun:host:port`).
     pub stun_servers: Vec<String>,
-    /// `[media] turn_servers` (`turn(s)://user:pass@host:port`).
+    /// `[media] turn_servers` (`turn:host:port`; deprecated: `turn(s)://user:pass@host:port`).
     pub turn_servers: Vec<String>,
+    /// `[media] turn_secret_file` and `turn_ttl_s`: credentials of their own for each caller.
+    pub turn_auth: Option<TurnAuth>,
     pub attachment_max_bytes: usize,
     /// The booth's own pipeline, on booth sites (absent: the patient side is always a browser).
     pub booth: Option<Arc<dyn BoothMedia>>,
@@ -47,6 +51,7 @@ impl Default for CallConfig {
             site_kind: SiteKind::Clinic,
             stun_servers: Vec::new(),
             turn_servers: Vec::new(),
+            turn_auth: None,
             attachment_max_bytes: DEFAULT_ATTACHMENT_MAX_BYTES,
             booth: None,
         }
@@ -73,9 +78,10 @@ pub struct IceServer {
     pub credential: Option<String>,
 }
 
-/// The configured STUN and TURN servers in browser form. A TURN URI
-/// `turn://user:pass@host:port` becomes `turn:host:port` with its username and credential.
-pub fn ice_servers(config: &CallConfig) -> Vec<IceServer> {
+/// The configured STUN and TURN servers in browser form, for `who` at `now`. With a TURN
+/// secret, each TURN server gets credentials made for `who` that expire (TURN REST API); else a
+/// static `turn://user:pass@host:port` (deprecated) becomes `turn:host:port` with that pair.
+pub fn ice_servers(config: &CallConfig, now: Timestamp, who: &str) -> Vec<IceServer> {
     let mut out: Vec<IceServer> = config
         .stun_servers
         .iter()
@@ -85,24 +91,21 @@ pub fn ice_servers(config: &CallConfig) -> Vec<IceServer> {
             credential: None,
         })
         .collect();
+    let fresh = config.turn_auth.as_ref().map(|a| a.credentials(now, who));
     for turn in &config.turn_servers {
-        let (scheme, rest) = match turn.split_once("://") {
-            Some((scheme, rest)) => (scheme, rest),
-            None => match turn.split_once(':') {
-                Some((scheme, rest)) => (scheme, rest),
-                None => continue,
-            },
+        let Some(uri) = TurnUri::parse(turn) else {
+            continue;
         };
-        let (user, host) = match rest.rsplit_once('@') {
-            Some((user, host)) => (Some(user), host),
-            None => (None, rest),
-        };
-        let (username, credential) = match user.map(|u| u.split_once(':').unwrap_or((u, ""))) {
-            Some((u, p)) => (Some(u.to_owned()), Some(p.to_owned())),
-            None => (None, None),
+        let (username, credential) = match (&fresh, uri.userinfo) {
+            (Some(c), _) => (Some(c.username.clone()), Some(c.credential.clone())),
+            (None, Some(user)) => {
+                let (u, p) = user.split_once(':').unwrap_or((user, ""));
+                (Some(u.to_owned()), Some(p.to_owned()))
+            }
+            (None, None) => (None, None),
         };
         out.push(IceServer {
-            urls: vec![format!("{scheme}:{host}")],
+            urls: vec![uri.browser_url()],
             username,
             credential,
         });
@@ -180,6 +183,7 @@ pub async fn call_info(
     Path(id): Path<String>,
 ) -> Result<Json<CallInfo>, ApiError> {
     let id = appointment_id(&id)?;
+    let caller = user.account.id.to_string();
     let (appointment, role) = state.blocking(move |inner| enter(inner, &user, id)).await?;
     let config = state.calls.config();
     let media = if role == Role::Booth && config.booth.is_some() {
@@ -202,7 +206,7 @@ pub async fn call_info(
         end: appointment.end.to_string(),
         status: appointment.status.name().to_owned(),
         media: media.to_owned(),
-        ice_servers: ice_servers(config),
+        ice_servers: ice_servers(config, state.clock.now(), &caller),
         signal_url: format!("{ws_base}{signal_path}"),
         signal_path,
         attachment_max_bytes: config.attachment_max_bytes,
@@ -284,7 +288,8 @@ mod tests {
             ],
             ..CallConfig::default()
         };
-        let servers = ice_servers(&config);
+        let now = Timestamp::from_second(1_800_000_000).unwrap();
+        let servers = ice_servers(&config, now, "acc");
         assert_eq!(servers.len(), 3);
         assert_eq!(servers[0].urls, ["stun:stun.example.lu:3478"]);
         assert_eq!(servers[1].urls, ["turn:turn.example.lu:3478"]);
@@ -292,5 +297,36 @@ mod tests {
         assert_eq!(servers[1].credential.as_deref(), Some("s3cret"));
         assert_eq!(servers[2].urls, ["turns:turn.example.lu:5349"]);
         assert_eq!(servers[2].username, None);
+    }
+
+    /// Issue #18 (11): with a TURN secret every caller gets credentials of their own, which
+    /// expire `turn_ttl_s` after they were given, instead of the site's static pair.
+    #[test]
+    fn with_a_secret_each_caller_gets_expiring_credentials() {
+        let secret = crate::call_turn::TurnSecret::from_file_contents(b"north-secret\n").unwrap();
+        let config = CallConfig {
+            turn_servers: vec!["turn:turn.example.lu:3478".into()],
+            turn_auth: Some(TurnAuth {
+                secret,
+                ttl: std::time::Duration::from_secs(3600),
+            }),
+            ..CallConfig::default()
+        };
+        let now = Timestamp::from_second(1_800_000_000).unwrap();
+        let alice = ice_servers(&config, now, "alice");
+        assert_eq!(alice[0].urls, ["turn:turn.example.lu:3478"]);
+        assert_eq!(alice[0].username.as_deref(), Some("1800003600:alice"));
+        assert_eq!(
+            alice[0].credential.as_deref(),
+            Some("ERbGROgPO96Ue8GY9xOaOOqmnZI=")
+        );
+        let bob = ice_servers(&config, now, "bob");
+        assert_ne!(bob[0].credential, alice[0].credential);
+        let later = ice_servers(
+            &config,
+            Timestamp::from_second(1_800_000_060).unwrap(),
+            "alice",
+        );
+        assert_eq!(later[0].username.as_deref(), Some("1800003660:alice"));
     }
 }

@@ -17,6 +17,7 @@ pub mod call;
 mod call_attachments;
 pub mod call_media;
 pub mod call_room;
+pub mod call_turn;
 pub mod documents;
 pub mod error;
 mod extract;

@@ -95,7 +95,7 @@ async fn content_security_policy(request: Request, next: Next) -> Response {
 
 async fn record_metrics(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().as_str().to_owned();
+    let method = method_label(request.method()).to_owned();
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -117,6 +117,23 @@ async fn record_metrics(State(state): State<AppState>, request: Request, next: N
         .get_or_create(&RouteLabels { route })
         .observe(started.elapsed().as_secs_f64());
     response
+}
+
+/// The `method` label of the HTTP metrics: the methods the API and pages use, everything else
+/// `other` — a client choosing arbitrary method names must not grow the label set (and the
+/// memory of every metrics family with it).
+pub fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
 }
 
 /// Serves `app` on an already-bound listener until `shutdown` is cancelled, then lets requests in

@@ -22,6 +22,11 @@ pub struct Settings {
     pub country: Country,
     /// Demo mode: shown on pages so nobody mistakes it for a real install.
     pub demo: bool,
+    /// Demo mode started with `--demo-on-network` on a non-loopback address: every page says
+    /// that the demo's passwords and login codes are reachable from the network.
+    pub demo_on_network: bool,
+    /// The site's e-mail address (`[notify.email] from`): organizer of calendar invitations.
+    pub organizer: String,
     /// Base of the links sent by e-mail (`https://host:port`, no trailing slash).
     pub public_url: String,
     /// Per-address request limits.

@@ -28,6 +28,8 @@ pub(crate) fn state() -> (tempfile::TempDir, AppState) {
         site_id: "test".into(),
         country: Country::LU,
         demo: false,
+        demo_on_network: false,
+        organizer: "teleconsult@test.invalid".into(),
         public_url: "https://localhost:8443".into(),
         limits: crate::auth::ratelimit::Limits::default(),
         time_zone: "Europe/Luxembourg".into(),
@@ -111,4 +113,48 @@ async fn security_headers_are_set() {
             .unwrap()
             .starts_with("max-age=")
     );
+}
+
+/// Issue #18 (11): a client sending made-up methods must not add a label value per method —
+/// the set is fixed, everything unknown is `other`.
+#[tokio::test]
+async fn the_metrics_method_label_takes_a_fixed_set() {
+    let (_dir, state) = state();
+    let router = crate::router(state.clone());
+    for i in 0..40 {
+        let method = axum::http::Method::from_bytes(format!("XMETHOD{i}").as_bytes()).unwrap();
+        let request = Request::builder()
+            .method(method)
+            .uri("/healthz")
+            .body(Body::empty())
+            .unwrap();
+        router.clone().oneshot(request).await.unwrap();
+    }
+    let (status, body) = get(&state, "/metrics", Some("127.0.0.1:5000")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!body.contains("XMETHOD"), "{body}");
+    let requests: Vec<&str> = body
+        .lines()
+        .filter(|l| l.starts_with("teleconsult_http_requests_total{"))
+        .collect();
+    assert!(
+        requests
+            .iter()
+            .any(|l| l.contains("method=\"other\"") && l.ends_with(" 40")),
+        "{requests:?}"
+    );
+    for line in &requests {
+        let method = line
+            .split("method=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap();
+        assert!(
+            [
+                "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "other"
+            ]
+            .contains(&method),
+            "{line}"
+        );
+    }
 }

@@ -96,6 +96,8 @@ pub const DEB_PACKAGES: &[&str] = &[
 const PYTHON_PACKAGES: &[&str] = &[
     "openapi-spec-validator==0.7.2",
     "aiosmtpd==1.4.6",
+    // An independent iCalendar parser: the booking e-mails' `.ics` checked as iTIP.
+    "icalendar==7.3.0",
     "NetfilterQueue==1.1.0",
 ];
 

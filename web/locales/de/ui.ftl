@@ -3,6 +3,7 @@
 ## Rahmen
 skip-to-content = Zum Inhalt springen
 demo-banner = Demo-Modus: nur Testdaten, geben Sie keine echten Patientendaten ein.
+demo-network-banner = Diese Demo ist aus dem Netzwerk erreichbar (--demo-on-network): ihre Passwörter sind öffentlich und jeder Anmeldecode wird auf ihrer Postausgangsseite angezeigt. Nutzen Sie sie nur in einem vertrauenswürdigen Netzwerk.
 nav-label = Hauptmenü
 nav-home = Meine Startseite
 nav-my-data = Meine Daten

@@ -3,6 +3,7 @@
 ## Shell
 skip-to-content = Skip to content
 demo-banner = Demo mode: test data only, do not enter real patient data.
+demo-network-banner = This demo is reachable from the network (--demo-on-network): its passwords are public and every login code is shown on its outbox page. Use it only on a network you trust.
 nav-label = Main menu
 nav-home = My home page
 nav-my-data = My data

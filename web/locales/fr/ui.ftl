@@ -3,6 +3,7 @@
 ## Cadre
 skip-to-content = Aller au contenu
 demo-banner = Mode démo : données de test uniquement, ne saisissez pas de vraies données de patient.
+demo-network-banner = Cette démo est accessible depuis le réseau (--demo-on-network) : ses mots de passe sont publics et chaque code de connexion est affiché sur sa page de messages envoyés. Ne l'utilisez que sur un réseau de confiance.
 nav-label = Menu principal
 nav-home = Mon accueil
 nav-my-data = Mes données

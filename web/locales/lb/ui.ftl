@@ -3,6 +3,7 @@
 ## Rumm
 skip-to-content = Direkt bei den Inhalt
 demo-banner = Demo-Modus: just Testdaten, gitt keng richteg Patientendaten an.
+demo-network-banner = Dës Demo ass vum Netzwierk aus erreechbar (--demo-on-network): hir Passwierder sinn ëffentlech an all Umeldecode gëtt op hirer Postausgangssäit gewisen. Benotzt se just an engem Netzwierk, deem Dir vertraut.
 nav-label = Haaptmenü
 nav-home = Meng Startsäit
 nav-my-data = Meng Donnéeën

@@ -3,6 +3,7 @@
 ## Moldura
 skip-to-content = Ir para o conteúdo
 demo-banner = Modo de demonstração: apenas dados de teste, não introduza dados reais de doentes.
+demo-network-banner = Esta demonstração está acessível a partir da rede (--demo-on-network): as suas palavras-passe são públicas e todos os códigos de acesso aparecem na sua página de mensagens enviadas. Utilize-a apenas numa rede de confiança.
 nav-label = Menu principal
 nav-home = A minha página
 nav-my-data = Os meus dados

@@ -38,6 +38,9 @@ pub fn document(page: &Page, title: &str, main: &Markup) -> Markup {
                 a.skip href="#main" { (page.t("skip-to-content")) }
                 @if page.state.settings.demo {
                     p.demo role="note" { (page.t("demo-banner")) }
+                    @if page.state.settings.demo_on_network {
+                        p.demo role="alert" { (page.t("demo-network-banner")) }
+                    }
                 }
                 header.site {
                     div.bar {
