@@ -32,6 +32,7 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub booking: BookingConfig,
     pub print: PrintConfig,
+    pub auth: AuthConfig,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -315,6 +316,28 @@ impl Default for LimitsConfig {
             register_per_hour: 20,
             password_reset_per_hour: 5,
         }
+    }
+}
+
+/// Sessions (DESIGN §3 `[auth]`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// A session unused this many minutes ends (fractions allowed: `0.5` is 30 s). Absent: 15,
+    /// or 5 on booth sites (`site.kind = "booth"`), where the next patient sits at the same
+    /// screen. The 8-hour absolute limit applies too.
+    pub idle_timeout_min: Option<f64>,
+}
+
+impl AuthConfig {
+    /// The idle timeout in force on a site of `kind`.
+    pub fn idle_timeout(&self, kind: SiteKind) -> jiff::SignedDuration {
+        let minutes = self.idle_timeout_min.unwrap_or(match kind {
+            SiteKind::Booth => 5.0,
+            SiteKind::Clinic => 15.0,
+        });
+        jiff::SignedDuration::try_from_secs_f64(minutes * 60.0)
+            .unwrap_or(jiff::SignedDuration::from_mins(15))
     }
 }
 
@@ -832,6 +855,14 @@ fn validate(c: &Config, issues: &mut Vec<ConfigIssue>) {
         );
     }
     validate_print(&c.print, c.site.kind, &mut bad);
+    if let Some(minutes) = c.auth.idle_timeout_min
+        && !(minutes.is_finite() && minutes >= 0.05 && minutes <= 480.0)
+    {
+        bad(
+            "auth.idle_timeout_min",
+            "must be between 0.05 (3 seconds) and 480 (the 8-hour session limit) minutes",
+        );
+    }
     if tracing_subscriber::EnvFilter::try_new(&c.log.level).is_err() {
         bad(
             "log.level",

@@ -19,6 +19,7 @@
 //! records; `audit.rs` the chain; `outbox.rs` the queue; `crypto.rs` the sealed value format;
 //! `backup.rs` the backup archive; `maintenance.rs` erasure and outbox retries.
 
+mod account_security;
 mod accounts;
 mod audit;
 mod backup;
@@ -49,6 +50,7 @@ mod test_support;
 #[cfg(test)]
 mod tests;
 
+pub use account_security::{Confirmation, Registration, RegistrationNotices};
 pub use accounts::Activation;
 pub use audit::{AuditRecord, AuditVerification};
 pub use backup::{
