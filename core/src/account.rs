@@ -135,8 +135,10 @@ pub struct LoginPolicy {
     /// registration that expired (its national id and e-mail are free again).
     pub activation_ttl: SignedDuration,
     pub password_reset_ttl: SignedDuration,
-    /// Least time between two confirmation codes asked for by one account (each is an SMS).
-    pub confirmation_interval: SignedDuration,
+    /// Confirmation codes one account may ask for per [`LoginPolicy::confirmation_window`]
+    /// (each is an SMS to the account's phone).
+    pub confirmation_codes: u32,
+    pub confirmation_window: SignedDuration,
 }
 
 impl Default for LoginPolicy {
@@ -151,7 +153,8 @@ impl Default for LoginPolicy {
             idle_timeout: SignedDuration::from_mins(15),
             activation_ttl: SignedDuration::from_hours(48),
             password_reset_ttl: SignedDuration::from_hours(1),
-            confirmation_interval: SignedDuration::from_secs(60),
+            confirmation_codes: 5,
+            confirmation_window: SignedDuration::from_mins(15),
         }
     }
 }

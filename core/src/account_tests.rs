@@ -131,8 +131,14 @@ fn an_unused_session_ends_after_the_idle_timeout_and_use_is_recorded_sparingly()
     let a = account();
     let mut s = Session::new(&a, "csrf".into(), ts(0), &policy);
     assert!(s.is_live_for(&a, ts(15 * 60 - 1), &policy));
-    assert!(!s.is_live_for(&a, ts(15 * 60), &policy), "idle for 15 minutes");
-    assert!(!s.needs_touch(ts(59), policy.idle_timeout), "at most once a minute");
+    assert!(
+        !s.is_live_for(&a, ts(15 * 60), &policy),
+        "idle for 15 minutes"
+    );
+    assert!(
+        !s.needs_touch(ts(59), policy.idle_timeout),
+        "at most once a minute"
+    );
     assert!(s.needs_touch(ts(60), policy.idle_timeout));
     s.last_seen = Some(ts(14 * 60));
     assert!(s.is_live_for(&a, ts(28 * 60), &policy), "use extends it");

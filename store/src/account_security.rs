@@ -23,14 +23,18 @@ use crate::repo::{EMAIL, email_index, insert_patient_indexes, national_id_index}
 use crate::store::Store;
 use crate::tree::{TreeId, Tx, TxResult, abort};
 
-/// A confirmation code waiting to be typed, bound to the session that asked for it and to what
-/// it confirms.
+/// The confirmation codes of an account: the one waiting to be typed, bound to the session
+/// that asked for it and to what it confirms, and how many were sent in the current window
+/// (kept after the code is used or void, so the budget holds).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct PendingConfirmation {
     purpose: ConfirmationPurpose,
     /// The keyed hash of the session token, hex (the token itself is never stored).
     session: String,
-    challenge: LoginChallenge,
+    /// `None` once used or void.
+    challenge: Option<LoginChallenge>,
+    window_start: Timestamp,
+    sent: u32,
 }
 
 /// The answer to a typed password and confirmation code.
@@ -180,31 +184,41 @@ impl Store {
 
     /// Stores a confirmation code for `purpose`, bound to the session of `session_token`, and
     /// queues the SMS carrying it, replacing any earlier code of the account. Refused (with
-    /// the seconds to wait) when the previous code is younger than `min_interval`.
+    /// the seconds to wait) once `policy.confirmation_codes` were sent in the current
+    /// `policy.confirmation_window`.
     pub fn start_confirmation(
         &self,
         session_token: &str,
         purpose: ConfirmationPurpose,
         challenge: &LoginChallenge,
         sms: &Notification,
-        min_interval: jiff::SignedDuration,
+        policy: &LoginPolicy,
     ) -> Result<Result<(), u64>, StoreError> {
         let session = hex::encode(secret_key(self, "session", session_token));
         let key = challenge.account.as_bytes();
-        let record = PendingConfirmation {
-            purpose,
-            session,
-            challenge: challenge.clone(),
-        };
+        let now = challenge.created_at;
         self.inner().transact_durably(|tx| {
             let pending = tx.encrypted(TreeId::Confirmations);
+            let (mut window_start, mut sent) = (now, 0);
             if let Some(previous) = pending.get::<PendingConfirmation>(key)?
-                && let Ok(next) = previous.challenge.created_at.checked_add(min_interval)
-                && next > challenge.created_at
+                && let Ok(end) = previous
+                    .window_start
+                    .checked_add(policy.confirmation_window)
+                && end > now
             {
-                let wait = next.duration_since(challenge.created_at).as_secs().max(1);
-                return Ok(Err(u64::try_from(wait).unwrap_or(1)));
+                if previous.sent >= policy.confirmation_codes {
+                    let wait = end.duration_since(now).as_secs().max(1);
+                    return Ok(Err(u64::try_from(wait).unwrap_or(1)));
+                }
+                (window_start, sent) = (previous.window_start, previous.sent);
             }
+            let record = PendingConfirmation {
+                purpose,
+                session: session.clone(),
+                challenge: Some(challenge.clone()),
+                window_start,
+                sent: sent + 1,
+            };
             pending.insert(key, &record)?;
             notifications::enqueue(tx, sms)?;
             Ok(Ok(()))
@@ -239,10 +253,12 @@ impl Store {
                 return Ok(Confirmation::Locked { until });
             }
             let pending = tx.encrypted(TreeId::Confirmations);
-            let found = pending
-                .get::<PendingConfirmation>(key)?
-                .filter(|p| p.purpose == purpose && p.session == session);
-            let Some(mut record) = found else {
+            let mut record = pending.get::<PendingConfirmation>(key)?;
+            let found = record
+                .as_mut()
+                .filter(|p| p.purpose == purpose && p.session == session)
+                .and_then(|p| p.challenge.clone().map(|c| (c, p)));
+            let Some((mut challenge, record)) = found else {
                 if !password_ok {
                     holder.record_failure(now, policy);
                     accounts.insert(key, &holder)?;
@@ -251,27 +267,29 @@ impl Store {
             };
             // A wrong password is a wrong attempt: typed as a code that cannot match.
             let typed = if password_ok { code } else { "" };
-            let outcome = record.challenge.verify(typed, now, policy);
-            match outcome {
+            let outcome = challenge.verify(typed, now, policy);
+            let answer = match outcome {
                 Ok(()) => {
-                    tx.raw(TreeId::Confirmations).remove(key)?;
-                    Ok(Confirmation::Confirmed)
+                    record.challenge = None;
+                    Confirmation::Confirmed
                 }
                 Err(error) => {
                     holder.record_failure(now, policy);
                     accounts.insert(key, &holder)?;
                     match error {
                         OtpError::Wrong { remaining } => {
-                            pending.insert(key, &record)?;
-                            Ok(Confirmation::Wrong { remaining })
+                            record.challenge = Some(challenge);
+                            Confirmation::Wrong { remaining }
                         }
                         OtpError::Expired | OtpError::Exhausted => {
-                            tx.raw(TreeId::Confirmations).remove(key)?;
-                            Ok(Confirmation::Void)
+                            record.challenge = None;
+                            Confirmation::Void
                         }
                     }
                 }
-            }
+            };
+            pending.insert(key, &*record)?;
+            Ok(answer)
         })
     }
 
@@ -288,7 +306,9 @@ impl Store {
     ) -> Result<(Account, Option<Patient>), StoreError> {
         let inner = self.inner();
         inner.transact_durably(|tx| {
-            let Some(mut changed) = tx.encrypted(TreeId::Accounts).get::<Account>(account.as_bytes())?
+            let Some(mut changed) = tx
+                .encrypted(TreeId::Accounts)
+                .get::<Account>(account.as_bytes())?
             else {
                 return Err(abort(StoreError::NotFound("account")));
             };
@@ -341,14 +361,8 @@ impl Store {
         let by_login = login_index(self, &account.login);
         let token_key = secret_key(self, "token", activation.token);
         inner.transact_durably(|tx| {
-            let email_holder = holder_after_expiry(
-                tx,
-                self,
-                TreeId::PatientsByEmail,
-                &by_email,
-                now,
-                policy,
-            )?;
+            let email_holder =
+                holder_after_expiry(tx, self, TreeId::PatientsByEmail, &by_email, now, policy)?;
             let login_holder = match tx.raw(TreeId::AccountsByLogin).get(by_login)? {
                 None => None,
                 Some(id) => match tx.encrypted(TreeId::Accounts).get::<Account>(&id)? {
@@ -413,7 +427,9 @@ impl Store {
         let mut removed = 0;
         for id in candidates {
             let purged = inner.transact_durably(|tx| {
-                let Some(account) = tx.encrypted(TreeId::Accounts).get::<Account>(id.as_bytes())?
+                let Some(account) = tx
+                    .encrypted(TreeId::Accounts)
+                    .get::<Account>(id.as_bytes())?
                 else {
                     return Ok(false);
                 };

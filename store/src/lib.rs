@@ -69,6 +69,8 @@ pub use remote::{Conflict, HoldOutcome, RemoteHold};
 pub use store::Store;
 pub use writer::Pending;
 #[cfg(test)]
+mod account_security_tests;
+#[cfg(test)]
 mod accounts_tests;
 #[cfg(test)]
 mod booking_tests;

@@ -185,7 +185,10 @@ async fn browser_register_activate_and_log_in_in_french() -> anyhow::Result<()> 
                 .smtp
                 .wait_for("patient900@example.lu", "activez votre compte", WAIT)
                 .await?;
+            // The link opens a page whose button activates (a GET activates nothing).
             tab.open(&link_in(&mail.body, "/activate?token=")?).await?;
+            on_page(&tab, "/activate", "fr", &["Activer mon compte"]).await?;
+            tab.click("main form button[type='submit']").await?;
             on_page(&tab, "/activate/done", "fr", &["Votre compte est activé"]).await?;
             tab.click("main a[href='/login']").await?;
             on_page(&tab, "/login", "fr", &["Mot de passe oublié ?"]).await?;
@@ -271,6 +274,8 @@ async fn browser_journey_in_german_chosen_with_the_language_switcher() -> anyhow
                 .wait_for("patient901@example.lu", "Aktivieren Sie Ihr Konto", WAIT)
                 .await?;
             tab.open(&link_in(&mail.body, "/activate?token=")?).await?;
+            on_page(&tab, "/activate", "de", &["Mein Konto aktivieren"]).await?;
+            tab.click("main form button[type='submit']").await?;
             on_page(&tab, "/activate/done", "de", &["Ihr Konto ist aktiv"]).await?;
             tab.click("main a[href='/login']").await?;
             on_page(&tab, "/login", "de", &["Passwort vergessen?"]).await?;
@@ -429,8 +434,8 @@ async fn browser_forms_refuse_missing_csrf_tokens_and_work_with_them() -> anyhow
     assert_eq!(opened.status(), 303);
     assert_eq!(opened.headers()["location"], "/home");
     let second = format!(
-        "tc_session={}",
-        set_cookie(&opened, "tc_session").unwrap_or_default()
+        "__Host-tc_session={}",
+        set_cookie(&opened, "__Host-tc_session").unwrap_or_default()
     );
     let home = client
         .get(d.url("/home"))

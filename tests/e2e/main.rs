@@ -1,6 +1,7 @@
 //! The one end-to-end test binary: every test boots the real `teleconsultd` (see
 //! `teleconsult_tests::Daemon`) on an ephemeral loopback port and checks it from outside.
 
+mod account_changes;
 mod auth;
 mod authz;
 mod booking;
@@ -24,4 +25,5 @@ mod platform_auth;
 mod printing;
 mod registration;
 mod remote;
+mod session_security;
 mod sync;

@@ -122,9 +122,10 @@ impl Live {
         appointment: AppointmentId,
     ) -> bool {
         match ended {
-            Ended::Session(token) => {
-                teleconsult_core::account::constant_time_eq(token.as_bytes(), session_token.as_bytes())
-            }
+            Ended::Session(token) => teleconsult_core::account::constant_time_eq(
+                token.as_bytes(),
+                session_token.as_bytes(),
+            ),
             Ended::Account(id) => *id == account,
             Ended::Appointment(id) => *id == appointment,
         }
@@ -145,7 +146,10 @@ mod tests {
         assert!(live.redeem_ticket("a", t0).is_some());
         assert!(live.redeem_ticket("a", t0).is_none(), "single use");
         live.issue_ticket("b".into(), "s".into(), account, appointment, t0);
-        assert!(live.redeem_ticket("b", t0 + TICKET_TTL).is_none(), "expired");
+        assert!(
+            live.redeem_ticket("b", t0 + TICKET_TTL).is_none(),
+            "expired"
+        );
         assert!(live.redeem_ticket("b", t0).is_none(), "gone once tried");
     }
 

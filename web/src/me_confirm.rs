@@ -3,7 +3,7 @@
 //! the account has *now* (`POST /me/confirmation-code`, then the change with `password` and
 //! `code`). The code is bound to the session and the purpose it was asked for, single-use,
 //! valid 5 minutes, 3 wrong tries; wrong passwords and codes count toward the account's
-//! lockout; one code per minute per account. The old address (and old phone) is told of a
+//! lockout; at most 5 codes per account per 15 minutes. The old address (and old phone) is told of a
 //! change, the address of an erasure.
 
 use crate::auth::ratelimit::Scope;
@@ -84,13 +84,9 @@ pub(crate) async fn send_code(
             );
             let sms = Notification::sms(account.phone.clone(), text, now);
             let challenge = LoginChallenge::new(account.id, code, now, &inner.policy);
-            Ok(inner.store.start_confirmation(
-                &token,
-                purpose,
-                &challenge,
-                &sms,
-                inner.policy.confirmation_interval,
-            )?)
+            Ok(inner
+                .store
+                .start_confirmation(&token, purpose, &challenge, &sms, &inner.policy)?)
         })
         .await?;
     if let Err(wait) = sent {
@@ -99,7 +95,7 @@ pub(crate) async fn send_code(
             ..ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_attempts",
-                "a code was sent less than a minute ago: wait and try again",
+                "too many codes asked for: wait and try again",
             )
         });
     }
@@ -114,7 +110,7 @@ pub(crate) async fn send_code(
     responses(
         (status = 202, description = "Code sent to the account's current phone", body = CodeSent),
         (status = 401, description = "Not logged in", body = crate::error::ErrorBody),
-        (status = 429, description = "A code was sent less than a minute ago, or too many requests (see Retry-After)", body = crate::error::ErrorBody)))]
+        (status = 429, description = "Five codes were sent in the last 15 minutes, or too many requests (see Retry-After)", body = crate::error::ErrorBody)))]
 pub async fn confirmation_code(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,

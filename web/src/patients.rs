@@ -163,7 +163,11 @@ pub async fn register_patient(
             let reset_link = format!("{}/password-reset", inner.settings.public_url);
             let email_taken = Notification::email(
                 valid.email.clone(),
-                crate::i18n::text(language, "email-registration-taken-subject", &[("site", site)]),
+                crate::i18n::text(
+                    language,
+                    "email-registration-taken-subject",
+                    &[("site", site)],
+                ),
                 crate::i18n::text(
                     language,
                     "email-registration-taken-body",

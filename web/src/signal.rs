@@ -257,9 +257,7 @@ async fn close_for(socket: &mut WebSocket, ended: &Ended) {
         ),
     };
     let frame = SignalMessage::error(error, reason);
-    let _ = socket
-        .send(Message::Text(frame.to_json().into()))
-        .await;
+    let _ = socket.send(Message::Text(frame.to_json().into())).await;
     let _ = socket
         .send(Message::Close(Some(CloseFrame {
             code,

@@ -5,10 +5,7 @@
 //! the HTML forms of `crate::pages` call too, so both front doors keep exactly the same rules.
 
 use super::ratelimit::Scope;
-use super::{
-    AuthUser, hash_password, new_otp_code, new_secret, session_cookie,
-    verify_password,
-};
+use super::{AuthUser, hash_password, new_otp_code, new_secret, session_cookie, verify_password};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientAddr};
 use crate::state::AppState;

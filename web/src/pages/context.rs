@@ -44,17 +44,15 @@ impl FromRequestParts<AppState> for Page {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let user = match session_cookie_token(&parts.headers) {
-            Some(token) => {
-                authenticate(state, &token)
-                    .await
-                    .ok()
-                    .map(|(session, account)| AuthUser {
-                        account,
-                        session,
-                        token,
-                        via_cookie: true,
-                    })
-            }
+            Some(token) => authenticate(state, &token)
+                .await
+                .ok()
+                .map(|(session, account)| AuthUser {
+                    account,
+                    session,
+                    token,
+                    via_cookie: true,
+                }),
             _ => None,
         };
         let lang = resolve_language(

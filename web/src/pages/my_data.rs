@@ -11,12 +11,11 @@ use super::layout::{
 };
 use crate::auth::{AuthUser, clear_legacy_session_cookie, clear_session_cookie};
 use crate::extract::ClientAddr;
-use crate::me_confirm::{Confirm, send_code};
-use teleconsult_core::account::ConfirmationPurpose;
 use crate::me::{
     MeUpdate, erase as erase_account, export as export_data, load, rectify as rectify_me,
     withdraw as withdraw_consent,
 };
+use crate::me_confirm::{Confirm, send_code};
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Form, Path, Query};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -25,6 +24,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use teleconsult_core::Timestamp;
 use teleconsult_core::account::Account;
+use teleconsult_core::account::ConfirmationPurpose;
 use teleconsult_core::consent::ConsentKind;
 use teleconsult_core::patient::Patient;
 
