@@ -469,13 +469,23 @@ async fn browser_forms_refuse_missing_csrf_tokens_and_work_with_them() -> anyhow
     )
     .await?;
     assert_eq!(withdrawn.headers()["location"], "/me?done=withdrawn");
+    // A new phone needs the password and a code sent to the current phone.
+    let fields = "first_name=Zebulonia&last_name=Quackenbush902&phone=%2B352+621+999+902\
+                  &email=patient902%40example.lu&language=fr";
+    let unconfirmed = form("/me", &cookie, format!("csrf={csrf}&{fields}")).await?;
+    assert_eq!(unconfirmed.status(), 403);
+    let sent = form(
+        "/me/confirmation-code",
+        &cookie,
+        format!("csrf={csrf}&purpose=contact_change"),
+    )
+    .await?;
+    assert_eq!(sent.headers()["location"], "/me?done=code-sent");
+    let code = s.sms.code_for(&phone(902), 2, WAIT).await?;
     let rectified = form(
         "/me",
         &cookie,
-        format!(
-            "csrf={csrf}&first_name=Zebulonia&last_name=Quackenbush902&phone=%2B352+621+999+902\
-             &email=patient902%40example.lu&language=fr"
-        ),
+        format!("csrf={csrf}&{fields}&password=correct+horse+battery+staple&code={code}"),
     )
     .await?;
     assert_eq!(rectified.headers()["location"], "/me?done=saved");
@@ -509,7 +519,26 @@ async fn browser_forms_refuse_missing_csrf_tokens_and_work_with_them() -> anyhow
     let unconfirmed = form("/me/erase", &cookie, format!("csrf={csrf}")).await?;
     assert_eq!(unconfirmed.status(), 422);
     assert_eq!(me().await?.0, 200, "not erased without the confirmation");
-    let erased = form("/me/erase", &cookie, format!("csrf={csrf}&confirm=on")).await?;
+    let unconfirmed = form("/me/erase", &cookie, format!("csrf={csrf}&confirm=on")).await?;
+    assert_eq!(
+        unconfirmed.status(),
+        403,
+        "not erased without password and code"
+    );
+    let sent = form(
+        "/me/confirmation-code",
+        &cookie,
+        format!("csrf={csrf}&purpose=erasure"),
+    )
+    .await?;
+    assert_eq!(sent.headers()["location"], "/me/erase?sent=1");
+    let code = s.sms.code_for("+352621999902", 0, WAIT).await?;
+    let erased = form(
+        "/me/erase",
+        &cookie,
+        format!("csrf={csrf}&confirm=on&password=correct+horse+battery+staple&code={code}"),
+    )
+    .await?;
     assert_eq!(erased.status(), 200);
     assert!(
         erased
