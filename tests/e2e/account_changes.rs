@@ -7,9 +7,6 @@ use anyhow::Context;
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 use std::time::Duration;
-use teleconsult_core::account::LoginPolicy;
-use teleconsult_core::audit::{Action, Actor, AuditEvent};
-use teleconsult_core::national_id::Country;
 use teleconsult_tests::Daemon;
 use teleconsult_tests::accounts::{
     Login, PASSWORD, WAIT, confirmation_code, demo_with_sinks, login, phone, register_and_activate,
@@ -378,38 +375,34 @@ async fn opening_the_activation_link_activates_nothing_until_the_button_is_press
 async fn an_unactivated_registration_expires_and_frees_its_national_id_and_email()
 -> anyhow::Result<()> {
     let (mut d, smtp, sms) = demo_with_sinks("").await?;
-    let form = registration(830);
-    assert_eq!(register(&d, &form).await?.0, 201);
+    let (old, young) = (registration(830), registration(831));
+    for form in [&old, &young] {
+        assert_eq!(register(&d, form).await?.0, 201);
+    }
     smtp.wait_for("patient830@example.lu", "activez", WAIT)
         .await?;
     d.terminate(Duration::from_secs(10)).await?;
-
-    // The daemon's sweeper, run on the store as it would two days later.
-    let store = teleconsult_tests::daemon::open_store(&d)?;
-    let national_id = form["national_id"].as_str().unwrap_or_default();
-    let sweep = |hours: i64| {
-        let at = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(hours);
-        store.expire_registrations(at, &LoginPolicy::default(), |a| AuditEvent {
-            at,
-            actor: Actor::System("registrations".into()),
-            action: Action::Delete,
-            object_type: "account".into(),
-            object_id: a.id.to_string(),
-        })
-    };
-    assert_eq!(sweep(47)?, 0, "not yet");
-    assert_eq!(sweep(49)?, 1);
-    assert_eq!(
-        store.patient_id_by_national_id(Country::LU, national_id)?,
-        None
-    );
-    assert_eq!(store.patient_id_by_email("patient830@example.lu")?, None);
-    assert!(store.account_by_login("patient830@example.lu")?.is_none());
-    drop(store);
-
-    // Both are free again: the same person registers and activates (a new link).
+    // Two days pass for the first registration (its creation moved back, the clock cannot be).
+    {
+        let store = teleconsult_tests::daemon::open_store(&d)?;
+        let mut account = store
+            .account_by_login("patient830@example.lu")?
+            .context("no pending account")?;
+        account.created_at = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(49);
+        store.update_account(&account, None)?;
+    }
+    // The daemon's sweeper removes it at start-up (and every 15 minutes).
     d.spawn().await?;
-    assert_eq!(register(&d, &form).await?.0, 201);
+    teleconsult_tests::poll_until("the sweeper's report", WAIT, || async {
+        d.logs()
+            .contains("expired registrations removed")
+            .then_some(())
+    })
+    .await?;
+
+    // Its national id and e-mail are free again: the same person registers and activates (a
+    // new link); the young registration still holds its own.
+    assert_eq!(register(&d, &old).await?.0, 201);
     let mail = teleconsult_tests::poll_until("a second activation e-mail", WAIT, || async {
         let mut sent = smtp
             .mails()
@@ -428,5 +421,8 @@ async fn an_unactivated_registration_expires_and_frees_its_national_id_and_email
         .await?;
     assert_eq!(activated.status(), 200);
     login(&d, &sms, "patient830@example.lu", PASSWORD, &phone(830), 0).await?;
+    assert_eq!(register(&d, &young).await?.0, 201);
+    smtp.wait_for("patient831@example.lu", "avec votre adresse", WAIT)
+        .await?;
     Ok(())
 }
