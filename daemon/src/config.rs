@@ -877,7 +877,7 @@ fn validate(c: &Config, issues: &mut Vec<ConfigIssue>) {
     }
     validate_print(&c.print, c.site.kind, &mut bad);
     if let Some(minutes) = c.auth.idle_timeout_min
-        && !(minutes.is_finite() && minutes >= 0.05 && minutes <= 480.0)
+        && !(0.05..=480.0).contains(&minutes)
     {
         bad(
             "auth.idle_timeout_min",

@@ -37,6 +37,16 @@ struct PendingConfirmation {
     sent: u32,
 }
 
+/// A typed confirmation: in which session, for what, the code, and whether the password typed
+/// with it was right (checked by the caller: hashing is no work for a transaction).
+#[derive(Clone, Copy, Debug)]
+pub struct Attempt<'a> {
+    pub session_token: &'a str,
+    pub purpose: ConfirmationPurpose,
+    pub code: &'a str,
+    pub password_ok: bool,
+}
+
 /// The answer to a typed password and confirmation code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Confirmation {
@@ -64,9 +74,11 @@ pub enum Registration {
     NationalIdTaken,
 }
 
-/// The e-mails of a registration that cannot be completed, built by the caller (texts and
-/// languages are not the store's business).
-pub struct RegistrationNotices<'a> {
+/// The e-mails and audit records of each outcome of a registration, built by the caller (texts
+/// and languages are not the store's business).
+pub struct RegistrationMessages<'a> {
+    /// Audited with a creation.
+    pub created_event: &'a AuditEvent,
     /// To the owner of a registered e-mail address.
     pub email_taken: &'a Notification,
     /// To the address given, when the national id is registered.
@@ -225,21 +237,24 @@ impl Store {
         })
     }
 
-    /// Checks a password (verified by the caller: `password_ok`) and a typed confirmation code
-    /// for `purpose` in the session of `session_token`. In one transaction with the account as
+    /// Checks a password (verified by the caller) and a typed confirmation code for its
+    /// purpose in its session (see [`Attempt`]). In one transaction with the account as
     /// it is now: a wrong password or code counts against the code (void after
     /// `policy.otp_attempts`) and against the account (locked after `policy.max_failures`);
     /// a right pair uses the code up.
     pub fn check_confirmation(
         &self,
         account: AccountId,
-        session_token: &str,
-        purpose: ConfirmationPurpose,
-        code: &str,
-        password_ok: bool,
+        attempt: Attempt<'_>,
         now: Timestamp,
         policy: &LoginPolicy,
     ) -> Result<Confirmation, StoreError> {
+        let Attempt {
+            session_token,
+            purpose,
+            code,
+            password_ok,
+        } = attempt;
         let session = hex::encode(secret_key(self, "session", session_token));
         let key = account.as_bytes();
         self.inner().transact_durably(|tx| {
@@ -349,8 +364,7 @@ impl Store {
         account: &Account,
         patient: &Patient,
         activation: Activation<'_>,
-        created_event: &AuditEvent,
-        notices: &RegistrationNotices<'_>,
+        notices: &RegistrationMessages<'_>,
         now: Timestamp,
         policy: &LoginPolicy,
     ) -> Result<Registration, StoreError> {
@@ -399,7 +413,7 @@ impl Store {
             tx.encrypted(TreeId::Tokens)
                 .insert(&token_key, activation.record)?;
             notifications::enqueue(tx, activation.email)?;
-            audit::append(tx, created_event)?;
+            audit::append(tx, notices.created_event)?;
             Ok(Registration::Created)
         })
     }

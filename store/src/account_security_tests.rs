@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::test_support::{event, open, patient, ts};
-use crate::{Confirmation, Registration, RegistrationNotices, Store};
+use crate::{Attempt, Confirmation, Registration, RegistrationMessages, Store};
 use teleconsult_core::account::{
     Account, AccountStatus, ConfirmationPurpose, LoginChallenge, LoginPolicy, OneTimeToken, Role,
     Session, TokenPurpose,
@@ -57,8 +57,8 @@ fn register(store: &Store, p: &Patient, n: u128, at: i64) -> Registration {
                 record: &record,
                 email: &activation_mail,
             },
-            &event(Action::Create, p.id.to_string()),
-            &RegistrationNotices {
+            &RegistrationMessages {
+                created_event: &event(Action::Create, p.id.to_string()),
                 email_taken: &taken,
                 not_completed: &incomplete,
                 national_id_owner: &owner,
@@ -199,10 +199,12 @@ fn confirmation_codes_are_bound_counted_and_used_once() {
         store
             .check_confirmation(
                 account.id,
-                session,
-                purpose,
-                typed,
-                password_ok,
+                Attempt {
+                    session_token: session,
+                    purpose,
+                    code: typed,
+                    password_ok,
+                },
                 ts(1),
                 &policy,
             )

@@ -50,7 +50,7 @@ mod test_support;
 #[cfg(test)]
 mod tests;
 
-pub use account_security::{Confirmation, Registration, RegistrationNotices};
+pub use account_security::{Attempt, Confirmation, Registration, RegistrationMessages};
 pub use accounts::Activation;
 pub use audit::{AuditRecord, AuditVerification};
 pub use backup::{

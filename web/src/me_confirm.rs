@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use teleconsult_core::account::{Account, ConfirmationPurpose, LoginChallenge};
 use teleconsult_core::notification::Notification;
-use teleconsult_store::Confirmation;
+use teleconsult_store::{Attempt, Confirmation};
 use utoipa::ToSchema;
 
 #[derive(Deserialize, ToSchema)]
@@ -144,15 +144,15 @@ pub(crate) fn check(
         .account(user.account.id)?
         .ok_or_else(ApiError::not_found)?;
     let password_ok = verify_password(password, Some(&current.password_hash));
-    let outcome = inner.store.check_confirmation(
-        user.account.id,
-        &user.token,
+    let attempt = Attempt {
+        session_token: &user.token,
         purpose,
         code,
         password_ok,
-        now,
-        &inner.policy,
-    )?;
+    };
+    let outcome = inner
+        .store
+        .check_confirmation(user.account.id, attempt, now, &inner.policy)?;
     match outcome {
         Confirmation::Confirmed => Ok(()),
         Confirmation::NoCode => Err(invalid(

@@ -223,7 +223,8 @@ pub async fn register_patient(
                 record: &token,
                 email: &email,
             };
-            let notices = teleconsult_store::RegistrationNotices {
+            let notices = teleconsult_store::RegistrationMessages {
+                created_event: &audit,
                 email_taken: &email_taken,
                 not_completed: &not_completed,
                 national_id_owner: &national_id_owner,
@@ -234,7 +235,6 @@ pub async fn register_patient(
                 &account,
                 &patient,
                 activation,
-                &audit,
                 &notices,
                 now,
                 &inner.policy,
