@@ -265,6 +265,30 @@ async fn sockets_close_when_their_session_ends_or_their_appointment_is_cancelled
     assert_eq!(patient_ws.until("error").await?["error"], "session_ended");
     assert_eq!(patient_ws.closed().await?.map(|(code, _)| code), Some(4001));
 
+    // An administrator disables the account: its sockets close too.
+    let third = demo_login(
+        site,
+        "patient730@example.lu",
+        "a whole new passphrase 730",
+        &phone(730),
+    )
+    .await?;
+    let mut patient_ws = open(&third, "patient").await?;
+    let admin = demo_login(site, "admin", "demo admin 2026", "+352621000006").await?;
+    let (_, me) = crate::call::get(site, &third, "/api/v1/me").await?;
+    let account = me["id"].as_str().context("no account id")?;
+    let (status, body) = crate::call::send(
+        site,
+        &admin,
+        reqwest::Method::POST,
+        &format!("/api/v1/users/{account}/disable"),
+        None,
+    )
+    .await?;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(patient_ws.until("error").await?["error"], "session_ended");
+    assert_eq!(patient_ws.closed().await?.map(|(code, _)| code), Some(4001));
+
     // Cancellation: the room closes (4002) for whoever is in it.
     let cancelled = d
         .client
