@@ -128,8 +128,17 @@ pub struct LoginPolicy {
     pub otp_attempts: u32,
     /// Absolute lifetime of a session.
     pub session_ttl: SignedDuration,
+    /// A session unused this long is over (`auth.idle_timeout_min`), whatever its absolute
+    /// lifetime says.
+    pub idle_timeout: SignedDuration,
+    /// How long an activation link is valid; an account still unactivated then is a
+    /// registration that expired (its national id and e-mail are free again).
     pub activation_ttl: SignedDuration,
     pub password_reset_ttl: SignedDuration,
+    /// Confirmation codes one account may ask for per [`LoginPolicy::confirmation_window`]
+    /// (each is an SMS to the account's phone).
+    pub confirmation_codes: u32,
+    pub confirmation_window: SignedDuration,
 }
 
 impl Default for LoginPolicy {
@@ -141,8 +150,11 @@ impl Default for LoginPolicy {
             otp_ttl: SignedDuration::from_mins(5),
             otp_attempts: 3,
             session_ttl: SignedDuration::from_hours(8),
-            activation_ttl: SignedDuration::from_hours(72),
+            idle_timeout: SignedDuration::from_mins(15),
+            activation_ttl: SignedDuration::from_hours(48),
             password_reset_ttl: SignedDuration::from_hours(1),
+            confirmation_codes: 5,
+            confirmation_window: SignedDuration::from_mins(15),
         }
     }
 }
@@ -201,6 +213,36 @@ impl Account {
     pub fn record_success(&mut self) {
         self.failed_attempts = 0;
         self.locked_until = None;
+    }
+
+    /// A self-registration never activated within the activation link's lifetime: it is
+    /// removed, and its national id and e-mail are free for a new registration.
+    pub fn registration_expired(&self, now: Timestamp, policy: &LoginPolicy) -> bool {
+        self.status == AccountStatus::PendingActivation
+            && self
+                .created_at
+                .checked_add(policy.activation_ttl)
+                .is_ok_and(|end| end <= now)
+    }
+}
+
+/// What a confirmation code (sent by SMS to the account's current phone, typed together with
+/// the password) authorises: the changes a stolen session alone must not be able to make.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfirmationPurpose {
+    /// A new phone number or e-mail address (the e-mail is a patient's login).
+    ContactChange,
+    /// Erasure of the account (GDPR art. 17).
+    Erasure,
+}
+
+impl ConfirmationPurpose {
+    pub const fn code(self) -> &'static str {
+        match self {
+            ConfirmationPurpose::ContactChange => "contact_change",
+            ConfirmationPurpose::Erasure => "erasure",
+        }
     }
 }
 
@@ -284,6 +326,11 @@ pub struct Session {
     pub expires_at: Timestamp,
     /// Token that cookie-authenticated forms and requests must echo (CSRF protection).
     pub csrf_token: String,
+    /// Last time the session was seen in use, recorded at most every
+    /// [`Session::touch_interval`] (sessions stored before idle timeouts existed have none:
+    /// their creation counts).
+    #[serde(default)]
+    pub last_seen: Option<Timestamp>,
 }
 
 impl Session {
@@ -299,11 +346,44 @@ impl Session {
             created_at: now,
             expires_at: now.checked_add(policy.session_ttl).unwrap_or(now),
             csrf_token,
+            last_seen: None,
         }
     }
 
     pub fn is_valid(&self, now: Timestamp) -> bool {
         now < self.expires_at
+    }
+
+    /// When the session was last recorded in use.
+    pub fn last_active(&self) -> Timestamp {
+        self.last_seen.unwrap_or(self.created_at)
+    }
+
+    /// Unused for `idle` or longer (as far as recorded: see [`Session::touch_interval`]).
+    pub fn is_idle(&self, now: Timestamp, idle: SignedDuration) -> bool {
+        self.last_active()
+            .checked_add(idle)
+            .is_ok_and(|end| end <= now)
+    }
+
+    /// How stale the recorded use may get before a request records it again: a minute, or a
+    /// quarter of the idle timeout when that is shorter, so that the session ends at most this
+    /// much before `idle` has passed since its last real use, and the store is written at most
+    /// once per interval per session rather than on every request.
+    pub fn touch_interval(idle: SignedDuration) -> SignedDuration {
+        SignedDuration::from_secs(60).min(idle / 4)
+    }
+
+    /// Whether a request at `now` should record the session's use.
+    pub fn needs_touch(&self, now: Timestamp, idle: SignedDuration) -> bool {
+        self.last_active()
+            .checked_add(Self::touch_interval(idle))
+            .is_ok_and(|due| due <= now)
+    }
+
+    /// Valid at `now` for `account`, counting the idle timeout too.
+    pub fn is_live_for(&self, account: &Account, now: Timestamp, policy: &LoginPolicy) -> bool {
+        self.is_valid_for(account, now) && !self.is_idle(now, policy.idle_timeout)
     }
 
     /// Valid at `now` for `account` (same account, not voided by a password change).

@@ -114,12 +114,59 @@ fn sessions_and_tokens_expire() {
     assert!(s.is_valid(ts(8 * 3600 - 1)));
     assert!(!s.is_valid(ts(8 * 3600)));
     let t = OneTimeToken::new(TokenPurpose::Activation, account().id, ts(0), &policy);
-    assert!(t.is_valid_for(TokenPurpose::Activation, ts(71 * 3600)));
+    assert!(t.is_valid_for(TokenPurpose::Activation, ts(47 * 3600)));
     assert!(
         !t.is_valid_for(TokenPurpose::PasswordReset, ts(1)),
         "a token serves one purpose"
     );
-    assert!(!t.is_valid_for(TokenPurpose::Activation, ts(72 * 3600)));
+    assert!(!t.is_valid_for(TokenPurpose::Activation, ts(48 * 3600)));
+}
+
+#[test]
+fn an_unused_session_ends_after_the_idle_timeout_and_use_is_recorded_sparingly() {
+    let policy = LoginPolicy {
+        idle_timeout: SignedDuration::from_mins(15),
+        ..LoginPolicy::default()
+    };
+    let a = account();
+    let mut s = Session::new(&a, "csrf".into(), ts(0), &policy);
+    assert!(s.is_live_for(&a, ts(15 * 60 - 1), &policy));
+    assert!(
+        !s.is_live_for(&a, ts(15 * 60), &policy),
+        "idle for 15 minutes"
+    );
+    assert!(
+        !s.needs_touch(ts(59), policy.idle_timeout),
+        "at most once a minute"
+    );
+    assert!(s.needs_touch(ts(60), policy.idle_timeout));
+    s.last_seen = Some(ts(14 * 60));
+    assert!(s.is_live_for(&a, ts(28 * 60), &policy), "use extends it");
+    s.last_seen = Some(ts(8 * 3600 - 60));
+    assert!(
+        !s.is_live_for(&a, ts(8 * 3600), &policy),
+        "the absolute limit stays"
+    );
+    // A short timeout is recorded more often: a quarter of it.
+    assert_eq!(
+        Session::touch_interval(SignedDuration::from_secs(8)),
+        SignedDuration::from_secs(2)
+    );
+}
+
+#[test]
+fn a_registration_expires_unactivated_after_the_activation_lifetime() {
+    let policy = LoginPolicy::default();
+    let mut a = account();
+    a.status = AccountStatus::PendingActivation;
+    a.created_at = ts(0);
+    assert!(!a.registration_expired(ts(48 * 3600 - 1), &policy));
+    assert!(a.registration_expired(ts(48 * 3600), &policy));
+    a.status = AccountStatus::Active;
+    assert!(
+        !a.registration_expired(ts(100 * 3600), &policy),
+        "active accounts stay"
+    );
 }
 
 #[test]

@@ -17,6 +17,9 @@ use teleconsult_core::site::{Language, SiteKind};
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/teleconsult/teleconsult.toml";
 const ENV_PREFIX: &str = "TELECONSULT";
 
+mod auth;
+pub use auth::AuthConfig;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 #[derive(Default)]
@@ -32,6 +35,7 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub booking: BookingConfig,
     pub print: PrintConfig,
+    pub auth: AuthConfig,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -884,6 +888,14 @@ fn validate(c: &Config, issues: &mut Vec<ConfigIssue>) {
         );
     }
     validate_print(&c.print, c.site.kind, &mut bad);
+    if let Some(minutes) = c.auth.idle_timeout_min
+        && !(0.05..=480.0).contains(&minutes)
+    {
+        bad(
+            "auth.idle_timeout_min",
+            "must be between 0.05 (3 seconds) and 480 (the 8-hour session limit) minutes",
+        );
+    }
     if tracing_subscriber::EnvFilter::try_new(&c.log.level).is_err() {
         bad(
             "log.level",

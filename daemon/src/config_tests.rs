@@ -398,3 +398,33 @@ fn turn_with_a_secret_takes_no_static_pair_and_a_bounded_ttl() {
     assert!(warned[0].message.contains("deprecated"));
     assert_eq!(config.media.turn_ttl_s, DEFAULT_TURN_TTL_S);
 }
+
+#[test]
+fn the_idle_timeout_is_15_minutes_5_on_booths_unless_set() {
+    let minutes = |c: &Config| c.auth.idle_timeout(c.site.kind).as_secs();
+    let config = load(ConfigSource::None, true, &[]).unwrap();
+    assert_eq!(minutes(&config), 15 * 60);
+    let (_dir, path) = file(&format!("{TLS}[site]\nkind = \"booth\"\n"));
+    let config = load(ConfigSource::Explicit(&path), false, &[]).unwrap();
+    assert_eq!(minutes(&config), 5 * 60);
+    let (_dir, path) = file(&format!(
+        "{TLS}[site]\nkind = \"booth\"\n[auth]\nidle_timeout_min = 30\n"
+    ));
+    let config = load(ConfigSource::Explicit(&path), false, &[]).unwrap();
+    assert_eq!(minutes(&config), 30 * 60);
+    let vars = env(&[("TELECONSULT__AUTH__IDLE_TIMEOUT_MIN", "0.5")]);
+    let config = load(ConfigSource::None, true, &vars).unwrap();
+    assert_eq!(minutes(&config), 30);
+    for bad in ["0", "481", "\"soon\""] {
+        let (_dir, path) = file(&format!("{TLS}[auth]\nidle_timeout_min = {bad}\n"));
+        let errors = load(ConfigSource::Explicit(&path), false, &[]).unwrap_err();
+        assert_eq!(keys(&errors), ["auth.idle_timeout_min"], "{bad}: {errors}");
+    }
+    let (_dir, path) = file(&format!("{TLS}[auth]\nsecond_factor = true\n"));
+    let errors = load(ConfigSource::Explicit(&path), false, &[]).unwrap_err();
+    assert_eq!(
+        keys(&errors),
+        ["auth.second_factor"],
+        "unknown keys are errors"
+    );
+}

@@ -16,6 +16,7 @@ pub mod ctl;
 pub mod demo;
 pub mod logging;
 pub mod notify;
+pub mod registrations;
 pub mod reminders;
 pub mod remote;
 pub mod run;

@@ -17,6 +17,8 @@ use teleconsult_web::booking_messages::{Site, cancelled};
 
 /// The store-backed implementation of the port.
 pub struct LocalBooking {
+    /// Told of cancellations: the call room's sockets close.
+    pub live: Arc<teleconsult_web::live::Live>,
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub site_name: String,
@@ -97,6 +99,8 @@ impl LocalBooking {
         self.store
             .update_appointment(&next, true, &messages, &[], &audit)
             .map_err(port)?;
+        self.live
+            .announce(teleconsult_web::live::Ended::Appointment(id));
         self.notifier.notify_one();
         Ok(Applied::Cancelled)
     }

@@ -117,6 +117,7 @@ pub async fn run(config: Config, log: LogHandle, invocation: Invocation) -> anyh
         },
         languages: config.site.languages.clone(),
         printing: print_settings(&config.print),
+        idle_timeout: config.auth.idle_timeout(config.site.kind),
     };
     let clock: Arc<dyn teleconsult_core::ports::Clock> = Arc::new(SystemClock);
     let notifier = Arc::new(tokio::sync::Notify::new());
@@ -124,7 +125,9 @@ pub async fn run(config: Config, log: LogHandle, invocation: Invocation) -> anyh
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
     // Sync with the national platform: a worker only when `[platform] base_url` is set.
+    let live = Arc::new(teleconsult_web::live::Live::default());
     let remote = Arc::new(crate::remote::LocalBooking {
+        live: live.clone(),
         store: store.clone(),
         clock: clock.clone(),
         site_name: config.site.name.clone(),
@@ -135,12 +138,13 @@ pub async fn run(config: Config, log: LogHandle, invocation: Invocation) -> anyh
         notifier: notifier.clone(),
     });
     let sync = start_sync(&config, &store, remote, &shutdown, &tracker)?;
-    let state = AppState::new(
+    let state = AppState::with_live(
         store.clone(),
         clock.clone(),
         settings,
         notifier.clone(),
         sync,
+        live,
     );
     state.calls.configure(call_config(&config)?);
     let app = teleconsult_web::router(state.clone());
@@ -164,6 +168,11 @@ pub async fn run(config: Config, log: LogHandle, invocation: Invocation) -> anyh
         clock.clone(),
         reminder_settings,
         notifier.clone(),
+        shutdown.clone(),
+    ));
+    tracker.spawn(crate::registrations::run(
+        store.clone(),
+        clock.clone(),
         shutdown.clone(),
     ));
     tracker.spawn(crate::notify::run(

@@ -29,19 +29,19 @@ pub struct Activation<'a> {
 /// What the uniqueness error names when a login is taken.
 const LOGIN: &str = "login";
 
-fn login_index(store: &Store, login: &str) -> [u8; 32] {
+pub(crate) fn login_index(store: &Store, login: &str) -> [u8; 32] {
     store
         .inner()
         .crypto
         .blind_index("login", &login.trim().to_lowercase())
 }
 
-fn secret_key(store: &Store, kind: &str, secret: &str) -> [u8; 32] {
+pub(crate) fn secret_key(store: &Store, kind: &str, secret: &str) -> [u8; 32] {
     store.inner().crypto.blind_index(kind, secret)
 }
 
 /// Inserts a new account and its login index; fails if the id or login exists.
-fn insert_account(tx: &Tx<'_>, account: &Account, by_login: &[u8; 32]) -> TxResult<()> {
+pub(crate) fn insert_account(tx: &Tx<'_>, account: &Account, by_login: &[u8; 32]) -> TxResult<()> {
     let accounts = tx.encrypted(TreeId::Accounts);
     let logins = tx.raw(TreeId::AccountsByLogin);
     if accounts.contains_key(account.id.as_bytes())? || logins.get(by_login)?.is_some() {
@@ -54,7 +54,7 @@ fn insert_account(tx: &Tx<'_>, account: &Account, by_login: &[u8; 32]) -> TxResu
 
 /// Replaces an existing account inside a transaction; a changed login moves its index entry
 /// (`AlreadyExists` when the new login is taken).
-fn replace_account(tx: &Tx<'_>, store: &Store, account: &Account) -> TxResult<()> {
+pub(crate) fn replace_account(tx: &Tx<'_>, store: &Store, account: &Account) -> TxResult<()> {
     let accounts = tx.encrypted(TreeId::Accounts);
     let Some(old) = accounts.get::<Account>(account.id.as_bytes())? else {
         return Err(abort(StoreError::NotFound("account")));

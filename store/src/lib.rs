@@ -19,6 +19,7 @@
 //! records; `audit.rs` the chain; `outbox.rs` the queue; `crypto.rs` the sealed value format;
 //! `backup.rs` the backup archive; `maintenance.rs` erasure and outbox retries.
 
+mod account_security;
 mod accounts;
 mod audit;
 mod backup;
@@ -49,6 +50,7 @@ mod test_support;
 #[cfg(test)]
 mod tests;
 
+pub use account_security::{Attempt, Confirmation, Registration, RegistrationMessages};
 pub use accounts::Activation;
 pub use audit::{AuditRecord, AuditVerification};
 pub use backup::{
@@ -66,6 +68,8 @@ pub use parked::{ParkedEntry, Parking};
 pub use remote::{Conflict, HoldOutcome, RemoteHold};
 pub use store::Store;
 pub use writer::Pending;
+#[cfg(test)]
+mod account_security_tests;
 #[cfg(test)]
 mod accounts_tests;
 #[cfg(test)]

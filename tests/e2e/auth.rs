@@ -4,7 +4,8 @@
 use serde_json::{Value, json};
 use std::time::Duration;
 use teleconsult_tests::accounts::{
-    PASSWORD, WAIT, login, phone, register_and_activate, registration, sinks_config,
+    PASSWORD, WAIT, confirmation_code, login, phone, register_and_activate, registration,
+    sinks_config,
 };
 use teleconsult_tests::sinks::{SmsSink, SmtpSink, link_token};
 use teleconsult_tests::{Daemon, DaemonOptions};
@@ -429,11 +430,16 @@ async fn gdpr_export_rectify_withdraw_and_erase() -> anyhow::Result<()> {
     let session = login(d, &s.sms, "patient16@example.lu", PASSWORD, &phone(16), 0).await?;
     let auth = session.bearer();
 
+    // A new phone needs the password and a code sent to the current phone.
+    let code = confirmation_code(d, &s.sms, &session, "contact_change", &phone(16), 1).await?;
     let fixed = d
         .client
         .patch(d.url("/api/v1/me"))
         .header("authorization", &auth)
-        .json(&json!({"last_name": "Quackenbush-Weber", "phone": "+352 691 000 016"}))
+        .json(
+            &json!({"last_name": "Quackenbush-Weber", "phone": "+352 691 000 016",
+            "password": PASSWORD, "code": code}),
+        )
         .send()
         .await?;
     assert_eq!(fixed.status(), 200);
@@ -478,10 +484,12 @@ async fn gdpr_export_rectify_withdraw_and_erase() -> anyhow::Result<()> {
         "registration, activation, login, reads and updates are listed: {export}"
     );
 
+    let code = confirmation_code(d, &s.sms, &session, "erasure", "+352691000016", 0).await?;
     let erased = d
         .client
         .delete(d.url("/api/v1/me"))
         .header("authorization", &auth)
+        .json(&json!({"password": PASSWORD, "code": code}))
         .send()
         .await?;
     assert_eq!(erased.status(), 200);

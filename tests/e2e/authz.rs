@@ -406,6 +406,7 @@ fn api_rows(schedule: Value) -> Vec<Row> {
         // the parties are tried in call.rs); staff of this clinic site are no party.
         row("GET", "/api/v1/appointments/{appt}/call",             [0, 404, 0, 404, 404, 404, 404]),
         row("GET", "/api/v1/appointments/{appt}/signal",           [0, 404, 0, 404, 404, 404, 404]),
+        row("POST", "/api/v1/appointments/{appt}/signal-ticket",   [0, 404, 0, 404, 404, 404, 404]),
         Row { body: Some(json!({"not": "a file"})),
           ..row("POST", "/api/v1/appointments/{appt}/attachments", [0, 404, 0, 404, 404, 404, 404]) },
         row("GET", "/api/v1/appointments/{appt}/attachments",      [200, 404, 200, 404, 404, 404, 404]),

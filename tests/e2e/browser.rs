@@ -185,7 +185,10 @@ async fn browser_register_activate_and_log_in_in_french() -> anyhow::Result<()> 
                 .smtp
                 .wait_for("patient900@example.lu", "activez votre compte", WAIT)
                 .await?;
+            // The link opens a page whose button activates (a GET activates nothing).
             tab.open(&link_in(&mail.body, "/activate?token=")?).await?;
+            on_page(&tab, "/activate", "fr", &["Activer mon compte"]).await?;
+            tab.click("main form button[type='submit']").await?;
             on_page(&tab, "/activate/done", "fr", &["Votre compte est activé"]).await?;
             tab.click("main a[href='/login']").await?;
             on_page(&tab, "/login", "fr", &["Mot de passe oublié ?"]).await?;
@@ -271,6 +274,8 @@ async fn browser_journey_in_german_chosen_with_the_language_switcher() -> anyhow
                 .wait_for("patient901@example.lu", "Aktivieren Sie Ihr Konto", WAIT)
                 .await?;
             tab.open(&link_in(&mail.body, "/activate?token=")?).await?;
+            on_page(&tab, "/activate", "de", &["Mein Konto aktivieren"]).await?;
+            tab.click("main form button[type='submit']").await?;
             on_page(&tab, "/activate/done", "de", &["Ihr Konto ist aktiv"]).await?;
             tab.click("main a[href='/login']").await?;
             on_page(&tab, "/login", "de", &["Passwort vergessen?"]).await?;
@@ -429,8 +434,8 @@ async fn browser_forms_refuse_missing_csrf_tokens_and_work_with_them() -> anyhow
     assert_eq!(opened.status(), 303);
     assert_eq!(opened.headers()["location"], "/home");
     let second = format!(
-        "tc_session={}",
-        set_cookie(&opened, "tc_session").unwrap_or_default()
+        "__Host-tc_session={}",
+        set_cookie(&opened, "__Host-tc_session").unwrap_or_default()
     );
     let home = client
         .get(d.url("/home"))
@@ -464,13 +469,23 @@ async fn browser_forms_refuse_missing_csrf_tokens_and_work_with_them() -> anyhow
     )
     .await?;
     assert_eq!(withdrawn.headers()["location"], "/me?done=withdrawn");
+    // A new phone needs the password and a code sent to the current phone.
+    let fields = "first_name=Zebulonia&last_name=Quackenbush902&phone=%2B352+621+999+902\
+                  &email=patient902%40example.lu&language=fr";
+    let unconfirmed = form("/me", &cookie, format!("csrf={csrf}&{fields}")).await?;
+    assert_eq!(unconfirmed.status(), 403);
+    let sent = form(
+        "/me/confirmation-code",
+        &cookie,
+        format!("csrf={csrf}&purpose=contact_change"),
+    )
+    .await?;
+    assert_eq!(sent.headers()["location"], "/me?done=code-sent");
+    let code = s.sms.code_for(&phone(902), 2, WAIT).await?;
     let rectified = form(
         "/me",
         &cookie,
-        format!(
-            "csrf={csrf}&first_name=Zebulonia&last_name=Quackenbush902&phone=%2B352+621+999+902\
-             &email=patient902%40example.lu&language=fr"
-        ),
+        format!("csrf={csrf}&{fields}&password=correct+horse+battery+staple&code={code}"),
     )
     .await?;
     assert_eq!(rectified.headers()["location"], "/me?done=saved");
@@ -504,7 +519,26 @@ async fn browser_forms_refuse_missing_csrf_tokens_and_work_with_them() -> anyhow
     let unconfirmed = form("/me/erase", &cookie, format!("csrf={csrf}")).await?;
     assert_eq!(unconfirmed.status(), 422);
     assert_eq!(me().await?.0, 200, "not erased without the confirmation");
-    let erased = form("/me/erase", &cookie, format!("csrf={csrf}&confirm=on")).await?;
+    let unconfirmed = form("/me/erase", &cookie, format!("csrf={csrf}&confirm=on")).await?;
+    assert_eq!(
+        unconfirmed.status(),
+        403,
+        "not erased without password and code"
+    );
+    let sent = form(
+        "/me/confirmation-code",
+        &cookie,
+        format!("csrf={csrf}&purpose=erasure"),
+    )
+    .await?;
+    assert_eq!(sent.headers()["location"], "/me/erase?sent=1");
+    let code = s.sms.code_for("+352621999902", 0, WAIT).await?;
+    let erased = form(
+        "/me/erase",
+        &cookie,
+        format!("csrf={csrf}&confirm=on&password=correct+horse+battery+staple&code={code}"),
+    )
+    .await?;
     assert_eq!(erased.status(), 200);
     assert!(
         erased

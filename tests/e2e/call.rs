@@ -257,7 +257,7 @@ pub async fn connect(
     connect_request(daemon, request).await
 }
 
-async fn connect_request(
+pub async fn connect_request(
     daemon: &Daemon,
     request: tungstenite::handshake::client::Request,
 ) -> anyhow::Result<Result<Signal, (u16, Value)>> {

@@ -1,6 +1,7 @@
 //! The one end-to-end test binary: every test boots the real `teleconsultd` (see
 //! `teleconsult_tests::Daemon`) on an ephemeral loopback port and checks it from outside.
 
+mod account_changes;
 mod auth;
 mod authz;
 mod booking;
@@ -28,5 +29,6 @@ mod printing;
 mod registration;
 mod remote;
 mod remote_scope;
+mod session_security;
 mod sync;
 mod transports;

@@ -140,6 +140,33 @@ pub async fn login(
     })
 }
 
+/// Asks for a confirmation code for `purpose` (`contact_change` or `erasure`) in `who`'s
+/// session and reads it from the SMS sink: the `nth_sms` (0-based) SMS to `phone`.
+pub async fn confirmation_code(
+    daemon: &Daemon,
+    sms: &SmsSink,
+    who: &Login,
+    purpose: &str,
+    phone: &str,
+    nth_sms: usize,
+) -> anyhow::Result<String> {
+    let response = daemon
+        .client
+        .post(daemon.url("/api/v1/me/confirmation-code"))
+        .header("authorization", who.bearer())
+        .json(&json!({ "purpose": purpose }))
+        .send()
+        .await?;
+    if response.status() != 202 {
+        bail!(
+            "no confirmation code: {} {}",
+            response.status(),
+            response.text().await?
+        );
+    }
+    sms.code_for(phone, nth_sms, WAIT).await
+}
+
 /// The mobile number of test patient `n` as the daemon stores it (E.164).
 pub fn phone(n: u32) -> String {
     format!("+352621{n:06}")

@@ -147,10 +147,10 @@ pub async fn page_login(
         "{login}: code refused: {}",
         opened.status()
     );
-    let session = set_cookie(&opened, "tc_session").context("no session cookie")?;
+    let session = set_cookie(&opened, "__Host-tc_session").context("no session cookie")?;
     let home = client
         .get(d.url("/home"))
-        .header("cookie", format!("tc_session={session}"))
+        .header("cookie", format!("__Host-tc_session={session}"))
         .send()
         .await?;
     anyhow::ensure!(home.status() == 200, "{login}: /home {}", home.status());

@@ -711,6 +711,8 @@ pub(crate) async fn cancel_appointment(
             view(inner, &cancelled, name)
         })
         .await?;
+    // Its call room closes: open sockets are told and closed.
+    state.live.announce(crate::live::Ended::Appointment(id));
     state.wake_workers();
     Ok(view)
 }

@@ -7,12 +7,15 @@
 use crate::auth::{AuthUser, event};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
+use crate::live::Ended;
+use crate::me_confirm::{Confirm, change_notices, check as confirmed, erasure_notice};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::str::FromStr;
+use teleconsult_core::account::ConfirmationPurpose;
 use teleconsult_core::account::{Account, Role};
 use teleconsult_core::audit::{Action, Actor};
 use teleconsult_core::consent::{Consent, ConsentKind};
@@ -105,14 +108,22 @@ pub struct MeUpdate {
     /// For a patient this is also the login.
     pub email: Option<String>,
     pub language: Option<String>,
+    /// Needed, with `code`, when the phone or the e-mail changes.
+    pub password: Option<String>,
+    /// The code sent by SMS to the current phone (`POST /me/confirmation-code` with purpose
+    /// `contact_change`), needed with `password` when the phone or the e-mail changes.
+    pub code: Option<String>,
 }
 
-/// Rectifies the caller's data (GDPR art. 16).
+/// Rectifies the caller's data (GDPR art. 16). A new phone number or e-mail address also needs
+/// the password and a code sent to the current phone; the old address is told of the change.
 #[utoipa::path(patch, path = "/me", tag = "me", request_body = MeUpdate, security(("bearer" = [])),
     responses(
         (status = 200, description = "Updated", body = Me),
+        (status = 403, description = "`confirmation_required` (a new phone or e-mail without password and code) or `invalid_confirmation`", body = crate::error::ErrorBody),
         (status = 409, description = "E-mail already used by another account", body = crate::error::ErrorBody),
-        (status = 422, description = "Invalid fields", body = crate::error::ErrorBody)))]
+        (status = 422, description = "Invalid fields", body = crate::error::ErrorBody),
+        (status = 429, description = "Too many wrong passwords or codes (see Retry-After)", body = crate::error::ErrorBody)))]
 pub async fn patch_me(
     State(state): State<AppState>,
     user: AuthUser,
@@ -168,61 +179,75 @@ pub(crate) async fn rectify(
     if !errors.is_empty() {
         return Err(ApiError::invalid_fields(errors));
     }
+    let language = language.and_then(|l| Language::from_str(&l).ok());
+    let confirm = Confirm {
+        password: update.password,
+        code: update.code,
+    };
     state
         .blocking(move |inner| {
-            let mut account = user.account.clone();
-            let mut patient = own_patient(inner, &user, Action::Read)?;
-            if let Some(p) = &phone {
-                account.phone.clone_from(p);
-            }
-            if let Some(l) = &language {
-                account.language = Language::from_str(l).unwrap_or(account.language);
-            }
-            if let Some(e) = &email {
-                account.email.clone_from(e);
-                if account.patient.is_some() {
-                    account.login.clone_from(e);
-                }
-            }
-            if let Some(p) = patient.as_mut() {
-                if let Some(v) = &first_name {
-                    p.first_name.clone_from(v);
-                }
-                if let Some(v) = &last_name {
-                    p.last_name.clone_from(v);
-                }
-                if let Some(v) = &phone {
-                    p.phone.clone_from(v);
-                }
-                if let Some(v) = &email {
-                    p.email.clone_from(v);
-                }
-                if let Some(v) = &language {
-                    p.language.clone_from(v);
-                }
-                account.name = format!("{} {}", p.first_name, p.last_name);
-            }
-            let object = patient
-                .as_ref()
-                .map_or_else(|| account.id.to_string(), |p| p.id.to_string());
-            let kind = if patient.is_some() {
-                "patient"
+            let before = user.account.clone();
+            // Only a real change of phone or e-mail needs the confirmation.
+            let new_phone = phone.filter(|p| *p != before.phone);
+            let new_email = email.filter(|e| !e.eq_ignore_ascii_case(&before.email));
+            let notices = if new_phone.is_some() || new_email.is_some() {
+                confirmed(inner, &user, ConfirmationPurpose::ContactChange, &confirm)?;
+                change_notices(inner, &before, new_phone.as_deref(), new_email.as_deref())
             } else {
-                "account"
+                Vec::new()
             };
-            let audit = event(
-                inner.clock.now(),
-                actor(&user),
-                Action::Update,
-                kind,
-                object,
-            );
-            inner
-                .store
-                .update_profile(&account, patient.as_ref(), &audit)?;
+            let (object, kind) = match before.patient {
+                Some(p) => (p.to_string(), "patient"),
+                None => (before.id.to_string(), "account"),
+            };
+            let now = inner.clock.now();
+            let audit = event(now, actor(&user), Action::Update, kind, object.clone());
+            if let Some(patient_id) = before.patient {
+                // The record read for the change (the write below is audited as the update).
+                let read = event(now, actor(&user), Action::Read, "patient", object);
+                inner.store.patient(patient_id, &read)?;
+            }
+            let (account, patient) = inner.store.rectify_profile(
+                before.id,
+                |account: &mut Account, patient: Option<&mut Patient>| {
+                    if let Some(p) = &new_phone {
+                        account.phone.clone_from(p);
+                    }
+                    if let Some(l) = language {
+                        account.language = l;
+                    }
+                    if let Some(e) = &new_email {
+                        account.email.clone_from(e);
+                        if account.patient.is_some() {
+                            account.login.clone_from(e);
+                        }
+                    }
+                    if let Some(p) = patient {
+                        if let Some(v) = &first_name {
+                            p.first_name.clone_from(v);
+                        }
+                        if let Some(v) = &last_name {
+                            p.last_name.clone_from(v);
+                        }
+                        if let Some(v) = &new_phone {
+                            p.phone.clone_from(v);
+                        }
+                        if let Some(v) = &new_email {
+                            p.email.clone_from(v);
+                        }
+                        if let Some(l) = language {
+                            p.language = l.code().to_owned();
+                        }
+                        account.name = format!("{} {}", p.first_name, p.last_name);
+                    }
+                },
+                &notices,
+                &audit,
+            )?;
             Ok((account, patient))
         })
         .await
+        .inspect(|_| state.wake_notifier())
 }
 
 /// Everything the site holds about the caller (GDPR art. 15 and 20), as JSON.
@@ -418,22 +443,52 @@ pub struct Erasure {
 }
 
 /// Erases the caller's account and patient record (GDPR art. 17), keeping only what law
-/// requires: the audit trail of accesses (identifiers only, no health data).
-#[utoipa::path(delete, path = "/me", tag = "me", security(("bearer" = [])),
-    responses((status = 200, description = "Erased; what is kept is listed", body = Erasure)))]
+/// requires: the audit trail of accesses (identifiers only, no health data). Needs the
+/// password and a code sent to the current phone (`POST /me/confirmation-code` with purpose
+/// `erasure`), as JSON `{"password","code"}`.
+#[utoipa::path(delete, path = "/me", tag = "me", security(("bearer" = [])), request_body = Confirm,
+    responses(
+        (status = 200, description = "Erased; what is kept is listed", body = Erasure),
+        (status = 403, description = "`confirmation_required` or `invalid_confirmation`", body = crate::error::ErrorBody),
+        (status = 429, description = "Too many wrong passwords or codes (see Retry-After)", body = crate::error::ErrorBody)))]
 pub async fn delete_me(
     State(state): State<AppState>,
     user: AuthUser,
+    body: axum::body::Bytes,
 ) -> Result<Json<Erasure>, ApiError> {
-    erase(&state, user).await.map(Json)
+    // Without a body the answer says what is needed (403 `confirmation_required`).
+    let confirm: Confirm = if body.iter().all(u8::is_ascii_whitespace) {
+        Confirm::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                e.to_string(),
+            )
+        })?
+    };
+    erase(&state, user, confirm).await.map(Json)
 }
 
-/// Erases the caller's account and patient record; says what is kept.
-pub(crate) async fn erase(state: &AppState, user: AuthUser) -> Result<Erasure, ApiError> {
-    state
+/// Erases the caller's account and patient record once the password and code are checked;
+/// says what is kept. Open sockets of the account close.
+pub(crate) async fn erase(
+    state: &AppState,
+    user: AuthUser,
+    confirm: Confirm,
+) -> Result<Erasure, ApiError> {
+    let id = user.account.id;
+    let erased = state
         .blocking(move |inner| {
+            confirmed(inner, &user, ConfirmationPurpose::Erasure, &confirm)?;
             let audit = event(inner.clock.now(), actor(&user), Action::Delete, "account", user.account.id.to_string());
             inner.store.erase_account(user.account.id, &audit)?;
+            // Queued after the erasure: only the address, until the message is delivered.
+            let notice = erasure_notice(inner, &user.account);
+            if let Err(e) = inner.store.enqueue_notification(&notice) {
+                tracing::warn!(error = %e, "erasure notice not queued");
+            }
             Ok(Erasure {
                 erased: true,
                 kept: vec![
@@ -448,7 +503,10 @@ pub(crate) async fn erase(state: &AppState, user: AuthUser) -> Result<Erasure, A
                 ],
             })
         })
-        .await
+        .await?;
+    state.live.announce(Ended::Account(id));
+    state.wake_notifier();
+    Ok(erased)
 }
 
 /// Withdraws a consent (`data_processing` or `teleconsultation`). Booking needs both.

@@ -6,7 +6,7 @@ use crate::documents::{self, laboratories, pharmacy};
 use crate::state::AppState;
 use crate::{agenda, appointments, auth, health, me, medical_record, messages, patients};
 use crate::{call, call_attachments, signal};
-use crate::{sync_status, users};
+use crate::{me_confirm, sync_status, users};
 use axum::Json;
 use std::sync::OnceLock;
 use utoipa::OpenApi;
@@ -75,6 +75,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::password_reset_confirm))
         .routes(routes!(me::get_me, me::patch_me, me::delete_me))
         .routes(routes!(me::export_me))
+        .routes(routes!(me_confirm::confirmation_code))
         .routes(routes!(me::withdraw_consent))
         .routes(routes!(
             medical_record::get_medical_record,
@@ -97,6 +98,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(call::call_info))
         .routes(routes!(call::quality))
         .routes(routes!(signal::signal))
+        .routes(routes!(signal::signal_ticket))
         .routes(routes!(call_attachments::upload, call_attachments::list))
         .routes(routes!(call_attachments::download))
         .routes(routes!(documents::issue_document))

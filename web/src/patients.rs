@@ -1,8 +1,16 @@
 //! Patient self-registration (`POST /api/v1/patients`, DESIGN §4).
 //!
-//! The account starts as *pending activation*; the activation e-mail and login arrive with the
-//! accounts issue. Every field is checked and all problems are answered at once (422 with
-//! `fields`), so a form can show them together.
+//! The account starts as *pending activation* until the link e-mailed is opened and its page's
+//! button pressed (a POST: mail scanners follow links). Every field is checked and all problems
+//! are answered at once (422 with `fields`), so a form can show them together.
+//!
+//! The answer never tells whether the national id or the e-mail is registered: a valid form
+//! always gets 201 with a fresh id, after the same work (password hashing, one durable
+//! transaction). What happened goes to the mailboxes concerned instead: the owner of a
+//! registered e-mail is told someone tried (and how to reset the password); when only the
+//! national id is registered, nothing is created, the address given is told the registration
+//! could not be completed (contact the site) and the national id's owner that someone tried. A
+//! registration not activated within 48 hours expires and frees its national id and e-mail.
 
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientAddr};
@@ -78,9 +86,8 @@ pub struct Created {
 #[utoipa::path(post, path = "/patients", tag = "patients",
     request_body = RegisterPatient,
     responses(
-        (status = 201, description = "Registered, pending activation", body = Created),
+        (status = 201, description = "Registration received: an e-mail follows (activation link, or what prevented it). The same answer whether or not the national id or the e-mail is already registered", body = Created),
         (status = 400, description = "Malformed JSON", body = crate::error::ErrorBody),
-        (status = 409, description = "National id or e-mail already registered", body = crate::error::ErrorBody),
         (status = 415, description = "Not a JSON body", body = crate::error::ErrorBody),
         (status = 422, description = "Invalid fields (all listed in `fields`)", body = crate::error::ErrorBody),
         (status = 429, description = "Too many registrations from this address (see Retry-After)", body = crate::error::ErrorBody)))]
@@ -142,26 +149,73 @@ pub async fn register_patient(
                 relatives: Vec::new(),
             };
             let site = inner.settings.site_name.as_str();
+            let language = valid.language;
             let email = Notification::email(
-                valid.email,
+                valid.email.clone(),
+                crate::i18n::text(language, "email-activation-subject", &[("site", site)]),
                 crate::i18n::text(
-                    valid.language,
-                    "email-activation-subject",
-                    &[("site", site)],
-                ),
-                crate::i18n::text(
-                    valid.language,
+                    language,
                     "email-activation-body",
                     &[("site", site), ("name", &name), ("link", &link)],
                 ),
                 now,
             );
+            let reset_link = format!("{}/password-reset", inner.settings.public_url);
+            let email_taken = Notification::email(
+                valid.email.clone(),
+                crate::i18n::text(
+                    language,
+                    "email-registration-taken-subject",
+                    &[("site", site)],
+                ),
+                crate::i18n::text(
+                    language,
+                    "email-registration-taken-body",
+                    &[("site", site), ("link", &reset_link)],
+                ),
+                now,
+            );
+            let not_completed = Notification::email(
+                valid.email.clone(),
+                crate::i18n::text(
+                    language,
+                    "email-registration-incomplete-subject",
+                    &[("site", site)],
+                ),
+                crate::i18n::text(
+                    language,
+                    "email-registration-incomplete-body",
+                    &[("site", site), ("name", &name)],
+                ),
+                now,
+            );
+            let national_id_owner = |owner: &Patient| {
+                let lang = Language::from_str(&owner.language).unwrap_or(language);
+                Notification::email(
+                    owner.email.clone(),
+                    crate::i18n::text(lang, "email-national-id-tried-subject", &[("site", site)]),
+                    crate::i18n::text(
+                        lang,
+                        "email-national-id-tried-body",
+                        &[("site", site), ("link", &reset_link)],
+                    ),
+                    now,
+                )
+            };
             let token = OneTimeToken::new(TokenPurpose::Activation, account_id, now, &inner.policy);
+            let anonymous = Actor::Anonymous(client.map(|ip| ip.to_string()));
             let audit = AuditEvent {
                 at: now,
-                actor: Actor::Anonymous(client.map(|ip| ip.to_string())),
+                actor: anonymous.clone(),
                 action: Action::Create,
                 object_type: "patient".into(),
+                object_id: patient_id.to_string(),
+            };
+            let refused = AuditEvent {
+                at: now,
+                actor: anonymous,
+                action: Action::Create,
+                object_type: "registration_refused".into(),
                 object_id: patient_id.to_string(),
             };
             let activation = teleconsult_store::Activation {
@@ -169,9 +223,22 @@ pub async fn register_patient(
                 record: &token,
                 email: &email,
             };
-            inner
-                .store
-                .register_patient(&account, &patient, Some(activation), &audit)?;
+            let notices = teleconsult_store::RegistrationMessages {
+                created_event: &audit,
+                email_taken: &email_taken,
+                not_completed: &not_completed,
+                national_id_owner: &national_id_owner,
+                refused_event: &refused,
+            };
+            // The outcome stays here: the answer is the same whatever it is.
+            inner.store.register_or_notify(
+                &account,
+                &patient,
+                activation,
+                &notices,
+                now,
+                &inner.policy,
+            )?;
             Ok(Created {
                 id: patient_id.to_string(),
             })

@@ -1,28 +1,42 @@
 //! The signalling WebSocket `/api/v1/appointments/{id}/signal` (DESIGN §4b).
 //!
-//! Authenticated like the API (bearer, `tc_session` cookie, or `?token=`), and gated like the
-//! call endpoint *before* the upgrade: 404 for anyone who is no party, 403 `too_early` /
-//! `too_late`, 409 `call_closed`, as JSON errors. After the upgrade every problem is an `error`
-//! frame and the socket stays open; the socket closes only when the client goes, stops answering
-//! pings, or is replaced by a newer socket for the same seat. Frames are handled by the room
-//! ([`crate::call_room`]).
+//! Authenticated like the API (bearer, session cookie), by a single-use `?ticket=` from
+//! `POST /appointments/{id}/signal-ticket` (what the call page uses: no session token in a
+//! URL), or — for clients that can do neither — `?token=`, which no other endpoint takes. Gated
+//! like the call endpoint *before* the upgrade: 404 for anyone who is no party, 403
+//! `too_early` / `too_late`, 409 `call_closed`, as JSON errors. After the upgrade every problem
+//! is an `error` frame and the socket stays open; the socket closes when the client goes, stops
+//! answering pings, is replaced by a newer socket for the same seat, or when its session ends
+//! (logout, account disabled, password reset, erasure, idle or absolute expiry: close code
+//! [`SESSION_ENDED`]) or its appointment is cancelled ([`APPOINTMENT_CANCELLED`]). An open
+//! socket counts as use of its session (the idle timeout does not end a waiting room or a
+//! call). Frames are handled by the room ([`crate::call_room`]).
 
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, authenticate, request_token};
 use crate::call::{appointment_id, enter};
 use crate::call_room::{Connection, Outgoing};
 use crate::error::ApiError;
+use crate::live::{Ended, Live, TICKET_TTL};
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::ws::{
     CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code,
     rejection::WebSocketUpgradeRejection,
 };
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, header};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
+use serde::Serialize;
 use std::time::{Duration, Instant};
 use teleconsult_core::ids::{AccountId, AppointmentId};
 use teleconsult_core::signal::{Role, SignalMessage, parse};
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
+use utoipa::ToSchema;
+
+/// Close code when the socket's session ended (private-use range of RFC 6455).
+pub const SESSION_ENDED: u16 = 4001;
+/// Close code when the socket's appointment was cancelled.
+pub const APPOINTMENT_CANCELLED: u16 = 4002;
 
 /// Largest frame accepted (an SDP offer is a few kilobytes).
 const MAX_FRAME_BYTES: usize = 256 * 1024;
@@ -53,6 +67,100 @@ fn same_origin(headers: &HeaderMap) -> bool {
     !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
 }
 
+/// A single-use ticket for the signalling WebSocket.
+#[derive(Serialize, ToSchema)]
+pub struct SignalTicket {
+    /// Send as `?ticket=` when opening the WebSocket; usable once, within `expires_in_s`.
+    pub ticket: String,
+    pub expires_in_s: u64,
+}
+
+/// A single-use ticket that opens this appointment's signalling WebSocket in the caller's
+/// session, without the session token in a URL (browsers cannot set headers on a WebSocket).
+/// Issued only to a party of the call while its room is open.
+#[utoipa::path(post, path = "/appointments/{id}/signal-ticket", tag = "call",
+    params(("id" = String, Path)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Ticket, usable once within 30 seconds", body = SignalTicket),
+        (status = 401, description = "Not logged in", body = crate::error::ErrorBody),
+        (status = 403, description = "`too_early`, `too_late`, or a missing CSRF token with the cookie", body = crate::error::ErrorBody),
+        (status = 404, description = "No such appointment, or the caller is no party to its call", body = crate::error::ErrorBody),
+        (status = 409, description = "`call_closed`: the appointment is finished", body = crate::error::ErrorBody),
+        (status = 429, description = "Too many tickets waiting", body = crate::error::ErrorBody)))]
+pub async fn signal_ticket(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<SignalTicket>, ApiError> {
+    let id = appointment_id(&id)?;
+    let (account, session_token) = (user.account.id, user.token.clone());
+    state.blocking(move |inner| enter(inner, &user, id)).await?;
+    let ticket = crate::auth::new_secret();
+    state
+        .live
+        .issue_ticket(ticket.clone(), session_token, account, id, Instant::now())
+        .ok_or_else(|| ApiError {
+            retry_after_s: Some(TICKET_TTL.as_secs()),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_tickets",
+                "too many signalling tickets waiting: try again shortly",
+            )
+        })?;
+    Ok(Json(SignalTicket {
+        ticket,
+        expires_in_s: TICKET_TTL.as_secs(),
+    }))
+}
+
+/// A query parameter's value (`None` when absent).
+fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    query?.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == name).then(|| v.to_owned())
+    })
+}
+
+fn unauthenticated() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+        "log in first (session missing or expired, or the ticket was used or expired)",
+    )
+}
+
+/// Who opens the socket: bearer or cookie (no CSRF: a GET, and the origin is checked), else a
+/// ticket for this appointment, else `?token=`.
+async fn signal_user(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    id: AppointmentId,
+) -> Result<AuthUser, ApiError> {
+    let (token, via_cookie) = if let Some(found) = request_token(headers) {
+        found
+    } else if let Some(ticket) = query_param(query, "ticket") {
+        let found = state
+            .live
+            .redeem_ticket(&ticket, Instant::now())
+            .filter(|t| t.appointment == id)
+            .ok_or_else(unauthenticated)?;
+        (found.session_token, false)
+    } else if let Some(token) = query_param(query, "token") {
+        (token, false)
+    } else {
+        return Err(unauthenticated());
+    };
+    let (session, account) = authenticate(state, &token).await?;
+    Ok(AuthUser {
+        account,
+        session,
+        token,
+        via_cookie,
+    })
+}
+
 /// Signalling and chat of an appointment's call (WebSocket, JSON text frames).
 ///
 /// Frames, each with `"type"`: `join {role}` (client → server first), `waiting` / `present`
@@ -60,21 +168,25 @@ fn same_origin(headers: &HeaderMap) -> bool {
 /// `offer` / `answer` `{sdp}`, `ice {candidate, sdpMLineIndex}`, `restart`, `chat {text,
 /// attachment_id?}` (relayed to both sides with `from`, stored encrypted), `stats` (a getStats
 /// summary: `rtt_ms`, `loss_pct`, `jitter_ms`, `send_kbps`, `recv_kbps`, `send_fps`, `recv_fps`,
-/// `recv_width`, `recv_height`, …), `hangup`, `error {error, message}`.
+/// `recv_width`, `recv_height`, …), `hangup`, `error {error, message}`. When the session ends
+/// the server sends an `error` frame `session_ended` and closes with 4001; when the appointment
+/// is cancelled, `appointment_cancelled` and 4002.
 #[utoipa::path(get, path = "/appointments/{id}/signal", tag = "call",
-    params(("id" = String, Path), ("token" = Option<String>, Query, description = "Session token, for clients that cannot set headers")),
+    params(("id" = String, Path),
+        ("ticket" = Option<String>, Query, description = "Single-use ticket from `POST /appointments/{id}/signal-ticket` (preferred for browsers)"),
+        ("token" = Option<String>, Query, description = "Session token, for clients that can neither set headers nor ask for a ticket (only this endpoint accepts it)")),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 101, description = "Switching to the WebSocket protocol: JSON text frames as described above"),
-        (status = 401, description = "Not logged in", body = crate::error::ErrorBody),
+        (status = 401, description = "Not logged in, or the ticket is unknown, used or expired", body = crate::error::ErrorBody),
         (status = 403, description = "`too_early` (more than 10 minutes before the start), `too_late`, or a cross-site origin", body = crate::error::ErrorBody),
         (status = 404, description = "No such appointment, or the caller is no party to its call", body = crate::error::ErrorBody),
         (status = 409, description = "`call_closed`: the appointment is finished", body = crate::error::ErrorBody),
         (status = 426, description = "`websocket_required`: not a WebSocket upgrade request", body = crate::error::ErrorBody)))]
 pub async fn signal(
     State(state): State<AppState>,
-    user: AuthUser,
     Path(id): Path<String>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
@@ -82,22 +194,86 @@ pub async fn signal(
     if !same_origin(&headers) {
         return Err(ApiError::forbidden("WebSocket from another site refused"));
     }
-    let account = user.account.id;
+    let user = signal_user(&state, &headers, query.as_deref(), id).await?;
+    let (account, token) = (user.account.id, user.token.clone());
     let (_, role) = state.blocking(move |inner| enter(inner, &user, id)).await?;
     let upgrade =
         upgrade.map_err(|_| ApiError::upgrade_required("open this URL as a WebSocket"))?;
+    let seat = Seat {
+        account,
+        token,
+        id,
+        role,
+    };
     Ok(upgrade
         .max_message_size(MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| run(state, socket, account, id, role)))
+        .on_upgrade(move |socket| run(state, socket, seat)))
 }
 
-async fn run(
-    state: AppState,
-    mut socket: WebSocket,
+/// Who holds a socket, for how long: the session it was opened in.
+struct Seat {
     account: AccountId,
+    token: String,
     id: AppointmentId,
     role: Role,
-) {
+}
+
+/// Why a socket must close now, if it must: its session or appointment ended.
+async fn still_open(state: &AppState, seat: &Seat, recheck_appointment: bool) -> Option<Ended> {
+    let Ok((session, account)) = authenticate(state, &seat.token).await else {
+        return Some(Ended::Session(seat.token.clone()));
+    };
+    if recheck_appointment {
+        let user = AuthUser {
+            account,
+            session,
+            token: seat.token.clone(),
+            via_cookie: false,
+        };
+        let id = seat.id;
+        if state
+            .blocking(move |inner| enter(inner, &user, id))
+            .await
+            .is_err()
+        {
+            return Some(Ended::Appointment(seat.id));
+        }
+    }
+    None
+}
+
+/// Sends the `error` frame and the close frame that say why the socket ends.
+async fn close_for(socket: &mut WebSocket, ended: &Ended) {
+    let (code, error, reason) = match ended {
+        Ended::Appointment(_) => (
+            APPOINTMENT_CANCELLED,
+            "appointment_cancelled",
+            "the appointment was cancelled",
+        ),
+        Ended::Session(_) | Ended::Account(_) => (
+            SESSION_ENDED,
+            "session_ended",
+            "your session ended: log in again",
+        ),
+    };
+    let frame = SignalMessage::error(error, reason);
+    let _ = socket.send(Message::Text(frame.to_json().into())).await;
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        })))
+        .await;
+}
+
+async fn run(state: AppState, mut socket: WebSocket, seat: Seat) {
+    let (account, id, role) = (seat.account, seat.id, seat.role);
+    let mut ends = state.live.listen();
+    // An end announced between the check before the upgrade and `listen` would be missed.
+    if let Some(ended) = still_open(&state, &seat, true).await {
+        close_for(&mut socket, &ended).await;
+        return;
+    }
     let room = state.calls.room(id);
     state
         .metrics
@@ -158,6 +334,21 @@ async fn run(
                 }
                 None => break,
             },
+            ended = ends.recv() => {
+                let ended = match ended {
+                    Ok(ended) if Live::concerns(&ended, &seat.token, account, id) => Some(ended),
+                    Ok(_) => None,
+                    // Missed some: look again at what they could have been about.
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        still_open(&state, &seat, true).await
+                    }
+                    Err(broadcast::error::RecvError::Closed) => None,
+                };
+                if let Some(ended) = ended {
+                    close_for(&mut socket, &ended).await;
+                    break;
+                }
+            }
             () = state.calls.closing() => {
                 let going_away = CloseFrame {
                     code: close_code::AWAY,
@@ -181,6 +372,13 @@ async fn run(
                 if last_heard.elapsed() > IDLE_LIMIT
                     || socket.send(Message::Ping(Default::default())).await.is_err()
                 {
+                    break;
+                }
+                // Sessions also end without anyone announcing it (expiry); checking on each
+                // ping bounds how long a socket outlives its session. The check records the
+                // session's use: an open call page is not an idle session.
+                if let Some(ended) = still_open(&state, &seat, false).await {
+                    close_for(&mut socket, &ended).await;
                     break;
                 }
             }

@@ -41,6 +41,8 @@ pub struct Settings {
     pub languages: Vec<Language>,
     /// The booth's printer (`[print]`); `None`: documents are not printed here.
     pub printing: Option<crate::documents::print::PrintSettings>,
+    /// A session unused this long is over (`auth.idle_timeout_min`).
+    pub idle_timeout: jiff::SignedDuration,
 }
 
 /// Cheap to clone: everything is behind one `Arc`.
@@ -60,6 +62,8 @@ pub struct Inner {
     pub sync: teleconsult_sync::SyncHandle,
     /// Call rooms and the call configuration (set by the daemon with `calls.configure`).
     pub calls: crate::call_room::Calls,
+    /// Ends of sessions and appointments told to open sockets; signalling tickets.
+    pub live: Arc<crate::live::Live>,
     ready: AtomicBool,
 }
 
@@ -71,17 +75,35 @@ impl AppState {
         notifier: Arc<tokio::sync::Notify>,
         sync: teleconsult_sync::SyncHandle,
     ) -> Self {
+        Self::with_live(store, clock, settings, notifier, sync, Arc::default())
+    }
+
+    /// Like [`AppState::new`], sharing `live` with doors outside the HTTP layer (the sync
+    /// pull cancels appointments too: their call rooms must close).
+    pub fn with_live(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+        notifier: Arc<tokio::sync::Notify>,
+        sync: teleconsult_sync::SyncHandle,
+        live: Arc<crate::live::Live>,
+    ) -> Self {
         let limiter = RateLimiter::new(settings.limits.clone());
+        let policy = LoginPolicy {
+            idle_timeout: settings.idle_timeout,
+            ..LoginPolicy::default()
+        };
         Self(Arc::new(Inner {
             store,
             clock,
             settings,
             metrics: Metrics::new(&sync),
-            policy: LoginPolicy::default(),
+            policy,
             limiter,
             notifier,
             sync,
             calls: crate::call_room::Calls::default(),
+            live,
             ready: AtomicBool::new(false),
         }))
     }

@@ -37,6 +37,7 @@ pub(crate) fn state() -> (tempfile::TempDir, AppState) {
         appointments: Default::default(),
         languages: teleconsult_core::site::Language::ALL.to_vec(),
         printing: None,
+        idle_timeout: jiff::SignedDuration::from_mins(15),
     };
     (
         dir,

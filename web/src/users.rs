@@ -332,4 +332,5 @@ pub async fn disable(
             Ok(Json(UserSummary::from(&account)))
         })
         .await
+        .inspect(|_| state.live.announce(crate::live::Ended::Account(id)))
 }

@@ -362,9 +362,36 @@
     }
   }
 
-  function connect() {
+  function retry() {
+    if (stopped || reconnects >= 30) return;
+    reconnects += 1;
+    statusLine.textContent = t("reconnecting");
+    setTimeout(connect, Math.min(10000, 1000 * reconnects));
+  }
+
+  // The socket opens with a single-use ticket asked for with the session cookie: the session
+  // token never appears in a URL.
+  async function connect() {
+    let ticket;
+    try {
+      const response = await fetch(d.ticketPath, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRF-Token": d.csrf },
+      });
+      if (response.status === 401) {
+        stopped = true;
+        endCall(t("session-ended"));
+        return;
+      }
+      if (!response.ok) { retry(); return; }
+      ticket = (await response.json()).ticket;
+    } catch (e) {
+      retry();
+      return;
+    }
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    ws = new WebSocket(scheme + location.host + d.signalPath);
+    ws = new WebSocket(scheme + location.host + d.signalPath + "?ticket=" + encodeURIComponent(ticket));
     ws.onopen = () => {
       reconnects = 0;
       send({ type: "join", role });
@@ -374,11 +401,15 @@
       try { frame = JSON.parse(event.data); } catch (e) { return; }
       onFrame(frame).catch((e) => { statusLine.textContent = `${t("error")} ${e}`; });
     };
-    ws.onclose = () => {
-      if (stopped || reconnects >= 30) return;
-      reconnects += 1;
-      statusLine.textContent = t("reconnecting");
-      setTimeout(connect, Math.min(10000, 1000 * reconnects));
+    ws.onclose = (event) => {
+      // 4001: the session ended (logout elsewhere, expiry); 4002: the appointment was cancelled.
+      if (event.code === 4001 || event.code === 4002) {
+        stopped = true;
+        endCall(t(event.code === 4001 ? "session-ended" : "appointment-cancelled"));
+        root.dataset.state = "closed";
+        return;
+      }
+      retry();
     };
   }
 

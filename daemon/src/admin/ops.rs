@@ -286,6 +286,12 @@ fn erase_patient(ctx: &Context, id: &str, actor: &str) -> Result<serde_json::Val
     } else {
         for account in &accounts {
             ctx.store.erase_account(*account, &event)?;
+            if let Some(service) = &ctx.service {
+                service
+                    .web
+                    .live
+                    .announce(teleconsult_web::live::Ended::Account(*account));
+            }
         }
         // The patient record, its two look-up entries, each account and its login entry.
         3 + 2 * accounts.len() as u64

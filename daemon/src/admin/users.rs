@@ -64,5 +64,12 @@ pub fn disable(ctx: &Context, login: &str, actor: &str) -> Result<serde_json::Va
         &Actor::Admin(actor.to_owned()),
     )
     .map_err(admin_error)?;
+    if let Some(service) = &ctx.service {
+        // Its open signalling sockets close now.
+        service
+            .web
+            .live
+            .announce(teleconsult_web::live::Ended::Account(account.id));
+    }
     summary(&account)
 }

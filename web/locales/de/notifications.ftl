@@ -4,7 +4,7 @@ email-activation-body =
     Guten Tag { $name },
 
     Ihr Telekonsultationskonto wurde erstellt. Es muss einmalig aktiviert werden:
-    Öffnen Sie diesen Link innerhalb von 72 Stunden:
+    Öffnen Sie diesen Link innerhalb von 48 Stunden:
 
     { $link }
 

@@ -4,7 +4,7 @@ email-activation-body =
     Hello { $name },
 
     Your teleconsultation account has been created. It needs a one-time activation:
-    open this link within 72 hours:
+    open this link within 48 hours:
 
     { $link }
 

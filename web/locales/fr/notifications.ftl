@@ -4,7 +4,7 @@ email-activation-body =
     Bonjour { $name },
 
     Votre compte utilisateur de téléconsultation a été créé. Il nécessite une activation unique :
-    ouvrez ce lien dans les 72 heures :
+    ouvrez ce lien dans les 48 heures :
 
     { $link }
 

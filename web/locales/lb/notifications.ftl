@@ -4,7 +4,7 @@ email-activation-body =
     Moien { $name },
 
     Äre Telekonsultatiounskont gouf ugeluecht. E muss eemol aktivéiert ginn:
-    maacht dëse Link bannent 72 Stonnen op:
+    maacht dëse Link bannent 48 Stonnen op:
 
     { $link }
 

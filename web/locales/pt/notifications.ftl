@@ -4,7 +4,7 @@ email-activation-body =
     Olá { $name },
 
     A sua conta de teleconsulta foi criada. É necessária uma ativação única:
-    abra esta ligação no prazo de 72 horas:
+    abra esta ligação no prazo de 48 horas:
 
     { $link }
 

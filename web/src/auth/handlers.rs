@@ -5,10 +5,7 @@
 //! the HTML forms of `crate::pages` call too, so both front doors keep exactly the same rules.
 
 use super::ratelimit::Scope;
-use super::{
-    AuthUser, clear_session_cookie, hash_password, new_otp_code, new_secret, session_cookie,
-    verify_password,
-};
+use super::{AuthUser, hash_password, new_otp_code, new_secret, session_cookie, verify_password};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientAddr};
 use crate::state::AppState;
@@ -51,7 +48,7 @@ pub struct OtpRequest {
 
 #[derive(Serialize, ToSchema)]
 pub struct SessionResponse {
-    /// Use as `Authorization: Bearer <token>`; also set as the `tc_session` cookie.
+    /// Use as `Authorization: Bearer <token>`; also set as the `__Host-tc_session` cookie.
     pub token: String,
     /// Cookie-authenticated requests with side effects must send it as `X-CSRF-Token`.
     pub csrf_token: String,
@@ -346,7 +343,11 @@ pub(crate) async fn end_session(state: &AppState, user: &AuthUser) -> Result<(),
     let token = user.token.clone();
     state
         .blocking(move |inner| Ok(inner.store.close_session(&token, &audit)?))
-        .await
+        .await?;
+    state
+        .live
+        .announce(crate::live::Ended::Session(user.token.clone()));
+    Ok(())
 }
 
 /// Ends the session (token and cookie).
@@ -357,9 +358,7 @@ pub(crate) async fn end_session(state: &AppState, user: &AuthUser) -> Result<(),
 pub async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<Response, ApiError> {
     end_session(&state, &user).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
-    if let Ok(cookie) = HeaderValue::from_str(&clear_session_cookie()) {
-        response.headers_mut().insert(header::SET_COOKIE, cookie);
-    }
+    super::clear_session_cookies(response.headers_mut());
     Ok(response)
 }
 
@@ -538,7 +537,10 @@ pub(crate) async fn confirm_password_reset(
             )?)
         })
         .await?;
-    changed.ok_or_else(invalid_token)
+    let changed = changed.ok_or_else(invalid_token)?;
+    // Sessions opened with the old password ended: so do their sockets.
+    state.live.announce(crate::live::Ended::Account(changed.id));
+    Ok(changed)
 }
 
 /// Sets a new password with the token of the reset e-mail; clears any lockout.

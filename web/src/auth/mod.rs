@@ -1,6 +1,6 @@
-//! Authentication: password + SMS code login, sessions (bearer token or `tc_session` cookie with
-//! CSRF protection), activation and password reset by e-mailed single-use tokens, and the
-//! [`AuthUser`] extractor every protected handler takes.
+//! Authentication: password + SMS code login, sessions (bearer token or `__Host-tc_session`
+//! cookie with CSRF protection), activation and password reset by e-mailed single-use tokens,
+//! idle timeout, and the [`AuthUser`] extractor every protected handler takes.
 
 mod handlers;
 pub mod ratelimit;
@@ -17,8 +17,13 @@ use rand::RngExt;
 use std::sync::OnceLock;
 use teleconsult_core::account::{Account, Role, Session};
 
-/// The session cookie (HttpOnly, Secure, SameSite=Strict).
-pub const SESSION_COOKIE: &str = "tc_session";
+/// The session cookie (HttpOnly, Secure, SameSite=Strict, Path=/, no Domain: the `__Host-`
+/// prefix makes browsers refuse it from anywhere else, so no other site or sub-domain can plant
+/// a session).
+pub const SESSION_COOKIE: &str = "__Host-tc_session";
+/// The session cookie's name before the `__Host-` prefix: still read (only when the new one is
+/// absent) so that sessions opened before the upgrade last until they end; never set.
+pub const LEGACY_SESSION_COOKIE: &str = "tc_session";
 /// Header that cookie-authenticated requests with side effects must carry (CSRF protection).
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
@@ -71,24 +76,24 @@ fn unauthenticated() -> ApiError {
 }
 
 /// The token of the request: `Authorization: Bearer`, else the session cookie (then CSRF
-/// applies), else `?token=` for clients that cannot set headers (WebSocket).
-fn request_token(parts: &Parts) -> Option<(String, bool)> {
-    if let Some(value) = parts
-        .headers
+/// applies). Never the query string: a token in a URL ends up in logs, histories and
+/// `Referer` headers (only the signalling WebSocket takes `?token=`, see `signal.rs`).
+pub(crate) fn request_token(headers: &HeaderMap) -> Option<(String, bool)> {
+    if let Some(value) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         && let Some(token) = value.strip_prefix("Bearer ")
     {
         return Some((token.trim().to_owned(), false));
     }
-    if let Some(token) = cookie(&parts.headers, SESSION_COOKIE) {
-        return Some((token, true));
-    }
-    parts.uri.query().and_then(|q| {
-        q.split('&')
-            .find_map(|pair| pair.strip_prefix("token="))
-            .map(|t| (t.to_owned(), false))
-    })
+    session_cookie_token(headers).map(|token| (token, true))
+}
+
+/// The session token of the cookie: `__Host-tc_session`, else the legacy `tc_session`.
+pub fn session_cookie_token(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, SESSION_COOKIE)
+        .filter(|t| !t.is_empty())
+        .or_else(|| cookie(headers, LEGACY_SESSION_COOKIE).filter(|t| !t.is_empty()))
 }
 
 /// A cookie's value from the request headers.
@@ -114,6 +119,20 @@ pub fn session_cookie(token: &str, max_age_s: i64) -> String {
 /// `Set-Cookie` value that removes the session cookie.
 pub fn clear_session_cookie() -> String {
     format!("{SESSION_COOKIE}=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0")
+}
+
+/// `Set-Cookie` value that removes the legacy session cookie (sent with the one above).
+pub fn clear_legacy_session_cookie() -> String {
+    format!("{LEGACY_SESSION_COOKIE}=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0")
+}
+
+/// Adds the `Set-Cookie` headers that remove both session cookies.
+pub fn clear_session_cookies(headers: &mut HeaderMap) {
+    for value in [clear_session_cookie(), clear_legacy_session_cookie()] {
+        if let Ok(value) = axum::http::HeaderValue::from_str(&value) {
+            headers.append(header::SET_COOKIE, value);
+        }
+    }
 }
 
 /// The logged-in caller. Taking it as an argument makes a handler require authentication.
@@ -155,10 +174,32 @@ pub(crate) async fn authenticate(
         }
     };
     let (session, account) = found.ok_or_else(unauthenticated)?;
-    if !session.is_valid_for(&account, state.clock.now()) || !account.status.may_log_in() {
+    let now = state.clock.now();
+    if !session.is_live_for(&account, now, &state.policy) || !account.status.may_log_in() {
         return Err(unauthenticated());
     }
+    if session.needs_touch(now, state.policy.idle_timeout) {
+        touch(state, token, &session, now).await;
+    }
     Ok((session, account))
+}
+
+/// Records that the session of `token` was used at `now` (compare-and-swap on the use the
+/// caller saw; see `Store::touch_session`). A failure only makes the session end sooner.
+pub(crate) async fn touch(
+    state: &AppState,
+    token: &str,
+    session: &Session,
+    now: teleconsult_core::Timestamp,
+) {
+    let token = token.to_owned();
+    let expected = session.last_seen;
+    let touched = state
+        .blocking(move |inner| Ok(inner.store.touch_session(&token, expected, now)?))
+        .await;
+    if let Err(e) = touched {
+        tracing::warn!(error = %e.message, "session use not recorded");
+    }
 }
 
 /// Whether `sent` is the CSRF token of `session` (constant time; empty never matches).
@@ -177,7 +218,7 @@ impl FromRequestParts<AppState> for AuthUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let (token, via_cookie) = request_token(parts).ok_or_else(unauthenticated)?;
+        let (token, via_cookie) = request_token(&parts.headers).ok_or_else(unauthenticated)?;
         let (session, account) = authenticate(state, &token).await?;
         if via_cookie && !parts.method.is_safe() {
             let sent = parts

@@ -14,6 +14,9 @@ pub enum Scope {
     Otp,
     Register,
     PasswordReset,
+    /// Confirmation codes asked for and typed (a change of phone or e-mail, an erasure): the
+    /// same budget as login codes.
+    Confirm,
 }
 
 /// Allowed requests per window, per scope.
@@ -40,7 +43,7 @@ impl Limits {
     fn of(&self, scope: Scope) -> (u32, Duration) {
         match scope {
             Scope::Login => (self.login_per_minute, Duration::from_secs(60)),
-            Scope::Otp => (self.otp_per_minute, Duration::from_secs(60)),
+            Scope::Otp | Scope::Confirm => (self.otp_per_minute, Duration::from_secs(60)),
             Scope::Register => (self.register_per_hour, Duration::from_secs(3600)),
             Scope::PasswordReset => (self.password_reset_per_hour, Duration::from_secs(3600)),
         }

@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
 use serde::Deserialize;
+use teleconsult_core::account::TokenPurpose;
 use teleconsult_core::national_id::Country;
 
 /// The registration form as posted. Every field defaults to empty, so a missing one is reported
@@ -231,14 +232,67 @@ pub struct TokenQuery {
     token: String,
 }
 
-/// `GET /activate?token=…` (the link of the activation e-mail): activates the account, then
-/// sends the browser to the "account active" page in the account's language.
-pub async fn activate(page: Page, query: Result<Query<TokenQuery>, QueryRejection>) -> Response {
+/// `GET /activate?token=…` (the link of the activation e-mail): a page with one button that
+/// activates the account (a POST). Opening the link activates nothing: mail scanners and link
+/// previews follow links.
+pub async fn activate_page(
+    page: Page,
+    query: Result<Query<TokenQuery>, QueryRejection>,
+) -> Response {
     let token = query.map(|Query(q)| q.token).unwrap_or_default();
     if token.is_empty() {
         return invalid_link(&page);
     }
-    match crate::auth::activate_account(&page.state, token).await {
+    let now = page.state.clock.now();
+    let lookup = token.clone();
+    let pending = page
+        .state
+        .blocking(move |inner| {
+            Ok(inner
+                .store
+                .peek_token_account(&lookup, TokenPurpose::Activation, now)?)
+        })
+        .await;
+    let account = match pending {
+        Ok(Some(account)) => account,
+        Ok(None) => return invalid_link(&page),
+        Err(error) => return fault(&page, error),
+    };
+    let page = page.in_language(account.language);
+    let body = html! {
+        p { (page.t("activation-intro")) }
+        form method="post" action="/activate" {
+            (csrf_field(&page))
+            input type="hidden" name="token" value=(token);
+            button.primary type="submit" { (page.t("activation-submit")) }
+        }
+    };
+    respond(
+        StatusCode::OK,
+        document(&page, &page.t("activation-title"), &body),
+    )
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub struct ActivateForm {
+    csrf: String,
+    token: String,
+}
+
+/// `POST /activate` (the button of the page above): activates the account, then sends the
+/// browser to the "account active" page in the account's language.
+pub async fn activate(page: Page, form: Result<Form<ActivateForm>, FormRejection>) -> Response {
+    let Ok(Form(form)) = form else {
+        return bad_form(&page);
+    };
+    if csrf::check_public(&page, &form.csrf).is_err() {
+        return refused(&page);
+    }
+    if form.token.is_empty() {
+        return invalid_link(&page);
+    }
+    match crate::auth::activate_account(&page.state, form.token).await {
         Ok(account) => with_cookie(
             redirect("/activate/done"),
             &language_cookie(account.language.code()),

@@ -32,6 +32,8 @@ const SCRIPT_TEXTS: &[(&str, &str)] = &[
     ("declined", "call-declined"),
     ("ended", "call-ended"),
     ("replaced", "call-replaced"),
+    ("session-ended", "call-session-ended"),
+    ("appointment-cancelled", "call-appointment-cancelled"),
     ("reconnecting", "call-reconnecting"),
     ("no-devices", "call-no-devices"),
     ("peer-left", "call-peer-left"),
@@ -99,6 +101,7 @@ fn call_body(page: &Page, info: &CallInfo, csrf: &str) -> Markup {
         link rel="stylesheet" href=(static_files::url("call.css"));
         div #call data-appointment=(info.appointment_id) data-role=(info.role)
             data-media=(info.media) data-mode=(info.mode) data-signal-path=(info.signal_path)
+            data-ticket-path=(format!("{}-ticket", info.signal_path))
             data-ice=(ice) data-csrf=(csrf) data-max-bytes=(info.attachment_max_bytes)
             data-state="connecting" data-remote-frames="0" data-texts=(texts) {
             @if let Some(start) = start {

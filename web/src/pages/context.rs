@@ -3,7 +3,7 @@
 //! forms — and the language resolution rule.
 
 use super::csrf::PreSessionToken;
-use crate::auth::{AuthUser, SESSION_COOKIE, authenticate, cookie};
+use crate::auth::{AuthUser, authenticate, cookie, session_cookie_token};
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -43,18 +43,16 @@ impl FromRequestParts<AppState> for Page {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let user = match cookie(&parts.headers, SESSION_COOKIE) {
-            Some(token) if !token.is_empty() => {
-                authenticate(state, &token)
-                    .await
-                    .ok()
-                    .map(|(session, account)| AuthUser {
-                        account,
-                        session,
-                        token,
-                        via_cookie: true,
-                    })
-            }
+        let user = match session_cookie_token(&parts.headers) {
+            Some(token) => authenticate(state, &token)
+                .await
+                .ok()
+                .map(|(session, account)| AuthUser {
+                    account,
+                    session,
+                    token,
+                    via_cookie: true,
+                }),
             _ => None,
         };
         let lang = resolve_language(

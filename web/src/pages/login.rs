@@ -9,8 +9,8 @@ use super::csrf;
 use super::errors::{bad_form, fault, field_errors, redirect, refused, too_many, with_cookie};
 use super::layout::{FieldErrors, Input, csrf_field, document, error_summary, notice, respond};
 use crate::auth::{
-    attempts_left, clear_session_cookie, confirm_password_reset, cookie, end_session, finish_login,
-    password_reset_account, request_password_reset, start_login,
+    attempts_left, clear_legacy_session_cookie, clear_session_cookie, confirm_password_reset,
+    cookie, end_session, finish_login, password_reset_account, request_password_reset, start_login,
 };
 use crate::extract::ClientAddr;
 use axum::extract::rejection::{FormRejection, QueryRejection};
@@ -183,7 +183,10 @@ pub async fn logout(page: Page, form: Result<Form<CsrfOnly>, FormRejection>) -> 
         return refused(&page);
     };
     match end_session(&page.state, user).await {
-        Ok(()) => with_cookie(redirect("/"), &clear_session_cookie()),
+        Ok(()) => with_cookie(
+            with_cookie(redirect("/"), &clear_session_cookie()),
+            &clear_legacy_session_cookie(),
+        ),
         Err(error) => fault(&page, error),
     }
 }

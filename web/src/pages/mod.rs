@@ -57,7 +57,10 @@ pub fn routes() -> Router<AppState> {
             get(account::register_form).post(account::register),
         )
         .route("/register/done", get(account::check_email))
-        .route("/activate", get(account::activate))
+        .route(
+            "/activate",
+            get(account::activate_page).post(account::activate),
+        )
         .route("/activate/done", get(account::activated))
         .route("/login", get(login::login_form).post(login::login))
         .route("/login/code", get(login::code_form).post(login::code))
@@ -71,6 +74,10 @@ pub fn routes() -> Router<AppState> {
         .route("/me/export", get(my_data::export))
         .route("/me/consents/{kind}/withdraw", post(my_data::withdraw))
         .route("/me/erase", get(my_data::erase_form).post(my_data::erase))
+        .route(
+            "/me/confirmation-code",
+            post(my_data::send_confirmation_code),
+        )
         .route(
             "/patients/{id}/medical-record",
             get(medical_record::form).post(medical_record::save),

@@ -9,11 +9,13 @@ use super::errors::{bad_form, fault, field_errors, redirect, refused, with_cooki
 use super::layout::{
     FieldErrors, Input, csrf_field, document, endonym, error_summary, notice, respond,
 };
-use crate::auth::{AuthUser, clear_session_cookie};
+use crate::auth::{AuthUser, clear_legacy_session_cookie, clear_session_cookie};
+use crate::extract::ClientAddr;
 use crate::me::{
     MeUpdate, erase as erase_account, export as export_data, load, rectify as rectify_me,
     withdraw as withdraw_consent,
 };
+use crate::me_confirm::{Confirm, send_code};
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Form, Path, Query};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -22,6 +24,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use teleconsult_core::Timestamp;
 use teleconsult_core::account::Account;
+use teleconsult_core::account::ConfirmationPurpose;
 use teleconsult_core::consent::ConsentKind;
 use teleconsult_core::patient::Patient;
 
@@ -50,6 +53,7 @@ pub async fn page(page: Page, flash: Result<Query<Flash>, QueryRejection>) -> Re
             let message = match done.as_deref() {
                 Some("saved") => Some(page.t("me-saved")),
                 Some("withdrawn") => Some(page.t("me-withdrawn")),
+                Some("code-sent") => Some(page.t("me-code-sent")),
                 _ => None,
             };
             let form = RectifyForm::from_record(&account, patient.as_ref());
@@ -79,6 +83,9 @@ pub struct RectifyForm {
     phone: String,
     email: String,
     language: String,
+    /// With `code`: needed to change the phone or the e-mail.
+    password: String,
+    code: String,
 }
 
 impl RectifyForm {
@@ -90,6 +97,8 @@ impl RectifyForm {
             phone: account.phone.clone(),
             email: account.email.clone(),
             language: account.language.code().to_owned(),
+            password: String::new(),
+            code: String::new(),
         }
     }
 }
@@ -124,6 +133,12 @@ fn my_data_page(
         section aria-labelledby="rectify" {
             h2 #rectify { (page.t("me-rectify")) }
             (error_summary(page, errors))
+            p { (page.t("me-confirm-intro")) }
+            form.inline method="post" action="/me/confirmation-code" {
+                (csrf_field(page))
+                input type="hidden" name="purpose" value="contact_change";
+                button type="submit" { (page.t("me-send-code")) }
+            }
             form method="post" action="/me" novalidate {
                 (csrf_field(page))
                 @if patient.is_some() {
@@ -137,6 +152,10 @@ fn my_data_page(
                 (Input::new("email", page.t("register-email"), "email", &form.email)
                     .autocomplete("email").render(errors))
                 (language_select(page, &form.language, errors))
+                (Input::new("password", page.t("login-password"), "password", "")
+                    .hint(page.t("me-confirm-password-hint")).autocomplete("current-password").render(errors))
+                (Input::new("code", page.t("me-confirm-code"), "text", "")
+                    .hint(page.t("me-confirm-code-hint")).autocomplete("one-time-code").render(errors))
                 button.primary type="submit" { (page.t("me-save")) }
             }
         }
@@ -217,6 +236,8 @@ pub async fn rectify(page: Page, form: Result<Form<RectifyForm>, FormRejection>)
         phone: Some(form.phone.clone()),
         email: Some(form.email.clone()),
         language: Some(form.language.clone()),
+        password: Some(form.password.clone()).filter(|p| !p.is_empty()),
+        code: Some(form.code.trim().to_owned()).filter(|c| !c.is_empty()),
     };
     match rectify_me(&page.state, user.clone(), update).await {
         Ok(_) => redirect("/me?done=saved"),
@@ -227,7 +248,7 @@ pub async fn rectify(page: Page, form: Result<Form<RectifyForm>, FormRejection>)
                     page.t("error-already-registered"),
                 )]))
             } else {
-                field_errors(&page, &error)
+                confirmation_errors(&page, &error).or_else(|| field_errors(&page, &error))
             };
             let Some(errors) = errors else {
                 return fault(&page, error);
@@ -240,6 +261,47 @@ pub async fn rectify(page: Page, form: Result<Form<RectifyForm>, FormRejection>)
                 Err(error) => fault(&page, error),
             }
         }
+    }
+}
+
+/// A refused confirmation (password and code) as a field error of the form.
+fn confirmation_errors(page: &Page, error: &crate::error::ApiError) -> Option<FieldErrors> {
+    let text = match error.code {
+        "confirmation_required" => page.t("me-confirm-required"),
+        "invalid_confirmation" => page.t("me-confirm-invalid"),
+        _ => return None,
+    };
+    Some(FieldErrors::from([("code", text)]))
+}
+
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub struct CodeForm {
+    csrf: String,
+    purpose: String,
+}
+
+/// `POST /me/confirmation-code`: sends a code to the current phone, then back to the form
+/// that needs it.
+pub async fn send_confirmation_code(
+    page: Page,
+    ClientAddr(client): ClientAddr,
+    form: Result<Form<CodeForm>, FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return bad_form(&page);
+    };
+    let user = match form_user(&page, &form.csrf) {
+        Ok(user) => user.clone(),
+        Err(response) => return *response,
+    };
+    let (purpose, back) = match form.purpose.as_str() {
+        "erasure" => (ConfirmationPurpose::Erasure, "/me/erase?sent=1"),
+        _ => (ConfirmationPurpose::ContactChange, "/me?done=code-sent"),
+    };
+    match send_code(&page.state, client, &user, purpose).await {
+        Ok(_) => redirect(back),
+        Err(error) => fault(&page, error),
     }
 }
 
@@ -294,20 +356,34 @@ pub async fn withdraw(
     }
 }
 
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub struct SentQuery {
+    sent: Option<String>,
+}
+
 /// `GET /me/erase`: what erasure means, and the confirmation.
-pub async fn erase_form(page: Page) -> Response {
+pub async fn erase_form(page: Page, query: Result<Query<SentQuery>, QueryRejection>) -> Response {
     if page.user.is_none() {
         return redirect("/login");
     }
-    respond(StatusCode::OK, erase_page(&page, &FieldErrors::new()))
+    let sent = query.ok().and_then(|Query(q)| q.sent).is_some();
+    respond(StatusCode::OK, erase_page(&page, &FieldErrors::new(), sent))
 }
 
-fn erase_page(page: &Page, errors: &FieldErrors) -> Markup {
+fn erase_page(page: &Page, errors: &FieldErrors, sent: bool) -> Markup {
     let error = errors.get("confirm");
     let body = html! {
+        @if sent { (notice("success", &page.t("me-code-sent"))) }
         p { (page.t("erase-what")) }
         p { (page.t("erase-kept")) }
         (error_summary(page, errors))
+        p { (page.t("erase-confirm-intro")) }
+        form.inline method="post" action="/me/confirmation-code" {
+            (csrf_field(page))
+            input type="hidden" name="purpose" value="erasure";
+            button type="submit" { (page.t("me-send-code")) }
+        }
         form method="post" action="/me/erase" novalidate {
             (csrf_field(page))
             div.field.checkbox.invalid[error.is_some()] {
@@ -319,6 +395,10 @@ fn erase_page(page: &Page, errors: &FieldErrors) -> Markup {
                     aria-describedby=[error.is_some().then_some("confirm-error")];
                 label for="confirm" { (page.t("erase-confirm")) }
             }
+            (Input::new("password", page.t("login-password"), "password", "")
+                .autocomplete("current-password").render(errors))
+            (Input::new("code", page.t("me-confirm-code"), "text", "")
+                .hint(page.t("me-confirm-code-hint")).autocomplete("one-time-code").render(errors))
             button.danger type="submit" { (page.t("erase-submit")) }
         }
         p { a href="/me" { (page.t("erase-cancel")) } }
@@ -331,6 +411,8 @@ fn erase_page(page: &Page, errors: &FieldErrors) -> Markup {
 pub struct EraseForm {
     csrf: String,
     confirm: Option<String>,
+    password: String,
+    code: String,
 }
 
 /// `POST /me/erase`: erases the account, ends the session, says what was kept.
@@ -344,9 +426,16 @@ pub async fn erase(page: Page, form: Result<Form<EraseForm>, FormRejection>) -> 
     };
     if form.confirm.is_none() {
         let errors = FieldErrors::from([("confirm", page.t("erase-confirm-missing"))]);
-        return respond(StatusCode::UNPROCESSABLE_ENTITY, erase_page(&page, &errors));
+        return respond(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            erase_page(&page, &errors, false),
+        );
     }
-    match erase_account(&page.state, user).await {
+    let confirm = Confirm {
+        password: Some(form.password).filter(|p| !p.is_empty()),
+        code: Some(form.code.trim().to_owned()).filter(|c| !c.is_empty()),
+    };
+    match erase_account(&page.state, user, confirm).await {
         Ok(_) => {
             let page = page.logged_out();
             let body = html! {
@@ -355,13 +444,19 @@ pub async fn erase(page: Page, form: Result<Form<EraseForm>, FormRejection>) -> 
                 p { a href="/" { (page.t("back-home")) } }
             };
             with_cookie(
-                respond(
-                    StatusCode::OK,
-                    document(&page, &page.t("erase-done-title"), &body),
+                with_cookie(
+                    respond(
+                        StatusCode::OK,
+                        document(&page, &page.t("erase-done-title"), &body),
+                    ),
+                    &clear_session_cookie(),
                 ),
-                &clear_session_cookie(),
+                &clear_legacy_session_cookie(),
             )
         }
-        Err(error) => fault(&page, error),
+        Err(error) => match confirmation_errors(&page, &error) {
+            Some(errors) => respond(error.status, erase_page(&page, &errors, false)),
+            None => fault(&page, error),
+        },
     }
 }

@@ -1,0 +1,275 @@
+//! Confirmation of the changes a stolen session alone must not make: a new phone number or
+//! e-mail address, and erasure. Each needs the password and a code sent by SMS to the phone
+//! the account has *now* (`POST /me/confirmation-code`, then the change with `password` and
+//! `code`). The code is bound to the session and the purpose it was asked for, single-use,
+//! valid 5 minutes, 3 wrong tries; wrong passwords and codes count toward the account's
+//! lockout; at most 5 codes per account per 15 minutes. The old address (and old phone) is told of a
+//! change, the address of an erasure.
+
+use crate::auth::ratelimit::Scope;
+use crate::auth::{AuthUser, check_rate, new_otp_code, verify_password};
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ClientAddr};
+use crate::state::{AppState, Inner};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+use teleconsult_core::account::{Account, ConfirmationPurpose, LoginChallenge};
+use teleconsult_core::notification::Notification;
+use teleconsult_store::{Attempt, Confirmation};
+use utoipa::ToSchema;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeRequest {
+    /// `contact_change` (new phone or e-mail) or `erasure`.
+    #[schema(value_type = String, example = "contact_change")]
+    pub purpose: ConfirmationPurpose,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CodeSent {
+    pub status: &'static str,
+    /// The code's validity.
+    pub expires_in_s: i64,
+}
+
+/// The password and the code, as the change's request carries them.
+#[derive(Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Confirm {
+    pub password: Option<String>,
+    /// The 6-digit code received by SMS on the account's current phone.
+    pub code: Option<String>,
+}
+
+fn required() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "confirmation_required",
+        "changing the phone number or e-mail address, or erasing the account, needs your \
+         password and a code sent by SMS to your current phone: ask for one with \
+         POST /api/v1/me/confirmation-code",
+    )
+}
+
+fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "invalid_confirmation", message)
+}
+
+/// Sends a confirmation code for `purpose` to the caller's current phone.
+pub(crate) async fn send_code(
+    state: &AppState,
+    client: Option<IpAddr>,
+    user: &AuthUser,
+    purpose: ConfirmationPurpose,
+) -> Result<i64, ApiError> {
+    check_rate(state, Scope::Confirm, client)?;
+    let now = state.clock.now();
+    let code = new_otp_code();
+    let account = user.account.clone();
+    let token = user.token.clone();
+    let sent = state
+        .blocking(move |inner| {
+            let text_id = match purpose {
+                ConfirmationPurpose::ContactChange => "sms-confirm-contact-change",
+                ConfirmationPurpose::Erasure => "sms-confirm-erasure",
+            };
+            let text = crate::i18n::text(
+                account.language,
+                text_id,
+                &[("site", &inner.settings.site_name), ("code", &code)],
+            );
+            let sms = Notification::sms(account.phone.clone(), text, now);
+            let challenge = LoginChallenge::new(account.id, code, now, &inner.policy);
+            Ok(inner
+                .store
+                .start_confirmation(&token, purpose, &challenge, &sms, &inner.policy)?)
+        })
+        .await?;
+    if let Err(wait) = sent {
+        return Err(ApiError {
+            retry_after_s: Some(wait),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "too many codes asked for: wait and try again",
+            )
+        });
+    }
+    state.wake_notifier();
+    Ok(state.policy.otp_ttl.as_secs())
+}
+
+/// Sends a code by SMS to the caller's current phone, to confirm a change of phone or e-mail
+/// or an erasure (with the password). A new code replaces the previous one.
+#[utoipa::path(post, path = "/me/confirmation-code", tag = "me", request_body = CodeRequest,
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 202, description = "Code sent to the account's current phone", body = CodeSent),
+        (status = 401, description = "Not logged in", body = crate::error::ErrorBody),
+        (status = 429, description = "Five codes were sent in the last 15 minutes, or too many requests (see Retry-After)", body = crate::error::ErrorBody)))]
+pub async fn confirmation_code(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    user: AuthUser,
+    ApiJson(request): ApiJson<CodeRequest>,
+) -> Result<(StatusCode, Json<CodeSent>), ApiError> {
+    let expires_in_s = send_code(&state, client, &user, request.purpose).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(CodeSent {
+            status: "sent",
+            expires_in_s,
+        }),
+    ))
+}
+
+/// Checks the password and the code for `purpose` (blocking work: argon2 and a transaction).
+/// `Ok` once the code is used up; every failure is counted.
+pub(crate) fn check(
+    inner: &Inner,
+    user: &AuthUser,
+    purpose: ConfirmationPurpose,
+    confirm: &Confirm,
+) -> Result<(), ApiError> {
+    let (Some(password), Some(code)) = (&confirm.password, &confirm.code) else {
+        return Err(required());
+    };
+    let now = inner.clock.now();
+    let current = inner
+        .store
+        .account(user.account.id)?
+        .ok_or_else(ApiError::not_found)?;
+    let password_ok = verify_password(password, Some(&current.password_hash));
+    let attempt = Attempt {
+        session_token: &user.token,
+        purpose,
+        code,
+        password_ok,
+    };
+    let outcome = inner
+        .store
+        .check_confirmation(user.account.id, attempt, now, &inner.policy)?;
+    match outcome {
+        Confirmation::Confirmed => Ok(()),
+        Confirmation::NoCode => Err(invalid(
+            "no code is waiting for this in this session (never asked, used, or replaced): ask \
+             for a new one",
+        )),
+        Confirmation::Wrong { remaining } => Err(invalid(format!(
+            "the password or the code is wrong ({remaining} attempt(s) left)"
+        ))),
+        Confirmation::Void => Err(invalid(
+            "the code has expired or was mistyped too often: ask for a new one",
+        )),
+        Confirmation::Locked { until } => {
+            let wait = until.duration_since(now).as_secs().max(1);
+            Err(ApiError {
+                retry_after_s: Some(u64::try_from(wait).unwrap_or(1)),
+                ..ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_attempts",
+                    "too many attempts: wait and try again",
+                )
+            })
+        }
+    }
+}
+
+/// Tells the account's old address (and old phone) what changed, in the account's language.
+pub(crate) fn change_notices(
+    inner: &Inner,
+    before: &Account,
+    new_phone: Option<&str>,
+    new_email: Option<&str>,
+) -> Vec<Notification> {
+    let now = inner.clock.now();
+    let site = inner.settings.site_name.as_str();
+    let mut what = Vec::new();
+    if let Some(phone) = new_phone {
+        what.push(crate::i18n::text(
+            before.language,
+            "notice-changed-phone",
+            &[("phone", &mask(phone))],
+        ));
+    }
+    if let Some(email) = new_email {
+        what.push(crate::i18n::text(
+            before.language,
+            "notice-changed-email",
+            &[("email", &mask(email))],
+        ));
+    }
+    let what = what.join("\n");
+    let mut out = vec![Notification::email(
+        before.email.clone(),
+        crate::i18n::text(
+            before.language,
+            "email-contact-changed-subject",
+            &[("site", site)],
+        ),
+        crate::i18n::text(
+            before.language,
+            "email-contact-changed-body",
+            &[("site", site), ("name", &before.name), ("what", &what)],
+        ),
+        now,
+    )];
+    if new_phone.is_some() {
+        out.push(Notification::sms(
+            before.phone.clone(),
+            crate::i18n::text(before.language, "sms-phone-changed", &[("site", site)]),
+            now,
+        ));
+    }
+    out
+}
+
+/// The e-mail confirming an erasure, to the address the account had.
+pub(crate) fn erasure_notice(inner: &Inner, account: &Account) -> Notification {
+    let site = inner.settings.site_name.as_str();
+    Notification::email(
+        account.email.clone(),
+        crate::i18n::text(account.language, "email-erased-subject", &[("site", site)]),
+        crate::i18n::text(
+            account.language,
+            "email-erased-body",
+            &[("site", site), ("name", &account.name)],
+        ),
+        inner.clock.now(),
+    )
+}
+
+/// Enough of an address or number for its owner to recognise it, not for a reader of the old
+/// mailbox to learn the new one: `an…@ex…`, `+352…56`.
+fn mask(value: &str) -> String {
+    let keep = |s: &str, n: usize| s.chars().take(n).collect::<String>();
+    match value.split_once('@') {
+        Some((local, domain)) => format!("{}…@{}…", keep(local, 2), keep(domain, 2)),
+        None => {
+            let tail: String = value
+                .chars()
+                .rev()
+                .take(2)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            format!("{}…{tail}", keep(value, 4))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask;
+
+    #[test]
+    fn masked_addresses_show_little() {
+        assert_eq!(mask("anne.weber@example.lu"), "an…@ex…");
+        assert_eq!(mask("+352621123456"), "+352…56");
+    }
+}
