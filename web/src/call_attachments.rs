@@ -5,8 +5,10 @@
 //! every upload, list and download is audited. Only the parties of the call (see
 //! [`crate::call`]) upload, list and download. The patient side uploads from booking on, until
 //! the call room closes (pre-consultation documents); the others while the room is open (see
-//! `may_share_file` in core). In a call, a file is announced to the other side with a `chat`
-//! frame carrying its `attachment_id`.
+//! `may_share_file` in core). The patient side and the practitioner list and download for as
+//! long as the appointment exists; booth staff (the patient's side of an appointment held at
+//! their booth) only while the room is open (`may_read_files` in core `access.rs`). In a call,
+//! a file is announced to the other side with a `chat` frame carrying its `attachment_id`.
 
 use crate::auth::{AuthUser, event};
 use crate::call::{appointment_id, entry_error};
@@ -18,6 +20,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use teleconsult_core::access::may_read_files;
 use teleconsult_core::audit::{Action, Actor};
 use teleconsult_core::call::{
     Attachment, AttachmentError, check_attachment, clean_file_name, may_share_file, role_in_call,
@@ -90,6 +93,26 @@ fn party(
     let role = role_in_call(&user.account, &appointment, inner.calls.config().site_kind)
         .ok_or_else(ApiError::not_found)?;
     Ok((appointment, role))
+}
+
+/// The caller's role, if they may read the files of `appointment` now: a party of its call
+/// (404 otherwise), the booth only while the room is open (403 `too_early` / `too_late`,
+/// 409 `call_closed`, as for entering the room).
+fn reader(
+    inner: &crate::state::Inner,
+    user: &AuthUser,
+    appointment: &teleconsult_core::appointment::Appointment,
+) -> Result<teleconsult_core::signal::Role, ApiError> {
+    let role = role_in_call(&user.account, appointment, inner.calls.config().site_kind)
+        .ok_or_else(ApiError::not_found)?;
+    may_read_files(
+        role,
+        appointment,
+        inner.clock.now(),
+        &inner.settings.appointments,
+    )
+    .map_err(entry_error)?;
+    Ok(role)
 }
 
 /// Shares a file in the appointment (PDF, JPEG or PNG; the body is the file): the patient side
@@ -244,7 +267,9 @@ pub(crate) async fn save(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The files, oldest first", body = Vec<AttachmentView>),
-        (status = 404, description = "No such appointment, or the caller is no party to its call", body = crate::error::ErrorBody)))]
+        (status = 403, description = "`too_early` / `too_late`: booth staff read the files only while the room is open", body = crate::error::ErrorBody),
+        (status = 404, description = "No such appointment, or the caller is no party to its call", body = crate::error::ErrorBody),
+        (status = 409, description = "`call_closed`: booth staff, once the appointment is over", body = crate::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     user: AuthUser,
@@ -263,19 +288,18 @@ pub(crate) fn attachments(
     user: &AuthUser,
     id: teleconsult_core::ids::AppointmentId,
 ) -> Result<Vec<Attachment>, ApiError> {
-    let (appointment, _) = party(inner, user, id)?;
+    let appointment = crate::appointments::visible(inner, user, id)?;
     attachments_of(inner, user, &appointment)
 }
 
 /// The files shared in `appointment` (already loaded, its read audited), oldest first, for the
-/// parties of its call (404 for anyone else).
+/// parties of its call who may read them now (see [`reader`]).
 pub(crate) fn attachments_of(
     inner: &crate::state::Inner,
     user: &AuthUser,
     appointment: &teleconsult_core::appointment::Appointment,
 ) -> Result<Vec<Attachment>, ApiError> {
-    role_in_call(&user.account, appointment, inner.calls.config().site_kind)
-        .ok_or_else(ApiError::not_found)?;
+    reader(inner, user, appointment)?;
     let audit = event(
         inner.clock.now(),
         Actor::Account(user.account.id.to_string()),
@@ -292,7 +316,9 @@ pub(crate) fn attachments_of(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The file, with its content type", content_type = "application/octet-stream"),
-        (status = 404, description = "No such file in this appointment, or not yours", body = crate::error::ErrorBody)))]
+        (status = 403, description = "`too_early` / `too_late`: booth staff read the files only while the room is open", body = crate::error::ErrorBody),
+        (status = 404, description = "No such file in this appointment, or not yours", body = crate::error::ErrorBody),
+        (status = 409, description = "`call_closed`: booth staff, once the appointment is over", body = crate::error::ErrorBody)))]
 pub async fn download(
     State(state): State<AppState>,
     user: AuthUser,
@@ -302,7 +328,8 @@ pub async fn download(
     let attachment: uuid::Uuid = attachment.parse().map_err(|_| ApiError::not_found())?;
     let (description, content) = state
         .blocking(move |inner| {
-            party(inner, &user, id)?;
+            let appointment = crate::appointments::visible(inner, &user, id)?;
+            reader(inner, &user, &appointment)?;
             let audit = event(
                 inner.clock.now(),
                 Actor::Account(user.account.id.to_string()),

@@ -4,8 +4,9 @@
 //! call endpoint *before* the upgrade: 404 for anyone who is no party, 403 `too_early` /
 //! `too_late`, 409 `call_closed`, as JSON errors. After the upgrade every problem is an `error`
 //! frame and the socket stays open; the socket closes only when the client goes, stops answering
-//! pings, or is replaced by a newer socket for the same seat. Frames are handled by the room
-//! ([`crate::call_room`]).
+//! pings, or is replaced by a newer socket of the same account for its seat (a `join` for a
+//! seat another account holds gets the `error` frame `seat_taken`). Frames are handled by the
+//! room ([`crate::call_room`]).
 
 use crate::auth::AuthUser;
 use crate::call::{appointment_id, enter};
