@@ -5,6 +5,7 @@ mod auth;
 mod authz;
 mod booking;
 mod booking_bench;
+mod booth_privilege;
 mod browser;
 mod call;
 mod config;
