@@ -183,6 +183,13 @@ pub struct Appointment {
     pub practitioner_joined_at: Option<Timestamp>,
     pub call_started_at: Option<Timestamp>,
     pub call_ended_at: Option<Timestamp>,
+    /// Held *at the booth*: started by the booth's staff for a walk-in (DESIGN §4d,
+    /// `POST /booth/sessions`), so on a booth site its staff are its patient's side while its
+    /// call room is open (`crate::call::role_in_call`). False for every appointment a patient
+    /// books, wherever they book from: nothing ties those to the booth. Absent in records
+    /// written before it existed (they are not at the booth).
+    #[serde(default)]
+    pub at_booth: bool,
 }
 
 /// Who a notification is for.
@@ -274,6 +281,9 @@ pub struct NewAppointment {
     pub end: Timestamp,
     pub mode: ConsultationMode,
     pub reason: String,
+    /// See [`Appointment::at_booth`]; false for online bookings.
+    #[serde(default)]
+    pub at_booth: bool,
 }
 
 /// Creates a booked appointment, with its outbox message and notifications.
@@ -307,6 +317,7 @@ pub fn book(
         practitioner_joined_at: None,
         call_started_at: None,
         call_ended_at: None,
+        at_booth: new.at_booth,
     };
     let notification = Notification::Booked {
         appointment: appointment.id,

@@ -109,6 +109,7 @@ fn reminders_only_in_the_future() {
         practitioner_joined_at: None,
         call_started_at: None,
         call_ended_at: None,
+        at_booth: false,
     };
     let policy = BookingPolicy::default();
     let early = reminders(&appointment, ts("2026-11-20T08:00:00Z"), &policy);

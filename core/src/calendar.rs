@@ -156,6 +156,7 @@ mod tests {
             practitioner_joined_at: None,
             call_started_at: None,
             call_ended_at: None,
+            at_booth: false,
         }
     }
 

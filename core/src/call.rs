@@ -19,10 +19,14 @@ pub const MAX_QUALITY_SAMPLES: usize = 1500;
 
 /// The role `account` takes in the call of `appointment`, or `None` when it is no party to it.
 ///
-/// The patient side is the patient (or the account that booked for them); on a booth site,
-/// staff run the booth, which is the patient's side too (the box's camera and microphone).
-/// The practitioner side is the appointment's practitioner. Nobody else enters the room: not
-/// another practitioner, not clinic staff, not administrators.
+/// The patient side is the patient (or the account that booked for them). On a booth site,
+/// staff run the booth, which is the patient's side (the box's camera and microphone) — but
+/// only of the appointments *held at the booth* ([`Appointment::at_booth`]): a patient who
+/// booked from home shares nothing with the booth, and its staff are no party to their call.
+/// Staff enter while the room is open, like every party ([`room_open`]), and read the files
+/// only then ([`crate::access::may_read_files`]). The practitioner side is the appointment's
+/// practitioner. Nobody else enters the room: not another practitioner, not clinic staff, not
+/// administrators.
 pub fn role_in_call(account: &Account, appointment: &Appointment, site: SiteKind) -> Option<Role> {
     match account.role {
         AccountRole::Patient
@@ -33,7 +37,7 @@ pub fn role_in_call(account: &Account, appointment: &Appointment, site: SiteKind
         AccountRole::Practitioner if account.practitioner == Some(appointment.practitioner) => {
             Some(Role::Practitioner)
         }
-        AccountRole::Staff if site == SiteKind::Booth => Some(Role::Booth),
+        AccountRole::Staff if site == SiteKind::Booth && appointment.at_booth => Some(Role::Booth),
         _ => None,
     }
 }
@@ -390,6 +394,7 @@ pub(crate) mod tests {
             practitioner_joined_at: None,
             call_started_at: None,
             call_ended_at: None,
+            at_booth: false,
         }
     }
 
@@ -425,11 +430,40 @@ pub(crate) mod tests {
             role_in_call(&doctor, &a, SiteKind::Clinic),
             Some(Role::Practitioner)
         );
-        let staff = account(AccountRole::Staff, 6);
-        assert_eq!(role_in_call(&staff, &a, SiteKind::Clinic), None);
-        assert_eq!(role_in_call(&staff, &a, SiteKind::Booth), Some(Role::Booth));
         let admin = account(AccountRole::Admin, 7);
         assert_eq!(role_in_call(&admin, &a, SiteKind::Booth), None);
+    }
+
+    #[test]
+    fn booth_staff_are_the_patient_side_only_of_appointments_held_at_the_booth() {
+        let staff = account(AccountRole::Staff, 6);
+        // Booked by the patient from home: nothing ties it to the booth.
+        let online = appointment();
+        assert_eq!(role_in_call(&staff, &online, SiteKind::Booth), None);
+        assert_eq!(role_in_call(&staff, &online, SiteKind::Clinic), None);
+        let walk_in = Appointment {
+            at_booth: true,
+            ..appointment()
+        };
+        assert_eq!(
+            role_in_call(&staff, &walk_in, SiteKind::Booth),
+            Some(Role::Booth)
+        );
+        // A clinic has no booth, whatever the record says.
+        assert_eq!(role_in_call(&staff, &walk_in, SiteKind::Clinic), None);
+        // The booth is no door for the other roles.
+        for role in [
+            AccountRole::Admin,
+            AccountRole::Pharmacist,
+            AccountRole::Practitioner,
+            AccountRole::Patient,
+        ] {
+            assert_eq!(
+                role_in_call(&account(role, 8), &walk_in, SiteKind::Booth),
+                None,
+                "{role:?}"
+            );
+        }
     }
 
     #[test]

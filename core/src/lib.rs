@@ -8,6 +8,7 @@
 //! **Must not**: do any I/O, read the clock or randomness (time and identifiers are passed in;
 //! `clippy.toml` here forbids `now()` and `new_v4()`), or depend on another workspace crate.
 
+pub mod access;
 pub mod account;
 pub mod appointment;
 pub mod audit;

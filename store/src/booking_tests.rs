@@ -30,6 +30,7 @@ fn appointment(n: u128, slot: i64) -> Appointment {
         practitioner_joined_at: None,
         call_started_at: None,
         call_ended_at: None,
+        at_booth: false,
     }
 }
 

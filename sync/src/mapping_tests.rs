@@ -48,6 +48,7 @@ fn appointment(status: Status) -> CoreAppointment {
         practitioner_joined_at: None,
         call_started_at: None,
         call_ended_at: None,
+        at_booth: false,
     }
 }
 

@@ -5,16 +5,24 @@
 //!
 //! The matrix must cover every `{…}` path of the OpenAPI document: a new object endpoint
 //! fails this test until its row says who may reach it.
+//!
+//! It runs on a clinic site and on a booth site (issue #18): on a booth site, staff are the
+//! patient's side of appointments *held at the booth* only (`{booth_appt}`, marked so through
+//! the store until booth sessions create them), and only while the room is open — here it is
+//! not open yet, so they get 403 `too_early` where the parties of a call do; of an appointment
+//! booked from home (`{appt}`) they reach nothing but its facts, as on a clinic site. Staff and
+//! administrators never read the reason of an appointment they do not handle, and only the
+//! issuing practitioner records the payment of a fee memo (`{memo}`).
+
+mod world;
 
 use anyhow::Context;
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, BTreeSet};
-use teleconsult_tests::accounts::{
-    Login, PASSWORD, login, phone, register_and_activate, registration, sinks_config,
-};
-use teleconsult_tests::national_ids::{iso_date, luxembourg};
+use std::collections::BTreeSet;
+use teleconsult_tests::accounts::{login, sinks_config};
 use teleconsult_tests::sinks::{SmsSink, SmtpSink};
 use teleconsult_tests::{Daemon, DaemonOptions};
+use world::{Kind, fill, page, send, world};
 
 const DR_WEBER: &str = "00000000-0000-0000-0000-00007c1e0001";
 const NOBODY: &str = "00000000-0000-4000-8000-00000000dead";
@@ -33,10 +41,13 @@ const ROLES: [&str; 7] = [
 /// One endpoint and the status each role gets (same order as [`ROLES`]).
 struct Row {
     method: &'static str,
-    /// `{appt}`, `{relative_appt}`, `{relative}`, `{weber}` are replaced by the objects.
+    /// `{appt}`, `{relative_appt}`, `{booth_appt}`, `{relative}`, `{weber}`, `{doc}`, `{memo}`
+    /// are replaced by the objects.
     path: &'static str,
     body: Option<Value>,
     expect: [u16; 7],
+    /// What changes on a booth site (else `expect`).
+    on_booth: Option<[u16; 7]>,
 }
 
 fn row(method: &'static str, path: &'static str, expect: [u16; 7]) -> Row {
@@ -45,198 +56,41 @@ fn row(method: &'static str, path: &'static str, expect: [u16; 7]) -> Row {
         path,
         body: None,
         expect,
+        on_booth: None,
     }
 }
 
-struct World {
-    daemon: Daemon,
-    who: BTreeMap<&'static str, Login>,
-    appt: String,
-    relative_appt: String,
-    /// The relative the owner booked for (a patient record the owner acts for).
-    relative: String,
-    /// A consultation report Dr Weber issued for `appt`.
-    doc: String,
-}
-
-async fn world() -> anyhow::Result<World> {
-    let smtp = SmtpSink::start()?;
-    let sms = SmsSink::start().await?;
-    let daemon = Daemon::start(DaemonOptions {
-        demo: true,
-        extra_config: format!(
-            "{}\n[limits]\nlogin_per_minute = 1000\notp_per_minute = 1000\nregister_per_hour = 1000\n",
-            sinks_config(&smtp, &sms)
-        ),
-        ..Default::default()
-    })
-    .await?;
-    let mut who = BTreeMap::new();
-    for (role, n) in [("owner", 80), ("patient", 81)] {
-        register_and_activate(&daemon, &smtp, &registration(n)).await?;
-        let l = login(
-            &daemon,
-            &sms,
-            &format!("patient{n}@example.lu"),
-            PASSWORD,
-            &phone(n),
-            0,
-        )
-        .await?;
-        who.insert(role, l);
-    }
-    for (role, account, password, phone) in [
-        ("doctor", "dr.weber", "demo doctor 2026", "+352621000002"),
-        (
-            "colleague",
-            "dr.ferreira",
-            "demo doctor 2026",
-            "+352621000003",
-        ),
-        ("staff", "staff", "demo staff 2026", "+352621000004"),
-        (
-            "pharmacist",
-            "pharmacist",
-            "demo pharmacist 2026",
-            "+352621000005",
-        ),
-        ("admin", "admin", "demo admin 2026", "+352621000006"),
-    ] {
-        who.insert(
-            role,
-            login(&daemon, &sms, account, password, phone, 0).await?,
-        );
-    }
-    let owner = &who["owner"];
-    let slots = send(
-        &daemon,
-        Some(owner),
-        "GET",
-        &format!("/api/v1/practitioners/{DR_WEBER}/slots"),
-        None,
-    )
-    .await?
-    .1;
-    let starts: Vec<&str> = slots
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s["start"].as_str())
-        .take(2)
-        .collect();
-    let [first, second] = starts[..] else {
-        anyhow::bail!("two free slots needed: {slots}");
-    };
-    let book = |start: &str, relative: Option<Value>| {
-        let mut body = json!({"practitioner_id": DR_WEBER, "start": start, "mode": "video",
-                              "reason": "sore throat", "confirm": true});
-        if let Some(r) = relative {
-            body["for"] = r;
+impl Row {
+    /// The statuses on a booth site.
+    fn booth(self, on_booth: [u16; 7]) -> Self {
+        Self {
+            on_booth: Some(on_booth),
+            ..self
         }
-        body
-    };
-    let (status, mine) = send(
-        &daemon,
-        Some(owner),
-        "POST",
-        "/api/v1/appointments",
-        Some(book(first, None)),
-    )
-    .await?;
-    anyhow::ensure!(status == 201, "{mine}");
-    let relative = json!({"relationship": "parent", "national_id": luxembourg("20160402", 82),
-        "first_name": "Mia", "last_name": "Quackenbush80", "birth_date": iso_date("20160402")});
-    let (status, theirs) = send(
-        &daemon,
-        Some(owner),
-        "POST",
-        "/api/v1/appointments",
-        Some(book(second, Some(relative))),
-    )
-    .await?;
-    anyhow::ensure!(status == 201, "{theirs}");
-    let appt = mine["id"].as_str().context("id")?.to_owned();
-    let (status, doc) = send(
-        &daemon,
-        Some(&who["doctor"]),
-        "POST",
-        &format!("/api/v1/appointments/{appt}/documents"),
-        Some(json!({"kind": "consultation_report", "reason": "sore throat", "findings": "red pharynx"})),
-    )
-    .await?;
-    anyhow::ensure!(status == 201, "{doc}");
-    Ok(World {
-        daemon,
-        who,
-        appt,
-        relative_appt: theirs["id"].as_str().context("id")?.to_owned(),
-        relative: theirs["patient_id"]
-            .as_str()
-            .context("patient id")?
-            .to_owned(),
-        doc: doc["id"].as_str().context("document id")?.to_owned(),
-    })
-}
+    }
 
-/// One API request; the body as JSON (null when there is none).
-async fn send(
-    daemon: &Daemon,
-    who: Option<&Login>,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> anyhow::Result<(u16, Value)> {
-    let mut request = daemon.client.request(method.parse()?, daemon.url(path));
-    if let Some(who) = who {
-        request = request
-            .header("authorization", who.bearer())
-            .header("x-csrf-token", &who.csrf);
+    fn expected(&self, site: Kind) -> [u16; 7] {
+        match (site, self.on_booth) {
+            (Kind::Booth, Some(on_booth)) => on_booth,
+            _ => self.expect,
+        }
     }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await?;
-    Ok((
-        response.status().as_u16(),
-        response.json().await.unwrap_or(Value::Null),
-    ))
-}
-
-/// One page request with the session cookie (forms carry the session's CSRF token); redirects
-/// are not followed, so the status is the page's own.
-async fn page(
-    daemon: &Daemon,
-    who: Option<&Login>,
-    method: &str,
-    path: &str,
-) -> anyhow::Result<u16> {
-    let mut request = daemon
-        .client_without_redirects()?
-        .request(method.parse()?, daemon.url(path))
-        .header("accept", "text/html");
-    if let Some(who) = who {
-        request = request.header("cookie", format!("tc_session={}", who.token));
-    }
-    if method == "POST" {
-        let csrf = who.map_or("", |w| w.csrf.as_str());
-        request = request.form(&[("csrf", csrf), ("reason", "x")]);
-    }
-    Ok(request.send().await?.status().as_u16())
-}
-
-fn fill(path: &str, w: &World) -> String {
-    path.replace("{appt}", &w.appt)
-        .replace("{relative_appt}", &w.relative_appt)
-        .replace("{relative}", &w.relative)
-        .replace("{weber}", DR_WEBER)
-        .replace("{doc}", &w.doc)
-        .replace("{kind}", "teleconsultation")
-        .replace("{nobody}", NOBODY)
 }
 
 #[tokio::test]
 async fn every_role_against_every_object_endpoint() -> anyhow::Result<()> {
-    let w = world().await?;
+    matrix(Kind::Clinic).await
+}
+
+/// The same on a booth site (issue #18): the booth's staff reach the appointments held at the
+/// booth only, and only while their room is open.
+#[tokio::test]
+async fn every_role_against_every_object_endpoint_on_a_booth_site() -> anyhow::Result<()> {
+    matrix(Kind::Booth).await
+}
+
+async fn matrix(kind: Kind) -> anyhow::Result<()> {
+    let w = world(kind).await?;
     let schedule = send(
         &w.daemon,
         Some(&w.who["doctor"]),
@@ -252,7 +106,7 @@ async fn every_role_against_every_object_endpoint() -> anyhow::Result<()> {
     let mut wrong = Vec::new();
     for r in &api {
         let path = fill(r.path, &w);
-        for (role, &expected) in ROLES.iter().zip(&r.expect) {
+        for (role, &expected) in ROLES.iter().zip(&r.expected(w.kind)) {
             if expected == 0 {
                 continue;
             }
@@ -274,8 +128,10 @@ async fn every_role_against_every_object_endpoint() -> anyhow::Result<()> {
                 // Not yours looks exactly like nothing there.
                 let absent = path
                     .replace(&w.doc, NOBODY)
+                    .replace(&w.memo, NOBODY)
                     .replace(&w.appt, NOBODY)
-                    .replace(&w.relative_appt, NOBODY);
+                    .replace(&w.relative_appt, NOBODY)
+                    .replace(&w.booth_appt, NOBODY);
                 let (_, nothing) = send(
                     &w.daemon,
                     Some(&w.who[role]),
@@ -302,7 +158,7 @@ async fn every_role_against_every_object_endpoint() -> anyhow::Result<()> {
     }
     for r in &pages {
         let path = fill(r.path, &w);
-        for (role, &expected) in ROLES.iter().zip(&r.expect) {
+        for (role, &expected) in ROLES.iter().zip(&r.expected(w.kind)) {
             if expected == 0 {
                 continue;
             }
@@ -348,12 +204,51 @@ async fn every_role_against_every_object_endpoint() -> anyhow::Result<()> {
             .flatten()
             .filter_map(|a| a["id"].as_str())
             .collect();
-        for id in [&w.appt, &w.relative_appt] {
+        for id in [&w.appt, &w.relative_appt, &w.booth_appt] {
             if ids.contains(id.as_str()) != sees {
                 wrong.push(format!(
                     "{role}: GET /api/v1/appointments lists {id}: {}",
                     !sees
                 ));
+            }
+        }
+    }
+
+    // The reason (symptoms) only for those who handle the appointment: the patient's side and
+    // its practitioner; never staff or administrators (the booth's room is not open yet).
+    for (role, handles) in [
+        ("owner", true),
+        ("doctor", true),
+        ("staff", false),
+        ("admin", false),
+    ] {
+        let (_, list) = send(
+            &w.daemon,
+            Some(&w.who[role]),
+            "GET",
+            "/api/v1/appointments",
+            None,
+        )
+        .await?;
+        let mut seen: Vec<Value> = list.as_array().cloned().unwrap_or_default();
+        for id in [&w.appt, &w.relative_appt, &w.booth_appt] {
+            let (_, one) = send(
+                &w.daemon,
+                Some(&w.who[role]),
+                "GET",
+                &format!("/api/v1/appointments/{id}"),
+                None,
+            )
+            .await?;
+            seen.push(one);
+        }
+        for a in seen.iter().filter(|a| {
+            [&w.appt, &w.relative_appt, &w.booth_appt]
+                .iter()
+                .any(|id| a["id"] == id.as_str())
+        }) {
+            if a.get("reason").is_some() != handles {
+                wrong.push(format!("{role} sees the reason of {}: {a}", a["id"]));
             }
         }
     }
@@ -403,7 +298,8 @@ fn api_rows(schedule: Value) -> Vec<Row> {
         Row { body: Some(json!({"reason": "not mine"})),
           ..row("POST", "/api/v1/appointments/{appt}/cancel",      [0, 404, 0, 404, 0, 404, 0]) },
         // The call: only its parties (whether the room is open yet depends on the clock, so
-        // the parties are tried in call.rs); staff of this clinic site are no party.
+        // the parties are tried in call.rs); staff are no party of an appointment booked from
+        // home, on a clinic or a booth site alike.
         row("GET", "/api/v1/appointments/{appt}/call",             [0, 404, 0, 404, 404, 404, 404]),
         row("GET", "/api/v1/appointments/{appt}/signal",           [0, 404, 0, 404, 404, 404, 404]),
         row("POST", "/api/v1/appointments/{appt}/signal-ticket",   [0, 404, 0, 404, 404, 404, 404]),
@@ -412,6 +308,22 @@ fn api_rows(schedule: Value) -> Vec<Row> {
         row("GET", "/api/v1/appointments/{appt}/attachments",      [200, 404, 200, 404, 404, 404, 404]),
         row("GET", "/api/v1/appointments/{appt}/attachments/{nobody}", [404; 7]),
         row("GET", "/api/v1/appointments/{appt}/call/quality",     [404; 7]),
+        // Held at the booth: on a booth site its staff are the patient's side while the room
+        // is open (not yet: 403 `too_early`, as for the other parties); on a clinic site,
+        // nothing. Administrators are never the booth.
+        row("GET", "/api/v1/appointments/{booth_appt}",            [200, 404, 200, 404, 200, 404, 200]),
+        row("GET", "/api/v1/appointments/{booth_appt}/call",       [403, 404, 403, 404, 404, 404, 404])
+            .booth(                                                [403, 404, 403, 404, 403, 404, 404]),
+        row("GET", "/api/v1/appointments/{booth_appt}/signal",     [403, 404, 403, 404, 404, 404, 404])
+            .booth(                                                [403, 404, 403, 404, 403, 404, 404]),
+        Row { body: Some(json!({"not": "a file"})),
+          ..row("POST", "/api/v1/appointments/{booth_appt}/attachments", [0, 404, 403, 404, 404, 404, 404])
+            .booth(                                                [0, 404, 403, 404, 403, 404, 404]) },
+        row("GET", "/api/v1/appointments/{booth_appt}/attachments", [200, 404, 200, 404, 404, 404, 404])
+            .booth(                                                [200, 404, 200, 404, 403, 404, 404]),
+        row("GET", "/api/v1/appointments/{booth_appt}/attachments/{nobody}", [404; 7])
+            .booth(                                                [404, 404, 404, 404, 403, 404, 404]),
+        row("GET", "/api/v1/appointments/{booth_appt}/medical-record", [200, 404, 200, 404, 404, 404, 404]),
         // The short medical record: the patient side edits it; the appointment's practitioner
         // reads it through the appointment; nobody else, staff and admins included.
         row("GET", "/api/v1/patients/{relative}/medical-record",   [200, 404, 404, 404, 404, 404, 404]),
@@ -444,7 +356,10 @@ fn api_rows(schedule: Value) -> Vec<Row> {
         row("GET", "/api/v1/documents/{doc}/pdf",                  [200, 404, 200, 404, 404, 404, 404]),
         Row { body: Some(json!({"kind": "consultation_report", "reason": "x", "findings": "y"})),
           ..row("POST", "/api/v1/documents/{doc}/supersede",       [404, 404, 0, 404, 404, 404, 404]) },
-        row("POST", "/api/v1/documents/{doc}/paid",                [0, 404, 0, 404, 404, 404, 404]),
+        // Paid: the issuer only — not the patient, who sees the memo (issue #18).
+        row("POST", "/api/v1/documents/{doc}/paid",                [404, 404, 409, 404, 404, 404, 404]),
+        row("GET", "/api/v1/documents/{memo}",                     [200, 404, 200, 404, 404, 404, 404]),
+        row("POST", "/api/v1/documents/{memo}/paid",               [404, 404, 200, 404, 404, 404, 404]),
         // Printing: the patient only (at the booth); this site has no printer.
         row("POST", "/api/v1/documents/{doc}/print",               [409, 404, 404, 404, 404, 404, 404]),
         Row { body: Some(json!({"items": [0]})),
@@ -476,6 +391,10 @@ fn page_rows() -> Vec<Row> {
         row("GET", "/messages/{relative}/{weber}",                 [200, 404, 200, 404, 404, 404, 404]),
         row("POST", "/patients/{relative}/medical-record",         [303, 404, 404, 404, 404, 404, 404]),
         row("GET", "/appointments/{appt}/call",                    [0, 404, 0, 404, 404, 404, 404]),
+        row("GET", "/appointments/{booth_appt}",                   [200, 404, 200, 404, 200, 404, 200]),
+        row("GET", "/appointments/{booth_appt}/call",              [403, 404, 403, 404, 404, 404, 404])
+            .booth(                                                [403, 404, 403, 404, 403, 404, 404]),
+        row("POST", "/documents/{memo}/paid",                      [404, 404, 0, 404, 404, 404, 404]),
         row("GET", "/schedule/{weber}",                            [403, 403, 200, 403, 200, 403, 200]),
         row("POST", "/schedule/{weber}",                           [403, 403, 0, 403, 0, 403, 0]),
         row("GET", "/admin/users",                                 [403, 403, 403, 403, 403, 403, 200]),

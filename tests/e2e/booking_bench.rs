@@ -552,6 +552,7 @@ fn book_directly(store: &teleconsult_store::Store, i: usize, now: Timestamp) -> 
         practitioner_joined_at: None,
         call_started_at: None,
         call_ended_at: None,
+        at_booth: false,
     };
     let messages = [
         Notification::sms(

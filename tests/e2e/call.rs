@@ -1189,9 +1189,11 @@ async fn call_in_two_browsers() -> anyhow::Result<()> {
 }
 
 /// A booth site: the patient's side is the booth's own GStreamer pipeline, run by the daemon.
-/// Staff at the booth join as `booth` and accept; the practitioner's Chromium calls, and its
-/// offer, answer and candidates are exchanged with the pipeline: the practitioner sees the
-/// booth camera (the test pattern), and the quality record has the booth's own samples.
+/// For an appointment held at the booth (marked so through the store until booth sessions
+/// create them), staff at the booth join as `booth` and accept; the practitioner's Chromium
+/// calls, and its offer, answer and candidates are exchanged with the pipeline: the
+/// practitioner sees the booth camera (the test pattern), and the quality record has the
+/// booth's own samples.
 #[test]
 fn a_booth_site_answers_with_its_own_camera() -> anyhow::Result<()> {
     Namespace::run(booth_call)
@@ -1201,12 +1203,13 @@ async fn booth_call() -> anyhow::Result<()> {
     use teleconsult_tests::browser::{
         BrowserOptions, FAKE_MEDIA_ARGS, certificate_of, with_browser_args,
     };
-    let site = demo_site_of_kind("booth").await?;
+    let mut site = demo_site_of_kind("booth").await?;
     let staff = demo_login(&site, "staff", "demo staff 2026", "+352621000004").await?;
     open_all_day(&site, &staff).await?;
     let anne = patient(&site, 85).await?;
     let weber = demo_login(&site, "dr.weber", "demo doctor 2026", "+352621000002").await?;
     let id = book(&site, &anne, 30).await?;
+    crate::booth_privilege::hold_at_the_booth(&mut site, &[&id]).await?;
     let (status, info) = get(&site, &staff, &format!("/api/v1/appointments/{id}/call")).await?;
     assert_eq!(status, 200, "{info}");
     assert_eq!(

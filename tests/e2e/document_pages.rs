@@ -199,14 +199,16 @@ async fn document_pages_sick_leave_parts_fee_memo_paid_and_pharmacy_dispensing()
     assert_eq!(view["total_cents"], 5980, "{view}");
     assert_eq!(view["content"]["acts"].as_array().map(Vec::len), Some(2));
 
-    let (_, html) = get_page(d, &patient, &format!("/documents/{memo}")).await?;
-    assert!(
-        html.contains(&format!("action=\"/documents/{memo}/paid\"")),
-        "{html}"
-    );
-    assert!(html.contains("À payer"));
+    // The patient sees what is due; the payment is recorded by the issuer only (issue #18).
     let paid = format!("/documents/{memo}/paid");
-    let (status, at, html) = post(&patient, paid.clone(), Vec::new()).await?;
+    let (_, html) = get_page(d, &patient, &format!("/documents/{memo}")).await?;
+    assert!(!html.contains(&format!("action=\"{paid}\"")), "{html}");
+    assert!(html.contains("À payer"));
+    let (status, _, _) = post(&patient, paid.clone(), Vec::new()).await?;
+    assert_eq!(status, 404, "not the patient's to record");
+    let (_, html) = get_page(d, &weber, &format!("/documents/{memo}")).await?;
+    assert!(html.contains(&format!("action=\"{paid}\"")), "{html}");
+    let (status, at, html) = post(&weber, paid.clone(), Vec::new()).await?;
     assert_eq!(
         (status, at.as_str()),
         (200, format!("/documents/{memo}?paid=1").as_str())
@@ -217,7 +219,7 @@ async fn document_pages_sick_leave_parts_fee_memo_paid_and_pharmacy_dispensing()
         "no second button"
     );
     let (_, view) = api(d, &patient, &format!("/api/v1/documents/{memo}"), None).await?;
-    assert_eq!(view["payment"]["paid_by"], "patient", "{view}");
+    assert_eq!(view["payment"]["paid_by"], "practitioner", "{view}");
     let (status, _, html) = post(&weber, paid.clone(), Vec::new()).await?;
     assert_eq!(status, 409);
     assert!(html.contains("déjà marqué comme payé"), "{html}");

@@ -647,10 +647,13 @@ async fn lab_request_sick_leave_fee_memo_and_report() -> anyhow::Result<()> {
     }
     let paid_path = format!("/api/v1/documents/{memo_id}/paid");
     no_leak(&site, &p.other, &memo_id, "other patient").await?;
-    let (status, paid) = post(&site, &p.patient, &paid_path, &json!({})).await?;
+    // The patient does not record the payment (issue #18): only the issuer does.
+    let (status, body) = post(&site, &p.patient, &paid_path, &json!({})).await?;
+    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
+    let (status, paid) = post(&site, &p.weber, &paid_path, &json!({})).await?;
     assert_eq!(status, 200, "{paid}");
     assert_eq!(paid["payment"]["status"], "paid");
-    assert_eq!(paid["payment"]["paid_by"], "patient");
+    assert_eq!(paid["payment"]["paid_by"], "practitioner");
     let (status, body) = post(&site, &p.weber, &paid_path, &json!({})).await?;
     assert_eq!(
         (status, body["error"].as_str()),

@@ -123,11 +123,14 @@ async fn a_paid_fee_memo_reaches_the_insurer_once_as_a_balanced_invoice() -> any
         )
     );
 
-    // Paid by the patient while the platform is down; the daemon is killed with the payment
-    // still queued; after the restart its answers are lost once more.
+    // Paid (recorded by the practitioner: the patient cannot say so) while the platform is
+    // down; the daemon is killed with the payment still queued; after the restart its answers
+    // are lost once more.
     peer.outage(true).await?;
     let paid_path = format!("/api/v1/documents/{id}/paid");
-    let (status, paid) = post(&site, &site.patient, &paid_path, &json!({})).await;
+    let (status, _) = post(&site, &site.patient, &paid_path, &json!({})).await;
+    assert_eq!(status, 404, "the patient does not record payments");
+    let (status, paid) = post(&site, &weber, &paid_path, &json!({})).await;
     assert_eq!(
         (status, &paid["payment"]["status"]),
         (200, &json!("paid")),
@@ -152,7 +155,7 @@ async fn a_paid_fee_memo_reaches_the_insurer_once_as_a_balanced_invoice() -> any
     assert!(
         balanced["note"][0]["text"]
             .as_str()
-            .is_some_and(|t| t.contains("recorded by the patient")),
+            .is_some_and(|t| t.contains("recorded by the practitioner")),
         "{balanced}"
     );
 

@@ -6,6 +6,7 @@ mod auth;
 mod authz;
 mod booking;
 mod booking_bench;
+mod booth_privilege;
 mod browser;
 mod calendar;
 mod call;

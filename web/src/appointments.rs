@@ -1,6 +1,8 @@
 //! Appointments: booking (for oneself or a relative), listing, reading, cancelling. Who may
 //! see an appointment: the patient it is for, the account that booked it (proxy), its
-//! practitioner, and staff or admins of the site. Anyone else gets 404.
+//! practitioner, and staff or admins of the site. Anyone else gets 404. Its reason (the
+//! patient's symptoms) only for those who handle it: the patient's side and the practitioner
+//! (rules in core `access.rs`); staff and admins get the facts without it.
 
 use crate::agenda::{mode_name, parse_mode, practitioner_id};
 use crate::auth::{AuthUser, event};
@@ -14,7 +16,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::str::FromStr;
 use teleconsult_core::Timestamp;
-use teleconsult_core::account::{Account, Role};
+use teleconsult_core::access::{may_see, sees_reason};
+use teleconsult_core::account::Role;
 use teleconsult_core::appointment::{
     self, Appointment, CancelledBy, Effect, Event, NewAppointment, Relationship, TransitionError,
 };
@@ -73,23 +76,45 @@ pub struct AppointmentView {
     pub start: String,
     pub end: String,
     pub mode: String,
-    pub reason: String,
+    /// The patient's reason (symptoms), for those who handle the appointment: the patient's
+    /// side and its practitioner (and booth staff for an appointment held at their booth,
+    /// while its room is open). Absent for staff and administrators otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// `booked`, `waiting`, `in_call`, `completed`, `cancelled`, `no_show`.
     pub status: String,
     /// Set when booked for a relative.
     pub relationship: Option<String>,
 }
 
-fn view(inner: &Inner, a: &Appointment, patient_name: String) -> Result<AppointmentView, ApiError> {
+/// `a` as `user` may see it (the reason only for those who handle it).
+fn view(
+    inner: &Inner,
+    user: &AuthUser,
+    a: &Appointment,
+    patient_name: String,
+) -> Result<AppointmentView, ApiError> {
     let practitioner_name = inner
         .store
         .practitioner(a.practitioner)?
         .map(|p| p.name)
         .unwrap_or_default();
-    Ok(view_named(a, patient_name, practitioner_name))
+    let reason = sees_reason(
+        &user.account,
+        a,
+        inner.calls.config().site_kind,
+        inner.clock.now(),
+        &inner.settings.appointments,
+    );
+    Ok(view_named(a, patient_name, practitioner_name, reason))
 }
 
-fn view_named(a: &Appointment, patient_name: String, practitioner_name: String) -> AppointmentView {
+fn view_named(
+    a: &Appointment,
+    patient_name: String,
+    practitioner_name: String,
+    with_reason: bool,
+) -> AppointmentView {
     AppointmentView {
         id: a.id.to_string(),
         practitioner_id: a.practitioner.to_string(),
@@ -99,22 +124,12 @@ fn view_named(a: &Appointment, patient_name: String, practitioner_name: String) 
         start: a.start.to_string(),
         end: a.end.to_string(),
         mode: mode_name(a.mode).to_owned(),
-        reason: a.reason.clone(),
+        reason: with_reason.then(|| a.reason.clone()),
         status: a.status.name().to_owned(),
         relationship: a
             .for_relative
             .and_then(|r| serde_json::to_value(r).ok())
             .and_then(|v| v.as_str().map(str::to_owned)),
-    }
-}
-
-/// Whether `account` may see `appointment`.
-pub(crate) fn may_see(account: &Account, a: &Appointment) -> bool {
-    match account.role {
-        Role::Patient => account.acts_for(a.patient) || a.booked_by == account.id,
-        Role::Practitioner => account.practitioner == Some(a.practitioner),
-        Role::Staff | Role::Admin => true,
-        Role::Pharmacist => false,
     }
 }
 
@@ -281,6 +296,8 @@ fn book_blocking(
         end: slot.end,
         mode: plan.mode,
         reason: request.reason,
+        // Booked online: never at the booth, wherever the patient books from.
+        at_booth: false,
     };
     let (appointment, effects) =
         appointment::book(new, now).map_err(|e| field_error("reason", e.to_string()))?;
@@ -315,7 +332,8 @@ fn book_blocking(
     );
     let queued = inner.store.book_queued(booking, &audit)?;
     let name = format!("{} {}", patient.first_name, patient.last_name);
-    let view = view_named(&appointment, name, practitioner_record.name);
+    // The booker is the patient's side: they see the reason they gave.
+    let view = view_named(&appointment, name, practitioner_record.name, true);
     Ok((queued, Json(view)))
 }
 
@@ -488,7 +506,7 @@ pub async fn list(
             let mut out = Vec::with_capacity(list.len());
             for a in &list {
                 let name = patient_name(inner, &user, a.patient)?;
-                out.push(view(inner, a, name)?);
+                out.push(view(inner, &user, a, name)?);
             }
             Ok(Json(out))
         })
@@ -601,7 +619,7 @@ pub(crate) async fn load(
         .blocking(move |inner| {
             let a = visible(inner, &user, id)?;
             let name = patient_name(inner, &user, a.patient)?;
-            let view = view(inner, &a, name)?;
+            let view = view(inner, &user, &a, name)?;
             Ok((a, view))
         })
         .await
@@ -708,7 +726,7 @@ pub(crate) async fn cancel_appointment(
                 .store
                 .update_appointment(&cancelled, true, &messages, &outbox, &audit)?;
             let name = patient_name(inner, &user, a.patient)?;
-            view(inner, &cancelled, name)
+            view(inner, &user, &cancelled, name)
         })
         .await?;
     // Its call room closes: open sockets are told and closed.

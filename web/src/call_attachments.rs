@@ -5,8 +5,14 @@
 //! every upload, list and download is audited. Only the parties of the call (see
 //! [`crate::call`]) upload, list and download. The patient side uploads from booking on, until
 //! the call room closes (pre-consultation documents); the others while the room is open (see
-//! `may_share_file` in core). In a call, a file is announced to the other side with a `chat`
-//! frame carrying its `attachment_id`.
+//! `may_share_file` in core). The patient side and the practitioner list and download for as
+//! long as the appointment exists; booth staff (the patient's side of an appointment held at
+//! their booth) only while the room is open (`may_read_files` in core `access.rs`). In a call,
+//! a file is announced to the other side with a `chat` frame carrying its `attachment_id`.
+//!
+//! Downloads are always `Content-Disposition: attachment` (the file's name per RFC 6266, with
+//! an RFC 5987 `filename*` for names beyond ASCII) and `Content-Security-Policy: sandbox`: a
+//! file someone uploaded never runs as a page of this site, even opened directly.
 
 use crate::auth::{AuthUser, event};
 use crate::call::{appointment_id, entry_error};
@@ -17,7 +23,9 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
+use teleconsult_core::access::may_read_files;
 use teleconsult_core::audit::{Action, Actor};
 use teleconsult_core::call::{
     Attachment, AttachmentError, check_attachment, clean_file_name, may_share_file, role_in_call,
@@ -90,6 +98,26 @@ fn party(
     let role = role_in_call(&user.account, &appointment, inner.calls.config().site_kind)
         .ok_or_else(ApiError::not_found)?;
     Ok((appointment, role))
+}
+
+/// The caller's role, if they may read the files of `appointment` now: a party of its call
+/// (404 otherwise), the booth only while the room is open (403 `too_early` / `too_late`,
+/// 409 `call_closed`, as for entering the room).
+fn reader(
+    inner: &crate::state::Inner,
+    user: &AuthUser,
+    appointment: &teleconsult_core::appointment::Appointment,
+) -> Result<teleconsult_core::signal::Role, ApiError> {
+    let role = role_in_call(&user.account, appointment, inner.calls.config().site_kind)
+        .ok_or_else(ApiError::not_found)?;
+    may_read_files(
+        role,
+        appointment,
+        inner.clock.now(),
+        &inner.settings.appointments,
+    )
+    .map_err(entry_error)?;
+    Ok(role)
 }
 
 /// Shares a file in the appointment (PDF, JPEG or PNG; the body is the file): the patient side
@@ -244,7 +272,9 @@ pub(crate) async fn save(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The files, oldest first", body = Vec<AttachmentView>),
-        (status = 404, description = "No such appointment, or the caller is no party to its call", body = crate::error::ErrorBody)))]
+        (status = 403, description = "`too_early` / `too_late`: booth staff read the files only while the room is open", body = crate::error::ErrorBody),
+        (status = 404, description = "No such appointment, or the caller is no party to its call", body = crate::error::ErrorBody),
+        (status = 409, description = "`call_closed`: booth staff, once the appointment is over", body = crate::error::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     user: AuthUser,
@@ -263,19 +293,18 @@ pub(crate) fn attachments(
     user: &AuthUser,
     id: teleconsult_core::ids::AppointmentId,
 ) -> Result<Vec<Attachment>, ApiError> {
-    let (appointment, _) = party(inner, user, id)?;
+    let appointment = crate::appointments::visible(inner, user, id)?;
     attachments_of(inner, user, &appointment)
 }
 
 /// The files shared in `appointment` (already loaded, its read audited), oldest first, for the
-/// parties of its call (404 for anyone else).
+/// parties of its call who may read them now (see [`reader`]).
 pub(crate) fn attachments_of(
     inner: &crate::state::Inner,
     user: &AuthUser,
     appointment: &teleconsult_core::appointment::Appointment,
 ) -> Result<Vec<Attachment>, ApiError> {
-    role_in_call(&user.account, appointment, inner.calls.config().site_kind)
-        .ok_or_else(ApiError::not_found)?;
+    reader(inner, user, appointment)?;
     let audit = event(
         inner.clock.now(),
         Actor::Account(user.account.id.to_string()),
@@ -291,8 +320,10 @@ pub(crate) fn attachments_of(
     params(("id" = String, Path), ("attachment" = String, Path)),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The file, with its content type", content_type = "application/octet-stream"),
-        (status = 404, description = "No such file in this appointment, or not yours", body = crate::error::ErrorBody)))]
+        (status = 200, description = "The file, with its content type, as an attachment (`Content-Disposition: attachment`, `Content-Security-Policy: sandbox`)", content_type = "application/octet-stream"),
+        (status = 403, description = "`too_early` / `too_late`: booth staff read the files only while the room is open", body = crate::error::ErrorBody),
+        (status = 404, description = "No such file in this appointment, or not yours", body = crate::error::ErrorBody),
+        (status = 409, description = "`call_closed`: booth staff, once the appointment is over", body = crate::error::ErrorBody)))]
 pub async fn download(
     State(state): State<AppState>,
     user: AuthUser,
@@ -302,7 +333,8 @@ pub async fn download(
     let attachment: uuid::Uuid = attachment.parse().map_err(|_| ApiError::not_found())?;
     let (description, content) = state
         .blocking(move |inner| {
-            party(inner, &user, id)?;
+            let appointment = crate::appointments::visible(inner, &user, id)?;
+            reader(inner, &user, &appointment)?;
             let audit = event(
                 inner.clock.now(),
                 Actor::Account(user.account.id.to_string()),
@@ -323,21 +355,118 @@ pub async fn download(
     ))
 }
 
-/// A stored file as a download: its type, and its (cleaned) name in `Content-Disposition`.
+/// A file someone uploaded, as a download: its type, `Content-Disposition: attachment` with
+/// its (cleaned) name, and `Content-Security-Policy: sandbox` — opened in a browser tab, it
+/// runs no script and has no access to this site's origin (cookies, storage, the API).
 pub(crate) fn file_response(content_type: &str, file_name: &str, content: Vec<u8>) -> Response {
-    let disposition = format!("attachment; filename=\"{file_name}\"");
     let mut response = content.into_response();
     let headers = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(content_type) {
-        headers.insert(header::CONTENT_TYPE, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        headers.insert(header::CONTENT_DISPOSITION, v);
-    } else {
-        headers.insert(
-            header::CONTENT_DISPOSITION,
-            HeaderValue::from_static("attachment"),
-        );
-    }
+    // Stored types are checked at upload (PDF, JPEG, PNG); anything else is plain bytes.
+    let content_type = HeaderValue::from_str(content_type)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    headers.insert(header::CONTENT_TYPE, content_type);
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        attachment_disposition(file_name),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(DOWNLOAD_CSP),
+    );
     response
+}
+
+/// The policy of every uploaded file served: a unique opaque origin, no script, no plugin, no
+/// form, nothing loaded from elsewhere.
+pub const DOWNLOAD_CSP: &str = "sandbox; default-src 'none'";
+
+/// Characters that stay as they are in an RFC 5987 `ext-value` (`attr-char`): letters, digits
+/// and ``!#$&+-.^_`|~``; everything else is percent-encoded (UTF-8).
+const ATTR_CHAR_ESCAPES: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'!')
+    .remove(b'#')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'^')
+    .remove(b'_')
+    .remove(b'`')
+    .remove(b'|')
+    .remove(b'~');
+
+/// `attachment; filename="…"` (RFC 6266) with an ASCII fallback of the name — characters
+/// beyond printable ASCII, quotes and backslashes become `_` — and, when the name is not plain
+/// ASCII, `filename*=UTF-8''…` (RFC 5987) with the exact name, which browsers prefer.
+pub(crate) fn attachment_disposition(file_name: &str) -> HeaderValue {
+    let fallback: String = file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut value = format!("attachment; filename=\"{fallback}\"");
+    if fallback != file_name {
+        value.push_str("; filename*=UTF-8''");
+        value.extend(utf8_percent_encode(file_name, ATTR_CHAR_ESCAPES));
+    }
+    // Only printable ASCII is left: always a valid header value.
+    HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("attachment"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn disposition(name: &str) -> String {
+        attachment_disposition(name)
+            .to_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    #[test]
+    fn download_names_are_safe_header_values_that_keep_the_name() {
+        assert_eq!(
+            disposition("lab result.pdf"),
+            "attachment; filename=\"lab result.pdf\""
+        );
+        assert_eq!(
+            disposition("Résultat 3€.pdf"),
+            "attachment; filename=\"R_sultat 3_.pdf\"; \
+             filename*=UTF-8''R%C3%A9sultat%203%E2%82%AC.pdf"
+        );
+        // Whatever a stored name holds, nothing closes the quoted string early or starts a
+        // parameter or a header line of its own.
+        for hostile in [
+            "a\"; filename=evil.html",
+            "a\\\"b.pdf",
+            "x\r\nSet-Cookie: y=z.pdf",
+            "\u{202e}fdp.exe",
+            "",
+        ] {
+            let value = disposition(hostile);
+            let quoted = value
+                .strip_prefix("attachment; filename=\"")
+                .unwrap_or_else(|| panic!("{value}"));
+            let (name, rest) = quoted.split_once('"').unwrap_or_else(|| panic!("{value}"));
+            assert!(!name.contains(['\\', '\r', '\n']), "{value}");
+            if !rest.is_empty() {
+                let encoded = rest
+                    .strip_prefix("; filename*=UTF-8''")
+                    .unwrap_or_else(|| panic!("{value}"));
+                assert!(
+                    encoded
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "%!#$&+-.^_`|~".contains(c)),
+                    "{value}"
+                );
+            }
+        }
+    }
 }

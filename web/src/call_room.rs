@@ -3,9 +3,13 @@
 //! and what the room records (appointment transitions, chat, quality samples).
 //!
 //! A socket ([`crate::signal`]) is a [`Connection`]: frames in through [`Room::handle`], frames
-//! out through its channel. A new `join` for a seat replaces whoever held it (a reload, a second
-//! device, the booth taking over from the patient's phone); the replaced socket gets an `error`
-//! frame `replaced` and is closed.
+//! out through its channel. A seat is held by whoever took it until their socket closes (they
+//! leave, or stop answering pings): a `join` for a seat another account holds is refused with
+//! an `error` frame `seat_taken` — the booth's staff never take the seat of a patient who is in
+//! the call, nor the other way round. The same account joining again (a reload, a dropped
+//! connection whose socket has not timed out yet, a second device) takes its own seat over:
+//! the older socket gets an `error` frame `replaced` and is closed. That is no door for anyone
+//! else, and it spares a patient whose network dropped a minute of "seat taken".
 //!
 //! Nothing here holds a lock across anything slower than a store write: the booth pipeline gets
 //! its frames through a channel and answers through its own task.
@@ -65,6 +69,8 @@ impl Connection {
 
 struct Seat {
     connection: u64,
+    /// Whose socket it is: only this account takes the seat over while it is held.
+    account: AccountId,
     role: Role,
     tx: mpsc::Sender<Outgoing>,
 }
@@ -384,6 +390,19 @@ impl Room {
             ));
             return;
         }
+        // The room stays locked from the seat check to the seating (the join is recorded in
+        // between, one store write): two joins for one seat cannot both find it free.
+        let mut state = self.state.lock().await;
+        if state
+            .seat(role.is_patient_side())
+            .is_some_and(|held| held.account != conn.account)
+        {
+            conn.send(error(
+                "seat_taken",
+                "someone else is already in this call on this side: it stays theirs until they leave",
+            ));
+            return;
+        }
         let id = self.id;
         let actor = Actor::Account(conn.account.to_string());
         let result = app
@@ -409,9 +428,9 @@ impl Room {
                 return;
             }
         }
-        let mut state = self.state.lock().await;
         let seat = Seat {
             connection: conn.id,
+            account: conn.account,
             role,
             tx: conn.tx.clone(),
         };
@@ -420,6 +439,7 @@ impl Room {
         } else {
             &mut state.practitioner
         };
+        // Only the same account's older socket can be here (checked above).
         if let Some(old) = slot.replace(seat)
             && old.connection != conn.id
         {

@@ -203,6 +203,8 @@ impl From<teleconsult_core::document::PaymentError> for ApiError {
         use teleconsult_core::document::PaymentError as E;
         let message = err.to_string();
         match err {
+            // Not theirs: like a document that does not exist (the same body).
+            E::NotTheIssuer => Self::not_found(),
             E::AlreadyPaid => Self::new(StatusCode::CONFLICT, "already_paid", message),
             E::Superseded => Self::new(StatusCode::CONFLICT, "superseded", message),
             E::NotAFeeMemo => Self::new(StatusCode::CONFLICT, "not_a_fee_memo", message),

@@ -519,12 +519,13 @@ pub(crate) fn file_of(
     }
 }
 
-/// Downloads the file of a message (the parties of its conversation only).
+/// Downloads the file of a message (the parties of its conversation only), as a sandboxed
+/// attachment like every uploaded file (see `call_attachments::file_response`).
 #[utoipa::path(get, path = "/messages/{id}/file", tag = "messages",
     params(("id" = String, Path)),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The file, with its content type", content_type = "application/octet-stream"),
+        (status = 200, description = "The file, with its content type, as an attachment (`Content-Disposition: attachment`, `Content-Security-Policy: sandbox`)", content_type = "application/octet-stream"),
         (status = 404, description = "No such message with a file, or not yours", body = crate::error::ErrorBody)))]
 pub async fn message_file(
     State(state): State<AppState>,

@@ -6,8 +6,9 @@
 //! like the call endpoint *before* the upgrade: 404 for anyone who is no party, 403
 //! `too_early` / `too_late`, 409 `call_closed`, as JSON errors. After the upgrade every problem
 //! is an `error` frame and the socket stays open; the socket closes when the client goes, stops
-//! answering pings, is replaced by a newer socket for the same seat, or when its session ends
-//! (logout, account disabled, password reset, erasure, idle or absolute expiry: close code
+//! answering pings, is replaced by a newer socket of the same account for its seat (a `join`
+//! for a seat another account holds gets the `error` frame `seat_taken`), or when its session
+//! ends (logout, account disabled, password reset, erasure, idle or absolute expiry: close code
 //! [`SESSION_ENDED`]) or its appointment is cancelled ([`APPOINTMENT_CANCELLED`]). An open
 //! socket counts as use of its session (the idle timeout does not end a waiting room or a
 //! call). Frames are handled by the room ([`crate::call_room`]).

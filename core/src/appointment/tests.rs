@@ -29,6 +29,7 @@ fn new_appointment() -> NewAppointment {
         end: at(END),
         mode: ConsultationMode::Video,
         reason: "  fever since Monday ".into(),
+        at_booth: false,
     }
 }
 
@@ -559,4 +560,26 @@ fn serde_shapes() {
     let a = booked();
     let back: Appointment = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
     assert_eq!(back, a);
+}
+
+/// Appointments stored before `at_booth` existed open unchanged: none of them is at the booth.
+#[test]
+fn records_without_the_booth_marker_are_not_at_the_booth() {
+    let mut json = serde_json::to_value(booked()).unwrap();
+    json.as_object_mut().unwrap().remove("at_booth");
+    let old: Appointment = serde_json::from_value(json).unwrap();
+    assert!(!old.at_booth);
+    assert_eq!(old, booked());
+    // A walk-in started at the booth keeps the marker through booking.
+    let walk_in = book(
+        NewAppointment {
+            at_booth: true,
+            ..new_appointment()
+        },
+        at("2026-03-01T10:00:00Z"),
+    )
+    .unwrap()
+    .0;
+    assert!(walk_in.at_booth);
+    assert!(!booked().at_booth, "an online booking is not at the booth");
 }

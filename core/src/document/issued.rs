@@ -21,7 +21,11 @@ pub struct Dispensed {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PaidBy {
+    /// Recorded by the patient's side. No longer possible (a patient saying "paid" is no
+    /// proof of payment, and the balance goes to the insurer); kept so that payments recorded
+    /// so before still read back and sync as they were.
     Patient,
+    /// The issuing practitioner, who received the payment.
     Practitioner,
 }
 
@@ -80,6 +84,10 @@ pub enum DispenseError {
 /// Why a fee memo cannot be marked paid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PaymentError {
+    /// Only the practitioner who issued the fee memo records its payment (the HTTP layer
+    /// answers as for a document that does not exist).
+    #[error("only the practitioner who issued this fee memo records its payment")]
+    NotTheIssuer,
     #[error("only fee memos are paid")]
     NotAFeeMemo,
     #[error("this fee memo was replaced by a corrected version: pay that one")]
@@ -188,13 +196,20 @@ impl IssuedDocument {
         Ok(next)
     }
 
-    /// Records the payment of a fee memo.
-    pub fn mark_paid(
-        &self,
-        by: PaidBy,
-        account: AccountId,
-        at: Timestamp,
-    ) -> Result<Self, PaymentError> {
+    /// Whether `account` records payments of this document: the practitioner who issued it,
+    /// who was paid. Not the patient — their word is no proof of payment, and a payment
+    /// recorded here balances the insurer's invoice on the national platform —, nor staff,
+    /// administrators or pharmacists. (A payment provider, later, will record its own.)
+    pub fn records_payment(&self, account: &Account) -> bool {
+        account.role == Role::Practitioner
+            && account.practitioner == Some(self.document.practitioner)
+    }
+
+    /// Records the payment of a fee memo by `account` (see [`Self::records_payment`]).
+    pub fn mark_paid(&self, account: &Account, at: Timestamp) -> Result<Self, PaymentError> {
+        if !self.records_payment(account) {
+            return Err(PaymentError::NotTheIssuer);
+        }
         if !matches!(self.content, DocumentContent::FeeMemo(_)) {
             return Err(PaymentError::NotAFeeMemo);
         }
@@ -205,7 +220,11 @@ impl IssuedDocument {
             return Err(PaymentError::AlreadyPaid);
         }
         Ok(Self {
-            payment: Some(Payment { at, by, account }),
+            payment: Some(Payment {
+                at,
+                by: PaidBy::Practitioner,
+                account: account.id,
+            }),
             ..self.clone()
         })
     }
@@ -363,30 +382,64 @@ mod tests {
         fixed_memo.replaces = Some(memo.id());
         let old_memo = memo.superseded_by(&fixed_memo, t).unwrap();
         assert_eq!(
-            old_memo.mark_paid(PaidBy::Patient, pharmacist(), t),
+            old_memo.mark_paid(&issuer(), t),
             Err(PaymentError::Superseded)
         );
+    }
+
+    /// The practitioner who issued the test documents.
+    fn issuer() -> Account {
+        account(Role::Practitioner, None, Some(200))
     }
 
     #[test]
     fn a_fee_memo_is_paid_once() {
         let t = at("2026-03-02T12:00:00Z");
         let memo = fee_memo(4);
-        let paid = memo
-            .mark_paid(PaidBy::Practitioner, pharmacist(), t)
-            .unwrap();
+        let paid = memo.mark_paid(&issuer(), t).unwrap();
         assert_eq!(
-            paid.payment.as_ref().map(|p| p.by),
-            Some(PaidBy::Practitioner)
+            paid.payment,
+            Some(Payment {
+                at: t,
+                by: PaidBy::Practitioner,
+                account: issuer().id
+            })
         );
+        assert_eq!(paid.mark_paid(&issuer(), t), Err(PaymentError::AlreadyPaid));
         assert_eq!(
-            paid.mark_paid(PaidBy::Patient, pharmacist(), t),
-            Err(PaymentError::AlreadyPaid)
-        );
-        assert_eq!(
-            prescription(1, None).mark_paid(PaidBy::Patient, pharmacist(), t),
+            prescription(1, None).mark_paid(&issuer(), t),
             Err(PaymentError::NotAFeeMemo)
         );
+    }
+
+    #[test]
+    fn only_the_issuing_practitioner_records_a_payment() {
+        let t = at("2026-03-02T12:00:00Z");
+        let memo = fee_memo(4);
+        // The patient sees the memo but does not say it is paid: the insurer would be told.
+        let patient = account(Role::Patient, Some(7), None);
+        assert!(memo.visible_to(&patient));
+        assert!(!memo.records_payment(&patient));
+        assert_eq!(memo.mark_paid(&patient, t), Err(PaymentError::NotTheIssuer));
+        let colleague = account(Role::Practitioner, None, Some(201));
+        assert_eq!(
+            memo.mark_paid(&colleague, t),
+            Err(PaymentError::NotTheIssuer)
+        );
+        // Whatever else the account is linked to, only the role and the practitioner count.
+        for role in [Role::Patient, Role::Staff, Role::Admin, Role::Pharmacist] {
+            assert_eq!(
+                memo.mark_paid(&account(role, Some(7), Some(200)), t),
+                Err(PaymentError::NotTheIssuer),
+                "{role:?}"
+            );
+        }
+        // Refused before anything else is said about the document.
+        assert_eq!(
+            prescription(1, None).mark_paid(&patient, t),
+            Err(PaymentError::NotTheIssuer)
+        );
+        assert!(memo.mark_paid(&issuer(), t).is_ok());
     }
 
     #[test]

@@ -92,6 +92,7 @@ pub fn seed(
                 end: start.checked_add(jiff::SignedDuration::from_mins(20))?,
                 mode: ConsultationMode::Video,
                 reason: "follow-up".to_owned(),
+                at_booth: false,
             },
             now,
         )?;
@@ -177,6 +178,7 @@ pub fn booked_appointment(
             end: start.checked_add(jiff::SignedDuration::from_mins(20))?,
             mode: teleconsult_core::schedule::ConsultationMode::Audio,
             reason: String::new(),
+            at_booth: false,
         },
         now,
     )?;

@@ -567,13 +567,15 @@ fn payment_message(
     .map_err(ApiError::internal)
 }
 
-/// Marks a fee memo paid: the patient (or their proxy) or the issuing practitioner. The
-/// payment is queued for the national platform (`document.paid`) in the same transaction.
+/// Marks a fee memo paid: the issuing practitioner only, who received the payment. The
+/// payment is queued for the national platform (`document.paid`: the insurer's invoice is
+/// balanced) in the same transaction. Anyone else — the patient included, who sees the memo —
+/// is answered as for a document that does not exist.
 #[utoipa::path(post, path = "/documents/{id}/paid", tag = "documents", params(("id" = String, Path)),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Marked paid", body = DocumentView),
-        (status = 404, description = "No such document, or not yours", body = crate::error::ErrorBody),
+        (status = 404, description = "No such document, or not the caller's to mark paid (only its issuer records a payment)", body = crate::error::ErrorBody),
         (status = 409, description = "`already_paid`, `superseded`, `not_a_fee_memo`", body = crate::error::ErrorBody)))]
 pub async fn mark_paid(
     State(state): State<AppState>,
@@ -583,17 +585,12 @@ pub async fn mark_paid(
     let id = document_id(&id)?;
     let view = state
         .blocking(move |inner| {
-            let by = match user.account.role {
-                Role::Patient => PaidBy::Patient,
-                Role::Practitioner => PaidBy::Practitioner,
-                _ => return Err(ApiError::not_found()),
-            };
-            // Compare-and-swap: a concurrent change (the other side marking it paid) is
-            // re-read and judged again.
+            // Compare-and-swap: a concurrent change (a correction, another request marking it
+            // paid) is re-read and judged again.
             for _ in 0..3 {
                 let d = visible(inner, &user, id, "document")?;
                 let now = inner.clock.now();
-                let paid = d.mark_paid(by, user.account.id, now)?;
+                let paid = d.mark_paid(&user.account, now)?;
                 let audit = event(
                     now,
                     actor(&user),

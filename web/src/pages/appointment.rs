@@ -131,9 +131,9 @@ fn detail_page(
             dd { (mode_label(page, &view.mode)) }
             dt { (page.t("appt-status")) }
             dd { (status_label(page, &view.status)) }
-            @if !view.reason.is_empty() {
+            @if let Some(reason) = view.reason.as_ref().filter(|r| !r.is_empty()) {
                 dt { (page.t("appt-reason")) }
-                dd { (view.reason) }
+                dd { (reason) }
             }
         }
         @if matches!(view.status.as_str(), "booked" | "waiting" | "in_call") {
@@ -223,13 +223,10 @@ pub async fn list(
     .map_err(|error| fault(page, error))
 }
 
-/// A day's appointments as a table (practitioner and staff day views).
-pub fn day_table(
-    page: &Page,
-    date: Date,
-    list: &[AppointmentView],
-    with_practitioner: bool,
-) -> Markup {
+/// A day's appointments as a table: the practitioner's own day (with the patients' reasons),
+/// or the site's day for staff and administrators (`reception`: time, practitioner, patient,
+/// mode, state — never the reason, which is not theirs to read).
+pub fn day_table(page: &Page, date: Date, list: &[AppointmentView], reception: bool) -> Markup {
     html! {
         @if list.is_empty() {
             p { (page.t_args("day-empty", &[("date", &long_date(page, date))])) }
@@ -239,10 +236,10 @@ pub fn day_table(
                     caption { (long_date(page, date)) }
                     thead { tr {
                         th scope="col" { (page.t("day-time")) }
-                        @if with_practitioner { th scope="col" { (page.t("appt-practitioner")) } }
+                        @if reception { th scope="col" { (page.t("appt-practitioner")) } }
                         th scope="col" { (page.t("appt-patient")) }
                         th scope="col" { (page.t("appt-mode")) }
-                        th scope="col" { (page.t("appt-reason")) }
+                        @if !reception { th scope="col" { (page.t("appt-reason")) } }
                         th scope="col" { (page.t("appt-status")) }
                     } }
                     tbody {
@@ -251,10 +248,10 @@ pub fn day_table(
                                 td { a href=(format!("/appointments/{}", a.id)) {
                                     @if let Ok(start) = a.start.parse::<Timestamp>() { (time_of(page, start)) }
                                 } }
-                                @if with_practitioner { td { (a.practitioner_name) } }
+                                @if reception { td { (a.practitioner_name) } }
                                 td { (a.patient_name) }
                                 td { (mode_label(page, &a.mode)) }
-                                td { (a.reason) }
+                                @if !reception { td { (a.reason.as_deref().unwrap_or_default()) } }
                                 td { (status_label(page, &a.status)) }
                             }
                         }

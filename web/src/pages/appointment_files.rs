@@ -1,4 +1,5 @@
-//! The files of an appointment on its page: the list for the parties of its call, and for the
+//! The files of an appointment on its page: the list for the parties of its call who may read
+//! them now (booth staff only while the room is open), and for the
 //! patient side a form to send documents to the practitioner before the consultation (results,
 //! letters, photos), as a plain multipart form. The rules and the storage are the API's
 //! (`call_attachments`): PDF, JPEG or PNG checked against the content, the site's size limit,
@@ -49,7 +50,8 @@ pub async fn section(
         .await;
     let files = match files {
         Ok(files) => files,
-        Err(e) if e.status == StatusCode::NOT_FOUND => return None,
+        // No party, or not now (booth staff outside the room's hours): no section.
+        Err(e) if e.status.is_client_error() => return None,
         Err(_) => return Some(notice("error", &page.t("server-error"))),
     };
     let patient_side = page

@@ -1,5 +1,5 @@
 //! Issued documents in pages (issue #7): a document's page (what it is, its state, the PDF
-//! download links, "print" at a booth with a printer, "mark as paid" for a fee memo, "correct"
+//! download links, "print" at a booth with a printer, "mark as paid" and "correct"
 //! for its issuer), the list of the caller's documents, and the pieces the home and appointment
 //! pages show. The API's handlers do the work (`documents::get_document`, `list_documents`,
 //! `document_pdf`, `mark_paid`, `print::print`), so the same people see the same documents:
@@ -299,7 +299,8 @@ async fn detail_page(
                 }
             }
         }
-        @if current && unpaid && (is_issuer || user.account.role == Role::Patient) {
+        // Only the issuer records a payment (see `documents::mark_paid`).
+        @if current && unpaid && is_issuer {
             form method="post" action=(format!("/documents/{}/paid", view.id)) {
                 (csrf_field(page))
                 button.primary type="submit" { (page.t("docs-mark-paid")) }
@@ -436,7 +437,7 @@ pub async fn pdf(
     }
 }
 
-/// `POST /documents/{id}/paid`: a fee memo marked paid, by its patient or its issuer.
+/// `POST /documents/{id}/paid`: a fee memo marked paid, by its issuer.
 pub async fn paid(
     page: Page,
     Path(id): Path<String>,

@@ -1,0 +1,252 @@
+//! The world of the authorisation matrix: a demo site of either kind with one account per
+//! role (columns of [`super::ROLES`]) and the objects the rows name — the owner's appointments
+//! (one for themself, one for a relative, one held at the booth), a report and a fee memo —,
+//! and the requests the matrix sends.
+
+use super::{DR_WEBER, NOBODY};
+use anyhow::Context;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use teleconsult_tests::accounts::{
+    Login, PASSWORD, login, phone, register_and_activate, registration, sinks_config,
+};
+use teleconsult_tests::national_ids::{iso_date, luxembourg};
+use teleconsult_tests::sinks::{SmsSink, SmtpSink};
+use teleconsult_tests::{Daemon, DaemonOptions};
+
+/// The kind of site the matrix runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    Clinic,
+    Booth,
+}
+
+pub(super) struct World {
+    pub(super) kind: Kind,
+    pub(super) daemon: Daemon,
+    pub(super) who: BTreeMap<&'static str, Login>,
+    pub(super) appt: String,
+    pub(super) relative_appt: String,
+    /// The owner's third appointment, held at the booth.
+    pub(super) booth_appt: String,
+    /// The relative the owner booked for (a patient record the owner acts for).
+    pub(super) relative: String,
+    /// A consultation report Dr Weber issued for `appt`.
+    pub(super) doc: String,
+    /// A fee memo Dr Weber issued for `appt`, unpaid.
+    pub(super) memo: String,
+}
+
+pub(super) async fn world(kind: Kind) -> anyhow::Result<World> {
+    let smtp = SmtpSink::start()?;
+    let sms = SmsSink::start().await?;
+    let site_kind = match kind {
+        Kind::Clinic => "clinic",
+        Kind::Booth => "booth",
+    };
+    let mut daemon = Daemon::start(DaemonOptions {
+        demo: true,
+        extra_config: format!(
+            "{}\n[limits]\nlogin_per_minute = 1000\notp_per_minute = 1000\nregister_per_hour = 1000\n\n\
+             [site]\nkind = \"{site_kind}\"\n",
+            sinks_config(&smtp, &sms)
+        ),
+        ..Default::default()
+    })
+    .await?;
+    let mut who = BTreeMap::new();
+    for (role, n) in [("owner", 80), ("patient", 81)] {
+        register_and_activate(&daemon, &smtp, &registration(n)).await?;
+        let l = login(
+            &daemon,
+            &sms,
+            &format!("patient{n}@example.lu"),
+            PASSWORD,
+            &phone(n),
+            0,
+        )
+        .await?;
+        who.insert(role, l);
+    }
+    for (role, account, password, phone) in [
+        ("doctor", "dr.weber", "demo doctor 2026", "+352621000002"),
+        (
+            "colleague",
+            "dr.ferreira",
+            "demo doctor 2026",
+            "+352621000003",
+        ),
+        ("staff", "staff", "demo staff 2026", "+352621000004"),
+        (
+            "pharmacist",
+            "pharmacist",
+            "demo pharmacist 2026",
+            "+352621000005",
+        ),
+        ("admin", "admin", "demo admin 2026", "+352621000006"),
+    ] {
+        who.insert(
+            role,
+            login(&daemon, &sms, account, password, phone, 0).await?,
+        );
+    }
+    let owner = &who["owner"];
+    let slots = send(
+        &daemon,
+        Some(owner),
+        "GET",
+        &format!("/api/v1/practitioners/{DR_WEBER}/slots"),
+        None,
+    )
+    .await?
+    .1;
+    let starts: Vec<&str> = slots
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["start"].as_str())
+        .collect();
+    let [first, second, ..] = starts[..] else {
+        anyhow::bail!("two free slots needed: {slots}");
+    };
+    // The one held at the booth starts well after its room would open (10 minutes before):
+    // its rows say what parties get before that, whatever the time of day the test runs.
+    let later = jiff::Timestamp::now().as_second() + 2 * 3600;
+    let third = starts[2..]
+        .iter()
+        .find(|s| {
+            s.parse::<jiff::Timestamp>()
+                .is_ok_and(|t| t.as_second() > later)
+        })
+        .with_context(|| format!("a free slot two hours ahead: {slots}"))?;
+    let book = |start: &str, relative: Option<Value>| {
+        let mut body = json!({"practitioner_id": DR_WEBER, "start": start, "mode": "video",
+                              "reason": "sore throat", "confirm": true});
+        if let Some(r) = relative {
+            body["for"] = r;
+        }
+        body
+    };
+    let (status, mine) = send(
+        &daemon,
+        Some(owner),
+        "POST",
+        "/api/v1/appointments",
+        Some(book(first, None)),
+    )
+    .await?;
+    anyhow::ensure!(status == 201, "{mine}");
+    let relative = json!({"relationship": "parent", "national_id": luxembourg("20160402", 82),
+        "first_name": "Mia", "last_name": "Quackenbush80", "birth_date": iso_date("20160402")});
+    let (status, theirs) = send(
+        &daemon,
+        Some(owner),
+        "POST",
+        "/api/v1/appointments",
+        Some(book(second, Some(relative))),
+    )
+    .await?;
+    anyhow::ensure!(status == 201, "{theirs}");
+    let (status, at_booth) = send(
+        &daemon,
+        Some(owner),
+        "POST",
+        "/api/v1/appointments",
+        Some(book(third, None)),
+    )
+    .await?;
+    anyhow::ensure!(status == 201, "{at_booth}");
+    let appt = mine["id"].as_str().context("id")?.to_owned();
+    let mut docs = Vec::new();
+    for request in [
+        json!({"kind": "consultation_report", "reason": "sore throat", "findings": "red pharynx"}),
+        json!({"kind": "fee_memo", "acts": [{"code": "C1", "label": "Consultation", "amount_cents": 5230}]}),
+    ] {
+        let (status, doc) = send(
+            &daemon,
+            Some(&who["doctor"]),
+            "POST",
+            &format!("/api/v1/appointments/{appt}/documents"),
+            Some(request),
+        )
+        .await?;
+        anyhow::ensure!(status == 201, "{doc}");
+        docs.push(doc["id"].as_str().context("document id")?.to_owned());
+    }
+    let booth_appt = at_booth["id"].as_str().context("id")?.to_owned();
+    crate::booth_privilege::mark_at_booth(&mut daemon, &[&booth_appt]).await?;
+    let [doc, memo] =
+        <[String; 2]>::try_from(docs).map_err(|_| anyhow::anyhow!("two documents"))?;
+    Ok(World {
+        kind,
+        daemon,
+        who,
+        appt,
+        relative_appt: theirs["id"].as_str().context("id")?.to_owned(),
+        booth_appt,
+        relative: theirs["patient_id"]
+            .as_str()
+            .context("patient id")?
+            .to_owned(),
+        doc,
+        memo,
+    })
+}
+
+/// One API request; the body as JSON (null when there is none).
+pub(super) async fn send(
+    daemon: &Daemon,
+    who: Option<&Login>,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> anyhow::Result<(u16, Value)> {
+    let mut request = daemon.client.request(method.parse()?, daemon.url(path));
+    if let Some(who) = who {
+        request = request
+            .header("authorization", who.bearer())
+            .header("x-csrf-token", &who.csrf);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await?;
+    Ok((
+        response.status().as_u16(),
+        response.json().await.unwrap_or(Value::Null),
+    ))
+}
+
+/// One page request with the session cookie (forms carry the session's CSRF token); redirects
+/// are not followed, so the status is the page's own.
+pub(super) async fn page(
+    daemon: &Daemon,
+    who: Option<&Login>,
+    method: &str,
+    path: &str,
+) -> anyhow::Result<u16> {
+    let mut request = daemon
+        .client_without_redirects()?
+        .request(method.parse()?, daemon.url(path))
+        .header("accept", "text/html");
+    if let Some(who) = who {
+        request = request.header("cookie", format!("tc_session={}", who.token));
+    }
+    if method == "POST" {
+        let csrf = who.map_or("", |w| w.csrf.as_str());
+        request = request.form(&[("csrf", csrf), ("reason", "x")]);
+    }
+    Ok(request.send().await?.status().as_u16())
+}
+
+pub(super) fn fill(path: &str, w: &World) -> String {
+    path.replace("{appt}", &w.appt)
+        .replace("{relative_appt}", &w.relative_appt)
+        .replace("{booth_appt}", &w.booth_appt)
+        .replace("{memo}", &w.memo)
+        .replace("{relative}", &w.relative)
+        .replace("{weber}", DR_WEBER)
+        .replace("{doc}", &w.doc)
+        .replace("{kind}", "teleconsultation")
+        .replace("{nobody}", NOBODY)
+}
