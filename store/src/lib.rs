@@ -37,6 +37,7 @@ mod meta;
 mod notifications;
 mod outbox;
 mod parked;
+mod quotas;
 mod remote;
 mod repo;
 mod snapshot;
@@ -49,13 +50,13 @@ mod test_support;
 #[cfg(test)]
 mod tests;
 
-pub use accounts::Activation;
+pub use accounts::{Activation, ChallengeOutcome};
 pub use audit::{AuditRecord, AuditVerification};
 pub use backup::{
     ARCHIVE_FORMAT, BackupArchive, BackupError, BackupManifest, RestoreReport, read_manifest,
 };
-pub use booking::Booking;
-pub use documents::{IssueOutcome, NewDocument, Rendition};
+pub use booking::{AppointmentChange, Booking};
+pub use documents::{DocumentChange, IssueOutcome, NewDocument, Rendition};
 pub use error::StoreError;
 pub use key::{KEY_LEN, StorageKey};
 pub use maintenance::Erasure;
@@ -63,6 +64,7 @@ pub use messages::{ConversationSummary, MessageWithFile};
 pub use meta::FORMAT_VERSION;
 pub use outbox::OutboxEntry;
 pub use parked::{ParkedEntry, Parking};
+pub use quotas::UploadQuota;
 pub use remote::{Conflict, HoldOutcome, RemoteHold};
 pub use store::Store;
 pub use writer::Pending;
@@ -70,3 +72,5 @@ pub use writer::Pending;
 mod accounts_tests;
 #[cfg(test)]
 mod booking_tests;
+#[cfg(test)]
+mod concurrency_tests;

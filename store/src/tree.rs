@@ -96,11 +96,14 @@ pub(crate) enum TreeId {
     MessagesById,
     /// Message id (16 bytes) → sealed content of its file (raw bytes, not JSON).
     MessageFiles,
+    /// Quota counts per account or appointment (see `quotas.rs`): what each kind of request
+    /// used so far, checked and counted in the transaction of the change it limits.
+    Quotas,
 }
 
 impl TreeId {
     /// In the order of [`Trees`] and of transaction views.
-    pub(crate) const ALL: [TreeId; 33] = [
+    pub(crate) const ALL: [TreeId; 34] = [
         TreeId::Meta,
         TreeId::Audit,
         TreeId::Outbox,
@@ -134,6 +137,7 @@ impl TreeId {
         TreeId::Messages,
         TreeId::MessagesById,
         TreeId::MessageFiles,
+        TreeId::Quotas,
     ];
 
     /// The sled tree name, also part of every sealed value's associated data.
@@ -172,6 +176,7 @@ impl TreeId {
             TreeId::Messages => "messages",
             TreeId::MessagesById => "messages_by_id",
             TreeId::MessageFiles => "message_files",
+            TreeId::Quotas => "quotas",
         }
     }
 

@@ -170,45 +170,9 @@ pub(crate) async fn rectify(
     }
     state
         .blocking(move |inner| {
-            let mut account = user.account.clone();
-            let mut patient = own_patient(inner, &user, Action::Read)?;
-            if let Some(p) = &phone {
-                account.phone.clone_from(p);
-            }
-            if let Some(l) = &language {
-                account.language = Language::from_str(l).unwrap_or(account.language);
-            }
-            if let Some(e) = &email {
-                account.email.clone_from(e);
-                if account.patient.is_some() {
-                    account.login.clone_from(e);
-                }
-            }
-            if let Some(p) = patient.as_mut() {
-                if let Some(v) = &first_name {
-                    p.first_name.clone_from(v);
-                }
-                if let Some(v) = &last_name {
-                    p.last_name.clone_from(v);
-                }
-                if let Some(v) = &phone {
-                    p.phone.clone_from(v);
-                }
-                if let Some(v) = &email {
-                    p.email.clone_from(v);
-                }
-                if let Some(v) = &language {
-                    p.language.clone_from(v);
-                }
-                account.name = format!("{} {}", p.first_name, p.last_name);
-            }
-            let object = patient
-                .as_ref()
-                .map_or_else(|| account.id.to_string(), |p| p.id.to_string());
-            let kind = if patient.is_some() {
-                "patient"
-            } else {
-                "account"
+            let (object, kind) = match user.account.patient {
+                Some(patient) => (patient.to_string(), "patient"),
+                None => (user.account.id.to_string(), "account"),
             };
             let audit = event(
                 inner.clock.now(),
@@ -217,17 +181,58 @@ pub(crate) async fn rectify(
                 kind,
                 object,
             );
-            inner
-                .store
-                .update_profile(&account, patient.as_ref(), &audit)?;
-            Ok((account, patient))
+            // Applied to the account and record as stored now, not to the session's copy: a
+            // change made meanwhile (counters, a new relative, a password) is kept.
+            let changed = inner.store.change_profile(
+                user.account.id,
+                |account, patient| {
+                    if let Some(p) = &phone {
+                        account.phone.clone_from(p);
+                    }
+                    if let Some(l) = &language {
+                        account.language = Language::from_str(l).unwrap_or(account.language);
+                    }
+                    if let Some(e) = &email {
+                        account.email.clone_from(e);
+                        if account.patient.is_some() {
+                            account.login.clone_from(e);
+                        }
+                    }
+                    if let Some(p) = patient {
+                        if let Some(v) = &first_name {
+                            p.first_name.clone_from(v);
+                        }
+                        if let Some(v) = &last_name {
+                            p.last_name.clone_from(v);
+                        }
+                        if let Some(v) = &phone {
+                            p.phone.clone_from(v);
+                        }
+                        if let Some(v) = &email {
+                            p.email.clone_from(v);
+                        }
+                        if let Some(v) = &language {
+                            p.language.clone_from(v);
+                        }
+                        account.name = format!("{} {}", p.first_name, p.last_name);
+                    }
+                    Ok::<_, std::convert::Infallible>(())
+                },
+                &audit,
+            )?;
+            match changed {
+                Ok((account, patient, ())) => Ok((account, patient)),
+                Err(never) => match never {},
+            }
         })
         .await
 }
 
 /// Everything the site holds about the caller (GDPR art. 15 and 20), as JSON.
 #[utoipa::path(get, path = "/me/export", tag = "me", security(("bearer" = [])),
-    responses((status = 200, description = "All data held about the caller", content_type = "application/json")))]
+    responses(
+        (status = 200, description = "All data held about the caller", content_type = "application/json"),
+        (status = 429, description = "`export_quota_exceeded`: `[limits] exports_per_hour` exports this hour (UTC); see Retry-After", body = crate::error::ErrorBody)))]
 pub async fn export_me(
     State(state): State<AppState>,
     user: AuthUser,
@@ -245,6 +250,16 @@ pub(crate) async fn export(
     state: &AppState,
     user: AuthUser,
 ) -> Result<serde_json::Value, ApiError> {
+    // An export reads the whole audit trail and every record of the patient: a few per hour
+    // (`[limits] exports_per_hour`), counted durably before the work starts.
+    let (account, limit, at) = (
+        user.account.id,
+        state.settings.quotas.exports_per_hour,
+        state.clock.now(),
+    );
+    state
+        .blocking(move |inner| Ok(inner.store.take_export_quota(account, limit, at)?))
+        .await?;
     let mut export = export_records(state, user.clone()).await?;
     if user.account.role == Role::Patient
         && let Some(map) = export.as_object_mut()
@@ -474,24 +489,32 @@ pub(crate) async fn withdraw(
     user: AuthUser,
     kind: ConsentKind,
 ) -> Result<Vec<Consent>, ApiError> {
+    let Some(patient_id) = user.account.patient else {
+        return Err(ApiError::not_found());
+    };
     state
         .blocking(move |inner| {
-            let Some(mut patient) = own_patient(inner, &user, Action::Read)? else {
-                return Err(ApiError::not_found());
-            };
             let now = inner.clock.now();
-            teleconsult_core::consent::withdraw(&mut patient.consents, kind, now);
             let audit = event(
                 now,
                 actor(&user),
                 Action::Update,
                 "patient",
-                patient.id.to_string(),
+                patient_id.to_string(),
             );
-            inner
-                .store
-                .update_profile(&user.account, Some(&patient), &audit)?;
-            Ok(patient.consents)
+            // The record as stored now gets the withdrawal (the session's account is not
+            // written back).
+            let changed = inner.store.change_profile(
+                user.account.id,
+                |_, patient| {
+                    let patient = patient.ok_or_else(ApiError::not_found)?;
+                    teleconsult_core::consent::withdraw(&mut patient.consents, kind, now);
+                    Ok::<_, ApiError>(())
+                },
+                &audit,
+            )?;
+            let (_, patient, ()) = changed?;
+            Ok(patient.map(|p| p.consents).unwrap_or_default())
         })
         .await
 }

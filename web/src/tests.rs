@@ -35,6 +35,7 @@ pub(crate) fn state() -> (tempfile::TempDir, AppState) {
         appointments: Default::default(),
         languages: teleconsult_core::site::Language::ALL.to_vec(),
         printing: None,
+        quotas: crate::state::Quotas::default(),
     };
     (
         dir,
