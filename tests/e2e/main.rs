@@ -7,6 +7,8 @@ mod booking;
 mod booking_bench;
 mod browser;
 mod call;
+mod concurrency;
+mod concurrency_records;
 mod config;
 mod consultation_files;
 mod ctl;
