@@ -7,7 +7,6 @@
 //! exactly (see ARCHITECTURE.md, "every read-modify-write is one transaction").
 
 use crate::Timestamp;
-use crate::ids::AppointmentId;
 use serde::{Deserialize, Serialize};
 
 /// Which quota was reached.
@@ -15,7 +14,8 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum Quota {
     /// Appointments an account has booked (for itself or relatives) that are still open
-    /// (not cancelled, completed or missed) and start in the future.
+    /// (not cancelled, completed or missed) and start in the future: one that has started no
+    /// longer counts.
     OpenAppointments,
     /// Files shared in one appointment (by all its parties together).
     UploadsPerAppointment,
@@ -112,58 +112,12 @@ pub fn take_count(count: &mut u32, quota: Quota, limit: u32) -> Result<(), Quota
     Ok(())
 }
 
-/// An account's open appointments (start, id), as far as the quota is concerned. Entries
-/// leave when their appointment is closed (cancelled, completed, missed) and, lazily, once
-/// they start: only future ones count.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct OpenAppointments {
-    pub entries: Vec<(Timestamp, AppointmentId)>,
-}
-
-impl OpenAppointments {
-    /// Adds a booking starting at `start`, made at `now`, unless `limit` future open
-    /// appointments are already there; past entries are dropped first.
-    pub fn book(
-        &mut self,
-        id: AppointmentId,
-        start: Timestamp,
-        now: Timestamp,
-        limit: u32,
-    ) -> Result<(), QuotaExceeded> {
-        self.entries.retain(|(s, _)| *s > now);
-        if self.entries.iter().any(|(_, e)| *e == id) {
-            return Ok(());
-        }
-        let open = u32::try_from(self.entries.len()).unwrap_or(u32::MAX);
-        if open >= limit {
-            return Err(QuotaExceeded {
-                quota: Quota::OpenAppointments,
-                limit,
-                retry_after_s: None,
-            });
-        }
-        self.entries.push((start, id));
-        Ok(())
-    }
-
-    /// The appointment is no longer open; true when it was listed.
-    pub fn close(&mut self, id: AppointmentId) -> bool {
-        let before = self.entries.len();
-        self.entries.retain(|(_, e)| *e != id);
-        self.entries.len() != before
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn at(s: i64) -> Timestamp {
         Timestamp::from_second(s).unwrap()
-    }
-
-    fn id(n: u128) -> AppointmentId {
-        AppointmentId::from_uuid(uuid::Uuid::from_u128(n))
     }
 
     #[test]
@@ -203,24 +157,5 @@ mod tests {
         take_count(&mut count, Quota::UploadsPerAppointment, 2).unwrap();
         let refused = take_count(&mut count, Quota::UploadsPerAppointment, 2).unwrap_err();
         assert_eq!((count, refused.retry_after_s), (2, None));
-    }
-
-    #[test]
-    fn only_future_open_appointments_count() {
-        let mut open = OpenAppointments::default();
-        open.book(id(1), at(1000), at(0), 2).unwrap();
-        open.book(id(2), at(2000), at(0), 2).unwrap();
-        let refused = open.book(id(3), at(3000), at(0), 2).unwrap_err();
-        assert_eq!(refused.quota, Quota::OpenAppointments);
-        // The first one has started: it no longer counts.
-        open.book(id(3), at(3000), at(1000), 2).unwrap();
-        assert_eq!(open.entries, vec![(at(2000), id(2)), (at(3000), id(3))]);
-        // A closed one frees its place.
-        assert!(open.close(id(2)));
-        assert!(!open.close(id(2)));
-        open.book(id(4), at(4000), at(1000), 2).unwrap();
-        // Booking the same appointment again changes nothing.
-        open.book(id(4), at(4000), at(1000), 2).unwrap();
-        assert_eq!(open.entries.len(), 2);
     }
 }

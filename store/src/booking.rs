@@ -17,18 +17,17 @@ use teleconsult_core::ids::{AccountId, AppointmentId, PatientId, PractitionerId}
 use teleconsult_core::notification::Notification;
 use teleconsult_core::outbox::OutboxMessage;
 use teleconsult_core::patient::Patient;
-use teleconsult_core::quota::OpenAppointments;
 use teleconsult_core::schedule::Schedule;
 
 use crate::error::StoreError;
 use crate::repo::{email_index, insert_patient_indexes, national_id_index, taken_patient_index};
-use crate::store::Store;
+use crate::store::{Inner, Store};
 use crate::tree::{TreeId, Tx, TxResult, abort, seal};
 use crate::writer::{Pending, Work};
 use crate::{audit, notifications, outbox, quotas};
 
 /// Orders instants as bytes: seconds since the epoch, sign bit flipped, big-endian.
-fn time_key(t: Timestamp) -> [u8; 8] {
+pub(crate) fn time_key(t: Timestamp) -> [u8; 8] {
     (t.as_second() as u64 ^ (1 << 63)).to_be_bytes()
 }
 
@@ -103,6 +102,9 @@ struct BookJob {
     booker: AccountId,
     start: Timestamp,
     open_limit: Option<u32>,
+    /// The booker's open-appointment entries that have started, found by the writer before
+    /// the batch's transaction (see `quotas.rs`).
+    started: std::sync::OnceLock<Vec<sled::IVec>>,
     notifications: Vec<Notification>,
     reminders: Vec<([u8; 25], Vec<u8>)>,
     outbox: Vec<OutboxMessage>,
@@ -144,6 +146,7 @@ impl BookJob {
             booker: a.booked_by,
             start: a.start,
             open_limit: booking.open_limit,
+            started: std::sync::OnceLock::new(),
             notifications: booking.notifications,
             reminders,
             outbox: booking.outbox,
@@ -152,54 +155,61 @@ impl BookJob {
         })
     }
 
-    /// Whether the booking can be written: its slot is free, a new relative's national id
-    /// and e-mail address are not registered, and the booker is under their quota of open
-    /// appointments. Gives what the booking changes of the booker: their open appointments
-    /// with this one, and their account with a new relative.
-    fn check(&self, tx: &Tx<'_>) -> TxResult<Result<Checked, StoreError>> {
+    /// Whether the booking can be written: its slot is free and a new relative's national id
+    /// and e-mail address are not registered; gives the booker's account with the new
+    /// relative. Reads only.
+    fn check(&self, tx: &Tx<'_>) -> TxResult<Result<Option<Account>, StoreError>> {
         if tx.raw(TreeId::BookedSlots).get(self.slot)?.is_some() {
             return Ok(Err(StoreError::SlotTaken));
         }
-        let mut account = None;
-        if let Some(relative) = &self.relative {
-            if let Some(taken) =
-                taken_patient_index(tx, &relative.national_id, relative.email.as_ref())?
-            {
-                return Ok(Err(StoreError::AlreadyExists(taken)));
-            }
-            let Some(mut booker) = tx
-                .encrypted(TreeId::Accounts)
-                .get::<Account>(self.booker.as_bytes())?
-            else {
-                return Ok(Err(StoreError::NotFound("account")));
-            };
-            if !booker.relatives.contains(&relative.id) {
-                booker.relatives.push(relative.id);
-            }
-            account = Some(booker);
+        let Some(relative) = &self.relative else {
+            return Ok(Ok(None));
+        };
+        if let Some(taken) =
+            taken_patient_index(tx, &relative.national_id, relative.email.as_ref())?
+        {
+            return Ok(Err(StoreError::AlreadyExists(taken)));
         }
-        let mut open = quotas::read_open(tx, self.booker)?;
-        let limit = self.open_limit.unwrap_or(u32::MAX);
-        if let Err(exceeded) = open.book(self.appointment, self.start, self.event.at, limit) {
-            return Ok(Err(StoreError::QuotaExceeded(exceeded)));
+        let Some(mut booker) = tx
+            .encrypted(TreeId::Accounts)
+            .get::<Account>(self.booker.as_bytes())?
+        else {
+            return Ok(Err(StoreError::NotFound("account")));
+        };
+        if !booker.relatives.contains(&relative.id) {
+            booker.relatives.push(relative.id);
         }
-        Ok(Ok(Checked { open, account }))
+        Ok(Ok(Some(booker)))
     }
 }
 
-/// What a booking changes of its booker (see [`BookJob::check`]).
-struct Checked {
-    open: OpenAppointments,
-    account: Option<Account>,
-}
-
 impl Work for BookJob {
+    fn prepare(&self, inner: &Inner) -> Result<(), StoreError> {
+        let started = quotas::started_open_entries(inner, self.booker, self.event.at)?;
+        let _ = self.started.set(started);
+        Ok(())
+    }
+
     fn apply(&self, tx: &Tx<'_>) -> TxResult<Result<(), StoreError>> {
-        let checked = match self.check(tx)? {
-            Ok(checked) => checked,
+        let booker = match self.check(tx)? {
+            Ok(booker) => booker,
             Err(refusal) => return Ok(Err(refusal)),
         };
-        quotas::write_open(tx, self.booker, &checked.open)?;
+        // The quota of open appointments: its only write before a refusal is the removal of
+        // entries that have started, which is true whatever becomes of this booking.
+        let started = self.started.get().map_or(&[][..], Vec::as_slice);
+        let limit = self.open_limit.unwrap_or(u32::MAX);
+        let counted = quotas::take_open(
+            tx,
+            self.booker,
+            self.appointment,
+            self.start,
+            started,
+            limit,
+        )?;
+        if let Err(exceeded) = counted {
+            return Ok(Err(StoreError::QuotaExceeded(exceeded)));
+        }
         let id = self.appointment.as_bytes();
         tx.raw(TreeId::BookedSlots).insert(&self.slot, id)?;
         tx.raw(TreeId::Appointments)
@@ -210,7 +220,7 @@ impl Work for BookJob {
             tx.raw(TreeId::Patients)
                 .insert(patient, relative.sealed.as_slice())?;
         }
-        if let Some(account) = &checked.account {
+        if let Some(account) = &booker {
             tx.encrypted(TreeId::Accounts)
                 .insert(account.id.as_bytes(), account)?;
         }

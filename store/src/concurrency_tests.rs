@@ -211,6 +211,17 @@ fn book(
     relative: Option<&teleconsult_core::patient::Patient>,
     open_limit: Option<u32>,
 ) -> Result<(), StoreError> {
+    book_at(store, a, relative, open_limit, ts(1))
+}
+
+/// Books `a` at `now`.
+fn book_at(
+    store: &Store,
+    a: &Appointment,
+    relative: Option<&teleconsult_core::patient::Patient>,
+    open_limit: Option<u32>,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     let booking = Booking {
         appointment: a,
         new_relative: relative,
@@ -220,7 +231,11 @@ fn book(
         outbox: Vec::new(),
         reads: &[],
     };
-    store.book(booking, &event(Action::Create, a.id.to_string()))
+    let created = teleconsult_core::audit::AuditEvent {
+        at: now,
+        ..event(Action::Create, a.id.to_string())
+    };
+    store.book(booking, &created)
 }
 
 fn booked_slots(store: &Store) -> usize {
@@ -263,6 +278,26 @@ fn thirty_parallel_bookings_by_one_account_stop_at_its_quota() {
         book(&store, &appointment(101, 101, booker), None, Some(5)),
         Err(StoreError::QuotaExceeded(_))
     ));
+    // Once the earliest has started, it no longer counts.
+    let earliest = store
+        .appointments(
+            |a| a.booked_by == booker && a.status == Status::Booked,
+            &event(Action::Read, "list"),
+        )
+        .unwrap()
+        .remove(0);
+    book_at(
+        &store,
+        &appointment(101, 101, booker),
+        None,
+        Some(5),
+        earliest.start,
+    )
+    .unwrap();
+    assert_eq!(
+        store.open_appointments_of(booker, earliest.start).unwrap(),
+        5
+    );
 }
 
 #[test]

@@ -3,23 +3,32 @@
 //! the change it limits — a booking, a file, an export — so requests in parallel are counted
 //! exactly and a refused or failed change uses nothing.
 //!
-//! | key                                   | value                                             |
-//! |---------------------------------------|---------------------------------------------------|
-//! | `open/` ‖ account id                  | sealed list of (start, appointment id), 24 bytes each |
-//! | `uploads/appointment/` ‖ appointment id | `u32` BE: files shared in it                    |
-//! | `uploads/day/` ‖ account id           | `i64` BE day ‖ `u32` BE count                     |
-//! | `exports/hour/` ‖ account id          | `i64` BE hour ‖ `u32` BE count                    |
+//! | key                                              | value                              |
+//! |--------------------------------------------------|------------------------------------|
+//! | `open/` ‖ account id ‖ start (8) ‖ appointment id | empty: an open appointment it booked |
+//! | `open_count/` ‖ account id                       | `u32` BE: how many such entries    |
+//! | `uploads/appointment/` ‖ appointment id          | `u32` BE: files shared in it       |
+//! | `uploads/day/` ‖ account id                      | `i64` BE day ‖ `u32` BE count      |
+//! | `exports/hour/` ‖ account id                     | `i64` BE hour ‖ `u32` BE count     |
 //!
-//! Counts are not health data (clear); the list of an account's appointment times is sealed.
+//! One small key per open appointment (not a list in one value): a booking writes a few bytes
+//! whatever the quota, and entries whose start has passed — no longer counted — are found by a
+//! range scan on the store's writer thread before the booking's transaction, then removed in
+//! it. Keys hold identifiers and times only, as the audit trail does (no health data); the
+//! start is encoded like the slot index's, so entries sort by time.
 
 use teleconsult_core::Timestamp;
 use teleconsult_core::appointment::Appointment;
 use teleconsult_core::ids::{AccountId, AppointmentId};
-use teleconsult_core::quota::{self, OpenAppointments, Quota, Window, WindowCount};
+use teleconsult_core::quota::{self, Quota, QuotaExceeded, Window, WindowCount};
 
+use crate::booking::time_key;
 use crate::error::StoreError;
 use crate::store::{Inner, Store};
 use crate::tree::{TreeId, Tx, TxResult, abort};
+
+const OPEN: &[u8] = b"open/";
+const OPEN_COUNT: &[u8] = b"open_count/";
 
 fn key(prefix: &[u8], id: &[u8; 16]) -> Vec<u8> {
     let mut key = Vec::with_capacity(prefix.len() + 16);
@@ -28,8 +37,15 @@ fn key(prefix: &[u8], id: &[u8; 16]) -> Vec<u8> {
     key
 }
 
-pub(crate) fn open_key(account: AccountId) -> Vec<u8> {
-    key(b"open/", account.as_bytes())
+fn open_key(account: AccountId, start: Timestamp, appointment: AppointmentId) -> Vec<u8> {
+    let mut key = self::key(OPEN, account.as_bytes());
+    key.extend_from_slice(&time_key(start));
+    key.extend_from_slice(appointment.as_bytes());
+    key
+}
+
+fn open_count_key(account: AccountId) -> Vec<u8> {
+    key(OPEN_COUNT, account.as_bytes())
 }
 
 pub(crate) fn appointment_uploads_key(appointment: AppointmentId) -> Vec<u8> {
@@ -48,80 +64,91 @@ fn corrupt(key: &[u8]) -> StoreError {
     StoreError::Corrupt(format!("quotas/{}: unreadable", hex::encode(key)))
 }
 
-/// An account's open appointments as stored (empty when none were ever listed).
-pub(crate) fn read_open(tx: &Tx<'_>, account: AccountId) -> TxResult<OpenAppointments> {
-    let key = open_key(account);
-    let Some(sealed) = tx.raw(TreeId::Quotas).get(&key)? else {
-        return Ok(OpenAppointments::default());
-    };
-    let plain = tx
-        .crypto()
-        .open(TreeId::Quotas.name(), &key, &sealed)
-        .map_err(|_| abort(corrupt(&key)))?;
-    decode_open(&plain).ok_or_else(|| abort(corrupt(&key)))
+fn read_u32(key: &[u8], raw: Option<&[u8]>) -> Result<u32, StoreError> {
+    raw.map_or(Ok(0), |bytes| {
+        <[u8; 4]>::try_from(bytes)
+            .map(u32::from_be_bytes)
+            .map_err(|_| corrupt(key))
+    })
 }
 
-/// Saves an account's open appointments (removes the record when none are left).
-pub(crate) fn write_open(tx: &Tx<'_>, account: AccountId, open: &OpenAppointments) -> TxResult<()> {
-    let key = open_key(account);
+/// The keys of `account`'s open-appointment entries that started at or before `now` (no
+/// longer counted), read outside any transaction: the booking's transaction removes those
+/// still there (see [`take_open`]).
+pub(crate) fn started_open_entries(
+    inner: &Inner,
+    account: AccountId,
+    now: Timestamp,
+) -> Result<Vec<sled::IVec>, StoreError> {
+    let from = key(OPEN, account.as_bytes());
+    let mut to = from.clone();
+    to.extend_from_slice(&time_key(now));
+    to.extend_from_slice(&[0xff; 16]);
+    inner
+        .trees
+        .raw(TreeId::Quotas)
+        .range(from..=to)
+        .keys()
+        .map(|k| k.map_err(StoreError::from))
+        .collect()
+}
+
+/// Counts a new open appointment of `account` (booked at `now`, starting at `start`) against
+/// `limit`, in the booking's transaction: first the entries in `started` (those that have
+/// started) leave the count, then the booking is refused (`Ok(Err)`) when `limit` open ones
+/// remain, else listed. The removal of started entries is kept even when the booking is
+/// refused: it is true either way.
+pub(crate) fn take_open(
+    tx: &Tx<'_>,
+    account: AccountId,
+    appointment: AppointmentId,
+    start: Timestamp,
+    started: &[sled::IVec],
+    limit: u32,
+) -> TxResult<Result<(), QuotaExceeded>> {
     let quotas = tx.raw(TreeId::Quotas);
-    if open.entries.is_empty() {
-        quotas.remove(key)?;
-        return Ok(());
+    let count_key = open_count_key(account);
+    let mut count = read_u32(&count_key, quotas.get(&count_key)?.as_deref()).map_err(abort)?;
+    let before = count;
+    for key in started {
+        if quotas.remove(key)?.is_some() {
+            count = count.saturating_sub(1);
+        }
     }
-    let sealed = tx
-        .crypto()
-        .seal(TreeId::Quotas.name(), &key, &encode_open(open))
-        .map_err(|_| abort(StoreError::Encode("open appointments too large".into())))?;
-    quotas.insert(key, sealed)?;
-    Ok(())
+    let entry = open_key(account, start, appointment);
+    let taken = if quotas.get(&entry)?.is_some() {
+        Ok(())
+    } else {
+        quota::take_count(&mut count, Quota::OpenAppointments, limit)
+    };
+    if taken.is_ok() {
+        quotas.insert(entry, &[][..])?;
+    }
+    if count != before {
+        quotas.insert(count_key, &count.to_be_bytes()[..])?;
+    }
+    Ok(taken)
 }
 
-fn encode_open(open: &OpenAppointments) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(open.entries.len() * 24);
-    for (start, id) in &open.entries {
-        bytes.extend_from_slice(&start.as_second().to_be_bytes());
-        bytes.extend_from_slice(id.as_bytes());
-    }
-    bytes
-}
-
-fn decode_open(bytes: &[u8]) -> Option<OpenAppointments> {
-    if !bytes.len().is_multiple_of(24) {
-        return None;
-    }
-    let entries = bytes
-        .chunks_exact(24)
-        .map(|chunk| {
-            let start = i64::from_be_bytes(chunk[..8].try_into().ok()?);
-            let id: [u8; 16] = chunk[8..].try_into().ok()?;
-            Some((
-                Timestamp::from_second(start).ok()?,
-                AppointmentId::from_uuid(uuid::Uuid::from_bytes(id)),
-            ))
-        })
-        .collect::<Option<Vec<_>>>()?;
-    Some(OpenAppointments { entries })
-}
-
-/// The appointment is closed (cancelled, completed, missed) or gone: it leaves its booker's
-/// open appointments.
+/// The appointment is closed (cancelled, completed, missed): it leaves its booker's open
+/// appointments.
 pub(crate) fn close_open(tx: &Tx<'_>, appointment: &Appointment) -> TxResult<()> {
-    let mut open = read_open(tx, appointment.booked_by)?;
-    if open.close(appointment.id) {
-        write_open(tx, appointment.booked_by, &open)?;
+    let quotas = tx.raw(TreeId::Quotas);
+    let entry = open_key(appointment.booked_by, appointment.start, appointment.id);
+    if quotas.remove(entry)?.is_some() {
+        let count_key = open_count_key(appointment.booked_by);
+        let count = read_u32(&count_key, quotas.get(&count_key)?.as_deref()).map_err(abort)?;
+        quotas.insert(count_key, &count.saturating_sub(1).to_be_bytes()[..])?;
     }
     Ok(())
 }
 
-/// The account is erased: its counts go with it.
+/// The account is erased: its windowed counts go with it. Its open appointments stay listed,
+/// like the appointments themselves (the practitioners' record); nobody books with the account
+/// any more.
 pub(crate) fn forget_account(tx: &Tx<'_>, account: AccountId) -> TxResult<()> {
     let quotas = tx.raw(TreeId::Quotas);
-    for key in [
-        open_key(account),
-        day_uploads_key(account),
-        hour_exports_key(account),
-    ] {
+    for key in [day_uploads_key(account), hour_exports_key(account)] {
         quotas.remove(key)?;
     }
     Ok(())
@@ -177,12 +204,7 @@ pub(crate) fn take_upload(tx: &Tx<'_>, upload: &UploadQuota) -> TxResult<()> {
     if let Some((appointment, limit)) = upload.appointment {
         let key = appointment_uploads_key(appointment);
         let quotas = tx.raw(TreeId::Quotas);
-        let mut count = match quotas.get(&key)? {
-            Some(bytes) => <[u8; 4]>::try_from(bytes.as_ref())
-                .map(u32::from_be_bytes)
-                .map_err(|_| abort(corrupt(&key)))?,
-            None => 0,
-        };
+        let mut count = read_u32(&key, quotas.get(&key)?.as_deref()).map_err(abort)?;
         quota::take_count(&mut count, Quota::UploadsPerAppointment, limit)
             .map_err(|e| abort(StoreError::QuotaExceeded(e)))?;
         quotas.insert(key, &count.to_be_bytes()[..])?;
@@ -212,44 +234,52 @@ impl Store {
         })
     }
 
-    /// How many future open appointments `account` holds as the quota sees them at `now`.
+    /// How many open appointments of `account` start after `now`, as the quota counts them.
     pub fn open_appointments_of(
         &self,
         account: AccountId,
         now: Timestamp,
     ) -> Result<usize, StoreError> {
-        let open = self.inner().transact(|tx| read_open(tx, account))?;
-        Ok(open
-            .entries
-            .iter()
-            .filter(|(start, _)| *start > now)
-            .count())
+        let prefix = key(OPEN, account.as_bytes());
+        let mut open = 0;
+        for entry in self.inner().trees.raw(TreeId::Quotas).scan_prefix(&prefix) {
+            let (k, _) = entry?;
+            let start = k
+                .get(prefix.len()..prefix.len() + 8)
+                .ok_or_else(|| corrupt(&k))?;
+            if start > &time_key(now)[..] {
+                open += 1;
+            }
+        }
+        Ok(open)
     }
 }
 
-/// Format 1 → 2: lists every open appointment under its booker (the quota on open
-/// appointments counts from these lists). Runs again safely: the lists are rebuilt whole.
+/// Format 1 → 2: lists every open appointment under its booker, with their counts (the quota
+/// on open appointments counts from these). Runs again safely: it writes the same entries.
 pub(crate) fn migrate_open_appointments(inner: &Inner) -> Result<(), StoreError> {
-    let mut by_account: std::collections::BTreeMap<AccountId, OpenAppointments> =
-        std::collections::BTreeMap::new();
+    let mut counts: std::collections::BTreeMap<AccountId, u32> = std::collections::BTreeMap::new();
+    let mut entries = Vec::new();
     for entry in inner.encrypted(TreeId::Appointments).iter::<Appointment>() {
-        let (_, appointment) = entry?;
-        if !appointment.status.is_final() {
-            by_account
-                .entry(appointment.booked_by)
-                .or_default()
-                .entries
-                .push((appointment.start, appointment.id));
+        let (_, a) = entry?;
+        if !a.status.is_final() {
+            *counts.entry(a.booked_by).or_default() += 1;
+            entries.push(open_key(a.booked_by, a.start, a.id));
         }
     }
     inner.transact(|tx| {
-        for (account, open) in &by_account {
-            write_open(tx, *account, open)?;
+        let quotas = tx.raw(TreeId::Quotas);
+        for key in &entries {
+            quotas.insert(key.as_slice(), &[][..])?;
+        }
+        for (account, count) in &counts {
+            quotas.insert(open_count_key(*account), &count.to_be_bytes()[..])?;
         }
         Ok(())
     })?;
     tracing::info!(
-        accounts = by_account.len(),
+        accounts = counts.len(),
+        appointments = entries.len(),
         "listed open appointments per account"
     );
     Ok(())
