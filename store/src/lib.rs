@@ -73,4 +73,6 @@ mod accounts_tests;
 #[cfg(test)]
 mod booking_tests;
 #[cfg(test)]
+mod concurrency_documents_tests;
+#[cfg(test)]
 mod concurrency_tests;
