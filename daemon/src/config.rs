@@ -315,9 +315,9 @@ pub struct LimitsConfig {
     pub uploads_per_day: u32,
     /// Exports of one's data (GDPR access) per account and UTC hour.
     pub exports_per_hour: u32,
-    /// Passwords hashed or checked at once (each needs about 19 MiB); absent: the number of
-    /// CPU cores.
-    pub password_hashing_concurrency: Option<u32>,
+    /// Passwords hashed or checked at once (each needs about 19 MiB); 0: the number of CPU
+    /// cores.
+    pub password_hashing_concurrency: u32,
 }
 
 impl Default for LimitsConfig {
@@ -331,7 +331,7 @@ impl Default for LimitsConfig {
             uploads_per_appointment: 20,
             uploads_per_day: 50,
             exports_per_hour: 5,
-            password_hashing_concurrency: None,
+            password_hashing_concurrency: 0,
         }
     }
 }
@@ -345,9 +345,10 @@ impl LimitsConfig {
             uploads_per_appointment: self.uploads_per_appointment,
             uploads_per_day: self.uploads_per_day,
             exports_per_hour: self.exports_per_hour,
-            hashing_concurrency: self
-                .password_hashing_concurrency
-                .map_or(defaults.hashing_concurrency, |n| n as usize),
+            hashing_concurrency: match self.password_hashing_concurrency {
+                0 => defaults.hashing_concurrency,
+                n => n as usize,
+            },
         }
     }
 }
@@ -852,13 +853,10 @@ fn validate(c: &Config, issues: &mut Vec<ConfigIssue>) {
             bad(key, "must be at least 1");
         }
     }
-    if c.limits
-        .password_hashing_concurrency
-        .is_some_and(|n| !(1..=64).contains(&n))
-    {
+    if c.limits.password_hashing_concurrency > 64 {
         bad(
             "limits.password_hashing_concurrency",
-            "must be between 1 and 64 (each password check needs about 19 MiB)",
+            "must be at most 64 (each password check needs about 19 MiB; 0: the number of CPU cores)",
         );
     }
     for offset in &c.booking.reminder_offsets {
