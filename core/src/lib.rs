@@ -26,6 +26,7 @@ pub mod outbox;
 pub mod patient;
 pub mod ports;
 pub mod practitioner;
+pub mod quota;
 pub mod schedule;
 pub mod signal;
 pub mod site;

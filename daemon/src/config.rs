@@ -318,7 +318,8 @@ impl Default for AdminConfig {
 }
 
 /// Requests allowed per client address (logins, codes, registrations, reset e-mails). Accounts
-/// are also locked after repeated failures, whatever the address.
+/// are also locked after repeated failures, whatever the address. Quotas per account (open
+/// appointments, uploads, exports) and the bound on password hashing at once.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsConfig {
@@ -326,6 +327,18 @@ pub struct LimitsConfig {
     pub otp_per_minute: u32,
     pub register_per_hour: u32,
     pub password_reset_per_hour: u32,
+    /// Open appointments starting in the future one account may hold (booked for itself or
+    /// relatives).
+    pub open_appointments_per_account: u32,
+    /// Files shared in one appointment, all its parties together.
+    pub uploads_per_appointment: u32,
+    /// Files (call attachments, message files) one account may upload per UTC day.
+    pub uploads_per_day: u32,
+    /// Exports of one's data (GDPR access) per account and UTC hour.
+    pub exports_per_hour: u32,
+    /// Passwords hashed or checked at once (each needs about 19 MiB); 0: the number of CPU
+    /// cores.
+    pub password_hashing_concurrency: u32,
 }
 
 impl Default for LimitsConfig {
@@ -335,6 +348,28 @@ impl Default for LimitsConfig {
             otp_per_minute: 10,
             register_per_hour: 20,
             password_reset_per_hour: 5,
+            open_appointments_per_account: 5,
+            uploads_per_appointment: 20,
+            uploads_per_day: 50,
+            exports_per_hour: 5,
+            password_hashing_concurrency: 0,
+        }
+    }
+}
+
+impl LimitsConfig {
+    /// The quotas of the HTTP layer.
+    pub fn quotas(&self) -> teleconsult_web::state::Quotas {
+        let defaults = teleconsult_web::state::Quotas::default();
+        teleconsult_web::state::Quotas {
+            open_appointments: self.open_appointments_per_account,
+            uploads_per_appointment: self.uploads_per_appointment,
+            uploads_per_day: self.uploads_per_day,
+            exports_per_hour: self.exports_per_hour,
+            hashing_concurrency: match self.password_hashing_concurrency {
+                0 => defaults.hashing_concurrency,
+                n => n as usize,
+            },
         }
     }
 }
@@ -859,10 +894,26 @@ fn validate(c: &Config, issues: &mut Vec<ConfigIssue>) {
             "limits.password_reset_per_hour",
             c.limits.password_reset_per_hour,
         ),
+        (
+            "limits.open_appointments_per_account",
+            c.limits.open_appointments_per_account,
+        ),
+        (
+            "limits.uploads_per_appointment",
+            c.limits.uploads_per_appointment,
+        ),
+        ("limits.uploads_per_day", c.limits.uploads_per_day),
+        ("limits.exports_per_hour", c.limits.exports_per_hour),
     ] {
         if value == 0 {
             bad(key, "must be at least 1");
         }
+    }
+    if c.limits.password_hashing_concurrency > 64 {
+        bad(
+            "limits.password_hashing_concurrency",
+            "must be at most 64 (each password check needs about 19 MiB; 0: the number of CPU cores)",
+        );
     }
     for offset in &c.booking.reminder_offsets {
         match offset.parse::<jiff::SignedDuration>() {

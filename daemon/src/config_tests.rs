@@ -428,3 +428,53 @@ fn the_idle_timeout_is_15_minutes_5_on_booths_unless_set() {
         "unknown keys are errors"
     );
 }
+
+#[test]
+fn quotas_have_defaults_and_every_bad_one_is_reported_at_once() {
+    let (_dir, path) = file(TLS);
+    let config = load(ConfigSource::Explicit(&path), false, &[]).unwrap();
+    let quotas = config.limits.quotas();
+    assert_eq!(
+        (
+            quotas.open_appointments,
+            quotas.uploads_per_appointment,
+            quotas.uploads_per_day,
+            quotas.exports_per_hour
+        ),
+        (5, 20, 50, 5)
+    );
+    assert!(quotas.hashing_concurrency >= 1, "the number of cores");
+
+    let (_dir, path) = file(&format!(
+        "{TLS}[limits]\nopen_appointments_per_account = 0\nuploads_per_appointment = 0\n\
+         uploads_per_day = 0\nexports_per_hour = 0\npassword_hashing_concurrency = 65\n"
+    ));
+    let errors = load(ConfigSource::Explicit(&path), false, &[]).unwrap_err();
+    let mut found = keys(&errors);
+    found.sort_unstable();
+    assert_eq!(
+        found,
+        [
+            "limits.exports_per_hour",
+            "limits.open_appointments_per_account",
+            "limits.password_hashing_concurrency",
+            "limits.uploads_per_appointment",
+            "limits.uploads_per_day"
+        ],
+        "{errors}"
+    );
+
+    let config = load(
+        ConfigSource::Explicit(&file(TLS).1),
+        false,
+        &env(&[
+            ("TELECONSULT__LIMITS__PASSWORD_HASHING_CONCURRENCY", "3"),
+            ("TELECONSULT__LIMITS__OPEN_APPOINTMENTS_PER_ACCOUNT", "12"),
+        ]),
+    );
+    let quotas = config.unwrap().limits.quotas();
+    assert_eq!(
+        (quotas.hashing_concurrency, quotas.open_appointments),
+        (3, 12)
+    );
+}

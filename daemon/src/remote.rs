@@ -10,7 +10,7 @@ use std::sync::Arc;
 use teleconsult_core::appointment::{self, CancelledBy, Event};
 use teleconsult_core::audit::{Action, Actor, AuditEvent};
 use teleconsult_core::ports::Clock;
-use teleconsult_store::{HoldOutcome, RemoteHold, Store};
+use teleconsult_store::{AppointmentChange, HoldOutcome, RemoteHold, Store};
 use teleconsult_sync::ports::PortError;
 use teleconsult_sync::{Applied, RemoteAppointment, RemoteAppointments, RemoteStatus};
 use teleconsult_web::booking_messages::{Site, cancelled};
@@ -66,43 +66,64 @@ impl LocalBooking {
             return Ok(Applied::Unchanged);
         }
         let now = self.clock.now();
-        let cancel = Event::Cancel {
-            by: CancelledBy::Platform,
-            reason: Some("cancelled on the national platform".into()),
-        };
-        let (next, _effects) = match appointment::apply(&local, cancel, now, &self.policy) {
-            Ok(done) => done,
-            // A call in progress is not cut by a remote cancellation: staff see the status.
-            Err(e) => {
-                tracing::warn!(appointment = %id, error = %e, remote = %change.remote_id, "platform cancellation not applicable");
-                return Ok(Applied::Ignored);
-            }
-        };
-        let booker = self.store.account(next.booked_by).map_err(port)?;
+        let booker = self.store.account(local.booked_by).map_err(port)?;
         let practitioner = self
             .store
-            .practitioner(next.practitioner)
+            .practitioner(local.practitioner)
             .map_err(port)?
             .map(|p| p.name)
             .unwrap_or_default();
-        let link = format!("{}/appointments/{}", self.public_url, next.id);
+        let link = format!("{}/appointments/{}", self.public_url, local.id);
         let site = Site {
             name: &self.site_name,
             time_zone: &self.time_zone,
             organizer: &self.organizer,
         };
-        let messages = booker
-            .map(|b| cancelled(site, &b, &next, &practitioner, &link, now))
-            .unwrap_or_default();
         let audit = self.event(Action::Update, "appointment", id.to_string());
-        // No outbox message: the platform is where the cancellation came from.
-        self.store
-            .update_appointment(&next, true, &messages, &[], &audit)
+        // Decided on the appointment as stored when written: a join or a local cancellation
+        // in parallel is seen, never undone.
+        let changed = self
+            .store
+            .change_appointment(
+                id,
+                |current| {
+                    if current.status.is_final() {
+                        return Ok::<_, appointment::TransitionError>(None);
+                    }
+                    let cancel = Event::Cancel {
+                        by: CancelledBy::Platform,
+                        reason: Some("cancelled on the national platform".into()),
+                    };
+                    let (next, _effects) = appointment::apply(current, cancel, now, &self.policy)?;
+                    let notifications = booker
+                        .as_ref()
+                        .map(|b| cancelled(site, b, &next, &practitioner, &link, now))
+                        .unwrap_or_default();
+                    // No outbox message: the platform is where the cancellation came from.
+                    Ok(Some(AppointmentChange {
+                        next,
+                        notifications,
+                        outbox: Vec::new(),
+                    }))
+                },
+                None,
+                &audit,
+            )
             .map_err(port)?;
-        self.live
-            .announce(teleconsult_web::live::Ended::Appointment(id));
-        self.notifier.notify_one();
-        Ok(Applied::Cancelled)
+        match changed {
+            Ok(Some(_)) => {
+                self.live
+                    .announce(teleconsult_web::live::Ended::Appointment(id));
+                self.notifier.notify_one();
+                Ok(Applied::Cancelled)
+            }
+            Ok(None) => Ok(Applied::Unchanged),
+            // A call in progress is not cut by a remote cancellation: staff see the status.
+            Err(e) => {
+                tracing::warn!(appointment = %id, error = %e, remote = %change.remote_id, "platform cancellation not applicable");
+                Ok(Applied::Ignored)
+            }
+        }
     }
 }
 

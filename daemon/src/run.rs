@@ -118,6 +118,7 @@ pub async fn run(config: Config, log: LogHandle, invocation: Invocation) -> anyh
         languages: config.site.languages.clone(),
         printing: print_settings(&config.print),
         idle_timeout: config.auth.idle_timeout(config.site.kind),
+        quotas: limits.quotas(),
     };
     let clock: Arc<dyn teleconsult_core::ports::Clock> = Arc::new(SystemClock);
     let notifier = Arc::new(tokio::sync::Notify::new());

@@ -15,11 +15,11 @@ use teleconsult_core::ids::AccountId;
 use teleconsult_core::notification::Notification;
 use teleconsult_core::patient::Patient;
 
-use crate::accounts::{Activation, insert_account, login_index, replace_account, secret_key};
+use crate::accounts::{Activation, insert_account, login_index, secret_key};
 use crate::audit;
 use crate::error::StoreError;
 use crate::notifications;
-use crate::repo::{EMAIL, email_index, insert_patient_indexes, national_id_index};
+use crate::repo::{email_index, insert_patient_indexes, national_id_index};
 use crate::store::Store;
 use crate::tree::{TreeId, Tx, TxResult, abort};
 
@@ -305,53 +305,6 @@ impl Store {
             };
             pending.insert(key, &*record)?;
             Ok(answer)
-        })
-    }
-
-    /// Rectification as one read-modify-write: `apply` changes the account and (for a patient)
-    /// the patient record *as they are in the store now*; a changed login or e-mail moves its
-    /// index (`AlreadyExists` when taken); `notices` are queued and `event` audited with it.
-    /// Returns the records as saved.
-    pub fn rectify_profile(
-        &self,
-        account: AccountId,
-        apply: impl Fn(&mut Account, Option<&mut Patient>),
-        notices: &[Notification],
-        event: &AuditEvent,
-    ) -> Result<(Account, Option<Patient>), StoreError> {
-        let inner = self.inner();
-        inner.transact_durably(|tx| {
-            let Some(mut changed) = tx
-                .encrypted(TreeId::Accounts)
-                .get::<Account>(account.as_bytes())?
-            else {
-                return Err(abort(StoreError::NotFound("account")));
-            };
-            let patients = tx.encrypted(TreeId::Patients);
-            let old_patient = match changed.patient {
-                Some(id) => patients.get::<Patient>(id.as_bytes())?,
-                None => None,
-            };
-            let mut patient = old_patient.clone();
-            apply(&mut changed, patient.as_mut());
-            replace_account(tx, self, &changed)?;
-            if let (Some(old), Some(new)) = (&old_patient, &patient) {
-                if !old.email.eq_ignore_ascii_case(&new.email) {
-                    let emails = tx.raw(TreeId::PatientsByEmail);
-                    let by_new = email_index(&inner.crypto, &new.email);
-                    if emails.get(by_new)?.is_some() {
-                        return Err(abort(StoreError::AlreadyExists(EMAIL)));
-                    }
-                    emails.remove(&email_index(&inner.crypto, &old.email))?;
-                    emails.insert(&by_new, new.id.as_bytes())?;
-                }
-                patients.insert(new.id.as_bytes(), new)?;
-            }
-            for notice in notices {
-                notifications::enqueue(tx, notice)?;
-            }
-            audit::append(tx, event)?;
-            Ok((changed, patient))
         })
     }
 

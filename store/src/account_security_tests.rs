@@ -152,18 +152,35 @@ fn the_sweeper_removes_expired_registrations_only() {
 fn logged_in(store: &Store, n: u128) -> (Account, String) {
     let p = patient(n);
     register(store, &p, n, 0);
-    let mut account = store.account_by_login(&p.email).unwrap().unwrap();
-    account.status = AccountStatus::Active;
-    store.update_account(&account, None).unwrap();
+    let id = store.account_by_login(&p.email).unwrap().unwrap().id;
+    let (account, ()) = store
+        .change_account(
+            id,
+            |a| {
+                a.status = AccountStatus::Active;
+                Ok::<_, std::convert::Infallible>(())
+            },
+            None,
+        )
+        .unwrap()
+        .unwrap();
     let token = format!("session{n}");
-    let challenge =
-        LoginChallenge::new(account.id, "111111".into(), ts(0), &LoginPolicy::default());
     store
-        .start_challenge("c", &challenge, &account, &mail("x", "code"))
+        .start_challenge("c", account.id, |a| {
+            let challenge =
+                LoginChallenge::new(a.id, "111111".into(), ts(0), &LoginPolicy::default());
+            Ok::<_, std::convert::Infallible>((challenge, mail("x", "code")))
+        })
+        .unwrap()
         .unwrap();
     let session = Session::new(&account, "csrf".into(), ts(0), &LoginPolicy::default());
     store
-        .open_session(&token, &session, "c", &account, &event(Action::Login, "a"))
+        .use_challenge("c", &token, |_, _| crate::ChallengeOutcome::<()>::Open {
+            session: session.clone(),
+            event: event(Action::Login, "a"),
+        })
+        .unwrap()
+        .unwrap()
         .unwrap();
     (account, token)
 }

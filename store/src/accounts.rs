@@ -26,6 +26,28 @@ pub struct Activation<'a> {
     pub email: &'a Notification,
 }
 
+/// What a code typed for a login challenge writes (see [`Store::use_challenge`]).
+#[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "built once per login code typed and consumed at once: boxing buys nothing"
+)]
+pub enum ChallengeOutcome<E> {
+    /// The code is right: the challenge is consumed, `session` stored, the account saved as
+    /// changed (its failure counters reset) and `event` audited.
+    Open { session: Session, event: AuditEvent },
+    /// A wrong, expired or exhausted code: the account is saved as changed (its failure
+    /// counters) and the challenge too when `keep` (its attempt count), else removed; `error`
+    /// is returned.
+    Failed { keep: bool, error: E },
+    /// Refused without counting anything (a locked or disabled account): nothing is written.
+    Refused(E),
+}
+
+/// An account, its patient record (for a patient) and what a change of them returned, as
+/// saved by [`Store::change_profile`].
+pub type Profile<T> = (Account, Option<Patient>, T);
+
 /// What the uniqueness error names when a login is taken.
 const LOGIN: &str = "login";
 
@@ -151,38 +173,62 @@ impl Store {
         Ok(all)
     }
 
-    /// Replaces an account (the login may change: its index follows, and a taken login fails
-    /// with `AlreadyExists`). Audited when `event` is given (security counters are not).
-    pub fn update_account(
+    /// Changes account `id` in one transaction: `change` gets the account as stored at that
+    /// moment (never a copy read earlier, so concurrent changes are not lost) and either
+    /// changes it — then it is saved, its login index following a changed login
+    /// (`AlreadyExists` when taken), with `event` when given (security counters are not
+    /// audited) — or refuses, and nothing is written. `change` may run more than once. Returns
+    /// the account as saved and what `change` returned; `NotFound` when there is no account.
+    pub fn change_account<T, E>(
         &self,
-        account: &Account,
+        id: AccountId,
+        change: impl Fn(&mut Account) -> Result<T, E>,
         event: Option<&AuditEvent>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Result<(Account, T), E>, StoreError> {
         self.inner().transact_durably(|tx| {
-            replace_account(tx, self, account)?;
+            let Some(mut account) = tx
+                .encrypted(TreeId::Accounts)
+                .get::<Account>(id.as_bytes())?
+            else {
+                return Err(abort(StoreError::NotFound("account")));
+            };
+            let outcome = match change(&mut account) {
+                Ok(outcome) => outcome,
+                Err(refused) => return Ok(Err(refused)),
+            };
+            replace_account(tx, self, &account)?;
             if let Some(event) = event {
                 audit::append(tx, event)?;
             }
-            Ok(())
+            Ok(Ok((account, outcome)))
         })
     }
 
-    /// First login step passed: stores the challenge, the account (its counters) and queues the
-    /// SMS with the code, in one transaction.
-    pub fn start_challenge(
+    /// First login step passed: `issue` decides from the account as stored at that moment
+    /// (still active, not locked, the password checked still the one stored) and gives the
+    /// challenge and the SMS with its code; both are stored in one transaction. When `issue`
+    /// refuses, nothing is written. `NotFound` when the account is gone.
+    pub fn start_challenge<E>(
         &self,
         challenge_id: &str,
-        challenge: &LoginChallenge,
-        account: &Account,
-        sms: &Notification,
-    ) -> Result<(), StoreError> {
+        account: AccountId,
+        issue: impl Fn(&Account) -> Result<(LoginChallenge, Notification), E>,
+    ) -> Result<Result<(), E>, StoreError> {
         let key = secret_key(self, "challenge", challenge_id);
         self.inner().transact_durably(|tx| {
-            tx.encrypted(TreeId::Challenges).insert(&key, challenge)?;
-            tx.encrypted(TreeId::Accounts)
-                .insert(account.id.as_bytes(), account)?;
-            notifications::enqueue(tx, sms)?;
-            Ok(())
+            let Some(account) = tx
+                .encrypted(TreeId::Accounts)
+                .get::<Account>(account.as_bytes())?
+            else {
+                return Err(abort(StoreError::NotFound("account")));
+            };
+            let (challenge, sms) = match issue(&account) {
+                Ok(issued) => issued,
+                Err(refused) => return Ok(Err(refused)),
+            };
+            tx.encrypted(TreeId::Challenges).insert(&key, &challenge)?;
+            notifications::enqueue(tx, &sms)?;
+            Ok(Ok(()))
         })
     }
 
@@ -191,51 +237,47 @@ impl Store {
         self.inner().encrypted(TreeId::Challenges).get(&key)
     }
 
-    /// A wrong code: keeps the challenge with its new attempt count (or removes it when void)
-    /// and saves the account's failure counters, together.
-    pub fn fail_challenge(
+    /// A code typed for challenge `challenge_id`: `decide` gets the challenge and its account
+    /// as stored at that moment — so parallel attempts each see the others' counts — and says
+    /// what to write (see [`ChallengeOutcome`]), all in one transaction. `None` when there is
+    /// no such challenge (never issued, used, void) or its account is gone.
+    pub fn use_challenge<E>(
         &self,
         challenge_id: &str,
-        challenge: Option<&LoginChallenge>,
-        account: &Account,
-    ) -> Result<(), StoreError> {
-        let key = secret_key(self, "challenge", challenge_id);
-        self.inner().transact_durably(|tx| {
-            match challenge {
-                Some(c) => tx.encrypted(TreeId::Challenges).insert(&key, c)?,
-                None => {
-                    tx.raw(TreeId::Challenges).remove(&key)?;
-                }
-            }
-            tx.encrypted(TreeId::Accounts)
-                .insert(account.id.as_bytes(), account)?;
-            Ok(())
-        })
-    }
-
-    /// Login complete: the challenge is consumed, the session stored, the account's counters
-    /// reset and the login audited, in one transaction. Fails with `NotFound` if the challenge
-    /// was consumed concurrently (the code is single-use).
-    pub fn open_session(
-        &self,
         token: &str,
-        session: &Session,
-        challenge_id: &str,
-        account: &Account,
-        event: &AuditEvent,
-    ) -> Result<(), StoreError> {
+        decide: impl Fn(&mut LoginChallenge, &mut Account) -> ChallengeOutcome<E>,
+    ) -> Result<Option<Result<Session, E>>, StoreError> {
         let challenge_key = secret_key(self, "challenge", challenge_id);
         let session_key = secret_key(self, "session", token);
         self.inner().transact_durably(|tx| {
-            if tx.raw(TreeId::Challenges).remove(&challenge_key)?.is_none() {
-                return Err(abort(StoreError::NotFound("login challenge")));
+            let challenges = tx.encrypted(TreeId::Challenges);
+            let Some(mut challenge) = challenges.get::<LoginChallenge>(&challenge_key)? else {
+                return Ok(None);
+            };
+            let accounts = tx.encrypted(TreeId::Accounts);
+            let Some(mut account) = accounts.get::<Account>(challenge.account.as_bytes())? else {
+                return Ok(None);
+            };
+            match decide(&mut challenge, &mut account) {
+                ChallengeOutcome::Refused(error) => Ok(Some(Err(error))),
+                ChallengeOutcome::Failed { keep, error } => {
+                    if keep {
+                        challenges.insert(&challenge_key, &challenge)?;
+                    } else {
+                        tx.raw(TreeId::Challenges).remove(&challenge_key)?;
+                    }
+                    accounts.insert(account.id.as_bytes(), &account)?;
+                    Ok(Some(Err(error)))
+                }
+                ChallengeOutcome::Open { session, event } => {
+                    tx.raw(TreeId::Challenges).remove(&challenge_key)?;
+                    tx.encrypted(TreeId::Sessions)
+                        .insert(&session_key, &session)?;
+                    accounts.insert(account.id.as_bytes(), &account)?;
+                    audit::append(tx, &event)?;
+                    Ok(Some(Ok(session)))
+                }
             }
-            tx.encrypted(TreeId::Sessions)
-                .insert(&session_key, session)?;
-            tx.encrypted(TreeId::Accounts)
-                .insert(account.id.as_bytes(), account)?;
-            audit::append(tx, event)?;
-            Ok(())
         })
     }
 
@@ -358,22 +400,41 @@ impl Store {
         })
     }
 
-    /// Rectification: the account and, for a patient, the patient record, together. A changed
-    /// login or e-mail moves its index (`AlreadyExists` when taken).
-    pub fn update_profile(
+    /// Rectification, consents: `change` gets account `id` and, for a patient, its patient
+    /// record as stored at that moment, and changes them; both are saved with `event` in one
+    /// transaction (nothing when `change` refuses). A changed login or e-mail moves its index
+    /// (`AlreadyExists` when taken). `NotFound` when the account (or its patient record) is gone.
+    /// `notices` (e.g. to the old address of a changed e-mail) are queued with the change.
+    pub fn change_profile<T, E>(
         &self,
-        account: &Account,
-        patient: Option<&Patient>,
+        id: AccountId,
+        change: impl Fn(&mut Account, Option<&mut Patient>) -> Result<T, E>,
+        notices: &[Notification],
         event: &AuditEvent,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Result<Profile<T>, E>, StoreError> {
         let inner = self.inner();
         inner.transact_durably(|tx| {
-            replace_account(tx, self, account)?;
-            if let Some(patient) = patient {
-                let patients = tx.encrypted(TreeId::Patients);
-                let Some(old) = patients.get::<Patient>(patient.id.as_bytes())? else {
-                    return Err(abort(StoreError::NotFound("patient")));
-                };
+            let Some(mut account) = tx
+                .encrypted(TreeId::Accounts)
+                .get::<Account>(id.as_bytes())?
+            else {
+                return Err(abort(StoreError::NotFound("account")));
+            };
+            let patients = tx.encrypted(TreeId::Patients);
+            let old = match account.patient {
+                Some(patient_id) => match patients.get::<Patient>(patient_id.as_bytes())? {
+                    Some(patient) => Some(patient),
+                    None => return Err(abort(StoreError::NotFound("patient"))),
+                },
+                None => None,
+            };
+            let mut patient = old.clone();
+            let outcome = match change(&mut account, patient.as_mut()) {
+                Ok(outcome) => outcome,
+                Err(refused) => return Ok(Err(refused)),
+            };
+            replace_account(tx, self, &account)?;
+            if let (Some(old), Some(patient)) = (&old, &patient) {
                 if !old.email.eq_ignore_ascii_case(&patient.email) {
                     let emails = tx.raw(TreeId::PatientsByEmail);
                     let new = email_index(&inner.crypto, &patient.email);
@@ -385,8 +446,11 @@ impl Store {
                 }
                 patients.insert(patient.id.as_bytes(), patient)?;
             }
+            for notice in notices {
+                notifications::enqueue(tx, notice)?;
+            }
             audit::append(tx, event)?;
-            Ok(())
+            Ok(Ok((account, patient, outcome)))
         })
     }
 
@@ -411,6 +475,7 @@ impl Store {
                 return Err(abort(StoreError::NotFound("account")));
             };
             tx.raw(TreeId::Accounts).remove(id.as_bytes())?;
+            crate::quotas::forget_account(tx, id)?;
             tx.raw(TreeId::AccountsByLogin).remove(
                 &inner
                     .crypto

@@ -1,8 +1,8 @@
 //! Accounts, sessions, tokens and the notification queue on real sled.
 #![allow(clippy::unwrap_used)]
 
-use crate::StoreError;
 use crate::test_support::{event, open, patient, reopen_key, ts};
+use crate::{ChallengeOutcome, StoreError};
 use teleconsult_core::account::{
     Account, AccountStatus, LoginChallenge, LoginPolicy, OneTimeToken, Role, Session, TokenPurpose,
 };
@@ -142,37 +142,15 @@ fn account_id(n: u128) -> AccountId {
 #[test]
 fn challenges_and_sessions_are_kept_by_hash_and_survive_reopen() {
     let dir = tempfile::tempdir().unwrap();
-    let policy = LoginPolicy::default();
     {
         let store = crate::Store::open(dir.path(), reopen_key()).unwrap();
         register(&store, 4).unwrap();
         let a = account(4);
-        let challenge = LoginChallenge::new(a.id, "123456".into(), ts(0), &policy);
-        let sms = Notification::sms(a.phone.clone(), "code 123456".into(), ts(0));
-        store
-            .start_challenge("challenge-id", &challenge, &a, &sms)
-            .unwrap();
-        let session = Session::new(&a, "csrf".into(), ts(1), &policy);
-        store
-            .open_session(
-                "session-token",
-                &session,
-                "challenge-id",
-                &a,
-                &event(Action::Login, "a"),
-            )
-            .unwrap();
-        let again = store.open_session(
-            "other",
-            &session,
-            "challenge-id",
-            &a,
-            &event(Action::Login, "a"),
-        );
-        assert!(
-            matches!(again, Err(StoreError::NotFound(_))),
-            "the challenge is consumed"
-        );
+        start(&store, &a, "challenge-id");
+        let session = open_session(&store, "challenge-id", "session-token");
+        assert_eq!(session.unwrap().unwrap().account, a.id);
+        let again = open_session(&store, "challenge-id", "other");
+        assert!(again.is_none(), "the challenge is consumed");
     }
     // Neither the token nor the challenge id is on disk.
     for entry in std::fs::read_dir(dir.path()).unwrap() {
@@ -287,34 +265,51 @@ fn erasure_frees_the_unique_values_and_keeps_the_audit_trail() {
     assert!(store.verify_audit_chain().is_ok());
 }
 
+/// Stores a login challenge (code `123456`) for `a`.
+fn start(store: &crate::Store, a: &Account, challenge_id: &str) {
+    let policy = LoginPolicy::default();
+    store
+        .start_challenge(challenge_id, a.id, |stored| {
+            let challenge = LoginChallenge::new(stored.id, "123456".into(), ts(0), &policy);
+            let sms = Notification::sms(stored.phone.clone(), "code 123456".into(), ts(0));
+            Ok::<_, ()>((challenge, sms))
+        })
+        .unwrap()
+        .unwrap();
+}
+
+/// Types the right code for `challenge_id`: the session opened under `token`.
+fn open_session(
+    store: &crate::Store,
+    challenge_id: &str,
+    token: &str,
+) -> Option<Result<Session, ()>> {
+    let policy = LoginPolicy::default();
+    store
+        .use_challenge(challenge_id, token, |_, account| {
+            account.record_success();
+            ChallengeOutcome::Open {
+                session: Session::new(account, "csrf".into(), ts(1), &policy),
+                event: event(Action::Login, "a"),
+            }
+        })
+        .unwrap()
+}
+
 /// Logs account `n` in with session token `token` (registration, challenge, session).
 fn logged_in(store: &crate::Store, n: u128, token: &str) -> Account {
-    let policy = LoginPolicy::default();
     register(store, n).unwrap();
     let a = store.account(account_id(n)).unwrap().unwrap();
-    let challenge = LoginChallenge::new(a.id, "123456".into(), ts(0), &policy);
-    let sms = Notification::sms(a.phone.clone(), "code 123456".into(), ts(0));
     let challenge_id = format!("challenge {token}");
-    store
-        .start_challenge(&challenge_id, &challenge, &a, &sms)
-        .unwrap();
-    let session = Session::new(&a, "csrf".into(), ts(1), &policy);
-    store
-        .open_session(
-            token,
-            &session,
-            &challenge_id,
-            &a,
-            &event(Action::Login, "a"),
-        )
-        .unwrap();
+    start(store, &a, &challenge_id);
+    open_session(store, &challenge_id, token).unwrap().unwrap();
     a
 }
 
 #[test]
 fn authentication_is_served_from_memory_until_the_session_or_account_changes() {
     let (_dir, store) = crate::test_support::open();
-    let mut a = logged_in(&store, 5, "token-5");
+    let a = logged_in(&store, 5, "token-5");
     logged_in(&store, 6, "token-6");
     assert!(store.cached_session_and_account("token-5").is_none());
     let (session, account) = store.session_and_account("token-5").unwrap().unwrap();
@@ -328,9 +323,16 @@ fn authentication_is_served_from_memory_until_the_session_or_account_changes() {
     assert_eq!(store.cached_session_and_account("no-such-token"), None);
 
     // A changed account is seen at once: the cached entry is not served any more.
-    a.status = AccountStatus::Disabled;
     store
-        .update_account(&a, Some(&event(Action::Update, "a")))
+        .change_account(
+            a.id,
+            |stored| {
+                stored.status = AccountStatus::Disabled;
+                Ok::<_, ()>(())
+            },
+            Some(&event(Action::Update, "a")),
+        )
+        .unwrap()
         .unwrap();
     assert_eq!(store.cached_session_and_account("token-5"), None);
     let (_, account) = store.session_and_account("token-5").unwrap().unwrap();

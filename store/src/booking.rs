@@ -1,14 +1,16 @@
 //! Schedules, appointments, the one-booking-per-slot index and reminders.
 //!
 //! A booking is one transaction: the slot index entry (its absence is the uniqueness check),
-//! the appointment, a new relative's patient record and the booker's account when it changes,
-//! the confirmation notifications, the reminders, the outbox messages for the platform and the
-//! audit record. Either all of it is durable, or none.
+//! the booker's open appointments (the quota, see `quotas.rs`), the appointment, a new
+//! relative's patient record and its place in the booker's account, the confirmation
+//! notifications, the reminders, the outbox messages for the platform and the audit record.
+//! Either all of it is durable, or none. A change of an appointment (join, call, cancel) is
+//! decided from the record as stored, inside its transaction ([`Store::change_appointment`]).
 
 use std::collections::BTreeSet;
 use teleconsult_core::Timestamp;
 use teleconsult_core::account::Account;
-use teleconsult_core::appointment::Appointment;
+use teleconsult_core::appointment::{Appointment, Status};
 use teleconsult_core::audit::AuditEvent;
 use teleconsult_core::booking::Reminder;
 use teleconsult_core::ids::{AccountId, AppointmentId, PatientId, PractitionerId};
@@ -19,13 +21,13 @@ use teleconsult_core::schedule::Schedule;
 
 use crate::error::StoreError;
 use crate::repo::{email_index, insert_patient_indexes, national_id_index, taken_patient_index};
-use crate::store::Store;
+use crate::store::{Inner, Store};
 use crate::tree::{TreeId, Tx, TxResult, abort, seal};
 use crate::writer::{Pending, Work};
-use crate::{audit, notifications, outbox};
+use crate::{audit, notifications, outbox, quotas};
 
 /// Orders instants as bytes: seconds since the epoch, sign bit flipped, big-endian.
-fn time_key(t: Timestamp) -> [u8; 8] {
+pub(crate) fn time_key(t: Timestamp) -> [u8; 8] {
     (t.as_second() as u64 ^ (1 << 63)).to_be_bytes()
 }
 
@@ -55,10 +57,13 @@ fn reminder_key(due: Timestamp, appointment: AppointmentId, index: u8) -> [u8; 2
 pub struct Booking<'a> {
     pub appointment: &'a Appointment,
     /// A relative booked for the first time: a patient record of their own (no account),
-    /// unique by national id like every patient.
+    /// unique by national id like every patient, added to the booking account's relatives
+    /// (the account as stored at that moment: bookings in parallel each add theirs).
     pub new_relative: Option<&'a Patient>,
-    /// The booker's account, when it changes (a new relative in its list).
-    pub booker: Option<&'a Account>,
+    /// The most open future appointments the booking account may hold, this one included
+    /// (`None`: no limit); counted inside the booking's transaction, so parallel bookings
+    /// cannot pass it. Refused with [`StoreError::QuotaExceeded`].
+    pub open_limit: Option<u32>,
     pub notifications: Vec<Notification>,
     pub reminders: &'a [(Timestamp, Reminder)],
     pub outbox: Vec<OutboxMessage>,
@@ -69,6 +74,14 @@ pub struct Booking<'a> {
     /// `AlreadyExists`); when [`Store::book`] fails otherwise, or is not reached, the caller
     /// records them on its own.
     pub reads: &'a [AuditEvent],
+}
+
+/// A change of an appointment, decided from it as stored (see [`Store::change_appointment`]).
+#[derive(Clone, Debug)]
+pub struct AppointmentChange {
+    pub next: Appointment,
+    pub notifications: Vec<Notification>,
+    pub outbox: Vec<OutboxMessage>,
 }
 
 /// A relative's patient record, sealed, with its blind indexes.
@@ -86,7 +99,12 @@ struct BookJob {
     appointment: AppointmentId,
     sealed_appointment: Vec<u8>,
     relative: Option<SealedRelative>,
-    booker: Option<(AccountId, Vec<u8>)>,
+    booker: AccountId,
+    start: Timestamp,
+    open_limit: Option<u32>,
+    /// The booker's open-appointment entries that have started, found by the writer before
+    /// the batch's transaction (see `quotas.rs`).
+    started: std::sync::OnceLock<Vec<sled::IVec>>,
     notifications: Vec<Notification>,
     reminders: Vec<([u8; 25], Vec<u8>)>,
     outbox: Vec<OutboxMessage>,
@@ -109,13 +127,6 @@ impl BookJob {
                 })
             })
             .transpose()?;
-        let booker = booking
-            .booker
-            .map(|account| {
-                seal(crypto, TreeId::Accounts, account.id.as_bytes(), account)
-                    .map(|sealed| (account.id, sealed))
-            })
-            .transpose()?;
         let reminders = booking
             .reminders
             .iter()
@@ -132,7 +143,10 @@ impl BookJob {
             appointment: a.id,
             sealed_appointment: seal(crypto, TreeId::Appointments, a.id.as_bytes(), a)?,
             relative,
-            booker,
+            booker: a.booked_by,
+            start: a.start,
+            open_limit: booking.open_limit,
+            started: std::sync::OnceLock::new(),
             notifications: booking.notifications,
             reminders,
             outbox: booking.outbox,
@@ -141,26 +155,60 @@ impl BookJob {
         })
     }
 
-    /// Whether the booking can be written: its slot is free, and a new relative's national id
-    /// and e-mail address are not registered.
-    fn check(&self, tx: &Tx<'_>) -> TxResult<Result<(), StoreError>> {
+    /// Whether the booking can be written: its slot is free and a new relative's national id
+    /// and e-mail address are not registered; gives the booker's account with the new
+    /// relative. Reads only.
+    fn check(&self, tx: &Tx<'_>) -> TxResult<Result<Option<Account>, StoreError>> {
         if tx.raw(TreeId::BookedSlots).get(self.slot)?.is_some() {
             return Ok(Err(StoreError::SlotTaken));
         }
-        if let Some(relative) = &self.relative
-            && let Some(taken) =
-                taken_patient_index(tx, &relative.national_id, relative.email.as_ref())?
+        let Some(relative) = &self.relative else {
+            return Ok(Ok(None));
+        };
+        if let Some(taken) =
+            taken_patient_index(tx, &relative.national_id, relative.email.as_ref())?
         {
             return Ok(Err(StoreError::AlreadyExists(taken)));
         }
-        Ok(Ok(()))
+        let Some(mut booker) = tx
+            .encrypted(TreeId::Accounts)
+            .get::<Account>(self.booker.as_bytes())?
+        else {
+            return Ok(Err(StoreError::NotFound("account")));
+        };
+        if !booker.relatives.contains(&relative.id) {
+            booker.relatives.push(relative.id);
+        }
+        Ok(Ok(Some(booker)))
     }
 }
 
 impl Work for BookJob {
+    fn prepare(&self, inner: &Inner) -> Result<(), StoreError> {
+        let started = quotas::started_open_entries(inner, self.booker, self.event.at)?;
+        let _ = self.started.set(started);
+        Ok(())
+    }
+
     fn apply(&self, tx: &Tx<'_>) -> TxResult<Result<(), StoreError>> {
-        if let Err(refusal) = self.check(tx)? {
-            return Ok(Err(refusal));
+        let booker = match self.check(tx)? {
+            Ok(booker) => booker,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        // The quota of open appointments: its only write before a refusal is the removal of
+        // entries that have started, which is true whatever becomes of this booking.
+        let started = self.started.get().map_or(&[][..], Vec::as_slice);
+        let limit = self.open_limit.unwrap_or(u32::MAX);
+        let counted = quotas::take_open(
+            tx,
+            self.booker,
+            self.appointment,
+            self.start,
+            started,
+            limit,
+        )?;
+        if let Err(exceeded) = counted {
+            return Ok(Err(StoreError::QuotaExceeded(exceeded)));
         }
         let id = self.appointment.as_bytes();
         tx.raw(TreeId::BookedSlots).insert(&self.slot, id)?;
@@ -172,9 +220,9 @@ impl Work for BookJob {
             tx.raw(TreeId::Patients)
                 .insert(patient, relative.sealed.as_slice())?;
         }
-        if let Some((account, sealed)) = &self.booker {
-            tx.raw(TreeId::Accounts)
-                .insert(account.as_bytes(), sealed.as_slice())?;
+        if let Some(account) = &booker {
+            tx.encrypted(TreeId::Accounts)
+                .insert(account.id.as_bytes(), account)?;
         }
         for n in &self.notifications {
             notifications::enqueue(tx, n)?;
@@ -300,41 +348,64 @@ impl Store {
         Ok(all)
     }
 
-    /// Saves a changed appointment (e.g. cancelled) with its notifications and outbox messages;
-    /// `free_slot` releases its slot for others.
-    pub fn update_appointment(
+    /// Changes appointment `id` in one transaction: `change` decides from the appointment as
+    /// stored at that moment (a cancellation and a join in parallel cannot undo each other)
+    /// and gives the next state with its notifications and outbox messages, or `None` when
+    /// nothing changes, or refuses — then nothing is written. A cancelled appointment's slot
+    /// is freed (only its own booking); a closed one (cancelled, completed, missed) leaves its
+    /// booker's open appointments. `change` may run more than once. `read` is recorded
+    /// whatever `change` decides, `event` when something is written. Returns the appointment
+    /// as saved (`None`: unchanged); `NotFound` when there is no such appointment.
+    pub fn change_appointment<E>(
         &self,
-        appointment: &Appointment,
-        free_slot: bool,
-        notifications: &[Notification],
-        outbox: &[OutboxMessage],
+        id: AppointmentId,
+        change: impl Fn(&Appointment) -> Result<Option<AppointmentChange>, E>,
+        read: Option<&AuditEvent>,
         event: &AuditEvent,
-    ) -> Result<(), StoreError> {
-        let slot = slot_key(appointment.practitioner, appointment.start);
+    ) -> Result<Result<Option<Appointment>, E>, StoreError> {
         self.inner().transact_durably(|tx| {
             let appointments = tx.encrypted(TreeId::Appointments);
-            if !appointments.contains_key(appointment.id.as_bytes())? {
+            let Some(current) = appointments.get::<Appointment>(id.as_bytes())? else {
                 return Err(abort(StoreError::NotFound("appointment")));
+            };
+            if let Some(read) = read {
+                audit::append(tx, read)?;
             }
-            appointments.insert(appointment.id.as_bytes(), appointment)?;
-            if free_slot {
+            let changed = match change(&current) {
+                Ok(Some(changed)) => changed,
+                Ok(None) => return Ok(Ok(None)),
+                Err(refused) => return Ok(Err(refused)),
+            };
+            let next = changed.next;
+            if next.id != current.id {
+                return Err(abort(StoreError::Encode(
+                    "an appointment change must keep its id".into(),
+                )));
+            }
+            appointments.insert(id.as_bytes(), &next)?;
+            let cancelled = |a: &Appointment| matches!(a.status, Status::Cancelled { .. });
+            if cancelled(&next) && !cancelled(&current) {
+                let slot = slot_key(current.practitioner, current.start);
                 let slots = tx.raw(TreeId::BookedSlots);
                 // Only this appointment's own booking is released.
                 if slots
                     .get(slot)?
-                    .is_some_and(|id| id.as_ref() == appointment.id.as_bytes())
+                    .is_some_and(|booked| booked.as_ref() == id.as_bytes())
                 {
                     slots.remove(&slot)?;
                 }
             }
-            for n in notifications {
+            if next.status.is_final() && !current.status.is_final() {
+                quotas::close_open(tx, &current)?;
+            }
+            for n in &changed.notifications {
                 notifications::enqueue(tx, n)?;
             }
-            for message in outbox {
+            for message in &changed.outbox {
                 outbox::enqueue(tx, message, event.at)?;
             }
             audit::append(tx, event)?;
-            Ok(())
+            Ok(Ok(Some(next)))
         })
     }
 

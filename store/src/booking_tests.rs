@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::test_support::{event, open, ts};
-use crate::{Booking, StoreError};
+use crate::{AppointmentChange, Booking, StoreError};
 use std::sync::Arc;
 use teleconsult_core::appointment::{Appointment, Status};
 use teleconsult_core::audit::Action;
@@ -51,7 +51,7 @@ fn booking<'a>(
     Booking {
         appointment: a,
         new_relative: None,
-        booker: None,
+        open_limit: None,
         notifications: confirmation.to_vec(),
         reminders,
         outbox: Vec::new(),
@@ -110,24 +110,37 @@ fn exactly_one_booking_per_slot_under_concurrency() {
 #[test]
 fn cancelling_frees_the_slot_for_a_new_booking() {
     let (_dir, store) = open();
-    let mut a = appointment(1, 0);
+    let a = appointment(1, 0);
     book(&store, &a, &[]).unwrap();
     assert!(matches!(
         book(&store, &appointment(2, 0), &[]),
         Err(StoreError::SlotTaken)
     ));
-    a.status = Status::Cancelled {
-        by: teleconsult_core::appointment::CancelledBy::Patient,
-        reason: None,
-        at: ts(10),
+    let cancel = |current: &Appointment| {
+        Ok::<_, ()>(Some(AppointmentChange {
+            next: Appointment {
+                status: Status::Cancelled {
+                    by: teleconsult_core::appointment::CancelledBy::Patient,
+                    reason: None,
+                    at: ts(10),
+                },
+                ..current.clone()
+            },
+            notifications: Vec::new(),
+            outbox: Vec::new(),
+        }))
     };
+    let update = event(Action::Update, "a");
     store
-        .update_appointment(&a, true, &[], &[], &event(Action::Update, "a"))
+        .change_appointment(a.id, cancel, None, &update)
+        .unwrap()
         .unwrap();
     book(&store, &appointment(2, 0), &[]).unwrap();
-    // Releasing again (a stale cancel) must not free someone else's booking.
+    // Cancelling again (the appointment is already cancelled) must not free someone else's
+    // booking.
     store
-        .update_appointment(&a, true, &[], &[], &event(Action::Update, "a"))
+        .change_appointment(a.id, cancel, None, &update)
+        .unwrap()
         .unwrap();
     assert!(matches!(
         book(&store, &appointment(3, 0), &[]),
@@ -302,7 +315,12 @@ fn erasing_a_patient_erases_what_their_calls_left_and_keeps_the_appointments() {
             size: 8,
         };
         store
-            .save_attachment(&file, b"%PDF-1.4", &event(Action::Create, "attachment"))
+            .save_attachment(
+                &file,
+                b"%PDF-1.4",
+                None,
+                &event(Action::Create, "attachment"),
+            )
             .unwrap();
         let sample = QualitySample {
             at: ts(12),

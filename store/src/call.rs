@@ -99,6 +99,8 @@ impl PatientTraces {
                 tx.raw(TreeId::CallQuality)
                     .remove(id.as_bytes().as_slice())?,
             );
+            tx.raw(TreeId::Quotas)
+                .remove(crate::quotas::appointment_uploads_key(*id))?;
         }
         for key in &self.messages {
             gone(tx.raw(TreeId::Messages).remove(key.as_ref())?);
@@ -180,11 +182,14 @@ impl Store {
         Ok(messages)
     }
 
-    /// Stores a shared file: its description and its content, sealed, in one transaction.
+    /// Stores a shared file: its description and its content, sealed, in one transaction,
+    /// counting it against `quota` (refused with [`StoreError::QuotaExceeded`], nothing
+    /// written, when a limit is reached; `None`: not counted).
     pub fn save_attachment(
         &self,
         attachment: &Attachment,
         content: &[u8],
+        quota: Option<&crate::UploadQuota>,
         event: &AuditEvent,
     ) -> Result<(), StoreError> {
         let key = attachment.id.as_bytes();
@@ -197,6 +202,9 @@ impl Store {
             let descriptions = tx.encrypted(TreeId::Attachments);
             if descriptions.contains_key(key)? {
                 return Err(abort(StoreError::AlreadyExists("attachment")));
+            }
+            if let Some(quota) = quota {
+                crate::quotas::take_upload(tx, quota)?;
             }
             descriptions.insert(key, attachment)?;
             tx.raw(TreeId::AttachmentContent)
@@ -351,7 +359,7 @@ mod tests {
             size: 9,
         };
         store
-            .save_attachment(&attachment, b"%PDF-1.7\n", &event("attachment"))
+            .save_attachment(&attachment, b"%PDF-1.7\n", None, &event("attachment"))
             .unwrap();
         let raw = store
             .inner()

@@ -8,7 +8,8 @@
 //! reserved: the caller renders the PDF with the number following `previous`, and the
 //! transaction refuses ([`IssueOutcome::NumberTaken`]) when another document took it meanwhile,
 //! so numbers stay gap-free without holding the store's lock while a PDF renders.
-//! Changes of state (dispensing, payment) are compare-and-swap on the whole record.
+//! Changes of state (dispensing, payment) are decided from the record as stored, inside the
+//! transaction that writes them ([`Store::change_document`]).
 
 use teleconsult_core::audit::AuditEvent;
 use teleconsult_core::document::{DocumentNumber, IssuedDocument, Laboratory, SickLeavePart};
@@ -56,6 +57,14 @@ pub struct NewDocument<'a> {
     pub supersedes: Option<(&'a IssuedDocument, &'a IssuedDocument)>,
     pub notifications: &'a [Notification],
     pub outbox: &'a [OutboxMessage],
+}
+
+/// A change of a document's state, decided from it as stored (see [`Store::change_document`]).
+#[derive(Clone, Debug)]
+pub struct DocumentChange {
+    pub next: IssuedDocument,
+    pub notifications: Vec<Notification>,
+    pub outbox: Vec<OutboxMessage>,
 }
 
 /// What became of an issue attempt.
@@ -254,35 +263,46 @@ impl Store {
         })
     }
 
-    /// Replaces `expected` by `updated` (dispensed items, payment) with its notifications and
-    /// outbox messages. Returns false, writing nothing, when the stored record is no longer
-    /// `expected` (someone else changed it first).
-    pub fn update_document(
+    /// Changes document `id` in one transaction: `change` decides from the record as stored
+    /// at that moment (items dispensed, payment) and gives the new record with its
+    /// notifications and outbox messages, or refuses — then nothing is written. Two changes
+    /// in parallel are applied one after the other, each seeing the other's. `change` may run
+    /// more than once. `read` is recorded whatever happens (even when there is no such
+    /// document: the attempt is of interest), `event` when something is written. `None` when
+    /// there is no such document.
+    pub fn change_document<E>(
         &self,
-        expected: &IssuedDocument,
-        updated: &IssuedDocument,
-        notifications: &[Notification],
-        outbox: &[OutboxMessage],
+        id: DocumentId,
+        change: impl Fn(&IssuedDocument) -> Result<DocumentChange, E>,
+        read: Option<&AuditEvent>,
         event: &AuditEvent,
-    ) -> Result<bool, StoreError> {
-        let key = expected.id();
+    ) -> Result<Option<Result<IssuedDocument, E>>, StoreError> {
         self.inner().transact_durably(|tx| {
-            let documents = tx.encrypted(TreeId::Documents);
-            let stored: Option<IssuedDocument> = documents.get(key.as_bytes())?;
-            match stored {
-                None => return Err(abort(StoreError::NotFound("document"))),
-                Some(stored) if &stored != expected => return Ok(false),
-                Some(_) => {}
+            if let Some(read) = read {
+                audit::append(tx, read)?;
             }
-            documents.insert(key.as_bytes(), updated)?;
-            for n in notifications {
+            let documents = tx.encrypted(TreeId::Documents);
+            let Some(stored) = documents.get::<IssuedDocument>(id.as_bytes())? else {
+                return Ok(None);
+            };
+            let changed = match change(&stored) {
+                Ok(changed) => changed,
+                Err(refused) => return Ok(Some(Err(refused))),
+            };
+            if changed.next.id() != id {
+                return Err(abort(StoreError::Encode(
+                    "a document change must keep its id".into(),
+                )));
+            }
+            documents.insert(id.as_bytes(), &changed.next)?;
+            for n in &changed.notifications {
                 notifications::enqueue(tx, n)?;
             }
-            for message in outbox {
+            for message in &changed.outbox {
                 outbox::enqueue(tx, message, event.at)?;
             }
             audit::append(tx, event)?;
-            Ok(true)
+            Ok(Some(Ok(changed.next)))
         })
     }
 

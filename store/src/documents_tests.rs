@@ -1,6 +1,6 @@
 //! Documents on real sled: numbering checked in the issuing transaction, everything written
-//! together (record, sealed PDFs, token index, outbox, notification, audit), compare-and-swap
-//! updates, corrections.
+//! together (record, sealed PDFs, token index, outbox, notification, audit), state changes
+//! decided in their transaction, corrections.
 #![allow(clippy::unwrap_used)]
 
 use super::{IssueOutcome, NewDocument, Rendition};
@@ -186,20 +186,33 @@ fn corrections_and_updates_are_compare_and_swap() {
         .unwrap();
 
     // A pharmacist dispenses; a correction prepared from the old state is refused.
-    let dispensed = original
-        .dispense(&[0], AccountId::from_uuid(Uuid::from_u128(9)), ts(5))
-        .unwrap();
+    let pharmacist = AccountId::from_uuid(Uuid::from_u128(9));
     let update = event(Action::Update, "d");
-    assert!(
-        store
-            .update_document(&original, &dispensed, &[], &[], &update)
-            .unwrap()
+    let dispense = |stored: &IssuedDocument| {
+        stored
+            .dispense(&[0], pharmacist, ts(5))
+            .map(|next| crate::DocumentChange {
+                next,
+                notifications: Vec::new(),
+                outbox: Vec::new(),
+            })
+    };
+    let dispensed = store
+        .change_document(original.id(), dispense, Some(&read), &update)
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        dispensed,
+        original.dispense(&[0], pharmacist, ts(5)).unwrap()
     );
-    assert!(
-        !store
-            .update_document(&original, &dispensed, &[], &[], &update)
+    assert_eq!(
+        store
+            .change_document(original.id(), dispense, Some(&read), &update)
+            .unwrap()
             .unwrap(),
-        "a second writer with a stale record writes nothing"
+        Err(teleconsult_core::document::DispenseError::AlreadyDispensed),
+        "a second pharmacist sees the first one's dispensing and writes nothing"
     );
     let n2 = DocumentNumber::next("SITE", 2026, Some(&n1)).unwrap();
     let fixed = prescription(2, &n2, Some(original.id()));

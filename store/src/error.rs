@@ -99,6 +99,10 @@ pub enum StoreError {
     #[error("slot already booked")]
     SlotTaken,
 
+    /// A quota of the account (or appointment) is reached: nothing was written.
+    #[error("{0}")]
+    QuotaExceeded(teleconsult_core::quota::QuotaExceeded),
+
     /// The record an update or a single-use step needs is not (or no longer) there.
     #[error("no such {0}")]
     NotFound(&'static str),
@@ -113,6 +117,7 @@ impl From<StoreError> for RepositoryError {
             StoreError::AlreadyExists(what) => RepositoryError::AlreadyExists(what),
             StoreError::NotFound(what) => RepositoryError::NotFound(what),
             StoreError::SlotTaken => RepositoryError::SlotTaken,
+            StoreError::QuotaExceeded(e) => RepositoryError::Conflict(e.to_string()),
             StoreError::Engine(sled::Error::Corruption { .. })
             | StoreError::Corrupt(_)
             | StoreError::WrongKey { .. }

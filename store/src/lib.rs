@@ -38,6 +38,7 @@ mod meta;
 mod notifications;
 mod outbox;
 mod parked;
+mod quotas;
 mod remote;
 mod repo;
 mod snapshot;
@@ -51,13 +52,13 @@ mod test_support;
 mod tests;
 
 pub use account_security::{Attempt, Confirmation, Registration, RegistrationMessages};
-pub use accounts::Activation;
+pub use accounts::{Activation, ChallengeOutcome};
 pub use audit::{AuditRecord, AuditVerification};
 pub use backup::{
     ARCHIVE_FORMAT, BackupArchive, BackupError, BackupManifest, RestoreReport, read_manifest,
 };
-pub use booking::Booking;
-pub use documents::{IssueOutcome, NewDocument, Rendition};
+pub use booking::{AppointmentChange, Booking};
+pub use documents::{DocumentChange, IssueOutcome, NewDocument, Rendition};
 pub use error::StoreError;
 pub use key::{KEY_LEN, StorageKey};
 pub use maintenance::Erasure;
@@ -65,6 +66,7 @@ pub use messages::{ConversationSummary, MessageWithFile};
 pub use meta::FORMAT_VERSION;
 pub use outbox::OutboxEntry;
 pub use parked::{ParkedEntry, Parking};
+pub use quotas::UploadQuota;
 pub use remote::{Conflict, HoldOutcome, RemoteHold};
 pub use store::Store;
 pub use writer::Pending;
@@ -74,3 +76,7 @@ mod account_security_tests;
 mod accounts_tests;
 #[cfg(test)]
 mod booking_tests;
+#[cfg(test)]
+mod concurrency_documents_tests;
+#[cfg(test)]
+mod concurrency_tests;

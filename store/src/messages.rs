@@ -68,11 +68,12 @@ fn parties_of(key: &[u8]) -> Option<(PatientId, PractitionerId)> {
 impl Store {
     /// Appends `message` to its conversation, with its file's `content` and the
     /// `notifications` telling the other side, durably, in one transaction with its audit
-    /// record.
+    /// record. A file is counted against its upload quota when one is given (refused with
+    /// [`StoreError::QuotaExceeded`], nothing written, when it is reached).
     pub fn append_message(
         &self,
         message: &Message,
-        content: Option<&[u8]>,
+        content: Option<(&[u8], Option<&crate::UploadQuota>)>,
         notifications: &[Notification],
         event: &AuditEvent,
     ) -> Result<(), StoreError> {
@@ -84,8 +85,9 @@ impl Store {
             inner.db.generate_id()?,
         );
         let id = message.id.as_bytes();
+        let quota = content.and_then(|(_, quota)| quota);
         let sealed = content
-            .map(|content| {
+            .map(|(content, _)| {
                 inner
                     .crypto
                     .seal(TreeId::MessageFiles.name(), id, content)
@@ -99,6 +101,9 @@ impl Store {
             }
             index.insert(id.as_slice(), key.as_slice())?;
             tx.encrypted(TreeId::Messages).insert(&key, message)?;
+            if let Some(quota) = quota {
+                crate::quotas::take_upload(tx, quota)?;
+            }
             if let Some(sealed) = &sealed {
                 tx.raw(TreeId::MessageFiles)
                     .insert(id.as_slice(), sealed.as_slice())?;
@@ -301,7 +306,7 @@ mod tests {
             size: 9,
         });
         store
-            .append_message(&question, Some(b"%PDF-1.4\n"), &[], &log())
+            .append_message(&question, Some((b"%PDF-1.4\n", None)), &[], &log())
             .unwrap();
         let answer = message(2, anne.id, Side::Practitioner, 20, "Oui, 1 par jour.");
         store.append_message(&answer, None, &[], &log()).unwrap();

@@ -17,7 +17,7 @@ use crate::store::Inner;
 use crate::tree::{TreeId, Tx, TxResult, abort};
 
 /// The on-disk format this build writes. Bump it with a migration in `meta::MIGRATIONS`.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 pub(crate) const FORMAT_VERSION_KEY: &[u8] = b"format_version";
 pub(crate) const KEY_CHECK_KEY: &[u8] = b"key_check";
@@ -31,8 +31,12 @@ pub(crate) struct Migration {
     pub(crate) run: fn(&Inner) -> Result<(), StoreError>,
 }
 
-/// All migrations, oldest first. None yet: format 1 is the first.
-pub(crate) const MIGRATIONS: &[Migration] = &[];
+/// All migrations, oldest first.
+pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
+    from: 1,
+    description: "list each account's open appointments (quota on open appointments)",
+    run: crate::quotas::migrate_open_appointments,
+}];
 
 /// Brings the store at `inner` to [`FORMAT_VERSION`], or says why it cannot.
 pub(crate) fn prepare(inner: &Inner) -> Result<(), StoreError> {

@@ -73,7 +73,8 @@ impl Store {
     }
 
     /// A failed attempt: `notification` carries the new schedule. `give_up` removes it instead.
-    /// Not flushed: after a crash the message is simply retried a little earlier.
+    /// Not flushed: after a crash the message is simply retried a little earlier. A message no
+    /// longer queued (delivered or erased meanwhile) is not written back.
     pub fn notification_failed(
         &self,
         id: u64,
@@ -82,9 +83,10 @@ impl Store {
     ) -> Result<(), StoreError> {
         let key = id.to_be_bytes();
         self.inner().transact(|tx| {
+            let queue = tx.raw(TreeId::Notifications);
             if give_up {
-                tx.raw(TreeId::Notifications).remove(&key)?;
-            } else {
+                queue.remove(&key)?;
+            } else if queue.get(key)?.is_some() {
                 tx.encrypted(TreeId::Notifications)
                     .insert(&key, notification)?;
             }

@@ -152,6 +152,26 @@ impl Store {
         })
     }
 
+    /// Changes practitioner `id`'s listing in one transaction: `change` edits the record as
+    /// stored at that moment. Returns the saved record; `NotFound` when there is none.
+    pub fn change_practitioner(
+        &self,
+        id: PractitionerId,
+        change: impl Fn(&mut Practitioner),
+        event: &AuditEvent,
+    ) -> Result<Practitioner, StoreError> {
+        self.inner().transact_durably(|tx| {
+            let practitioners = tx.encrypted(TreeId::Practitioners);
+            let Some(mut record) = practitioners.get::<Practitioner>(id.as_bytes())? else {
+                return Err(abort(StoreError::NotFound("practitioner")));
+            };
+            change(&mut record);
+            practitioners.insert(id.as_bytes(), &record)?;
+            audit::append(tx, event)?;
+            Ok(record)
+        })
+    }
+
     /// One practitioner by id (a keyed read, not a scan of the directory).
     pub fn practitioner(&self, id: PractitionerId) -> Result<Option<Practitioner>, StoreError> {
         let inner = self.inner();

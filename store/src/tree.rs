@@ -99,11 +99,14 @@ pub(crate) enum TreeId {
     /// Account id (16 bytes) → sealed confirmation code waiting to be typed (a change of phone
     /// or e-mail, or an erasure, confirmed with the password and a code sent by SMS).
     Confirmations,
+    /// Quota counts per account or appointment (see `quotas.rs`): what each kind of request
+    /// used so far, checked and counted in the transaction of the change it limits.
+    Quotas,
 }
 
 impl TreeId {
     /// In the order of [`Trees`] and of transaction views.
-    pub(crate) const ALL: [TreeId; 34] = [
+    pub(crate) const ALL: [TreeId; 35] = [
         TreeId::Meta,
         TreeId::Audit,
         TreeId::Outbox,
@@ -138,6 +141,7 @@ impl TreeId {
         TreeId::MessagesById,
         TreeId::MessageFiles,
         TreeId::Confirmations,
+        TreeId::Quotas,
     ];
 
     /// The sled tree name, also part of every sealed value's associated data.
@@ -177,6 +181,7 @@ impl TreeId {
             TreeId::MessagesById => "messages_by_id",
             TreeId::MessageFiles => "message_files",
             TreeId::Confirmations => "confirmations",
+            TreeId::Quotas => "quotas",
         }
     }
 

@@ -33,6 +33,12 @@ pub(crate) const MAX_BATCH: usize = 32;
 
 /// A write applied by the batch writer.
 pub(crate) trait Work: Send + 'static {
+    /// Reads what the job needs and a transaction cannot give (sled transactions cannot scan),
+    /// on the writer thread before the batch's transaction. An error fails this job only.
+    fn prepare(&self, _inner: &Inner) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// Applies the job inside the batch's transaction. `Ok(Err(..))`: refused, and nothing was
     /// written. `Err(..)`: aborts the batch's transaction (the batch runs again without this
     /// job). Called again when the batch runs again.
@@ -185,7 +191,13 @@ fn run(inner: &Weak<Inner>, jobs: &Receiver<Job>) {
 /// Applies `batch` in one transaction and one flush; one outcome per job, in order.
 fn apply_batch(inner: &Inner, batch: &[Job]) -> Vec<Result<(), StoreError>> {
     let mut outcomes: Vec<Option<Result<(), StoreError>>> = batch.iter().map(|_| None).collect();
-    let mut active: Vec<usize> = (0..batch.len()).collect();
+    let mut active: Vec<usize> = Vec::with_capacity(batch.len());
+    for (index, job) in batch.iter().enumerate() {
+        match job.work.prepare(inner) {
+            Ok(()) => active.push(index),
+            Err(error) => outcomes[index] = Some(Err(error)),
+        }
+    }
     while !active.is_empty() {
         let failed = std::cell::Cell::new(None);
         let result = inner.transact(|tx| {

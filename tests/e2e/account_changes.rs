@@ -385,11 +385,17 @@ async fn an_unactivated_registration_expires_and_frees_its_national_id_and_email
     // Two days pass for the first registration (its creation moved back, the clock cannot be).
     {
         let store = teleconsult_tests::daemon::open_store(&d)?;
-        let mut account = store
+        let pending = store
             .account_by_login("patient830@example.lu")?
             .context("no pending account")?;
-        account.created_at = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(49);
-        store.update_account(&account, None)?;
+        store.change_account(
+            pending.id,
+            |account| {
+                account.created_at = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(49);
+                Ok::<_, std::convert::Infallible>(())
+            },
+            None,
+        )??;
     }
     // The daemon's sweeper removes it at start-up (and every 15 minutes).
     d.spawn().await?;

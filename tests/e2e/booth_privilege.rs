@@ -47,11 +47,22 @@ pub(crate) async fn mark_at_booth(daemon: &mut Daemon, ids: &[&str]) -> anyhow::
                 object_type: "appointment".into(),
                 object_id: (*id).to_owned(),
             };
-            let mut a = store
-                .appointment(id.parse()?, &audit)?
-                .context("no such appointment")?;
-            a.at_booth = true;
-            store.update_appointment(&a, false, &[], &[], &audit)?;
+            let changed = store.change_appointment(
+                id.parse()?,
+                |a| {
+                    Ok::<_, std::convert::Infallible>(Some(teleconsult_store::AppointmentChange {
+                        next: teleconsult_core::appointment::Appointment {
+                            at_booth: true,
+                            ..a.clone()
+                        },
+                        notifications: Vec::new(),
+                        outbox: Vec::new(),
+                    }))
+                },
+                None,
+                &audit,
+            )?;
+            changed?.context("no such appointment")?;
         }
     }
     daemon.spawn().await

@@ -10,6 +10,8 @@ mod booth_privilege;
 mod browser;
 mod calendar;
 mod call;
+mod concurrency;
+mod concurrency_records;
 mod config;
 mod consultation_files;
 mod ctl;

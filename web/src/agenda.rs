@@ -416,15 +416,6 @@ pub async fn put_practitioner(
     };
     state
         .blocking(move |inner| {
-            let mut record = inner
-                .store
-                .practitioner(id)?
-                .ok_or_else(ApiError::not_found)?;
-            if let Some(name) = name {
-                record.name = name;
-            }
-            record.specialty = specialty;
-            record.languages = languages;
             let audit = event(
                 inner.clock.now(),
                 Actor::Account(user.account.id.to_string()),
@@ -432,7 +423,19 @@ pub async fn put_practitioner(
                 "practitioner",
                 id.to_string(),
             );
-            inner.store.upsert_practitioner(&record, &audit)?;
+            // Applied to the listing as stored now (a name changed meanwhile is kept when
+            // this request leaves it out).
+            let record = inner.store.change_practitioner(
+                id,
+                |record| {
+                    if let Some(name) = &name {
+                        record.name.clone_from(name);
+                    }
+                    record.specialty.clone_from(&specialty);
+                    record.languages.clone_from(&languages);
+                },
+                &audit,
+            )?;
             let schedule = inner.store.schedule(id)?;
             Ok(Json(PractitionerView {
                 id: record.id.to_string(),

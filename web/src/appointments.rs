@@ -29,7 +29,7 @@ use teleconsult_core::national_id::validate_national_id;
 use teleconsult_core::patient::Patient;
 use teleconsult_core::ports::Repository;
 use teleconsult_core::schedule::ConsultationMode;
-use teleconsult_store::{Booking, Pending, StoreError};
+use teleconsult_store::{AppointmentChange, Booking, Pending, StoreError};
 use utoipa::{IntoParams, ToSchema};
 
 /// Who the appointment is for, when not the caller: a relative already linked to the caller's
@@ -146,7 +146,7 @@ fn field_error(field: &str, message: impl Into<String>) -> ApiError {
     responses(
         (status = 201, description = "Booked; confirmation sent by SMS and e-mail", body = AppointmentView),
         (status = 403, description = "Only patients book online", body = crate::error::ErrorBody),
-        (status = 409, description = "`slot_taken`, or the relative's national id is registered elsewhere", body = crate::error::ErrorBody),
+        (status = 409, description = "`slot_taken`; `too_many_open_appointments` (the account's quota of open future appointments, `[limits] open_appointments_per_account`); or the relative's national id is registered elsewhere", body = crate::error::ErrorBody),
         (status = 422, description = "Invalid fields, missing confirmation or consent, slot not offered", body = crate::error::ErrorBody)))]
 pub async fn book(
     State(state): State<AppState>,
@@ -210,7 +210,12 @@ pub async fn book(
     match queued.outcome().await {
         Ok(()) => {}
         // Refused: the store recorded the reads with the refusal.
-        Err(e @ (StoreError::SlotTaken | StoreError::AlreadyExists(_))) => return Err(e.into()),
+        Err(
+            e @ (StoreError::SlotTaken
+            | StoreError::AlreadyExists(_)
+            | StoreError::QuotaExceeded(_)
+            | StoreError::NotFound(_)),
+        ) => return Err(e.into()),
         Err(e) => {
             state
                 .blocking(move |inner| record_reads(inner, &reads))
@@ -317,7 +322,7 @@ fn book_blocking(
     let booking = Booking {
         appointment: &appointment,
         new_relative: new_relative.as_ref(),
-        booker: new_relative.is_some().then_some(&account),
+        open_limit: Some(inner.settings.quotas.open_appointments),
         notifications: messages,
         reminders: &due,
         outbox,
@@ -664,6 +669,15 @@ pub async fn cancel(
         .map(Json)
 }
 
+fn cancel_error(e: TransitionError) -> ApiError {
+    match e {
+        TransitionError::ReasonRequired | TransitionError::ReasonTooLong => {
+            field_error("reason", e.to_string())
+        }
+        _ => ApiError::new(StatusCode::CONFLICT, "cannot_cancel", e.to_string()),
+    }
+}
+
 /// Cancels appointment `id` in `user`'s name (the API's and the page's cancellation).
 pub(crate) async fn cancel_appointment(
     state: &AppState,
@@ -683,19 +697,6 @@ pub(crate) async fn cancel_appointment(
                 Role::Pharmacist => return Err(ApiError::not_found()),
             };
             let now = inner.clock.now();
-            let (cancelled, effects) = appointment::apply(
-                &a,
-                Event::Cancel { by, reason },
-                now,
-                &inner.settings.appointments,
-            )
-            .map_err(|e| match e {
-                TransitionError::ReasonRequired | TransitionError::ReasonTooLong => {
-                    field_error("reason", e.to_string())
-                }
-                _ => ApiError::new(StatusCode::CONFLICT, "cannot_cancel", e.to_string()),
-            })?;
-            let outbox = outbox_messages(effects);
             let booker = inner.store.account(a.booked_by)?;
             let practitioner = inner
                 .store
@@ -703,18 +704,6 @@ pub(crate) async fn cancel_appointment(
                 .map(|p| p.name)
                 .unwrap_or_default();
             let link = format!("{}/appointments/{}", inner.settings.public_url, a.id);
-            let messages = booker
-                .map(|b| {
-                    crate::booking_messages::cancelled(
-                        inner,
-                        &b,
-                        &cancelled,
-                        &practitioner,
-                        &link,
-                        now,
-                    )
-                })
-                .unwrap_or_default();
             let audit = event(
                 now,
                 actor(&user),
@@ -722,9 +711,42 @@ pub(crate) async fn cancel_appointment(
                 "appointment",
                 a.id.to_string(),
             );
-            inner
-                .store
-                .update_appointment(&cancelled, true, &messages, &outbox, &audit)?;
+            // Decided on the appointment as stored at the moment of writing: a join or
+            // another cancellation in parallel is seen, never undone.
+            let changed = inner.store.change_appointment(
+                a.id,
+                |current| {
+                    let cancel = Event::Cancel {
+                        by,
+                        reason: reason.clone(),
+                    };
+                    let (cancelled, effects) =
+                        appointment::apply(current, cancel, now, &inner.settings.appointments)
+                            .map_err(cancel_error)?;
+                    let notifications = booker
+                        .as_ref()
+                        .map(|b| {
+                            crate::booking_messages::cancelled(
+                                inner,
+                                b,
+                                &cancelled,
+                                &practitioner,
+                                &link,
+                                now,
+                            )
+                        })
+                        .unwrap_or_default();
+                    Ok::<_, ApiError>(Some(AppointmentChange {
+                        next: cancelled,
+                        notifications,
+                        outbox: outbox_messages(effects),
+                    }))
+                },
+                None,
+                &audit,
+            )?;
+            let cancelled =
+                changed?.ok_or_else(|| ApiError::internal("a cancellation changed nothing"))?;
             let name = patient_name(inner, &user, a.patient)?;
             view(inner, &user, &cancelled, name)
         })

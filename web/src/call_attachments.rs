@@ -30,6 +30,7 @@ use teleconsult_core::audit::{Action, Actor};
 use teleconsult_core::call::{
     Attachment, AttachmentError, check_attachment, clean_file_name, may_share_file, role_in_call,
 };
+use teleconsult_store::UploadQuota;
 use utoipa::{IntoParams, ToSchema};
 
 /// Hard ceiling of any upload, whatever the configuration says (the HTTP layer refuses bigger
@@ -130,11 +131,12 @@ fn reader(
     responses(
         (status = 201, description = "Stored; in a call, announce it with a `chat` frame", body = AttachmentView),
         (status = 403, description = "`too_early` (the practitioner before the room opens) / `too_late`: the room has closed", body = crate::error::ErrorBody),
-        (status = 409, description = "`call_closed`: the appointment is over or cancelled", body = crate::error::ErrorBody),
+        (status = 409, description = "`call_closed`: the appointment is over or cancelled; `too_many_files`: the appointment holds `[limits] uploads_per_appointment` files", body = crate::error::ErrorBody),
         (status = 404, description = "No such appointment, or the caller is no party to its call", body = crate::error::ErrorBody),
         (status = 413, description = "Larger than the site's limit", body = crate::error::ErrorBody),
         (status = 415, description = "Not a PDF, JPEG or PNG", body = crate::error::ErrorBody),
-        (status = 422, description = "Empty, or the content is not what the type says", body = crate::error::ErrorBody)))]
+        (status = 422, description = "Empty, or the content is not what the type says", body = crate::error::ErrorBody),
+        (status = 429, description = "`upload_quota_exceeded`: the caller sent `[limits] uploads_per_day` files today (UTC); see Retry-After", body = crate::error::ErrorBody)))]
 pub async fn upload(
     State(state): State<AppState>,
     user: AuthUser,
@@ -259,7 +261,18 @@ pub(crate) async fn save(
                 "attachment",
                 attachment.id.to_string(),
             );
-            inner.store.save_attachment(&attachment, &content, &audit)?;
+            // Counted in the same transaction as the file: parallel uploads cannot pass the
+            // quotas, and a refused one uses nothing.
+            let quotas = &inner.settings.quotas;
+            let quota = UploadQuota {
+                account: user.account.id,
+                appointment: Some((id, quotas.uploads_per_appointment)),
+                per_day: quotas.uploads_per_day,
+                at: now,
+            };
+            inner
+                .store
+                .save_attachment(&attachment, &content, Some(&quota), &audit)?;
             Ok(())
         })
         .await?;

@@ -32,6 +32,7 @@ use teleconsult_core::audit::{Action, Actor};
 use teleconsult_core::call::{CallQuality, ChatMessage, QualitySample, chat_text};
 use teleconsult_core::ids::{AccountId, AppointmentId};
 use teleconsult_core::signal::{Role, SignalMessage};
+use teleconsult_store::AppointmentChange;
 use tokio::sync::mpsc;
 
 use crate::call::CallConfig;
@@ -251,28 +252,38 @@ fn transition(
         "appointment",
         id.to_string(),
     );
-    let Some(current) = inner.store.appointment(id, &read)? else {
-        return Err(crate::error::ApiError::not_found());
-    };
-    let (next, effects) =
-        match appointment::apply(&current, event_, now, &inner.settings.appointments) {
-            Ok(x) => x,
-            Err(e) => return Ok(Err(e)),
-        };
-    if next != current {
-        let outbox: Vec<_> = effects
-            .into_iter()
-            .filter_map(|e| match e {
-                Effect::Outbox(m) => Some(m),
-                Effect::Notify { .. } => None,
-            })
-            .collect();
-        let write = event(now, actor, Action::Update, "appointment", id.to_string());
-        inner
-            .store
-            .update_appointment(&next, false, &[], &outbox, &write)?;
+    let write = event(now, actor, Action::Update, "appointment", id.to_string());
+    // Decided on the appointment as stored at the moment of writing: a cancellation in
+    // parallel is seen (the join is then refused), never undone.
+    let changed = inner.store.change_appointment(
+        id,
+        |current| {
+            let (next, effects) =
+                appointment::apply(current, event_.clone(), now, &inner.settings.appointments)?;
+            if next == *current {
+                return Ok(None);
+            }
+            let outbox = effects
+                .into_iter()
+                .filter_map(|e| match e {
+                    Effect::Outbox(m) => Some(m),
+                    Effect::Notify { .. } => None,
+                })
+                .collect();
+            Ok(Some(AppointmentChange {
+                next,
+                notifications: Vec::new(),
+                outbox,
+            }))
+        },
+        Some(&read),
+        &write,
+    );
+    match changed {
+        Ok(outcome) => Ok(outcome.map(drop)),
+        Err(teleconsult_store::StoreError::NotFound(_)) => Err(crate::error::ApiError::not_found()),
+        Err(other) => Err(other.into()),
     }
-    Ok(Ok(()))
 }
 
 impl Room {

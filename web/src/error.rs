@@ -170,7 +170,52 @@ pub async fn method_not_allowed() -> ApiError {
 
 impl From<teleconsult_store::StoreError> for ApiError {
     fn from(err: teleconsult_store::StoreError) -> Self {
-        RepositoryError::from(err).into()
+        match err {
+            teleconsult_store::StoreError::QuotaExceeded(quota) => quota.into(),
+            other => RepositoryError::from(other).into(),
+        }
+    }
+}
+
+/// A quota reached (see `docs/security.md`, "Quotas"): 409 for what the account holds (its
+/// open appointments, an appointment's files) — it lasts until something is cancelled or
+/// takes place —, 429 with `Retry-After` for what it does per hour or day.
+impl From<teleconsult_core::quota::QuotaExceeded> for ApiError {
+    fn from(err: teleconsult_core::quota::QuotaExceeded) -> Self {
+        use teleconsult_core::quota::Quota;
+        let limit = err.limit;
+        let (status, code, message) = match err.quota {
+            Quota::OpenAppointments => (
+                StatusCode::CONFLICT,
+                "too_many_open_appointments",
+                format!(
+                    "you already have {limit} upcoming appointments, the most one account may \
+                     hold: cancel one, or book again once one has taken place"
+                ),
+            ),
+            Quota::UploadsPerAppointment => (
+                StatusCode::CONFLICT,
+                "too_many_files",
+                format!("this appointment already has {limit} files, the most it may hold"),
+            ),
+            Quota::UploadsPerDay => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "upload_quota_exceeded",
+                format!("you have sent {limit} files today, the most allowed: try again tomorrow"),
+            ),
+            Quota::ExportsPerHour => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "export_quota_exceeded",
+                format!(
+                    "your data was exported {limit} times this hour, the most allowed: try again \
+                     later"
+                ),
+            ),
+        };
+        Self {
+            retry_after_s: err.retry_after_s,
+            ..Self::new(status, code, message)
+        }
     }
 }
 

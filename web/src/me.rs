@@ -207,7 +207,7 @@ pub(crate) async fn rectify(
                 let read = event(now, actor(&user), Action::Read, "patient", object);
                 inner.store.patient(patient_id, &read)?;
             }
-            let (account, patient) = inner.store.rectify_profile(
+            let changed = inner.store.change_profile(
                 before.id,
                 |account: &mut Account, patient: Option<&mut Patient>| {
                     if let Some(p) = &new_phone {
@@ -240,11 +240,15 @@ pub(crate) async fn rectify(
                         }
                         account.name = format!("{} {}", p.first_name, p.last_name);
                     }
+                    Ok::<_, std::convert::Infallible>(())
                 },
                 &notices,
                 &audit,
             )?;
-            Ok((account, patient))
+            match changed {
+                Ok((account, patient, ())) => Ok((account, patient)),
+                Err(never) => match never {},
+            }
         })
         .await
         .inspect(|_| state.wake_notifier())
@@ -252,7 +256,9 @@ pub(crate) async fn rectify(
 
 /// Everything the site holds about the caller (GDPR art. 15 and 20), as JSON.
 #[utoipa::path(get, path = "/me/export", tag = "me", security(("bearer" = [])),
-    responses((status = 200, description = "All data held about the caller", content_type = "application/json")))]
+    responses(
+        (status = 200, description = "All data held about the caller", content_type = "application/json"),
+        (status = 429, description = "`export_quota_exceeded`: `[limits] exports_per_hour` exports this hour (UTC); see Retry-After", body = crate::error::ErrorBody)))]
 pub async fn export_me(
     State(state): State<AppState>,
     user: AuthUser,
@@ -270,6 +276,16 @@ pub(crate) async fn export(
     state: &AppState,
     user: AuthUser,
 ) -> Result<serde_json::Value, ApiError> {
+    // An export reads the whole audit trail and every record of the patient: a few per hour
+    // (`[limits] exports_per_hour`), counted durably before the work starts.
+    let (account, limit, at) = (
+        user.account.id,
+        state.settings.quotas.exports_per_hour,
+        state.clock.now(),
+    );
+    state
+        .blocking(move |inner| Ok(inner.store.take_export_quota(account, limit, at)?))
+        .await?;
     let mut export = export_records(state, user.clone()).await?;
     if user.account.role == Role::Patient
         && let Some(map) = export.as_object_mut()
@@ -532,24 +548,33 @@ pub(crate) async fn withdraw(
     user: AuthUser,
     kind: ConsentKind,
 ) -> Result<Vec<Consent>, ApiError> {
+    let Some(patient_id) = user.account.patient else {
+        return Err(ApiError::not_found());
+    };
     state
         .blocking(move |inner| {
-            let Some(mut patient) = own_patient(inner, &user, Action::Read)? else {
-                return Err(ApiError::not_found());
-            };
             let now = inner.clock.now();
-            teleconsult_core::consent::withdraw(&mut patient.consents, kind, now);
             let audit = event(
                 now,
                 actor(&user),
                 Action::Update,
                 "patient",
-                patient.id.to_string(),
+                patient_id.to_string(),
             );
-            inner
-                .store
-                .update_profile(&user.account, Some(&patient), &audit)?;
-            Ok(patient.consents)
+            // The record as stored now gets the withdrawal (the session's account is not
+            // written back).
+            let changed = inner.store.change_profile(
+                user.account.id,
+                |_, patient| {
+                    let patient = patient.ok_or_else(ApiError::not_found)?;
+                    teleconsult_core::consent::withdraw(&mut patient.consents, kind, now);
+                    Ok::<_, ApiError>(())
+                },
+                &[],
+                &audit,
+            )?;
+            let (_, patient, ()) = changed?;
+            Ok(patient.map(|p| p.consents).unwrap_or_default())
         })
         .await
 }

@@ -391,9 +391,16 @@ pub(crate) fn send(
         read_at: None,
     };
     let told = notifications(inner, side, patient, practitioner, now)?;
+    // A file counts against the sender's uploads of the day, in the message's transaction.
+    let quota = teleconsult_store::UploadQuota {
+        account: user.account.id,
+        appointment: None,
+        per_day: inner.settings.quotas.uploads_per_day,
+        at: now,
+    };
     inner.store.append_message(
         &message,
-        content.as_deref(),
+        content.as_deref().map(|content| (content, Some(&quota))),
         &told,
         &audit(
             inner,
@@ -473,7 +480,8 @@ pub async fn post_message(
         (status = 404, description = "Not a party, or no appointment together and nothing written", body = crate::error::ErrorBody),
         (status = 413, description = "Larger than the site's limit (`[media] attachment_max_mb`)", body = crate::error::ErrorBody),
         (status = 415, description = "Not a PDF, JPEG or PNG", body = crate::error::ErrorBody),
-        (status = 422, description = "Empty, the content is not what the type says, or a bad text", body = crate::error::ErrorBody)))]
+        (status = 422, description = "Empty, the content is not what the type says, or a bad text", body = crate::error::ErrorBody),
+        (status = 429, description = "`upload_quota_exceeded`: the caller sent `[limits] uploads_per_day` files today (UTC); see Retry-After", body = crate::error::ErrorBody)))]
 pub async fn post_file(
     State(state): State<AppState>,
     user: AuthUser,

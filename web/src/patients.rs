@@ -90,7 +90,7 @@ pub struct Created {
         (status = 400, description = "Malformed JSON", body = crate::error::ErrorBody),
         (status = 415, description = "Not a JSON body", body = crate::error::ErrorBody),
         (status = 422, description = "Invalid fields (all listed in `fields`)", body = crate::error::ErrorBody),
-        (status = 429, description = "Too many registrations from this address (see Retry-After)", body = crate::error::ErrorBody)))]
+        (status = 429, description = "`too_many_attempts`: too many registrations from this address; `busy`: too many password hashes at this moment (see Retry-After)", body = crate::error::ErrorBody)))]
 pub async fn register_patient(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
@@ -104,9 +104,11 @@ pub async fn register_patient(
     let account_id = AccountId::from_uuid(uuid::Uuid::new_v4());
     let activation = crate::auth::new_secret();
     let link = format!("{}/activate?token={activation}", state.settings.public_url);
+    let mut hashing = state.hashing_permit().await?;
     let created = state
         .blocking(move |inner| {
-            let password_hash = crate::auth::hash_password(&password)?;
+            let password_hash = hashing.hash(&password)?;
+            drop(hashing);
             let consents = [ConsentKind::DataProcessing, ConsentKind::Teleconsultation]
                 .into_iter()
                 .map(|kind| Consent {

@@ -43,7 +43,41 @@ pub struct Settings {
     pub printing: Option<crate::documents::print::PrintSettings>,
     /// A session unused this long is over (`auth.idle_timeout_min`).
     pub idle_timeout: jiff::SignedDuration,
+    /// Per-account quotas and the bound on password hashing at once (`[limits]`).
+    pub quotas: Quotas,
 }
+
+/// What one account may hold or do (`[limits]`; see core's `quota.rs` and
+/// `docs/security.md`), and how many passwords are hashed or checked at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quotas {
+    /// Open appointments starting in the future, per booking account.
+    pub open_appointments: u32,
+    /// Files shared in one appointment (all its parties together).
+    pub uploads_per_appointment: u32,
+    /// Files one account uploads per UTC day (call attachments and message files).
+    pub uploads_per_day: u32,
+    /// Exports of one's data per UTC hour.
+    pub exports_per_hour: u32,
+    /// Password hashes or checks running at once; the others wait (at most
+    /// [`HASHING_WAIT`], then 429). Each takes about 19 MiB (argon2id's default memory).
+    pub hashing_concurrency: usize,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Self {
+            open_appointments: 5,
+            uploads_per_appointment: 20,
+            uploads_per_day: 50,
+            exports_per_hour: 5,
+            hashing_concurrency: std::thread::available_parallelism().map_or(2, usize::from),
+        }
+    }
+}
+
+/// How long a request waits for a password hashing permit before it is answered 429.
+pub const HASHING_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Cheap to clone: everything is behind one `Arc`.
 #[derive(Clone)]
@@ -64,6 +98,11 @@ pub struct Inner {
     pub calls: crate::call_room::Calls,
     /// Ends of sessions and appointments told to open sockets; signalling tickets.
     pub live: Arc<crate::live::Live>,
+    /// Permits to hash or check a password ([`Quotas::hashing_concurrency`]).
+    hashing: crate::auth::hashing::Hashing,
+    /// One document issued at a time: its number is chosen, its PDF rendered and the record
+    /// stored under it, so parallel issues never render for a number another one takes.
+    pub(crate) issuing: tokio::sync::Mutex<()>,
     ready: AtomicBool,
 }
 
@@ -93,6 +132,7 @@ impl AppState {
             idle_timeout: settings.idle_timeout,
             ..LoginPolicy::default()
         };
+        let hashing = crate::auth::hashing::Hashing::new(settings.quotas.hashing_concurrency);
         Self(Arc::new(Inner {
             store,
             clock,
@@ -104,6 +144,8 @@ impl AppState {
             sync,
             calls: crate::call_room::Calls::default(),
             live,
+            hashing,
+            issuing: tokio::sync::Mutex::new(()),
             ready: AtomicBool::new(false),
         }))
     }
@@ -117,6 +159,14 @@ impl AppState {
     pub fn wake_workers(&self) {
         self.notifier.notify_one();
         self.sync.wake();
+    }
+
+    /// A permit to hash or check passwords, with the memory to do it in (see
+    /// `auth/hashing.rs`): a burst of logins (or registrations) waits here, in memory no bigger
+    /// than a task, instead of running all at once. After [`HASHING_WAIT`] without a permit:
+    /// 429 `busy` with `Retry-After`.
+    pub async fn hashing_permit(&self) -> Result<crate::auth::hashing::HashingPermit, ApiError> {
+        self.hashing.permit(HASHING_WAIT).await
     }
 
     /// Marks the service ready (store open, listeners bound): `/readyz` answers 200 from now on.

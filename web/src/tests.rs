@@ -38,6 +38,7 @@ pub(crate) fn state() -> (tempfile::TempDir, AppState) {
         languages: teleconsult_core::site::Language::ALL.to_vec(),
         printing: None,
         idle_timeout: jiff::SignedDuration::from_mins(15),
+        quotas: crate::state::Quotas::default(),
     };
     (
         dir,

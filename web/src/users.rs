@@ -226,24 +226,31 @@ pub fn create_user(
     Ok(account)
 }
 
-/// Disables `account` and ends its open sessions now.
+/// Disables account `id` and ends its open sessions now; returns it as saved. Applied to
+/// the account as stored at that moment: a login failing meanwhile cannot write it back
+/// enabled.
 pub fn disable_user(
     store: &Store,
     now: Timestamp,
-    mut account: Account,
+    id: AccountId,
     actor: &Actor,
 ) -> Result<Account, ApiError> {
-    account.status = AccountStatus::Disabled;
-    account.sessions_not_before = Some(now);
-    let event = audit(
-        now,
-        actor,
-        Action::Update,
-        "account",
-        account.id.to_string(),
+    let event = audit(now, actor, Action::Update, "account", id.to_string());
+    let changed = store.change_account(
+        id,
+        |account| {
+            account.status = AccountStatus::Disabled;
+            account.sessions_not_before = Some(now);
+            Ok::<_, std::convert::Infallible>(())
+        },
+        Some(&event),
     );
-    store.update_account(&account, Some(&event))?;
-    Ok(account)
+    match changed {
+        Ok(Ok((account, ()))) => Ok(account),
+        Ok(Err(never)) => match never {},
+        Err(teleconsult_store::StoreError::NotFound(_)) => Err(ApiError::not_found()),
+        Err(other) => Err(other.into()),
+    }
 }
 
 fn admin_actor(user: &AuthUser) -> Actor {
@@ -290,8 +297,10 @@ pub async fn add_user(
     ApiJson(new): ApiJson<NewUser>,
 ) -> Result<(StatusCode, Json<UserSummary>), ApiError> {
     user.require(&[Role::Admin])?;
+    let hashing = state.hashing_permit().await?;
     state
         .blocking(move |inner| {
+            let _hashing = hashing;
             let account = create_user(&inner.store, inner.clock.now(), &new, &admin_actor(&user))?;
             Ok((StatusCode::CREATED, Json(UserSummary::from(&account))))
         })
@@ -322,13 +331,7 @@ pub async fn disable(
     }
     state
         .blocking(move |inner| {
-            let account = inner.store.account(id)?.ok_or_else(ApiError::not_found)?;
-            let account = disable_user(
-                &inner.store,
-                inner.clock.now(),
-                account,
-                &admin_actor(&user),
-            )?;
+            let account = disable_user(&inner.store, inner.clock.now(), id, &admin_actor(&user))?;
             Ok(Json(UserSummary::from(&account)))
         })
         .await

@@ -60,7 +60,7 @@ pub fn disable(ctx: &Context, login: &str, actor: &str) -> Result<serde_json::Va
     let account = disable_user(
         &ctx.store,
         ctx.clock.now(),
-        account,
+        account.id,
         &Actor::Admin(actor.to_owned()),
     )
     .map_err(admin_error)?;

@@ -5,7 +5,7 @@
 //! the HTML forms of `crate::pages` call too, so both front doors keep exactly the same rules.
 
 use super::ratelimit::Scope;
-use super::{AuthUser, hash_password, new_otp_code, new_secret, session_cookie, verify_password};
+use super::{AuthUser, new_otp_code, new_secret, session_cookie};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientAddr};
 use crate::state::AppState;
@@ -22,6 +22,7 @@ use teleconsult_core::account::{
 };
 use teleconsult_core::audit::{Action, Actor, AuditEvent};
 use teleconsult_core::notification::Notification;
+use teleconsult_store::ChallengeOutcome;
 use utoipa::ToSchema;
 
 #[derive(Deserialize, ToSchema)]
@@ -147,48 +148,92 @@ pub(crate) async fn start_login(
     let challenge_id = new_secret();
     let code = new_otp_code();
     let id = challenge_id.clone();
+    // At most a few password checks at once (each takes tens of MB): a burst waits here.
+    let mut hashing = state.hashing_permit().await?;
     state
         .blocking(move |inner| {
             let account = inner.store.account_by_login(&login)?;
-            let Some(mut account) = account else {
-                verify_password(&password, None);
+            let Some(account) = account else {
+                hashing.verify(&password, None);
                 return Err(invalid_credentials());
             };
             account.may_attempt_login(now).map_err(|e| match e {
                 LoginRefused::Locked { until } => locked(until, now),
                 _ => invalid_credentials(),
             })?;
-            if !verify_password(&password, Some(&account.password_hash)) {
-                account.record_failure(now, &inner.policy);
-                inner.store.update_account(&account, None)?;
-                return Err(invalid_credentials());
+            let checked_hash = account.password_hash.clone();
+            let right = hashing.verify(&password, Some(&checked_hash));
+            drop(hashing);
+            if !right {
+                // Counted on the account as stored now (failures in parallel all count); a
+                // failure that finds the account locked meanwhile is refused as locked without
+                // counting, as it would have been a moment later.
+                let counted = inner.store.change_account(
+                    account.id,
+                    |stored| {
+                        stored.may_attempt_login(now).map_err(|e| match e {
+                            LoginRefused::Locked { until } => locked(until, now),
+                            _ => invalid_credentials(),
+                        })?;
+                        stored.record_failure(now, &inner.policy);
+                        Ok(())
+                    },
+                    None,
+                );
+                return match counted {
+                    Ok(Ok(_)) | Err(teleconsult_store::StoreError::NotFound(_)) => {
+                        Err(invalid_credentials())
+                    }
+                    Ok(Err(refused)) => Err(refused),
+                    Err(other) => Err(other.into()),
+                };
             }
             match account.may_log_in() {
                 Ok(()) => {}
-                Err(LoginRefused::NotActivated) => {
-                    return Err(ApiError::new(
-                        StatusCode::FORBIDDEN,
-                        "not_activated",
-                        "the account is not activated yet: open the link in the activation e-mail",
-                    ));
-                }
+                Err(LoginRefused::NotActivated) => return Err(not_activated()),
                 Err(_) => return Err(invalid_credentials()),
             }
-            let text = crate::i18n::text(
-                account.language,
-                "sms-login-code",
-                &[("site", &inner.settings.site_name), ("code", &code)],
-            );
-            let sms = Notification::sms(account.phone.clone(), text, now);
-            let challenge = LoginChallenge::new(account.id, code, now, &inner.policy);
-            inner
-                .store
-                .start_challenge(&id, &challenge, &account, &sms)?;
-            Ok(())
+            // The code goes out only if, as stored now, the account may still log in with the
+            // password just checked (not locked, disabled or given a new password meanwhile).
+            let issued = inner.store.start_challenge(&id, account.id, |stored| {
+                stored.may_attempt_login(now).map_err(|e| match e {
+                    LoginRefused::Locked { until } => locked(until, now),
+                    _ => invalid_credentials(),
+                })?;
+                if stored.password_hash != checked_hash {
+                    return Err(invalid_credentials());
+                }
+                match stored.may_log_in() {
+                    Ok(()) => {}
+                    Err(LoginRefused::NotActivated) => return Err(not_activated()),
+                    Err(_) => return Err(invalid_credentials()),
+                }
+                let text = crate::i18n::text(
+                    stored.language,
+                    "sms-login-code",
+                    &[("site", &inner.settings.site_name), ("code", &code)],
+                );
+                let sms = Notification::sms(stored.phone.clone(), text, now);
+                let challenge = LoginChallenge::new(stored.id, code.clone(), now, &inner.policy);
+                Ok((challenge, sms))
+            });
+            match issued {
+                Ok(outcome) => outcome,
+                Err(teleconsult_store::StoreError::NotFound(_)) => Err(invalid_credentials()),
+                Err(other) => Err(other.into()),
+            }
         })
         .await?;
     state.wake_notifier();
     Ok(challenge_id)
+}
+
+fn not_activated() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "not_activated",
+        "the account is not activated yet: open the link in the activation e-mail",
+    )
 }
 
 /// First step of a login: the password. On success a 6-digit code is sent by SMS to the
@@ -198,7 +243,7 @@ pub(crate) async fn start_login(
         (status = 200, description = "Password right: code sent by SMS", body = ChallengeResponse),
         (status = 401, description = "Login or password wrong", body = crate::error::ErrorBody),
         (status = 403, description = "Account not activated yet", body = crate::error::ErrorBody),
-        (status = 429, description = "Too many attempts (see Retry-After)", body = crate::error::ErrorBody)))]
+        (status = 429, description = "`too_many_attempts`: this address's rate limit, or the account is locked; `busy`: too many password checks at this moment (see Retry-After)", body = crate::error::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
@@ -252,53 +297,52 @@ pub(crate) async fn finish_login(
                     "the code is wrong, expired or already used",
                 )
             };
-            let Some(mut challenge) = inner.store.challenge(&challenge_id)? else {
-                return Err(invalid());
-            };
-            let Some(mut account) = inner.store.account(challenge.account)? else {
-                return Err(invalid());
-            };
-            if let Err(LoginRefused::Locked { until }) = account.may_attempt_login(now) {
-                return Err(locked(until, now));
-            }
-            match challenge.verify(&code, now, &inner.policy) {
-                Ok(()) => {}
-                Err(error) => {
-                    account.record_failure(now, &inner.policy);
-                    let keep = matches!(error, OtpError::Wrong { .. }).then_some(&challenge);
-                    inner.store.fail_challenge(&challenge_id, keep, &account)?;
-                    return Err(match error {
-                        OtpError::Wrong { remaining } => ApiError::new(
-                            StatusCode::UNAUTHORIZED,
-                            "invalid_code",
-                            format!("{WRONG_CODE_PREFIX}{remaining} attempt(s) left)"),
-                        ),
-                        other => ApiError::new(
-                            StatusCode::UNAUTHORIZED,
-                            "code_expired",
-                            other.to_string(),
-                        ),
-                    });
-                }
-            }
-            account.may_log_in().map_err(|_| invalid())?;
-            account.record_success();
-            let session = Session::new(&account, csrf, now, &inner.policy);
-            let audit = event(
-                now,
-                Actor::Account(account.id.to_string()),
-                Action::Login,
-                "account",
-                account.id.to_string(),
-            );
-            inner
-                .store
-                .open_session(&session_token, &session, &challenge_id, &account, &audit)
-                .map_err(|e| match e {
-                    teleconsult_store::StoreError::NotFound(_) => invalid(),
-                    other => other.into(),
-                })?;
-            Ok(session)
+            // The challenge and its account as stored at this moment, in one transaction:
+            // codes typed in parallel each see the attempts of the others.
+            let used = inner.store.use_challenge(
+                &challenge_id,
+                &session_token,
+                |challenge, account| {
+                    if let Err(LoginRefused::Locked { until }) = account.may_attempt_login(now) {
+                        return ChallengeOutcome::Refused(locked(until, now));
+                    }
+                    if let Err(error) = challenge.verify(&code, now, &inner.policy) {
+                        account.record_failure(now, &inner.policy);
+                        return ChallengeOutcome::Failed {
+                            keep: matches!(error, OtpError::Wrong { .. }),
+                            error: match error {
+                                OtpError::Wrong { remaining } => ApiError::new(
+                                    StatusCode::UNAUTHORIZED,
+                                    "invalid_code",
+                                    format!("{WRONG_CODE_PREFIX}{remaining} attempt(s) left)"),
+                                ),
+                                other => ApiError::new(
+                                    StatusCode::UNAUTHORIZED,
+                                    "code_expired",
+                                    other.to_string(),
+                                ),
+                            },
+                        };
+                    }
+                    if account.may_log_in().is_err() {
+                        return ChallengeOutcome::Refused(invalid());
+                    }
+                    account.record_success();
+                    let session = Session::new(account, csrf.clone(), now, &inner.policy);
+                    let audit = event(
+                        now,
+                        Actor::Account(account.id.to_string()),
+                        Action::Login,
+                        "account",
+                        account.id.to_string(),
+                    );
+                    ChallengeOutcome::Open {
+                        session,
+                        event: audit,
+                    }
+                },
+            )?;
+            used.ok_or_else(invalid)?
         })
         .await?;
     Ok(OpenedSession { token, session })
@@ -498,6 +542,7 @@ pub(crate) async fn confirm_password_reset(
     password: String,
 ) -> Result<Account, ApiError> {
     let now = state.clock.now();
+    let mut hashing = state.hashing_permit().await?;
     let changed = state
         .blocking(move |inner| {
             // The strength rule needs the login, known once the token is resolved; a weak
@@ -514,7 +559,8 @@ pub(crate) async fn confirm_password_reset(
                     std::collections::BTreeMap::from([("password".to_owned(), e.to_string())]);
                 return Err(ApiError::invalid_fields(fields));
             }
-            let hash = hash_password(&password)?;
+            let hash = hashing.hash(&password)?;
+            drop(hashing);
             Ok(inner.store.redeem_token(
                 &token,
                 TokenPurpose::PasswordReset,
@@ -548,7 +594,8 @@ pub(crate) async fn confirm_password_reset(
     responses(
         (status = 200, description = "Password changed", body = StatusResponse),
         (status = 400, description = "Unknown, used or expired token", body = crate::error::ErrorBody),
-        (status = 422, description = "Password too weak", body = crate::error::ErrorBody)))]
+        (status = 422, description = "Password too weak", body = crate::error::ErrorBody),
+        (status = 429, description = "`busy`: too many password checks at this moment (see Retry-After)", body = crate::error::ErrorBody)))]
 pub async fn password_reset_confirm(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<ResetConfirm>,

@@ -3,6 +3,7 @@
 //! idle timeout, and the [`AuthUser`] extractor every protected handler takes.
 
 mod handlers;
+pub mod hashing;
 pub mod ratelimit;
 
 pub use handlers::*;
@@ -39,6 +40,8 @@ pub fn new_otp_code() -> String {
 }
 
 /// argon2id with the crate's default parameters (OWASP's recommendation) and a random salt.
+/// Requests use a [`hashing::HashingPermit`] instead (bounded memory); this is for the
+/// administration tools and the demo set-up.
 pub fn hash_password(password: &str) -> Result<String, ApiError> {
     use argon2::password_hash::PasswordHasher;
     argon2::Argon2::default()
@@ -52,11 +55,9 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
 pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
     use argon2::password_hash::PasswordVerifier;
     use argon2::password_hash::phc::PasswordHash;
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    let dummy = DUMMY.get_or_init(|| hash_password(&new_secret()).unwrap_or_default());
     let (phc, real) = match stored {
         Some(s) => (s, true),
-        None => (dummy.as_str(), false),
+        None => (dummy_hash(), false),
     };
     let Ok(parsed) = PasswordHash::new(phc) else {
         return false;
@@ -65,6 +66,12 @@ pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
         .verify_password(password.as_bytes(), &parsed)
         .is_ok()
         && real
+}
+
+/// A hash of a random password, checked for unknown logins (made once).
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| hash_password(&new_secret()).unwrap_or_default())
 }
 
 fn unauthenticated() -> ApiError {

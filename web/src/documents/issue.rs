@@ -1,7 +1,10 @@
 //! Issuing: the next per-site number, the PDF(s) rendered with it, then one store transaction
 //! with the record, the PDFs, the retrieval token, the corrected original, the notifications,
 //! the outbox message and the audit. When another document took the number meanwhile, the
-//! document is rendered again with the next one (numbers stay gap-free).
+//! document is rendered again with the next one (numbers stay gap-free). The handlers issue
+//! one document at a time (`Inner::issuing`), so within the daemon a number is not lost to a
+//! parallel issue and parallel requests do not render again and again; the check in the
+//! store's transaction stays the guarantee.
 
 use super::render::{Parties, layout, title};
 use super::{actor, read_patient};

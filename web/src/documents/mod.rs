@@ -31,7 +31,7 @@ use teleconsult_core::document::{
     LabRequest, PaidBy, Prescription, PrescriptionItem, SickLeave, SickLeavePart,
 };
 use teleconsult_core::ids::DocumentId;
-use teleconsult_store::Rendition;
+use teleconsult_store::{DocumentChange, Rendition};
 use utoipa::{IntoParams, ToSchema};
 
 /// One medicine, as the practitioner writes it.
@@ -365,6 +365,8 @@ pub async fn issue_document(
     ApiJson(request): ApiJson<DocumentRequest>,
 ) -> Result<(StatusCode, Json<DocumentView>), ApiError> {
     let appointment = id.parse().map_err(|_| ApiError::not_found())?;
+    // One issue at a time: each renders for the number it will get (see `issue.rs`).
+    let _issuing = state.issuing.lock().await;
     let view = state
         .blocking(move |inner| {
             let a = issue::appointment_of_issuer(inner, &user, appointment)?;
@@ -393,6 +395,7 @@ pub async fn supersede_document(
     ApiJson(request): ApiJson<DocumentRequest>,
 ) -> Result<(StatusCode, Json<DocumentView>), ApiError> {
     let id = document_id(&id)?;
+    let _issuing = state.issuing.lock().await;
     let view = state
         .blocking(move |inner| {
             let original = visible(inner, &user, id, "document")?;
@@ -585,33 +588,36 @@ pub async fn mark_paid(
     let id = document_id(&id)?;
     let view = state
         .blocking(move |inner| {
-            // Compare-and-swap: a concurrent change (a correction, another request marking it
-            // paid) is re-read and judged again.
-            for _ in 0..3 {
-                let d = visible(inner, &user, id, "document")?;
-                let now = inner.clock.now();
-                let paid = d.mark_paid(&user.account, now)?;
-                let audit = event(
-                    now,
-                    actor(&user),
-                    Action::Update,
-                    "document",
-                    id.to_string(),
-                );
-                let outbox = [payment_message(&paid)?];
-                if inner
-                    .store
-                    .update_document(&d, &paid, &[], &outbox, &audit)?
-                {
-                    let name = patient_name(inner, &user, &paid)?;
-                    return Ok(Json(view(inner, &paid, name)));
-                }
-            }
-            Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "conflict",
-                "the document keeps changing: try again",
-            ))
+            let d = visible(inner, &user, id, "document")?;
+            let now = inner.clock.now();
+            let audit = event(
+                now,
+                actor(&user),
+                Action::Update,
+                "document",
+                id.to_string(),
+            );
+            // Decided on the document as stored at the moment of writing: a second request
+            // marking it paid at the same time gets `already_paid`.
+            let paid = inner
+                .store
+                .change_document(
+                    d.id(),
+                    |stored| {
+                        let paid = stored.mark_paid(&user.account, now)?;
+                        let outbox = vec![payment_message(&paid)?];
+                        Ok::<_, ApiError>(DocumentChange {
+                            next: paid,
+                            notifications: Vec::new(),
+                            outbox,
+                        })
+                    },
+                    None,
+                    &audit,
+                )?
+                .ok_or_else(ApiError::not_found)??;
+            let name = patient_name(inner, &user, &paid)?;
+            Ok(Json(view(inner, &paid, name)))
         })
         .await?;
     state.wake_workers();

@@ -9,13 +9,13 @@ use crate::extract::ApiJson;
 use crate::state::{AppState, Inner};
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use teleconsult_core::account::Role;
 use teleconsult_core::audit::Action;
 use teleconsult_core::document::{DocumentContent, DocumentStatus, IssuedDocument};
 use teleconsult_core::national_id::validate_national_id;
+use teleconsult_store::DocumentChange;
 use utoipa::ToSchema;
 
 /// Exactly one of the two.
@@ -215,35 +215,36 @@ pub async fn dispense(
     let id = document_id(&id)?;
     let view = state
         .blocking(move |inner| {
-            // Compare-and-swap: two pharmacists at once cannot both hand out the same item.
-            for _ in 0..3 {
-                let now = inner.clock.now();
-                let read = event(now, actor(&user), Action::Read, "document", id.to_string());
-                let doc = inner
-                    .store
-                    .document(id, &read)?
-                    .filter(|d| matches!(d.content, DocumentContent::Prescription(_)))
-                    .ok_or_else(ApiError::not_found)?;
-                let dispensed = doc.dispense(&request.items, user.account.id, now)?;
-                let audit = event(
-                    now,
-                    actor(&user),
-                    Action::Update,
-                    "document",
-                    id.to_string(),
-                );
-                if inner
-                    .store
-                    .update_document(&doc, &dispensed, &[], &[], &audit)?
-                {
-                    return prescription_view(inner, &user, &dispensed);
-                }
-            }
-            Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "conflict",
-                "the prescription keeps changing: look it up again",
-            ))
+            // Decided on the prescription as stored at the moment of writing: two pharmacists
+            // at once cannot both hand out the same item, and neither loses the other's.
+            let now = inner.clock.now();
+            let read = event(now, actor(&user), Action::Read, "document", id.to_string());
+            let audit = event(
+                now,
+                actor(&user),
+                Action::Update,
+                "document",
+                id.to_string(),
+            );
+            let dispensed = inner
+                .store
+                .change_document(
+                    id,
+                    |doc| {
+                        if !matches!(doc.content, DocumentContent::Prescription(_)) {
+                            return Err(ApiError::not_found());
+                        }
+                        Ok(DocumentChange {
+                            next: doc.dispense(&request.items, user.account.id, now)?,
+                            notifications: Vec::new(),
+                            outbox: Vec::new(),
+                        })
+                    },
+                    Some(&read),
+                    &audit,
+                )?
+                .ok_or_else(ApiError::not_found)??;
+            prescription_view(inner, &user, &dispensed)
         })
         .await?;
     Ok(Json(view))

@@ -1,0 +1,570 @@
+//! Records changed by 30 parallel requests against the real daemon (issue #18, items 2 and
+//! 9): the quota of open appointments (and the relatives bookings add to the account), joins
+//! racing a cancellation, document numbers, dispensing, payment, and the quotas on uploads
+//! and exports. Each test checks its invariant once every request is answered.
+
+use crate::call::{Clinic, Signal, clinic, connect, get, send, upload};
+use crate::concurrency::{PARALLEL, tally};
+use futures_util::future::join_all;
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use teleconsult_tests::accounts::Login;
+
+const DR_WEBER: &str = crate::call::DR_WEBER;
+
+/// Starts of Dr Weber's free slots at least `lead_s` seconds from now (`n` of them).
+async fn free_starts(
+    c: &Clinic,
+    who: &Login,
+    lead_s: i64,
+    n: usize,
+) -> anyhow::Result<Vec<String>> {
+    let (status, slots) = get(
+        &c.site,
+        who,
+        &format!("/api/v1/practitioners/{DR_WEBER}/slots"),
+    )
+    .await?;
+    anyhow::ensure!(status == 200, "slots: {status} {slots}");
+    let now = jiff::Timestamp::now().as_second();
+    let starts: Vec<String> = slots
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["start"].as_str())
+        .filter(|s| {
+            s.parse::<jiff::Timestamp>()
+                .is_ok_and(|t| t.as_second() >= now + lead_s)
+        })
+        .take(n)
+        .map(str::to_owned)
+        .collect();
+    anyhow::ensure!(starts.len() == n, "only {} free slots", starts.len());
+    Ok(starts)
+}
+
+async fn in_parallel<F, Fut>(n: usize, request: F) -> anyhow::Result<Vec<(u16, Value)>>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<(u16, Value)>>,
+{
+    join_all((0..n).map(request)).await.into_iter().collect()
+}
+
+#[tokio::test]
+async fn thirty_parallel_bookings_by_one_patient_stop_at_five_open_appointments()
+-> anyhow::Result<()> {
+    let c = clinic(310).await?;
+    let starts = free_starts(&c, &c.owner, 120, PARALLEL).await?;
+    let answers = in_parallel(PARALLEL, |i| {
+        let booking = json!({"practitioner_id": DR_WEBER, "start": starts[i], "mode": "video",
+            "reason": "sore throat", "confirm": true});
+        let c = &c;
+        async move {
+            send(
+                &c.site,
+                &c.owner,
+                Method::POST,
+                "/api/v1/appointments",
+                Some(&booking),
+            )
+            .await
+        }
+    })
+    .await?;
+    let counts = tally(&answers);
+    assert_eq!(counts.get(&(201, String::new())), Some(&5), "{counts:?}");
+    assert_eq!(
+        counts.get(&(409, "too_many_open_appointments".into())),
+        Some(&(PARALLEL - 5)),
+        "{counts:?}"
+    );
+    let (_, mine) = get(&c.site, &c.owner, "/api/v1/appointments").await?;
+    assert_eq!(mine.as_array().map(Vec::len), Some(5), "{mine}");
+
+    // Cancelling one frees a place (staff cancel: these start within the patient's deadline).
+    let first = mine[0]["id"].as_str().unwrap_or_default();
+    let reason = json!({"reason": "the practitioner is ill"});
+    let (status, body) = send(
+        &c.site,
+        &c.staff,
+        Method::POST,
+        &format!("/api/v1/appointments/{first}/cancel"),
+        Some(&reason),
+    )
+    .await?;
+    assert_eq!(status, 200, "{body}");
+    let again = free_starts(&c, &c.owner, 120, PARALLEL + 5).await?;
+    let booking = json!({"practitioner_id": DR_WEBER, "start": again[PARALLEL + 4], "mode": "video",
+        "reason": "sore throat", "confirm": true});
+    let (status, body) = send(
+        &c.site,
+        &c.owner,
+        Method::POST,
+        "/api/v1/appointments",
+        Some(&booking),
+    )
+    .await?;
+    assert_eq!(status, 201, "{body}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn thirty_parallel_bookings_for_new_relatives_keep_every_relative_booked()
+-> anyhow::Result<()> {
+    let c = clinic(312).await?;
+    let starts = free_starts(&c, &c.owner, 120, PARALLEL).await?;
+    let answers = in_parallel(PARALLEL, |i| {
+        let serial = u16::try_from(500 + i).unwrap_or(999);
+        let birth = "20150304";
+        let booking = json!({"practitioner_id": DR_WEBER, "start": starts[i], "mode": "video",
+            "reason": "fever", "confirm": true,
+            "for": {"relationship": "parent",
+                    "national_id": teleconsult_tests::national_ids::luxembourg(birth, serial),
+                    "first_name": "Kid", "last_name": format!("Number{i}"),
+                    "birth_date": teleconsult_tests::national_ids::iso_date(birth)}});
+        let c = &c;
+        async move {
+            send(
+                &c.site,
+                &c.owner,
+                Method::POST,
+                "/api/v1/appointments",
+                Some(&booking),
+            )
+            .await
+        }
+    })
+    .await?;
+    let booked: Vec<&Value> = answers
+        .iter()
+        .filter(|(s, _)| *s == 201)
+        .map(|(_, b)| b)
+        .collect();
+    assert!(!booked.is_empty(), "{:?}", tally(&answers));
+    // Every relative booked for is linked to the account: none was lost to a parallel
+    // booking writing the account back without it.
+    let mut lost = Vec::new();
+    for appointment in &booked {
+        let relative = appointment["patient_id"].as_str().unwrap_or_default();
+        let (status, _) = get(
+            &c.site,
+            &c.owner,
+            &format!("/api/v1/patients/{relative}/medical-record"),
+        )
+        .await?;
+        if status != 200 {
+            lost.push(relative.to_owned());
+        }
+    }
+    assert!(
+        lost.is_empty(),
+        "{} of {} relatives lost: {lost:?}",
+        lost.len(),
+        booked.len()
+    );
+    assert_eq!(booked.len(), 5, "the quota holds: {:?}", tally(&answers));
+    Ok(())
+}
+
+/// Reads frames until the outcome of this socket's join: `waiting` (seated) or an error.
+async fn join_outcome(socket: &mut Signal) -> anyhow::Result<String> {
+    for _ in 0..20 {
+        let frame = socket.next().await?;
+        match frame["type"].as_str() {
+            Some("waiting" | "present") => return Ok("joined".into()),
+            Some("error") => return Ok(frame["error"].as_str().unwrap_or_default().to_owned()),
+            _ => {}
+        }
+    }
+    anyhow::bail!("no answer to the join")
+}
+
+#[tokio::test]
+async fn joins_racing_a_cancellation_never_bring_the_appointment_back() -> anyhow::Result<()> {
+    let c = clinic(314).await?;
+    for round in 0..10 {
+        let id = crate::call::book(&c.site, &c.owner, 90).await?;
+        let mut sockets = Vec::new();
+        for i in 0..PARALLEL {
+            let who = if i % 2 == 0 { &c.owner } else { &c.weber };
+            let socket = connect(&c.site.daemon, &id, who)
+                .await?
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            sockets.push((
+                socket,
+                if i % 2 == 0 {
+                    "patient"
+                } else {
+                    "practitioner"
+                },
+            ));
+        }
+        let joins = join_all(sockets.iter_mut().map(|(socket, role)| async move {
+            socket.send(json!({"type": "join", "role": role})).await?;
+            join_outcome(socket).await
+        }));
+        // The cancellation is sent first: it is decided while the joins are being applied.
+        let cancel_path = format!("/api/v1/appointments/{id}/cancel");
+        let reason = json!({"reason": "the practitioner is ill"});
+        let cancel = send(&c.site, &c.staff, Method::POST, &cancel_path, Some(&reason));
+        let (cancelled, joined) = tokio::join!(cancel, joins);
+        let (status, body) = cancelled?;
+        assert_eq!(
+            (status, body["status"].as_str()),
+            (200, Some("cancelled")),
+            "{body}"
+        );
+        let outcomes: Vec<String> = joined.into_iter().collect::<anyhow::Result<_>>()?;
+        assert!(
+            outcomes
+                .iter()
+                .all(|o| ["joined", "call_closed", "replaced"].contains(&o.as_str())),
+            "{outcomes:?}"
+        );
+        // Every join has been answered: none may have written the appointment back.
+        let (_, stored) = get(&c.site, &c.staff, &format!("/api/v1/appointments/{id}")).await?;
+        assert_eq!(stored["status"], "cancelled", "round {round}: {stored}");
+        let start = stored["start"].as_str().unwrap_or_default().to_owned();
+        let (_, slots) = get(
+            &c.site,
+            &c.owner,
+            &format!("/api/v1/practitioners/{DR_WEBER}/slots"),
+        )
+        .await?;
+        let free: BTreeSet<&str> = slots
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s["start"].as_str())
+            .collect();
+        assert!(
+            free.contains(start.as_str()),
+            "round {round}: the slot {start} is free again"
+        );
+    }
+    Ok(())
+}
+
+fn prescription(items: usize) -> Value {
+    let items: Vec<Value> = (0..items)
+        .map(|i| {
+            json!({"medication": format!("Medicine {i}"), "dose": "500 mg", "form": "comprimé",
+            "posology": "1 par jour", "duration": "5 jours", "substitution_allowed": true})
+        })
+        .collect();
+    json!({"kind": "prescription", "items": items})
+}
+
+#[tokio::test]
+async fn thirty_documents_issued_in_parallel_are_numbered_without_gap() -> anyhow::Result<()> {
+    let c = clinic(316).await?;
+    let appointment = crate::call::book(&c.site, &c.owner, 60).await?;
+    let path = format!("/api/v1/appointments/{appointment}/documents");
+    let answers = in_parallel(PARALLEL, |_| {
+        let c = &c;
+        let path = &path;
+        async move {
+            send(
+                &c.site,
+                &c.weber,
+                Method::POST,
+                path,
+                Some(&prescription(1)),
+            )
+            .await
+        }
+    })
+    .await?;
+    assert!(
+        answers.iter().all(|(s, _)| *s == 201),
+        "{:?}",
+        tally(&answers)
+    );
+    let mut serials: Vec<u32> = answers
+        .iter()
+        .filter_map(|(_, d)| d["number"].as_str())
+        .filter_map(|n| n.rsplit('-').next()?.parse().ok())
+        .collect();
+    serials.sort_unstable();
+    assert_eq!(
+        serials,
+        (1..=PARALLEL as u32).collect::<Vec<_>>(),
+        "distinct, from 1, no gap"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn thirty_pharmacists_dispensing_in_parallel_each_hand_out_their_item() -> anyhow::Result<()>
+{
+    let c = clinic(318).await?;
+    let pharmacist = crate::call::demo_login(
+        &c.site,
+        "pharmacist",
+        "demo pharmacist 2026",
+        "+352621000005",
+    )
+    .await?;
+    let appointment = crate::call::book(&c.site, &c.owner, 60).await?;
+    let path = format!("/api/v1/appointments/{appointment}/documents");
+    let (status, doc) = send(
+        &c.site,
+        &c.weber,
+        Method::POST,
+        &path,
+        Some(&prescription(PARALLEL)),
+    )
+    .await?;
+    assert_eq!(status, 201, "{doc}");
+    let dispense = format!(
+        "/api/v1/prescriptions/{}/dispense",
+        doc["id"].as_str().unwrap_or_default()
+    );
+
+    // One item each: all thirty are recorded.
+    let answers = in_parallel(PARALLEL, |i| {
+        let (c, pharmacist, dispense) = (&c, &pharmacist, &dispense);
+        async move {
+            send(
+                &c.site,
+                pharmacist,
+                Method::POST,
+                dispense,
+                Some(&json!({"items": [i]})),
+            )
+            .await
+        }
+    })
+    .await?;
+    assert!(
+        answers.iter().all(|(s, _)| *s == 200),
+        "{:?}",
+        tally(&answers)
+    );
+    let (_, doc) = get(
+        &c.site,
+        &c.owner,
+        &format!(
+            "/api/v1/documents/{}",
+            doc["id"].as_str().unwrap_or_default()
+        ),
+    )
+    .await?;
+    let dispensed = doc["dispensed"].as_array().cloned().unwrap_or_default();
+    assert_eq!(dispensed.len(), PARALLEL);
+    assert!(dispensed.iter().all(Value::is_string), "{doc}");
+
+    // The same item thirty times: handed out once.
+    let (status, doc) = send(
+        &c.site,
+        &c.weber,
+        Method::POST,
+        &path,
+        Some(&prescription(2)),
+    )
+    .await?;
+    assert_eq!(status, 201, "{doc}");
+    let dispense = format!(
+        "/api/v1/prescriptions/{}/dispense",
+        doc["id"].as_str().unwrap_or_default()
+    );
+    let answers = in_parallel(PARALLEL, |_| {
+        let (c, pharmacist, dispense) = (&c, &pharmacist, &dispense);
+        async move {
+            send(
+                &c.site,
+                pharmacist,
+                Method::POST,
+                dispense,
+                Some(&json!({"items": [0]})),
+            )
+            .await
+        }
+    })
+    .await?;
+    let counts = tally(&answers);
+    assert_eq!(counts.get(&(200, String::new())), Some(&1), "{counts:?}");
+    assert_eq!(
+        counts.get(&(409, "already_dispensed".into())),
+        Some(&(PARALLEL - 1)),
+        "{counts:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_fee_memo_marked_paid_thirty_times_in_parallel_is_paid_once() -> anyhow::Result<()> {
+    let c = clinic(320).await?;
+    let appointment = crate::call::book(&c.site, &c.owner, 60).await?;
+    let memo = json!({"kind": "fee_memo", "acts": [
+        {"code": "C1", "label": "Consultation", "amount_cents": 5230}]});
+    let (status, doc) = send(
+        &c.site,
+        &c.weber,
+        Method::POST,
+        &format!("/api/v1/appointments/{appointment}/documents"),
+        Some(&memo),
+    )
+    .await?;
+    assert_eq!(status, 201, "{doc}");
+    let (_, sync) = get(&c.site, &c.staff, "/api/v1/sync/status").await?;
+    let pending_before = sync["pending"].as_u64().unwrap_or_default();
+    let paid = format!(
+        "/api/v1/documents/{}/paid",
+        doc["id"].as_str().unwrap_or_default()
+    );
+    let answers = in_parallel(PARALLEL, |i| {
+        let who = if i % 2 == 0 { &c.owner } else { &c.weber };
+        let (c, paid) = (&c, &paid);
+        async move { send(&c.site, who, Method::POST, paid, None).await }
+    })
+    .await?;
+    let counts = tally(&answers);
+    assert_eq!(counts.get(&(200, String::new())), Some(&1), "{counts:?}");
+    assert_eq!(
+        counts.get(&(409, "already_paid".into())),
+        Some(&(PARALLEL - 1)),
+        "{counts:?}"
+    );
+    let (_, sync) = get(&c.site, &c.staff, "/api/v1/sync/status").await?;
+    assert_eq!(
+        sync["pending"].as_u64(),
+        Some(pending_before + 1),
+        "one payment message for the platform"
+    );
+    Ok(())
+}
+
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
+
+#[tokio::test]
+async fn parallel_uploads_stop_at_the_appointment_and_daily_quotas() -> anyhow::Result<()> {
+    let c = clinic(322).await?;
+    // Files before the consultation (the patient side may share them from booking on).
+    let first = crate::call::book(&c.site, &c.owner, 600).await?;
+    let answers = in_parallel(PARALLEL, |i| {
+        let (c, first) = (&c, &first);
+        async move {
+            upload(
+                &c.site,
+                &c.owner,
+                first,
+                "application/pdf",
+                &format!("lab{i}.pdf"),
+                PDF.to_vec(),
+            )
+            .await
+        }
+    })
+    .await?;
+    let counts = tally(&answers);
+    assert_eq!(counts.get(&(201, String::new())), Some(&20), "{counts:?}");
+    assert_eq!(
+        counts.get(&(409, "too_many_files".into())),
+        Some(&(PARALLEL - 20)),
+        "{counts:?}"
+    );
+    let (_, files) = get(
+        &c.site,
+        &c.owner,
+        &format!("/api/v1/appointments/{first}/attachments"),
+    )
+    .await?;
+    assert_eq!(files.as_array().map(Vec::len), Some(20));
+
+    // 20 sent today: 30 more across two other appointments, and the day stops at 50.
+    let second = crate::call::book(&c.site, &c.owner, 600).await?;
+    let third = crate::call::book(&c.site, &c.owner, 600).await?;
+    let answers = in_parallel(PARALLEL, |i| {
+        let appointment = if i % 2 == 0 { &second } else { &third };
+        let c = &c;
+        async move {
+            upload(
+                &c.site,
+                &c.owner,
+                appointment,
+                "application/pdf",
+                &format!("scan{i}.pdf"),
+                PDF.to_vec(),
+            )
+            .await
+        }
+    })
+    .await?;
+    let counts = tally(&answers);
+    assert_eq!(counts.get(&(201, String::new())), Some(&30), "{counts:?}");
+    let answers = in_parallel(PARALLEL, |i| {
+        let appointment = if i % 2 == 0 { &second } else { &third };
+        let c = &c;
+        async move {
+            upload(
+                &c.site,
+                &c.owner,
+                appointment,
+                "application/pdf",
+                &format!("more{i}.pdf"),
+                PDF.to_vec(),
+            )
+            .await
+        }
+    })
+    .await?;
+    let counts = tally(&answers);
+    assert_eq!(
+        counts.get(&(201, String::new())),
+        None,
+        "the day's 50 are used: {counts:?}"
+    );
+    assert_eq!(
+        counts.get(&(429, "upload_quota_exceeded".into())),
+        Some(&PARALLEL),
+        "{counts:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn thirty_parallel_exports_stop_at_five_an_hour() -> anyhow::Result<()> {
+    let c = clinic(324).await?;
+    let answers = in_parallel(PARALLEL, |_| {
+        let c = &c;
+        async move {
+            let r = c
+                .site
+                .daemon
+                .client
+                .get(c.site.daemon.url("/api/v1/me/export"))
+                .header("authorization", c.owner.bearer())
+                .send()
+                .await?;
+            let status = r.status().as_u16();
+            let retry = r
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            let mut body: Value = r.json().await.unwrap_or(Value::Null);
+            if status == 429 {
+                anyhow::ensure!(
+                    retry.is_some_and(|s| (1..=3600).contains(&s)),
+                    "Retry-After: {retry:?}"
+                );
+                body["retry"] = json!(retry);
+            } else {
+                body = json!({});
+            }
+            Ok((status, body))
+        }
+    })
+    .await?;
+    let counts = tally(&answers);
+    assert_eq!(counts.get(&(200, String::new())), Some(&5), "{counts:?}");
+    assert_eq!(
+        counts.get(&(429, "export_quota_exceeded".into())),
+        Some(&(PARALLEL - 5)),
+        "{counts:?}"
+    );
+    Ok(())
+}
