@@ -17,8 +17,15 @@
 //!   that nobody is available and offered the first slot.
 //! - An entry not taken within [`QueuePolicy::offer_slot_after`] is not dropped: it keeps its
 //!   place, and the waiting side is offered the first free slot instead (they choose).
+//! - **Walk-ins waiting at the counter.** The cabin holds one person: the walk-in in it has a
+//!   booth session and its entry ([`QueueEntry::session`]); the others wait at the counter as
+//!   entries of origin booth without a session. Those are offered to practitioners only while
+//!   the cabin is free ([`may_take_now`]): taking one opens its booth session (the person goes
+//!   into the cabin), so no practitioner takes someone who cannot sit in front of the camera
+//!   yet — they take a patient at home, or wait for the cabin.
 
 use crate::Timestamp;
+use crate::booth::BoothSessionId;
 use crate::ids::{AccountId, PatientId, PractitionerId};
 use crate::practitioner::Practitioner;
 use crate::schedule::ConsultationMode;
@@ -82,6 +89,18 @@ pub struct QueueEntry {
     /// Reason / symptoms (health data: sealed in the store, never logged).
     pub reason: String,
     pub enqueued_at: Timestamp,
+    /// The booth session of the walk-in sitting in the cabin; `None` for a patient at home and
+    /// for a walk-in waiting at the counter (their session opens when a practitioner takes
+    /// them). Absent in records written before it existed.
+    #[serde(default)]
+    pub session: Option<BoothSessionId>,
+}
+
+impl QueueEntry {
+    /// A walk-in waiting at the counter: at the booth, not in the cabin yet.
+    pub fn at_the_counter(&self) -> bool {
+        self.origin == Origin::Booth && self.session.is_none()
+    }
 }
 
 /// Site-configurable queue knobs.
@@ -126,6 +145,51 @@ pub fn next_for<'a>(
         .into_iter()
         .filter(|e| may_take(practitioner, e))
         .min_by_key(|e| (e.enqueued_at, e.id))
+}
+
+/// Whether `practitioner` may take `entry` now: [`may_take`], and a walk-in waiting at the
+/// counter only while the cabin is free (`cabin_free`), since taking them puts them in it.
+pub fn may_take_now(practitioner: &Practitioner, entry: &QueueEntry, cabin_free: bool) -> bool {
+    may_take(practitioner, entry) && (cabin_free || !entry.at_the_counter())
+}
+
+/// [`next_for`] among the entries [`may_take_now`] allows.
+pub fn next_takeable<'a>(
+    practitioner: &Practitioner,
+    waiting: impl IntoIterator<Item = &'a QueueEntry>,
+    cabin_free: bool,
+) -> Option<&'a QueueEntry> {
+    next_for(
+        practitioner,
+        waiting
+            .into_iter()
+            .filter(|e| cabin_free || !e.at_the_counter()),
+    )
+}
+
+/// Why a request to wait for the first practitioner free was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    #[error("{0}")]
+    Specialty(String),
+    #[error("a language is a 2- or 3-letter code such as fr, de, en, pt, lb")]
+    Language,
+}
+
+/// The specialty code and the optional language code of a request, checked and normalised.
+pub fn validate_request(
+    specialty: &str,
+    language: Option<&str>,
+) -> Result<(String, Option<String>), RequestError> {
+    let specialty = crate::practitioner::validate_specialty(specialty)
+        .map_err(|e| RequestError::Specialty(e.to_string()))?;
+    let language = match language.map(str::trim).filter(|l| !l.is_empty()) {
+        None => None,
+        Some(code) => crate::practitioner::validate_languages(&[code])
+            .map_err(|_| RequestError::Language)?
+            .pop(),
+    };
+    Ok((specialty, language))
 }
 
 /// 1-based place of entry `id` in its specialty's line, or `None` when not waiting.
@@ -193,6 +257,7 @@ mod tests {
             mode: ConsultationMode::Video,
             reason: String::new(),
             enqueued_at: at(minute),
+            session: Some(crate::booth::BoothSessionId(Uuid::from_u128(5000 + n))),
         }
     }
 
@@ -274,5 +339,63 @@ mod tests {
         let e = entry(1, "general_practice", None, 0);
         assert!(!slot_offer_due(&e, at(14), &policy));
         assert!(slot_offer_due(&e, at(15), &policy));
+    }
+
+    #[test]
+    fn walk_ins_at_the_counter_wait_for_the_cabin_others_do_not() {
+        let mut counter = entry(1, "general_practice", None, 0);
+        counter.session = None;
+        let mut home = entry(2, "general_practice", None, 1);
+        home.origin = Origin::Home;
+        home.session = None;
+        let in_cabin = entry(3, "general_practice", None, 2);
+        assert!(counter.at_the_counter() && !home.at_the_counter() && !in_cabin.at_the_counter());
+        let gp = doctor("general_practice", &["fr"]);
+        let line = [counter.clone(), home.clone(), in_cabin.clone()];
+        let next = |free| next_takeable(&gp, &line, free).map(|e| e.id.0.as_u128());
+        assert_eq!(
+            next(true),
+            Some(1),
+            "the cabin is free: the oldest, at the counter"
+        );
+        assert_eq!(
+            next(false),
+            Some(2),
+            "the cabin is busy: the patient at home"
+        );
+        assert!(may_take_now(&gp, &in_cabin, false));
+        assert!(!may_take_now(&gp, &counter, false));
+        assert!(may_take_now(&gp, &counter, true));
+        // Positions still count everyone ahead, at the counter or not.
+        assert_eq!(position(home.id, &line), Some(2));
+    }
+
+    #[test]
+    fn requests_name_a_known_specialty_and_at_most_one_language() {
+        assert_eq!(
+            validate_request(" dermatology ", Some("DE")),
+            Ok(("dermatology".to_owned(), Some("de".to_owned())))
+        );
+        assert_eq!(
+            validate_request("general_practice", Some(" ")),
+            Ok(("general_practice".to_owned(), None))
+        );
+        assert!(matches!(
+            validate_request("astrology", None),
+            Err(RequestError::Specialty(_))
+        ));
+        assert_eq!(
+            validate_request("dermatology", Some("german")),
+            Err(RequestError::Language)
+        );
+    }
+
+    #[test]
+    fn entries_written_before_sessions_existed_still_read() {
+        let mut e = entry(1, "general_practice", None, 0);
+        e.session = None;
+        let mut json = serde_json::to_value(&e).unwrap();
+        json.as_object_mut().unwrap().remove("session");
+        assert_eq!(serde_json::from_value::<QueueEntry>(json).unwrap(), e);
     }
 }
