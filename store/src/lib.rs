@@ -17,13 +17,16 @@
 //!
 //! On-disk layout: `tree.rs` (`TreeId`) lists the trees and their keys; `meta.rs` the metadata
 //! records; `audit.rs` the chain; `outbox.rs` the queue; `crypto.rs` the sealed value format;
-//! `backup.rs` the backup archive; `maintenance.rs` erasure and outbox retries.
+//! `backup.rs` the backup archive; `maintenance.rs` erasure and outbox retries; `booth.rs` and
+//! `queue.rs` booth sessions, walk-ins and the on-demand queue; `ports.rs` the core ports
+//! (`Repository` is in `repo.rs`).
 
 mod account_security;
 mod accounts;
 mod audit;
 mod backup;
 mod booking;
+mod booth;
 mod call;
 mod crypto;
 mod documents;
@@ -38,6 +41,8 @@ mod meta;
 mod notifications;
 mod outbox;
 mod parked;
+mod ports;
+mod queue;
 mod quotas;
 mod remote;
 mod repo;
@@ -80,3 +85,5 @@ mod booking_tests;
 mod concurrency_documents_tests;
 #[cfg(test)]
 mod concurrency_tests;
+#[cfg(test)]
+mod queue_tests;
