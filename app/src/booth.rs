@@ -317,6 +317,25 @@ impl App {
         Ok(Some((id, closed)))
     }
 
+    /// The open session holding the cabin, for the daemon's own cabin adapters (the screen,
+    /// the pipeline, the printer): no account, nothing audited — a session holds who sits in
+    /// the cabin and its appointment's id, no health data.
+    pub fn cabin_session(&self) -> Result<Option<BoothSession>, AppError> {
+        let Some(id) = self.store.cabin()? else {
+            return Ok(None);
+        };
+        Ok(self.store.booth_session(id)?.filter(BoothSession::is_open))
+    }
+
+    /// Something happened in the cabin (someone joined its call, a device check): the open
+    /// session's idle time starts again. Nothing when the cabin is free.
+    pub fn cabin_activity(&self) -> Result<(), AppError> {
+        if let Some(id) = self.store.cabin()? {
+            self.store.touch_session(id, self.now())?;
+        }
+        Ok(())
+    }
+
     /// Ends session `id` in one transaction (see [`App::end_session`]); the appointment whose
     /// room it closed. The cabin is reset when the session ended now.
     fn end(

@@ -246,6 +246,13 @@ fn an_idle_session_ends_by_itself_and_its_entry_leaves_the_queue() {
             queue_request(walk_in(40, None), "general_practice"),
         )
         .unwrap();
+    assert_eq!(
+        s.app.cabin_session().unwrap().map(|c| c.id),
+        Some(started.view.session.id)
+    );
+    s.advance(20);
+    // Activity in the cabin (a device check, a join) starts the idle time again.
+    s.app.cabin_activity().unwrap();
     s.advance(29);
     assert_eq!(s.app.sweep_booth().unwrap(), None);
     s.advance(1);
@@ -261,5 +268,6 @@ fn an_idle_session_ends_by_itself_and_its_entry_leaves_the_queue() {
     ));
     assert!(s.store.waiting().unwrap().is_empty());
     assert_eq!(s.store.cabin().unwrap(), None);
+    assert_eq!(s.app.cabin_session().unwrap(), None);
     assert_eq!(s.app.sweep_booth().unwrap(), None);
 }
