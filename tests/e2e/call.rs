@@ -785,13 +785,26 @@ impl Namespace {
     }
 
     /// Runs `test` on a runtime whose threads (and the processes they start) live in the
-    /// namespace; deletes the namespace afterwards.
-    fn run<F, Fut>(test: F) -> anyhow::Result<()>
+    /// namespace; deletes the namespace afterwards. Where no namespace can be made, the
+    /// capability rule decides (`teleconsult_tests::capability`): a failure under
+    /// `cargo xtask test`, a counted skip otherwise.
+    fn run<F, Fut>(name: &str, test: F) -> anyhow::Result<()>
     where
         F: FnOnce() -> Fut + Send + 'static,
         Fut: std::future::Future<Output = anyhow::Result<()>>,
     {
-        let namespace = Self::create()?;
+        let namespace = match Self::create() {
+            Ok(namespace) => namespace,
+            Err(e) => {
+                let missing = teleconsult_tests::capability::Missing::new(
+                    "network namespaces",
+                    format!("{e:#}"),
+                    "run the tests as root (ip netns needs CAP_SYS_ADMIN and CAP_NET_ADMIN), \
+                     with iproute2 installed (cargo xtask test installs it)",
+                );
+                return teleconsult_tests::capability::skip(name, &missing);
+            }
+        };
         let path = format!("/run/netns/{}", namespace.name);
         let outcome = std::thread::spawn(move || -> anyhow::Result<()> {
             let file = std::fs::File::open(&path)?;
@@ -825,7 +838,10 @@ impl Drop for Namespace {
 /// Daemon, sinks, chromedriver and both browsers run in a namespace the test owns.
 #[test]
 fn two_browsers_call_through_the_waiting_room() -> anyhow::Result<()> {
-    Namespace::run(call_in_two_browsers)
+    Namespace::run(
+        "call::two_browsers_call_through_the_waiting_room",
+        call_in_two_browsers,
+    )
 }
 
 async fn js(tab: &teleconsult_tests::browser::Tab, script: &str) -> anyhow::Result<Value> {
@@ -1194,7 +1210,7 @@ async fn call_in_two_browsers() -> anyhow::Result<()> {
 /// booth camera (the test pattern), and the quality record has the booth's own samples.
 #[test]
 fn a_booth_site_answers_with_its_own_camera() -> anyhow::Result<()> {
-    Namespace::run(booth_call)
+    Namespace::run("call::a_booth_site_answers_with_its_own_camera", booth_call)
 }
 
 async fn booth_call() -> anyhow::Result<()> {

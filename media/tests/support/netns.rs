@@ -1,6 +1,7 @@
 //! The network the media tests own: two namespaces joined by a veth pair (booth 10.77.0.1,
 //! browser 10.77.0.2, no default route, nothing else reachable), deleted by name on drop —
-//! also when the test fails. Where namespaces cannot be made, the tests fall back to loopback.
+//! also when the test fails. Where namespaces cannot be made, the capability rule decides
+//! (see `super::run_in_booth_net`).
 
 use anyhow::{Context, bail};
 use std::process::Command;
