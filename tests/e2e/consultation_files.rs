@@ -139,7 +139,8 @@ async fn the_patient_sends_files_before_the_consultation_and_only_the_parties_se
         .await?;
     assert_eq!(r.status(), 200);
     assert_eq!(r.bytes().await?.as_ref(), PNG, "the same bytes come back");
-    let (_, html) = get_page(&site.daemon, &weber, &page_path).await?;
+    let (status, html) = get_page(&site.daemon, &weber, &page_path).await?;
+    assert_eq!(status, 200, "{html}");
     assert!(html.contains("rash.png") && html.contains("results.pdf"));
     assert!(
         !html.contains(&format!("action=\"/appointments/{id}/files\"")),
@@ -183,7 +184,8 @@ async fn the_patient_sends_files_before_the_consultation_and_only_the_parties_se
     )
     .await?;
     assert_eq!((status, body["error"].as_str()), (409, Some("call_closed")));
-    let (_, html) = get_page(&site.daemon, &owner, &page_path).await?;
+    let (status, html) = get_page(&site.daemon, &owner, &page_path).await?;
+    assert_eq!(status, 200, "{html}");
     assert!(
         !html.contains(&format!("action=\"/appointments/{id}/files\"")),
         "no form once cancelled"

@@ -111,7 +111,8 @@ async fn document_pages_sick_leave_parts_fee_memo_paid_and_pharmacy_dispensing()
             || html.contains("Aucun document n'a encore été émis"),
         "{html}"
     );
-    let (_, html) = get_page(d, &patient, &format!("/appointments/{appointment}")).await?;
+    let (status, html) = get_page(d, &patient, &format!("/appointments/{appointment}")).await?;
+    assert_eq!(status, 200, "{html}");
     assert!(!html.contains(&new), "the patient issues nothing");
     let (status, _) = get_page(d, &patient, &format!("{new}?kind=fee_memo")).await?;
     assert_eq!(status, 404, "nor through the form");

@@ -137,7 +137,9 @@ async fn no_leak(site: &Site, who: &Login, id: &str, what: &str) -> anyhow::Resu
         let (status, body) = post(site, who, &path, &prescription()).await?;
         assert_eq!(status, 404, "{what} POST {path}: {body}");
     }
-    let (_, list) = get(site, who, "/api/v1/documents").await?;
+    let (status, list) = get(site, who, "/api/v1/documents").await?;
+    assert_eq!(status, 200, "{what} GET /api/v1/documents: {list}");
+    assert!(list.is_array(), "{what}: {list}");
     assert!(
         !list.to_string().contains(id),
         "{what} sees the document in their list: {list}"

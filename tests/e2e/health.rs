@@ -1,6 +1,8 @@
 //! Health, readiness, metrics, OpenAPI and the error shape, against a real daemon over TLS.
 
+use anyhow::Context;
 use serde_json::Value;
+use std::time::Duration;
 use teleconsult_tests::{Daemon, DaemonOptions};
 
 #[tokio::test]
@@ -37,18 +39,50 @@ async fn health_readiness_and_metrics_are_served_over_tls() -> anyhow::Result<()
     Ok(())
 }
 
+/// A plain-HTTP request to the HTTPS port: the connection is accepted (the daemon is there),
+/// no HTTP answer comes back (at most a TLS alert, then the connection ends), and the daemon
+/// goes on serving HTTPS. A refused connection, a timeout or a crash fail the test.
 #[tokio::test]
 async fn plain_http_is_refused() -> anyhow::Result<()> {
-    let daemon = Daemon::start(DaemonOptions::default()).await?;
-    let plain = daemon.base_url.replace("https://", "http://");
-    let answer = reqwest::Client::new()
-        .get(format!("{plain}/healthz"))
-        .send()
-        .await;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut daemon = Daemon::start(DaemonOptions::default()).await?;
+    let address = daemon
+        .base_url
+        .strip_prefix("https://")
+        .context("not an https URL")?
+        .to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address)
+        .await
+        .with_context(|| format!("the daemon does not accept connections on {address}"))?;
+    stream
+        .write_all(format!("GET /healthz HTTP/1.1\r\nHost: {address}\r\n\r\n").as_bytes())
+        .await?;
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
+        .await
+        .context("the connection stayed open after a plain-HTTP request")?
+        .or_else(|e| match e.kind() {
+            // A reset after the TLS alert is a refusal too.
+            std::io::ErrorKind::ConnectionReset => Ok(0),
+            _ => Err(e),
+        })?;
     assert!(
-        answer.map_or(true, |r| !r.status().is_success()),
-        "the daemon answered plain HTTP"
+        !answer.starts_with(b"HTTP/"),
+        "the daemon answered plain HTTP: {}",
+        String::from_utf8_lossy(&answer)
     );
+    assert!(
+        answer.is_empty() || answer[0] == 0x15,
+        "neither a TLS alert nor a closed connection: {answer:02x?}"
+    );
+    // Still running and serving.
+    assert!(
+        daemon.exited()?.is_none(),
+        "the daemon exited after a plain-HTTP request:\n{}",
+        daemon.logs()
+    );
+    let health = daemon.client.get(daemon.url("/healthz")).send().await?;
+    assert_eq!(health.status(), 200);
     Ok(())
 }
 

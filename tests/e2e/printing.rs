@@ -174,7 +174,9 @@ async fn the_patient_prints_their_documents_on_the_booth_printer() -> anyhow::Re
         html.contains(&format!("action=\"/documents/{leave_id}/print\"")),
         "{html}"
     );
-    let (_, doctor_page) = get_page(&daemon, &weber, &format!("/documents/{leave_id}")).await?;
+    let (status, doctor_page) =
+        get_page(&daemon, &weber, &format!("/documents/{leave_id}")).await?;
+    assert_eq!(status, 200, "{doctor_page}");
     assert!(
         !doctor_page.contains("/print\""),
         "no print button for the practitioner"

@@ -530,7 +530,11 @@ impl Tab {
         if let Some(error) = result.get("error") {
             bail!("axe-core failed: {error}");
         }
-        let violations = result.as_array().cloned().unwrap_or_default();
+        // Anything but the list of violations (an object, null…) means axe did not report:
+        // never read as "no violations".
+        let Some(violations) = result.as_array().cloned() else {
+            bail!("axe-core returned no list of violations: {result}");
+        };
         let path = self.path().await?;
         let (blocking, other): (Vec<Value>, Vec<Value>) = violations
             .into_iter()
