@@ -1044,6 +1044,33 @@ async fn ice_restart_after_a_lost_path(
     Ok(())
 }
 
+/// Waits (bounded) until the call's quality record holds at least `samples` samples from each
+/// of `roles`; returns the record. (404 until the first sample: "no call measured yet".)
+async fn quality_samples(
+    site: &Site,
+    who: &Login,
+    id: &str,
+    roles: &[&str],
+    samples: u64,
+) -> anyhow::Result<Value> {
+    let path = format!("/api/v1/appointments/{id}/call/quality");
+    teleconsult_tests::poll_until(
+        &format!("{samples} quality samples from each of {roles:?}"),
+        Duration::from_secs(60),
+        || async {
+            let (status, record) = get(site, who, &path).await.ok()?;
+            let summary = record["summary"].as_array()?;
+            let enough = roles.iter().all(|role| {
+                summary.iter().any(|side| {
+                    side["role"] == *role && side["samples"].as_u64().is_some_and(|n| n >= samples)
+                })
+            });
+            (status == 200 && enough).then_some(record)
+        },
+    )
+    .await
+}
+
 /// Logs in through the login pages (password, then the SMS code read from the sink).
 async fn log_in_tab(
     tab: &teleconsult_tests::browser::Tab,
@@ -1101,6 +1128,7 @@ async fn call_in_two_browsers() -> anyhow::Result<()> {
         .chain([tone_arg.as_str()])
         .collect();
 
+    let weber_ref = &weber;
     with_browser_args("call-patient", options.clone(), &patient_args, |patient_tab| {
         let (site_ref, call_page, options) = (&site, call_page.clone(), options.clone());
         let (id, pdf_path) = (id.clone(), pdf_path.clone());
@@ -1162,12 +1190,12 @@ async fn call_in_two_browsers() -> anyhow::Result<()> {
                     ).await?;
                     assert_eq!(fetched.as_str(), Some("200 %PDF-"), "attachment download");
 
-                    // A few stats frames, then the practitioner hangs up.
-                    tokio::time::sleep(Duration::from_secs(9)).await;
+                    // Stats frames from both sides in the quality record, then the practitioner
+                    // hangs up.
+                    quality_samples(site_ref, weber_ref, &id, &["patient", "practitioner"], 2).await?;
                     doctor_tab.click("#hangup").await?;
                     wait_js(&patient_tab, "the end of the call on the patient's side",
                         "return document.getElementById('call').dataset.state === 'ended'").await?;
-                    let _ = id;
                     Ok(())
                 }
             })
@@ -1242,7 +1270,7 @@ async fn booth_call() -> anyhow::Result<()> {
         language: "en-GB".into(),
     };
     let call_page = format!("/appointments/{id}/call");
-    let site_ref = &site;
+    let (site_ref, weber_ref, id_ref) = (&site, &weber, id.as_str());
     with_browser_args(
         "call-booth-practitioner",
         options,
@@ -1280,8 +1308,8 @@ async fn booth_call() -> anyhow::Result<()> {
                 doctor_tab.click("#snapshot").await?;
                 let told = booth.until("chat").await?;
                 anyhow::ensure!(told["attachment_id"].is_string(), "{told}");
-                // Long enough for a booth sample (every 5 s) besides the browser's.
-                tokio::time::sleep(Duration::from_secs(7)).await;
+                // A booth sample (every 5 s) besides the browser's, in the quality record.
+                quality_samples(site_ref, weber_ref, id_ref, &["booth", "practitioner"], 1).await?;
                 doctor_tab.click("#hangup").await?;
                 booth.until("hangup").await?;
                 Ok(())

@@ -119,18 +119,19 @@ async fn the_patient_prints_their_documents_on_the_booth_printer() -> anyhow::Re
             "{name}"
         );
     }
-    assert!(!out.exists(), "nothing printed for them");
+    // Refused before anything reached the scheduler: CUPS has no job at all.
+    assert_eq!(
+        cups.jobs("all")?,
+        Vec::<String>::new(),
+        "nothing printed for them"
+    );
 
     let (status, job) = post(&daemon, &patient, &print_path, None).await;
     assert_eq!(status, 202, "{job}\n{}", daemon.logs());
-    assert!(
-        job["job_id"]
-            .as_str()
-            .is_some_and(|j| j.starts_with("booth-")),
-        "{job}"
-    );
+    let job_id = job["job_id"].as_str().context("job_id")?.to_owned();
+    assert!(job_id.starts_with("booth-"), "{job}");
     let stored = pdf_of(&daemon, &patient, &format!("/api/v1/documents/{id}/pdf")).await?;
-    let printed = cups.printed(&out, stored.len()).await?;
+    let printed = cups.printed(&out, &job_id).await?;
     assert!(
         printed == stored,
         "the printer got the stored PDF unchanged"
@@ -190,14 +191,18 @@ async fn the_patient_prints_their_documents_on_the_booth_printer() -> anyhow::Re
     )
     .await?;
     assert_eq!(status, 200, "{html}");
-    assert!(at.contains("printed=booth-"), "{at}");
+    let job_id = at
+        .split_once("printed=")
+        .map(|(_, job)| job.split('&').next().unwrap_or_default().to_owned())
+        .filter(|job| job.starts_with("booth-"))
+        .with_context(|| format!("no job in {at}"))?;
     let employer = pdf_of(
         &daemon,
         &patient,
         &format!("/api/v1/documents/{leave_id}/pdf?part=3"),
     )
     .await?;
-    let printed = cups.printed(&out, employer.len()).await?;
+    let printed = cups.printed(&out, &job_id).await?;
     assert!(printed == employer, "part 3 as stored");
     let text = pdf_text(&printed)?;
     assert!(
@@ -268,7 +273,7 @@ async fn browser_the_patient_prints_the_employer_part_at_the_booth() -> anyhow::
         certificate: certificate_of(&daemon),
         language: "fr-FR".to_owned(),
     };
-    with_browser(
+    let job_id = with_browser(
         "browser_the_patient_prints_the_employer_part_at_the_booth",
         options,
         |tab| {
@@ -294,19 +299,24 @@ async fn browser_the_patient_prints_the_employer_part_at_the_booth() -> anyhow::
                     "form[action='{page}/print']:has(input[value='employer']) button"
                 ))
                 .await?;
-                teleconsult_tests::poll_until("the printed notice", WAIT, || async {
+                let notice = teleconsult_tests::poll_until("the printed notice", WAIT, || async {
                     tab.text()
                         .await
                         .ok()
                         .filter(|t| t.contains("Envoyé à l'imprimante (travail booth-"))
                 })
                 .await?;
-                tab.check_accessibility().await
+                tab.check_accessibility().await?;
+                notice
+                    .split_once("(travail ")
+                    .and_then(|(_, rest)| rest.split(')').next())
+                    .map(str::to_owned)
+                    .context("no job in the notice")
             }
         },
     )
     .await?;
-    let printed = cups.printed(&out, employer.len()).await?;
+    let printed = cups.printed(&out, &job_id).await?;
     assert!(printed == employer, "the employer's part, as stored");
     Ok(())
 }

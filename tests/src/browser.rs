@@ -57,14 +57,14 @@ pub struct Tab {
 
 /// Runs `test` with a fresh browser; saves a screenshot and the page source under
 /// [`artifacts_dir`] if it fails (error or panic); always ends Chromium and chromedriver.
-pub async fn with_browser<F, Fut>(
+pub async fn with_browser<T, F, Fut>(
     name: &str,
     options: BrowserOptions,
     test: F,
-) -> anyhow::Result<()>
+) -> anyhow::Result<T>
 where
     F: FnOnce(Tab) -> Fut,
-    Fut: Future<Output = anyhow::Result<()>>,
+    Fut: Future<Output = anyhow::Result<T>>,
 {
     with_browser_args(name, options, &[], test).await
 }
@@ -81,15 +81,15 @@ pub const FAKE_MEDIA_ARGS: &[&str] = &[
 ];
 
 /// Like [`with_browser`], with extra Chromium switches (e.g. [`FAKE_MEDIA_ARGS`]).
-pub async fn with_browser_args<F, Fut>(
+pub async fn with_browser_args<T, F, Fut>(
     name: &str,
     options: BrowserOptions,
     extra_args: &[&str],
     test: F,
-) -> anyhow::Result<()>
+) -> anyhow::Result<T>
 where
     F: FnOnce(Tab) -> Fut,
-    Fut: Future<Output = anyhow::Result<()>>,
+    Fut: Future<Output = anyhow::Result<T>>,
 {
     crate::init_crypto();
     let axe = axe_source()?;
@@ -106,7 +106,7 @@ where
         }
     };
     let outcome = AssertUnwindSafe(test(tab.clone())).catch_unwind().await;
-    let failed = !matches!(outcome, Ok(Ok(())));
+    let failed = !matches!(outcome, Ok(Ok(_)));
     if failed {
         match tab.save_artifacts(name).await {
             Ok(path) => eprintln!(
