@@ -108,24 +108,15 @@ async fn world() -> anyhow::Result<World> {
         );
     }
     let owner = &who["owner"];
-    let slots = send(
+    let slots = teleconsult_tests::booking::free_starts(
         &daemon,
-        Some(owner),
-        "GET",
-        &format!("/api/v1/practitioners/{DR_WEBER}/slots"),
-        None,
+        owner,
+        DR_WEBER,
+        teleconsult_tests::booking::MIN_LEAD,
     )
-    .await?
-    .1;
-    let starts: Vec<&str> = slots
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s["start"].as_str())
-        .take(2)
-        .collect();
-    let [first, second] = starts[..] else {
-        anyhow::bail!("two free slots needed: {slots}");
+    .await?;
+    let [first, second, ..] = &slots[..] else {
+        anyhow::bail!("two free slots needed: {slots:?}");
     };
     let book = |start: &str, relative: Option<Value>| {
         let mut body = json!({"practitioner_id": DR_WEBER, "start": start, "mode": "video",

@@ -9,6 +9,7 @@ use teleconsult_core::audit::{Action, Actor};
 use teleconsult_tests::accounts::{
     Login, PASSWORD, WAIT, login, phone, register_and_activate, registration,
 };
+use teleconsult_tests::booking::{CANCELLABLE, MIN_LEAD, free_starts};
 use teleconsult_tests::sinks::{SmsSink, SmtpSink};
 use teleconsult_tests::{Daemon, poll_until};
 
@@ -62,22 +63,10 @@ async fn post(site: &Site, who: &Login, path: &str, body: &Value) -> anyhow::Res
     Ok((r.status().as_u16(), r.json().await.unwrap_or(Value::Null)))
 }
 
+/// Free slot starts at least [`MIN_LEAD`] ahead (a slot starting meanwhile would be refused
+/// as in the past).
 async fn free_slots(site: &Site, who: &Login, practitioner: &str) -> anyhow::Result<Vec<String>> {
-    let (status, slots) = get(
-        site,
-        who,
-        &format!("/api/v1/practitioners/{practitioner}/slots"),
-    )
-    .await?;
-    anyhow::ensure!(status == 200, "slots: {status} {slots}");
-    Ok(slots
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s["start"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default())
+    free_starts(&site.daemon, who, practitioner, MIN_LEAD).await
 }
 
 fn booking(start: &str) -> Value {
@@ -111,12 +100,10 @@ async fn search_book_confirm_see_and_cancel() -> anyhow::Result<()> {
         "weekday hours over 31 days: {}",
         slots.len()
     );
-    // Far enough ahead that the patient may still cancel it online (the policy's deadline is
-    // an hour before the start) wherever in the day the test runs.
-    let cancellable = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(3);
-    let start = slots
-        .iter()
-        .find(|s| s.parse::<jiff::Timestamp>().is_ok_and(|t| t > cancellable))
+    // Far enough ahead that the patient may still cancel it online.
+    let start = free_starts(&site.daemon, &anne, DR_WEBER, CANCELLABLE)
+        .await?
+        .first()
         .context("a slot more than three hours ahead")?
         .clone();
 
@@ -438,19 +425,16 @@ async fn reminders_survive_kill_9_and_go_out_exactly_once() -> anyhow::Result<()
 
     let patients = [patient(&site, 60).await?, patient(&site, 61).await?];
     // The first slot whose reminder (start − 100 s) is at least 5 s away: due within a minute.
-    let now = i64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .as_secs(),
-    )?;
-    let start = free_slots(&site, &patients[0], DR_WEBER)
-        .await?
-        .into_iter()
-        .find(|s| {
-            s.parse::<teleconsult_core::Timestamp>()
-                .is_ok_and(|t| t.as_second() >= now + 105)
-        })
-        .ok_or_else(|| anyhow::anyhow!("no slot"))?;
+    let start = free_starts(
+        &site.daemon,
+        &patients[0],
+        DR_WEBER,
+        Duration::from_secs(105),
+    )
+    .await?
+    .into_iter()
+    .next()
+    .context("no slot")?;
     for (who, practitioner) in patients.iter().zip([DR_WEBER, DR_FERREIRA]) {
         let mut b = booking(&start);
         b["practitioner_id"] = json!(practitioner);

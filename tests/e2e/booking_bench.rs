@@ -291,26 +291,23 @@ async fn log_in_patients(
     Ok(sessions)
 }
 
-/// Free slots of a practitioner over the next 31 days: `(practitioner, start)`.
+/// Free slots of a practitioner over the next 31 days, from the usual booking lead on:
+/// `(practitioner, start)`.
 async fn free_slots(
     daemon: &Daemon,
     who: &Login,
     practitioner: &'static str,
 ) -> anyhow::Result<Vec<(&'static str, String)>> {
-    let r = daemon
-        .client
-        .get(daemon.url(&format!("/api/v1/practitioners/{practitioner}/slots")))
-        .header("authorization", who.bearer())
-        .send()
-        .await?;
-    ensure!(r.status() == 200, "slots: {}", r.status());
-    let slots: Value = r.json().await?;
-    Ok(slots
-        .as_array()
-        .context("slots: not a list")?
-        .iter()
-        .filter_map(|s| s["start"].as_str())
-        .map(|start| (practitioner, start.to_owned()))
+    let starts = teleconsult_tests::booking::free_starts(
+        daemon,
+        who,
+        practitioner,
+        teleconsult_tests::booking::MIN_LEAD,
+    )
+    .await?;
+    Ok(starts
+        .into_iter()
+        .map(|start| (practitioner, start))
         .collect())
 }
 

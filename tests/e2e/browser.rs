@@ -1004,30 +1004,14 @@ async fn browser_practitioner_issues_a_prescription_the_patient_finds_it() -> an
     register_and_activate(&daemon, &smtp, &form).await?;
     let email = form["email"].as_str().unwrap_or_default().to_owned();
     let patient = login(&daemon, &sms, &email, PASSWORD, &phone(990), 0).await?;
-    let slots: Value = daemon
-        .client
-        .get(daemon.url(&format!("/api/v1/practitioners/{DR_WEBER}/slots")))
-        .header("authorization", patient.bearer())
-        .send()
-        .await?
-        .json()
-        .await?;
-    let start = slots[0]["start"].as_str().unwrap_or_default();
-    let booked = daemon
-        .client
-        .post(daemon.url("/api/v1/appointments"))
-        .header("authorization", patient.bearer())
-        .json(
-            &serde_json::json!({"practitioner_id": DR_WEBER, "start": start,
-            "mode": "video", "reason": "angine", "confirm": true}),
-        )
-        .send()
-        .await?;
-    anyhow::ensure!(booked.status() == 201, "booking: {}", booked.status());
-    let appointment = booked.json::<Value>().await?["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let appointment = teleconsult_tests::booking::book_id_with_lead(
+        &daemon,
+        &patient,
+        DR_WEBER,
+        teleconsult_tests::booking::MIN_LEAD,
+        serde_json::json!({"reason": "angine"}),
+    )
+    .await?;
     with_browser(
         "browser_practitioner_issues_a_prescription_the_patient_finds_it",
         options(&daemon, "fr-FR"),

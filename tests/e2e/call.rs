@@ -184,39 +184,17 @@ pub async fn open_all_day(site: &Site, staff: &Login) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Books the first free slot of Dr Weber starting at least `lead_s` seconds from now.
-pub async fn book(site: &Site, who: &Login, lead_s: i64) -> anyhow::Result<String> {
-    let (status, slots) = get(
-        site,
+/// Books the first free slot of Dr Weber starting at least `lead_s` seconds from now (and never
+/// less than the usual lead).
+pub async fn book(site: &Site, who: &Login, lead_s: u64) -> anyhow::Result<String> {
+    teleconsult_tests::booking::book_id_with_lead(
+        &site.daemon,
         who,
-        &format!("/api/v1/practitioners/{DR_WEBER}/slots"),
+        DR_WEBER,
+        Duration::from_secs(lead_s),
+        json!({"reason": "sore throat"}),
     )
-    .await?;
-    anyhow::ensure!(status == 200, "slots: {status} {slots}");
-    let now = jiff::Timestamp::now().as_second();
-    let start = slots
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s["start"].as_str())
-        .find(|s| {
-            s.parse::<jiff::Timestamp>()
-                .is_ok_and(|t| t.as_second() >= now + lead_s)
-        })
-        .context("no free slot")?
-        .to_owned();
-    let booking = json!({"practitioner_id": DR_WEBER, "start": start, "mode": "video",
-        "reason": "sore throat", "confirm": true});
-    let (status, booked) = send(
-        site,
-        who,
-        reqwest::Method::POST,
-        "/api/v1/appointments",
-        Some(&booking),
-    )
-    .await?;
-    anyhow::ensure!(status == 201, "booking: {status} {booked}");
-    booked["id"].as_str().map(str::to_owned).context("no id")
+    .await
 }
 
 type Socket =

@@ -52,7 +52,7 @@ async fn site(n: u32) -> anyhow::Result<Site> {
         &phone(n + 1),
     )
     .await?;
-    let appointment = book(d, &patient, 0).await?;
+    let appointment = book(d, &patient).await?;
     Ok(Site {
         daemon,
         weber,

@@ -72,26 +72,14 @@ async fn document_pages_sick_leave_parts_fee_memo_paid_and_pharmacy_dispensing()
         0,
     )
     .await?;
-    let (_, slots) = api(
+    let appointment = teleconsult_tests::booking::book_id_with_lead(
         d,
         &patient,
-        &format!("/api/v1/practitioners/{DR_WEBER}/slots"),
-        None,
+        DR_WEBER,
+        teleconsult_tests::booking::MIN_LEAD,
+        json!({"reason": "lombalgie"}),
     )
     .await?;
-    let start = slots[0]["start"].as_str().context("no free slot")?;
-    let (status, booked) = api(
-        d,
-        &patient,
-        "/api/v1/appointments",
-        Some(
-            &json!({"practitioner_id": DR_WEBER, "start": start, "mode": "video",
-                     "reason": "lombalgie", "confirm": true}),
-        ),
-    )
-    .await?;
-    assert_eq!(status, 201, "{booked}");
-    let appointment = booked["id"].as_str().context("id")?.to_owned();
 
     // The appointment page offers the practitioner one form per kind; not the patient.
     let (status, html) = get_page(d, &weber, &format!("/appointments/{appointment}")).await?;

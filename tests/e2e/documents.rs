@@ -152,7 +152,7 @@ async fn prescription_qr_retrieves_it_for_a_pharmacist_only_dispensed_once_and_c
 -> anyhow::Result<()> {
     let site = demo_site().await?;
     let p = people(&site, 60).await?;
-    let appointment = teleconsult_tests::documents::book(&site.daemon, &p.patient, 0).await?;
+    let appointment = teleconsult_tests::documents::book(&site.daemon, &p.patient).await?;
     let pending_before = outbox_pending(&site, &p.staff).await?;
     let issue_path = format!("/api/v1/appointments/{appointment}/documents");
 
@@ -475,7 +475,7 @@ async fn prescription_qr_retrieves_it_for_a_pharmacist_only_dispensed_once_and_c
 async fn lab_request_sick_leave_fee_memo_and_report() -> anyhow::Result<()> {
     let site = demo_site().await?;
     let p = people(&site, 70).await?;
-    let appointment = teleconsult_tests::documents::book(&site.daemon, &p.patient, 1).await?;
+    let appointment = teleconsult_tests::documents::book(&site.daemon, &p.patient).await?;
     let issue_path = format!("/api/v1/appointments/{appointment}/documents");
 
     // Lab request to a laboratory of the directory: the lab is told by e-mail (no health data).

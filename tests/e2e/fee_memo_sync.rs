@@ -79,7 +79,7 @@ async fn a_paid_fee_memo_reaches_the_insurer_once_as_a_balanced_invoice() -> any
         0,
     )
     .await?;
-    let appointment = site.book(0).await?;
+    let appointment = site.book().await?;
     let issue_path = format!("/api/v1/appointments/{appointment}/documents");
 
     // Issued: the answers of the next requests are lost after the peer stored them, so the

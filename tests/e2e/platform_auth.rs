@@ -144,13 +144,13 @@ async fn bearer_token_rotated_in_its_file_is_picked_up_and_nothing_is_parked_mea
     .await?;
 
     // With the right token a booking reaches the platform.
-    let first = site.book(0).await?;
+    let first = site.book().await?;
     delivered(&site, &peer, &[(&first, "booked")]).await?;
 
     // The platform rotates the token; the site's file still holds the old one. A new booking
     // and a cancellation wait: refused with 401, never parked, staff told why.
     peer.set_bearer_token(Some("token-two")).await?;
-    let second = site.book(2).await?;
+    let second = site.book().await?;
     site.cancel(&first).await?;
     let status = shows_refusal_and_parks_nothing(
         &site,
@@ -211,7 +211,7 @@ async fn mutual_tls_with_the_platform_ca_and_a_foreign_client_certificate_refuse
     let mut site = Site::start(&peer, &good, 81).await?;
 
     // A client certificate of the platform's CA: data arrives.
-    let first = site.book(0).await?;
+    let first = site.book().await?;
     delivered(&site, &peer, &[(&first, "booked")]).await?;
     assert_eq!(peer_count(&peer, "tls_refused").await?, 0);
 
@@ -230,7 +230,7 @@ async fn mutual_tls_with_the_platform_ca_and_a_foreign_client_certificate_refuse
     site.daemon.terminate(Duration::from_secs(20)).await?;
     reconfigure(&site, &good, &mtls(&foreign))?;
     site.daemon.spawn().await?;
-    let second = site.book(2).await?;
+    let second = site.book().await?;
     shows_refusal_and_parks_nothing(
         &site,
         || peer_count(&peer, "tls_refused"),
@@ -261,7 +261,7 @@ async fn a_configured_national_id_system_is_the_one_the_platform_patient_carries
         82,
     )
     .await?;
-    let booked = site.book(0).await?;
+    let booked = site.book().await?;
     delivered(&site, &peer, &[(&booked, "booked")]).await?;
     let patients = peer.resources("Patient").await?;
     assert_eq!(patients.len(), 1, "{patients:?}");

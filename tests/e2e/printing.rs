@@ -102,7 +102,7 @@ async fn the_patient_prints_their_documents_on_the_booth_printer() -> anyhow::Re
     let mut cups = Cups::start()?;
     let out = cups.add_printer("booth")?;
     let (daemon, _sms, [patient, other, weber]) = site(&booth_printing(&cups, "booth"), 90).await?;
-    let appointment = book(&daemon, &patient, 0).await?;
+    let appointment = book(&daemon, &patient).await?;
     let issue = format!("/api/v1/appointments/{appointment}/documents");
     let (status, doc) = post(&daemon, &weber, &issue, Some(&prescription())).await;
     assert_eq!(status, 201, "{doc}");
@@ -228,7 +228,7 @@ async fn the_patient_prints_their_documents_on_the_booth_printer() -> anyhow::Re
 #[tokio::test]
 async fn a_site_without_a_printer_prints_nothing() -> anyhow::Result<()> {
     let (daemon, _sms, [patient, other, weber]) = site("", 92).await?;
-    let appointment = book(&daemon, &patient, 0).await?;
+    let appointment = book(&daemon, &patient).await?;
     let issue = format!("/api/v1/appointments/{appointment}/documents");
     let (status, doc) = post(&daemon, &weber, &issue, Some(&prescription())).await;
     assert_eq!(status, 201, "{doc}");
@@ -258,7 +258,7 @@ async fn browser_the_patient_prints_the_employer_part_at_the_booth() -> anyhow::
     let cups = Cups::start()?;
     let out = cups.add_printer("booth")?;
     let (daemon, sms, [patient, _, weber]) = site(&booth_printing(&cups, "booth"), 94).await?;
-    let appointment = book(&daemon, &patient, 0).await?;
+    let appointment = book(&daemon, &patient).await?;
     let leave_id = sick_leave(&daemon, &weber, &appointment).await?;
     let employer = pdf_of(
         &daemon,

@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 use std::time::Duration;
 use teleconsult_tests::accounts::{WAIT, phone};
+use teleconsult_tests::booking::{MIN_LEAD, book_id_with_lead, free_starts};
 use teleconsult_tests::fhir_peer::FhirPeer;
 use teleconsult_tests::platform::PlatformSite;
 use teleconsult_tests::poll_until;
@@ -45,7 +46,8 @@ async fn platform_bookings_and_cancellations_reach_the_site() -> anyhow::Result<
             )
         }
     };
-    let free = slots(auth.clone()).await?;
+    let free = free_starts(daemon, patient, DR_WEBER, MIN_LEAD).await?;
+    anyhow::ensure!(free.len() > 5, "six free slots needed: {free:?}");
     let (mine, theirs) = (free[0].clone(), free[3].clone());
 
     // A local booking reaches the platform…
@@ -249,24 +251,9 @@ async fn staff_retry_and_discard_messages_the_platform_refused() -> anyhow::Resu
     };
 
     peer.error_burst(422, -1).await?;
-    let free: Value = api(
-        patient,
-        "GET",
-        &format!("/api/v1/practitioners/{DR_WEBER}/slots"),
-    )
-    .send()
-    .await?
-    .json()
-    .await?;
     let mut ids = Vec::new();
-    for slot in free.as_array().into_iter().flatten().take(2) {
-        let booked: Value = api(patient, "POST", "/api/v1/appointments")
-            .json(&json!({"practitioner_id": DR_WEBER, "start": slot["start"], "mode": "video", "confirm": true}))
-            .send()
-            .await?
-            .json()
-            .await?;
-        ids.push(booked["id"].as_str().unwrap_or_default().to_owned());
+    for _ in 0..2 {
+        ids.push(book_id_with_lead(daemon, patient, DR_WEBER, MIN_LEAD, json!({})).await?);
     }
     let parked = poll_until("both bookings parked", SYNC_WAIT, || async {
         let list: Value = api(staff, "GET", "/api/v1/sync/parked")

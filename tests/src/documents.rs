@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use std::process::Command;
 
 /// Dr Weber, the demo general practitioner (who issues documents in the tests).
-pub const DR_WEBER: &str = "00000000-0000-0000-0000-00007c1e0001";
+pub use crate::booking::DR_WEBER;
 
 /// Runs a tool; its standard output, or an error with its standard error.
 pub fn run(cmd: &mut Command) -> anyhow::Result<String> {
@@ -56,29 +56,17 @@ pub fn qr_codes(bytes: &[u8]) -> anyhow::Result<Vec<String>> {
         .collect())
 }
 
-/// Books the `nth_slot` free slot of Dr Weber for `patient`; returns the appointment id.
-pub async fn book(daemon: &Daemon, patient: &Login, nth_slot: usize) -> anyhow::Result<String> {
-    let slots: Value = daemon
-        .client
-        .get(daemon.url(&format!("/api/v1/practitioners/{DR_WEBER}/slots")))
-        .header("authorization", patient.bearer())
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let start = slots[nth_slot]["start"].as_str().context("no slot")?;
-    let response = daemon
-        .client
-        .post(daemon.url("/api/v1/appointments"))
-        .header("authorization", patient.bearer())
-        .json(&json!({"practitioner_id": DR_WEBER, "start": start, "mode": "video", "reason": "toux persistante", "confirm": true}))
-        .send()
-        .await?;
-    let status = response.status();
-    let booked: Value = response.json().await.unwrap_or(Value::Null);
-    anyhow::ensure!(status == 201, "booking: {status} {booked}");
-    Ok(booked["id"].as_str().context("no id")?.to_owned())
+/// Books the first free slot of Dr Weber (with the usual lead) for `patient`; returns the
+/// appointment id.
+pub async fn book(daemon: &Daemon, patient: &Login) -> anyhow::Result<String> {
+    crate::booking::book_id_with_lead(
+        daemon,
+        patient,
+        DR_WEBER,
+        crate::booking::MIN_LEAD,
+        json!({"reason": "toux persistante"}),
+    )
+    .await
 }
 
 /// A prescription of two medicines, with letters of every site language.

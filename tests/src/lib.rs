@@ -12,6 +12,7 @@
 //! status, notify messages, logs), and open the store directly only when the daemon is stopped.
 
 pub mod accounts;
+pub mod booking;
 pub mod browser;
 pub mod capability;
 pub mod cups;

@@ -9,8 +9,7 @@ use crate::sinks::{SmsSink, SmtpSink};
 use crate::{Daemon, DaemonOptions};
 use serde_json::{Value, json};
 
-/// Dr Weber, the demo general practitioner.
-pub const DR_WEBER: &str = "00000000-0000-0000-0000-00007c1e0001";
+pub use crate::booking::DR_WEBER;
 /// The demo staff member's phone (for the SMS code).
 pub const STAFF_PHONE: &str = "+352621000004";
 
@@ -73,44 +72,17 @@ impl PlatformSite {
         Ok(response.json().await?)
     }
 
-    /// Dr Weber's free slots that the patient may still cancel online wherever in the day the
-    /// test runs (more than three hours ahead; the deadline is an hour before the start).
-    pub async fn free_slots(&self) -> anyhow::Result<Vec<String>> {
-        let cancellable = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(3);
-        let slots = self
-            .get(
-                &self.patient,
-                &format!("/api/v1/practitioners/{DR_WEBER}/slots"),
-            )
-            .await?;
-        Ok(slots
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|s| s["start"].as_str().map(str::to_owned))
-                    .filter(|s| s.parse::<jiff::Timestamp>().is_ok_and(|t| t > cancellable))
-                    .collect()
-            })
-            .unwrap_or_default())
-    }
-
-    /// Books the `nth` free slot of Dr Weber; returns the appointment id.
-    pub async fn book(&self, nth: usize) -> anyhow::Result<String> {
-        let free = self.free_slots().await?;
-        let start = free
-            .get(nth)
-            .ok_or_else(|| anyhow::anyhow!("fewer than {} free slots", nth + 1))?;
-        let response = self
-            .daemon
-            .client
-            .post(self.daemon.url("/api/v1/appointments"))
-            .header("authorization", self.patient.bearer())
-            .json(&json!({"practitioner_id": DR_WEBER, "start": start, "mode": "video", "confirm": true}))
-            .send()
-            .await?;
-        anyhow::ensure!(response.status() == 201, "booking: {}", response.status());
-        let booked: Value = response.json().await?;
-        Ok(booked["id"].as_str().unwrap_or_default().to_owned())
+    /// Books, as the patient, the first free slot of Dr Weber the patient may still cancel
+    /// online wherever in the day the test runs; returns the appointment id.
+    pub async fn book(&self) -> anyhow::Result<String> {
+        crate::booking::book_id_with_lead(
+            &self.daemon,
+            &self.patient,
+            DR_WEBER,
+            crate::booking::CANCELLABLE,
+            json!({}),
+        )
+        .await
     }
 
     pub async fn cancel(&self, id: &str) -> anyhow::Result<()> {
