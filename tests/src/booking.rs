@@ -107,3 +107,27 @@ pub async fn book_id_with_lead(
         .map(str::to_owned)
         .with_context(|| format!("no id in {booked}"))
 }
+
+/// As `staff`, opens `practitioner` all day, every day (Europe/Luxembourg, 00:00–23:59) with
+/// `slot_minutes`-minute slots offering `modes`, and no exceptions.
+pub async fn open_all_day(
+    daemon: &Daemon,
+    staff: &Login,
+    practitioner: &str,
+    slot_minutes: u32,
+    modes: &[&str],
+) -> anyhow::Result<()> {
+    let day = json!([{"start": "00:00", "end": "23:59"}]);
+    let schedule = json!({"hours": {"time_zone": "Europe/Luxembourg", "slot_minutes": slot_minutes,
+        "modes": modes, "week": {"monday": day, "tuesday": day, "wednesday": day,
+        "thursday": day, "friday": day, "saturday": day, "sunday": day}}, "exceptions": []});
+    let (status, body) = daemon
+        .put(
+            staff,
+            &format!("/api/v1/practitioners/{practitioner}/schedule"),
+            &schedule,
+        )
+        .await?;
+    anyhow::ensure!(status == 200, "schedule of {practitioner}: {status} {body}");
+    Ok(())
+}

@@ -12,6 +12,7 @@
 //! status, notify messages, logs), and open the store directly only when the daemon is stopped.
 
 pub mod accounts;
+pub mod api;
 pub mod booking;
 pub mod browser;
 pub mod capability;
@@ -24,6 +25,7 @@ pub mod pages;
 pub mod platform;
 pub mod python;
 pub mod sinks;
+pub mod site;
 
 pub use daemon::{Daemon, DaemonOptions};
 
