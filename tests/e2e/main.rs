@@ -1,6 +1,8 @@
 //! The one end-to-end test binary: every test boots the real `teleconsultd` (see
 //! `teleconsult_tests::Daemon`) on an ephemeral loopback port and checks it from outside.
 
+mod admin_routes;
+mod agenda_routes;
 mod auth;
 mod authz;
 mod booking;
