@@ -260,7 +260,7 @@ fn the_call_recovers_from_a_five_second_path_cut() {
             frames_resume(&call, flowing, 30.0, Duration::from_secs(10)).await?;
 
             // Every packet between the two sides dropped for 5 s, media and signalling alike.
-            pair.cut()?;
+            pair.cut(support::browser::DRIVER_PORT)?;
             tokio::time::sleep(Duration::from_secs(4)).await;
             let during = decoded(&call).await?;
             tokio::time::sleep(Duration::from_secs(1)).await;

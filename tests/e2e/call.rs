@@ -724,99 +724,13 @@ async fn signalling_relays_between_the_sides_and_keeps_the_record() -> anyhow::R
     Ok(())
 }
 
-/// A network namespace with only loopback up, deleted by name on drop. Chromium's WebRTC binds
-/// every interface it sees: in here it sees only `lo` (TESTING.md).
-struct Namespace {
-    name: String,
-}
-
-impl Namespace {
-    fn create() -> anyhow::Result<Self> {
-        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let name = format!("tccall{}x{n}", std::process::id());
-        let ip = |args: &[&str]| -> anyhow::Result<()> {
-            let out = std::process::Command::new("ip").args(args).output()?;
-            anyhow::ensure!(
-                out.status.success(),
-                "ip {}: {}",
-                args.join(" "),
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
-            Ok(())
-        };
-        let _ = ip(&["netns", "del", &name]);
-        ip(&["netns", "add", &name])?;
-        let namespace = Self { name };
-        let ns = namespace.name.as_str();
-        ip(&["-n", ns, "link", "set", "lo", "up"])?;
-        // libnice (the booth's ICE agent) ignores loopback: give the namespace a veth pair with
-        // test addresses, both ends inside, no route anywhere else.
-        ip(&[
-            "-n", ns, "link", "add", "tcva", "type", "veth", "peer", "name", "tcvb",
-        ])?;
-        for (dev, addr) in [("tcva", "10.79.0.1/24"), ("tcvb", "10.79.0.2/24")] {
-            ip(&["-n", ns, "addr", "add", addr, "dev", dev])?;
-            ip(&["-n", ns, "link", "set", dev, "up"])?;
-        }
-        Ok(namespace)
-    }
-
-    /// Runs `test` on a runtime whose threads (and the processes they start) live in the
-    /// namespace; deletes the namespace afterwards. Where no namespace can be made, the
-    /// capability rule decides (`teleconsult_tests::capability`): a failure under
-    /// `cargo xtask test`, a counted skip otherwise.
-    fn run<F, Fut>(name: &str, test: F) -> anyhow::Result<()>
-    where
-        F: FnOnce() -> Fut + Send + 'static,
-        Fut: std::future::Future<Output = anyhow::Result<()>>,
-    {
-        let namespace = match Self::create() {
-            Ok(namespace) => namespace,
-            Err(e) => {
-                let missing = teleconsult_tests::capability::Missing::new(
-                    "network namespaces",
-                    format!("{e:#}"),
-                    "run the tests as root (ip netns needs CAP_SYS_ADMIN and CAP_NET_ADMIN), \
-                     with iproute2 installed (cargo xtask test installs it)",
-                );
-                return teleconsult_tests::capability::skip(name, &missing);
-            }
-        };
-        let path = format!("/run/netns/{}", namespace.name);
-        let outcome = std::thread::spawn(move || -> anyhow::Result<()> {
-            let file = std::fs::File::open(&path)?;
-            nix::sched::setns(file, nix::sched::CloneFlags::CLONE_NEWNET)?;
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()?
-                .block_on(test())
-        })
-        .join();
-        drop(namespace);
-        match outcome {
-            Ok(result) => result,
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-    }
-}
-
-impl Drop for Namespace {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .output();
-    }
-}
-
 /// Two headless Chromium instances, the patient's and the practitioner's, through the call
 /// page: waiting room, ring, accept, a real WebRTC call (each side decodes the other's video),
 /// a chat message with an attachment, hang-up; the quality record is there afterwards.
 /// Daemon, sinks, chromedriver and both browsers run in a namespace the test owns.
 #[test]
 fn two_browsers_call_through_the_waiting_room() -> anyhow::Result<()> {
-    Namespace::run(
+    teleconsult_tests::netns::run_inside(
         "call::two_browsers_call_through_the_waiting_room",
         call_in_two_browsers,
     )
@@ -1216,7 +1130,10 @@ async fn call_in_two_browsers() -> anyhow::Result<()> {
 /// booth camera (the test pattern), and the quality record has the booth's own samples.
 #[test]
 fn a_booth_site_answers_with_its_own_camera() -> anyhow::Result<()> {
-    Namespace::run("call::a_booth_site_answers_with_its_own_camera", booth_call)
+    teleconsult_tests::netns::run_inside(
+        "call::a_booth_site_answers_with_its_own_camera",
+        booth_call,
+    )
 }
 
 async fn booth_call() -> anyhow::Result<()> {

@@ -21,6 +21,7 @@ pub mod daemon;
 pub mod documents;
 pub mod fhir_peer;
 pub mod national_ids;
+pub mod netns;
 pub mod pages;
 pub mod platform;
 pub mod python;

@@ -1,12 +1,12 @@
-//! Fixtures of the media tests: the network they own ([`netns`]), the booth peer process
-//! ([`peer`]), the page + signalling relay ([`web`]) and Chromium ([`browser`]). They move to
-//! `tests/src` when the daemon's signalling endpoint exists and call tests boot the daemon.
+//! Fixtures of the media tests: the network they own ([`netns`], shared with the e2e tests in
+//! `teleconsult_tests::netns`), the booth peer process ([`peer`]), the page + signalling relay
+//! ([`web`]) and Chromium ([`browser`]).
 
 #![allow(dead_code)]
 
 pub mod browser;
-pub mod netns;
 pub mod peer;
+pub use teleconsult_tests::netns;
 pub mod web;
 
 use anyhow::{Context, bail};
@@ -49,13 +49,7 @@ where
     let pair = match NetnsPair::create() {
         Ok(pair) => pair,
         Err(e) => {
-            let missing = teleconsult_tests::capability::Missing::new(
-                "network namespaces",
-                format!("{e:#}"),
-                "run the tests as root (ip netns needs CAP_SYS_ADMIN and CAP_NET_ADMIN), with \
-                 iproute2 and nftables installed (cargo xtask test installs them)",
-            );
-            if let Err(e) = teleconsult_tests::capability::skip(test, &missing) {
+            if let Err(e) = teleconsult_tests::capability::skip(test, &netns::missing(&e)) {
                 panic!("{e:#}");
             }
             return;
@@ -68,7 +62,7 @@ where
     });
     let inner = std::sync::Arc::clone(&net);
     let outcome = std::thread::spawn(move || -> anyhow::Result<()> {
-        NetnsPair::enter(&inner.pair.booth)?;
+        netns::enter(&inner.pair.booth)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
