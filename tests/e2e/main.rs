@@ -9,6 +9,7 @@ mod booking;
 mod booking_bench;
 mod browser;
 mod call;
+mod call_browsers;
 mod config;
 mod consultation_files;
 mod ctl;

@@ -57,6 +57,46 @@ impl Daemon {
         self.send(Some(who), Method::PUT, path, Some(body)).await
     }
 
+    /// `POST path` with `content` as the raw body of type `content_type` (an upload), as `who`.
+    pub async fn post_bytes(
+        &self,
+        who: &Login,
+        path: &str,
+        content_type: &str,
+        content: Vec<u8>,
+    ) -> anyhow::Result<(u16, Value)> {
+        let response = self
+            .client
+            .post(self.url(path))
+            .header("authorization", who.bearer())
+            .header("content-type", content_type)
+            .body(content)
+            .send()
+            .await?;
+        let status = response.status().as_u16();
+        let text = response.text().await?;
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Ok((status, body))
+    }
+
+    /// Uploads `content` as a file for `appointment` (its consultation files and call
+    /// attachments), named `name`, as `who`.
+    pub async fn upload_attachment(
+        &self,
+        who: &Login,
+        appointment: &str,
+        content_type: &str,
+        name: &str,
+        content: Vec<u8>,
+    ) -> anyhow::Result<(u16, Value)> {
+        let path = format!("/api/v1/appointments/{appointment}/attachments?name={name}");
+        self.post_bytes(who, &path, content_type, content).await
+    }
+
     /// `GET path` as `who`, which must answer 200: the body.
     pub async fn get_ok(&self, who: &Login, path: &str) -> anyhow::Result<Value> {
         let (status, body) = self.get(who, path).await?;

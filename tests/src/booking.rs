@@ -108,6 +108,19 @@ pub async fn book_id_with_lead(
         .with_context(|| format!("no id in {booked}"))
 }
 
+/// Books Dr Weber for `who` (reason "sore throat"): the first free slot at least `lead` ahead
+/// (never less than [`MIN_LEAD`]); returns the appointment id.
+pub async fn book_weber(daemon: &Daemon, who: &Login, lead: Duration) -> anyhow::Result<String> {
+    book_id_with_lead(
+        daemon,
+        who,
+        DR_WEBER,
+        lead,
+        json!({"reason": "sore throat"}),
+    )
+    .await
+}
+
 /// As `staff`, opens `practitioner` all day, every day (Europe/Luxembourg, 00:00–23:59) with
 /// `slot_minutes`-minute slots offering `modes`, and no exceptions.
 pub async fn open_all_day(

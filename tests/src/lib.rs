@@ -25,6 +25,7 @@ pub mod netns;
 pub mod pages;
 pub mod platform;
 pub mod python;
+pub mod signal;
 pub mod sinks;
 pub mod site;
 

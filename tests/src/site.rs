@@ -136,3 +136,49 @@ impl Site {
             .count()
     }
 }
+
+/// A clinic demo site for the call tests (attachments limited to 1 MB) where Dr Weber is open
+/// all day with one-minute slots, with staff, Dr Weber, Dr Ferreira (a practitioner of no
+/// appointment) and two patients (`n`, the owner, and `n + 1`, a stranger) logged in.
+pub struct Clinic {
+    pub site: Site,
+    pub staff: Login,
+    pub weber: Login,
+    pub ferreira: Login,
+    pub owner: Login,
+    pub stranger: Login,
+}
+
+/// The configuration of a demo site of `kind` (`clinic` or `booth`) for calls: attachments
+/// limited to 1 MB.
+pub fn call_site(kind: &str) -> String {
+    format!("[media]\nattachment_max_mb = 1\n\n[site]\nkind = \"{kind}\"\n")
+}
+
+impl Site {
+    /// See [`Clinic`].
+    pub async fn clinic(n: u32) -> anyhow::Result<Clinic> {
+        let site = Self::demo(&call_site("clinic")).await?;
+        let staff = site.login(&STAFF).await?;
+        crate::booking::open_all_day(
+            &site,
+            &staff,
+            crate::booking::DR_WEBER,
+            1,
+            &["video", "audio"],
+        )
+        .await?;
+        let weber = site.login(&WEBER).await?;
+        let ferreira = site.login(&FERREIRA).await?;
+        let owner = site.patient(n).await?;
+        let stranger = site.patient(n + 1).await?;
+        Ok(Clinic {
+            site,
+            staff,
+            weber,
+            ferreira,
+            owner,
+            stranger,
+        })
+    }
+}
