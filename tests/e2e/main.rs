@@ -17,6 +17,7 @@ mod demo;
 mod document_form_pages;
 mod document_pages;
 mod documents;
+mod documents_kinds;
 mod durability;
 mod fee_memo_sync;
 mod health;
