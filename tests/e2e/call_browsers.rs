@@ -300,39 +300,18 @@ async fn log_in_tab(
     password: &str,
     phone: &str,
 ) -> anyhow::Result<()> {
-    let before = site
-        .sms
-        .messages()
-        .iter()
-        .filter(|m| m["to"] == phone)
-        .count();
     tab.open("/login").await?;
-    tab.fill("login", login).await?;
-    tab.fill("password", password).await?;
-    tab.click("main form button[type='submit']").await?;
-    tab.wait_for_path("/login/code").await?;
-    let code = site
-        .sms
-        .code_for(phone, before, teleconsult_tests::accounts::WAIT)
-        .await?;
-    tab.fill("code", &code).await?;
-    tab.click("main form button[type='submit']").await?;
+    tab.log_in(&site.sms, login, password, phone).await?;
     tab.wait_for_path("/home").await
 }
 
 async fn call_in_two_browsers() -> anyhow::Result<()> {
-    use teleconsult_tests::browser::{
-        BrowserOptions, FAKE_MEDIA_ARGS, certificate_of, with_browser_args,
-    };
+    use teleconsult_tests::browser::{BrowserOptions, FAKE_MEDIA_ARGS, with_browser_args};
     let (site, _staff) = call_site_open("clinic").await?;
     let anne = site.patient(84).await?;
     let weber = site.login(&WEBER).await?;
     let id = book_weber(&site, &anne, MIN_LEAD).await?;
-    let options = BrowserOptions {
-        base_url: site.daemon.base_url.clone(),
-        certificate: certificate_of(&site.daemon),
-        language: "en-GB".into(),
-    };
+    let options = BrowserOptions::for_daemon(&site, "en-GB");
     let call_page = format!("/appointments/{id}/call");
     let pdf_dir = tempfile::tempdir()?;
     let pdf_path = pdf_dir.path().join("lab-result.pdf");
@@ -363,7 +342,7 @@ async fn call_in_two_browsers() -> anyhow::Result<()> {
                 let call_page = call_page.clone();
                 let (id, pdf_path, patient_tab) = (id.clone(), pdf_path.clone(), patient_tab.clone());
                 async move {
-                    log_in_tab(&doctor_tab, site_ref, "dr.weber", "demo doctor 2026", "+352621000002").await?;
+                    log_in_tab(&doctor_tab, site_ref, WEBER.login, WEBER.password, WEBER.phone).await?;
                     doctor_tab.open(&call_page).await?;
                     // The practitioner sees the patient waiting and calls.
                     wait_js(&doctor_tab, "the ring button",
@@ -463,9 +442,7 @@ fn a_booth_site_answers_with_its_own_camera() -> anyhow::Result<()> {
 }
 
 async fn booth_call() -> anyhow::Result<()> {
-    use teleconsult_tests::browser::{
-        BrowserOptions, FAKE_MEDIA_ARGS, certificate_of, with_browser_args,
-    };
+    use teleconsult_tests::browser::{BrowserOptions, FAKE_MEDIA_ARGS, with_browser_args};
     let (site, staff) = call_site_open("booth").await?;
     let anne = site.patient(85).await?;
     let weber = site.login(&WEBER).await?;
@@ -485,11 +462,7 @@ async fn booth_call() -> anyhow::Result<()> {
     booth.send(json!({"type": "join", "role": "booth"})).await?;
     assert_eq!(booth.until("waiting").await?["roles"], json!(["booth"]));
 
-    let options = BrowserOptions {
-        base_url: site.daemon.base_url.clone(),
-        certificate: certificate_of(&site.daemon),
-        language: "en-GB".into(),
-    };
+    let options = BrowserOptions::for_daemon(&site, "en-GB");
     let call_page = format!("/appointments/{id}/call");
     let (site_ref, weber_ref, id_ref) = (&site, &weber, id.as_str());
     with_browser_args(
@@ -502,9 +475,9 @@ async fn booth_call() -> anyhow::Result<()> {
                 log_in_tab(
                     &doctor_tab,
                     site_ref,
-                    "dr.weber",
-                    "demo doctor 2026",
-                    "+352621000002",
+                    WEBER.login,
+                    WEBER.password,
+                    WEBER.phone,
                 )
                 .await?;
                 doctor_tab.open(&call_page).await?;

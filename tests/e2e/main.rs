@@ -8,6 +8,7 @@ mod authz;
 mod booking;
 mod booking_bench;
 mod browser;
+mod browser_booking;
 mod call;
 mod call_browsers;
 mod config;

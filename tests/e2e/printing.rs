@@ -235,7 +235,7 @@ async fn a_site_without_a_printer_prints_nothing() -> anyhow::Result<()> {
 #[tokio::test]
 async fn browser_the_patient_prints_the_employer_part_at_the_booth() -> anyhow::Result<()> {
     use teleconsult_tests::accounts::WAIT;
-    use teleconsult_tests::browser::{BrowserOptions, certificate_of, with_browser};
+    use teleconsult_tests::browser::{BrowserOptions, with_browser};
     let cups = Cups::start()?;
     let out = cups.add_printer("booth")?;
     let (site, [patient, _, weber]) = site(&booth_printing(&cups, "booth"), 94).await?;
@@ -247,13 +247,9 @@ async fn browser_the_patient_prints_the_employer_part_at_the_booth() -> anyhow::
         &format!("/api/v1/documents/{leave_id}/pdf?part=employer"),
     )
     .await?;
-    // The API login and the booking confirmation came before: the browser's code is the next.
-    let received = poll_until_confirmed(&site.sms).await?;
-    let options = BrowserOptions {
-        base_url: site.base_url.clone(),
-        certificate: certificate_of(&site),
-        language: "fr-FR".to_owned(),
-    };
+    // The API login and the booking confirmation came first: the browser's code is the next.
+    poll_until_confirmed(&site.sms).await?;
+    let options = BrowserOptions::for_daemon(&site, "fr-FR");
     let job_id = with_browser(
         "browser_the_patient_prints_the_employer_part_at_the_booth",
         options,
@@ -261,13 +257,8 @@ async fn browser_the_patient_prints_the_employer_part_at_the_booth() -> anyhow::
             let (sms, leave_id) = (&site.sms, &leave_id);
             async move {
                 tab.open("/login").await?;
-                tab.fill("login", "patient94@example.lu").await?;
-                tab.fill("password", PASSWORD).await?;
-                tab.click("main form button[type='submit']").await?;
-                tab.wait_for_path("/login/code").await?;
-                let code = sms.code_for(&phone(94), received, WAIT).await?;
-                tab.fill("code", &code).await?;
-                tab.click("main form button[type='submit']").await?;
+                tab.log_in(sms, "patient94@example.lu", PASSWORD, &phone(94))
+                    .await?;
                 tab.wait_for_path("/home").await?;
                 let page = format!("/documents/{leave_id}");
                 tab.open(&page).await?;
@@ -302,7 +293,7 @@ async fn browser_the_patient_prints_the_employer_part_at_the_booth() -> anyhow::
     Ok(())
 }
 
-/// How many text messages patient 94 received once the booking confirmation arrived.
+/// Waits until patient 94's booking confirmation arrived; how many messages they had then.
 async fn poll_until_confirmed(sms: &SmsSink) -> anyhow::Result<usize> {
     teleconsult_tests::poll_until(
         "the booking SMS",

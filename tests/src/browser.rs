@@ -42,6 +42,17 @@ pub struct BrowserOptions {
     pub language: String,
 }
 
+impl BrowserOptions {
+    /// A browser speaking `language` (e.g. `fr-FR`) to `daemon`, trusting its certificate.
+    pub fn for_daemon(daemon: &crate::Daemon, language: &str) -> Self {
+        Self {
+            base_url: daemon.base_url.clone(),
+            certificate: daemon.certificate_path(),
+            language: language.to_owned(),
+        }
+    }
+}
+
 /// Folder for screenshots and page sources of failed browser tests.
 pub fn artifacts_dir() -> PathBuf {
     workspace_root().join("target/test-artifacts")
@@ -379,6 +390,67 @@ impl Tab {
         Ok(self.client.current_url().await?.path().to_owned())
     }
 
+    /// Checks the page is `path`, in `lang`, shows `texts`, does not scroll sideways, has no
+    /// touch target under 44 px and passes axe-core (with `TELECONSULT_SCREENSHOTS` set, also
+    /// saves it under [`artifacts_dir`], for reviewing the pages by eye).
+    pub async fn on_page(&self, path: &str, lang: &str, texts: &[&str]) -> anyhow::Result<()> {
+        self.wait_for_path(path).await?;
+        // A form posted to a page that redirects to the same path (the language switcher on
+        // /home) is still the old page for a moment: wait, bounded, for the new one's language.
+        let deadline = tokio::time::Instant::now() + STEP;
+        let mut actual = self.lang().await?;
+        while actual != lang && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            actual = self.lang().await?;
+        }
+        anyhow::ensure!(
+            actual == lang,
+            "{path}: <html lang={actual:?}>, expected {lang}"
+        );
+        self.expect_text(texts).await?;
+        if std::env::var_os("TELECONSULT_SCREENSHOTS").is_some() {
+            let name = format!("{lang}{}", path.replace('/', "_"));
+            self.save_artifacts(&name).await?;
+        }
+        self.check_touch_layout().await?;
+        self.check_accessibility().await
+    }
+
+    /// Waits (bounded) until the page shows `text`: after a form posted back to the same path,
+    /// the path alone cannot tell the answer has arrived.
+    pub async fn wait_for_text(&self, text: &str) -> anyhow::Result<()> {
+        crate::poll_until(&format!("{text:?} on the page"), STEP, || async {
+            self.text()
+                .await
+                .ok()
+                .filter(|t| t.contains(text))
+                .map(drop)
+        })
+        .await
+    }
+
+    /// Logs in through the login pages from the page the tab is on (`/login`): `login` and
+    /// `password`, then the code of the next SMS to `phone` (those it received before are
+    /// counted first). The code page passes axe-core. Returns once the code form is sent: the
+    /// caller waits for the page it expects.
+    pub async fn log_in(
+        &self,
+        sms: &crate::sinks::SmsSink,
+        login: &str,
+        password: &str,
+        phone: &str,
+    ) -> anyhow::Result<()> {
+        let before = sms.messages().iter().filter(|m| m["to"] == phone).count();
+        self.fill("login", login).await?;
+        self.fill("password", password).await?;
+        self.click("main form button[type='submit']").await?;
+        self.wait_for_path("/login/code").await?;
+        self.check_accessibility().await?;
+        let code = sms.code_for(phone, before, crate::accounts::WAIT).await?;
+        self.fill("code", &code).await?;
+        self.click("main form button[type='submit']").await
+    }
+
     /// Waits (bounded) until the current page is `path` and fully loaded.
     pub async fn wait_for_path(&self, path: &str) -> anyhow::Result<()> {
         let result = crate::poll_until(&format!("the page {path}"), STEP, || {
@@ -594,11 +666,6 @@ impl Tab {
         }
         Ok(png)
     }
-}
-
-/// The certificate file the test daemon serves.
-pub fn certificate_of(daemon: &crate::Daemon) -> PathBuf {
-    daemon.certificate_path()
 }
 
 /// Writes a 2-second 440 Hz tone as 16-bit mono 48 kHz WAV, for Chromium's
