@@ -9,12 +9,10 @@
 use anyhow::Context;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
-use teleconsult_tests::accounts::{
-    Login, PASSWORD, login, phone, register_and_activate, registration, sinks_config,
-};
+use teleconsult_tests::Daemon;
+use teleconsult_tests::accounts::Login;
 use teleconsult_tests::national_ids::{iso_date, luxembourg};
-use teleconsult_tests::sinks::{SmsSink, SmtpSink};
-use teleconsult_tests::{Daemon, DaemonOptions};
+use teleconsult_tests::site::{ADMIN, FERREIRA, PHARMACIST, STAFF, Site, WEBER};
 
 const DR_WEBER: &str = "00000000-0000-0000-0000-00007c1e0001";
 const NOBODY: &str = "00000000-0000-4000-8000-00000000dead";
@@ -49,7 +47,7 @@ fn row(method: &'static str, path: &'static str, expect: [u16; 7]) -> Row {
 }
 
 struct World {
-    daemon: Daemon,
+    site: Site,
     who: BTreeMap<&'static str, Login>,
     appt: String,
     relative_appt: String,
@@ -60,56 +58,23 @@ struct World {
 }
 
 async fn world() -> anyhow::Result<World> {
-    let smtp = SmtpSink::start()?;
-    let sms = SmsSink::start().await?;
-    let daemon = Daemon::start(DaemonOptions {
-        demo: true,
-        extra_config: format!(
-            "{}\n[limits]\nlogin_per_minute = 1000\notp_per_minute = 1000\nregister_per_hour = 1000\n",
-            sinks_config(&smtp, &sms)
-        ),
-        ..Default::default()
-    })
-    .await?;
+    let site = Site::demo("").await?;
     let mut who = BTreeMap::new();
     for (role, n) in [("owner", 80), ("patient", 81)] {
-        register_and_activate(&daemon, &smtp, &registration(n)).await?;
-        let l = login(
-            &daemon,
-            &sms,
-            &format!("patient{n}@example.lu"),
-            PASSWORD,
-            &phone(n),
-            0,
-        )
-        .await?;
-        who.insert(role, l);
+        who.insert(role, site.patient(n).await?);
     }
-    for (role, account, password, phone) in [
-        ("doctor", "dr.weber", "demo doctor 2026", "+352621000002"),
-        (
-            "colleague",
-            "dr.ferreira",
-            "demo doctor 2026",
-            "+352621000003",
-        ),
-        ("staff", "staff", "demo staff 2026", "+352621000004"),
-        (
-            "pharmacist",
-            "pharmacist",
-            "demo pharmacist 2026",
-            "+352621000005",
-        ),
-        ("admin", "admin", "demo admin 2026", "+352621000006"),
+    for (role, account) in [
+        ("doctor", WEBER),
+        ("colleague", FERREIRA),
+        ("staff", STAFF),
+        ("pharmacist", PHARMACIST),
+        ("admin", ADMIN),
     ] {
-        who.insert(
-            role,
-            login(&daemon, &sms, account, password, phone, 0).await?,
-        );
+        who.insert(role, site.login(&account).await?);
     }
     let owner = &who["owner"];
     let slots = teleconsult_tests::booking::free_starts(
-        &daemon,
+        &site,
         owner,
         DR_WEBER,
         teleconsult_tests::booking::MIN_LEAD,
@@ -127,7 +92,7 @@ async fn world() -> anyhow::Result<World> {
         body
     };
     let (status, mine) = send(
-        &daemon,
+        &site,
         Some(owner),
         "POST",
         "/api/v1/appointments",
@@ -138,7 +103,7 @@ async fn world() -> anyhow::Result<World> {
     let relative = json!({"relationship": "parent", "national_id": luxembourg("20160402", 82),
         "first_name": "Mia", "last_name": "Quackenbush80", "birth_date": iso_date("20160402")});
     let (status, theirs) = send(
-        &daemon,
+        &site,
         Some(owner),
         "POST",
         "/api/v1/appointments",
@@ -148,7 +113,7 @@ async fn world() -> anyhow::Result<World> {
     anyhow::ensure!(status == 201, "{theirs}");
     let appt = mine["id"].as_str().context("id")?.to_owned();
     let (status, doc) = send(
-        &daemon,
+        &site,
         Some(&who["doctor"]),
         "POST",
         &format!("/api/v1/appointments/{appt}/documents"),
@@ -157,7 +122,7 @@ async fn world() -> anyhow::Result<World> {
     .await?;
     anyhow::ensure!(status == 201, "{doc}");
     Ok(World {
-        daemon,
+        site,
         who,
         appt,
         relative_appt: theirs["id"].as_str().context("id")?.to_owned(),
@@ -169,7 +134,7 @@ async fn world() -> anyhow::Result<World> {
     })
 }
 
-/// One API request; the body as JSON (null when there is none).
+/// One API request as `who` (or nobody), the rows' way: method as text, body by value.
 async fn send(
     daemon: &Daemon,
     who: Option<&Login>,
@@ -177,20 +142,7 @@ async fn send(
     path: &str,
     body: Option<Value>,
 ) -> anyhow::Result<(u16, Value)> {
-    let mut request = daemon.client.request(method.parse()?, daemon.url(path));
-    if let Some(who) = who {
-        request = request
-            .header("authorization", who.bearer())
-            .header("x-csrf-token", &who.csrf);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await?;
-    Ok((
-        response.status().as_u16(),
-        response.json().await.unwrap_or(Value::Null),
-    ))
+    daemon.send(who, method.parse()?, path, body.as_ref()).await
 }
 
 /// One page request with the session cookie (forms carry the session's CSRF token); redirects
@@ -229,7 +181,7 @@ fn fill(path: &str, w: &World) -> String {
 async fn every_role_against_every_object_endpoint() -> anyhow::Result<()> {
     let w = world().await?;
     let schedule = send(
-        &w.daemon,
+        &w.site,
         Some(&w.who["doctor"]),
         "GET",
         &format!("/api/v1/practitioners/{DR_WEBER}/schedule"),
@@ -247,14 +199,8 @@ async fn every_role_against_every_object_endpoint() -> anyhow::Result<()> {
             if expected == 0 {
                 continue;
             }
-            let (status, body) = send(
-                &w.daemon,
-                Some(&w.who[role]),
-                r.method,
-                &path,
-                r.body.clone(),
-            )
-            .await?;
+            let (status, body) =
+                send(&w.site, Some(&w.who[role]), r.method, &path, r.body.clone()).await?;
             if status != expected {
                 wrong.push(format!(
                     "{role}: {} {} → {status} {body}, expected {expected}",
@@ -268,7 +214,7 @@ async fn every_role_against_every_object_endpoint() -> anyhow::Result<()> {
                     .replace(&w.appt, NOBODY)
                     .replace(&w.relative_appt, NOBODY);
                 let (_, nothing) = send(
-                    &w.daemon,
+                    &w.site,
                     Some(&w.who[role]),
                     r.method,
                     &absent,
@@ -283,7 +229,7 @@ async fn every_role_against_every_object_endpoint() -> anyhow::Result<()> {
                 }
             }
         }
-        let (anonymous, _) = send(&w.daemon, None, r.method, &path, r.body.clone()).await?;
+        let (anonymous, _) = send(&w.site, None, r.method, &path, r.body.clone()).await?;
         if anonymous != 401 {
             wrong.push(format!(
                 "anonymous: {} {} → {anonymous}, expected 401",
@@ -297,7 +243,7 @@ async fn every_role_against_every_object_endpoint() -> anyhow::Result<()> {
             if expected == 0 {
                 continue;
             }
-            let status = page(&w.daemon, Some(&w.who[role]), r.method, &path).await?;
+            let status = page(&w.site, Some(&w.who[role]), r.method, &path).await?;
             if status != expected {
                 wrong.push(format!(
                     "{role}: page {} {} → {status}, expected {expected}",
@@ -306,7 +252,7 @@ async fn every_role_against_every_object_endpoint() -> anyhow::Result<()> {
             }
         }
         // Without a session: the login page (GET) or a refused form (POST).
-        let anonymous = page(&w.daemon, None, r.method, &path).await?;
+        let anonymous = page(&w.site, None, r.method, &path).await?;
         let expected = if r.method == "GET" { 303 } else { 403 };
         if anonymous != expected {
             wrong.push(format!(
@@ -326,7 +272,7 @@ async fn every_role_against_every_object_endpoint() -> anyhow::Result<()> {
         ("admin", true),
     ] {
         let (_, list) = send(
-            &w.daemon,
+            &w.site,
             Some(&w.who[role]),
             "GET",
             "/api/v1/appointments",
@@ -350,7 +296,7 @@ async fn every_role_against_every_object_endpoint() -> anyhow::Result<()> {
     }
 
     // Every object endpoint of the API is in the matrix.
-    let (_, openapi) = send(&w.daemon, None, "GET", "/api/v1/openapi.json", None).await?;
+    let (_, openapi) = send(&w.site, None, "GET", "/api/v1/openapi.json", None).await?;
     let covered: BTreeSet<String> = api.iter().map(|r| template(r.path)).collect();
     for (path, item) in openapi["paths"].as_object().into_iter().flatten() {
         if !path.contains('{') {
@@ -501,24 +447,9 @@ fn template(path: &str) -> String {
 #[tokio::test]
 async fn an_administrator_creates_and_disables_accounts_in_the_page() -> anyhow::Result<()> {
     use teleconsult_tests::pages::{get_page, post_form};
-    let smtp = SmtpSink::start()?;
-    let sms = SmsSink::start().await?;
-    let daemon = Daemon::start(DaemonOptions {
-        demo: true,
-        extra_config: sinks_config(&smtp, &sms),
-        ..Default::default()
-    })
-    .await?;
-    let admin = login(
-        &daemon,
-        &sms,
-        "admin",
-        "demo admin 2026",
-        "+352621000006",
-        0,
-    )
-    .await?;
-    let (status, html) = get_page(&daemon, &admin, "/admin/users").await?;
+    let site = Site::demo("").await?;
+    let admin = site.login(&ADMIN).await?;
+    let (status, html) = get_page(&site, &admin, "/admin/users").await?;
     assert_eq!(status, 200, "{html}");
     assert!(
         html.contains("dr.weber") && html.contains("pharmacist"),
@@ -534,34 +465,28 @@ async fn an_administrator_creates_and_disables_accounts_in_the_page() -> anyhow:
         ("specialty", ""),
         ("password", "a long enough passphrase"),
     ];
-    let (status, _, html) = post_form(&daemon, &admin, "/admin/users", &fields).await?;
+    let (status, _, html) = post_form(&site, &admin, "/admin/users", &fields).await?;
     assert_eq!(status, 422, "{html}");
     for field in ["phone-error", "specialty-error"] {
         assert!(html.contains(field), "{field} missing: {html}");
     }
     fields[0] = ("role", "staff");
     fields[4] = ("phone", "+352 621 555 100");
-    let (status, at, html) = post_form(&daemon, &admin, "/admin/users", &fields).await?;
+    let (status, at, html) = post_form(&site, &admin, "/admin/users", &fields).await?;
     assert_eq!(
         (status, at.as_str()),
         (200, "/admin/users?added=1"),
         "{html}"
     );
     assert!(html.contains("front.desk"), "{html}");
-    let (status, _, html) = post_form(&daemon, &admin, "/admin/users", &fields).await?;
+    let (status, _, html) = post_form(&site, &admin, "/admin/users", &fields).await?;
     assert_eq!(status, 409, "the login is taken: {html}");
 
-    let desk = login(
-        &daemon,
-        &sms,
-        "front.desk",
-        "a long enough passphrase",
-        "+352621555100",
-        0,
-    )
-    .await?;
+    let desk = site
+        .login_as("front.desk", "a long enough passphrase", "+352621555100")
+        .await?;
     assert_eq!(desk.role, "staff");
-    let (_, users) = send(&daemon, Some(&admin), "GET", "/api/v1/users", None).await?;
+    let (_, users) = send(&site, Some(&admin), "GET", "/api/v1/users", None).await?;
     let id = users
         .as_array()
         .into_iter()
@@ -571,12 +496,12 @@ async fn an_administrator_creates_and_disables_accounts_in_the_page() -> anyhow:
         .context("front.desk listed")?
         .to_owned();
     let (status, at, _) =
-        post_form(&daemon, &admin, &format!("/admin/users/{id}/disable"), &[]).await?;
+        post_form(&site, &admin, &format!("/admin/users/{id}/disable"), &[]).await?;
     assert_eq!((status, at.as_str()), (200, "/admin/users?disabled=1"));
-    let (status, _) = send(&daemon, Some(&desk), "GET", "/api/v1/me", None).await?;
+    let (status, _) = send(&site, Some(&desk), "GET", "/api/v1/me", None).await?;
     assert_eq!(status, 401, "the open session ended");
     let (status, _) = send(
-        &daemon,
+        &site,
         None,
         "POST",
         "/api/v1/auth/login",
@@ -585,10 +510,10 @@ async fn an_administrator_creates_and_disables_accounts_in_the_page() -> anyhow:
     .await?;
     assert_eq!(status, 401, "a disabled account cannot log in");
 
-    let (_, me) = send(&daemon, Some(&admin), "GET", "/api/v1/me", None).await?;
+    let (_, me) = send(&site, Some(&admin), "GET", "/api/v1/me", None).await?;
     let own = me["id"].as_str().context("own id")?;
     let (status, body) = send(
-        &daemon,
+        &site,
         Some(&admin),
         "POST",
         &format!("/api/v1/users/{own}/disable"),
