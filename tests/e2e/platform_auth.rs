@@ -53,7 +53,7 @@ where
     let status_after = site.sync_status().await?;
     assert_eq!(status_after["parked"], 0, "{status_after}");
     assert_eq!(
-        site.get(&site.staff, "/api/v1/sync/parked").await?,
+        site.get_ok(&site.staff, "/api/v1/sync/parked").await?,
         json!([]),
         "nothing parked"
     );
