@@ -6,7 +6,7 @@
 use anyhow::Context;
 use serde_json::{Value, json};
 use std::time::Duration;
-use teleconsult_tests::accounts::{Login, WAIT};
+use teleconsult_tests::accounts::WAIT;
 use teleconsult_tests::booking::{DR_WEBER, MIN_LEAD, book_id_with_lead};
 use teleconsult_tests::fhir_peer::FhirPeer;
 use teleconsult_tests::platform::PlatformSite;
@@ -184,15 +184,7 @@ async fn an_administrator_discards_a_message_the_platform_refused() -> anyhow::R
     let peer = FhirPeer::start(false).await?;
     let site = PlatformSite::start(&peer, "", 131).await?;
     let daemon = &site.daemon;
-    let admin: Login = teleconsult_tests::accounts::login(
-        daemon,
-        &site.sms,
-        ADMIN.login,
-        ADMIN.password,
-        ADMIN.phone,
-        0,
-    )
-    .await?;
+    let admin = site.login(&ADMIN).await?;
     peer.error_burst(422, -1).await?;
     let refused = site.book().await?;
     let aggregate = format!("appointment/{refused}");
