@@ -9,7 +9,7 @@ use teleconsult_tests::booking::book_weber;
 use teleconsult_tests::pages::{get_page, post_form};
 use teleconsult_tests::site::{Clinic, Site};
 
-const DR_WEBER: &str = "00000000-0000-0000-0000-00007c1e0001";
+use teleconsult_tests::booking::DR_WEBER;
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
 const WAIT: Duration = Duration::from_secs(20);
 
