@@ -14,7 +14,7 @@ use teleconsult_tests::accounts::Login;
 use teleconsult_tests::national_ids::{iso_date, luxembourg};
 use teleconsult_tests::site::{ADMIN, FERREIRA, PHARMACIST, STAFF, Site, WEBER};
 
-const DR_WEBER: &str = "00000000-0000-0000-0000-00007c1e0001";
+use teleconsult_tests::booking::DR_WEBER;
 const NOBODY: &str = "00000000-0000-4000-8000-00000000dead";
 
 /// The callers, in the order of the expectation columns.
