@@ -15,6 +15,7 @@ pub mod accounts;
 pub mod api;
 pub mod booking;
 pub mod browser;
+pub mod browser_checks;
 pub mod capability;
 pub mod cups;
 pub mod daemon;
