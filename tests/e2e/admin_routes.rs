@@ -235,7 +235,15 @@ async fn an_administrator_discards_a_message_the_platform_refused() -> anyhow::R
         || async { (on_peer(&peer, &later).await.ok()? == 1).then_some(()) },
     )
     .await?;
-    let status = site.sync_status().await?;
+    // The peer stores the later booking before the worker, answered, removes it from the
+    // outbox: wait for that too, then nothing is left, queued or parked.
+    let status = poll_until("the outbox drained", Duration::from_secs(60), || async {
+        match site.sync_status().await {
+            Ok(status) if status["pending"] != 0 => None,
+            other => Some(other),
+        }
+    })
+    .await??;
     assert_eq!(
         (status["pending"].as_u64(), status["parked"].as_u64()),
         (Some(0), Some(0)),
