@@ -17,9 +17,13 @@
 //!
 //! On-disk layout: `tree.rs` (`TreeId`) lists the trees and their keys; `meta.rs` the metadata
 //! records; `audit.rs` the chain; `outbox.rs` the queue; `crypto.rs` the sealed value format;
-//! `backup.rs` the backup archive; `maintenance.rs` erasure and outbox retries.
+//! `backup.rs` the backup archive; `maintenance.rs` erasure and outbox retries; `anchor.rs` the
+//! audit chain's head kept outside the database (rollback detection); `health.rs` the store's
+//! condition (write faults, rollback); `scrub.rs` the check of every record; `space.rs` free
+//! space and the reserve kept for the essentials.
 
 mod accounts;
+mod anchor;
 mod audit;
 mod backup;
 mod booking;
@@ -28,6 +32,7 @@ mod crypto;
 mod documents;
 mod error;
 mod group_commit;
+mod health;
 mod kept;
 mod key;
 mod maintenance;
@@ -39,7 +44,9 @@ mod outbox;
 mod parked;
 mod remote;
 mod repo;
+mod scrub;
 mod snapshot;
+mod space;
 mod store;
 mod tree;
 mod writer;
@@ -50,6 +57,7 @@ mod test_support;
 mod tests;
 
 pub use accounts::Activation;
+pub use anchor::{ANCHOR_FILE, AnchorReport};
 pub use audit::{AuditRecord, AuditVerification};
 pub use backup::{
     ARCHIVE_FORMAT, BackupArchive, BackupError, BackupManifest, RestoreReport, read_manifest,
@@ -57,6 +65,7 @@ pub use backup::{
 pub use booking::Booking;
 pub use documents::{IssueOutcome, NewDocument, Rendition};
 pub use error::StoreError;
+pub use health::{Rollback, StoreCondition, WriteFault};
 pub use key::{KEY_LEN, StorageKey};
 pub use maintenance::Erasure;
 pub use messages::{ConversationSummary, MessageWithFile};
@@ -64,9 +73,13 @@ pub use meta::FORMAT_VERSION;
 pub use outbox::OutboxEntry;
 pub use parked::{ParkedEntry, Parking};
 pub use remote::{Conflict, HoldOutcome, RemoteHold};
+pub use scrub::{Damage, ScrubReport, ScrubSummary};
+pub use space::{DiskSpace, Reserve};
 pub use store::Store;
 pub use writer::Pending;
 #[cfg(test)]
 mod accounts_tests;
 #[cfg(test)]
 mod booking_tests;
+#[cfg(test)]
+mod fault_tests;

@@ -1,19 +1,32 @@
 //! [`Store`]: the opened database, shared cheaply between threads.
+//!
+//! Every handle shares one [`Shared`] part: the store's folder, its keys, its condition
+//! (`health.rs`), its audit anchor (`anchor.rs`) and a slot holding the opened database
+//! ([`Inner`]). The slot can be emptied and filled again: after a failed write the storage
+//! engine (sled 0.34) refuses every later write until the database is opened again — it keeps
+//! the first I/O error and reports it on each write and flush — so [`Store::reopen`] closes the
+//! database once the operations in flight have let go of it, and opens it afresh, without a
+//! restart of the process. Operations that start meanwhile wait for it.
 
 use std::fmt;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 use teleconsult_core::national_id::Country;
 
 use teleconsult_core::ids::PatientId;
 
+use crate::anchor::{Anchor, Loaded};
+use crate::audit;
 use crate::crypto::Crypto;
 use crate::error::StoreError;
 use crate::group_commit::GroupCommit;
+use crate::health::{Health, StoreCondition};
 use crate::kept::Kept;
 use crate::key::StorageKey;
 use crate::meta;
+use crate::space::Reserve;
 use crate::tree::{EncryptedTree, TreeId, Trees, Tx, TxResult};
 use crate::writer::Writer;
 use teleconsult_core::account::{Account, Session};
@@ -27,14 +40,47 @@ use teleconsult_core::schedule::Schedule;
 /// call them from `spawn_blocking` in async code.
 #[derive(Clone)]
 pub struct Store {
-    inner: Arc<Inner>,
+    shared: Arc<Shared>,
+}
+
+/// What every handle shares, and what outlives a re-open of the database.
+pub(crate) struct Shared {
+    pub(crate) path: PathBuf,
+    pub(crate) crypto: Arc<Crypto>,
+    pub(crate) health: Arc<Health>,
+    pub(crate) anchor: Arc<Anchor>,
+    pub(crate) reserve: Mutex<Reserve>,
+    slot: Mutex<Slot>,
+    /// Signalled when the slot is filled again.
+    refilled: Condvar,
+    /// One re-open at a time.
+    reopening: Mutex<()>,
+}
+
+/// The opened database, absent while it is re-opened.
+#[derive(Default)]
+struct Slot {
+    current: Option<Arc<Inner>>,
+    /// A re-open is under way: new operations wait for the new database.
+    closing: bool,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // The last handle is gone: what the last flush made durable goes to the anchor now.
+        self.anchor.finish();
+    }
 }
 
 pub(crate) struct Inner {
     pub(crate) path: PathBuf,
     pub(crate) db: sled::Db,
     pub(crate) trees: Trees,
-    pub(crate) crypto: Crypto,
+    pub(crate) crypto: Arc<Crypto>,
+    /// The store's condition: write faults are recorded here, a rollback fences writes.
+    pub(crate) health: Arc<Health>,
+    /// Told what each successful flush made durable.
+    pub(crate) anchor: Arc<Anchor>,
     /// Concurrent writers share flushes (see `group_commit.rs`).
     pub(crate) group_commit: GroupCommit,
     /// Bookings are applied in batches by one thread (see `writer.rs`).
@@ -48,7 +94,22 @@ pub(crate) struct Inner {
 }
 
 impl Inner {
+    /// Runs `f` as one transaction over all trees. Refused while the store is fenced (it went
+    /// back to an earlier state than its anchor: see `anchor.rs`); a failure to write is
+    /// recorded in the store's condition.
     pub(crate) fn transact<A>(&self, f: impl Fn(&Tx<'_>) -> TxResult<A>) -> Result<A, StoreError> {
+        if let Some(rollback) = self.health.rollback() {
+            return Err(StoreError::RolledBack(Box::new(rollback)));
+        }
+        self.transact_unfenced(f)
+    }
+
+    /// [`Inner::transact`] without the rollback fence: for backups and restores, which the
+    /// administrator runs precisely on such a store.
+    pub(crate) fn transact_unfenced<A>(
+        &self,
+        f: impl Fn(&Tx<'_>) -> TxResult<A>,
+    ) -> Result<A, StoreError> {
         let touched = std::cell::Cell::new(0);
         let result = self.trees.transact(&self.crypto, &touched, f);
         let touched = touched.get();
@@ -63,6 +124,9 @@ impl Inner {
         }
         if touched & TreeId::Patients.bit() != 0 {
             self.patients.invalidate();
+        }
+        if let Err(error) = &result {
+            self.health.write_failed(error);
         }
         result
     }
@@ -102,10 +166,23 @@ impl Inner {
     }
 
     /// Makes everything committed so far durable, sharing the flush with concurrent writers:
-    /// returns once a flush that started after this call has succeeded.
+    /// returns once a flush that started after this call has succeeded. The audit chain's head
+    /// that the flush made durable is handed to the anchor.
     pub(crate) fn flush(&self) -> Result<(), StoreError> {
-        self.group_commit
-            .wait_durable(|| self.db.flush().map(drop).map_err(StoreError::from))
+        let result = self.group_commit.wait_durable(|| {
+            // Read before the flush starts: what it makes durable includes this head.
+            let head = audit::head_mark(self);
+            self.db.flush().map_err(StoreError::from)?;
+            if let Ok(head) = head {
+                self.anchor.durable(head);
+            }
+            Ok(())
+        });
+        match &result {
+            Ok(()) => self.health.write_succeeded(),
+            Err(error) => self.health.write_failed(error),
+        }
+        result
     }
 
     pub(crate) fn encrypted(&self, id: TreeId) -> EncryptedTree<'_> {
@@ -116,14 +193,26 @@ impl Inner {
 impl fmt::Debug for Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Store")
-            .field("path", &self.inner.path)
+            .field("path", &self.shared.path)
             .finish_non_exhaustive()
     }
 }
 
+/// How long a re-open waits for the operations in flight to let go of the database.
+const CLOSE_WAIT: Duration = Duration::from_secs(5);
+/// How long a re-open keeps trying to open the database again.
+const REOPEN_WAIT: Duration = Duration::from_secs(10);
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // The guarded values are replaced in one step: a panic elsewhere leaves them whole.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 impl Store {
-    /// Opens (or creates) the store in `dir`, checks the key and the format version, and
-    /// migrates an older format. Only one process may hold a store open.
+    /// Opens (or creates) the store in `dir`, checks the key and the format version, migrates
+    /// an older format, and compares the audit chain with its anchor: a store behind its anchor
+    /// opens fenced (see [`Store::condition`]), so that the administrator can still back it up
+    /// and restore it. Only one process may hold a store open.
     pub fn open(dir: &Path, key: StorageKey) -> Result<Store, StoreError> {
         std::fs::DirBuilder::new()
             .recursive(true)
@@ -133,53 +222,291 @@ impl Store {
                 path: dir.to_owned(),
                 source,
             })?;
-        let open_error = |source: sled::Error| map_open_error(dir, source);
-        let db = open_db(dir)?;
-        let trees = Trees::open(&db).map_err(open_error)?;
-        let crypto = Crypto::new(&key);
+        let crypto = Arc::new(Crypto::new(&key));
         drop(key);
-        let (writer, jobs) = Writer::new();
-        let inner = Inner {
-            path: dir.to_owned(),
-            db,
-            trees,
-            crypto,
-            group_commit: GroupCommit::default(),
-            writer,
-            sessions: Kept::default(),
-            practitioners: Kept::default(),
-            schedules: Kept::default(),
-            patients: Kept::default(),
+        let health = Arc::new(Health::default());
+        let anchor = Arc::new(Anchor::new(dir, crypto.clone(), health.clone()));
+        let inner = open_inner(dir, &crypto, &health, &anchor)?;
+        let store = Store {
+            shared: Arc::new(Shared {
+                path: dir.to_owned(),
+                crypto,
+                health,
+                anchor,
+                reserve: Mutex::new(Reserve::NONE),
+                slot: Mutex::new(Slot {
+                    current: Some(inner),
+                    closing: false,
+                }),
+                refilled: Condvar::new(),
+                reopening: Mutex::new(()),
+            }),
         };
-        meta::prepare(&inner)?;
-        let inner = Arc::new(inner);
-        Writer::spawn(Arc::downgrade(&inner), jobs)?;
+        store.check_anchor_at_open()?;
+        Anchor::spawn(&store.shared.anchor).map_err(|e| StoreError::Engine(sled::Error::Io(e)))?;
         tracing::info!(path = %dir.display(), "store opened");
-        Ok(Store { inner })
+        Ok(store)
     }
 
-    pub(crate) fn inner(&self) -> &Inner {
-        &self.inner
+    /// Compares the chain's head with the anchor: fences the store when it is behind; writes
+    /// the anchor when it is missing, unreadable or behind the store (a crash right after a
+    /// flush, or a store written by `teleconsultctl` meanwhile).
+    fn check_anchor_at_open(&self) -> Result<(), StoreError> {
+        let inner = self.inner();
+        let head = audit::head_mark(&inner)?;
+        let anchor = &self.shared.anchor;
+        let health = &self.shared.health;
+        let write = |notice: Option<String>| {
+            if let Err(e) = anchor.reset(head) {
+                health.set_anchor_notice(format!(
+                    "cannot write the audit anchor {}: {e}",
+                    anchor.path().display()
+                ));
+            } else if let Some(notice) = notice {
+                health.set_anchor_notice(notice);
+            }
+        };
+        match anchor.load() {
+            Loaded::Found(mark) => {
+                anchor.adopt(mark);
+                match audit::rollback(&inner, &mark, head.seq)? {
+                    Some(rollback) => health.set_rollback(rollback),
+                    None if head.seq > mark.seq => write(None),
+                    None => {}
+                }
+            }
+            Loaded::Missing if head.seq == 0 => write(None),
+            Loaded::Missing => write(Some(format!(
+                "no audit anchor was found beside the store (made by an older version, or the \
+                 file {} was removed): a new one was written at record {}",
+                anchor.path().display(),
+                head.seq
+            ))),
+            Loaded::Unreadable(why) => write(Some(format!(
+                "the audit anchor {} was unreadable ({why}): it was written again at record {}; \
+                 a rollback before this start cannot be ruled out (compare with the anchor in \
+                 the log)",
+                anchor.path().display(),
+                head.seq
+            ))),
+        }
+        anchor.announce();
+        Ok(())
+    }
+
+    /// The opened database; waits while it is being re-opened.
+    ///
+    /// A re-open that failed leaves the store closed and this waiting for good: the daemon
+    /// ends the process then (see [`Store::reopen`]).
+    pub(crate) fn inner(&self) -> Arc<Inner> {
+        let mut slot = lock(&self.shared.slot);
+        loop {
+            if !slot.closing
+                && let Some(inner) = &slot.current
+            {
+                return inner.clone();
+            }
+            slot = self
+                .shared
+                .refilled
+                .wait(slot)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// The opened database, or `None` while it is re-opened (never waits: for code on an async
+    /// runtime thread, which falls back to a blocking path).
+    pub(crate) fn try_inner(&self) -> Option<Arc<Inner>> {
+        let slot = lock(&self.shared.slot);
+        if slot.closing {
+            return None;
+        }
+        slot.current.clone()
+    }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
+    /// The store's condition: write faults, rollback, anchor, last scrub, free space.
+    pub fn condition(&self) -> StoreCondition {
+        self.shared.health.condition()
+    }
+
+    /// Set while the store is behind its audit anchor (cheap: for every request).
+    pub fn rollback(&self) -> Option<crate::Rollback> {
+        self.shared.health.rollback()
+    }
+
+    /// Closes the database and opens it again, waiting for the operations in flight to let go
+    /// of it (at most a few seconds; then [`StoreError::Busy`] and nothing changed). What
+    /// was committed but not flushed when a write failed is lost, as after a restart: it was
+    /// never acknowledged. Meanwhile new operations wait.
+    ///
+    /// On another error the store stays closed and every operation waits: the process must
+    /// end (the daemon exits, and systemd starts it again).
+    pub fn reopen(&self) -> Result<(), StoreError> {
+        let _one = lock(&self.shared.reopening);
+        let old = self.close(CLOSE_WAIT)?;
+        drop(old);
+        let opened = self.open_again();
+        self.refill(opened)?;
+        tracing::info!(path = %self.shared.path.display(), "store re-opened");
+        Ok(())
+    }
+
+    /// Replaces the database with a new, empty one, for a restore into a store the storage
+    /// engine can no longer read: its files are set aside (see [`Store::set_aside`]), not
+    /// deleted. The new store is fenced (it is behind its anchor) until the restore. Returns
+    /// the folder the old files went to.
+    pub fn replace_with_empty(&self) -> Result<PathBuf, StoreError> {
+        let _one = lock(&self.shared.reopening);
+        let old = self.close(CLOSE_WAIT)?;
+        drop(old);
+        let aside = Store::set_aside(&self.shared.path);
+        // Set aside or not, something must be opened again.
+        let opened = self.open_again();
+        self.refill(opened)?;
+        let aside = aside?;
+        tracing::warn!(path = %self.shared.path.display(), aside = %aside.display(), "the store's files were set aside; a new, empty store replaces them");
+        self.check_anchor_at_open()?;
+        Ok(aside)
+    }
+
+    /// Moves the storage engine's files of the store in `dir` (`conf`, `db`, `blobs`,
+    /// `snap.*`) into a new folder `dir/damaged-N`, and returns it. The anchor and anything
+    /// else in `dir` stay.
+    pub fn set_aside(dir: &Path) -> Result<PathBuf, StoreError> {
+        let io = |source| StoreError::DirIo {
+            path: dir.to_owned(),
+            source,
+        };
+        let mut n = 1;
+        let aside = loop {
+            let candidate = dir.join(format!("damaged-{n}"));
+            if !candidate.exists() {
+                break candidate;
+            }
+            n += 1;
+        };
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&aside)
+            .map_err(io)?;
+        for entry in std::fs::read_dir(dir).map_err(io)? {
+            let entry = entry.map_err(io)?;
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if matches!(name.as_ref(), "conf" | "db" | "blobs") || name.starts_with("snap.") {
+                std::fs::rename(entry.path(), aside.join(name.as_ref())).map_err(io)?;
+            }
+        }
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io)?;
+        Ok(aside)
+    }
+
+    fn open_again(&self) -> Result<Arc<Inner>, StoreError> {
+        let deadline = Instant::now() + REOPEN_WAIT;
+        loop {
+            match open_inner(
+                &self.shared.path,
+                &self.shared.crypto,
+                &self.shared.health,
+                &self.shared.anchor,
+            ) {
+                Err(StoreError::Locked { .. }) if Instant::now() < deadline => {
+                    // sled's threads let go of the files shortly after the last handle.
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Puts the database opened again in the slot, and lets waiting operations go on.
+    fn refill(&self, opened: Result<Arc<Inner>, StoreError>) -> Result<(), StoreError> {
+        let mut slot = lock(&self.shared.slot);
+        slot.closing = false;
+        let result = match opened {
+            Ok(inner) => {
+                slot.current = Some(inner);
+                Ok(())
+            }
+            Err(error) => {
+                tracing::error!(path = %self.shared.path.display(), %error, "cannot open the store again");
+                Err(error)
+            }
+        };
+        drop(slot);
+        self.shared.refilled.notify_all();
+        result
+    }
+
+    /// Takes the database out of the slot once nothing else holds it, or gives up after
+    /// `wait` and leaves it in place.
+    /// `None`: it was closed already (a re-open failed).
+    fn close(&self, wait: Duration) -> Result<Option<Inner>, StoreError> {
+        let deadline = Instant::now() + wait;
+        let mut slot = lock(&self.shared.slot);
+        slot.closing = true;
+        loop {
+            let Some(current) = slot.current.take() else {
+                return Ok(None);
+            };
+            match Arc::try_unwrap(current) {
+                Ok(inner) => return Ok(Some(inner)),
+                Err(current) => {
+                    slot.current = Some(current);
+                    if Instant::now() >= deadline {
+                        slot.closing = false;
+                        drop(slot);
+                        self.shared.refilled.notify_all();
+                        return Err(StoreError::Busy(
+                            "operations in flight kept the store busy".into(),
+                        ));
+                    }
+                }
+            }
+            drop(slot);
+            std::thread::sleep(Duration::from_millis(10));
+            slot = lock(&self.shared.slot);
+        }
+    }
+
+    /// A small durable write (a counter in `meta`): whether writes work now.
+    pub fn probe_write(&self) -> Result<(), StoreError> {
+        let inner = self.inner();
+        inner.transact(|tx| meta::next_counter(tx, meta::WRITE_PROBE_KEY).map(drop))?;
+        inner.flush()
     }
 
     /// The directory of the store.
     pub fn path(&self) -> &Path {
-        &self.inner.path
+        &self.shared.path
     }
 
     /// Cheap liveness probe for the watchdog: reads and decrypts the key-check record.
     pub fn health_check(&self) -> Result<(), StoreError> {
-        meta::check_key(&self.inner)
+        meta::check_key(&self.inner())
     }
 
     /// Bytes used on disk by the database.
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
-        Ok(self.inner.db.size_on_disk()?)
+        Ok(self.inner().db.size_on_disk()?)
     }
 
     /// Forces everything written so far to disk. Writes through the repository already do.
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.inner.flush()
+        self.inner().flush()
+    }
+
+    /// Writes the anchor now (what the last flush made durable) and sends it to the log: at a
+    /// clean shutdown.
+    pub fn close_anchor(&self) {
+        self.shared.anchor.finish();
+        self.shared.anchor.announce();
     }
 
     /// The patient registered with this national id, found through its blind index.
@@ -188,23 +515,57 @@ impl Store {
         country: Country,
         national_id: &str,
     ) -> Result<Option<PatientId>, StoreError> {
-        let key = crate::repo::national_id_index(&self.inner.crypto, country, national_id);
+        let key = crate::repo::national_id_index(&self.shared.crypto, country, national_id);
         self.index_lookup(TreeId::PatientsByNationalId, &key)
     }
 
     /// The patient registered with this e-mail address (case-insensitive), through its blind
     /// index. A patient's login is the e-mail address.
     pub fn patient_id_by_email(&self, email: &str) -> Result<Option<PatientId>, StoreError> {
-        let key = crate::repo::email_index(&self.inner.crypto, email);
+        let key = crate::repo::email_index(&self.shared.crypto, email);
         self.index_lookup(TreeId::PatientsByEmail, &key)
     }
 
     fn index_lookup(&self, id: TreeId, key: &[u8]) -> Result<Option<PatientId>, StoreError> {
-        let Some(value) = self.inner.trees.raw(id).get(key)? else {
+        let Some(value) = self.inner().trees.raw(id).get(key)? else {
             return Ok(None);
         };
         crate::repo::decode_patient_id(id, &value).map(Some)
     }
+}
+
+/// Opens the database in `dir`, checks and prepares it, and starts its writer thread.
+fn open_inner(
+    dir: &Path,
+    crypto: &Arc<Crypto>,
+    health: &Arc<Health>,
+    anchor: &Arc<Anchor>,
+) -> Result<Arc<Inner>, StoreError> {
+    let open_error = |source: sled::Error| map_open_error(dir, source);
+    let db = open_db(dir)?;
+    let trees = Trees::open(&db).map_err(open_error)?;
+    let (writer, jobs) = Writer::new();
+    let inner = Inner {
+        path: dir.to_owned(),
+        db,
+        trees,
+        crypto: crypto.clone(),
+        health: health.clone(),
+        anchor: anchor.clone(),
+        group_commit: GroupCommit::default(),
+        writer,
+        sessions: Kept::default(),
+        practitioners: Kept::default(),
+        schedules: Kept::default(),
+        patients: Kept::default(),
+    };
+    meta::prepare(&inner).map_err(|error| match error {
+        StoreError::Engine(source @ sled::Error::Corruption { .. }) => map_open_error(dir, source),
+        other => other,
+    })?;
+    let inner = Arc::new(inner);
+    Writer::spawn(Arc::downgrade(&inner), jobs)?;
+    Ok(inner)
 }
 
 fn map_open_error(dir: &Path, source: sled::Error) -> StoreError {
@@ -215,6 +576,10 @@ fn map_open_error(dir: &Path, source: sled::Error) -> StoreError {
                 path: dir.to_owned(),
             }
         }
+        sled::Error::Corruption { .. } => StoreError::Damaged {
+            path: dir.to_owned(),
+            reason: source.to_string(),
+        },
         _ => StoreError::Open {
             path: dir.to_owned(),
             source,
@@ -230,11 +595,15 @@ const LOCK_WAIT: std::time::Duration = std::time::Duration::from_millis(1500);
 fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
     let deadline = std::time::Instant::now() + LOCK_WAIT;
     loop {
-        match sled::Config::new()
-            .path(dir)
-            .open()
-            .map_err(|source| map_open_error(dir, source))
-        {
+        // sled 0.34 may panic on files it cannot make sense of (damaged): that is damage too.
+        let opened =
+            std::panic::catch_unwind(|| sled::Config::new().path(dir).open()).map_err(|_| {
+                StoreError::Damaged {
+                    path: dir.to_owned(),
+                    reason: "the storage engine failed while reading its files".into(),
+                }
+            })?;
+        match opened.map_err(|source| map_open_error(dir, source)) {
             Err(StoreError::Locked { .. }) if std::time::Instant::now() < deadline => {
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }

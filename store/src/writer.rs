@@ -392,7 +392,8 @@ mod tests {
         );
         assert!(matches!(outcomes[3], (Ok(()), 1)), "{:?}", outcomes[3]);
 
-        let meta = store.inner().trees.raw(TreeId::Meta);
+        let inner = store.inner();
+        let meta = inner.trees.raw(TreeId::Meta);
         for (key, written) in [("a", true), ("b", false), ("c", false), ("d", true)] {
             assert_eq!(
                 meta.get(format!("test/{key}")).unwrap().is_some(),

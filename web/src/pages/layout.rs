@@ -39,6 +39,9 @@ pub fn document(page: &Page, title: &str, main: &Markup) -> Markup {
                 @if page.state.settings.demo {
                     p.demo role="note" { (page.t("demo-banner")) }
                 }
+                @if let Some(banner) = super::storage::banner(page) {
+                    (banner)
+                }
                 header.site {
                     div.bar {
                         a.brand href="/" { (site) }

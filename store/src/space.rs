@@ -1,0 +1,156 @@
+//! Free space on the storage filesystem, and the reserve kept for what must not fail.
+//!
+//! Booth boxes have small disks that fill up (logs, call files, backups). Files — shared in a
+//! call, sent with a message — are the big writes and can wait: they are refused while the free
+//! space is below the reserve, so bookings, documents and audit records keep room. The reserve
+//! is the larger of a share of the filesystem and a floor (`[storage] reserve_percent`,
+//! `reserve_mb`: 5 % and 200 MB by default).
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::StoreError;
+use crate::store::Store;
+
+const MB: u64 = 1024 * 1024;
+
+/// Size and free space of the filesystem holding the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiskSpace {
+    /// Size of the filesystem.
+    pub capacity_bytes: u64,
+    /// Free space the daemon may use (not counting blocks kept for root).
+    pub available_bytes: u64,
+}
+
+impl DiskSpace {
+    /// Share of the filesystem in use, as the daemon sees it (0–100).
+    pub fn used_percent(&self) -> u8 {
+        if self.capacity_bytes == 0 {
+            return 100;
+        }
+        let free = self.available_bytes.min(self.capacity_bytes);
+        let used = (self.capacity_bytes - free) as u128 * 100 / self.capacity_bytes as u128;
+        u8::try_from(used).unwrap_or(100)
+    }
+}
+
+/// The free space files may not eat into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reserve {
+    /// The floor, in bytes.
+    pub min_bytes: u64,
+    /// The share of the filesystem, in percent (0–50).
+    pub percent: u8,
+}
+
+impl Default for Reserve {
+    fn default() -> Self {
+        Reserve {
+            min_bytes: 200 * MB,
+            percent: 5,
+        }
+    }
+}
+
+impl Reserve {
+    /// No reserve: what a store has until [`Store::set_reserve`] (the daemon sets its
+    /// configured one at start).
+    pub const NONE: Reserve = Reserve {
+        min_bytes: 0,
+        percent: 0,
+    };
+
+    /// The reserve on a filesystem of `capacity` bytes.
+    pub fn bytes(&self, capacity: u64) -> u64 {
+        let share = (capacity as u128 * u128::from(self.percent) / 100) as u64;
+        share.max(self.min_bytes)
+    }
+}
+
+impl Store {
+    /// Size and free space of the filesystem holding the store (one `statvfs`); remembered in
+    /// the store's condition.
+    pub fn disk_space(&self) -> Result<DiskSpace, StoreError> {
+        let stats = nix::sys::statvfs::statvfs(self.path()).map_err(|errno| StoreError::DirIo {
+            path: self.path().to_owned(),
+            source: std::io::Error::from(errno),
+        })?;
+        let space = space_of(&stats);
+        self.shared().health.set_disk(space);
+        Ok(space)
+    }
+
+    /// Sets the reserve files may not eat into (the daemon's `[storage]` settings).
+    pub fn set_reserve(&self, reserve: Reserve) {
+        *self
+            .shared()
+            .reserve
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = reserve;
+    }
+
+    /// The reserve files may not eat into.
+    pub fn reserve(&self) -> Reserve {
+        *self
+            .shared()
+            .reserve
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Refuses a file of `incoming` bytes when the free space left after it would be below the
+    /// reserve.
+    pub(crate) fn check_room(&self, incoming: u64) -> Result<(), StoreError> {
+        let space = self.disk_space()?;
+        let reserve = self.reserve().bytes(space.capacity_bytes);
+        if space.available_bytes < reserve.saturating_add(incoming) {
+            return Err(StoreError::ReserveReached {
+                available_mb: space.available_bytes / MB,
+                reserve_mb: reserve.div_ceil(MB),
+            });
+        }
+        Ok(())
+    }
+}
+
+// The field types of `statvfs` differ between platforms (u32 or u64).
+#[allow(clippy::unnecessary_cast, clippy::useless_conversion)]
+fn space_of(stats: &nix::sys::statvfs::Statvfs) -> DiskSpace {
+    let unit = stats.fragment_size() as u64;
+    DiskSpace {
+        capacity_bytes: (stats.blocks() as u64).saturating_mul(unit),
+        available_bytes: (stats.blocks_available() as u64).saturating_mul(unit),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reserve_is_the_larger_of_the_share_and_the_floor() {
+        let reserve = Reserve::default();
+        assert_eq!(reserve.bytes(1024 * MB), 200 * MB);
+        assert_eq!(reserve.bytes(10_000 * MB), 500 * MB);
+        let small = Reserve {
+            min_bytes: MB,
+            percent: 10,
+        };
+        assert_eq!(small.bytes(5 * MB), MB);
+        assert_eq!(small.bytes(100 * MB), 10 * MB);
+    }
+
+    #[test]
+    fn used_percent_counts_what_the_daemon_cannot_use() {
+        let space = DiskSpace {
+            capacity_bytes: 1000,
+            available_bytes: 95,
+        };
+        assert_eq!(space.used_percent(), 90);
+        let empty = DiskSpace {
+            capacity_bytes: 0,
+            available_bytes: 0,
+        };
+        assert_eq!(empty.used_percent(), 100);
+    }
+}
