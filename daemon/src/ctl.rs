@@ -19,7 +19,7 @@ use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::process::ExitCode;
-use teleconsult_store::{AuditVerification, BackupManifest, RestoreReport};
+use teleconsult_store::{AuditVerification, BackupManifest, RestoreReport, ScrubReport};
 
 pub const EXIT_FAILURE: u8 = 1;
 /// The configuration is invalid (as `teleconsultd check-config`).
@@ -149,6 +149,21 @@ fn run(cli: Cli) -> Result<(), CtlError> {
                 simple(&config, config_path, Request::AuditVerify, &actor)?;
             show(json, &verification, output::audit)
         }
+        Command::Verify => {
+            let report: ScrubReport = simple(&config, config_path, Request::Verify, &actor)?;
+            show(json, &report, output::verify)?;
+            if report.is_clean() {
+                Ok(())
+            } else {
+                Err(CtlError::failure(output::verify_failure(&report))
+                    .with_code(if report.rollback.is_some() {
+                        "store_rolled_back"
+                    } else {
+                        "store_damaged"
+                    })
+                    .reported(json))
+            }
+        }
         Command::Sync(SyncCommand::Retry) => {
             let report: SyncRetryReport = simple(&config, config_path, Request::SyncRetry, &actor)?;
             show(json, &report, output::sync_retry)
@@ -164,7 +179,11 @@ fn run(cli: Cli) -> Result<(), CtlError> {
             }
             Ok(())
         }
-        Command::StoreHelper { actor, create } => backend::serve_helper(&config, create, &actor)
+        Command::StoreHelper {
+            actor,
+            create,
+            set_aside_damaged,
+        } => backend::serve_helper(&config, create, set_aside_damaged, &actor)
             .map_err(|e| CtlError::failure(format!("store helper: {e}"))),
         Command::User(command) => user(&config, config_path, command, json, &actor),
         Command::CheckConfig => Ok(()),
@@ -335,15 +354,25 @@ fn restore(
     // Checks that need no key, before anything is opened: a damaged file is named as such.
     let manifest = teleconsult_store::read_manifest(&archive)
         .map_err(|e| CtlError::failure(e.to_string()).with_code(e.code()))?;
-    let mut backend = backend::open(config, config_path, true, actor)?;
+    let mut backend = backend::open_for_restore(config, config_path, force, actor)?;
     let by_daemon = backend.is_daemon();
     let (value, _) = backend::call(&mut backend, &Request::Restore { force }, &archive, actor)?;
+    let set_aside = value
+        .get("set_aside")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
     let report: RestoreReport = decode(value)?;
     let mut warnings = Vec::new();
     if manifest.site_id != config.site.id {
         warnings.push(format!(
             "the backup comes from site {:?}, this site is {:?}",
             manifest.site_id, config.site.id
+        ));
+    }
+    if let Some(aside) = &set_aside {
+        warnings.push(format!(
+            "the store could not be read: its files were moved to {aside} (delete them once \
+             the restored store is checked)"
         ));
     }
     if json {

@@ -19,4 +19,5 @@ pub mod notify;
 pub mod reminders;
 pub mod remote;
 pub mod run;
+pub mod storage;
 pub mod tls;

@@ -321,10 +321,14 @@ impl Anchor {
         }
     }
 
-    /// Sends the current anchor to the log (at open and at shutdown), whatever the rate.
+    /// Sends the current anchor to the log (at open and at shutdown), whatever the rate, unless
+    /// it has just gone there.
     pub(crate) fn announce(&self) {
         let mut state = self.lock();
         if let Some(mark) = state.pending.or(state.written) {
+            if state.logged.is_some_and(|(_, seq)| seq == mark.seq) {
+                return;
+            }
             state.logged = None;
             self.log(&mut state, mark);
         }

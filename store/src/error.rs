@@ -110,6 +110,14 @@ pub enum StoreError {
     #[error("{0}")]
     RolledBack(Box<crate::health::Rollback>),
 
+    /// The storage engine does not complete its writes (see `flusher.rs`); `full`: the storage
+    /// filesystem is full, the known cause.
+    #[error(
+        "the storage engine does not complete its writes{}",
+        if *full { ": the storage filesystem is full" } else { "" }
+    )]
+    Jammed { full: bool },
+
     /// A re-open could not take the database (see [`crate::Store::reopen`]).
     #[error("the store is busy: {0}")]
     Busy(String),
@@ -133,8 +141,14 @@ pub enum StoreError {
 impl StoreError {
     /// The filesystem of the store is full (or the quota reached): writes fail.
     pub fn is_storage_full(&self) -> bool {
-        matches!(self, StoreError::Engine(sled::Error::Io(io))
-            if matches!(io.kind(), std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded))
+        match self {
+            StoreError::Engine(sled::Error::Io(io)) => matches!(
+                io.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            ),
+            StoreError::Jammed { full } => *full,
+            _ => false,
+        }
     }
 }
 

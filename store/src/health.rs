@@ -19,6 +19,10 @@ use crate::space::DiskSpace;
 pub struct WriteFault {
     /// The filesystem of the store is full (or the quota reached).
     pub full: bool,
+    /// The storage engine no longer completes its writes (see `flusher.rs`): only a fresh
+    /// process can open the store again.
+    #[serde(default)]
+    pub jammed: bool,
     /// What the storage engine reported (no stored value: engine errors carry none).
     pub reason: String,
 }
@@ -36,12 +40,32 @@ impl WriteFault {
         );
         Some(WriteFault {
             full,
+            jammed: false,
             reason: if full {
                 "the storage filesystem is full".to_owned()
             } else {
                 format!("the storage engine cannot write: {io}")
             },
         })
+    }
+}
+
+impl WriteFault {
+    /// The error a write refused because of this fault reports (a full disk stays a full
+    /// disk: [`StoreError::is_storage_full`]).
+    pub(crate) fn error(&self) -> StoreError {
+        if self.jammed {
+            return StoreError::Jammed { full: self.full };
+        }
+        let kind = if self.full {
+            std::io::ErrorKind::StorageFull
+        } else {
+            std::io::ErrorKind::Other
+        };
+        StoreError::Engine(sled::Error::Io(std::io::Error::new(
+            kind,
+            self.reason.clone(),
+        )))
     }
 }
 
@@ -157,6 +181,9 @@ impl Health {
 
     /// A write failed with `error`: records the fault, and logs it when it is new.
     pub(crate) fn write_failed(&self, error: &StoreError) {
+        if let StoreError::Jammed { full } = error {
+            return self.jammed(*full);
+        }
         let Some(fault) = WriteFault::of(error) else {
             return;
         };
@@ -172,6 +199,26 @@ impl Health {
         self.faulty.store(true, Ordering::Release);
     }
 
+    /// Writes do not complete (see [`crate::Store::report_jammed`]).
+    pub(crate) fn jammed(&self, full: bool) {
+        let reason = if full {
+            "the storage filesystem is full (and the storage engine no longer completes writes)"
+        } else {
+            "the storage engine no longer completes writes"
+        };
+        let fault = WriteFault {
+            full,
+            jammed: true,
+            reason: reason.to_owned(),
+        };
+        let mut state = self.lock();
+        if state.write_fault.as_ref() != Some(&fault) {
+            tracing::error!(reason = %fault.reason, "the store refuses writes; they resume once the cause is gone (free space on the storage filesystem if it is full)");
+        }
+        state.write_fault = Some(fault);
+        self.faulty.store(true, Ordering::Release);
+    }
+
     /// A flush succeeded: writes work.
     pub(crate) fn write_succeeded(&self) {
         if !self.faulty.load(Ordering::Acquire) {
@@ -182,6 +229,14 @@ impl Health {
             tracing::info!(was = %fault.reason, "the store accepts writes again");
         }
         self.faulty.store(false, Ordering::Release);
+    }
+
+    /// The current write fault (cheap when there is none).
+    pub(crate) fn write_fault(&self) -> Option<WriteFault> {
+        if !self.faulty.load(Ordering::Acquire) {
+            return None;
+        }
+        self.lock().write_fault.clone()
     }
 
     /// Fences the store: every write is refused with [`StoreError::RolledBack`].

@@ -31,6 +31,7 @@ mod call;
 mod crypto;
 mod documents;
 mod error;
+mod flusher;
 mod group_commit;
 mod health;
 mod kept;

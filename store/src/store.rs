@@ -21,6 +21,7 @@ use crate::anchor::{Anchor, Loaded};
 use crate::audit;
 use crate::crypto::Crypto;
 use crate::error::StoreError;
+use crate::flusher::{FLUSH_LIMIT, Flusher};
 use crate::group_commit::GroupCommit;
 use crate::health::{Health, StoreCondition};
 use crate::kept::Kept;
@@ -81,8 +82,10 @@ pub(crate) struct Inner {
     pub(crate) health: Arc<Health>,
     /// Told what each successful flush made durable.
     pub(crate) anchor: Arc<Anchor>,
-    /// Concurrent writers share flushes (see `group_commit.rs`).
+    /// Concurrent writers share flushes (see `group_commit.rs`)...
     pub(crate) group_commit: GroupCommit,
+    /// ...run on a thread of their own, waited for a bounded time (see `flusher.rs`).
+    pub(crate) flusher: Flusher,
     /// Bookings are applied in batches by one thread (see `writer.rs`).
     pub(crate) writer: Writer,
     /// Records kept decrypted in memory (see `kept.rs`): sessions with their accounts (by the
@@ -95,17 +98,23 @@ pub(crate) struct Inner {
 
 impl Inner {
     /// Runs `f` as one transaction over all trees. Refused while the store is fenced (it went
-    /// back to an earlier state than its anchor: see `anchor.rs`); a failure to write is
-    /// recorded in the store's condition.
+    /// back to an earlier state than its anchor: see `anchor.rs`), and while writes fail (a
+    /// full disk): then nothing more is committed that could not be made durable — audited
+    /// reads included, which fail closed. A failure to write is recorded in the store's
+    /// condition; the daemon's monitor probes and lifts it (see [`Store::probe_write`]).
     pub(crate) fn transact<A>(&self, f: impl Fn(&Tx<'_>) -> TxResult<A>) -> Result<A, StoreError> {
         if let Some(rollback) = self.health.rollback() {
             return Err(StoreError::RolledBack(Box::new(rollback)));
         }
+        if let Some(fault) = self.health.write_fault() {
+            return Err(fault.error());
+        }
         self.transact_unfenced(f)
     }
 
-    /// [`Inner::transact`] without the rollback fence: for backups and restores, which the
-    /// administrator runs precisely on such a store.
+    /// [`Inner::transact`] without the rollback fence and the write-fault refusal: for backups
+    /// and restores, which the administrator runs precisely on such a store, and for the probe
+    /// that finds out whether writes work again.
     pub(crate) fn transact_unfenced<A>(
         &self,
         f: impl Fn(&Tx<'_>) -> TxResult<A>,
@@ -172,7 +181,14 @@ impl Inner {
         let result = self.group_commit.wait_durable(|| {
             // Read before the flush starts: what it makes durable includes this head.
             let head = audit::head_mark(self);
-            self.db.flush().map_err(StoreError::from)?;
+            self.flusher
+                .flush(FLUSH_LIMIT)
+                .map_err(|error| match error {
+                    StoreError::Jammed { .. } => StoreError::Jammed {
+                        full: crate::space::nearly_full(&self.path),
+                    },
+                    other => other,
+                })?;
             if let Ok(head) = head {
                 self.anchor.durable(head);
             }
@@ -475,10 +491,26 @@ impl Store {
         }
     }
 
+    /// How long the flush under way has been running, if one is: a flush that does not end
+    /// means the storage engine is jammed (see the daemon's storage monitor). Never waits.
+    pub fn flush_running_for(&self) -> Option<Duration> {
+        self.try_inner()?.group_commit.running_for()
+    }
+
+    /// Records that the storage engine does not complete its writes (a flush or a probe that
+    /// did not end): every write is refused at once from now on, rather than waiting for it.
+    /// `full`: the filesystem is full, which is the known cause.
+    pub fn report_jammed(&self, full: bool) {
+        self.shared.health.jammed(full);
+    }
+
     /// A small durable write (a counter in `meta`): whether writes work now.
     pub fn probe_write(&self) -> Result<(), StoreError> {
         let inner = self.inner();
-        inner.transact(|tx| meta::next_counter(tx, meta::WRITE_PROBE_KEY).map(drop))?;
+        if let Some(rollback) = inner.health.rollback() {
+            return Err(StoreError::RolledBack(Box::new(rollback)));
+        }
+        inner.transact_unfenced(|tx| meta::next_counter(tx, meta::WRITE_PROBE_KEY).map(drop))?;
         inner.flush()
     }
 
@@ -545,8 +577,10 @@ fn open_inner(
     let db = open_db(dir)?;
     let trees = Trees::open(&db).map_err(open_error)?;
     let (writer, jobs) = Writer::new();
+    let flusher = Flusher::spawn(db.clone())?;
     let inner = Inner {
         path: dir.to_owned(),
+        flusher,
         db,
         trees,
         crypto: crypto.clone(),

@@ -251,6 +251,7 @@ fn apply_batch(inner: &Inner, batch: &[Job]) -> Vec<Result<(), StoreError>> {
 fn share(error: &StoreError) -> StoreError {
     match error {
         StoreError::Engine(e) => StoreError::Engine(e.clone()),
+        StoreError::Jammed { full } => StoreError::Jammed { full: *full },
         other => StoreError::Engine(sled::Error::Io(std::io::Error::other(other.to_string()))),
     }
 }

@@ -25,4 +25,5 @@ mod platform_auth;
 mod printing;
 mod registration;
 mod remote;
+mod storage_faults;
 mod sync;
