@@ -282,6 +282,9 @@ fn backup(
     let manifest: BackupManifest = decode(value)?;
     let archive =
         payload.ok_or_else(|| CtlError::failure("the backup came back without its archive"))?;
+    if !to_stdout {
+        check_backup_room(config, file, archive.len() as u64)?;
+    }
     let destination = if to_stdout {
         let mut out = std::io::stdout().lock();
         out.write_all(&archive)
@@ -302,6 +305,44 @@ fn backup(
         }));
     } else {
         println!("{summary}");
+    }
+    Ok(())
+}
+
+/// Refuses to write a backup of `size` bytes to `file` on the storage filesystem when that would
+/// leave less free than the reserve (`[storage] reserve_mb`, `reserve_percent`): the room kept
+/// for appointments, documents and the audit trail is not for backups. Elsewhere it is the
+/// administrator's disk.
+fn check_backup_room(config: &Config, file: &Path, size: u64) -> Result<(), CtlError> {
+    use std::os::unix::fs::MetadataExt;
+    let folder = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let (Ok(target), Ok(store)) = (
+        std::fs::metadata(folder),
+        std::fs::metadata(&config.storage.path),
+    ) else {
+        // Missing folders are reported when writing.
+        return Ok(());
+    };
+    if target.dev() != store.dev() {
+        return Ok(());
+    }
+    let space = teleconsult_store::DiskSpace::of(folder)
+        .map_err(|e| CtlError::failure(format!("cannot measure {}: {e}", folder.display())))?;
+    let reserve = config.storage.reserve().bytes(space.capacity_bytes);
+    if space.available_bytes < reserve.saturating_add(size) {
+        return Err(CtlError::failure(format!(
+            "{} is on the storage filesystem, and a backup of {} there would leave less than \
+             the {} kept free for appointments, documents and the audit trail ({} free): write \
+             it to another disk, or to stdout with \"-\"",
+            file.display(),
+            output::bytes(size),
+            output::bytes(reserve),
+            output::bytes(space.available_bytes)
+        ))
+        .with_code("insufficient_storage"));
     }
     Ok(())
 }

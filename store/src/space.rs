@@ -30,6 +30,13 @@ pub struct DiskSpace {
 }
 
 impl DiskSpace {
+    /// Size and free space of the filesystem holding `path` (one `statvfs`).
+    pub fn of(path: &std::path::Path) -> std::io::Result<DiskSpace> {
+        nix::sys::statvfs::statvfs(path)
+            .map(|stats| space_of(&stats))
+            .map_err(std::io::Error::from)
+    }
+
     /// Share of the filesystem in use, as the daemon sees it (0–100).
     pub fn used_percent(&self) -> u8 {
         if self.capacity_bytes == 0 {
@@ -78,11 +85,10 @@ impl Store {
     /// Size and free space of the filesystem holding the store (one `statvfs`); remembered in
     /// the store's condition.
     pub fn disk_space(&self) -> Result<DiskSpace, StoreError> {
-        let stats = nix::sys::statvfs::statvfs(self.path()).map_err(|errno| StoreError::DirIo {
+        let space = DiskSpace::of(self.path()).map_err(|source| StoreError::DirIo {
             path: self.path().to_owned(),
-            source: std::io::Error::from(errno),
+            source,
         })?;
-        let space = space_of(&stats);
         self.shared().health.set_disk(space);
         Ok(space)
     }
@@ -125,9 +131,7 @@ impl Store {
 /// Whether the filesystem of `path` has less than a few megabytes free (or cannot be measured):
 /// the likely cause of a write that did not complete.
 pub(crate) fn nearly_full(path: &std::path::Path) -> bool {
-    nix::sys::statvfs::statvfs(path)
-        .map(|stats| space_of(&stats).available_bytes < 8 * MB)
-        .unwrap_or(true)
+    DiskSpace::of(path).map_or(true, |space| space.available_bytes < 8 * MB)
 }
 
 // The field types of `statvfs` differ between platforms (u32 or u64).

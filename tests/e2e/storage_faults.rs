@@ -539,11 +539,39 @@ async fn below_the_reserve_files_are_refused_while_bookings_go_on_and_staff_are_
 
 /// One `teleconsultctl` run: exit status, stdout, stderr.
 fn ctl(daemon: &Daemon, args: &[&str]) -> anyhow::Result<(i32, String, String)> {
+    ctl_env(daemon, &[], args)
+}
+
+/// [`ctl`] on a blocking thread (the daemon may need the test's runtime meanwhile).
+async fn ctl_async(daemon: &Daemon, args: &[&str]) -> anyhow::Result<(i32, String, String)> {
+    let config = daemon.config_path();
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
     let binary = teleconsult_tests::daemon::binary()?.with_file_name("teleconsultctl");
+    tokio::task::spawn_blocking(move || run_ctl(&binary, &config, &[], &args)).await?
+}
+
+/// `teleconsultctl` with extra environment variables (the configuration's last layer).
+fn ctl_env(
+    daemon: &Daemon,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> anyhow::Result<(i32, String, String)> {
+    let binary = teleconsult_tests::daemon::binary()?.with_file_name("teleconsultctl");
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    run_ctl(&binary, &daemon.config_path(), env, &args)
+}
+
+fn run_ctl(
+    binary: &Path,
+    config: &Path,
+    env: &[(&str, &str)],
+    args: &[String],
+) -> anyhow::Result<(i32, String, String)> {
     let out = Command::new(binary)
         .arg("--config")
-        .arg(daemon.config_path())
+        .arg(config)
         .args(args)
+        .envs(env.iter().copied())
         .env_remove("TELECONSULT__ADMIN__SOCKET")
         .stdin(Stdio::null())
         .output()?;
@@ -552,27 +580,6 @@ fn ctl(daemon: &Daemon, args: &[&str]) -> anyhow::Result<(i32, String, String)> 
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     ))
-}
-
-async fn ctl_async(daemon: &Daemon, args: &[&str]) -> anyhow::Result<(i32, String, String)> {
-    let config = daemon.config_path();
-    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    let binary = teleconsult_tests::daemon::binary()?.with_file_name("teleconsultctl");
-    tokio::task::spawn_blocking(move || {
-        let out = Command::new(binary)
-            .arg("--config")
-            .arg(config)
-            .args(&args)
-            .env_remove("TELECONSULT__ADMIN__SOCKET")
-            .stdin(Stdio::null())
-            .output()?;
-        Ok((
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        ))
-    })
-    .await?
 }
 
 /// Flips `count` bytes of `file` at places drawn from `seed`, within `from..to` eighths of it.
@@ -739,6 +746,11 @@ async fn flipped_bytes_in_the_store_never_go_unnoticed_and_the_backup_brings_eve
                     assert_eq!(body["error"], "store_rolled_back", "seed {seed}: {body}");
                     assert_eq!(code, 1, "seed {seed}: {out}{err}");
                     assert!(out.contains("ROLLED BACK"), "seed {seed}: {out}");
+                    assert_eq!(
+                        metric(&daemon, "teleconsult_store_rolled_back").await?,
+                        Some(1.0),
+                        "seed {seed}"
+                    );
                     let (code, _, err) = ctl_async(&daemon, &["audit-verify"]).await?;
                     assert_eq!(
                         code, 1,
@@ -773,10 +785,66 @@ async fn flipped_bytes_in_the_store_never_go_unnoticed_and_the_backup_brings_eve
             logins += 1;
             let (code, out, err) = ctl_async(&daemon, &["verify"]).await?;
             assert_eq!(code, 0, "seed {seed}: after the restore: {out}{err}");
+            // The check the administrator ran shows in the metrics.
+            assert_eq!(
+                metric(&daemon, "teleconsult_store_damaged_records").await?,
+                Some(0.0)
+            );
+            assert!(
+                metric(&daemon, "teleconsult_store_checked_records")
+                    .await?
+                    .is_some_and(|n| n > 15.0)
+            );
+            assert_eq!(
+                metric(&daemon, "teleconsult_store_rolled_back").await?,
+                Some(0.0)
+            );
         }
         outcomes.push((seed, outcome));
         daemon.terminate(Duration::from_secs(20)).await?;
     }
     eprintln!("outcomes: {outcomes:?}");
+    Ok(())
+}
+
+/// Backups are refused on the storage filesystem when they would eat into the reserve, and
+/// written elsewhere.
+#[tokio::test]
+async fn a_backup_that_would_eat_the_reserve_is_refused_on_the_storage_filesystem()
+-> anyhow::Result<()> {
+    let socket_dir = tempfile::Builder::new().prefix("tc-admin-").tempdir()?;
+    let daemon = Daemon::start(DaemonOptions {
+        extra_config: format!(
+            "[admin]\nsocket = \"{}\"\n",
+            socket_dir.path().join("admin.sock").display()
+        ),
+        ..Default::default()
+    })
+    .await?;
+    // A reserve larger than any disk this runs on: the storage filesystem has no room for it.
+    let huge_reserve = [("TELECONSULT__STORAGE__RESERVE_MB", "1048576")];
+    let beside = daemon.dir().join("beside-the-store.tcbackup");
+    let run = ctl_env(
+        &daemon,
+        &huge_reserve,
+        &["backup", beside.to_str().context("path")?],
+    )?;
+    assert_eq!(run.0, 1, "{run:?}");
+    assert!(
+        run.2.contains("kept free") && run.2.contains("another disk"),
+        "{run:?}"
+    );
+    assert!(!beside.exists(), "nothing written");
+    // Another filesystem is the administrator's business.
+    let elsewhere = tempfile::Builder::new().prefix("tc-backup-").tempdir()?;
+    let _fs = Tmpfs::mount(elsewhere.path(), 16)?;
+    let target = elsewhere.path().join("site.tcbackup");
+    let run = ctl_env(
+        &daemon,
+        &huge_reserve,
+        &["backup", target.to_str().context("path")?],
+    )?;
+    assert_eq!(run.0, 0, "{run:?}");
+    assert!(target.exists());
     Ok(())
 }

@@ -473,7 +473,8 @@ pub async fn post_message(
         (status = 404, description = "Not a party, or no appointment together and nothing written", body = crate::error::ErrorBody),
         (status = 413, description = "Larger than the site's limit (`[media] attachment_max_mb`)", body = crate::error::ErrorBody),
         (status = 415, description = "Not a PDF, JPEG or PNG", body = crate::error::ErrorBody),
-        (status = 422, description = "Empty, the content is not what the type says, or a bad text", body = crate::error::ErrorBody)))]
+        (status = 422, description = "Empty, the content is not what the type says, or a bad text", body = crate::error::ErrorBody),
+        (status = 507, description = "`insufficient_storage`: free space on the site's storage is below the reserve kept for appointments, documents and the audit trail (`[storage] reserve_mb`, `reserve_percent`)", body = crate::error::ErrorBody)))]
 pub async fn post_file(
     State(state): State<AppState>,
     user: AuthUser,

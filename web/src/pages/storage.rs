@@ -17,7 +17,8 @@ pub const WARN_USED_PERCENT: u8 = 90;
 
 const MB: u64 = 1024 * 1024;
 
-fn contact(page: &Page) -> String {
+/// Whom to call about the site, in the page's language when not configured.
+pub(super) fn contact(page: &Page) -> String {
     crate::storage::support_contact().unwrap_or_else(|| page.t("storage-contact-default"))
 }
 
