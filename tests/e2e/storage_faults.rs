@@ -744,6 +744,17 @@ async fn flipped_bytes_in_the_store_never_go_unnoticed_and_the_backup_brings_eve
                     assert_eq!(r.status(), 503, "seed {seed}");
                     let body: Value = r.json().await?;
                     assert_eq!(body["error"], "store_rolled_back", "seed {seed}: {body}");
+                    // Pages too: a page that says so, not the site as it was.
+                    let page = daemon
+                        .client
+                        .get(daemon.url("/login"))
+                        .header("accept", "text/html")
+                        .header("accept-language", "en")
+                        .send()
+                        .await?;
+                    assert_eq!(page.status(), 503, "seed {seed}");
+                    let html = page.text().await?;
+                    assert!(html.contains("earlier state"), "seed {seed}: {html}");
                     assert_eq!(code, 1, "seed {seed}: {out}{err}");
                     assert!(out.contains("ROLLED BACK"), "seed {seed}: {out}");
                     assert_eq!(
