@@ -19,7 +19,8 @@
 //! records; `audit.rs` the chain; `outbox.rs` the queue; `crypto.rs` the sealed value format;
 //! `backup.rs` the backup archive; `maintenance.rs` erasure and outbox retries; `anchor.rs` the
 //! audit chain's head kept outside the database (rollback detection); `health.rs` the store's
-//! condition (write faults, rollback); `scrub.rs` the check of every record; `space.rs` free
+//! condition (write faults, rollback); `reopen.rs` opening the database again in the process;
+//! `flusher.rs` flushes with a time limit; `scrub.rs` the check of every record; `space.rs` free
 //! space and the reserve kept for the essentials.
 
 mod accounts;
@@ -44,6 +45,7 @@ mod notifications;
 mod outbox;
 mod parked;
 mod remote;
+mod reopen;
 mod repo;
 mod scrub;
 mod snapshot;

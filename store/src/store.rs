@@ -12,7 +12,7 @@ use std::fmt;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use teleconsult_core::national_id::Country;
 
 use teleconsult_core::ids::PatientId;
@@ -51,19 +51,19 @@ pub(crate) struct Shared {
     pub(crate) health: Arc<Health>,
     pub(crate) anchor: Arc<Anchor>,
     pub(crate) reserve: Mutex<Reserve>,
-    slot: Mutex<Slot>,
+    pub(crate) slot: Mutex<Slot>,
     /// Signalled when the slot is filled again.
-    refilled: Condvar,
+    pub(crate) refilled: Condvar,
     /// One re-open at a time.
-    reopening: Mutex<()>,
+    pub(crate) reopening: Mutex<()>,
 }
 
 /// The opened database, absent while it is re-opened.
 #[derive(Default)]
-struct Slot {
-    current: Option<Arc<Inner>>,
+pub(crate) struct Slot {
+    pub(crate) current: Option<Arc<Inner>>,
     /// A re-open is under way: new operations wait for the new database.
-    closing: bool,
+    pub(crate) closing: bool,
 }
 
 impl Drop for Shared {
@@ -214,12 +214,7 @@ impl fmt::Debug for Store {
     }
 }
 
-/// How long a re-open waits for the operations in flight to let go of the database.
-const CLOSE_WAIT: Duration = Duration::from_secs(5);
-/// How long a re-open keeps trying to open the database again.
-const REOPEN_WAIT: Duration = Duration::from_secs(10);
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // The guarded values are replaced in one step: a panic elsewhere leaves them whole.
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -267,7 +262,7 @@ impl Store {
     /// Compares the chain's head with the anchor: fences the store when it is behind; writes
     /// the anchor when it is missing, unreadable or behind the store (a crash right after a
     /// flush, or a store written by `teleconsultctl` meanwhile).
-    fn check_anchor_at_open(&self) -> Result<(), StoreError> {
+    pub(crate) fn check_anchor_at_open(&self) -> Result<(), StoreError> {
         let inner = self.inner();
         let head = audit::head_mark(&inner)?;
         let anchor = &self.shared.anchor;
@@ -354,143 +349,6 @@ impl Store {
         self.shared.health.rollback()
     }
 
-    /// Closes the database and opens it again, waiting for the operations in flight to let go
-    /// of it (at most a few seconds; then [`StoreError::Busy`] and nothing changed). What
-    /// was committed but not flushed when a write failed is lost, as after a restart: it was
-    /// never acknowledged. Meanwhile new operations wait.
-    ///
-    /// On another error the store stays closed and every operation waits: the process must
-    /// end (the daemon exits, and systemd starts it again).
-    pub fn reopen(&self) -> Result<(), StoreError> {
-        let _one = lock(&self.shared.reopening);
-        let old = self.close(CLOSE_WAIT)?;
-        drop(old);
-        let opened = self.open_again();
-        self.refill(opened)?;
-        tracing::info!(path = %self.shared.path.display(), "store re-opened");
-        Ok(())
-    }
-
-    /// Replaces the database with a new, empty one, for a restore into a store the storage
-    /// engine can no longer read: its files are set aside (see [`Store::set_aside`]), not
-    /// deleted. The new store is fenced (it is behind its anchor) until the restore. Returns
-    /// the folder the old files went to.
-    pub fn replace_with_empty(&self) -> Result<PathBuf, StoreError> {
-        let _one = lock(&self.shared.reopening);
-        let old = self.close(CLOSE_WAIT)?;
-        drop(old);
-        let aside = Store::set_aside(&self.shared.path);
-        // Set aside or not, something must be opened again.
-        let opened = self.open_again();
-        self.refill(opened)?;
-        let aside = aside?;
-        tracing::warn!(path = %self.shared.path.display(), aside = %aside.display(), "the store's files were set aside; a new, empty store replaces them");
-        self.check_anchor_at_open()?;
-        Ok(aside)
-    }
-
-    /// Moves the storage engine's files of the store in `dir` (`conf`, `db`, `blobs`,
-    /// `snap.*`) into a new folder `dir/damaged-N`, and returns it. The anchor and anything
-    /// else in `dir` stay.
-    pub fn set_aside(dir: &Path) -> Result<PathBuf, StoreError> {
-        let io = |source| StoreError::DirIo {
-            path: dir.to_owned(),
-            source,
-        };
-        let mut n = 1;
-        let aside = loop {
-            let candidate = dir.join(format!("damaged-{n}"));
-            if !candidate.exists() {
-                break candidate;
-            }
-            n += 1;
-        };
-        std::fs::DirBuilder::new()
-            .mode(0o700)
-            .create(&aside)
-            .map_err(io)?;
-        for entry in std::fs::read_dir(dir).map_err(io)? {
-            let entry = entry.map_err(io)?;
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            if matches!(name.as_ref(), "conf" | "db" | "blobs") || name.starts_with("snap.") {
-                std::fs::rename(entry.path(), aside.join(name.as_ref())).map_err(io)?;
-            }
-        }
-        std::fs::File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(io)?;
-        Ok(aside)
-    }
-
-    fn open_again(&self) -> Result<Arc<Inner>, StoreError> {
-        let deadline = Instant::now() + REOPEN_WAIT;
-        loop {
-            match open_inner(
-                &self.shared.path,
-                &self.shared.crypto,
-                &self.shared.health,
-                &self.shared.anchor,
-            ) {
-                Err(StoreError::Locked { .. }) if Instant::now() < deadline => {
-                    // sled's threads let go of the files shortly after the last handle.
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-                other => return other,
-            }
-        }
-    }
-
-    /// Puts the database opened again in the slot, and lets waiting operations go on.
-    fn refill(&self, opened: Result<Arc<Inner>, StoreError>) -> Result<(), StoreError> {
-        let mut slot = lock(&self.shared.slot);
-        slot.closing = false;
-        let result = match opened {
-            Ok(inner) => {
-                slot.current = Some(inner);
-                Ok(())
-            }
-            Err(error) => {
-                tracing::error!(path = %self.shared.path.display(), %error, "cannot open the store again");
-                Err(error)
-            }
-        };
-        drop(slot);
-        self.shared.refilled.notify_all();
-        result
-    }
-
-    /// Takes the database out of the slot once nothing else holds it, or gives up after
-    /// `wait` and leaves it in place.
-    /// `None`: it was closed already (a re-open failed).
-    fn close(&self, wait: Duration) -> Result<Option<Inner>, StoreError> {
-        let deadline = Instant::now() + wait;
-        let mut slot = lock(&self.shared.slot);
-        slot.closing = true;
-        loop {
-            let Some(current) = slot.current.take() else {
-                return Ok(None);
-            };
-            match Arc::try_unwrap(current) {
-                Ok(inner) => return Ok(Some(inner)),
-                Err(current) => {
-                    slot.current = Some(current);
-                    if Instant::now() >= deadline {
-                        slot.closing = false;
-                        drop(slot);
-                        self.shared.refilled.notify_all();
-                        return Err(StoreError::Busy(
-                            "operations in flight kept the store busy".into(),
-                        ));
-                    }
-                }
-            }
-            drop(slot);
-            std::thread::sleep(Duration::from_millis(10));
-            slot = lock(&self.shared.slot);
-        }
-    }
-
     /// How long the flush under way has been running, if one is: a flush that does not end
     /// means the storage engine is jammed (see the daemon's storage monitor). Never waits.
     pub fn flush_running_for(&self) -> Option<Duration> {
@@ -567,7 +425,7 @@ impl Store {
 }
 
 /// Opens the database in `dir`, checks and prepares it, and starts its writer thread.
-fn open_inner(
+pub(crate) fn open_inner(
     dir: &Path,
     crypto: &Arc<Crypto>,
     health: &Arc<Health>,

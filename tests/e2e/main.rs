@@ -25,5 +25,6 @@ mod platform_auth;
 mod printing;
 mod registration;
 mod remote;
+mod storage_damage;
 mod storage_faults;
 mod sync;
