@@ -476,3 +476,44 @@ fn re_opening_under_thirty_two_writers_loses_no_acknowledged_write() {
     }
     assert!(store.condition().rollback.is_none());
 }
+
+/// A store on another history than its anchor (longer, different records) stays fenced across
+/// flushes and restarts: its own head never replaces the anchor.
+#[test]
+fn a_store_that_diverged_from_its_anchor_stays_fenced_across_flushes_and_restarts() {
+    let (dir, store) = crate::test_support::open();
+    create(&store, 1).unwrap();
+    drop(store);
+    let old = tempfile::tempdir().unwrap();
+    copy_engine_files(dir.path(), old.path());
+    // History one goes on to record 4; its anchor is kept.
+    let store = Store::open(dir.path(), reopen_key()).unwrap();
+    for n in 2..=4 {
+        create(&store, n).unwrap();
+    }
+    drop(store);
+    let anchor = std::fs::read(dir.path().join(ANCHOR_FILE)).unwrap();
+    // History two starts from the old files (without an anchor) and goes further.
+    copy_engine_files(old.path(), dir.path());
+    std::fs::remove_file(dir.path().join(ANCHOR_FILE)).unwrap();
+    let store = Store::open(dir.path(), reopen_key()).unwrap();
+    for n in 10..=15 {
+        create(&store, n).unwrap();
+    }
+    drop(store);
+    // History one's anchor comes back: the store's record 4 is another record.
+    std::fs::write(dir.path().join(ANCHOR_FILE), &anchor).unwrap();
+    let store = Store::open(dir.path(), reopen_key()).unwrap();
+    let rollback = store.condition().rollback.expect("diverged");
+    assert!(rollback.diverged, "{rollback:?}");
+    assert!(rollback.store_seq > rollback.anchor_seq, "{rollback:?}");
+    assert!(rollback.to_string().contains("differs"), "{rollback}");
+    store.flush().unwrap();
+    drop(store);
+    assert_eq!(std::fs::read(dir.path().join(ANCHOR_FILE)).unwrap(), anchor);
+    let store = Store::open(dir.path(), reopen_key()).unwrap();
+    assert!(
+        store.condition().rollback.is_some(),
+        "still fenced after a restart"
+    );
+}

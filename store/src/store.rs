@@ -189,7 +189,9 @@ impl Inner {
                     },
                     other => other,
                 })?;
-            if let Ok(head) = head {
+            // A fenced store keeps its anchor as it was until a restore moves it: its own
+            // head (possibly longer, on another history) must not replace it.
+            if let (Ok(head), None) = (head, self.health.rollback()) {
                 self.anchor.durable(head);
             }
             Ok(())
