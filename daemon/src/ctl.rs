@@ -152,8 +152,15 @@ fn run(cli: Cli) -> Result<(), CtlError> {
         Command::Verify => {
             let report: ScrubReport = simple(&config, config_path, Request::Verify, &actor)?;
             show(json, &report, output::verify)?;
-            if report.is_clean() {
+            if report.is_clean() && report.unchecked.is_empty() {
                 Ok(())
+            } else if report.is_clean() {
+                Err(CtlError::failure(format!(
+                    "not everything could be checked: {}",
+                    report.unchecked.join("; ")
+                ))
+                .with_code("store_unchecked")
+                .reported(json))
             } else {
                 Err(CtlError::failure(output::verify_failure(&report))
                     .with_code(if report.rollback.is_some() {

@@ -44,6 +44,8 @@ const ROOM_TO_REOPEN: u64 = 8 * 1024 * 1024;
 const REOPEN_BACKOFF: Duration = Duration::from_secs(5);
 /// The first check of every record, after start.
 const FIRST_CHECK: Duration = Duration::from_secs(60);
+/// A check postponed because the disk is nearly full is tried again this much later.
+const CHECK_POSTPONED: Duration = Duration::from_secs(3600);
 /// A round that has not ended after this long counts as hung: no watchdog ping.
 const ROUND_LIMIT: Duration = Duration::from_secs(25);
 
@@ -130,6 +132,14 @@ impl Monitor {
                     "the storage monitor's round is taking longer than {ROUND_LIMIT:?}; withholding the watchdog ping"
                 ),
             }
+            if next_check.is_some_and(|at| Instant::now() >= at) && self.below_reserve() {
+                // sled may write while it reads (it consolidates pages): on a disk this full,
+                // reading everything could take the last of the room. Later.
+                tracing::warn!(
+                    "the check of every record is postponed: free space is below the reserve"
+                );
+                next_check = Some(Instant::now() + CHECK_POSTPONED);
+            }
             if next_check.is_some_and(|at| Instant::now() >= at)
                 && !checking.swap(true, Ordering::AcqRel)
             {
@@ -147,6 +157,13 @@ impl Monitor {
                 });
             }
         }
+    }
+
+    /// Free space on the storage filesystem is below the reserve (as last measured).
+    fn below_reserve(&self) -> bool {
+        self.store.condition().disk.is_some_and(|space| {
+            space.available_bytes < self.store.reserve().bytes(space.capacity_bytes)
+        })
     }
 
     fn ping(&self) {

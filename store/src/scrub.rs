@@ -53,10 +53,14 @@ pub struct ScrubReport {
     pub anchor: Option<AnchorReport>,
     /// Set when the store is behind its anchor.
     pub rollback: Option<Rollback>,
+    /// Trees that could not be read to the end for another reason than damage (an I/O error:
+    /// sled may write while it reads, and a full disk stops it), with the reason.
+    #[serde(default)]
+    pub unchecked: Vec<String>,
 }
 
 impl ScrubReport {
-    /// Nothing damaged, nothing missing.
+    /// Nothing damaged, nothing missing (in what could be read: see [`ScrubReport::unchecked`]).
     pub fn is_clean(&self) -> bool {
         self.damaged == 0 && self.rollback.is_none()
     }
@@ -170,6 +174,17 @@ fn scan(inner: &Inner, id: TreeId, report: &mut ScrubReport) {
                     }
                     last = Some(key);
                 }
+                Err(sled::Error::Io(error)) => {
+                    // Not damage: the engine could not do its work (it may write while it
+                    // reads, e.g. on a full disk). The rest of the tree is not checked.
+                    report.unchecked.push(format!(
+                        "{} (after {}): {error}",
+                        id.name(),
+                        last.as_deref()
+                            .map_or_else(|| "its start".to_owned(), key_text)
+                    ));
+                    return;
+                }
                 Err(error) => {
                     note(report, unreadable(id, last.as_deref(), &error.to_string()));
                     // sled cannot step over a page it cannot read: the rest of the tree is
@@ -208,6 +223,7 @@ impl Store {
             audit: None,
             anchor: None,
             rollback: None,
+            unchecked: Vec::new(),
         };
         for id in TreeId::ALL {
             scan(&inner, id, &mut report);
@@ -238,6 +254,9 @@ impl Store {
         }
         if let Some(rollback) = self.shared().health.rollback() {
             report.rollback.get_or_insert(rollback);
+        }
+        if !report.unchecked.is_empty() {
+            tracing::warn!(unchecked = ?report.unchecked, "store check: some records could not be read (not damage)");
         }
         if report.is_clean() {
             tracing::info!(records = report.records, "store check: no damage found");

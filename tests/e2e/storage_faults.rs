@@ -350,7 +350,7 @@ async fn small_writes_filling_the_disk_resume_after_an_in_process_reopen() -> an
 #[tokio::test]
 async fn below_the_reserve_files_are_refused_while_bookings_go_on_and_staff_are_warned()
 -> anyhow::Result<()> {
-    let (site, _fs) = site_on_tmpfs(96, 4).await?;
+    let (mut site, fs) = site_on_tmpfs(96, 4).await?;
     let staff = demo_login(&site, "staff", "demo staff 2026", "+352621000004").await?;
     open_all_day(&site, &staff).await?;
     let owner = patient(&site, 232).await?;
@@ -415,6 +415,15 @@ async fn below_the_reserve_files_are_refused_while_bookings_go_on_and_staff_are_
     )
     .await?;
     assert_eq!(status, 200);
+    // The check of every record finds nothing wrong in a store with all kinds of records
+    // (practitioners, schedules, accounts, sessions, appointments, reminders, files…).
+    // (Room first: sled may write while it reads.)
+    site.daemon.terminate(Duration::from_secs(20)).await?;
+    fs.grow(256)?;
+    let store = teleconsult_tests::daemon::open_store(&site.daemon)?;
+    let report = store.scrub();
+    assert!(report.is_clean(), "{report:?}");
+    assert!(report.records > 100, "{}", report.records);
     Ok(())
 }
 

@@ -188,6 +188,9 @@ pub fn verify(r: &ScrubReport) -> String {
     if r.damaged > r.damage.len() as u64 {
         let _ = write!(out, "\n  … and {} more", r.damaged - r.damage.len() as u64);
     }
+    for unchecked in &r.unchecked {
+        let _ = write!(out, "\nnot checked (not damage): {unchecked}");
+    }
     if let Some(rollback) = &r.rollback {
         let _ = write!(out, "\nROLLED BACK: {rollback}");
     }
