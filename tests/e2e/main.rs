@@ -38,5 +38,7 @@ mod registration;
 mod remote;
 mod remote_scope;
 mod session_security;
+mod storage_damage;
+mod storage_faults;
 mod sync;
 mod transports;

@@ -35,6 +35,8 @@ pub enum Request {
         id: String,
     },
     AuditVerify,
+    /// Reads and checks every record (the scrub).
+    Verify,
     SyncRetry,
     UserAdd(super::users::NewUser),
     UserList,
@@ -53,6 +55,7 @@ impl Request {
             Request::ExportPatient { .. } => "export-patient",
             Request::ErasePatient { .. } => "erase-patient",
             Request::AuditVerify => "audit-verify",
+            Request::Verify => "verify",
             Request::SyncRetry => "sync retry",
             Request::UserAdd(_) => "user add",
             Request::UserList => "user list",
@@ -106,6 +109,10 @@ impl From<teleconsult_store::StoreError> for AdminError {
             teleconsult_store::StoreError::Locked { .. } => "store_locked",
             teleconsult_store::StoreError::WrongKey { .. } => "wrong_key",
             teleconsult_store::StoreError::Corrupt(_) => "store_corrupt",
+            teleconsult_store::StoreError::RolledBack(_) => "store_rolled_back",
+            teleconsult_store::StoreError::Damaged { .. } => "store_damaged",
+            teleconsult_store::StoreError::ReserveReached { .. } => "insufficient_storage",
+            e if e.is_storage_full() => "storage_full",
             _ => "store_error",
         };
         Self::new(code, e.to_string())
