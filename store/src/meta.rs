@@ -262,7 +262,10 @@ mod tests {
             description: "fails",
             run: |_| Err(StoreError::Corrupt("boom".into())),
         }];
-        assert!(run_migrations(inner, 1, 2, &failing).is_err());
+        assert!(matches!(
+            run_migrations(inner, 1, 2, &failing),
+            Err(StoreError::Corrupt(reason)) if reason == "boom"
+        ));
         assert_eq!(read_format_version(inner).unwrap(), Some(1));
     }
 }

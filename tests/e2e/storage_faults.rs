@@ -10,26 +10,36 @@
 
 pub(crate) mod support;
 
-use crate::call::{DR_WEBER, Site, book, demo_login, open_all_day, patient, upload};
 use anyhow::Context;
 use serde_json::Value;
 use std::time::Duration;
 use support::{
-    Tmpfs, copy_dir, ctl_env, download, fill, fill_leaving, metric, pdf, readyz, require_root,
+    Tmpfs, copy_dir, ctl_env, download, fill, fill_leaving, metric, pdf, readyz, root_missing,
 };
+use teleconsult_tests::booking::{DR_WEBER, book_weber, open_all_day};
+use teleconsult_tests::capability;
 use teleconsult_tests::sinks::{SmsSink, SmtpSink};
+use teleconsult_tests::site::{LIFTED_LIMITS, STAFF, Site};
 use teleconsult_tests::{Daemon, DaemonOptions, poll_until};
 
 /// A demo site with a reserve of `reserve_mb` for files, whose store is then moved onto a
 /// tmpfs of `mb` megabytes (stopped, copied, started again).
 /// The disk fills with files, not with the per-account upload quotas: those are lifted.
-async fn site_on_tmpfs(mb: u64, reserve_mb: u64) -> anyhow::Result<(Site, Tmpfs)> {
-    require_root()?;
+/// `None` when this machine cannot mount one (no root) and the run allows skipping
+/// (see [`capability`]).
+async fn site_on_tmpfs(
+    test: &str,
+    mb: u64,
+    reserve_mb: u64,
+) -> anyhow::Result<Option<(Site, Tmpfs)>> {
+    if let Some(missing) = root_missing() {
+        capability::skip(test, &missing)?;
+        return Ok(None);
+    }
     let smtp = SmtpSink::start()?;
     let sms = SmsSink::start().await?;
     let extra_config = format!(
-        "{}\n[limits]\nregister_per_hour = 1000\nlogin_per_minute = 1000\notp_per_minute = 1000\n\
-         uploads_per_appointment = 100000\nuploads_per_day = 100000\n\n\
+        "{}\n{LIFTED_LIMITS}uploads_per_appointment = 100000\nuploads_per_day = 100000\n\n\
          [media]\nattachment_max_mb = 1\n",
         teleconsult_tests::accounts::sinks_config(&smtp, &sms)
     );
@@ -64,18 +74,22 @@ async fn site_on_tmpfs(mb: u64, reserve_mb: u64) -> anyhow::Result<(Site, Tmpfs)
     copy_dir(&copy, &store)?;
     std::fs::remove_dir_all(&copy)?;
     daemon.spawn().await?;
-    Ok((Site { daemon, smtp, sms }, fs))
+    Ok(Some((Site { daemon, smtp, sms }, fs)))
 }
 
 #[tokio::test]
 async fn a_full_disk_answers_clearly_and_writes_resume_by_themselves_once_it_grows()
 -> anyhow::Result<()> {
+    const TEST: &str =
+        "storage_faults::a_full_disk_answers_clearly_and_writes_resume_by_themselves_once_it_grows";
     // No reserve: the API itself fills the disk, as in the booth that ran out of space.
-    let (mut site, fs) = site_on_tmpfs(48, 0).await?;
-    let staff = demo_login(&site, "staff", "demo staff 2026", "+352621000004").await?;
-    open_all_day(&site, &staff).await?;
-    let owner = patient(&site, 231).await?;
-    let appointment = book(&site, &owner, 2 * 24 * 3600).await?;
+    let Some((mut site, fs)) = site_on_tmpfs(TEST, 48, 0).await? else {
+        return Ok(());
+    };
+    let staff = site.login(&STAFF).await?;
+    open_all_day(&site, &staff, DR_WEBER, 1, &["video", "audio"]).await?;
+    let owner = site.patient(231).await?;
+    let appointment = book_weber(&site, &owner, Duration::from_secs(2 * 24 * 3600)).await?;
     let pid = site.daemon.pid();
 
     // 1 MB files until the disk refuses them, then smaller ones until the store itself is
@@ -86,16 +100,16 @@ async fn a_full_disk_answers_clearly_and_writes_resume_by_themselves_once_it_gro
     let mut full = None;
     for n in 0..3000 {
         let content = pdf(n, size);
-        let (status, body) = upload(
-            &site,
-            &owner,
-            &appointment,
-            "application/pdf",
-            &format!("scan-{n}.pdf"),
-            content.clone(),
-        )
-        .await
-        .with_context(|| site.daemon.logs())?;
+        let (status, body) = site
+            .upload_attachment(
+                &owner,
+                &appointment,
+                "application/pdf",
+                &format!("scan-{n}.pdf"),
+                content.clone(),
+            )
+            .await
+            .with_context(|| site.daemon.logs())?;
         match status {
             201 => {
                 refused_in_a_row = 0;
@@ -138,15 +152,15 @@ async fn a_full_disk_answers_clearly_and_writes_resume_by_themselves_once_it_gro
         .matches("the store refuses writes")
         .count();
     for n in 0..5 {
-        let (status, body) = upload(
-            &site,
-            &owner,
-            &appointment,
-            "application/pdf",
-            "more.pdf",
-            pdf(n, 600),
-        )
-        .await?;
+        let (status, body) = site
+            .upload_attachment(
+                &owner,
+                &appointment,
+                "application/pdf",
+                "more.pdf",
+                pdf(n, 600),
+            )
+            .await?;
         assert!(status == 503 || status == 507, "{status} {body}");
     }
     poll_until(
@@ -194,15 +208,15 @@ async fn a_full_disk_answers_clearly_and_writes_resume_by_themselves_once_it_gro
         "{body}"
     );
     for n in 0..3 {
-        let (status, _) = upload(
-            &site,
-            &owner,
-            &appointment,
-            "application/pdf",
-            "more.pdf",
-            pdf(n, 600),
-        )
-        .await?;
+        let (status, _) = site
+            .upload_attachment(
+                &owner,
+                &appointment,
+                "application/pdf",
+                "more.pdf",
+                pdf(n, 600),
+            )
+            .await?;
         assert!(status == 503 || status == 507, "{status}");
     }
     assert_eq!(
@@ -236,15 +250,15 @@ async fn a_full_disk_answers_clearly_and_writes_resume_by_themselves_once_it_gro
     .await
     .with_context(|| site.daemon.logs())?;
     assert_eq!(site.daemon.pid(), pid, "no restart");
-    let (status, body) = upload(
-        &site,
-        &owner,
-        &appointment,
-        "application/pdf",
-        "after.pdf",
-        pdf(7, 1_000_000),
-    )
-    .await?;
+    let (status, body) = site
+        .upload_attachment(
+            &owner,
+            &appointment,
+            "application/pdf",
+            "after.pdf",
+            pdf(7, 1_000_000),
+        )
+        .await?;
     assert_eq!(status, 201, "{body}");
     acknowledged.push((
         body["url"].as_str().context("no url")?.to_owned(),
@@ -285,11 +299,15 @@ async fn a_full_disk_answers_clearly_and_writes_resume_by_themselves_once_it_gro
 /// the store again in its own process — connections and sessions stay.
 #[tokio::test]
 async fn small_writes_filling_the_disk_resume_after_an_in_process_reopen() -> anyhow::Result<()> {
-    let (site, fs) = site_on_tmpfs(32, 0).await?;
-    let staff = demo_login(&site, "staff", "demo staff 2026", "+352621000004").await?;
-    open_all_day(&site, &staff).await?;
-    let owner = patient(&site, 233).await?;
-    let appointment = book(&site, &owner, 2 * 24 * 3600).await?;
+    const TEST: &str =
+        "storage_faults::small_writes_filling_the_disk_resume_after_an_in_process_reopen";
+    let Some((site, fs)) = site_on_tmpfs(TEST, 32, 0).await? else {
+        return Ok(());
+    };
+    let staff = site.login(&STAFF).await?;
+    open_all_day(&site, &staff, DR_WEBER, 1, &["video", "audio"]).await?;
+    let owner = site.patient(233).await?;
+    let appointment = book_weber(&site, &owner, Duration::from_secs(2 * 24 * 3600)).await?;
     // Something else on the box leaves 2 MB; small files (2 KB, stored inline in sled's log)
     // take the rest.
     fill_leaving(&fs.at.join("filler"), 2 * 1024 * 1024)?;
@@ -297,15 +315,15 @@ async fn small_writes_filling_the_disk_resume_after_an_in_process_reopen() -> an
     let mut full = None;
     for n in 0..5000 {
         let content = pdf(n, 2048);
-        let (status, body) = upload(
-            &site,
-            &owner,
-            &appointment,
-            "application/pdf",
-            "note.pdf",
-            content.clone(),
-        )
-        .await?;
+        let (status, body) = site
+            .upload_attachment(
+                &owner,
+                &appointment,
+                "application/pdf",
+                "note.pdf",
+                content.clone(),
+            )
+            .await?;
         match status {
             201 => acknowledged.push((body["url"].as_str().context("no url")?.to_owned(), content)),
             503 => {
@@ -332,15 +350,15 @@ async fn small_writes_filling_the_disk_resume_after_an_in_process_reopen() -> an
     assert!(!logs.contains("starts afresh"), "{logs}");
     assert_eq!(site.daemon.pid(), pid);
     // The same session goes on: no log-in again.
-    let (status, body) = upload(
-        &site,
-        &owner,
-        &appointment,
-        "application/pdf",
-        "after.pdf",
-        pdf(9, 2048),
-    )
-    .await?;
+    let (status, body) = site
+        .upload_attachment(
+            &owner,
+            &appointment,
+            "application/pdf",
+            "after.pdf",
+            pdf(9, 2048),
+        )
+        .await?;
     assert_eq!(status, 201, "{body}");
     for (url, content) in &acknowledged {
         let (status, bytes) = download(&site, &owner.bearer(), url).await?;
@@ -353,25 +371,28 @@ async fn small_writes_filling_the_disk_resume_after_an_in_process_reopen() -> an
 #[tokio::test]
 async fn below_the_reserve_files_are_refused_while_bookings_go_on_and_staff_are_warned()
 -> anyhow::Result<()> {
-    let (mut site, fs) = site_on_tmpfs(96, 4).await?;
-    let staff = demo_login(&site, "staff", "demo staff 2026", "+352621000004").await?;
-    open_all_day(&site, &staff).await?;
-    let owner = patient(&site, 232).await?;
-    let appointment = book(&site, &owner, 2 * 24 * 3600).await?;
+    const TEST: &str = "storage_faults::below_the_reserve_files_are_refused_while_bookings_go_on_and_staff_are_warned";
+    let Some((mut site, fs)) = site_on_tmpfs(TEST, 96, 4).await? else {
+        return Ok(());
+    };
+    let staff = site.login(&STAFF).await?;
+    open_all_day(&site, &staff, DR_WEBER, 1, &["video", "audio"]).await?;
+    let owner = site.patient(232).await?;
+    let appointment = book_weber(&site, &owner, Duration::from_secs(2 * 24 * 3600)).await?;
 
     // Files of 256 KB until they are refused: a file may briefly cost the storage engine 17
     // times its size, so the last ones are refused with about 4 MB + 17 × 256 KB free.
     let mut refused = None;
     for n in 0..400 {
-        let (status, body) = upload(
-            &site,
-            &owner,
-            &appointment,
-            "application/pdf",
-            "scan.pdf",
-            pdf(n, 256 * 1024),
-        )
-        .await?;
+        let (status, body) = site
+            .upload_attachment(
+                &owner,
+                &appointment,
+                "application/pdf",
+                "scan.pdf",
+                pdf(n, 256 * 1024),
+            )
+            .await?;
         if status != 201 {
             refused = Some((status, body));
             break;
@@ -388,7 +409,7 @@ async fn below_the_reserve_files_are_refused_while_bookings_go_on_and_staff_are_
         "{body}"
     );
     // The reserve keeps room for the essentials: a booking still succeeds, the site is ready.
-    let second = book(&site, &owner, 3 * 24 * 3600).await?;
+    let second = book_weber(&site, &owner, Duration::from_secs(3 * 24 * 3600)).await?;
     assert_ne!(second, appointment);
     assert_eq!(readyz(&site.daemon).await?.0, 200);
     let free = metric(&site.daemon, "teleconsult_storage_free_bytes")
@@ -411,12 +432,9 @@ async fn below_the_reserve_files_are_refused_while_bookings_go_on_and_staff_are_
     let (_, html) = teleconsult_tests::pages::get_page(&site.daemon, &owner, "/home").await?;
     assert!(!html.contains("storage-alert"), "patients see no banner");
     // Other practitioners' bookings are not files either: the practitioner's agenda works.
-    let (status, _) = crate::call::get(
-        &site,
-        &staff,
-        &format!("/api/v1/practitioners/{DR_WEBER}/slots"),
-    )
-    .await?;
+    let (status, _) = site
+        .get(&staff, &format!("/api/v1/practitioners/{DR_WEBER}/slots"))
+        .await?;
     assert_eq!(status, 200);
     // The check of every record finds nothing wrong in a store with all kinds of records
     // (practitioners, schedules, accounts, sessions, appointments, reminders, files…).

@@ -252,6 +252,12 @@ impl Daemon {
             .build()?)
     }
 
+    /// The exit status, if the daemon process has ended (without waiting).
+    pub fn exited(&mut self) -> anyhow::Result<Option<ExitStatus>> {
+        let child = self.child.as_mut().context("not started")?;
+        Ok(child.try_wait()?)
+    }
+
     /// `kill -9`: no chance to flush or clean up.
     pub async fn kill9(&mut self) -> anyhow::Result<()> {
         let mut child = self.child.take().context("not running")?;

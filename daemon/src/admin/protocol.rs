@@ -228,7 +228,8 @@ mod tests {
         let status: RequestFrame = serde_json::from_str(r#"{"command":"status"}"#).unwrap();
         assert_eq!(status.request, Request::Status);
         assert_eq!(status.payload_bytes, 0);
-        assert!(serde_json::from_str::<RequestFrame>(r#"{"command":"format_disk"}"#).is_err());
+        let err = serde_json::from_str::<RequestFrame>(r#"{"command":"format_disk"}"#).unwrap_err();
+        assert!(err.to_string().contains("unknown variant"), "{err}");
     }
 
     #[test]
@@ -252,10 +253,17 @@ mod tests {
 
     #[test]
     fn short_payloads_and_unterminated_lines_are_errors() {
+        use std::io::ErrorKind;
         let mut short = std::io::BufReader::new(&[1u8, 2][..]);
-        assert!(read_payload(&mut short, 3).is_err());
+        let err = read_payload(&mut short, 3).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::UnexpectedEof, "{err}");
+        assert!(err.to_string().contains("after 2 of 3 bytes"), "{err}");
         let mut unterminated = std::io::BufReader::new(&b"{\"ok\":true}"[..]);
-        assert!(read_frame::<ResponseFrame>(&mut unterminated).is_err());
-        assert!(read_payload(&mut std::io::empty(), MAX_PAYLOAD_BYTES + 1).is_err());
+        let err = read_frame::<ResponseFrame>(&mut unterminated).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidData, "{err}");
+        assert!(err.to_string().contains("incomplete"), "{err}");
+        let err = read_payload(&mut std::io::empty(), MAX_PAYLOAD_BYTES + 1).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidData, "{err}");
+        assert!(err.to_string().contains("exceeds"), "{err}");
     }
 }

@@ -1,20 +1,23 @@
 //! Helpers of the storage-fault tests: a tmpfs the test mounts, `teleconsultctl` runs, probes.
 
-use crate::call::Site;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use teleconsult_tests::Daemon;
+use teleconsult_tests::capability::Missing;
+use teleconsult_tests::site::Site;
 
-/// Fails clearly when the test cannot mount a filesystem.
-pub(crate) fn require_root() -> anyhow::Result<()> {
+/// What is missing when the test cannot mount a filesystem (it needs root).
+pub(crate) fn root_missing() -> Option<Missing> {
     use std::os::unix::fs::MetadataExt;
-    anyhow::ensure!(
-        std::fs::metadata("/proc/self")?.uid() == 0,
-        "this test mounts a tmpfs for the store: it needs root (the test machines run the suite \
-         as root)"
-    );
-    Ok(())
+    let uid = std::fs::metadata("/proc/self").map(|m| m.uid());
+    (uid.as_ref().ok() != Some(&0)).then(|| {
+        Missing::new(
+            "root",
+            format!("the test runs as {uid:?}; it mounts a tmpfs for the store"),
+            "run the suite as root (the test machines and CI do)",
+        )
+    })
 }
 
 /// A tmpfs mounted for the test, unmounted when dropped.
@@ -25,7 +28,9 @@ pub(crate) struct Tmpfs {
 impl Tmpfs {
     /// Mounts a tmpfs of `mb` megabytes on `at` (an existing, empty folder).
     pub(crate) fn mount(at: &Path, mb: u64) -> anyhow::Result<Tmpfs> {
-        require_root()?;
+        if let Some(missing) = root_missing() {
+            anyhow::bail!("{missing}");
+        }
         let status = Command::new("mount")
             .args(["-t", "tmpfs", "-o"])
             .arg(format!("size={mb}m,mode=0700"))
