@@ -5,15 +5,14 @@
 //! session; ending a session cancels what was not held; an idle session ends by itself; a
 //! waiting session is offered the first free slot after the configured time.
 
-use crate::call::{DR_WEBER, Site, demo_login, get, open_all_day, send};
 use anyhow::Context;
-use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::Duration;
-use teleconsult_tests::accounts::{Login, sinks_config};
+use teleconsult_tests::accounts::Login;
+use teleconsult_tests::booking::{DR_WEBER, free_starts, open_all_day};
 use teleconsult_tests::national_ids::luxembourg;
-use teleconsult_tests::sinks::{SmsSink, SmtpSink};
-use teleconsult_tests::{Daemon, DaemonOptions};
+use teleconsult_tests::poll_until;
+use teleconsult_tests::site::{FERREIRA, STAFF, Site, WEBER};
 
 pub(crate) const WAIT: Duration = Duration::from_secs(30);
 
@@ -25,22 +24,9 @@ pub(crate) struct Booth {
 }
 
 pub(crate) async fn booth(extra: &str) -> anyhow::Result<Booth> {
-    let smtp = SmtpSink::start()?;
-    let sms = SmsSink::start().await?;
-    let extra_config = format!(
-        "{}\n[limits]\nregister_per_hour = 1000\nlogin_per_minute = 1000\notp_per_minute = 1000\n\n\
-         [site]\nkind = \"booth\"\n\n{extra}",
-        sinks_config(&smtp, &sms)
-    );
-    let daemon = Daemon::start(DaemonOptions {
-        demo: true,
-        extra_config,
-        ..Default::default()
-    })
-    .await?;
-    let site = Site { daemon, smtp, sms };
-    let staff = demo_login(&site, "staff", "demo staff 2026", "+352621000004").await?;
-    open_all_day(&site, &staff).await?;
+    let site = Site::demo(&format!("[site]\nkind = \"booth\"\n\n{extra}")).await?;
+    let staff = site.login(&STAFF).await?;
+    open_all_day(&site, &staff, DR_WEBER, 1, &["video", "audio"]).await?;
     Ok(Booth { site, staff })
 }
 
@@ -60,18 +46,17 @@ pub(crate) async fn post(
     path: &str,
     body: Value,
 ) -> anyhow::Result<(u16, Value)> {
-    send(site, who, Method::POST, path, Some(&body)).await
+    site.post(who, path, &body).await
 }
 
 pub(crate) async fn on_demand(site: &Site, who: &Login, practitioner: &str) -> anyhow::Result<()> {
-    let (status, body) = send(
-        site,
-        who,
-        Method::PUT,
-        &format!("/api/v1/practitioners/{practitioner}/availability"),
-        Some(&json!({"on_demand": true})),
-    )
-    .await?;
+    let (status, body) = site
+        .put(
+            who,
+            &format!("/api/v1/practitioners/{practitioner}/availability"),
+            &json!({"on_demand": true}),
+        )
+        .await?;
     anyhow::ensure!(
         status == 200 && body["on_demand"] == true,
         "{status} {body}"
@@ -79,24 +64,17 @@ pub(crate) async fn on_demand(site: &Site, who: &Login, practitioner: &str) -> a
     Ok(())
 }
 
-/// Polls `probe` (every 100 ms, at most [`WAIT`]) until it gives a value; a failing probe
-/// fails at once.
+/// [`poll_until`] (at most [`WAIT`]) with a probe that may fail: a failing probe fails at once.
 pub(crate) async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> anyhow::Result<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<Option<T>>>,
 {
-    let end = tokio::time::Instant::now() + WAIT;
-    loop {
-        if let Some(value) = probe().await? {
-            return Ok(value);
-        }
-        anyhow::ensure!(
-            tokio::time::Instant::now() < end,
-            "timed out after {WAIT:?} waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    poll_until(what, WAIT, || {
+        let next = probe();
+        async { next.await.transpose() }
+    })
+    .await?
 }
 
 /// The SMS texts sent to `phone` so far.
@@ -110,24 +88,11 @@ fn texts_to(site: &Site, phone: &str) -> Vec<String> {
 }
 
 /// The first free slot of Dr Weber starting at least `lead_s` seconds from now.
-async fn weber_slot(site: &Site, who: &Login, lead_s: i64) -> anyhow::Result<String> {
-    let (_, slots) = get(
-        site,
-        who,
-        &format!("/api/v1/practitioners/{DR_WEBER}/slots"),
-    )
-    .await?;
-    let now = jiff::Timestamp::now().as_second();
-    slots
-        .as_array()
+async fn weber_slot(site: &Site, who: &Login, lead_s: u64) -> anyhow::Result<String> {
+    free_starts(site, who, DR_WEBER, Duration::from_secs(lead_s))
+        .await?
         .into_iter()
-        .flatten()
-        .filter_map(|s| s["start"].as_str())
-        .find(|s| {
-            s.parse::<jiff::Timestamp>()
-                .is_ok_and(|t| t.as_second() >= now + lead_s)
-        })
-        .map(str::to_owned)
+        .next()
         .context("no free slot")
 }
 
@@ -140,7 +105,7 @@ async fn session_when(
 ) -> anyhow::Result<Value> {
     let path = format!("/api/v1/booth/sessions/{id}");
     eventually("the session's state", || async {
-        let (status, body) = get(site, staff, &path).await?;
+        let (status, body) = site.get(staff, &path).await?;
         anyhow::ensure!(status == 200, "{status} {body}");
         Ok(done(&body).then_some(body))
     })
@@ -151,8 +116,8 @@ async fn session_when(
 async fn a_walk_in_is_taken_by_the_first_practitioner_free_and_held_at_the_booth()
 -> anyhow::Result<()> {
     let Booth { site, staff } = booth("").await?;
-    let weber = demo_login(&site, "dr.weber", "demo doctor 2026", "+352621000002").await?;
-    let ferreira = demo_login(&site, "dr.ferreira", "demo doctor 2026", "+352621000003").await?;
+    let weber = site.login(&WEBER).await?;
+    let ferreira = site.login(&FERREIRA).await?;
     let person = walk_in(1, Some("+352691000001"));
     let (status, started) = post(
         &site,
@@ -182,7 +147,7 @@ async fn a_walk_in_is_taken_by_the_first_practitioner_free_and_held_at_the_booth
         "/api/v1/booth/patients?national_id={}",
         person["national_id"].as_str().unwrap_or_default()
     );
-    let (status, found) = get(&site, &staff, &path).await?;
+    let (status, found) = site.get(&staff, &path).await?;
     assert_eq!(status, 200, "{found}");
     assert_eq!(
         found,
@@ -190,7 +155,9 @@ async fn a_walk_in_is_taken_by_the_first_practitioner_free_and_held_at_the_booth
     );
 
     on_demand(&site, &weber, DR_WEBER).await?;
-    let (_, waiting) = get(&site, &staff, &format!("/api/v1/booth/sessions/{id}")).await?;
+    let (_, waiting) = site
+        .get(&staff, &format!("/api/v1/booth/sessions/{id}"))
+        .await?;
     assert_eq!(
         (
             &waiting["estimated_wait_s"],
@@ -218,7 +185,9 @@ async fn a_walk_in_is_taken_by_the_first_practitioner_free_and_held_at_the_booth
     assert_eq!(status, 204, "handed out once");
 
     let appointment = taken["appointment_id"].as_str().context("appointment")?;
-    let (_, session) = get(&site, &staff, &format!("/api/v1/booth/sessions/{id}")).await?;
+    let (_, session) = site
+        .get(&staff, &format!("/api/v1/booth/sessions/{id}"))
+        .await?;
     assert_eq!(
         (&session["state"], &session["appointment_id"]),
         (&json!("booked"), &json!(appointment))
@@ -227,21 +196,20 @@ async fn a_walk_in_is_taken_by_the_first_practitioner_free_and_held_at_the_booth
     // Held at the booth, its room open now: staff (the patient's side) and the practitioner
     // see it, reason included, and both may enter the call.
     for who in [&staff, &weber] {
-        let (status, a) = get(&site, who, &format!("/api/v1/appointments/{appointment}")).await?;
+        let (status, a) = site
+            .get(who, &format!("/api/v1/appointments/{appointment}"))
+            .await?;
         assert_eq!(status, 200, "{a}");
         assert_eq!(
             (&a["reason"], &a["status"]),
             (&json!("fever since Monday"), &json!("booked"))
         );
-        let (status, call) = get(
-            &site,
-            who,
-            &format!("/api/v1/appointments/{appointment}/call"),
-        )
-        .await?;
+        let (status, call) = site
+            .get(who, &format!("/api/v1/appointments/{appointment}/call"))
+            .await?;
         assert_eq!(status, 200, "{} enters the call: {call}", who.role);
     }
-    let (_, list) = get(&site, &weber, "/api/v1/appointments").await?;
+    let (_, list) = site.get(&weber, "/api/v1/appointments").await?;
     assert!(
         list.as_array()
             .into_iter()
@@ -312,23 +280,17 @@ async fn a_chosen_slot_holds_the_cabin_until_the_session_ends_which_cancels_it()
         (&json!("ended"), &json!("staff"))
     );
     assert_eq!(ended["appointment"]["status"], "cancelled");
-    let (_, a) = get(
-        &site,
-        &staff,
-        &format!("/api/v1/appointments/{appointment}"),
-    )
-    .await?;
+    let (_, a) = site
+        .get(&staff, &format!("/api/v1/appointments/{appointment}"))
+        .await?;
     assert_eq!(a["status"], "cancelled");
     eventually("the cancellation SMS to the walk-in's phone", || async {
         Ok((texts_to(&site, phone).len() == 2).then_some(()))
     })
     .await?;
-    let (_, slots) = get(
-        &site,
-        &staff,
-        &format!("/api/v1/practitioners/{DR_WEBER}/slots"),
-    )
-    .await?;
+    let (_, slots) = site
+        .get(&staff, &format!("/api/v1/practitioners/{DR_WEBER}/slots"))
+        .await?;
     assert!(
         slots
             .as_array()
@@ -384,7 +346,7 @@ async fn an_idle_session_ends_by_itself_and_frees_the_cabin() -> anyhow::Result<
     let id = started["id"].as_str().context("id")?;
     let ended = session_when(&site, &staff, id, |s| s["state"] == "ended").await?;
     assert_eq!(ended["end_reason"], "idle", "{ended}");
-    let (_, queue) = get(&site, &staff, "/api/v1/queue").await?;
+    let (_, queue) = site.get(&staff, "/api/v1/queue").await?;
     assert_eq!(queue["entries"], json!([]), "its entry left the queue");
     let (status, next) = post(
         &site,
@@ -431,12 +393,14 @@ async fn a_waiting_session_is_offered_the_first_free_slot_and_staff_book_it_inst
     )
     .await?;
     assert_eq!(status, 201, "{booked}");
-    let (_, session) = get(&site, &staff, &format!("/api/v1/booth/sessions/{id}")).await?;
+    let (_, session) = site
+        .get(&staff, &format!("/api/v1/booth/sessions/{id}"))
+        .await?;
     assert_eq!(
         (&session["state"], &session["appointment_id"]),
         (&json!("booked"), &booked["id"])
     );
-    let (_, queue) = get(&site, &staff, "/api/v1/queue").await?;
+    let (_, queue) = site.get(&staff, "/api/v1/queue").await?;
     assert_eq!(
         queue["entries"],
         json!([]),

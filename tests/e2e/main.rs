@@ -2,6 +2,8 @@
 //! `teleconsult_tests::Daemon`) on an ephemeral loopback port and checks it from outside.
 
 mod account_changes;
+mod admin_routes;
+mod agenda_routes;
 mod auth;
 mod authz;
 mod booking;
@@ -9,8 +11,10 @@ mod booking_bench;
 mod booth_privilege;
 mod booth_sessions;
 mod browser;
+mod browser_booking;
 mod calendar;
 mod call;
+mod call_browsers;
 mod concurrency;
 mod concurrency_records;
 mod config;
@@ -21,6 +25,7 @@ mod demo_network;
 mod document_form_pages;
 mod document_pages;
 mod documents;
+mod documents_kinds;
 mod durability;
 mod fee_memo_sync;
 mod health;
@@ -35,5 +40,7 @@ mod registration;
 mod remote;
 mod remote_scope;
 mod session_security;
+mod storage_damage;
+mod storage_faults;
 mod sync;
 mod transports;

@@ -9,18 +9,17 @@
 //!   twenty appointments, ten empty answers, each patient taken once and told once.
 
 use crate::booth_sessions::{Booth, booth, eventually, on_demand, post, walk_in};
-use crate::call::{DR_WEBER, Site, demo_login, get, patient};
 use anyhow::Context;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use teleconsult_tests::accounts::{Login, phone};
-
-const DR_FERREIRA: &str = "00000000-0000-0000-0000-00007c1e0002";
+use teleconsult_tests::booking::{DR_FERREIRA, DR_WEBER};
+use teleconsult_tests::site::{ADMIN, FERREIRA, Site, WEBER};
 
 /// Dr Weber, Dr Ferreira (both general practice) and a third general practitioner created by
 /// the administrator, all on demand.
 async fn three_practitioners(site: &Site) -> anyhow::Result<[Login; 3]> {
-    let admin = demo_login(site, "admin", "demo admin 2026", "+352621000006").await?;
+    let admin = site.login(&ADMIN).await?;
     let (status, body) = post(
         site,
         &admin,
@@ -31,16 +30,12 @@ async fn three_practitioners(site: &Site) -> anyhow::Result<[Login; 3]> {
     )
     .await?;
     anyhow::ensure!(status == 201, "{status} {body}");
-    let weber = demo_login(site, "dr.weber", "demo doctor 2026", "+352621000002").await?;
-    let ferreira = demo_login(site, "dr.ferreira", "demo doctor 2026", "+352621000003").await?;
-    let third = demo_login(
-        site,
-        "dr.third",
-        "a long enough passphrase",
-        "+352621000077",
-    )
-    .await?;
-    let (_, found) = get(site, &third, "/api/v1/practitioners?q=Third").await?;
+    let weber = site.login(&WEBER).await?;
+    let ferreira = site.login(&FERREIRA).await?;
+    let third = site
+        .login_as("dr.third", "a long enough passphrase", "+352621000077")
+        .await?;
+    let (_, found) = site.get(&third, "/api/v1/practitioners?q=Third").await?;
     let third_id = found[0]["id"]
         .as_str()
         .context("third practitioner")?
@@ -110,7 +105,7 @@ async fn twenty_walk_ins_and_three_practitioners_clicking_next_each_walk_in_hand
     assert_eq!(patients.len(), 20);
     let doctors = three_practitioners(&site).await?;
     let who: Vec<&Login> = doctors.iter().collect();
-    let (_, queue) = get(&site, &doctors[0], "/api/v1/queue").await?;
+    let (_, queue) = site.get(&doctors[0], "/api/v1/queue").await?;
     assert_eq!(queue["entries"].as_array().map(Vec::len), Some(20));
     assert!(
         queue["entries"][0].get("patient").is_none(),
@@ -166,7 +161,7 @@ async fn twenty_walk_ins_and_three_practitioners_clicking_next_each_walk_in_hand
     for (status, body) in next_in_parallel(&site, &who).await? {
         assert_eq!(status, 204, "{body}");
     }
-    let (_, queue) = get(&site, &staff, "/api/v1/queue").await?;
+    let (_, queue) = site.get(&staff, "/api/v1/queue").await?;
     assert_eq!(queue["entries"], json!([]));
     Ok(())
 }
@@ -176,7 +171,7 @@ async fn thirty_parallel_next_requests_take_each_patient_at_home_once() -> anyho
     let Booth { site, .. } = booth("").await?;
     let mut at_home = Vec::new();
     for n in 0..20 {
-        let who = patient(&site, 300 + n).await?;
+        let who = site.patient(300 + n).await?;
         let (status, entry) = post(
             &site,
             &who,
@@ -201,7 +196,7 @@ async fn thirty_parallel_next_requests_take_each_patient_at_home_once() -> anyho
     let doctors = three_practitioners(&site).await?;
     // Each waiting side sees its place and the wait with three practitioners available.
     for (i, who) in at_home.iter().enumerate() {
-        let (status, mine) = get(&site, who, "/api/v1/queue/asap").await?;
+        let (status, mine) = site.get(who, "/api/v1/queue/asap").await?;
         assert_eq!(status, 200, "{mine}");
         assert_eq!(mine["queue_position"], json!(i + 1));
         assert_eq!(mine["practitioners_available"], json!(3));
@@ -241,7 +236,7 @@ async fn thirty_parallel_next_requests_take_each_patient_at_home_once() -> anyho
     assert!(taken.iter().all(|t| t["at_booth"] == false));
     // Each patient is told once that a practitioner is ready, and no longer waits.
     for (n, who) in (300..).zip(&at_home) {
-        let (status, _) = get(&site, who, "/api/v1/queue/asap").await?;
+        let (status, _) = site.get(who, "/api/v1/queue/asap").await?;
         assert_eq!(status, 404);
         let number = phone(n);
         let ready = eventually("the ready SMS", || async {
@@ -261,7 +256,7 @@ async fn thirty_parallel_next_requests_take_each_patient_at_home_once() -> anyho
         .await?;
         assert_eq!(ready, 1, "told once");
     }
-    let (_, list) = get(&site, &doctors[0], "/api/v1/queue").await?;
+    let (_, list) = site.get(&doctors[0], "/api/v1/queue").await?;
     assert_eq!(list["entries"], json!([]));
     Ok(())
 }

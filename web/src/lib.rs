@@ -38,6 +38,7 @@ mod queue;
 pub mod server;
 mod signal;
 pub mod state;
+pub mod storage;
 mod sync_status;
 pub mod users;
 

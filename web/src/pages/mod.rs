@@ -38,8 +38,11 @@ mod outbox;
 mod pharmacy;
 mod schedule;
 mod static_files;
+mod storage;
 mod sync;
 mod users;
+
+pub(crate) use storage::fenced_page;
 
 use crate::state::AppState;
 use axum::Router;
