@@ -274,7 +274,7 @@ impl App {
             at_booth: b.at_booth,
         };
         let (appointment, effects) =
-            appointment::book(new, now).map_err(|e| AppError::field("reason", e.to_string()))?;
+            appointment::book(new, now).map_err(|e| AppError::field(booking_field(&e), e.to_string()))?;
         let notifications = b
             .recipient
             .as_ref()
@@ -423,4 +423,26 @@ pub fn outbox_messages(effects: Vec<Effect>) -> Vec<OutboxMessage> {
             Effect::Notify { .. } => None,
         })
         .collect()
+}
+
+/// The request field a refused booking names: the reason when it is too long, else the start
+/// (in the past, or a period that ends before it starts).
+fn booking_field(e: &appointment::BookingError) -> &'static str {
+    match e {
+        appointment::BookingError::ReasonTooLong => "reason",
+        appointment::BookingError::EmptyPeriod | appointment::BookingError::InPast => "start",
+    }
+}
+
+#[cfg(test)]
+mod field_tests {
+    use super::booking_field;
+    use teleconsult_core::appointment::BookingError;
+
+    #[test]
+    fn a_refused_booking_names_the_field_at_fault() {
+        assert_eq!(booking_field(&BookingError::ReasonTooLong), "reason");
+        assert_eq!(booking_field(&BookingError::InPast), "start");
+        assert_eq!(booking_field(&BookingError::EmptyPeriod), "start");
+    }
 }
