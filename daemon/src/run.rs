@@ -124,6 +124,11 @@ pub async fn run(config: Config, log: LogHandle, invocation: Invocation) -> anyh
         printing: print_settings(&config.print),
         idle_timeout: config.auth.idle_timeout(config.site.kind),
         quotas: limits.quotas(),
+        booth: teleconsult_web::state::BoothSettings {
+            site_kind: config.site.kind,
+            queue: config.queue.policy(),
+            booth: config.booth.policy(),
+        },
     };
     let clock: Arc<dyn teleconsult_core::ports::Clock> = Arc::new(SystemClock);
     let notifier = Arc::new(tokio::sync::Notify::new());
@@ -153,6 +158,14 @@ pub async fn run(config: Config, log: LogHandle, invocation: Invocation) -> anyh
         live,
     );
     state.calls.configure(call_config(&config)?);
+    if config.site.kind == teleconsult_core::site::SiteKind::Booth {
+        state.app.set_cabin(Arc::new(crate::booth::LogCabin));
+        tracker.spawn(crate::booth::sweep(
+            state.clone(),
+            crate::booth::sweep_interval(config.booth.policy()),
+            shutdown.clone(),
+        ));
+    }
     let app = teleconsult_web::router(state.clone());
     let grace = Duration::from_secs(config.http.shutdown_grace_s);
     let server = tracker.spawn(teleconsult_web::serve(

@@ -39,6 +39,7 @@ pub(crate) fn state() -> (tempfile::TempDir, AppState) {
         printing: None,
         idle_timeout: jiff::SignedDuration::from_mins(15),
         quotas: crate::state::Quotas::default(),
+        booth: crate::state::BoothSettings::default(),
     };
     (
         dir,
