@@ -135,7 +135,12 @@ async fn a_full_disk_answers_clearly_and_writes_resume_by_themselves_once_it_gro
     }
     let full = full.context("the 48 MB store never filled up")?;
     assert!(acknowledged.len() >= 20, "{} files", acknowledged.len());
-    assert_eq!(full["error"], "storage_full", "{full}");
+    assert_eq!(
+        full["error"],
+        "storage_full",
+        "{full}\ndaemon log:\n{}",
+        site.daemon.logs()
+    );
     let message = full["message"].as_str().unwrap_or_default();
     assert!(
         message.contains("full") && message.contains("IT desk"),

@@ -334,22 +334,19 @@ async fn while_the_platform_fails_the_worker_backs_off_exponentially() -> anyhow
         ..fast()
     };
     let site = Site::start(dir, store, &settings(&peer, config))?;
-    // The first messages (≤ 4 in flight, one request each, refilled until the third failure
-    // opens the circuit: ≤ 4 + 2) and the pull's first poll come at once; then one probe per
-    // pause, each pause at least half its nominal value (200, 400, 800, 800… ms). The first
-    // round is what comes before the first probe may (half the first pause, less 5 ms): on a
-    // loaded machine a refill after a failure can take tens of milliseconds. Wait (bounded)
-    // for four probes after it, then check every gap: no fixed window.
-    const PROBES: usize = 4;
-    let first_pause = base.as_millis() as i64 / 2 - 5;
-    let split = |times: &[i64]| {
-        times
-            .iter()
-            .filter(|t| **t - times[0] < first_pause)
-            .count()
-    };
+    // The first round — ≤ 4 messages in flight, refilled until the third failure opens the
+    // circuit (≤ 4 + 2), and the pull's first poll — may spread over hundreds of milliseconds
+    // on a loaded machine, so time cannot tell it from the probes that follow. What follows it
+    // is one probe per pause, each pause at least half its nominal value (200, 400, 800, 800…
+    // ms): the first three probes come within 600 ms of the end of the first round, and from
+    // then on every pause is at least 395 ms. So: after SETTLED (the first round and the first
+    // two pauses are over, with room for a slow first round), consecutive requests are at least
+    // 395 ms apart; and before it come at most 7 + 4 requests. A worker that does not back off
+    // (a fixed 200-ms pause) sends 100–200 ms apart and fails both. Wait (bounded) for three
+    // requests after SETTLED: no fixed window.
+    const SETTLED: i64 = 1500;
     let times = poll_until(
-        "four probes after the first round",
+        "three probes once the pauses reached their maximum",
         Duration::from_secs(20),
         || async {
             let stats = peer.stats().await.ok()?;
@@ -358,23 +355,26 @@ async fn while_the_platform_fails_the_worker_backs_off_exponentially() -> anyhow
                 .iter()
                 .filter_map(|r| r["t"].as_i64())
                 .collect();
-            (!times.is_empty() && times.len() - split(&times) >= PROBES).then_some(times)
+            let settled = times.iter().filter(|t| **t - times[0] >= SETTLED).count();
+            (settled >= 3).then_some(times)
         },
     )
     .await?;
     assert_eq!(site.handle.status().state, CircuitState::Offline);
-    let first_round = split(&times);
-    assert!((1..=7).contains(&first_round), "{times:?}");
-    let probes = &times[first_round..];
-    let mut previous = times[first_round - 1];
-    for (k, t) in probes.iter().enumerate() {
-        let nominal = base.as_millis() as i64 * (1 << k.min(2));
+    let early = times.iter().filter(|t| **t - times[0] < SETTLED).count();
+    assert!(
+        (1..=11).contains(&early),
+        "{early} requests early: {times:?}"
+    );
+    let late: Vec<i64> = times[early..].to_vec();
+    let floor = base.as_millis() as i64 * 4 / 2 - 5;
+    for pair in late.windows(2) {
         assert!(
-            t - previous >= nominal / 2 - 5,
-            "probe {k} came {} ms after the previous request: {times:?}",
-            t - previous
+            pair[1] - pair[0] >= floor,
+            "a probe came {} ms after the previous one (at least {floor} once backed off): \
+             {times:?}",
+            pair[1] - pair[0]
         );
-        previous = *t;
     }
     peer.heal().await?;
     site.drained(Duration::from_secs(30)).await?;
