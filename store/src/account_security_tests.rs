@@ -32,6 +32,7 @@ fn account_of(p: &Patient, n: u128, at: i64) -> Account {
         created_at: ts(at),
         sessions_not_before: None,
         relatives: Vec::new(),
+        totp: None,
     }
 }
 

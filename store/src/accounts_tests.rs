@@ -34,6 +34,7 @@ fn account(n: u128) -> Account {
         created_at: ts(0),
         sessions_not_before: None,
         relatives: Vec::new(),
+        totp: None,
     }
 }
 

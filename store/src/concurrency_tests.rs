@@ -61,6 +61,7 @@ pub(crate) fn account(n: u128) -> Account {
         created_at: ts(0),
         sessions_not_before: None,
         relatives: Vec::new(),
+        totp: None,
     }
 }
 

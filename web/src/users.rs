@@ -214,6 +214,7 @@ pub fn create_user(
         created_at: now,
         sessions_not_before: None,
         relatives: Vec::new(),
+        totp: None,
     };
     let event = audit(
         now,
