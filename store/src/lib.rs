@@ -80,3 +80,5 @@ mod booking_tests;
 mod concurrency_documents_tests;
 #[cfg(test)]
 mod concurrency_tests;
+#[cfg(test)]
+mod totp_tests;
