@@ -614,6 +614,7 @@ fn env_layer(env: &[(String, String)]) -> Value {
         .with_list_parse_key("media.stun_servers")
         .with_list_parse_key("media.turn_servers")
         .with_list_parse_key("booking.reminder_offsets")
+        .with_list_parse_key("auth.second_factors")
         .source(Some(env.iter().cloned().collect()));
     config::Config::builder()
         .add_source(source)
@@ -946,6 +947,9 @@ fn validate(c: &Config, issues: &mut Vec<ConfigIssue>) {
             "auth.idle_timeout_min",
             "must be between 0.05 (3 seconds) and 480 (the 8-hour session limit) minutes",
         );
+    }
+    for (key, message) in c.auth.problems() {
+        bad(key, &message);
     }
     if tracing_subscriber::EnvFilter::try_new(&c.log.level).is_err() {
         bad(

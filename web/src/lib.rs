@@ -36,6 +36,7 @@ pub mod server;
 mod signal;
 pub mod state;
 mod sync_status;
+pub mod totp;
 pub mod users;
 
 pub use openapi::api_router;

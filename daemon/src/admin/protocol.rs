@@ -41,6 +41,9 @@ pub enum Request {
     UserDisable {
         login: String,
     },
+    UserResetTotp {
+        login: String,
+    },
 }
 
 impl Request {
@@ -57,6 +60,7 @@ impl Request {
             Request::UserAdd(_) => "user add",
             Request::UserList => "user list",
             Request::UserDisable { .. } => "user disable",
+            Request::UserResetTotp { .. } => "user reset-totp",
         }
     }
 }

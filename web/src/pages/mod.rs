@@ -3,7 +3,7 @@
 //! day), booking (search, week of free slots, booking form, first available), an
 //! appointment and its cancellation, opening hours, the administrators' accounts page, the
 //! sync page (state, booking conflicts, messages the platform refused), "my data" (GDPR), the
-//! language switcher, the demo outbox, and documents (the practitioner's forms, a document's
+//! language switcher, the demo outbox, the authenticator app (`/account/totp`), and documents (the practitioner's forms, a document's
 //! page, the patient's list, the pharmacy page).
 //!
 //! Pages use the cookie session only and no inline script or style (the CSP forbids them):
@@ -39,6 +39,7 @@ mod pharmacy;
 mod schedule;
 mod static_files;
 mod sync;
+mod totp;
 mod users;
 
 use crate::state::AppState;
@@ -72,6 +73,10 @@ pub fn routes() -> Router<AppState> {
         .route("/password-reset/confirm", post(login::reset_confirm))
         .route("/me", get(my_data::page).post(my_data::rectify))
         .route("/me/export", get(my_data::export))
+        .route("/account/totp", get(totp::page))
+        .route("/account/totp/start", post(totp::start_setup))
+        .route("/account/totp/confirm", post(totp::confirm_setup))
+        .route("/account/totp/remove", post(totp::remove_app))
         .route("/me/consents/{kind}/withdraw", post(my_data::withdraw))
         .route("/me/erase", get(my_data::erase_form).post(my_data::erase))
         .route(
