@@ -34,4 +34,5 @@ mod remote;
 mod remote_scope;
 mod session_security;
 mod sync;
+mod totp;
 mod transports;

@@ -19,6 +19,7 @@ pub mod pages;
 pub mod platform;
 pub mod python;
 pub mod sinks;
+pub mod totp;
 
 pub use daemon::{Daemon, DaemonOptions};
 
