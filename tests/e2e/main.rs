@@ -35,4 +35,5 @@ mod remote_scope;
 mod session_security;
 mod sync;
 mod totp;
+mod totp_browser;
 mod transports;
