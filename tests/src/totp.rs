@@ -61,6 +61,13 @@ impl App {
         Ok(self.code_at(step))
     }
 
+    /// The code [`App::fresh_code`] would give now, without marking it used (for a request
+    /// that must fail for another reason and leave the code unused).
+    pub fn peek_code(&self) -> String {
+        let now = current_step();
+        self.code_at(self.last.map_or(now, |l| (l + 1).max(now)))
+    }
+
     /// The code typed last (to try it again).
     pub fn last_code(&self) -> Option<String> {
         self.last.map(|s| self.code_at(s))
