@@ -411,6 +411,7 @@ fn page_rows() -> Vec<Row> {
         row("GET", "/sync",                                        [403, 403, 200, 200, 200, 403, 200]),
         row("POST", "/sync/parked/{nobody}/retry",                 [403, 403, 403, 403, 404, 403, 404]),
         row("POST", "/admin/users/{nobody}/disable",               [403, 403, 403, 403, 403, 403, 404]),
+        row("POST", "/admin/users/{nobody}/reset-totp",            [403, 403, 403, 403, 403, 403, 404]),
         row("GET", "/account/totp",                                [200; 7]),
         row("POST", "/account/totp/confirm",                       [409; 7]),
     ]

@@ -478,7 +478,7 @@ async fn a_site_offering_sms_only_refuses_apps_and_sends_sms_to_accounts_that_ha
 }
 
 #[tokio::test]
-async fn an_administrator_resets_a_lost_app_through_the_api_and_teleconsultctl()
+async fn an_administrator_resets_a_lost_app_through_the_api_the_page_and_teleconsultctl()
 -> anyhow::Result<()> {
     let socket = tempfile::Builder::new().prefix("tc-admin-").tempdir()?;
     let extra = format!(
@@ -561,9 +561,23 @@ async fn an_administrator_resets_a_lost_app_through_the_api_and_teleconsultctl()
         String::from_utf8_lossy(&out.stderr).contains("no authenticator app"),
         "{out:?}"
     );
-    // Both resets are in the account's audit trail, by their administrators: the admin
-    // account through the API, the system administrator through teleconsultctl.
+    // The resets are in the account's audit trail, by their administrators: the admin
+    // account through the API and the page, the system administrator through teleconsultctl.
     let who = login(&d, &sms, email, PASSWORD, &phone(907), 4).await?;
+    // And from the administrators' accounts page.
+    enrol(&d, &who, PASSWORD).await?;
+    let button = format!("/admin/users/{id}/reset-totp");
+    let (_, users) = get_page(&d, &admin, "/admin/users").await?;
+    assert!(
+        users.contains(&button),
+        "a reset button for an account with an app"
+    );
+    let (status, at, _) = post_form(&d, &admin, &button, &[]).await?;
+    assert_eq!((status, at.as_str()), (200, "/admin/users?totp_reset=1"));
+    let (_, users) = get_page(&d, &admin, "/admin/users").await?;
+    assert!(!users.contains(&button), "none once reset");
+    let (_, body) = password_step(&d, email, PASSWORD).await?;
+    assert_eq!(body["factor"], "sms");
     let (_, export) = api(&d, &who, reqwest::Method::GET, "/api/v1/me/export", None).await?;
     let by: Vec<&str> = export["accesses"]
         .as_array()
@@ -584,7 +598,7 @@ async fn an_administrator_resets_a_lost_app_through_the_api_and_teleconsultctl()
         .iter()
         .filter(|e| e["object_type"] == "totp" && e["actor"]["id"] == admin_id.as_str())
         .count();
-    assert_eq!(by_admin, 1, "{export}");
+    assert_eq!(by_admin, 2, "the API's and the page's: {export}");
     assert!(by.contains(&"admin"), "teleconsultctl's reset: {by:?}");
     Ok(())
 }

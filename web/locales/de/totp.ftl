@@ -23,6 +23,9 @@ totp-enrolled = Ihre Authenticator-App ist eingerichtet. Ab der nächsten Anmeld
 totp-removed = Die Authenticator-App wurde entfernt. Sie melden sich mit einem per SMS gesendeten Code an.
 totp-nudge = Bitte richten Sie eine Authenticator-App ein: Damit können Sie sich an der Kabine anmelden, auch wenn Internet oder SMS-Dienst ausfallen.
 totp-nudge-action = Meine App einrichten
+totp-admin-reset = App zurücksetzen
+totp-admin-reset-label = Die Authenticator-App von { $name } zurücksetzen
+totp-admin-done = Die Authenticator-App wurde entfernt: Das Konto meldet sich wieder mit einem SMS-Code an, und der Inhaber wurde per E-Mail informiert.
 email-totp-subject = { $site }: Der zweite Faktor Ihres Kontos wurde geändert
 email-totp-enrolled-body =
     Guten Tag { $name },

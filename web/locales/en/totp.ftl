@@ -23,6 +23,9 @@ totp-enrolled = Your authenticator app is set up. From your next login on, type 
 totp-removed = The authenticator app was removed. You will log in with a code sent by SMS.
 totp-nudge = Please set up an authenticator app: with it you can log in at the booth even when the internet or the SMS service is down.
 totp-nudge-action = Set up my app
+totp-admin-reset = Reset app
+totp-admin-reset-label = Reset the authenticator app of { $name }
+totp-admin-done = The authenticator app was removed: the account logs in with an SMS code again, and its owner was told by e-mail.
 email-totp-subject = { $site }: the second factor of your account changed
 email-totp-enrolled-body =
     Hello { $name },

@@ -23,6 +23,9 @@ totp-enrolled = Votre application d'authentification est configurée. Dès votre
 totp-removed = L'application d'authentification a été retirée. Vous vous connecterez avec un code envoyé par SMS.
 totp-nudge = Merci de configurer une application d'authentification : elle vous permet de vous connecter à la cabine même quand internet ou le service SMS est coupé.
 totp-nudge-action = Configurer mon application
+totp-admin-reset = Réinitialiser l'application
+totp-admin-reset-label = Réinitialiser l'application d'authentification de { $name }
+totp-admin-done = L'application d'authentification a été retirée : le compte se connecte de nouveau avec un code par SMS, et son titulaire a été prévenu par e-mail.
 email-totp-subject = { $site } : le second facteur de votre compte a changé
 email-totp-enrolled-body =
     Bonjour { $name },

@@ -23,6 +23,9 @@ totp-enrolled = Är Authenticator-App ass ageriicht. Vun der nächster Umeldung 
 totp-removed = D'Authenticator-App gouf ewechgeholl. Dir mellt Iech mat engem Code per SMS un.
 totp-nudge = Riicht w.e.g. eng Authenticator-App an: domat kënnt Dir Iech an der Kabinn umellen, och wann den Internet oder de SMS-Service ausfält.
 totp-nudge-action = Meng App ariichten
+totp-admin-reset = App zrécksetzen
+totp-admin-reset-label = D'Authenticator-App vun { $name } zrécksetzen
+totp-admin-done = D'Authenticator-App gouf ewechgeholl: de Kont mellt sech erëm mat engem SMS-Code un, an den Titulaire gouf per E-Mail informéiert.
 email-totp-subject = { $site }: den zweete Faktor vun ärem Kont huet geännert
 email-totp-enrolled-body =
     Moien { $name },

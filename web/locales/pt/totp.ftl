@@ -23,6 +23,9 @@ totp-enrolled = A sua aplicação de autenticação está configurada. A partir 
 totp-removed = A aplicação de autenticação foi removida. Entrará com um código enviado por SMS.
 totp-nudge = Configure uma aplicação de autenticação: com ela pode entrar na cabina mesmo quando a internet ou o serviço de SMS estão em baixo.
 totp-nudge-action = Configurar a minha aplicação
+totp-admin-reset = Repor a aplicação
+totp-admin-reset-label = Repor a aplicação de autenticação de { $name }
+totp-admin-done = A aplicação de autenticação foi removida: a conta volta a entrar com um código por SMS, e o titular foi avisado por e-mail.
 email-totp-subject = { $site }: o segundo fator da sua conta mudou
 email-totp-enrolled-body =
     Olá { $name },

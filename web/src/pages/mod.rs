@@ -136,6 +136,7 @@ pub fn routes() -> Router<AppState> {
         .route("/schedule/{id}/listing", post(schedule::save_listing))
         .route("/admin/users", get(users::page).post(users::add))
         .route("/admin/users/{id}/disable", post(users::disable))
+        .route("/admin/users/{id}/reset-totp", post(users::reset_totp))
         .route("/sync", get(sync::page))
         .route("/sync/parked/{id}/{action}", post(sync::resolve))
         .route("/demo/outbox", get(outbox::page))
