@@ -610,7 +610,7 @@ async fn closed_port() -> anyhow::Result<u16> {
 }
 
 #[tokio::test]
-async fn with_the_sms_gateway_and_the_platform_unreachable_staff_log_in_with_their_app()
+async fn with_the_sms_gateway_the_mail_relay_and_the_platform_unreachable_staff_log_in_with_their_app()
 -> anyhow::Result<()> {
     let smtp = SmtpSink::start()?;
     let sms = SmsSink::start().await?;
@@ -634,11 +634,16 @@ async fn with_the_sms_gateway_and_the_platform_unreachable_staff_log_in_with_the
     let (_, home) = get_page(&d, &staff, "/home").await?;
     assert!(!home.contains(NUDGE), "no nudge once set up");
 
-    // The WAN goes: the SMS gateway and the platform are out of reach.
+    // The WAN goes: the SMS gateway, the mail relay and the platform are out of reach.
     d.terminate(std::time::Duration::from_secs(30)).await?;
     let config = std::fs::read_to_string(d.config_path())?;
     let gateway = format!("http://127.0.0.1:{}/sms", closed_port().await?);
-    std::fs::write(d.config_path(), config.replace(&sms.url, &gateway))?;
+    let relay = format!("smtp://127.0.0.1:{}", closed_port().await?);
+    anyhow::ensure!(config.contains(&smtp.url()), "{config}");
+    let config = config
+        .replace(&sms.url, &gateway)
+        .replace(&smtp.url(), &relay);
+    std::fs::write(d.config_path(), config)?;
     d.spawn().await?;
 
     let staff = totp_login(&d, &mut app, STAFF.0, STAFF.1).await?;
