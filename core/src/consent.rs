@@ -154,7 +154,13 @@ mod tests {
         let mut withdrawn = given(ConsentKind::Teleconsultation, "2026-01-01T00:00:00Z");
         withdrawn.withdrawn_at = Some(at("2026-02-01T00:00:00Z"));
         let data = given(ConsentKind::DataProcessing, "2026-01-01T00:00:00Z");
-        assert!(may_book(&[data.clone(), withdrawn.clone()], at(NOW)).is_err());
+        let teleconsultation_missing = Err(MissingConsent {
+            missing: vec![ConsentKind::Teleconsultation],
+        });
+        assert_eq!(
+            may_book(&[data.clone(), withdrawn.clone()], at(NOW)),
+            teleconsultation_missing
+        );
         // Before the withdrawal it counted.
         assert!(
             may_book(
@@ -170,7 +176,10 @@ mod tests {
         assert!(may_book(&[data.clone(), withdrawn, again], at(NOW)).is_ok());
         // A consent dated after "now" does not count yet.
         let future = given(ConsentKind::Teleconsultation, "2026-03-02T09:00:01Z");
-        assert!(may_book(&[data, future.clone()], at(NOW)).is_err());
+        assert_eq!(
+            may_book(&[data, future.clone()], at(NOW)),
+            teleconsultation_missing
+        );
         assert!(future.is_active(at("2026-03-02T09:00:01Z")));
     }
 

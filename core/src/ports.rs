@@ -34,6 +34,18 @@ pub enum RepositoryError {
     /// Stored bytes do not decrypt or decode: wrong key or corruption.
     #[error("stored data unreadable: {0}")]
     Corrupt(String),
+    /// The storage filesystem is full: nothing can be written, and health data cannot be read
+    /// either (its access cannot be recorded).
+    #[error("storage full: {0}")]
+    StorageFull(String),
+    /// A large write (a file) refused to keep room for the essentials: free space on the
+    /// storage filesystem is below its reserve.
+    #[error("not enough storage: {0}")]
+    InsufficientStorage(String),
+    /// The store went back to an earlier state than its audit anchor: nothing is served until
+    /// a backup is restored.
+    #[error("store rolled back: {0}")]
+    RolledBack(String),
 }
 
 /// Durable storage of the domain. Every method that returns `Ok` after a write has made it

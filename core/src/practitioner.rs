@@ -91,8 +91,14 @@ mod tests {
             validate_specialty(" dentistry ").as_deref(),
             Ok("dentistry")
         );
-        assert!(validate_specialty("astrology").is_err());
-        assert!(validate_specialty("").is_err());
+        assert_eq!(
+            validate_specialty("astrology"),
+            Err(ListingError::UnknownSpecialty("astrology".into()))
+        );
+        assert_eq!(
+            validate_specialty(""),
+            Err(ListingError::UnknownSpecialty(String::new()))
+        );
     }
 
     #[test]
@@ -101,8 +107,14 @@ mod tests {
             validate_languages(&["fr", "DE", "fr", "lb"]),
             Ok(vec!["fr".to_owned(), "de".to_owned(), "lb".to_owned()])
         );
-        assert!(validate_languages::<&str>(&[]).is_err());
-        assert!(validate_languages(&["french"]).is_err());
-        assert!(validate_languages(&["f1"]).is_err());
+        assert_eq!(
+            validate_languages::<&str>(&[]),
+            Err(ListingError::Languages)
+        );
+        assert_eq!(
+            validate_languages(&["french"]),
+            Err(ListingError::Languages)
+        );
+        assert_eq!(validate_languages(&["f1"]), Err(ListingError::Languages));
     }
 }

@@ -219,6 +219,7 @@ pub fn start(
         clock: Arc::new(clock),
         site: ops::SiteInfo::from_config(config),
         sync_configured: config.platform.base_url.is_some(),
+        set_aside: None,
         service: Some(ops::Service {
             started_at: teleconsult_core::ports::Clock::now(&clock),
             started: std::time::Instant::now(),

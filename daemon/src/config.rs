@@ -105,6 +105,13 @@ pub struct StorageConfig {
     pub path: PathBuf,
     /// 32-byte key (raw or 64 hex characters), mode 0600. Encrypts health data at rest.
     pub key_file: PathBuf,
+    /// Free space files (call and message attachments) may not use, so that bookings,
+    /// documents and audit records keep room: the larger of `reserve_mb` and `reserve_percent`
+    /// of the storage filesystem.
+    pub reserve_mb: u64,
+    pub reserve_percent: u8,
+    /// Hours between two checks of every record of the store (0: none but the one at start).
+    pub check_interval_h: u32,
 }
 
 impl Default for StorageConfig {
@@ -112,6 +119,19 @@ impl Default for StorageConfig {
         Self {
             path: "/var/lib/teleconsult".into(),
             key_file: "/etc/teleconsult/storage.key".into(),
+            reserve_mb: 200,
+            reserve_percent: 5,
+            check_interval_h: 24,
+        }
+    }
+}
+
+impl StorageConfig {
+    /// The reserve of `reserve_mb` and `reserve_percent`.
+    pub fn reserve(&self) -> teleconsult_store::Reserve {
+        teleconsult_store::Reserve {
+            min_bytes: self.reserve_mb.saturating_mul(1024 * 1024),
+            percent: self.reserve_percent,
         }
     }
 }
@@ -307,12 +327,17 @@ impl Default for LogConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct AdminConfig {
     pub socket: PathBuf,
+    /// Whom staff and patients should call when the site cannot serve (storage full, data to
+    /// restore), e.g. "IT desk, +352 12 34 56". Shown in those messages; absent: "the site's
+    /// administrator".
+    pub contact: Option<String>,
 }
 
 impl Default for AdminConfig {
     fn default() -> Self {
         Self {
             socket: "/run/teleconsult/admin.sock".into(),
+            contact: None,
         }
     }
 }
@@ -818,6 +843,28 @@ fn validate(c: &Config, issues: &mut Vec<ConfigIssue>) {
     );
     if c.http.shutdown_grace_s == 0 || c.http.shutdown_grace_s > 300 {
         bad("http.shutdown_grace_s", "must be between 1 and 300 seconds");
+    }
+    if c.storage.reserve_percent > 50 {
+        bad("storage.reserve_percent", "must be between 0 and 50");
+    }
+    if c.storage.reserve_mb > 1024 * 1024 {
+        bad("storage.reserve_mb", "must be at most 1048576 (1 TB)");
+    }
+    if c.storage.check_interval_h > 24 * 30 {
+        bad(
+            "storage.check_interval_h",
+            "must be between 0 (only at start) and 720 hours",
+        );
+    }
+    if let Some(contact) = &c.admin.contact
+        && (contact.trim().is_empty()
+            || contact.chars().count() > 200
+            || contact.chars().any(char::is_control))
+    {
+        bad(
+            "admin.contact",
+            "must be 1 to 200 characters on one line (e.g. \"IT desk, +352 12 34 56\")",
+        );
     }
     url_with_scheme(
         &mut bad,

@@ -478,3 +478,40 @@ fn quotas_have_defaults_and_every_bad_one_is_reported_at_once() {
         (3, 12)
     );
 }
+
+#[test]
+fn the_storage_reserve_check_interval_and_contact_are_checked_together() {
+    let config = load(ConfigSource::None, true, &[]).unwrap();
+    let reserve = config.storage.reserve();
+    assert_eq!((reserve.min_bytes, reserve.percent), (200 * 1024 * 1024, 5));
+    assert_eq!(config.storage.check_interval_h, 24);
+    assert_eq!(config.admin.contact, None);
+    let (_dir, path) = file(&format!(
+        "{TLS}[storage]\nreserve_mb = 16\nreserve_percent = 0\ncheck_interval_h = 0\n\
+         [admin]\ncontact = \"IT desk, +352 12 34 56\"\n"
+    ));
+    let config = load(ConfigSource::Explicit(&path), false, &[]).unwrap();
+    assert_eq!(config.storage.reserve().min_bytes, 16 * 1024 * 1024);
+    assert_eq!(
+        config.admin.contact.as_deref(),
+        Some("IT desk, +352 12 34 56")
+    );
+    let errors = load(
+        ConfigSource::Explicit(&path),
+        false,
+        &env(&[
+            ("TELECONSULT__STORAGE__RESERVE_PERCENT", "60"),
+            ("TELECONSULT__STORAGE__CHECK_INTERVAL_H", "721"),
+            ("TELECONSULT__ADMIN__CONTACT", "line one\nline two"),
+        ]),
+    )
+    .unwrap_err();
+    assert_eq!(
+        keys(&errors),
+        [
+            "storage.reserve_percent",
+            "storage.check_interval_h",
+            "admin.contact"
+        ]
+    );
+}

@@ -19,7 +19,7 @@ use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::process::ExitCode;
-use teleconsult_store::{AuditVerification, BackupManifest, RestoreReport};
+use teleconsult_store::{AuditVerification, BackupManifest, RestoreReport, ScrubReport};
 
 pub const EXIT_FAILURE: u8 = 1;
 /// The configuration is invalid (as `teleconsultd check-config`).
@@ -149,6 +149,28 @@ fn run(cli: Cli) -> Result<(), CtlError> {
                 simple(&config, config_path, Request::AuditVerify, &actor)?;
             show(json, &verification, output::audit)
         }
+        Command::Verify => {
+            let report: ScrubReport = simple(&config, config_path, Request::Verify, &actor)?;
+            show(json, &report, output::verify)?;
+            if report.is_clean() && report.unchecked.is_empty() {
+                Ok(())
+            } else if report.is_clean() {
+                Err(CtlError::failure(format!(
+                    "not everything could be checked: {}",
+                    report.unchecked.join("; ")
+                ))
+                .with_code("store_unchecked")
+                .reported(json))
+            } else {
+                Err(CtlError::failure(output::verify_failure(&report))
+                    .with_code(if report.rollback.is_some() {
+                        "store_rolled_back"
+                    } else {
+                        "store_damaged"
+                    })
+                    .reported(json))
+            }
+        }
         Command::Sync(SyncCommand::Retry) => {
             let report: SyncRetryReport = simple(&config, config_path, Request::SyncRetry, &actor)?;
             show(json, &report, output::sync_retry)
@@ -164,7 +186,11 @@ fn run(cli: Cli) -> Result<(), CtlError> {
             }
             Ok(())
         }
-        Command::StoreHelper { actor, create } => backend::serve_helper(&config, create, &actor)
+        Command::StoreHelper {
+            actor,
+            create,
+            set_aside_damaged,
+        } => backend::serve_helper(&config, create, set_aside_damaged, &actor)
             .map_err(|e| CtlError::failure(format!("store helper: {e}"))),
         Command::User(command) => user(&config, config_path, command, json, &actor),
         Command::CheckConfig => Ok(()),
@@ -263,6 +289,9 @@ fn backup(
     let manifest: BackupManifest = decode(value)?;
     let archive =
         payload.ok_or_else(|| CtlError::failure("the backup came back without its archive"))?;
+    if !to_stdout {
+        check_backup_room(config, file, archive.len() as u64)?;
+    }
     let destination = if to_stdout {
         let mut out = std::io::stdout().lock();
         out.write_all(&archive)
@@ -283,6 +312,44 @@ fn backup(
         }));
     } else {
         println!("{summary}");
+    }
+    Ok(())
+}
+
+/// Refuses to write a backup of `size` bytes to `file` on the storage filesystem when that would
+/// leave less free than the reserve (`[storage] reserve_mb`, `reserve_percent`): the room kept
+/// for appointments, documents and the audit trail is not for backups. Elsewhere it is the
+/// administrator's disk.
+fn check_backup_room(config: &Config, file: &Path, size: u64) -> Result<(), CtlError> {
+    use std::os::unix::fs::MetadataExt;
+    let folder = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let (Ok(target), Ok(store)) = (
+        std::fs::metadata(folder),
+        std::fs::metadata(&config.storage.path),
+    ) else {
+        // Missing folders are reported when writing.
+        return Ok(());
+    };
+    if target.dev() != store.dev() {
+        return Ok(());
+    }
+    let space = teleconsult_store::DiskSpace::of(folder)
+        .map_err(|e| CtlError::failure(format!("cannot measure {}: {e}", folder.display())))?;
+    let reserve = config.storage.reserve().bytes(space.capacity_bytes);
+    if space.available_bytes < reserve.saturating_add(size) {
+        return Err(CtlError::failure(format!(
+            "{} is on the storage filesystem, and a backup of {} there would leave less than \
+             the {} kept free for appointments, documents and the audit trail ({} free): write \
+             it to another disk, or to stdout with \"-\"",
+            file.display(),
+            output::bytes(size),
+            output::bytes(reserve),
+            output::bytes(space.available_bytes)
+        ))
+        .with_code("insufficient_storage"));
     }
     Ok(())
 }
@@ -335,15 +402,25 @@ fn restore(
     // Checks that need no key, before anything is opened: a damaged file is named as such.
     let manifest = teleconsult_store::read_manifest(&archive)
         .map_err(|e| CtlError::failure(e.to_string()).with_code(e.code()))?;
-    let mut backend = backend::open(config, config_path, true, actor)?;
+    let mut backend = backend::open_for_restore(config, config_path, force, actor)?;
     let by_daemon = backend.is_daemon();
     let (value, _) = backend::call(&mut backend, &Request::Restore { force }, &archive, actor)?;
+    let set_aside = value
+        .get("set_aside")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
     let report: RestoreReport = decode(value)?;
     let mut warnings = Vec::new();
     if manifest.site_id != config.site.id {
         warnings.push(format!(
             "the backup comes from site {:?}, this site is {:?}",
             manifest.site_id, config.site.id
+        ));
+    }
+    if let Some(aside) = &set_aside {
+        warnings.push(format!(
+            "the store could not be read: its files were moved to {aside} (delete them once \
+             the restored store is checked)"
         ));
     }
     if json {

@@ -20,4 +20,5 @@ pub mod registrations;
 pub mod reminders;
 pub mod remote;
 pub mod run;
+pub mod storage;
 pub mod tls;

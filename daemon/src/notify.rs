@@ -177,20 +177,25 @@ pub async fn run(
             );
             warned_unconfigured = true;
         }
-        let due =
-            match tokio::task::spawn_blocking(move || s.due_notifications(now, BATCH, &channels))
-                .await
-            {
-                Ok(Ok(due)) => due,
-                Ok(Err(e)) => {
-                    tracing::error!(error = %e, "cannot read the notification queue");
-                    Vec::new()
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "notification queue task failed");
-                    Vec::new()
-                }
-            };
+        // A message sent while its removal from the queue cannot be written (disk full, store
+        // fenced after a rollback) would be sent again and again: wait for writes to work.
+        let writes_refused = store.condition().refusal().is_some();
+        let due = if writes_refused {
+            Ok(Ok(Vec::new()))
+        } else {
+            tokio::task::spawn_blocking(move || s.due_notifications(now, BATCH, &channels)).await
+        };
+        let due = match due {
+            Ok(Ok(due)) => due,
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "cannot read the notification queue");
+                Vec::new()
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "notification queue task failed");
+                Vec::new()
+            }
+        };
         let full_batch = due.len() == BATCH;
         let mut demo = Vec::new();
         for (id, mut notification) in due {

@@ -34,7 +34,15 @@ pub async fn run(
 ) {
     loop {
         let (s, c, cfg) = (store.clone(), clock.clone(), settings.clone());
-        match tokio::task::spawn_blocking(move || fire_due(&s, c.as_ref(), &cfg)).await {
+        // While the store refuses writes (disk full, or fenced after a rollback) nothing can
+        // fire: the store said why once; wait for it rather than fail every round.
+        let refused = store.condition().refusal().is_some();
+        let fired = if refused {
+            Ok(Ok(0))
+        } else {
+            tokio::task::spawn_blocking(move || fire_due(&s, c.as_ref(), &cfg)).await
+        };
+        match fired {
             Ok(Ok(0)) => {}
             Ok(Ok(fired)) => {
                 tracing::info!(fired, "reminders queued");

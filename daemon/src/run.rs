@@ -71,7 +71,12 @@ pub async fn run(config: Config, log: LogHandle, invocation: Invocation) -> anyh
     let signals = Signals::install()?;
     notify_status("opening the store");
     let store = open_store(&config).await?;
-    if config.site.demo {
+    store.set_reserve(config.storage.reserve());
+    teleconsult_web::storage::set_support_contact(config.admin.contact.clone());
+    // A store behind its audit anchor is fenced (the store logged why): it is served to
+    // nobody, but the daemon runs so that `teleconsultctl restore` can bring it back.
+    let fenced = store.rollback();
+    if config.site.demo && fenced.is_none() {
         let s = store.clone();
         tokio::task::spawn_blocking(move || {
             crate::demo::seed(&s, &SystemClock)?;
@@ -181,7 +186,7 @@ pub async fn run(config: Config, log: LogHandle, invocation: Invocation) -> anyh
     ));
     tracker.spawn(crate::notify::run(
         store.clone(),
-        clock,
+        clock.clone(),
         delivery,
         notifier,
         shutdown.clone(),
@@ -216,9 +221,23 @@ pub async fn run(config: Config, log: LogHandle, invocation: Invocation) -> anyh
             ));
         }
     }
-    if let Some(interval) = watchdog_interval() {
-        tracker.spawn(watchdog(store.clone(), interval, shutdown.clone()));
+    if let Some(rollback) = &fenced {
+        notify_status(&format!(
+            "ready: serving {url} - NOT SERVING DATA: {rollback}"
+        ));
     }
+    tracker.spawn(
+        crate::storage::Monitor {
+            store: store.clone(),
+            web: state.clone(),
+            clock: clock.clone(),
+            check_every: (config.storage.check_interval_h > 0)
+                .then(|| Duration::from_secs(u64::from(config.storage.check_interval_h) * 3600)),
+            watchdog: watchdog_interval(),
+            listening: local,
+        }
+        .run(shutdown.clone()),
+    );
 
     let outcome = wait_for_stop(signals, &log, &invocation, server).await;
     state.set_ready(false);
@@ -237,11 +256,22 @@ pub async fn run(config: Config, log: LogHandle, invocation: Invocation) -> anyh
     {
         tracing::warn!("tasks did not stop within the grace period; exiting anyway");
     }
-    let flushed = tokio::task::spawn_blocking(move || store.flush()).await;
+    let flushed = tokio::time::timeout(
+        Duration::from_secs(10),
+        tokio::task::spawn_blocking(move || {
+            let flushed = store.flush();
+            // The anchor of what is durable now, in its file and in the journal.
+            store.close_anchor();
+            flushed
+        }),
+    )
+    .await;
     match flushed {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => tracing::error!(error = %e, "final store flush failed"),
-        Err(e) => tracing::error!(error = %e, "final store flush task failed"),
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) => tracing::error!(error = %e, "final store flush failed"),
+        Ok(Err(e)) => tracing::error!(error = %e, "final store flush task failed"),
+        // A jammed storage engine (see `storage.rs`): what was acknowledged is durable already.
+        Err(_) => tracing::error!("the final store flush did not end; stopping without it"),
     }
     tracing::info!("teleconsultd stopped");
     outcome
@@ -313,34 +343,6 @@ fn watchdog_interval() -> Option<Duration> {
     sd_notify::watchdog_enabled()
         .filter(|d| !d.is_zero())
         .map(|d| d / 2)
-}
-
-/// Pings the systemd watchdog only while the store answers and the runtime schedules this task:
-/// a hung store or a starved runtime stops the pings and systemd restarts the service.
-async fn watchdog(store: Store, interval: Duration, shutdown: CancellationToken) {
-    let mut ticker = tokio::time::interval(interval);
-    loop {
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = ticker.tick() => {}
-        }
-        let s = store.clone();
-        let check = tokio::time::timeout(
-            interval,
-            tokio::task::spawn_blocking(move || s.health_check()),
-        )
-        .await;
-        match check {
-            Ok(Ok(Ok(()))) => {
-                let _ = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]);
-            }
-            Ok(Ok(Err(e))) => {
-                tracing::error!(error = %e, "store health check failed; withholding watchdog ping")
-            }
-            Ok(Err(e)) => tracing::error!(error = %e, "store health check task failed"),
-            Err(_) => tracing::error!("store health check timed out; withholding watchdog ping"),
-        }
-    }
 }
 
 /// Said by the banner, the status and every page of a demo started with `--demo-on-network`.

@@ -183,7 +183,10 @@ mod tests {
         // The marker line does not stop the PEM from loading.
         server_config(&cert, &key).unwrap();
         // Never overwritten.
-        assert!(generate_self_signed(&cert, &key, vec!["localhost".into()]).is_err());
+        let before = std::fs::read(&cert).unwrap();
+        let err = generate_self_signed(&cert, &key, vec!["localhost".into()]).unwrap_err();
+        assert!(err.to_string().contains("not overwriting"), "{err}");
+        assert_eq!(std::fs::read(&cert).unwrap(), before);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Booth pipeline ↔ headless Chromium over a network path the test owns (two namespaces and a
-//! veth pair; loopback fallback where namespaces cannot be made). The page and a signalling
+//! veth pair; where namespaces cannot be made, `teleconsult_tests::capability` decides). The page and a signalling
 //! relay are served by the test on the booth address; Chromium is driven over WebDriver and
 //! results are read back from the page's getStats. `bench_media` (ignored) is
 //! `cargo xtask bench media`.
@@ -96,13 +96,11 @@ async fn connected_640p(net: &Net, stats_ms: &str) -> anyhow::Result<Call> {
 
 async fn call_with_loss(net: &Net, loss_percent: Option<u32>) -> anyhow::Result<Held> {
     let call = connected_640p(net, "1000").await?;
-    if let (Some(percent), Some(pair)) = (loss_percent, &net.pair) {
-        pair.add_loss(percent)?;
+    if let Some(percent) = loss_percent {
+        net.pair.add_loss(percent)?;
     }
     let held = hold(&call).await;
-    if let Some(pair) = &net.pair {
-        pair.clear_loss();
-    }
+    net.pair.clear_loss();
     let held = held?;
     // Hang-up from the booth reaches the page.
     call.peer.send_line(r#"{"control":"hangup"}"#).await?;
@@ -186,30 +184,32 @@ fn assert_media_flows(held: &Held, min_fps: f64) {
 
 #[test]
 fn booth_and_chromium_exchange_video_and_audio_for_ten_seconds() {
-    run_in_booth_net(|net| async move {
-        let held = call_with_loss(&net, None).await?;
-        // Decoding every second for 10 s is the requirement here; the rate depends on what else
-        // the 2 cores run (CI runs other tests alongside), so the bar is lower than with loss.
-        assert_media_flows(&held, 15.0);
-        Ok(())
-    });
+    run_in_booth_net(
+        "chromium::booth_and_chromium_exchange_video_and_audio_for_ten_seconds",
+        |net| async move {
+            let held = call_with_loss(&net, None).await?;
+            // Decoding every second for 10 s is the requirement here; the rate depends on what else
+            // the 2 cores run (CI runs other tests alongside), so the bar is lower than with loss.
+            assert_media_flows(&held, 15.0);
+            Ok(())
+        },
+    );
 }
 
 #[test]
 fn with_two_percent_loss_the_call_holds_above_twenty_fps() {
-    run_in_booth_net(|net| async move {
-        if net.loopback() {
-            println!("SKIPPED loss: nftables loss needs the test's own namespaces");
-            return Ok(());
-        }
-        let held = call_with_loss(&net, Some(2)).await?;
-        assert_media_flows(&held, 20.0);
-        assert!(
-            held.page_packets_lost + held.page_nacks > 0.0,
-            "no loss was injected"
-        );
-        Ok(())
-    });
+    run_in_booth_net(
+        "chromium::with_two_percent_loss_the_call_holds_above_twenty_fps",
+        |net| async move {
+            let held = call_with_loss(&net, Some(2)).await?;
+            assert_media_flows(&held, 20.0);
+            assert!(
+                held.page_packets_lost + held.page_nacks > 0.0,
+                "no loss was injected"
+            );
+            Ok(())
+        },
+    );
 }
 
 /// Frames decoded on each side (page, booth) now.
@@ -251,47 +251,47 @@ async fn frames_resume(
 
 #[test]
 fn the_call_recovers_from_a_five_second_path_cut() {
-    run_in_booth_net(|net| async move {
-        let Some(pair) = &net.pair else {
-            println!("SKIPPED path cut: needs the test's own namespaces");
-            return Ok(());
-        };
-        let call = connected_640p(&net, "500").await?;
-        let flowing = decoded(&call).await?;
-        frames_resume(&call, flowing, 30.0, Duration::from_secs(10)).await?;
+    run_in_booth_net(
+        "chromium::the_call_recovers_from_a_five_second_path_cut",
+        |net| async move {
+            let pair = &net.pair;
+            let call = connected_640p(&net, "500").await?;
+            let flowing = decoded(&call).await?;
+            frames_resume(&call, flowing, 30.0, Duration::from_secs(10)).await?;
 
-        // Every packet between the two sides dropped for 5 s, media and signalling alike.
-        pair.cut()?;
-        tokio::time::sleep(Duration::from_secs(4)).await;
-        let during = decoded(&call).await?;
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        let still = decoded(&call).await?;
-        pair.restore();
-        anyhow::ensure!(
-            still.0 - during.0 < 5.0,
-            "the cut did not stop the media: page decoded {} frames in a second of cut",
-            still.0 - during.0
-        );
-        // Chromium's ICE may not even call 5 s "disconnected" (its pings on a stable pair are
-        // 2.5 s apart, five unanswered before it gives up on the pair): printed, not required.
-        let ice = call
-            .page_state()
-            .await?
-            .get("ice")
-            .cloned()
-            .unwrap_or_default();
+            // Every packet between the two sides dropped for 5 s, media and signalling alike.
+            pair.cut(support::browser::DRIVER_PORT)?;
+            tokio::time::sleep(Duration::from_secs(4)).await;
+            let during = decoded(&call).await?;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let still = decoded(&call).await?;
+            pair.restore();
+            anyhow::ensure!(
+                still.0 - during.0 < 5.0,
+                "the cut did not stop the media: page decoded {} frames in a second of cut",
+                still.0 - during.0
+            );
+            // Chromium's ICE may not even call 5 s "disconnected" (its pings on a stable pair are
+            // 2.5 s apart, five unanswered before it gives up on the pair): printed, not required.
+            let ice = call
+                .page_state()
+                .await?
+                .get("ice")
+                .cloned()
+                .unwrap_or_default();
 
-        // Back: both sides decode again, a second's worth of frames, without a new call.
-        let took = frames_resume(&call, still, 30.0, Duration::from_secs(20)).await?;
-        let state = call.page_state().await?;
-        anyhow::ensure!(
-            state.get("state").and_then(Value::as_str) == Some("connected"),
-            "page state after the cut: {state}"
-        );
-        println!("media resumed {took:?} after a 5 s path cut (ICE states {ice})");
-        call.close().await;
-        Ok(())
-    });
+            // Back: both sides decode again, a second's worth of frames, without a new call.
+            let took = frames_resume(&call, still, 30.0, Duration::from_secs(20)).await?;
+            let state = call.page_state().await?;
+            anyhow::ensure!(
+                state.get("state").and_then(Value::as_str) == Some("connected"),
+                "page state after the cut: {state}"
+            );
+            println!("media resumed {took:?} after a 5 s path cut (ICE states {ice})");
+            call.close().await;
+            Ok(())
+        },
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -514,11 +514,7 @@ impl Drop for Delay {
 #[test]
 #[ignore = "benchmark: cargo xtask bench media"]
 fn bench_media() {
-    run_in_booth_net(|net| async move {
-        anyhow::ensure!(
-            !net.loopback(),
-            "the media benchmark needs network namespaces"
-        );
+    run_in_booth_net("chromium::bench_media", |net| async move {
         let codec = bench_codec();
         let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
         let mut metrics = serde_json::Map::new();
@@ -599,7 +595,7 @@ fn bench_media() {
             .await?;
         tokio::time::sleep(WARM_UP).await;
         let (clean, fps_clean) = latency_window(&call).await?;
-        let pair = support::context(net.pair.as_ref(), "namespaces")?;
+        let pair = &net.pair;
         let delay = Delay::start(50).await?;
         pair.add_loss(2)?;
         tokio::time::sleep(WARM_UP).await;

@@ -53,13 +53,13 @@ const LOGIN: &str = "login";
 
 pub(crate) fn login_index(store: &Store, login: &str) -> [u8; 32] {
     store
-        .inner()
+        .shared()
         .crypto
         .blind_index("login", &login.trim().to_lowercase())
 }
 
 pub(crate) fn secret_key(store: &Store, kind: &str, secret: &str) -> [u8; 32] {
-    store.inner().crypto.blind_index(kind, secret)
+    store.shared().crypto.blind_index(kind, secret)
 }
 
 /// Inserts a new account and its login index; fails if the id or login exists.
@@ -332,7 +332,7 @@ impl Store {
     /// blocks on it (for async code). `None` when not known.
     pub fn cached_session_and_account(&self, token: &str) -> Option<(Session, Account)> {
         let key = secret_key(self, "session", token);
-        self.inner().sessions.get(&key)
+        self.try_inner()?.sessions.get(&key)
     }
 
     /// Logout: the session is gone for good.

@@ -12,10 +12,13 @@
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use teleconsult_core::Timestamp;
 use teleconsult_core::audit::AuditEvent;
 
+use crate::anchor::{AnchorReport, Loaded, Mark};
 use crate::error::StoreError;
-use crate::store::Store;
+use crate::health::Rollback;
+use crate::store::{Inner, Store};
 use crate::tree::{TreeId, Tx, TxResult, abort};
 
 pub(crate) const AUDIT_HEAD_KEY: &[u8] = b"audit_head";
@@ -39,6 +42,9 @@ pub struct AuditVerification {
     pub records: u64,
     /// Hex hash of the last record: note it down to detect a later rewrite.
     pub head: String,
+    /// The anchor kept outside the store, compared with the chain (see `anchor.rs`).
+    #[serde(default)]
+    pub anchor: Option<AnchorReport>,
 }
 
 /// The stored form, with the event kept as a JSON value so verification hashes exactly what
@@ -123,6 +129,61 @@ pub(crate) fn append_all(tx: &Tx<'_>, events: &[&AuditEvent]) -> TxResult<u64> {
     Ok(seq)
 }
 
+/// The chain's head as committed now, with the time of its record: what a flush starting now
+/// makes durable (see `anchor.rs`).
+pub(crate) fn head_mark(inner: &Inner) -> Result<Mark, StoreError> {
+    let head = read_head(inner)?;
+    let hash = decode_hash(&head.hash)
+        .ok_or_else(|| StoreError::Corrupt("meta/audit_head hash is not hex".to_owned()))?;
+    let at = if head.seq == 0 {
+        None
+    } else {
+        record_time(inner, head.seq)?
+    };
+    Ok(Mark {
+        seq: head.seq,
+        hash,
+        at,
+    })
+}
+
+/// The hash and time of record `seq` (`None` when the chain has no such record).
+pub(crate) fn record_mark(inner: &Inner, seq: u64) -> Result<Option<Mark>, StoreError> {
+    if seq == 0 {
+        return Ok(Some(Mark {
+            seq,
+            hash: GENESIS_HASH,
+            at: None,
+        }));
+    }
+    let Some(value) = inner.trees.raw(TreeId::Audit).get(seq.to_be_bytes())? else {
+        return Ok(None);
+    };
+    let record: RawRecord =
+        serde_json::from_slice(&value).map_err(|_| broken(seq, "record does not decode"))?;
+    let hash = decode_hash(&record.hash).ok_or_else(|| broken(seq, "hash is not hex"))?;
+    Ok(Some(Mark {
+        seq,
+        hash,
+        at: event_time(&record.event),
+    }))
+}
+
+fn record_time(inner: &Inner, seq: u64) -> Result<Option<Timestamp>, StoreError> {
+    Ok(record_mark(inner, seq)?.and_then(|mark| mark.at))
+}
+
+fn event_time(event: &serde_json::Value) -> Option<Timestamp> {
+    event.get("at")?.as_str()?.parse().ok()
+}
+
+fn read_head(inner: &Inner) -> Result<AuditHead, StoreError> {
+    inner
+        .encrypted(TreeId::Meta)
+        .get(AUDIT_HEAD_KEY)?
+        .ok_or_else(|| StoreError::Corrupt("meta/audit_head is missing".to_owned()))
+}
+
 fn chain_hash(prev: &[u8; 32], event: &serde_json::Value, seq: u64) -> [u8; 32] {
     let mut canonical = Vec::with_capacity(256);
     write_canonical(event, &mut canonical);
@@ -190,10 +251,7 @@ impl Store {
     }
 
     fn audit_head(&self) -> Result<AuditHead, StoreError> {
-        self.inner()
-            .encrypted(TreeId::Meta)
-            .get(AUDIT_HEAD_KEY)?
-            .ok_or_else(|| StoreError::Corrupt("meta/audit_head is missing".to_owned()))
+        read_head(&self.inner())
     }
 
     /// Up to `limit` records from sequence number `from_seq` on, in order.
@@ -224,7 +282,8 @@ impl Store {
     /// each linked to the previous one, and the last one equal to the head kept in `meta`.
     /// Safe while other threads append.
     pub fn verify_audit_chain(&self) -> Result<AuditVerification, StoreError> {
-        let tree = self.inner().trees.raw(TreeId::Audit);
+        let inner = self.inner();
+        let tree = inner.trees.raw(TreeId::Audit);
         let mut seq = 0u64;
         let mut hash = GENESIS_HASH;
         loop {
@@ -268,9 +327,11 @@ impl Store {
                         "last record differs from the chain head in meta",
                     ));
                 }
+                let anchor = self.check_anchor(seq)?;
                 return Ok(AuditVerification {
                     records: seq,
                     head: hex::encode(hash),
+                    anchor: Some(anchor),
                 });
             }
             if head.seq < seq {
@@ -286,6 +347,53 @@ impl Store {
                 ));
             }
         }
+    }
+}
+
+impl Store {
+    /// Compares the anchor kept outside the store with a chain that ends at record `head_seq`:
+    /// [`StoreError::RolledBack`] when the anchor is beyond it or names a record whose hash
+    /// differs (the chain itself may be intact: it went back as a whole).
+    pub(crate) fn check_anchor(&self, head_seq: u64) -> Result<AnchorReport, StoreError> {
+        let inner = self.inner();
+        let anchor = &self.shared().anchor;
+        let loaded = anchor.load();
+        let state = match &loaded {
+            Loaded::Missing => "missing",
+            Loaded::Unreadable(_) => "unreadable",
+            Loaded::Found(mark) => match rollback(&inner, mark, head_seq)? {
+                Some(rollback) => return Err(StoreError::RolledBack(Box::new(rollback))),
+                None => "ok",
+            },
+        };
+        Ok(AnchorReport::new(anchor, &loaded, state))
+    }
+}
+
+/// The rollback `anchored` reveals in a store whose chain ends at `head_seq`, if any.
+pub(crate) fn rollback(
+    inner: &Inner,
+    anchored: &Mark,
+    head_seq: u64,
+) -> Result<Option<Rollback>, StoreError> {
+    let store_at = if head_seq == 0 {
+        None
+    } else {
+        record_mark(inner, head_seq)?.and_then(|mark| mark.at)
+    };
+    let rolled_back = |diverged| Rollback {
+        store_seq: head_seq,
+        store_at,
+        anchor_seq: anchored.seq,
+        anchor_at: anchored.at,
+        diverged,
+    };
+    if anchored.seq > head_seq {
+        return Ok(Some(rolled_back(false)));
+    }
+    match record_mark(inner, anchored.seq)? {
+        Some(mark) if mark.hash == anchored.hash => Ok(None),
+        _ => Ok(Some(rolled_back(true))),
     }
 }
 

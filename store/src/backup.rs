@@ -301,7 +301,7 @@ impl Store {
         site_id: &str,
         created_at: Timestamp,
     ) -> Result<BackupArchive, StoreError> {
-        let inner = self.inner();
+        let inner = &self.inner();
         let contents = with_all_keys(inner, |tx, keys| {
             let mut contents: TreeContents = Vec::with_capacity(keys.len());
             for (&id, keys) in TreeId::ALL.iter().zip(keys) {
@@ -375,7 +375,7 @@ impl Store {
     /// unless `force`. Safe while other threads use the store: they see the old content or the
     /// new one. The restored audit chain is verified before returning.
     pub fn restore(&self, archive: &[u8], force: bool) -> Result<RestoreReport, BackupError> {
-        let inner = self.inner();
+        let inner = &self.inner();
         let (manifest, trees) = self.open_archive(archive)?;
         if manifest.store_format_version > FORMAT_VERSION {
             return Err(BackupError::NewerStoreFormat {
@@ -419,6 +419,14 @@ impl Store {
             outcome.map_err(|records| BackupError::NotEmpty { records })?;
         inner.db.flush().map_err(StoreError::from)?;
         meta::check_key(inner)?;
+        // The store went back on purpose: the anchor follows it, and a rollback fence (the
+        // reason for many a restore) is lifted.
+        let head = crate::audit::head_mark(inner)?;
+        self.shared()
+            .anchor
+            .reset(head)
+            .map_err(|e| StoreError::Engine(sled::Error::Io(e)))?;
+        self.shared().health.clear_rollback();
         if manifest.store_format_version < FORMAT_VERSION {
             meta::run_migrations(
                 inner,

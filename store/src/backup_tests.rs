@@ -79,7 +79,14 @@ fn backup_then_restore_into_an_empty_store_gives_the_same_data() {
     let report = target.restore(&archive.bytes, false).unwrap();
     assert_eq!(report.replaced_records, 0);
     assert_eq!(report.restored_records, manifest.total_records());
-    assert_eq!(report.audit, source.verify_audit_chain().unwrap());
+    let source_chain = source.verify_audit_chain().unwrap();
+    assert_eq!(
+        (report.audit.records, &report.audit.head),
+        (source_chain.records, &source_chain.head)
+    );
+    // The target's anchor follows the restored chain.
+    let anchor = report.audit.anchor.unwrap();
+    assert_eq!((anchor.seq, anchor.state.as_str()), (Some(4), "ok"));
     for n in 1..=3 {
         assert_eq!(read(&target, n), Some(patient(n)));
         assert_eq!(

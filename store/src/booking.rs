@@ -114,7 +114,7 @@ struct BookJob {
 
 impl BookJob {
     fn new(store: &Store, booking: Booking<'_>, event: &AuditEvent) -> Result<Self, StoreError> {
-        let crypto = &store.inner().crypto;
+        let crypto = &store.shared().crypto;
         let a = booking.appointment;
         let relative = booking
             .new_relative
@@ -279,7 +279,8 @@ impl Store {
         from: Timestamp,
         to: Timestamp,
     ) -> Result<BTreeSet<Timestamp>, StoreError> {
-        let tree = self.inner().trees.raw(TreeId::BookedSlots);
+        let inner = self.inner();
+        let tree = inner.trees.raw(TreeId::BookedSlots);
         let mut starts = BTreeSet::new();
         for entry in tree.range(slot_key(practitioner, from)..slot_key(practitioner, to)) {
             let (key, _) = entry?;
@@ -308,7 +309,11 @@ impl Store {
         event: &AuditEvent,
     ) -> Result<Pending, StoreError> {
         let job = BookJob::new(self, booking, event)?;
-        self.inner().writer.submit_async(job)
+        // On the request task: never wait for a re-open of the database.
+        self.try_inner()
+            .ok_or_else(|| StoreError::Busy("the store is being re-opened".into()))?
+            .writer
+            .submit_async(job)
     }
 
     /// Reads an appointment, recording the access.
@@ -415,7 +420,8 @@ impl Store {
         now: Timestamp,
         limit: usize,
     ) -> Result<Vec<(Vec<u8>, Reminder)>, StoreError> {
-        let tree = self.inner().trees.raw(TreeId::Reminders);
+        let inner = self.inner();
+        let tree = inner.trees.raw(TreeId::Reminders);
         let end = time_key(now);
         let mut due = Vec::new();
         for entry in tree.iter().take(limit) {

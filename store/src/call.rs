@@ -192,6 +192,8 @@ impl Store {
         quota: Option<&crate::UploadQuota>,
         event: &AuditEvent,
     ) -> Result<(), StoreError> {
+        // Files wait when space is short: the reserve is for bookings, documents and audit.
+        self.check_room(content.len() as u64)?;
         let key = attachment.id.as_bytes();
         let sealed = self
             .inner()

@@ -424,7 +424,7 @@ fn a_store_of_format_1_gets_the_open_appointments_of_each_account_listed() {
         "the open ones, not the cancelled one"
     );
     assert_eq!(
-        crate::meta::read_format_version(store.inner()).unwrap(),
+        crate::meta::read_format_version(&store.inner()).unwrap(),
         Some(crate::FORMAT_VERSION)
     );
 }

@@ -27,6 +27,7 @@ const TAG_LEN: usize = 16;
 
 const INFO_ENCRYPTION: &[u8] = b"teleconsult-store/v1/encryption";
 const INFO_BLIND_INDEX: &[u8] = b"teleconsult-store/v1/blind-index";
+const INFO_INTEGRITY: &[u8] = b"teleconsult-store/v1/integrity";
 
 /// Why a sealed value could not be opened. Deliberately carries no detail: with AEAD, a wrong
 /// key, a moved record and flipped bits look the same.
@@ -57,14 +58,20 @@ pub(crate) struct SealError;
 pub(crate) struct Crypto {
     aead: XChaCha20Poly1305,
     index_key: Zeroizing<[u8; 32]>,
+    integrity_key: Zeroizing<[u8; 32]>,
 }
 
 impl Crypto {
     pub(crate) fn new(key: &StorageKey) -> Self {
         let encryption = derive(key, INFO_ENCRYPTION);
         let index_key = derive(key, INFO_BLIND_INDEX);
+        let integrity_key = derive(key, INFO_INTEGRITY);
         let aead = XChaCha20Poly1305::new(&(*encryption).into());
-        Self { aead, index_key }
+        Self {
+            aead,
+            index_key,
+            integrity_key,
+        }
     }
 
     /// Encrypts `plaintext` for the record `record_key` of tree `tree`. Fails only for
@@ -131,6 +138,18 @@ impl Crypto {
         mac.update(&(index.len() as u64).to_be_bytes());
         mac.update(index.as_bytes());
         mac.update(value.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+}
+
+impl Crypto {
+    /// A keyed checksum of `data` for the purpose `context` (e.g. the audit anchor kept outside
+    /// the database): proves the bytes were written with this storage key and not changed.
+    pub(crate) fn mac(&self, context: &str, data: &[u8]) -> [u8; 32] {
+        let mut mac = new_hmac(&self.integrity_key[..]);
+        mac.update(&(context.len() as u64).to_be_bytes());
+        mac.update(context.as_bytes());
+        mac.update(data);
         mac.finalize().into_bytes().into()
     }
 }

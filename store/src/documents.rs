@@ -88,7 +88,7 @@ fn read_last_number(raw: Option<&[u8]>) -> Result<Option<DocumentNumber>, StoreE
 }
 
 fn token_index(store: &Store, token: &str) -> [u8; 32] {
-    store.inner().crypto.blind_index("retrieval_token", token)
+    store.shared().crypto.blind_index("retrieval_token", token)
 }
 
 fn decode_document_id(value: &[u8]) -> Result<DocumentId, StoreError> {

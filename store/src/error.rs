@@ -109,11 +109,63 @@ pub enum StoreError {
 
     #[error("audit chain broken at record {seq}: {reason}")]
     AuditChainBroken { seq: u64, reason: String },
+
+    /// The store is behind its audit anchor (see `anchor.rs`): acknowledged data was lost.
+    #[error("{0}")]
+    RolledBack(Box<crate::health::Rollback>),
+
+    /// The storage engine does not complete its writes (see `flusher.rs`); `full`: the storage
+    /// filesystem is full, the known cause.
+    #[error(
+        "the storage engine does not complete its writes{}",
+        if *full { ": the storage filesystem is full" } else { "" }
+    )]
+    Jammed { full: bool },
+
+    /// A re-open could not take the database (see [`crate::Store::reopen`]).
+    #[error("the store is busy: {0}")]
+    Busy(String),
+
+    /// A file refused to keep the storage reserve (see `space.rs`).
+    #[error(
+        "not enough free space on the storage filesystem for this file: {available_mb} MB free, \
+         {reserve_mb} MB are kept for appointments, documents and the audit trail; ask the \
+         site's administrator to free space"
+    )]
+    ReserveReached { available_mb: u64, reserve_mb: u64 },
+
+    /// The storage engine could not read the store's files.
+    #[error(
+        "the store at {path} is damaged ({reason}): restore the latest backup with \
+         `teleconsultctl restore --force FILE` (the damaged files are set aside, not deleted)"
+    )]
+    Damaged { path: PathBuf, reason: String },
+}
+
+impl StoreError {
+    /// The filesystem of the store is full (or the quota reached): writes fail.
+    pub fn is_storage_full(&self) -> bool {
+        match self {
+            StoreError::Engine(sled::Error::Io(io)) => matches!(
+                io.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            ),
+            StoreError::Jammed { full } => *full,
+            _ => false,
+        }
+    }
 }
 
 impl From<StoreError> for RepositoryError {
     fn from(error: StoreError) -> Self {
+        if error.is_storage_full() {
+            return RepositoryError::StorageFull(error.to_string());
+        }
         match error {
+            StoreError::RolledBack(_) => RepositoryError::RolledBack(error.to_string()),
+            StoreError::ReserveReached { .. } => {
+                RepositoryError::InsufficientStorage(error.to_string())
+            }
             StoreError::AlreadyExists(what) => RepositoryError::AlreadyExists(what),
             StoreError::NotFound(what) => RepositoryError::NotFound(what),
             StoreError::SlotTaken => RepositoryError::SlotTaken,
@@ -123,6 +175,7 @@ impl From<StoreError> for RepositoryError {
             | StoreError::WrongKey { .. }
             | StoreError::NewerFormat { .. }
             | StoreError::NoMigration { .. }
+            | StoreError::Damaged { .. }
             | StoreError::AuditChainBroken { .. } => RepositoryError::Corrupt(error.to_string()),
             other => RepositoryError::Unavailable(other.to_string()),
         }

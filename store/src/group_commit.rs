@@ -14,6 +14,7 @@
 //! so that it reports its own error.
 
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 /// Flush coordinator shared by all writers of one database.
 #[derive(Debug, Default)]
@@ -33,6 +34,9 @@ struct State {
     ended: u64,
     /// Generation of the latest flush that succeeded.
     succeeded: u64,
+    /// When the running flush started (a flush that never ends is how a jammed storage engine
+    /// shows: see the daemon's storage monitor).
+    running_since: Option<Instant>,
 }
 
 impl GroupCommit {
@@ -55,6 +59,7 @@ impl GroupCommit {
             }
             if !state.running {
                 state.running = true;
+                state.running_since = Some(Instant::now());
                 state.started += 1;
                 let generation = state.started;
                 drop(state);
@@ -76,6 +81,16 @@ impl GroupCommit {
         }
     }
 
+    /// How long the running flush has been running, if one is.
+    pub(crate) fn running_for(&self) -> Option<Duration> {
+        let state = self.lock();
+        state
+            .running
+            .then_some(state.running_since)
+            .flatten()
+            .map(|since| since.elapsed())
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         // The state is a few counters updated in one step each: a panic elsewhere cannot leave
         // them half-written, so a poisoned lock is still usable.
@@ -94,6 +109,7 @@ impl Drop for Lead<'_> {
     fn drop(&mut self) {
         let mut state = self.group.lock();
         state.running = false;
+        state.running_since = None;
         state.ended = self.generation;
         if self.ok {
             state.succeeded = self.generation;

@@ -17,10 +17,15 @@
 //!
 //! On-disk layout: `tree.rs` (`TreeId`) lists the trees and their keys; `meta.rs` the metadata
 //! records; `audit.rs` the chain; `outbox.rs` the queue; `crypto.rs` the sealed value format;
-//! `backup.rs` the backup archive; `maintenance.rs` erasure and outbox retries.
+//! `backup.rs` the backup archive; `maintenance.rs` erasure and outbox retries; `anchor.rs` the
+//! audit chain's head kept outside the database (rollback detection); `health.rs` the store's
+//! condition (write faults, rollback); `reopen.rs` opening the database again in the process;
+//! `flusher.rs` flushes with a time limit; `scrub.rs` the check of every record; `space.rs` free
+//! space and the reserve kept for the essentials.
 
 mod account_security;
 mod accounts;
+mod anchor;
 mod audit;
 mod backup;
 mod booking;
@@ -28,7 +33,9 @@ mod call;
 mod crypto;
 mod documents;
 mod error;
+mod flusher;
 mod group_commit;
+mod health;
 mod kept;
 mod key;
 mod maintenance;
@@ -40,8 +47,11 @@ mod outbox;
 mod parked;
 mod quotas;
 mod remote;
+mod reopen;
 mod repo;
+mod scrub;
 mod snapshot;
+mod space;
 mod store;
 mod tree;
 mod writer;
@@ -53,6 +63,7 @@ mod tests;
 
 pub use account_security::{Attempt, Confirmation, Registration, RegistrationMessages};
 pub use accounts::{Activation, ChallengeOutcome};
+pub use anchor::{ANCHOR_FILE, AnchorReport};
 pub use audit::{AuditRecord, AuditVerification};
 pub use backup::{
     ARCHIVE_FORMAT, BackupArchive, BackupError, BackupManifest, RestoreReport, read_manifest,
@@ -60,6 +71,7 @@ pub use backup::{
 pub use booking::{AppointmentChange, Booking};
 pub use documents::{DocumentChange, IssueOutcome, NewDocument, Rendition};
 pub use error::StoreError;
+pub use health::{Rollback, StoreCondition, WriteFault};
 pub use key::{KEY_LEN, StorageKey};
 pub use maintenance::Erasure;
 pub use messages::{ConversationSummary, MessageWithFile};
@@ -68,6 +80,8 @@ pub use outbox::OutboxEntry;
 pub use parked::{ParkedEntry, Parking};
 pub use quotas::UploadQuota;
 pub use remote::{Conflict, HoldOutcome, RemoteHold};
+pub use scrub::{Damage, ScrubReport, ScrubSummary};
+pub use space::{DiskSpace, Reserve};
 pub use store::Store;
 pub use writer::Pending;
 #[cfg(test)]
@@ -80,5 +94,7 @@ mod booking_tests;
 mod concurrency_documents_tests;
 #[cfg(test)]
 mod concurrency_tests;
+#[cfg(test)]
+mod fault_tests;
 #[cfg(test)]
 mod totp_tests;

@@ -77,6 +77,10 @@ impl Store {
         notifications: &[Notification],
         event: &AuditEvent,
     ) -> Result<(), StoreError> {
+        // Files wait when space is short: the reserve is for bookings, documents and audit.
+        if let Some((bytes, _)) = content {
+            self.check_room(bytes.len() as u64)?;
+        }
         let inner = self.inner();
         // sled's id generator is monotonic across restarts: messages keep their order.
         let key = message_key(

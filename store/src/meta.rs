@@ -6,6 +6,7 @@
 //! | `key_check`      | sealed known plaintext: opens only with the right key        |
 //! | `audit_head`     | sealed `{seq, hash}` of the last audit record (see `audit`)  |
 //! | `outbox_last_id` | `u64` big-endian, last outbox id handed out (see `outbox`)   |
+//! | `write_probe`    | `u64` big-endian, bumped by the daemon's write probe         |
 //!
 //! On open: an empty store is initialised; a newer format is refused; the key is checked; an
 //! older format is migrated step by step, each step recorded durably before the next.
@@ -21,6 +22,8 @@ pub const FORMAT_VERSION: u32 = 2;
 
 pub(crate) const FORMAT_VERSION_KEY: &[u8] = b"format_version";
 pub(crate) const KEY_CHECK_KEY: &[u8] = b"key_check";
+/// A counter bumped by [`crate::Store::probe_write`].
+pub(crate) const WRITE_PROBE_KEY: &[u8] = b"write_probe";
 const KEY_CHECK_PLAINTEXT: &[u8] = b"teleconsult storage key check v1";
 
 /// One migration step: turns a store of format `from` into format `from + 1`. It must be
@@ -235,7 +238,7 @@ mod tests {
     #[test]
     fn migrations_run_in_order_and_record_each_version() {
         let (_dir, store) = open();
-        let inner = store.inner();
+        let inner = &store.inner();
         let steps = [
             Migration {
                 from: 2,
@@ -259,7 +262,10 @@ mod tests {
             description: "fails",
             run: |_| Err(StoreError::Corrupt("boom".into())),
         }];
-        assert!(run_migrations(inner, 1, 2, &failing).is_err());
+        assert!(matches!(
+            run_migrations(inner, 1, 2, &failing),
+            Err(StoreError::Corrupt(reason)) if reason == "boom"
+        ));
         assert_eq!(read_format_version(inner).unwrap(), Some(1));
     }
 }

@@ -109,7 +109,8 @@ impl Store {
 
     /// Demo mode: the latest "delivered" messages, newest first.
     pub fn demo_outbox(&self, limit: usize) -> Result<Vec<Notification>, StoreError> {
-        let tree = self.inner().encrypted(TreeId::DemoOutbox);
+        let inner = self.inner();
+        let tree = inner.encrypted(TreeId::DemoOutbox);
         let mut all = tree
             .iter::<Notification>()
             .map(|e| e.map(|(_, n)| n))

@@ -30,6 +30,22 @@ use crate::tree::{TreeId, Tx, TxResult, abort};
 const OPEN: &[u8] = b"open/";
 const OPEN_COUNT: &[u8] = b"open_count/";
 
+/// Why an entry of the `quotas` tree (in clear, see the table above) is malformed, for the
+/// scrub; `None` when it is sound.
+pub(crate) fn check_entry(key: &[u8], value: &[u8]) -> Option<String> {
+    let expected = if key.starts_with(OPEN_COUNT) || key.starts_with(b"uploads/appointment/") {
+        4
+    } else if key.starts_with(OPEN) {
+        0
+    } else if key.starts_with(b"uploads/day/") || key.starts_with(b"exports/hour/") {
+        12
+    } else {
+        return Some("unknown kind of quota entry".to_owned());
+    };
+    (value.len() != expected)
+        .then(|| format!("quota entry of {} bytes, expected {expected}", value.len()))
+}
+
 fn key(prefix: &[u8], id: &[u8; 16]) -> Vec<u8> {
     let mut key = Vec::with_capacity(prefix.len() + 16);
     key.extend_from_slice(prefix);

@@ -133,7 +133,9 @@ impl Store {
     /// (the practitioner, their schedule, the patient): no disk, no wait behind the writer. A
     /// hint for where to run it — a change may land right after — not a guarantee.
     pub fn booking_reads_kept(&self, practitioner: PractitionerId, patient: PatientId) -> bool {
-        let inner = self.inner();
+        let Some(inner) = self.try_inner() else {
+            return false;
+        };
         inner.practitioners.has(&practitioner)
             && inner.schedules.has(&practitioner)
             && inner.patients.has(&patient)

@@ -122,14 +122,16 @@ fn patient_data_is_not_on_disk_in_clear() {
 fn a_record_copied_to_another_key_does_not_decrypt() {
     let (_dir, store) = open();
     create(&store, 1).unwrap();
-    let patients = store.inner().trees.raw(TreeId::Patients);
+    let store_inner = store.inner();
+    let patients = store_inner.trees.raw(TreeId::Patients);
     let sealed = patients.get(patient_id(1).as_bytes()).unwrap().unwrap();
     patients
         .insert(patient_id(9).as_bytes(), sealed.clone())
         .unwrap();
     assert!(matches!(read(&store, 9), Err(RepositoryError::Corrupt(_))));
     // Nor in another tree under the same key.
-    let practitioners = store.inner().trees.raw(TreeId::Practitioners);
+    let store_inner = store.inner();
+    let practitioners = store_inner.trees.raw(TreeId::Practitioners);
     practitioners
         .insert(patient_id(1).as_bytes(), sealed)
         .unwrap();
@@ -243,7 +245,8 @@ fn audit_key(seq: u64) -> [u8; 8] {
 fn audit_chain_detects_an_edited_record() {
     let (_dir, store) = store_with_audit(5, "");
     store.verify_audit_chain().unwrap();
-    let audit = store.inner().trees.raw(TreeId::Audit);
+    let store_inner = store.inner();
+    let audit = store_inner.trees.raw(TreeId::Audit);
     let original = audit.get(audit_key(3)).unwrap().unwrap();
     let edited = String::from_utf8(original.to_vec())
         .unwrap()
@@ -260,7 +263,8 @@ fn audit_chain_detects_an_edited_record() {
 #[test]
 fn audit_chain_detects_a_deleted_record() {
     let (_dir, store) = store_with_audit(5, "");
-    let audit = store.inner().trees.raw(TreeId::Audit);
+    let store_inner = store.inner();
+    let audit = store_inner.trees.raw(TreeId::Audit);
     audit.remove(audit_key(2)).unwrap();
     let err = store.verify_audit_chain().unwrap_err();
     assert!(
@@ -272,7 +276,8 @@ fn audit_chain_detects_a_deleted_record() {
 #[test]
 fn audit_chain_detects_a_truncated_tail() {
     let (_dir, store) = store_with_audit(5, "");
-    let audit = store.inner().trees.raw(TreeId::Audit);
+    let store_inner = store.inner();
+    let audit = store_inner.trees.raw(TreeId::Audit);
     audit.remove(audit_key(5)).unwrap();
     let err = store.verify_audit_chain().unwrap_err();
     assert!(
@@ -286,7 +291,8 @@ fn audit_chain_detects_a_rewritten_chain_through_the_sealed_head() {
     // Whoever rewrites records and recomputes every hash still cannot forge the head.
     let (_dir, store) = store_with_audit(3, "");
     let (_other_dir, other) = store_with_audit(3, "forged-");
-    let audit = store.inner().trees.raw(TreeId::Audit);
+    let store_inner = store.inner();
+    let audit = store_inner.trees.raw(TreeId::Audit);
     audit.clear().unwrap();
     for record in other.inner().trees.raw(TreeId::Audit).iter() {
         let (key, value) = record.unwrap();

@@ -263,6 +263,7 @@ fn apply_batch(inner: &Inner, batch: &[Job]) -> Vec<Result<(), StoreError>> {
 fn share(error: &StoreError) -> StoreError {
     match error {
         StoreError::Engine(e) => StoreError::Engine(e.clone()),
+        StoreError::Jammed { full } => StoreError::Jammed { full: *full },
         other => StoreError::Engine(sled::Error::Io(std::io::Error::other(other.to_string()))),
     }
 }
@@ -404,7 +405,8 @@ mod tests {
         );
         assert!(matches!(outcomes[3], (Ok(()), 1)), "{:?}", outcomes[3]);
 
-        let meta = store.inner().trees.raw(TreeId::Meta);
+        let inner = store.inner();
+        let meta = inner.trees.raw(TreeId::Meta);
         for (key, written) in [("a", true), ("b", false), ("c", false), ("d", true)] {
             assert_eq!(
                 meta.get(format!("test/{key}")).unwrap().is_some(),

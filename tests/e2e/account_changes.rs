@@ -5,38 +5,22 @@
 
 use anyhow::Context;
 use futures_util::future::join_all;
+use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::Duration;
 use teleconsult_tests::Daemon;
-use teleconsult_tests::accounts::{
-    Login, PASSWORD, WAIT, confirmation_code, demo_with_sinks, login, phone, register_and_activate,
-    registration,
-};
-
+use teleconsult_tests::accounts::{Login, PASSWORD, WAIT, confirmation_code, phone, registration};
 use teleconsult_tests::pages::{csrf_field, set_cookie};
 use teleconsult_tests::sinks::{SmtpSink, link_token};
+use teleconsult_tests::site::Site;
 
 async fn patch_me(d: &Daemon, who: &Login, body: &Value) -> anyhow::Result<(u16, Value)> {
-    let r = d
-        .client
-        .patch(d.url("/api/v1/me"))
-        .header("authorization", who.bearer())
-        .json(body)
-        .send()
-        .await?;
-    Ok((r.status().as_u16(), r.json().await.unwrap_or(Value::Null)))
+    d.send(Some(who), Method::PATCH, "/api/v1/me", Some(body))
+        .await
 }
 
 async fn delete_me(d: &Daemon, who: &Login, body: Option<&Value>) -> anyhow::Result<(u16, Value)> {
-    let mut request = d
-        .client
-        .delete(d.url("/api/v1/me"))
-        .header("authorization", who.bearer());
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    let r = request.send().await?;
-    Ok((r.status().as_u16(), r.json().await.unwrap_or(Value::Null)))
+    d.send(Some(who), Method::DELETE, "/api/v1/me", body).await
 }
 
 /// A six-digit code that is not `code`.
@@ -61,32 +45,33 @@ async fn mails_to(smtp: &SmtpSink, to: &str, subject: &str) -> usize {
 
 #[tokio::test]
 async fn a_stolen_session_cannot_change_the_phone_or_the_email_or_erase() -> anyhow::Result<()> {
-    let (d, smtp, sms) = demo_with_sinks("").await?;
-    register_and_activate(&d, &smtp, &registration(750)).await?;
+    let site = Site::demo("").await?;
+    let (d, smtp, sms) = (&site.daemon, &site.smtp, &site.sms);
+    site.register(750).await?;
     let email = "patient750@example.lu";
     // The attacker holds this session's token, nothing else.
-    let stolen = login(&d, &sms, email, PASSWORD, &phone(750), 0).await?;
+    let stolen = site.login_patient(750).await?;
     let attacker_phone = "+352691666750";
 
     for change in [
         json!({"phone": attacker_phone}),
         json!({"email": "attacker@example.lu"}),
     ] {
-        let (status, body) = patch_me(&d, &stolen, &change).await?;
+        let (status, body) = patch_me(d, &stolen, &change).await?;
         assert_eq!(
             (status, body["error"].as_str()),
             (403, Some("confirmation_required")),
             "{body}"
         );
     }
-    let (status, body) = delete_me(&d, &stolen, None).await?;
+    let (status, body) = delete_me(d, &stolen, None).await?;
     assert_eq!(
         (status, body["error"].as_str()),
         (403, Some("confirmation_required"))
     );
 
     // Asking for a code sends it to the phone the account has now, never to the new one.
-    let code = confirmation_code(&d, &sms, &stolen, "contact_change", &phone(750), 1).await?;
+    let code = confirmation_code(d, sms, &stolen, "contact_change", &phone(750), 1).await?;
     assert!(
         sms.messages().iter().all(|m| m["to"] != attacker_phone),
         "nothing went to the attacker's number"
@@ -97,35 +82,28 @@ async fn a_stolen_session_cannot_change_the_phone_or_the_email_or_erase() -> any
         json!({"phone": attacker_phone, "password": PASSWORD, "code": other_code(&code)}),
     ];
     for guess in &guesses {
-        let (status, body) = patch_me(&d, &stolen, guess).await?;
+        let (status, body) = patch_me(d, &stolen, guess).await?;
         assert_eq!(
             (status, body["error"].as_str()),
             (403, Some("invalid_confirmation")),
             "{body}"
         );
     }
-    let me: Value = d
-        .client
-        .get(d.url("/api/v1/me"))
-        .header("authorization", stolen.bearer())
-        .send()
-        .await?
-        .json()
-        .await?;
+    let me = d.get_ok(&stolen, "/api/v1/me").await?;
     assert_eq!(me["phone"], phone(750), "unchanged");
 
     // The owner, with her password and the code her phone received: changed; the code
     // works once; the old address and the old phone are told.
     let new_phone = "+352691000750";
     let change = json!({"phone": "+352 691 000 750", "password": PASSWORD, "code": code});
-    let (status, body) = patch_me(&d, &stolen, &change).await?;
+    let (status, body) = patch_me(d, &stolen, &change).await?;
     assert_eq!(
         (status, body["phone"].as_str()),
         (200, Some(new_phone)),
         "{body}"
     );
     let (status, _) = patch_me(
-        &d,
+        d,
         &stolen,
         &json!({"phone": "+352691000751", "password": PASSWORD, "code": code}),
     )
@@ -144,37 +122,38 @@ async fn a_stolen_session_cannot_change_the_phone_or_the_email_or_erase() -> any
     .await?;
 
     // A code is bound to the session that asked for it.
-    let other = login(&d, &sms, email, PASSWORD, new_phone, 0).await?;
-    let code = confirmation_code(&d, &sms, &stolen, "contact_change", new_phone, 1).await?;
+    let other = site.login_as(email, PASSWORD, new_phone).await?;
+    let code = confirmation_code(d, sms, &stolen, "contact_change", new_phone, 1).await?;
     let elsewhere = json!({"email": "anne.new@example.lu", "password": PASSWORD, "code": code});
-    let (status, body) = patch_me(&d, &other, &elsewhere).await?;
+    let (status, body) = patch_me(d, &other, &elsewhere).await?;
     assert_eq!(
         (status, body["error"].as_str()),
         (403, Some("invalid_confirmation"))
     );
     // ... and to its purpose: a code for a change does not erase.
     let (status, _) = delete_me(
-        &d,
+        d,
         &stolen,
         Some(&json!({"password": PASSWORD, "code": code})),
     )
     .await?;
     assert_eq!(status, 403);
-    let (status, body) = patch_me(&d, &stolen, &elsewhere).await?;
+    let (status, body) = patch_me(d, &stolen, &elsewhere).await?;
     assert_eq!(
         (status, body["email"].as_str()),
         (200, Some("anne.new@example.lu"))
     );
     teleconsult_tests::poll_until("a second notice to the old address", WAIT, || async {
-        (mails_to(&smtp, email, "coordonnées").await == 2).then_some(())
+        (mails_to(smtp, email, "coordonnées").await == 2).then_some(())
     })
     .await?;
-    login(&d, &sms, "anne.new@example.lu", PASSWORD, new_phone, 2).await?;
+    site.login_as("anne.new@example.lu", PASSWORD, new_phone)
+        .await?;
 
     // Erasure, with the password and an erasure code.
-    let code = confirmation_code(&d, &sms, &stolen, "erasure", new_phone, 3).await?;
+    let code = confirmation_code(d, sms, &stolen, "erasure", new_phone, 3).await?;
     let (status, body) = delete_me(
-        &d,
+        d,
         &stolen,
         Some(&json!({"password": PASSWORD, "code": code})),
     )
@@ -192,15 +171,15 @@ async fn a_stolen_session_cannot_change_the_phone_or_the_email_or_erase() -> any
 #[tokio::test]
 async fn thirty_racing_confirmations_use_a_code_once_and_void_it_after_three_wrong_tries()
 -> anyhow::Result<()> {
-    let (d, smtp, sms) = demo_with_sinks("").await?;
-    register_and_activate(&d, &smtp, &registration(760)).await?;
-    let who = login(&d, &sms, "patient760@example.lu", PASSWORD, &phone(760), 0).await?;
+    let site = Site::demo("").await?;
+    let (d, sms) = (&site.daemon, &site.sms);
+    let who = site.patient(760).await?;
 
-    let code = confirmation_code(&d, &sms, &who, "contact_change", &phone(760), 1).await?;
+    let code = confirmation_code(d, sms, &who, "contact_change", &phone(760), 1).await?;
     let changes: Vec<Value> = (0..30)
         .map(|n| json!({"phone": format!("+35269100{n:04}"), "password": PASSWORD, "code": code}))
         .collect();
-    let answers = join_all(changes.iter().map(|c| patch_me(&d, &who, c))).await;
+    let answers = join_all(changes.iter().map(|c| patch_me(d, &who, c))).await;
     let mut changed = Vec::new();
     for answer in answers {
         match answer? {
@@ -217,9 +196,9 @@ async fn thirty_racing_confirmations_use_a_code_once_and_void_it_after_three_wro
 
     // Thirty wrong codes at once: the code takes three, then it is void; the right one then
     // fails too.
-    let code = confirmation_code(&d, &sms, &who, "contact_change", &new_phone, 0).await?;
+    let code = confirmation_code(d, sms, &who, "contact_change", &new_phone, 0).await?;
     let wrong = json!({"phone": "+352691999760", "password": PASSWORD, "code": other_code(&code)});
-    let answers = join_all((0..30).map(|_| patch_me(&d, &who, &wrong))).await;
+    let answers = join_all((0..30).map(|_| patch_me(d, &who, &wrong))).await;
     let mut messages = Vec::new();
     for answer in answers {
         let (status, body) = answer?;
@@ -231,20 +210,15 @@ async fn thirty_racing_confirmations_use_a_code_once_and_void_it_after_three_wro
     assert_eq!(count("mistyped too often"), 1, "{messages:?}");
     assert_eq!(count("no code is waiting"), 27, "{messages:?}");
     let right = json!({"phone": "+352691999760", "password": PASSWORD, "code": code});
-    assert_eq!(patch_me(&d, &who, &right).await?.0, 403, "void");
+    assert_eq!(patch_me(d, &who, &right).await?.0, 403, "void");
     Ok(())
 }
 
 /// Registers `form`; the status and the body's keys (what an observer sees).
 async fn register(d: &Daemon, form: &Value) -> anyhow::Result<(u16, Vec<String>, String)> {
-    let r = d
-        .client
-        .post(d.url("/api/v1/patients"))
-        .json(form)
-        .send()
+    let (status, body) = d
+        .send(None, Method::POST, "/api/v1/patients", Some(form))
         .await?;
-    let status = r.status().as_u16();
-    let body: Value = r.json().await?;
     let keys = body
         .as_object()
         .map(|o| o.keys().cloned().collect())
@@ -258,9 +232,10 @@ async fn register(d: &Daemon, form: &Value) -> anyhow::Result<(u16, Vec<String>,
 
 #[tokio::test]
 async fn registration_answers_the_same_whatever_is_registered() -> anyhow::Result<()> {
-    let (d, smtp, sms) = demo_with_sinks("").await?;
+    let site = Site::demo("").await?;
+    let (d, smtp) = (&site.daemon, &site.smtp);
     let owner = registration(800);
-    register_and_activate(&d, &smtp, &owner).await?;
+    site.register(800).await?;
     let mut same_email = registration(802);
     same_email["email"] = owner["email"].clone();
     let mut same_id = registration(803);
@@ -269,7 +244,7 @@ async fn registration_answers_the_same_whatever_is_registered() -> anyhow::Resul
 
     let mut ids = Vec::new();
     for form in [&fresh, &same_email, &same_id] {
-        let (status, keys, id) = register(&d, form).await?;
+        let (status, keys, id) = register(d, form).await?;
         assert_eq!((status, keys), (201, vec!["id".to_owned()]));
         ids.push(id);
     }
@@ -286,7 +261,7 @@ async fn registration_answers_the_same_whatever_is_registered() -> anyhow::Resul
         .await?;
     smtp.wait_for("patient803@example.lu", "n'a pas pu aboutir", WAIT)
         .await?;
-    assert_eq!(mails_to(&smtp, "patient803@example.lu", "activez").await, 0);
+    assert_eq!(mails_to(smtp, "patient803@example.lu", "activez").await, 0);
     // Nothing was created or changed for the taken ones.
     let refused = d
         .client
@@ -295,12 +270,12 @@ async fn registration_answers_the_same_whatever_is_registered() -> anyhow::Resul
         .send()
         .await?;
     assert_eq!(refused.status(), 401);
-    login(&d, &sms, "patient800@example.lu", PASSWORD, &phone(800), 0).await?;
+    site.login_patient(800).await?;
 
     // Thirty registrations of one new person at once: one account, one activation e-mail,
     // the same answer to all.
     let racing = registration(810);
-    let answers = join_all((0..30).map(|_| register(&d, &racing))).await;
+    let answers = join_all((0..30).map(|_| register(d, &racing))).await;
     for answer in answers {
         let (status, keys, _) = answer?;
         assert_eq!((status, keys), (201, vec!["id".to_owned()]));
@@ -315,9 +290,9 @@ async fn registration_answers_the_same_whatever_is_registered() -> anyhow::Resul
             .then_some(())
     })
     .await?;
-    assert_eq!(mails_to(&smtp, "patient810@example.lu", "activez").await, 1);
+    assert_eq!(mails_to(smtp, "patient810@example.lu", "activez").await, 1);
     assert_eq!(
-        mails_to(&smtp, "patient810@example.lu", "avec votre adresse").await,
+        mails_to(smtp, "patient810@example.lu", "avec votre adresse").await,
         29
     );
     Ok(())
@@ -326,9 +301,10 @@ async fn registration_answers_the_same_whatever_is_registered() -> anyhow::Resul
 #[tokio::test]
 async fn opening_the_activation_link_activates_nothing_until_the_button_is_pressed()
 -> anyhow::Result<()> {
-    let (d, smtp, sms) = demo_with_sinks("").await?;
+    let site = Site::demo("").await?;
+    let (d, smtp) = (&site.daemon, &site.smtp);
     let form = registration(820);
-    assert_eq!(register(&d, &form).await?.0, 201);
+    assert_eq!(register(d, &form).await?.0, 201);
     let mail = smtp
         .wait_for("patient820@example.lu", "activez", WAIT)
         .await?;
@@ -367,24 +343,25 @@ async fn opening_the_activation_link_activates_nothing_until_the_button_is_press
         .await?;
     assert_eq!(pressed.status(), 303);
     assert_eq!(pressed.headers()["location"], "/activate/done");
-    login(&d, &sms, "patient820@example.lu", PASSWORD, &phone(820), 0).await?;
+    site.login_patient(820).await?;
     Ok(())
 }
 
 #[tokio::test]
 async fn an_unactivated_registration_expires_and_frees_its_national_id_and_email()
 -> anyhow::Result<()> {
-    let (mut d, smtp, sms) = demo_with_sinks("").await?;
+    let mut site = Site::demo("").await?;
     let (old, young) = (registration(830), registration(831));
     for form in [&old, &young] {
-        assert_eq!(register(&d, form).await?.0, 201);
+        assert_eq!(register(&site, form).await?.0, 201);
     }
-    smtp.wait_for("patient830@example.lu", "activez", WAIT)
+    site.smtp
+        .wait_for("patient830@example.lu", "activez", WAIT)
         .await?;
-    d.terminate(Duration::from_secs(10)).await?;
+    site.terminate(Duration::from_secs(10)).await?;
     // Two days pass for the first registration (its creation moved back, the clock cannot be).
     {
-        let store = teleconsult_tests::daemon::open_store(&d)?;
+        let store = teleconsult_tests::daemon::open_store(&site)?;
         let pending = store
             .account_by_login("patient830@example.lu")?
             .context("no pending account")?;
@@ -398,9 +375,9 @@ async fn an_unactivated_registration_expires_and_frees_its_national_id_and_email
         )??;
     }
     // The daemon's sweeper removes it at start-up (and every 15 minutes).
-    d.spawn().await?;
+    site.spawn().await?;
     teleconsult_tests::poll_until("the sweeper's report", WAIT, || async {
-        d.logs()
+        site.logs()
             .contains("expired registrations removed")
             .then_some(())
     })
@@ -408,9 +385,10 @@ async fn an_unactivated_registration_expires_and_frees_its_national_id_and_email
 
     // Its national id and e-mail are free again: the same person registers and activates (a
     // new link); the young registration still holds its own.
-    assert_eq!(register(&d, &old).await?.0, 201);
+    assert_eq!(register(&site, &old).await?.0, 201);
     let mail = teleconsult_tests::poll_until("a second activation e-mail", WAIT, || async {
-        let mut sent = smtp
+        let mut sent = site
+            .smtp
             .mails()
             .into_iter()
             .filter(|m| m.to.iter().any(|t| t == "patient830@example.lu"));
@@ -419,16 +397,19 @@ async fn an_unactivated_registration_expires_and_frees_its_national_id_and_email
     .await?;
     assert!(mail.subject.contains("activez"), "{}", mail.subject);
     let token = link_token(&mail.body).context("no link")?;
-    let activated = d
-        .client
-        .post(d.url("/api/v1/patients/activate"))
-        .json(&json!({"token": token}))
-        .send()
+    let (status, body) = site
+        .send(
+            None,
+            Method::POST,
+            "/api/v1/patients/activate",
+            Some(&json!({"token": token})),
+        )
         .await?;
-    assert_eq!(activated.status(), 200);
-    login(&d, &sms, "patient830@example.lu", PASSWORD, &phone(830), 0).await?;
-    assert_eq!(register(&d, &young).await?.0, 201);
-    smtp.wait_for("patient831@example.lu", "avec votre adresse", WAIT)
+    assert_eq!(status, 200, "{body}");
+    site.login_patient(830).await?;
+    assert_eq!(register(&site, &young).await?.0, 201);
+    site.smtp
+        .wait_for("patient831@example.lu", "avec votre adresse", WAIT)
         .await?;
     Ok(())
 }

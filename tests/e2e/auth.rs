@@ -1,36 +1,19 @@
 //! Accounts end to end through the API, with real sinks: registration → activation mail →
-//! login → SMS code → session; lockouts and rate limits; CSRF; password reset; GDPR.
+//! login → SMS code → session; lockouts and rate limits; CSRF; password reset; GDPR. The site
+//! is installed for real (not demo), with the daemon's own rate limits.
 
+use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::Duration;
 use teleconsult_tests::accounts::{
     PASSWORD, WAIT, confirmation_code, login, phone, register_and_activate, registration,
-    sinks_config,
 };
-use teleconsult_tests::sinks::{SmsSink, SmtpSink, link_token};
-use teleconsult_tests::{Daemon, DaemonOptions};
-
-struct Site {
-    daemon: Daemon,
-    smtp: SmtpSink,
-    sms: SmsSink,
-}
-
-async fn site(extra: &str) -> anyhow::Result<Site> {
-    let smtp = SmtpSink::start()?;
-    let sms = SmsSink::start().await?;
-    let extra_config = format!("{}\n{extra}", sinks_config(&smtp, &sms));
-    let daemon = Daemon::start(DaemonOptions {
-        extra_config,
-        ..Default::default()
-    })
-    .await?;
-    Ok(Site { daemon, smtp, sms })
-}
+use teleconsult_tests::sinks::link_token;
+use teleconsult_tests::site::Site;
 
 #[tokio::test]
 async fn register_activate_login_with_sms_code_and_logout() -> anyhow::Result<()> {
-    let s = site("").await?;
+    let s = Site::real("").await?;
     let d = &s.daemon;
     let form = registration(10);
 
@@ -102,41 +85,22 @@ async fn register_activate_login_with_sms_code_and_logout() -> anyhow::Result<()
         "{sms}"
     );
 
-    let me = d
-        .client
-        .get(d.url("/api/v1/me"))
-        .header("authorization", session.bearer())
-        .send()
-        .await?;
-    assert_eq!(me.status(), 200);
-    let me: Value = me.json().await?;
+    let me = d.get_ok(&session, "/api/v1/me").await?;
     assert_eq!(me["email"], "patient10@example.lu");
     assert_eq!(me["patient"]["last_name"], "Quackenbush10");
 
-    let out = d
-        .client
-        .post(d.url("/api/v1/auth/logout"))
-        .header("authorization", session.bearer())
-        .send()
+    let (status, _) = d
+        .send(Some(&session), Method::POST, "/api/v1/auth/logout", None)
         .await?;
-    assert_eq!(out.status(), 204);
-    let after = d
-        .client
-        .get(d.url("/api/v1/me"))
-        .header("authorization", session.bearer())
-        .send()
-        .await?;
-    assert_eq!(after.status(), 401);
-    assert_eq!(
-        d.client.get(d.url("/api/v1/me")).send().await?.status(),
-        401
-    );
+    assert_eq!(status, 204);
+    assert_eq!(d.get(&session, "/api/v1/me").await?.0, 401);
+    assert_eq!(d.send(None, Method::GET, "/api/v1/me", None).await?.0, 401);
     Ok(())
 }
 
 #[tokio::test]
 async fn codes_are_single_use_and_wrong_ones_void_the_challenge() -> anyhow::Result<()> {
-    let s = site("").await?;
+    let s = Site::real("").await?;
     let d = &s.daemon;
     register_and_activate(d, &s.smtp, &registration(11)).await?;
     let challenge = |body: Value| body["challenge_id"].as_str().unwrap_or_default().to_owned();
@@ -209,7 +173,7 @@ async fn codes_are_single_use_and_wrong_ones_void_the_challenge() -> anyhow::Res
 async fn fifty_wrong_passwords_or_codes_lock_the_account_even_for_the_right_ones()
 -> anyhow::Result<()> {
     // Per-address limits lifted, so the per-account lockout is what is tested.
-    let s = site("[limits]\nlogin_per_minute = 1000\notp_per_minute = 1000\n").await?;
+    let s = Site::real("[limits]\nlogin_per_minute = 1000\notp_per_minute = 1000\n").await?;
     let d = &s.daemon;
     register_and_activate(d, &s.smtp, &registration(12)).await?;
     let attempt = |password: &'static str| {
@@ -285,7 +249,7 @@ async fn fifty_wrong_passwords_or_codes_lock_the_account_even_for_the_right_ones
 #[tokio::test]
 async fn one_address_is_rate_limited_across_accounts_without_revealing_them() -> anyhow::Result<()>
 {
-    let s = site("").await?;
+    let s = Site::real("").await?;
     let d = &s.daemon;
     let mut statuses = Vec::new();
     for n in 0..12 {
@@ -317,7 +281,7 @@ async fn one_address_is_rate_limited_across_accounts_without_revealing_them() ->
 
 #[tokio::test]
 async fn cookie_sessions_need_the_csrf_token_for_changes() -> anyhow::Result<()> {
-    let s = site("").await?;
+    let s = Site::real("").await?;
     let d = &s.daemon;
     register_and_activate(d, &s.smtp, &registration(14)).await?;
     let session = login(d, &s.sms, "patient14@example.lu", PASSWORD, &phone(14), 0).await?;
@@ -353,7 +317,7 @@ async fn cookie_sessions_need_the_csrf_token_for_changes() -> anyhow::Result<()>
 
 #[tokio::test]
 async fn password_reset_by_mail_ends_older_sessions() -> anyhow::Result<()> {
-    let s = site("").await?;
+    let s = Site::real("").await?;
     let d = &s.daemon;
     register_and_activate(d, &s.smtp, &registration(15)).await?;
     let old = login(d, &s.sms, "patient15@example.lu", PASSWORD, &phone(15), 0).await?;
@@ -390,14 +354,8 @@ async fn password_reset_by_mail_ends_older_sessions() -> anyhow::Result<()> {
         .send()
         .await?;
     assert_eq!(done.status(), 200);
-    let stale = d
-        .client
-        .get(d.url("/api/v1/me"))
-        .header("authorization", old.bearer())
-        .send()
-        .await?;
     assert_eq!(
-        stale.status(),
+        d.get(&old, "/api/v1/me").await?.0,
         401,
         "sessions opened with the old password end"
     );
@@ -410,56 +368,33 @@ async fn password_reset_by_mail_ends_older_sessions() -> anyhow::Result<()> {
         1,
     )
     .await?;
-    assert_eq!(
-        d.client
-            .get(d.url("/api/v1/me"))
-            .header("authorization", fresh.bearer())
-            .send()
-            .await?
-            .status(),
-        200
-    );
+    assert_eq!(d.get(&fresh, "/api/v1/me").await?.0, 200);
     Ok(())
 }
 
 #[tokio::test]
 async fn gdpr_export_rectify_withdraw_and_erase() -> anyhow::Result<()> {
-    let s = site("").await?;
+    let s = Site::real("").await?;
     let d = &s.daemon;
     let id = register_and_activate(d, &s.smtp, &registration(16)).await?;
     let session = login(d, &s.sms, "patient16@example.lu", PASSWORD, &phone(16), 0).await?;
-    let auth = session.bearer();
+    let me = |method: Method, path: &'static str, body: Option<Value>| {
+        let session = session.clone();
+        async move { d.send(Some(&session), method, path, body.as_ref()).await }
+    };
 
     // A new phone needs the password and a code sent to the current phone.
     let code = confirmation_code(d, &s.sms, &session, "contact_change", &phone(16), 1).await?;
-    let fixed = d
-        .client
-        .patch(d.url("/api/v1/me"))
-        .header("authorization", &auth)
-        .json(
-            &json!({"last_name": "Quackenbush-Weber", "phone": "+352 691 000 016",
-            "password": PASSWORD, "code": code}),
-        )
-        .send()
-        .await?;
-    assert_eq!(fixed.status(), 200);
-    let bad = d
-        .client
-        .patch(d.url("/api/v1/me"))
-        .header("authorization", &auth)
-        .json(&json!({"email": "nope"}))
-        .send()
-        .await?;
-    assert_eq!(bad.status(), 422);
+    let fix = json!({"last_name": "Quackenbush-Weber", "phone": "+352 691 000 016",
+        "password": PASSWORD, "code": code});
+    let (status, fixed) = me(Method::PATCH, "/api/v1/me", Some(fix)).await?;
+    assert_eq!(status, 200, "{fixed}");
+    let (status, bad) = me(Method::PATCH, "/api/v1/me", Some(json!({"email": "nope"}))).await?;
+    assert_eq!(status, 422, "{bad}");
 
-    let withdrawn = d
-        .client
-        .post(d.url("/api/v1/me/consents/teleconsultation/withdraw"))
-        .header("authorization", &auth)
-        .send()
-        .await?;
-    assert_eq!(withdrawn.status(), 200);
-    let consents: Value = withdrawn.json().await?;
+    let withdraw = "/api/v1/me/consents/teleconsultation/withdraw";
+    let (status, consents) = me(Method::POST, withdraw, None).await?;
+    assert_eq!(status, 200, "{consents}");
     assert!(
         consents.as_array().is_some_and(|c| c
             .iter()
@@ -467,14 +402,7 @@ async fn gdpr_export_rectify_withdraw_and_erase() -> anyhow::Result<()> {
         "{consents}"
     );
 
-    let export: Value = d
-        .client
-        .get(d.url("/api/v1/me/export"))
-        .header("authorization", &auth)
-        .send()
-        .await?
-        .json()
-        .await?;
+    let export = d.get_ok(&session, "/api/v1/me/export").await?;
     assert_eq!(export["patient"]["last_name"], "Quackenbush-Weber");
     assert_eq!(export["patient"]["id"], id.as_str());
     assert!(export["account"].get("password_hash").is_none(), "{export}");
@@ -485,15 +413,9 @@ async fn gdpr_export_rectify_withdraw_and_erase() -> anyhow::Result<()> {
     );
 
     let code = confirmation_code(d, &s.sms, &session, "erasure", "+352691000016", 0).await?;
-    let erased = d
-        .client
-        .delete(d.url("/api/v1/me"))
-        .header("authorization", &auth)
-        .json(&json!({"password": PASSWORD, "code": code}))
-        .send()
-        .await?;
-    assert_eq!(erased.status(), 200);
-    let body: Value = erased.json().await?;
+    let confirm = json!({"password": PASSWORD, "code": code});
+    let (status, body) = me(Method::DELETE, "/api/v1/me", Some(confirm)).await?;
+    assert_eq!(status, 200, "{body}");
     assert_eq!(body["erased"], true);
     assert!(
         body["kept"][0]
@@ -501,15 +423,7 @@ async fn gdpr_export_rectify_withdraw_and_erase() -> anyhow::Result<()> {
             .is_some_and(|k| k.contains("audit trail")),
         "{body}"
     );
-    assert_eq!(
-        d.client
-            .get(d.url("/api/v1/me"))
-            .header("authorization", &auth)
-            .send()
-            .await?
-            .status(),
-        401
-    );
+    assert_eq!(d.get(&session, "/api/v1/me").await?.0, 401);
     let relogin = d
         .client
         .post(d.url("/api/v1/auth/login"))
@@ -530,7 +444,7 @@ async fn gdpr_export_rectify_withdraw_and_erase() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn messages_are_retried_until_the_gateway_accepts_them() -> anyhow::Result<()> {
-    let s = site("").await?;
+    let s = Site::real("").await?;
     let d = &s.daemon;
     register_and_activate(d, &s.smtp, &registration(17)).await?;
     s.sms.fail_next(1);

@@ -19,12 +19,10 @@ mod world;
 use anyhow::Context;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use teleconsult_tests::accounts::{login, sinks_config};
-use teleconsult_tests::sinks::{SmsSink, SmtpSink};
-use teleconsult_tests::{Daemon, DaemonOptions};
+use teleconsult_tests::booking::DR_WEBER;
+use teleconsult_tests::site::{ADMIN, Site};
 use world::{Kind, fill, page, send, world};
 
-const DR_WEBER: &str = "00000000-0000-0000-0000-00007c1e0001";
 const NOBODY: &str = "00000000-0000-4000-8000-00000000dead";
 
 /// The callers, in the order of the expectation columns.
@@ -92,7 +90,7 @@ async fn every_role_against_every_object_endpoint_on_a_booth_site() -> anyhow::R
 async fn matrix(kind: Kind) -> anyhow::Result<()> {
     let w = world(kind).await?;
     let schedule = send(
-        &w.daemon,
+        &w.site,
         Some(&w.who["doctor"]),
         "GET",
         &format!("/api/v1/practitioners/{DR_WEBER}/schedule"),
@@ -110,14 +108,8 @@ async fn matrix(kind: Kind) -> anyhow::Result<()> {
             if expected == 0 {
                 continue;
             }
-            let (status, body) = send(
-                &w.daemon,
-                Some(&w.who[role]),
-                r.method,
-                &path,
-                r.body.clone(),
-            )
-            .await?;
+            let (status, body) =
+                send(&w.site, Some(&w.who[role]), r.method, &path, r.body.clone()).await?;
             if status != expected {
                 wrong.push(format!(
                     "{role}: {} {} → {status} {body}, expected {expected}",
@@ -133,7 +125,7 @@ async fn matrix(kind: Kind) -> anyhow::Result<()> {
                     .replace(&w.relative_appt, NOBODY)
                     .replace(&w.booth_appt, NOBODY);
                 let (_, nothing) = send(
-                    &w.daemon,
+                    &w.site,
                     Some(&w.who[role]),
                     r.method,
                     &absent,
@@ -148,7 +140,7 @@ async fn matrix(kind: Kind) -> anyhow::Result<()> {
                 }
             }
         }
-        let (anonymous, _) = send(&w.daemon, None, r.method, &path, r.body.clone()).await?;
+        let (anonymous, _) = send(&w.site, None, r.method, &path, r.body.clone()).await?;
         if anonymous != 401 {
             wrong.push(format!(
                 "anonymous: {} {} → {anonymous}, expected 401",
@@ -162,7 +154,7 @@ async fn matrix(kind: Kind) -> anyhow::Result<()> {
             if expected == 0 {
                 continue;
             }
-            let status = page(&w.daemon, Some(&w.who[role]), r.method, &path).await?;
+            let status = page(&w.site, Some(&w.who[role]), r.method, &path).await?;
             if status != expected {
                 wrong.push(format!(
                     "{role}: page {} {} → {status}, expected {expected}",
@@ -171,7 +163,7 @@ async fn matrix(kind: Kind) -> anyhow::Result<()> {
             }
         }
         // Without a session: the login page (GET) or a refused form (POST).
-        let anonymous = page(&w.daemon, None, r.method, &path).await?;
+        let anonymous = page(&w.site, None, r.method, &path).await?;
         let expected = if r.method == "GET" { 303 } else { 403 };
         if anonymous != expected {
             wrong.push(format!(
@@ -191,7 +183,7 @@ async fn matrix(kind: Kind) -> anyhow::Result<()> {
         ("admin", true),
     ] {
         let (_, list) = send(
-            &w.daemon,
+            &w.site,
             Some(&w.who[role]),
             "GET",
             "/api/v1/appointments",
@@ -223,7 +215,7 @@ async fn matrix(kind: Kind) -> anyhow::Result<()> {
         ("admin", false),
     ] {
         let (_, list) = send(
-            &w.daemon,
+            &w.site,
             Some(&w.who[role]),
             "GET",
             "/api/v1/appointments",
@@ -233,7 +225,7 @@ async fn matrix(kind: Kind) -> anyhow::Result<()> {
         let mut seen: Vec<Value> = list.as_array().cloned().unwrap_or_default();
         for id in [&w.appt, &w.relative_appt, &w.booth_appt] {
             let (_, one) = send(
-                &w.daemon,
+                &w.site,
                 Some(&w.who[role]),
                 "GET",
                 &format!("/api/v1/appointments/{id}"),
@@ -254,7 +246,7 @@ async fn matrix(kind: Kind) -> anyhow::Result<()> {
     }
 
     // Every object endpoint of the API is in the matrix.
-    let (_, openapi) = send(&w.daemon, None, "GET", "/api/v1/openapi.json", None).await?;
+    let (_, openapi) = send(&w.site, None, "GET", "/api/v1/openapi.json", None).await?;
     let covered: BTreeSet<String> = api.iter().map(|r| template(r.path)).collect();
     for (path, item) in openapi["paths"].as_object().into_iter().flatten() {
         if !path.contains('{') {
@@ -443,24 +435,9 @@ fn template(path: &str) -> String {
 #[tokio::test]
 async fn an_administrator_creates_and_disables_accounts_in_the_page() -> anyhow::Result<()> {
     use teleconsult_tests::pages::{get_page, post_form};
-    let smtp = SmtpSink::start()?;
-    let sms = SmsSink::start().await?;
-    let daemon = Daemon::start(DaemonOptions {
-        demo: true,
-        extra_config: sinks_config(&smtp, &sms),
-        ..Default::default()
-    })
-    .await?;
-    let admin = login(
-        &daemon,
-        &sms,
-        "admin",
-        "demo admin 2026",
-        "+352621000006",
-        0,
-    )
-    .await?;
-    let (status, html) = get_page(&daemon, &admin, "/admin/users").await?;
+    let site = Site::demo("").await?;
+    let admin = site.login(&ADMIN).await?;
+    let (status, html) = get_page(&site, &admin, "/admin/users").await?;
     assert_eq!(status, 200, "{html}");
     assert!(
         html.contains("dr.weber") && html.contains("pharmacist"),
@@ -476,34 +453,28 @@ async fn an_administrator_creates_and_disables_accounts_in_the_page() -> anyhow:
         ("specialty", ""),
         ("password", "a long enough passphrase"),
     ];
-    let (status, _, html) = post_form(&daemon, &admin, "/admin/users", &fields).await?;
+    let (status, _, html) = post_form(&site, &admin, "/admin/users", &fields).await?;
     assert_eq!(status, 422, "{html}");
     for field in ["phone-error", "specialty-error"] {
         assert!(html.contains(field), "{field} missing: {html}");
     }
     fields[0] = ("role", "staff");
     fields[4] = ("phone", "+352 621 555 100");
-    let (status, at, html) = post_form(&daemon, &admin, "/admin/users", &fields).await?;
+    let (status, at, html) = post_form(&site, &admin, "/admin/users", &fields).await?;
     assert_eq!(
         (status, at.as_str()),
         (200, "/admin/users?added=1"),
         "{html}"
     );
     assert!(html.contains("front.desk"), "{html}");
-    let (status, _, html) = post_form(&daemon, &admin, "/admin/users", &fields).await?;
+    let (status, _, html) = post_form(&site, &admin, "/admin/users", &fields).await?;
     assert_eq!(status, 409, "the login is taken: {html}");
 
-    let desk = login(
-        &daemon,
-        &sms,
-        "front.desk",
-        "a long enough passphrase",
-        "+352621555100",
-        0,
-    )
-    .await?;
+    let desk = site
+        .login_as("front.desk", "a long enough passphrase", "+352621555100")
+        .await?;
     assert_eq!(desk.role, "staff");
-    let (_, users) = send(&daemon, Some(&admin), "GET", "/api/v1/users", None).await?;
+    let (_, users) = send(&site, Some(&admin), "GET", "/api/v1/users", None).await?;
     let id = users
         .as_array()
         .into_iter()
@@ -513,12 +484,12 @@ async fn an_administrator_creates_and_disables_accounts_in_the_page() -> anyhow:
         .context("front.desk listed")?
         .to_owned();
     let (status, at, _) =
-        post_form(&daemon, &admin, &format!("/admin/users/{id}/disable"), &[]).await?;
+        post_form(&site, &admin, &format!("/admin/users/{id}/disable"), &[]).await?;
     assert_eq!((status, at.as_str()), (200, "/admin/users?disabled=1"));
-    let (status, _) = send(&daemon, Some(&desk), "GET", "/api/v1/me", None).await?;
+    let (status, _) = send(&site, Some(&desk), "GET", "/api/v1/me", None).await?;
     assert_eq!(status, 401, "the open session ended");
     let (status, _) = send(
-        &daemon,
+        &site,
         None,
         "POST",
         "/api/v1/auth/login",
@@ -527,10 +498,10 @@ async fn an_administrator_creates_and_disables_accounts_in_the_page() -> anyhow:
     .await?;
     assert_eq!(status, 401, "a disabled account cannot log in");
 
-    let (_, me) = send(&daemon, Some(&admin), "GET", "/api/v1/me", None).await?;
+    let (_, me) = send(&site, Some(&admin), "GET", "/api/v1/me", None).await?;
     let own = me["id"].as_str().context("own id")?;
     let (status, body) = send(
-        &daemon,
+        &site,
         Some(&admin),
         "POST",
         &format!("/api/v1/users/{own}/disable"),

@@ -6,78 +6,18 @@ use anyhow::Context;
 use serde_json::{Value, json};
 use std::time::Duration;
 use teleconsult_core::audit::{Action, Actor};
-use teleconsult_tests::accounts::{
-    Login, PASSWORD, WAIT, login, phone, register_and_activate, registration,
+use teleconsult_tests::accounts::{Login, WAIT, phone};
+use teleconsult_tests::booking::{
+    CANCELLABLE, DR_FERREIRA, DR_WEBER, MIN_LEAD, free_starts, open_all_day,
 };
-use teleconsult_tests::sinks::{SmsSink, SmtpSink};
-use teleconsult_tests::{Daemon, poll_until};
+use teleconsult_tests::pages::{get_page, post_form};
+use teleconsult_tests::poll_until;
+use teleconsult_tests::site::{STAFF, Site, WEBER};
 
-const DR_WEBER: &str = "00000000-0000-0000-0000-00007c1e0001";
-const DR_FERREIRA: &str = "00000000-0000-0000-0000-00007c1e0002";
-
-struct Site {
-    daemon: Daemon,
-    smtp: SmtpSink,
-    sms: SmsSink,
-}
-
-async fn demo_site(extra: &str) -> anyhow::Result<Site> {
-    let (daemon, smtp, sms) = teleconsult_tests::accounts::demo_with_sinks(extra).await?;
-    Ok(Site { daemon, smtp, sms })
-}
-
-async fn patient(site: &Site, n: u32) -> anyhow::Result<Login> {
-    register_and_activate(&site.daemon, &site.smtp, &registration(n)).await?;
-    login(
-        &site.daemon,
-        &site.sms,
-        &format!("patient{n}@example.lu"),
-        PASSWORD,
-        &phone(n),
-        0,
-    )
-    .await
-}
-
-async fn get(site: &Site, who: &Login, path: &str) -> anyhow::Result<(u16, Value)> {
-    let r = site
-        .daemon
-        .client
-        .get(site.daemon.url(path))
-        .header("authorization", who.bearer())
-        .send()
-        .await?;
-    Ok((r.status().as_u16(), r.json().await.unwrap_or(Value::Null)))
-}
-
-async fn post(site: &Site, who: &Login, path: &str, body: &Value) -> anyhow::Result<(u16, Value)> {
-    let r = site
-        .daemon
-        .client
-        .post(site.daemon.url(path))
-        .header("authorization", who.bearer())
-        .json(body)
-        .send()
-        .await?;
-    Ok((r.status().as_u16(), r.json().await.unwrap_or(Value::Null)))
-}
-
+/// Free slot starts at least [`MIN_LEAD`] ahead (a slot starting meanwhile would be refused
+/// as in the past).
 async fn free_slots(site: &Site, who: &Login, practitioner: &str) -> anyhow::Result<Vec<String>> {
-    let (status, slots) = get(
-        site,
-        who,
-        &format!("/api/v1/practitioners/{practitioner}/slots"),
-    )
-    .await?;
-    anyhow::ensure!(status == 200, "slots: {status} {slots}");
-    Ok(slots
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s["start"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default())
+    free_starts(site, who, practitioner, MIN_LEAD).await
 }
 
 fn booking(start: &str) -> Value {
@@ -86,22 +26,22 @@ fn booking(start: &str) -> Value {
 
 #[tokio::test]
 async fn search_book_confirm_see_and_cancel() -> anyhow::Result<()> {
-    let site = demo_site("").await?;
-    let anne = patient(&site, 30).await?;
-    let other = patient(&site, 31).await?;
+    let site = Site::demo("").await?;
+    let anne = site.patient(30).await?;
+    let other = site.patient(31).await?;
 
-    let (_, found) = get(
-        &site,
-        &anne,
-        "/api/v1/practitioners?specialty=general_practice&language=pt",
-    )
-    .await?;
+    let (_, found) = site
+        .get(
+            &anne,
+            "/api/v1/practitioners?specialty=general_practice&language=pt",
+        )
+        .await?;
     let names: Vec<&str> = found
         .as_array()
         .map(|a| a.iter().filter_map(|p| p["name"].as_str()).collect())
         .unwrap_or_default();
     assert_eq!(names, ["Dr João Ferreira"], "{found}");
-    let (_, by_name) = get(&site, &anne, "/api/v1/practitioners?q=weber").await?;
+    let (_, by_name) = site.get(&anne, "/api/v1/practitioners?q=weber").await?;
     assert_eq!(by_name[0]["id"], DR_WEBER);
     assert_eq!(by_name[0]["modes"], json!(["video", "audio"]));
 
@@ -111,37 +51,37 @@ async fn search_book_confirm_see_and_cancel() -> anyhow::Result<()> {
         "weekday hours over 31 days: {}",
         slots.len()
     );
-    // Far enough ahead that the patient may still cancel it online (the policy's deadline is
-    // an hour before the start) wherever in the day the test runs.
-    let cancellable = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(3);
-    let start = slots
-        .iter()
-        .find(|s| s.parse::<jiff::Timestamp>().is_ok_and(|t| t > cancellable))
+    // Far enough ahead that the patient may still cancel it online.
+    let start = free_starts(&site, &anne, DR_WEBER, CANCELLABLE)
+        .await?
+        .first()
         .context("a slot more than three hours ahead")?
         .clone();
 
     let unconfirmed =
         json!({"practitioner_id": DR_WEBER, "start": start, "mode": "video", "confirm": false});
     assert_eq!(
-        post(&site, &anne, "/api/v1/appointments", &unconfirmed)
+        site.post(&anne, "/api/v1/appointments", &unconfirmed)
             .await?
             .0,
         422
     );
     let off_grid = booking(&start.replace(":00Z", ":07Z"));
     assert_eq!(
-        post(&site, &anne, "/api/v1/appointments", &off_grid)
-            .await?
-            .0,
+        site.post(&anne, "/api/v1/appointments", &off_grid).await?.0,
         422
     );
 
-    let (status, booked) = post(&site, &anne, "/api/v1/appointments", &booking(&start)).await?;
+    let (status, booked) = site
+        .post(&anne, "/api/v1/appointments", &booking(&start))
+        .await?;
     assert_eq!(status, 201, "{booked}");
     assert_eq!(booked["status"], "booked");
     assert_eq!(booked["practitioner_name"], "Dr Anne Weber");
     let id = booked["id"].as_str().unwrap_or_default().to_owned();
-    let (taken, body) = post(&site, &other, "/api/v1/appointments", &booking(&start)).await?;
+    let (taken, body) = site
+        .post(&other, "/api/v1/appointments", &booking(&start))
+        .await?;
     assert_eq!((taken, body["error"].as_str()), (409, Some("slot_taken")));
     assert!(
         !free_slots(&site, &anne, DR_WEBER).await?.contains(&start),
@@ -169,7 +109,7 @@ async fn search_book_confirm_see_and_cancel() -> anyhow::Result<()> {
     assert!(!sms["text"].as_str().unwrap_or_default().contains("cough"));
 
     // The patient's GDPR export holds it (and no one else's).
-    let (_, export) = get(&site, &anne, "/api/v1/me/export").await?;
+    let (_, export) = site.get(&anne, "/api/v1/me/export").await?;
     let exported: Vec<&str> = export["appointments"]
         .as_array()
         .into_iter()
@@ -178,27 +118,26 @@ async fn search_book_confirm_see_and_cancel() -> anyhow::Result<()> {
         .collect();
     assert_eq!(exported, [id.as_str()], "{export}");
     assert_eq!(export["documents"], json!([]), "{export}");
-    let (_, theirs) = get(&site, &other, "/api/v1/me/export").await?;
+    let (_, theirs) = site.get(&other, "/api/v1/me/export").await?;
     assert_eq!(theirs["appointments"], json!([]), "{theirs}");
 
     // Visible to the patient, not to another patient nor a pharmacist.
     assert_eq!(
-        get(&site, &anne, &format!("/api/v1/appointments/{id}"))
+        site.get(&anne, &format!("/api/v1/appointments/{id}"))
             .await?
             .0,
         200
     );
     assert_eq!(
-        get(&site, &other, &format!("/api/v1/appointments/{id}"))
+        site.get(&other, &format!("/api/v1/appointments/{id}"))
             .await?
             .0,
         404
     );
-    let (_, mine) = get(&site, &other, "/api/v1/appointments").await?;
+    let (_, mine) = site.get(&other, "/api/v1/appointments").await?;
     assert_eq!(mine, json!([]));
     assert_eq!(
-        post(
-            &site,
+        site.post(
             &other,
             &format!("/api/v1/appointments/{id}/cancel"),
             &json!({})
@@ -209,26 +148,26 @@ async fn search_book_confirm_see_and_cancel() -> anyhow::Result<()> {
     );
 
     // The patient cancels: the slot is free again and the cancellation is announced.
-    let (status, cancelled) = post(
-        &site,
-        &anne,
-        &format!("/api/v1/appointments/{id}/cancel"),
-        &json!({}),
-    )
-    .await?;
+    let (status, cancelled) = site
+        .post(
+            &anne,
+            &format!("/api/v1/appointments/{id}/cancel"),
+            &json!({}),
+        )
+        .await?;
     assert_eq!(status, 200, "{cancelled}");
     assert_eq!(cancelled["status"], "cancelled");
     site.smtp
         .wait_for("patient30@example.lu", "annulée", WAIT)
         .await?;
     assert!(free_slots(&site, &anne, DR_WEBER).await?.contains(&start));
-    let (again, _) = post(
-        &site,
-        &anne,
-        &format!("/api/v1/appointments/{id}/cancel"),
-        &json!({}),
-    )
-    .await?;
+    let (again, _) = site
+        .post(
+            &anne,
+            &format!("/api/v1/appointments/{id}/cancel"),
+            &json!({}),
+        )
+        .await?;
     assert_eq!(
         again, 409,
         "a cancelled appointment cannot be cancelled again"
@@ -238,13 +177,13 @@ async fn search_book_confirm_see_and_cancel() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn booking_for_a_relative_links_them_to_the_account() -> anyhow::Result<()> {
-    let site = demo_site("").await?;
-    let parent = patient(&site, 32).await?;
+    let site = Site::demo("").await?;
+    let parent = site.patient(32).await?;
     let slots = free_slots(&site, &parent, DR_WEBER).await?;
     let child_id = teleconsult_tests::national_ids::luxembourg("20150302", 7);
     let mut request = booking(&slots[0]);
     request["for"] = json!({"relationship": "parent", "national_id": child_id, "first_name": "Tom", "last_name": "Quackenbush", "birth_date": "2015-03-02"});
-    let (status, first) = post(&site, &parent, "/api/v1/appointments", &request).await?;
+    let (status, first) = site.post(&parent, "/api/v1/appointments", &request).await?;
     assert_eq!(status, 201, "{first}");
     assert_eq!(first["patient_name"], "Tom Quackenbush");
     assert_eq!(first["relationship"], "parent");
@@ -253,14 +192,14 @@ async fn booking_for_a_relative_links_them_to_the_account() -> anyhow::Result<()
     // Next time by the relative's id; a stranger cannot use it.
     let mut again = booking(&slots[1]);
     again["for"] = json!({"patient_id": child, "relationship": "parent"});
-    let (status, second) = post(&site, &parent, "/api/v1/appointments", &again).await?;
+    let (status, second) = site.post(&parent, "/api/v1/appointments", &again).await?;
     assert_eq!(status, 201, "{second}");
     assert_eq!(second["patient_id"], child.as_str());
-    let stranger = patient(&site, 33).await?;
+    let stranger = site.patient(33).await?;
     let mut hijack = booking(&slots[2]);
     hijack["for"] = json!({"patient_id": child});
     assert_eq!(
-        post(&site, &stranger, "/api/v1/appointments", &hijack)
+        site.post(&stranger, "/api/v1/appointments", &hijack)
             .await?
             .0,
         404
@@ -268,32 +207,24 @@ async fn booking_for_a_relative_links_them_to_the_account() -> anyhow::Result<()
     let mut duplicate = booking(&slots[2]);
     duplicate["for"] = json!({"relationship": "other", "national_id": child_id, "first_name": "Tom", "last_name": "Q", "birth_date": "2015-03-02"});
     assert_eq!(
-        post(&site, &stranger, "/api/v1/appointments", &duplicate)
+        site.post(&stranger, "/api/v1/appointments", &duplicate)
             .await?
             .0,
         409,
         "a person is linked to one proxy"
     );
 
-    let (_, list) = get(&site, &parent, "/api/v1/appointments").await?;
+    let (_, list) = site.get(&parent, "/api/v1/appointments").await?;
     assert_eq!(list.as_array().map(Vec::len), Some(2));
 
     // Both bookings wait in the outbox for the national platform (none configured here).
     assert_eq!(
-        get(&site, &parent, "/api/v1/sync/status").await?.0,
+        site.get(&parent, "/api/v1/sync/status").await?.0,
         403,
         "patients do not see it"
     );
-    let staff = login(
-        &site.daemon,
-        &site.sms,
-        "staff",
-        "demo staff 2026",
-        "+352621000004",
-        0,
-    )
-    .await?;
-    let (status, sync) = get(&site, &staff, "/api/v1/sync/status").await?;
+    let staff = site.login(&STAFF).await?;
+    let (status, sync) = site.get(&staff, "/api/v1/sync/status").await?;
     assert_eq!(status, 200);
     assert_eq!(sync["enabled"], false);
     assert_eq!(sync["pending"], 2, "{sync}");
@@ -303,20 +234,11 @@ async fn booking_for_a_relative_links_them_to_the_account() -> anyhow::Result<()
 #[tokio::test]
 async fn two_hundred_clients_racing_for_twenty_slots_get_exactly_twenty_bookings()
 -> anyhow::Result<()> {
-    let mut site = demo_site("").await?;
+    let mut site = Site::demo("").await?;
     let (mut patients, mut patient_ids) = (Vec::new(), std::collections::BTreeSet::new());
     for n in 40..60 {
-        patient_ids
-            .insert(register_and_activate(&site.daemon, &site.smtp, &registration(n)).await?);
-        let who = login(
-            &site.daemon,
-            &site.sms,
-            &format!("patient{n}@example.lu"),
-            PASSWORD,
-            &phone(n),
-            0,
-        )
-        .await?;
+        patient_ids.insert(site.register(n).await?);
+        let who = site.login_patient(n).await?;
         patients.push(who);
     }
     let slots: Vec<String> = free_slots(&site, &patients[0], DR_WEBER)
@@ -330,8 +252,8 @@ async fn two_hundred_clients_racing_for_twenty_slots_get_exactly_twenty_bookings
         for (i, who) in patients.iter().enumerate() {
             let start = slots[(i + round) % 20].clone();
             let (client, url, auth) = (
-                site.daemon.client.clone(),
-                site.daemon.url("/api/v1/appointments"),
+                site.client.clone(),
+                site.url("/api/v1/appointments"),
                 who.bearer(),
             );
             requests.push(tokio::spawn(async move {
@@ -363,19 +285,11 @@ async fn two_hundred_clients_racing_for_twenty_slots_get_exactly_twenty_bookings
     // Consistent after a restart: 20 appointments, each slot once.
     site.daemon.terminate(Duration::from_secs(10)).await?;
     site.daemon.spawn().await?;
-    let staff = login(
-        &site.daemon,
-        &site.sms,
-        "staff",
-        "demo staff 2026",
-        "+352621000004",
-        0,
-    )
-    .await?;
-    let (_, all) = get(&site, &staff, "/api/v1/appointments").await?;
+    let staff = site.login(&STAFF).await?;
+    let (_, all) = site.get(&staff, "/api/v1/appointments").await?;
     let all = all.as_array().cloned().unwrap_or_default();
     assert_eq!(all.len(), 20);
-    let (_, me) = get(&site, &staff, "/api/v1/me").await?;
+    let (_, me) = site.get(&staff, "/api/v1/me").await?;
     let staff_actor = Actor::Account(me["id"].as_str().unwrap_or_default().to_owned());
     let mut starts: Vec<&str> = all.iter().filter_map(|a| a["start"].as_str()).collect();
     starts.sort_unstable();
@@ -385,7 +299,7 @@ async fn two_hundred_clients_racing_for_twenty_slots_get_exactly_twenty_bookings
     // Every request read its booker's patient record, and every read is in the audit chain:
     // the 20 with their booking, the 180 refused on their own (the staff list read them too).
     site.daemon.terminate(Duration::from_secs(10)).await?;
-    let store = teleconsult_tests::daemon::open_store(&site.daemon)?;
+    let store = teleconsult_tests::daemon::open_store(&site)?;
     let records = store.audit_records(1, 100_000)?;
     assert_eq!(patient_ids.len(), 20);
     let reads = records
@@ -405,56 +319,24 @@ async fn two_hundred_clients_racing_for_twenty_slots_get_exactly_twenty_bookings
 #[tokio::test]
 async fn reminders_survive_kill_9_and_go_out_exactly_once() -> anyhow::Result<()> {
     // Reminders 100 s before the start; a practitioner open all day with 1-minute slots.
-    let mut site = demo_site("[booking]\nreminder_offsets = [\"100s\"]\n").await?;
-    let staff = login(
-        &site.daemon,
-        &site.sms,
-        "staff",
-        "demo staff 2026",
-        "+352621000004",
-        0,
-    )
-    .await?;
-    let all_day = json!({"hours": {"time_zone": "Europe/Luxembourg", "slot_minutes": 1, "modes": ["video"],
-        "week": {"monday": [{"start": "00:00", "end": "23:59"}], "tuesday": [{"start": "00:00", "end": "23:59"}],
-                 "wednesday": [{"start": "00:00", "end": "23:59"}], "thursday": [{"start": "00:00", "end": "23:59"}],
-                 "friday": [{"start": "00:00", "end": "23:59"}], "saturday": [{"start": "00:00", "end": "23:59"}],
-                 "sunday": [{"start": "00:00", "end": "23:59"}]}}, "exceptions": []});
+    let mut site = Site::demo("[booking]\nreminder_offsets = [\"100s\"]\n").await?;
+    let staff = site.login(&STAFF).await?;
     // Two practitioners, so both bookings can take the same (earliest useful) minute.
     for practitioner in [DR_WEBER, DR_FERREIRA] {
-        let url = site
-            .daemon
-            .url(&format!("/api/v1/practitioners/{practitioner}/schedule"));
-        let r = site
-            .daemon
-            .client
-            .put(url)
-            .header("authorization", staff.bearer())
-            .json(&all_day)
-            .send()
-            .await?;
-        assert_eq!(r.status(), 200, "{}", r.text().await?);
+        open_all_day(&site, &staff, practitioner, 1, &["video"]).await?;
     }
 
-    let patients = [patient(&site, 60).await?, patient(&site, 61).await?];
+    let patients = [site.patient(60).await?, site.patient(61).await?];
     // The first slot whose reminder (start − 100 s) is at least 5 s away: due within a minute.
-    let now = i64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .as_secs(),
-    )?;
-    let start = free_slots(&site, &patients[0], DR_WEBER)
+    let start = free_starts(&site, &patients[0], DR_WEBER, Duration::from_secs(105))
         .await?
         .into_iter()
-        .find(|s| {
-            s.parse::<teleconsult_core::Timestamp>()
-                .is_ok_and(|t| t.as_second() >= now + 105)
-        })
-        .ok_or_else(|| anyhow::anyhow!("no slot"))?;
+        .next()
+        .context("no slot")?;
     for (who, practitioner) in patients.iter().zip([DR_WEBER, DR_FERREIRA]) {
         let mut b = booking(&start);
         b["practitioner_id"] = json!(practitioner);
-        let (status, body) = post(&site, who, "/api/v1/appointments", &b).await?;
+        let (status, body) = site.post(who, "/api/v1/appointments", &b).await?;
         assert_eq!(status, 201, "{body}");
     }
     site.daemon.kill9().await?;
@@ -479,13 +361,14 @@ async fn reminders_survive_kill_9_and_go_out_exactly_once() -> anyhow::Result<()
             .wait_for(&format!("patient{n}@example.lu"), "rappel", WAIT)
             .await?;
     }
-    // Once the queue is empty (delivery is at-least-once: a crash between a delivery and its
-    // removal from the queue would send it again), give a duplicate every chance, then count.
+    // Once the queue is empty — and that durably: a graceful stop flushes the last removal
+    // (delivery is at-least-once: a crash between a delivery and its durable removal from the
+    // queue sends it again) — crash a restarted daemon once more: a reminder that fired again,
+    // or a message sent but still queued, would show now.
     poll_until("an empty notification queue", WAIT, || async {
         let metrics = site
-            .daemon
             .client
-            .get(site.daemon.url("/metrics"))
+            .get(site.url("/metrics"))
             .send()
             .await
             .ok()?
@@ -498,9 +381,24 @@ async fn reminders_survive_kill_9_and_go_out_exactly_once() -> anyhow::Result<()
             .then_some(())
     })
     .await?;
+    site.daemon.terminate(Duration::from_secs(15)).await?;
+    site.daemon.spawn().await?;
     site.daemon.kill9().await?;
     site.daemon.spawn().await?;
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    // Whatever the restarted daemon did, once it stops a duplicate is either delivered
+    // (counted below) or still waiting in the store: nothing may wait. No sleep needed.
+    site.daemon.terminate(Duration::from_secs(15)).await?;
+    let store = teleconsult_tests::daemon::open_store(&site)?;
+    assert_eq!(
+        store.reminders_pending()?,
+        0,
+        "a reminder waits to fire again"
+    );
+    assert_eq!(
+        store.notifications_pending()?,
+        0,
+        "a message waits to be sent (again)"
+    );
     for n in [60, 61] {
         assert_eq!(
             reminders(&phone(n)),
@@ -518,19 +416,6 @@ async fn reminders_survive_kill_9_and_go_out_exactly_once() -> anyhow::Result<()
     Ok(())
 }
 
-async fn post_form(
-    site: &Site,
-    who: &Login,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> anyhow::Result<(u16, String, String)> {
-    teleconsult_tests::pages::post_form(&site.daemon, who, path, fields).await
-}
-
-async fn get_page(site: &Site, who: &Login, path: &str) -> anyhow::Result<(u16, String)> {
-    teleconsult_tests::pages::get_page(&site.daemon, who, path).await
-}
-
 /// The pages behind issue #5 that the browser journey does not walk: a practitioner edits
 /// their opening hours (a typing mistake is reported on its field; the saved hours are what
 /// the API then serves), a patient may not; a slot taken a moment earlier sends the second
@@ -538,16 +423,8 @@ async fn get_page(site: &Site, who: &Login, path: &str) -> anyhow::Result<(u16, 
 /// needs a reason for the patient.
 #[tokio::test]
 async fn pages_edit_hours_refuse_a_taken_slot_and_cancel_with_a_reason() -> anyhow::Result<()> {
-    let site = demo_site("").await?;
-    let doctor = login(
-        &site.daemon,
-        &site.sms,
-        "dr.weber",
-        "demo doctor 2026",
-        "+352621000002",
-        0,
-    )
-    .await?;
+    let site = Site::demo("").await?;
+    let doctor = site.login(&WEBER).await?;
     let schedule_page = format!("/schedule/{DR_WEBER}");
     let (status, html) = get_page(&site, &doctor, &schedule_page).await?;
     assert_eq!(status, 200, "{html}");
@@ -580,12 +457,12 @@ async fn pages_edit_hours_refuse_a_taken_slot_and_cancel_with_a_reason() -> anyh
         (200, format!("{schedule_page}?saved=1").as_str()),
         "{html}"
     );
-    let (_, saved) = get(
-        &site,
-        &doctor,
-        &format!("/api/v1/practitioners/{DR_WEBER}/schedule"),
-    )
-    .await?;
+    let (_, saved) = site
+        .get(
+            &doctor,
+            &format!("/api/v1/practitioners/{DR_WEBER}/schedule"),
+        )
+        .await?;
     assert_eq!(saved["hours"]["slot_minutes"], 30, "{saved}");
     assert_eq!(saved["hours"]["modes"], json!(["video"]), "{saved}");
     assert_eq!(
@@ -636,25 +513,29 @@ async fn pages_edit_hours_refuse_a_taken_slot_and_cancel_with_a_reason() -> anyh
         (200, format!("{schedule_page}?listing=1").as_str()),
         "{html}"
     );
-    let (_, found) = get(&site, &doctor, "/api/v1/practitioners?language=it").await?;
+    let (_, found) = site
+        .get(&doctor, "/api/v1/practitioners?language=it")
+        .await?;
     assert_eq!(found[0]["id"], DR_WEBER, "{found}");
     assert_eq!(found[0]["specialty"], "cardiology");
     assert_eq!(found[0]["languages"], json!(["fr", "lb", "it"]));
 
-    let anne = patient(&site, 60).await?;
+    let anne = site.patient(60).await?;
     let (status, _) = get_page(&site, &anne, &schedule_page).await?;
     assert_eq!(status, 403);
     let (status, _, _) = post_form(&site, &anne, &schedule_page, &fixed).await?;
     assert_eq!(status, 403, "a patient cannot change opening hours");
 
     // Anne books through the API; Bob, on the page, asks for the same time a moment later.
-    let bob = patient(&site, 61).await?;
+    let bob = site.patient(61).await?;
     let start = free_slots(&site, &anne, DR_WEBER)
         .await?
         .into_iter()
         .next()
         .context("no free slot")?;
-    let (status, booked) = post(&site, &anne, "/api/v1/appointments", &booking(&start)).await?;
+    let (status, booked) = site
+        .post(&anne, "/api/v1/appointments", &booking(&start))
+        .await?;
     assert_eq!(status, 201, "{booked}");
     let slot_page = format!("/book/{DR_WEBER}/slot");
     let (status, at, html) = post_form(
@@ -713,7 +594,9 @@ async fn pages_edit_hours_refuse_a_taken_slot_and_cancel_with_a_reason() -> anyh
         (status, at),
         (200, format!("/appointments/{id}?cancelled=1"))
     );
-    let (_, view) = get(&site, &bob, &format!("/api/v1/appointments/{id}")).await?;
+    let (_, view) = site
+        .get(&bob, &format!("/api/v1/appointments/{id}"))
+        .await?;
     assert_eq!(view["status"], "cancelled", "{view}");
     // Nobody else may cancel through the page either.
     let (status, _, _) = post_form(&site, &anne, &cancel, &[]).await?;

@@ -35,13 +35,12 @@ use teleconsult_core::schedule::ConsultationMode;
 use teleconsult_tests::accounts::{
     Login, PASSWORD, login, phone, register_and_activate, registration, sinks_config,
 };
+use teleconsult_tests::booking::{DR_FERREIRA, DR_WEBER};
 use teleconsult_tests::sinks::{SmsSink, SmtpSink};
+use teleconsult_tests::site::STAFF;
 use teleconsult_tests::{Daemon, DaemonOptions};
 
-const PRACTITIONERS: [&str; 2] = [
-    "00000000-0000-0000-0000-00007c1e0001",
-    "00000000-0000-0000-0000-00007c1e0002",
-];
+const PRACTITIONERS: [&str; 2] = [DR_WEBER, DR_FERREIRA];
 /// One request in `RACE_EVERY` races the previous one for its slot.
 const RACE_EVERY: usize = 10;
 const WARM_UP: usize = 500;
@@ -110,15 +109,7 @@ async fn end_to_end(bookings: usize, clients: usize, patients: usize) -> anyhow:
     })
     .await?;
 
-    let staff = login(
-        &daemon,
-        &sms,
-        "staff",
-        "demo staff 2026",
-        "+352621000004",
-        0,
-    )
-    .await?;
+    let staff = login(&daemon, &sms, STAFF.login, STAFF.password, STAFF.phone, 0).await?;
     open_all_day(&daemon, &staff).await?;
     let sessions = log_in_patients(&daemon, &smtp, &sms, patients).await?;
 
@@ -235,30 +226,9 @@ async fn end_to_end(bookings: usize, clients: usize, patients: usize) -> anyhow:
 
 /// Staff opens both demo practitioners every day from 00:00 to 23:59 in 1-minute slots.
 async fn open_all_day(daemon: &Daemon, staff: &Login) -> anyhow::Result<()> {
-    let day = json!([{"start": "00:00", "end": "23:59"}]);
-    let week: serde_json::Map<String, Value> = [
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ]
-    .into_iter()
-    .map(|d| (d.to_owned(), day.clone()))
-    .collect();
-    let schedule = json!({"hours": {"time_zone": "Europe/Luxembourg", "slot_minutes": 1,
-        "modes": ["video"], "week": week}, "exceptions": []});
     for practitioner in PRACTITIONERS {
-        let r = daemon
-            .client
-            .put(daemon.url(&format!("/api/v1/practitioners/{practitioner}/schedule")))
-            .header("authorization", staff.bearer())
-            .json(&schedule)
-            .send()
+        teleconsult_tests::booking::open_all_day(daemon, staff, practitioner, 1, &["video"])
             .await?;
-        ensure!(r.status() == 200, "schedule: {}", r.text().await?);
     }
     Ok(())
 }
@@ -293,26 +263,23 @@ async fn log_in_patients(
     Ok(sessions)
 }
 
-/// Free slots of a practitioner over the next 31 days: `(practitioner, start)`.
+/// Free slots of a practitioner over the next 31 days, from the usual booking lead on:
+/// `(practitioner, start)`.
 async fn free_slots(
     daemon: &Daemon,
     who: &Login,
     practitioner: &'static str,
 ) -> anyhow::Result<Vec<(&'static str, String)>> {
-    let r = daemon
-        .client
-        .get(daemon.url(&format!("/api/v1/practitioners/{practitioner}/slots")))
-        .header("authorization", who.bearer())
-        .send()
-        .await?;
-    ensure!(r.status() == 200, "slots: {}", r.status());
-    let slots: Value = r.json().await?;
-    Ok(slots
-        .as_array()
-        .context("slots: not a list")?
-        .iter()
-        .filter_map(|s| s["start"].as_str())
-        .map(|start| (practitioner, start.to_owned()))
+    let starts = teleconsult_tests::booking::free_starts(
+        daemon,
+        who,
+        practitioner,
+        teleconsult_tests::booking::MIN_LEAD,
+    )
+    .await?;
+    Ok(starts
+        .into_iter()
+        .map(|start| (practitioner, start))
         .collect())
 }
 

@@ -12,20 +12,21 @@
 //! one as the daemon's own store would hold it — the daemon stopped, the record rewritten
 //! through the store, the daemon started again on the same folder.
 
-use crate::call::{
-    Signal, Site, book, connect, demo_login, demo_site_of_kind, get, open_all_day, patient, send,
-    upload,
-};
 use anyhow::Context;
+use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::Duration;
 use teleconsult_core::audit::{Action, Actor, AuditEvent};
 use teleconsult_tests::Daemon;
 use teleconsult_tests::accounts::Login;
+use teleconsult_tests::booking::{DR_WEBER, MIN_LEAD, book_weber};
 use teleconsult_tests::pages::get_page;
+use teleconsult_tests::signal::{Signal, connect};
+use teleconsult_tests::site::{ADMIN, FERREIRA, PHARMACIST, Site, WEBER};
 
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
-/// What `call::book` gives as the reason: it must reach those who handle the appointment only.
+/// What `booking::book_weber` gives as the reason: it must reach those who handle the
+/// appointment only.
 const REASON: &str = "sore throat";
 
 /// Marks appointments as held at the booth, as booth sessions (issue #19) will create them:
@@ -78,12 +79,10 @@ struct Booth {
 }
 
 async fn booth(n: u32) -> anyhow::Result<Booth> {
-    let site = demo_site_of_kind("booth").await?;
-    let staff = demo_login(&site, "staff", "demo staff 2026", "+352621000004").await?;
-    open_all_day(&site, &staff).await?;
-    let admin = demo_login(&site, "admin", "demo admin 2026", "+352621000006").await?;
-    let weber = demo_login(&site, "dr.weber", "demo doctor 2026", "+352621000002").await?;
-    let owner = patient(&site, n).await?;
+    let (site, staff) = Site::for_calls("booth").await?;
+    let admin = site.login(&ADMIN).await?;
+    let weber = site.login(&WEBER).await?;
+    let owner = site.patient(n).await?;
     Ok(Booth {
         site,
         staff,
@@ -122,12 +121,17 @@ async fn join_answer(socket: &mut Signal) -> anyhow::Result<Value> {
 }
 
 async fn joined(site: &Site, id: &str, who: &Login, role: &str) -> anyhow::Result<Signal> {
-    let mut socket = connect(&site.daemon, id, who)
+    let mut socket = connect(site, id, who)
         .await?
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     socket.send(json!({"type": "join", "role": role})).await?;
     Ok(socket)
 }
+
+/// Two days ahead: an at-booth appointment whose room is not open yet.
+const TWO_DAYS: Duration = Duration::from_secs(2 * 24 * 3600);
+/// An hour ahead: time to issue documents and upload files before the start.
+const AN_HOUR: Duration = Duration::from_secs(3600);
 
 async fn download(site: &Site, who: &Login, url: &str) -> anyhow::Result<reqwest::Response> {
     Ok(site
@@ -146,11 +150,20 @@ async fn file_doors(
     id: &str,
     file_url: &str,
 ) -> anyhow::Result<[(u16, Value); 3]> {
-    let list = get(site, who, &format!("/api/v1/appointments/{id}/attachments")).await?;
+    let list = site
+        .get(who, &format!("/api/v1/appointments/{id}/attachments"))
+        .await?;
     let r = download(site, who, file_url).await?;
     let status = r.status().as_u16();
-    let one = (status, r.json().await.unwrap_or(Value::Null));
-    let sent = upload(site, who, id, "application/pdf", "x.pdf", PDF.to_vec()).await?;
+    // The file itself (not JSON) or the error (JSON): what came, never "nothing".
+    let text = r.text().await?;
+    let one = (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    );
+    let sent = site
+        .upload_attachment(who, id, "application/pdf", "x.pdf", PDF.to_vec())
+        .await?;
     Ok([list, one, sent])
 }
 
@@ -167,19 +180,13 @@ async fn booth_staff_reach_nothing_of_an_appointment_booked_from_home() -> anyho
         weber,
         owner,
     } = booth(160).await?;
-    let later = book(&site, &owner, 2 * 24 * 3600).await?;
-    let soon = book(&site, &owner, 30).await?;
+    let later = book_weber(&site, &owner, TWO_DAYS).await?;
+    let soon = book_weber(&site, &owner, MIN_LEAD).await?;
     let mut file_urls = Vec::new();
     for id in [&later, &soon] {
-        let (status, file) = upload(
-            &site,
-            &owner,
-            id,
-            "application/pdf",
-            "results.pdf",
-            PDF.to_vec(),
-        )
-        .await?;
+        let (status, file) = site
+            .upload_attachment(&owner, id, "application/pdf", "results.pdf", PDF.to_vec())
+            .await?;
         assert_eq!(status, 201, "{file}");
         file_urls.push(file["url"].as_str().context("file url")?.to_owned());
     }
@@ -197,21 +204,27 @@ async fn booth_staff_reach_nothing_of_an_appointment_booked_from_home() -> anyho
     }
     // The call, while its room is open: no party, no socket, no seat.
     for who in [&staff, &admin] {
-        let (status, body) = get(&site, who, &format!("/api/v1/appointments/{soon}/call")).await?;
+        let (status, body) = site
+            .get(who, &format!("/api/v1/appointments/{soon}/call"))
+            .await?;
         assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
-        match connect(&site.daemon, &soon, who).await? {
+        match connect(&site, &soon, who).await? {
             Ok(_) => anyhow::bail!("{} opened the signalling socket", who.role),
             Err((status, _)) => assert_eq!(status, 404),
         }
     }
     // The parties still can.
-    assert_eq!(get(&site, &weber, &file_urls[0]).await?.0, 200);
-    let (status, info) = get(&site, &owner, &format!("/api/v1/appointments/{soon}/call")).await?;
+    assert_eq!(site.get(&weber, &file_urls[0]).await?.0, 200);
+    let (status, info) = site
+        .get(&owner, &format!("/api/v1/appointments/{soon}/call"))
+        .await?;
     assert_eq!((status, info["role"].as_str()), (200, Some("patient")));
 
     // The reason is the patient's and the practitioner's; staff and administrators see the
     // facts of the day without it, in the API and on the pages.
-    let (_, facts) = get(&site, &owner, &format!("/api/v1/appointments/{later}")).await?;
+    let (_, facts) = site
+        .get(&owner, &format!("/api/v1/appointments/{later}"))
+        .await?;
     let start: jiff::Timestamp = facts["start"].as_str().context("start")?.parse()?;
     let day = start.in_tz("Europe/Luxembourg")?.date();
     for (who, handles) in [
@@ -220,7 +233,9 @@ async fn booth_staff_reach_nothing_of_an_appointment_booked_from_home() -> anyho
         (&staff, false),
         (&admin, false),
     ] {
-        let (status, one) = get(&site, who, &format!("/api/v1/appointments/{later}")).await?;
+        let (status, one) = site
+            .get(who, &format!("/api/v1/appointments/{later}"))
+            .await?;
         assert_eq!(status, 200, "{one}");
         assert_eq!(
             one.get("reason").and_then(Value::as_str),
@@ -232,7 +247,7 @@ async fn booth_staff_reach_nothing_of_an_appointment_booked_from_home() -> anyho
             "/api/v1/appointments".to_owned(),
             format!("/api/v1/appointments?date={day}"),
         ] {
-            let (_, list) = get(&site, who, &path).await?;
+            let (_, list) = site.get(who, &path).await?;
             let mine = list
                 .as_array()
                 .into_iter()
@@ -283,26 +298,22 @@ async fn booth_staff_act_for_the_patient_only_at_the_booth_and_never_take_a_seat
         weber,
         owner,
     } = booth(161).await?;
-    let later = book(&site, &owner, 2 * 24 * 3600).await?;
-    let soon = book(&site, &owner, 30).await?;
+    let later = book_weber(&site, &owner, TWO_DAYS).await?;
+    let soon = book_weber(&site, &owner, MIN_LEAD).await?;
     let mut file_urls = Vec::new();
     for id in [&later, &soon] {
-        let (status, file) = upload(
-            &site,
-            &owner,
-            id,
-            "application/pdf",
-            "results.pdf",
-            PDF.to_vec(),
-        )
-        .await?;
+        let (status, file) = site
+            .upload_attachment(&owner, id, "application/pdf", "results.pdf", PDF.to_vec())
+            .await?;
         assert_eq!(status, 201, "{file}");
         file_urls.push(file["url"].as_str().context("file url")?.to_owned());
     }
     hold_at_the_booth(&mut site, &[&later, &soon]).await?;
 
     // Open: the staff's call, files and reason.
-    let (status, info) = get(&site, &staff, &format!("/api/v1/appointments/{soon}/call")).await?;
+    let (status, info) = site
+        .get(&staff, &format!("/api/v1/appointments/{soon}/call"))
+        .await?;
     assert_eq!(
         (status, info["role"].as_str()),
         (200, Some("booth")),
@@ -314,7 +325,9 @@ async fn booth_staff_act_for_the_patient_only_at_the_booth_and_never_take_a_seat
         (200, 200, 201),
         "{list:?} {one:?} {sent:?}"
     );
-    let (_, seen) = get(&site, &staff, &format!("/api/v1/appointments/{soon}")).await?;
+    let (_, seen) = site
+        .get(&staff, &format!("/api/v1/appointments/{soon}"))
+        .await?;
     assert_eq!(seen["reason"], REASON, "{seen}");
     // Not open yet: a party, but not before the room opens (and no reason to read yet).
     for (status, body) in file_doors(&site, &staff, &later, &file_urls[0]).await? {
@@ -324,22 +337,27 @@ async fn booth_staff_act_for_the_patient_only_at_the_booth_and_never_take_a_seat
             "{body}"
         );
     }
-    let (status, body) = get(&site, &staff, &format!("/api/v1/appointments/{later}/call")).await?;
+    let (status, body) = site
+        .get(&staff, &format!("/api/v1/appointments/{later}/call"))
+        .await?;
     assert_eq!((status, body["error"].as_str()), (403, Some("too_early")));
-    let (_, seen) = get(&site, &staff, &format!("/api/v1/appointments/{later}")).await?;
+    let (_, seen) = site
+        .get(&staff, &format!("/api/v1/appointments/{later}"))
+        .await?;
     assert!(seen.get("reason").is_none(), "{seen}");
     // Administrators are not the booth.
     for id in [&soon, &later] {
-        let (status, _) = get(&site, &admin, &format!("/api/v1/appointments/{id}/call")).await?;
+        let (status, _) = site
+            .get(&admin, &format!("/api/v1/appointments/{id}/call"))
+            .await?;
         assert_eq!(status, 404);
-        let (status, _) = get(
-            &site,
-            &admin,
-            &format!("/api/v1/appointments/{id}/attachments"),
-        )
-        .await?;
+        let (status, _) = site
+            .get(&admin, &format!("/api/v1/appointments/{id}/attachments"))
+            .await?;
         assert_eq!(status, 404);
-        let (_, seen) = get(&site, &admin, &format!("/api/v1/appointments/{id}")).await?;
+        let (_, seen) = site
+            .get(&admin, &format!("/api/v1/appointments/{id}"))
+            .await?;
         assert!(seen.get("reason").is_none(), "{seen}");
     }
 
@@ -405,14 +423,14 @@ async fn booth_staff_act_for_the_patient_only_at_the_booth_and_never_take_a_seat
     drop(booth_again);
 
     // Over (cancelled): the staff's part ends with the room.
-    let (status, body) = send(
-        &site,
-        &weber,
-        reqwest::Method::POST,
-        &format!("/api/v1/appointments/{later}/cancel"),
-        Some(&json!({"reason": "the practitioner is ill"})),
-    )
-    .await?;
+    let (status, body) = site
+        .send(
+            Some(&weber),
+            Method::POST,
+            &format!("/api/v1/appointments/{later}/cancel"),
+            Some(&json!({"reason": "the practitioner is ill"})),
+        )
+        .await?;
     assert_eq!(status, 200, "{body}");
     for (status, body) in file_doors(&site, &staff, &later, &file_urls[0]).await? {
         assert_eq!(
@@ -421,12 +439,9 @@ async fn booth_staff_act_for_the_patient_only_at_the_booth_and_never_take_a_seat
             "{body}"
         );
     }
-    let (status, _) = get(
-        &site,
-        &owner,
-        &format!("/api/v1/appointments/{later}/attachments"),
-    )
-    .await?;
+    let (status, _) = site
+        .get(&owner, &format!("/api/v1/appointments/{later}/attachments"))
+        .await?;
     assert_eq!(status, 200, "the patient keeps their own files");
     Ok(())
 }
@@ -443,39 +458,31 @@ async fn thirty_one_accounts_racing_for_one_seat_seat_exactly_one() -> anyhow::R
         owner,
         ..
     } = booth(164).await?;
-    let id = book(&site, &owner, 30).await?;
+    let id = book_weber(&site, &owner, MIN_LEAD).await?;
     let mut staff = Vec::new();
     for n in 0..30 {
         let account = json!({"role": "staff", "login": format!("booth.{n}"),
             "phone": format!("+352 621 777 {n:03}"), "email": format!("booth.{n}@example.lu"),
             "password": "a long enough passphrase"});
-        let (status, body) = send(
-            &site,
-            &admin,
-            reqwest::Method::POST,
-            "/api/v1/users",
-            Some(&account),
-        )
-        .await?;
+        let (status, body) = site
+            .send(Some(&admin), Method::POST, "/api/v1/users", Some(&account))
+            .await?;
         anyhow::ensure!(status == 201, "{body}");
     }
     hold_at_the_booth(&mut site, &[&id]).await?;
     for n in 0..30 {
         staff.push(
-            teleconsult_tests::accounts::login(
-                &site.daemon,
-                &site.sms,
+            site.login_as(
                 &format!("booth.{n}"),
                 "a long enough passphrase",
                 &format!("+352621777{n:03}"),
-                0,
             )
             .await?,
         );
     }
     let mut sockets = Vec::new();
     for who in std::iter::once(&owner).chain(&staff) {
-        let socket = connect(&site.daemon, &id, who)
+        let socket = connect(&site, &id, who)
             .await?
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         let role = if who.role == "patient" {
@@ -516,47 +523,46 @@ async fn thirty_one_accounts_racing_for_one_seat_seat_exactly_one() -> anyhow::R
 /// it was); only the issuing practitioner records the payment, once, whatever the concurrency.
 #[tokio::test]
 async fn only_the_issuing_practitioner_records_a_fee_memo_payment() -> anyhow::Result<()> {
-    let mut site = demo_site_of_kind("clinic").await?;
-    let staff = demo_login(&site, "staff", "demo staff 2026", "+352621000004").await?;
-    open_all_day(&site, &staff).await?;
-    let weber = demo_login(&site, "dr.weber", "demo doctor 2026", "+352621000002").await?;
-    let ferreira = demo_login(&site, "dr.ferreira", "demo doctor 2026", "+352621000003").await?;
-    let admin = demo_login(&site, "admin", "demo admin 2026", "+352621000006").await?;
-    let pharmacist =
-        demo_login(&site, "pharmacist", "demo pharmacist 2026", "+352621000005").await?;
-    let owner = patient(&site, 162).await?;
-    let id = book(&site, &owner, 3600).await?;
+    let (mut site, staff) = Site::for_calls("clinic").await?;
+    let weber = site.login(&WEBER).await?;
+    let ferreira = site.login(&FERREIRA).await?;
+    let admin = site.login(&ADMIN).await?;
+    let pharmacist = site.login(&PHARMACIST).await?;
+    let owner = site.patient(162).await?;
+    let id = book_weber(&site, &owner, AN_HOUR).await?;
     let memo = json!({"kind": "fee_memo", "acts": [
         {"code": "C1", "label": "Consultation de médecine générale", "amount_cents": 5230}]});
-    let (status, issued) = send(
-        &site,
-        &weber,
-        reqwest::Method::POST,
-        &format!("/api/v1/appointments/{id}/documents"),
-        Some(&memo),
-    )
-    .await?;
+    let (status, issued) = site
+        .send(
+            Some(&weber),
+            Method::POST,
+            &format!("/api/v1/appointments/{id}/documents"),
+            Some(&memo),
+        )
+        .await?;
     assert_eq!(status, 201, "{issued}");
     let doc = issued["id"].as_str().context("document id")?.to_owned();
     let paid_path = format!("/api/v1/documents/{doc}/paid");
-    let (_, nothing) = send(
-        &site,
-        &owner,
-        reqwest::Method::POST,
-        "/api/v1/documents/00000000-0000-4000-8000-00000000dead/paid",
-        None,
-    )
-    .await?;
+    let (_, nothing) = site
+        .send(
+            Some(&owner),
+            Method::POST,
+            "/api/v1/documents/00000000-0000-4000-8000-00000000dead/paid",
+            None,
+        )
+        .await?;
 
     // The patient reads it, but is not the one who says it is paid: answered as for a memo
     // that does not exist; the page offers no button, and its form is refused the same way.
-    let (status, seen) = get(&site, &owner, &format!("/api/v1/documents/{doc}")).await?;
+    let (status, seen) = site
+        .get(&owner, &format!("/api/v1/documents/{doc}"))
+        .await?;
     assert_eq!(
         (status, seen["payment"]["status"].as_str()),
         (200, Some("unpaid"))
     );
     for who in [&owner, &ferreira, &staff, &admin, &pharmacist] {
-        let (status, body) = send(&site, who, reqwest::Method::POST, &paid_path, None).await?;
+        let (status, body) = site.send(Some(who), Method::POST, &paid_path, None).await?;
         assert_eq!((status, &body), (404, &nothing), "{}", who.role);
     }
     let (status, html) = get_page(&site.daemon, &owner, &format!("/documents/{doc}")).await?;
@@ -581,7 +587,7 @@ async fn only_the_issuing_practitioner_records_a_fee_memo_payment() -> anyhow::R
         let who = if i % 2 == 0 { &owner } else { &weber };
         let (site, path) = (&site, &paid_path);
         async move {
-            let (status, _) = send(site, who, reqwest::Method::POST, path, None).await?;
+            let (status, _) = site.send(Some(who), Method::POST, path, None).await?;
             anyhow::Ok((who.role.clone(), status))
         }
     });
@@ -595,7 +601,9 @@ async fn only_the_issuing_practitioner_records_a_fee_memo_payment() -> anyhow::R
         (("practitioner".to_owned(), 409), 19),
     ]);
     assert_eq!(outcomes, expected);
-    let (_, seen) = get(&site, &owner, &format!("/api/v1/documents/{doc}")).await?;
+    let (_, seen) = site
+        .get(&owner, &format!("/api/v1/documents/{doc}"))
+        .await?;
     assert_eq!(
         (
             seen["payment"]["status"].as_str(),
@@ -624,23 +632,25 @@ async fn only_the_issuing_practitioner_records_a_fee_memo_payment() -> anyhow::R
 /// per RFC 5987) and sandboxed, whoever downloads it.
 #[tokio::test]
 async fn uploaded_files_come_back_as_sandboxed_attachments() -> anyhow::Result<()> {
-    let site = demo_site_of_kind("clinic").await?;
-    let staff = demo_login(&site, "staff", "demo staff 2026", "+352621000004").await?;
-    open_all_day(&site, &staff).await?;
-    let weber = demo_login(&site, "dr.weber", "demo doctor 2026", "+352621000002").await?;
-    let owner = patient(&site, 163).await?;
-    let id = book(&site, &owner, 3600).await?;
+    let (site, _staff) = Site::for_calls("clinic").await?;
+    let weber = site.login(&WEBER).await?;
+    let owner = site.patient(163).await?;
+    let id = book_weber(&site, &owner, AN_HOUR).await?;
     let name = "R%C3%A9sultat%20%22labo%22.pdf"; // Résultat "labo".pdf
-    let (status, file) = upload(&site, &owner, &id, "application/pdf", name, PDF.to_vec()).await?;
+    let (status, file) = site
+        .upload_attachment(&owner, &id, "application/pdf", name, PDF.to_vec())
+        .await?;
     assert_eq!(status, 201, "{file}");
-    let (_, booked) = get(&site, &owner, &format!("/api/v1/appointments/{id}")).await?;
+    let (_, booked) = site
+        .get(&owner, &format!("/api/v1/appointments/{id}"))
+        .await?;
     let own = booked["patient_id"].as_str().context("patient id")?;
     let r = site
         .daemon
         .client
         .post(site.daemon.url(&format!(
             "/api/v1/conversations/{own}/{}/files?name={name}",
-            crate::call::DR_WEBER
+            DR_WEBER
         )))
         .header("authorization", owner.bearer())
         .header("content-type", "application/pdf")

@@ -3,42 +3,18 @@
 //! page; in French (the browser's language) and in German (chosen with the language switcher,
 //! then remembered on the account, on a phone-sized window). axe-core checks every page visited,
 //! and that none scrolls sideways or has touch targets under 44 px. Also: HTML forms without
-//! the right CSRF token are refused.
+//! the right CSRF token are refused. The booking and document journeys are in
+//! `browser_booking.rs`.
 
 use serde_json::Value;
 use std::time::Duration;
 use teleconsult_tests::accounts::{
-    PASSWORD, WAIT, login, phone, register_and_activate, registration, sinks_config,
+    PASSWORD, WAIT, login, phone, register_and_activate, registration,
 };
-use teleconsult_tests::browser::{BrowserOptions, Tab, certificate_of, with_browser};
+use teleconsult_tests::browser::{BrowserOptions, Tab, with_browser};
 use teleconsult_tests::pages::{csrf_field, set_cookie};
-use teleconsult_tests::sinks::{SmsSink, SmtpSink};
-use teleconsult_tests::{Daemon, DaemonOptions, poll_until};
-
-struct Site {
-    daemon: Daemon,
-    smtp: SmtpSink,
-    sms: SmsSink,
-}
-
-async fn site() -> anyhow::Result<Site> {
-    let smtp = SmtpSink::start()?;
-    let sms = SmsSink::start().await?;
-    let daemon = Daemon::start(DaemonOptions {
-        extra_config: sinks_config(&smtp, &sms),
-        ..Default::default()
-    })
-    .await?;
-    Ok(Site { daemon, smtp, sms })
-}
-
-fn options(daemon: &Daemon, language: &str) -> BrowserOptions {
-    BrowserOptions {
-        base_url: daemon.base_url.clone(),
-        certificate: certificate_of(daemon),
-        language: language.to_owned(),
-    }
-}
+use teleconsult_tests::site::Site;
+use teleconsult_tests::{Daemon, DaemonOptions};
 
 /// The first line of an e-mail body holding `needle` (the link to open).
 fn link_in(body: &str, needle: &str) -> anyhow::Result<String> {
@@ -47,32 +23,6 @@ fn link_in(body: &str, needle: &str) -> anyhow::Result<String> {
         .find(|l| l.starts_with("https://") && l.contains(needle))
         .map(str::to_owned)
         .ok_or_else(|| anyhow::anyhow!("no {needle} link in:\n{body}"))
-}
-
-/// Checks the page is `path`, in `lang`, shows `texts`, and passes axe-core (with
-/// `TELECONSULT_SCREENSHOTS` set, also saves it under `target/test-artifacts/`).
-async fn on_page(tab: &Tab, path: &str, lang: &str, texts: &[&str]) -> anyhow::Result<()> {
-    tab.wait_for_path(path).await?;
-    // A form posted to a page that redirects to the same path (the language switcher on
-    // /home) is still the old page for a moment: wait, bounded, for the new one's language.
-    let deadline = tokio::time::Instant::now() + teleconsult_tests::browser::STEP;
-    let mut actual = tab.lang().await?;
-    while actual != lang && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        actual = tab.lang().await?;
-    }
-    anyhow::ensure!(
-        actual == lang,
-        "{path}: <html lang={actual:?}>, expected {lang}"
-    );
-    tab.expect_text(texts).await?;
-    if std::env::var_os("TELECONSULT_SCREENSHOTS").is_some() {
-        // For reviewing the pages by eye: every page visited, under target/test-artifacts/.
-        let name = format!("{lang}{}", path.replace('/', "_"));
-        tab.save_artifacts(&name).await?;
-    }
-    tab.check_touch_layout().await?;
-    tab.check_accessibility().await
 }
 
 /// Fills the registration form of test patient `n` (everything but the language).
@@ -92,51 +42,19 @@ async fn fill_registration(tab: &Tab, n: u32) -> anyhow::Result<Value> {
     Ok(form)
 }
 
-/// Waits (bounded) until the page shows `text`: after a form posted back to the same path,
-/// the path alone cannot tell the answer has arrived.
-async fn shows(tab: &Tab, text: &str) -> anyhow::Result<()> {
-    poll_until(&format!("{text:?} on the page"), WAIT, || async {
-        tab.text().await.ok().filter(|t| t.contains(text)).map(drop)
-    })
-    .await
-}
-
-/// Password, then the code from the SMS sink, through the pages.
-async fn log_in(tab: &Tab, sms: &SmsSink, email: &str, phone: &str) -> anyhow::Result<()> {
-    log_in_as(tab, sms, email, PASSWORD, phone).await
-}
-
-/// [`log_in`] with any login and password (the phone's first SMS code).
-async fn log_in_as(
-    tab: &Tab,
-    sms: &SmsSink,
-    login: &str,
-    password: &str,
-    phone: &str,
-) -> anyhow::Result<()> {
-    tab.fill("login", login).await?;
-    tab.fill("password", password).await?;
-    tab.click("main form button[type='submit']").await?;
-    tab.wait_for_path("/login/code").await?;
-    tab.check_accessibility().await?;
-    let code = sms.code_for(phone, 0, WAIT).await?;
-    tab.fill("code", &code).await?;
-    tab.click("main form button[type='submit']").await
-}
-
 #[tokio::test]
 async fn browser_register_activate_and_log_in_in_french() -> anyhow::Result<()> {
-    let s = site().await?;
+    let s = Site::real("").await?;
     let result = with_browser(
         "browser_register_activate_and_log_in_in_french",
-        options(&s.daemon, "fr-FR"),
+        BrowserOptions::for_daemon(&s, "fr-FR"),
         |tab| async move {
             // The browser speaks French: so does the site, unasked.
             tab.open("/").await?;
-            on_page(&tab, "/", "fr", &["Créer un compte", "Ce qu'il vous faut"]).await?;
+            tab.on_page("/", "fr", &["Créer un compte", "Ce qu'il vous faut"])
+                .await?;
             tab.click("main a[href='/register']").await?;
-            on_page(
-                &tab,
+            tab.on_page(
                 "/register",
                 "fr",
                 &[
@@ -153,8 +71,7 @@ async fn browser_register_activate_and_log_in_in_french() -> anyhow::Result<()> 
             tab.click("#data_processing").await?;
             tab.click("#teleconsultation").await?;
             tab.click("main form button[type='submit']").await?;
-            on_page(
-                &tab,
+            tab.on_page(
                 "/register",
                 "fr",
                 &[
@@ -178,7 +95,8 @@ async fn browser_register_activate_and_log_in_in_french() -> anyhow::Result<()> 
             tab.fill("password", PASSWORD).await?;
             tab.fill("password_confirm", PASSWORD).await?;
             tab.click("main form button[type='submit']").await?;
-            on_page(&tab, "/register/done", "fr", &["Consultez vos e-mails"]).await?;
+            tab.on_page("/register/done", "fr", &["Consultez vos e-mails"])
+                .await?;
 
             // The activation e-mail, from the real SMTP sink, opened in the browser.
             let mail = s
@@ -187,16 +105,19 @@ async fn browser_register_activate_and_log_in_in_french() -> anyhow::Result<()> 
                 .await?;
             // The link opens a page whose button activates (a GET activates nothing).
             tab.open(&link_in(&mail.body, "/activate?token=")?).await?;
-            on_page(&tab, "/activate", "fr", &["Activer mon compte"]).await?;
+            tab.on_page("/activate", "fr", &["Activer mon compte"])
+                .await?;
             tab.click("main form button[type='submit']").await?;
-            on_page(&tab, "/activate/done", "fr", &["Votre compte est activé"]).await?;
+            tab.on_page("/activate/done", "fr", &["Votre compte est activé"])
+                .await?;
             tab.click("main a[href='/login']").await?;
-            on_page(&tab, "/login", "fr", &["Mot de passe oublié ?"]).await?;
+            tab.on_page("/login", "fr", &["Mot de passe oublié ?"])
+                .await?;
 
             // Password, then the code received by SMS: the patient's home page.
-            log_in(&tab, &s.sms, "patient900@example.lu", &phone(900)).await?;
-            on_page(
-                &tab,
+            tab.log_in(&s.sms, "patient900@example.lu", PASSWORD, &phone(900))
+                .await?;
+            tab.on_page(
                 "/home",
                 "fr",
                 &[
@@ -210,8 +131,7 @@ async fn browser_register_activate_and_log_in_in_french() -> anyhow::Result<()> 
 
             // My data: what is held, the consents, export and erasure offered.
             tab.click("main a[href='/me']").await?;
-            on_page(
-                &tab,
+            tab.on_page(
                 "/me",
                 "fr",
                 &[
@@ -223,11 +143,12 @@ async fn browser_register_activate_and_log_in_in_french() -> anyhow::Result<()> 
             )
             .await?;
             tab.click("a.danger[href='/me/erase']").await?;
-            on_page(&tab, "/me/erase", "fr", &["Cette action est irréversible."]).await?;
+            tab.on_page("/me/erase", "fr", &["Cette action est irréversible."])
+                .await?;
 
             // Logging out ends the session.
             tab.click("nav.main form button").await?;
-            on_page(&tab, "/", "fr", &["Se connecter"]).await?;
+            tab.on_page("/", "fr", &["Se connecter"]).await?;
             tab.open("/home").await?;
             tab.wait_for_path("/login").await
         },
@@ -238,21 +159,21 @@ async fn browser_register_activate_and_log_in_in_french() -> anyhow::Result<()> 
 
 #[tokio::test]
 async fn browser_journey_in_german_chosen_with_the_language_switcher() -> anyhow::Result<()> {
-    let s = site().await?;
+    let s = Site::real("").await?;
     let result = with_browser(
         "browser_journey_in_german_chosen_with_the_language_switcher",
-        options(&s.daemon, "en-GB"),
+        BrowserOptions::for_daemon(&s, "en-GB"),
         |tab| async move {
             // This patient uses a phone.
             tab.client.set_window_size(390, 844).await?;
             tab.open("/").await?;
-            on_page(&tab, "/", "en", &["Create an account"]).await?;
+            tab.on_page("/", "en", &["Create an account"]).await?;
             tab.click("form.languages button[value='de']").await?;
-            on_page(&tab, "/", "de", &["Konto erstellen", "Was Sie brauchen"]).await?;
+            tab.on_page("/", "de", &["Konto erstellen", "Was Sie brauchen"])
+                .await?;
 
             tab.click("main a[href='/register']").await?;
-            on_page(
-                &tab,
+            tab.on_page(
                 "/register",
                 "de",
                 &[
@@ -266,7 +187,8 @@ async fn browser_journey_in_german_chosen_with_the_language_switcher() -> anyhow
             tab.click("#data_processing").await?;
             tab.click("#teleconsultation").await?;
             tab.click("main form button[type='submit']").await?;
-            on_page(&tab, "/register/done", "de", &["Prüfen Sie Ihre E-Mails"]).await?;
+            tab.on_page("/register/done", "de", &["Prüfen Sie Ihre E-Mails"])
+                .await?;
 
             // The e-mail is in German too; its link opens the German activation page.
             let mail = s
@@ -274,14 +196,17 @@ async fn browser_journey_in_german_chosen_with_the_language_switcher() -> anyhow
                 .wait_for("patient901@example.lu", "Aktivieren Sie Ihr Konto", WAIT)
                 .await?;
             tab.open(&link_in(&mail.body, "/activate?token=")?).await?;
-            on_page(&tab, "/activate", "de", &["Mein Konto aktivieren"]).await?;
+            tab.on_page("/activate", "de", &["Mein Konto aktivieren"])
+                .await?;
             tab.click("main form button[type='submit']").await?;
-            on_page(&tab, "/activate/done", "de", &["Ihr Konto ist aktiv"]).await?;
+            tab.on_page("/activate/done", "de", &["Ihr Konto ist aktiv"])
+                .await?;
             tab.click("main a[href='/login']").await?;
-            on_page(&tab, "/login", "de", &["Passwort vergessen?"]).await?;
-            log_in(&tab, &s.sms, "patient901@example.lu", &phone(901)).await?;
-            on_page(
-                &tab,
+            tab.on_page("/login", "de", &["Passwort vergessen?"])
+                .await?;
+            tab.log_in(&s.sms, "patient901@example.lu", PASSWORD, &phone(901))
+                .await?;
+            tab.on_page(
                 "/home",
                 "de",
                 &[
@@ -303,8 +228,7 @@ async fn browser_journey_in_german_chosen_with_the_language_switcher() -> anyhow
             // Switching while logged in is remembered on the account: it survives losing the
             // language cookie.
             tab.click("form.languages button[value='pt']").await?;
-            on_page(
-                &tab,
+            tab.on_page(
                 "/home",
                 "pt",
                 &["Olá, Zebulonia Quackenbush901.", "As minhas consultas"],
@@ -312,13 +236,8 @@ async fn browser_journey_in_german_chosen_with_the_language_switcher() -> anyhow
             .await?;
             tab.client.delete_cookie("tc_lang").await?;
             tab.open("/me").await?;
-            on_page(
-                &tab,
-                "/me",
-                "pt",
-                &["O que guardamos sobre si", "Português"],
-            )
-            .await
+            tab.on_page("/me", "pt", &["O que guardamos sobre si", "Português"])
+                .await
         },
     )
     .await;
@@ -327,7 +246,7 @@ async fn browser_journey_in_german_chosen_with_the_language_switcher() -> anyhow
 
 /// A client that keeps cookies out of it and does not follow redirects (to see the 303s).
 fn raw_client(daemon: &Daemon) -> anyhow::Result<reqwest::Client> {
-    let pem = std::fs::read(certificate_of(daemon))?;
+    let pem = std::fs::read(daemon.certificate_path())?;
     Ok(reqwest::Client::builder()
         .tls_certs_only([reqwest::Certificate::from_pem(&pem)?])
         .redirect(reqwest::redirect::Policy::none())
@@ -337,7 +256,7 @@ fn raw_client(daemon: &Daemon) -> anyhow::Result<reqwest::Client> {
 
 #[tokio::test]
 async fn browser_forms_refuse_missing_csrf_tokens_and_work_with_them() -> anyhow::Result<()> {
-    let s = site().await?;
+    let s = Site::real("").await?;
     let d = &s.daemon;
     let client = raw_client(d)?;
     register_and_activate(d, &s.smtp, &registration(902)).await?;
@@ -646,7 +565,7 @@ async fn browser_other_roles_land_on_their_own_home_page() -> anyhow::Result<()>
 
 #[tokio::test]
 async fn browser_password_reset_through_the_pages() -> anyhow::Result<()> {
-    let s = site().await?;
+    let s = Site::real("").await?;
     let d = &s.daemon;
     let client = raw_client(d)?;
     register_and_activate(d, &s.smtp, &registration(903)).await?;
@@ -747,487 +666,4 @@ async fn browser_password_reset_through_the_pages() -> anyhow::Result<()> {
     )
     .await?;
     Ok(())
-}
-
-const DR_WEBER: &str = "00000000-0000-0000-0000-00007c1e0001";
-
-/// Issue #5's journey in pages, on the demo site: a patient logs in, searches a practitioner,
-/// opens the week of free slots, picks one, first forgets the relative's identity (errors on
-/// the fields), then books for a new relative; the confirmation arrives by SMS and e-mail
-/// (with the `.ics`), the patient's home page lists it, and the practitioner finds it in their
-/// day with the relative's name and the reason. Every page passes axe-core.
-#[tokio::test]
-async fn browser_search_calendar_and_book_for_a_relative() -> anyhow::Result<()> {
-    let smtp = SmtpSink::start()?;
-    let sms = SmsSink::start().await?;
-    let daemon = Daemon::start(DaemonOptions {
-        demo: true,
-        extra_config: sinks_config(&smtp, &sms),
-        ..Default::default()
-    })
-    .await?;
-    let form = registration(950);
-    register_and_activate(&daemon, &smtp, &form).await?;
-    let email = form["email"].as_str().unwrap_or_default().to_owned();
-    let child_id = teleconsult_tests::national_ids::luxembourg("20150310", 951);
-    with_browser(
-        "browser_search_calendar_and_book_for_a_relative",
-        options(&daemon, "fr-FR"),
-        |tab| {
-            let sms = &sms;
-            let smtp = &smtp;
-            let email = &email;
-            let child_id = &child_id;
-            async move {
-                tab.open("/login").await?;
-                log_in(&tab, sms, email, &phone(950)).await?;
-                on_page(
-                    &tab,
-                    "/home",
-                    "fr",
-                    &["Mes rendez-vous", "Vous n'avez pas encore de rendez-vous"],
-                )
-                .await?;
-                tab.click("main a[href='/book']").await?;
-                on_page(
-                    &tab,
-                    "/book",
-                    "fr",
-                    &["Prendre rendez-vous", "Praticiens trouvés"],
-                )
-                .await?;
-                tab.fill("q", "weber").await?;
-                tab.click("form.search button[type='submit']").await?;
-                tab.wait_for_path("/book").await?;
-                tab.expect_text(&["Praticiens trouvés : 1", "Dr Anne Weber"])
-                    .await?;
-                tab.click(&format!("main a[href='/book/{DR_WEBER}']"))
-                    .await?;
-                let calendar = format!("/book/{DR_WEBER}");
-                on_page(&tab, &calendar, "fr", &["Dr Anne Weber", "Semaine du"]).await?;
-                let href = tab
-                    .client
-                    .find(fantoccini::Locator::Css("a.slot"))
-                    .await?
-                    .attr("href")
-                    .await?
-                    .unwrap_or_default();
-                anyhow::ensure!(href.contains("start="), "slot link {href}");
-                let start = href.split("start=").nth(1).unwrap_or_default().to_owned();
-                tab.click("a.slot").await?;
-                let slot_page = format!("/book/{DR_WEBER}/slot");
-                on_page(
-                    &tab,
-                    &slot_page,
-                    "fr",
-                    &["Confirmer le rendez-vous", "Pour qui est ce rendez-vous ?"],
-                )
-                .await?;
-
-                // A new relative without an identity: each missing field is reported.
-                tab.click("#for_whom-new").await?;
-                tab.click("#confirm").await?;
-                tab.click("main form button[type='submit']").await?;
-                shows(&tab, "Veuillez corriger les points suivants").await?;
-                on_page(
-                    &tab,
-                    &slot_page,
-                    "fr",
-                    &[
-                        "Veuillez corriger les points suivants",
-                        "Vérifiez votre identifiant national",
-                        "Saisissez votre prénom",
-                    ],
-                )
-                .await?;
-
-                tab.click("#for_whom-new").await?;
-                tab.select("relationship", "parent").await?;
-                tab.fill("national_id", child_id).await?;
-                tab.fill("first_name", "Noé").await?;
-                tab.fill("last_name", "Quackenbush950").await?;
-                tab.fill_date("birth_date", "2015-03-10").await?;
-                tab.fill("reason", "fièvre depuis deux jours").await?;
-                if tab
-                    .client
-                    .find(fantoccini::Locator::Css("#confirm:checked"))
-                    .await
-                    .is_err()
-                {
-                    tab.click("#confirm").await?;
-                }
-                tab.click("main form button[type='submit']").await?;
-                // The form posts back to a page of another path: wait for it (bounded).
-                let page = poll_until("the appointment page after booking", WAIT, || async {
-                    tab.path()
-                        .await
-                        .ok()
-                        .filter(|p| p.starts_with("/appointments/"))
-                })
-                .await?;
-                on_page(
-                    &tab,
-                    &page,
-                    "fr",
-                    &[
-                        "Votre rendez-vous est réservé",
-                        "Noé Quackenbush950",
-                        "Dr Anne Weber",
-                        "fièvre depuis deux jours",
-                    ],
-                )
-                .await?;
-                let appointment = page.trim_start_matches("/appointments/").to_owned();
-
-                // The confirmation, to the booker, by e-mail (with the invitation) and SMS.
-                let mail = smtp
-                    .wait_for(email, "téléconsultation réservée", WAIT)
-                    .await?;
-                anyhow::ensure!(
-                    mail.body.contains(&appointment)
-                        && mail.attachments == [Some("teleconsultation.ics".to_owned())],
-                    "confirmation e-mail: {:?}\n{}",
-                    mail.attachments,
-                    mail.body
-                );
-                poll_until("confirmation SMS", WAIT, || async {
-                    sms.messages().into_iter().find(|m| {
-                        m["to"] == phone(950)
-                            && m["text"].as_str().is_some_and(|t| t.contains("réservée"))
-                    })
-                })
-                .await?;
-
-                // The relative's short medical record, from the appointment page: the form
-                // (labels, hints, touch targets, axe), saved, confirmed.
-                tab.click("main a[href$='/medical-record']").await?;
-                let record = poll_until("the medical record form", WAIT, || async {
-                    tab.path()
-                        .await
-                        .ok()
-                        .filter(|p| p.ends_with("/medical-record"))
-                })
-                .await?;
-                on_page(
-                    &tab,
-                    &record,
-                    "fr",
-                    &[
-                        "Dossier médical de Noé Quackenbush950",
-                        "Allergies",
-                        "Traitements en cours",
-                    ],
-                )
-                .await?;
-                tab.fill("allergies", "Amoxicilline : éruption").await?;
-                tab.click("main form button[type='submit']").await?;
-                shows(&tab, "Dossier médical enregistré").await?;
-                on_page(&tab, &record, "fr", &["Amoxicilline : éruption"]).await?;
-
-                tab.open("/home").await?;
-                on_page(
-                    &tab,
-                    "/home",
-                    "fr",
-                    &["Dr Anne Weber", "Pour Noé Quackenbush950"],
-                )
-                .await?;
-
-                // The practitioner's day shows it, with the reason.
-                tab.click("header form[action='/logout'] button").await?;
-                tab.wait_for_path("/").await?;
-                tab.open("/login").await?;
-                log_in_as(&tab, sms, "dr.weber", "demo doctor 2026", "+352621000002").await?;
-                tab.wait_for_path("/home").await?;
-                let date = start.get(..10).unwrap_or_default();
-                tab.open(&format!("/home?date={date}")).await?;
-                on_page(
-                    &tab,
-                    "/home",
-                    "fr",
-                    &[
-                        "Ma journée",
-                        "Noé Quackenbush950",
-                        "fièvre depuis deux jours",
-                    ],
-                )
-                .await?;
-                // The appointment shows the practitioner what the family declared.
-                tab.open(&page).await?;
-                on_page(
-                    &tab,
-                    &page,
-                    "fr",
-                    &[
-                        "Dossier médical renseigné par le patient",
-                        "Amoxicilline : éruption",
-                    ],
-                )
-                .await?;
-                // The practitioner writes to the family from the appointment (the form with its
-                // file input passes axe and the touch-target check).
-                tab.click("main a[href^='/messages/']").await?;
-                let conversation = poll_until("the conversation page", WAIT, || async {
-                    tab.path()
-                        .await
-                        .ok()
-                        .filter(|p| p.starts_with("/messages/"))
-                })
-                .await?;
-                on_page(
-                    &tab,
-                    &conversation,
-                    "fr",
-                    &["Aucun message pour l’instant", "Votre message"],
-                )
-                .await?;
-                tab.fill("text", "Bonjour, comment va Noé ce matin ?")
-                    .await?;
-                tab.click("main form button[type='submit']").await?;
-                shows(&tab, "Message envoyé").await?;
-                on_page(
-                    &tab,
-                    &conversation,
-                    "fr",
-                    &["Bonjour, comment va Noé ce matin ?"],
-                )
-                .await?;
-                tab.open("/messages").await?;
-                on_page(&tab, "/messages", "fr", &["Noé Quackenbush950"]).await?;
-                Ok(())
-            }
-        },
-    )
-    .await
-}
-
-/// [`log_in_as`] when the phone already received `nth` text messages (codes, confirmations).
-async fn log_in_nth(
-    tab: &Tab,
-    sms: &SmsSink,
-    login: &str,
-    password: &str,
-    phone: &str,
-    nth: usize,
-) -> anyhow::Result<()> {
-    tab.fill("login", login).await?;
-    tab.fill("password", password).await?;
-    tab.click("main form button[type='submit']").await?;
-    tab.wait_for_path("/login/code").await?;
-    let code = sms.code_for(phone, nth, WAIT).await?;
-    tab.fill("code", &code).await?;
-    tab.click("main form button[type='submit']").await
-}
-
-/// Issue #7's journey in pages, on the demo site: a patient booked Dr Weber through the API;
-/// Dr Weber logs in, opens the appointment, adds a medicine line, first forgets a posology
-/// (the error is on that row's field), then issues the prescription and lands on its page.
-/// The patient logs in, finds it among their documents on the home page, opens it, and its
-/// PDF link answers a PDF. Every page passes axe-core and the touch-target check.
-#[tokio::test]
-async fn browser_practitioner_issues_a_prescription_the_patient_finds_it() -> anyhow::Result<()> {
-    let smtp = SmtpSink::start()?;
-    let sms = SmsSink::start().await?;
-    let daemon = Daemon::start(DaemonOptions {
-        demo: true,
-        extra_config: sinks_config(&smtp, &sms),
-        ..Default::default()
-    })
-    .await?;
-    let form = registration(990);
-    register_and_activate(&daemon, &smtp, &form).await?;
-    let email = form["email"].as_str().unwrap_or_default().to_owned();
-    let patient = login(&daemon, &sms, &email, PASSWORD, &phone(990), 0).await?;
-    let slots: Value = daemon
-        .client
-        .get(daemon.url(&format!("/api/v1/practitioners/{DR_WEBER}/slots")))
-        .header("authorization", patient.bearer())
-        .send()
-        .await?
-        .json()
-        .await?;
-    let start = slots[0]["start"].as_str().unwrap_or_default();
-    let booked = daemon
-        .client
-        .post(daemon.url("/api/v1/appointments"))
-        .header("authorization", patient.bearer())
-        .json(
-            &serde_json::json!({"practitioner_id": DR_WEBER, "start": start,
-            "mode": "video", "reason": "angine", "confirm": true}),
-        )
-        .send()
-        .await?;
-    anyhow::ensure!(booked.status() == 201, "booking: {}", booked.status());
-    let appointment = booked.json::<Value>().await?["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    with_browser(
-        "browser_practitioner_issues_a_prescription_the_patient_finds_it",
-        options(&daemon, "fr-FR"),
-        |tab| {
-            let sms = &sms;
-            let email = &email;
-            let appointment = &appointment;
-            async move {
-                tab.open("/login").await?;
-                log_in_as(&tab, sms, "dr.weber", "demo doctor 2026", "+352621000002").await?;
-                tab.wait_for_path("/home").await?;
-                let page = format!("/appointments/{appointment}");
-                tab.open(&page).await?;
-                on_page(
-                    &tab,
-                    &page,
-                    "fr",
-                    &[
-                        "Documents",
-                        "Émettre un document",
-                        "Zebulonia Quackenbush990",
-                    ],
-                )
-                .await?;
-                let new = format!("/appointments/{appointment}/documents/new");
-                tab.click(&format!("main a[href='{new}?kind=prescription']"))
-                    .await?;
-                on_page(
-                    &tab,
-                    &new,
-                    "fr",
-                    &["Nouveau document : Ordonnance médicale", "Médicament 3"],
-                )
-                .await?;
-
-                // One more line, without script: typed values are kept.
-                tab.fill("items[0].medication", "Amoxicilline").await?;
-                tab.fill("items[0].dose", "1 g").await?;
-                tab.fill("items[0].form", "comprimé").await?;
-                tab.fill("items[0].duration", "6 jours").await?;
-                tab.click("button[name='add_line']").await?;
-                shows(&tab, "Médicament 4").await?;
-                on_page(&tab, &new, "fr", &["Médicament 4"]).await?;
-                anyhow::ensure!(tab.value_of("[name='items[0].dose']").await? == "1 g");
-
-                // The posology is missing: the error is on that field, in the summary too.
-                tab.click("button[name='issue']").await?;
-                shows(&tab, "Indiquez la posologie").await?;
-                on_page(
-                    &tab,
-                    &new,
-                    "fr",
-                    &[
-                        "Veuillez corriger les points suivants",
-                        "Indiquez la posologie",
-                    ],
-                )
-                .await?;
-                let posology = tab
-                    .client
-                    .find(fantoccini::Locator::Css("[name='items[0].posology']"))
-                    .await?;
-                let invalid = posology.attr("aria-invalid").await?.unwrap_or_default();
-                let described = posology.attr("aria-describedby").await?.unwrap_or_default();
-                anyhow::ensure!(
-                    invalid == "true" && described == "items[0].posology-error",
-                    "posology field: aria-invalid={invalid:?} aria-describedby={described:?}"
-                );
-                anyhow::ensure!(
-                    tab.value_of("[name='items[0].medication']").await? == "Amoxicilline"
-                );
-                tab.fill("items[0].posology", "1 comprimé matin et soir")
-                    .await?;
-                tab.click("button[name='issue']").await?;
-                let document = poll_until("the document page", WAIT, || async {
-                    tab.path()
-                        .await
-                        .ok()
-                        .filter(|p| p.starts_with("/documents/"))
-                })
-                .await?;
-                on_page(
-                    &tab,
-                    &document,
-                    "fr",
-                    &[
-                        "Ordonnance médicale",
-                        "Le document est émis.",
-                        "Amoxicilline",
-                        "1 comprimé matin et soir",
-                        "Télécharger le PDF",
-                        "Corriger ce document",
-                    ],
-                )
-                .await?;
-
-                // The patient logs in and finds it on the home page.
-                tab.click("header form[action='/logout'] button").await?;
-                tab.wait_for_path("/").await?;
-                poll_until("the booking SMS", WAIT, || async {
-                    sms.messages().into_iter().find(|m| {
-                        m["to"] == phone(990)
-                            && m["text"].as_str().is_some_and(|t| t.contains("réservée"))
-                    })
-                })
-                .await?;
-                let received = sms
-                    .messages()
-                    .into_iter()
-                    .filter(|m| m["to"] == phone(990))
-                    .count();
-                tab.open("/login").await?;
-                log_in_nth(&tab, sms, email, PASSWORD, &phone(990), received).await?;
-                on_page(
-                    &tab,
-                    "/home",
-                    "fr",
-                    &["Mes documents", "Ordonnance médicale", "Dr Anne Weber"],
-                )
-                .await?;
-                tab.click(&format!("main a[href='{document}']")).await?;
-                on_page(
-                    &tab,
-                    &document,
-                    "fr",
-                    &["Ordonnance médicale", "Amoxicilline", "Tous mes documents"],
-                )
-                .await?;
-                let text = tab.text().await?;
-                anyhow::ensure!(
-                    !text.contains("Corriger ce document"),
-                    "only the issuer corrects"
-                );
-                let href = tab
-                    .client
-                    .find(fantoccini::Locator::Css("main a[download]"))
-                    .await?
-                    .attr("href")
-                    .await?
-                    .unwrap_or_default();
-                anyhow::ensure!(href == format!("{document}/pdf"), "PDF link {href}");
-                // Downloaded by the page itself, with the patient's session cookie.
-                let fetched = tab
-                    .client
-                    .execute_async(
-                        "const done = arguments[arguments.length - 1];
-                         fetch(arguments[0], { credentials: 'same-origin' })
-                           .then(async r => {
-                             const bytes = new Uint8Array(await r.arrayBuffer());
-                             done({ status: r.status, type: r.headers.get('content-type'),
-                                    head: String.fromCharCode(...bytes.slice(0, 5)) });
-                           })
-                           .catch(e => done({ error: String(e) }));",
-                        vec![Value::String(href)],
-                    )
-                    .await?;
-                anyhow::ensure!(
-                    fetched["status"] == 200
-                        && fetched["type"] == "application/pdf"
-                        && fetched["head"] == "%PDF-",
-                    "the PDF link answered {fetched}"
-                );
-                Ok(())
-            }
-        },
-    )
-    .await
-    .map_err(|e| e.context(format!("daemon log:\n{}", daemon.logs())))
 }

@@ -3,63 +3,31 @@
 //! `tests/sinks/itip_check.py`): the cancellation updates the published event (same UID,
 //! `STATUS:CANCELLED`, a higher `SEQUENCE`, an `ORGANIZER`), so calendars remove it.
 
-use serde_json::{Value, json};
+use anyhow::Context;
+use serde_json::json;
 use std::process::Command;
-use teleconsult_tests::accounts::{
-    PASSWORD, WAIT, demo_with_sinks, login, phone, register_and_activate, registration,
-};
-
-const DR_WEBER: &str = "00000000-0000-0000-0000-00007c1e0001";
+use teleconsult_tests::accounts::WAIT;
+use teleconsult_tests::booking::{CANCELLABLE, DR_WEBER, book_id_with_lead};
+use teleconsult_tests::site::Site;
 
 #[tokio::test]
 async fn the_invitation_and_its_cancellation_are_valid_itip() -> anyhow::Result<()> {
-    let (daemon, smtp, sms) = demo_with_sinks("").await?;
-    register_and_activate(&daemon, &smtp, &registration(81)).await?;
+    let site = Site::demo("").await?;
+    let smtp = &site.smtp;
     let email = "patient81@example.lu";
-    let patient = login(&daemon, &sms, email, PASSWORD, &phone(81), 0).await?;
-    let auth = patient.bearer();
+    let patient = site.patient(81).await?;
 
     // A slot far enough ahead to be cancelled online.
-    let cancellable = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(3);
-    let slots: Value = daemon
-        .client
-        .get(daemon.url(&format!("/api/v1/practitioners/{DR_WEBER}/slots")))
-        .header("authorization", &auth)
-        .send()
-        .await?
-        .json()
-        .await?;
-    let start = slots
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s["start"].as_str())
-        .find(|s| s.parse::<jiff::Timestamp>().is_ok_and(|t| t > cancellable))
-        .ok_or_else(|| anyhow::anyhow!("no slot three hours ahead"))?
-        .to_owned();
-    let booked = daemon
-        .client
-        .post(daemon.url("/api/v1/appointments"))
-        .header("authorization", &auth)
-        .json(
-            &json!({"practitioner_id": DR_WEBER, "start": start, "mode": "video", "confirm": true}),
-        )
-        .send()
-        .await?;
-    anyhow::ensure!(booked.status() == 201, "booking: {}", booked.status());
-    let id = booked.json::<Value>().await?["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let id = book_id_with_lead(&site, &patient, DR_WEBER, CANCELLABLE, json!({})).await?;
     let confirmation = smtp.wait_for(email, "réservée", WAIT).await?;
-    let cancel = daemon
-        .client
-        .post(daemon.url(&format!("/api/v1/appointments/{id}/cancel")))
-        .header("authorization", &auth)
-        .json(&json!({}))
-        .send()
+    let (status, body) = site
+        .post(
+            &patient,
+            &format!("/api/v1/appointments/{id}/cancel"),
+            &json!({}),
+        )
         .await?;
-    anyhow::ensure!(cancel.status() == 200, "cancel: {}", cancel.status());
+    anyhow::ensure!(status == 200, "cancel: {status} {body}");
     let cancellation = smtp.wait_for(email, "annulée", WAIT).await?;
 
     let dir = tempfile::tempdir()?;
@@ -75,7 +43,11 @@ async fn the_invitation_and_its_cancellation_are_valid_itip() -> anyhow::Result<
             .find(|p| p.filename.as_deref() == Some("teleconsultation.ics"))
             .ok_or_else(|| anyhow::anyhow!("no .ics in {:?}", mail.subject))?;
         let path = dir.path().join(name);
-        std::fs::write(&path, part.text.as_deref().unwrap_or_default())?;
+        let text = part
+            .text
+            .as_deref()
+            .with_context(|| format!("the .ics of {:?} has no text", mail.subject))?;
+        std::fs::write(&path, text)?;
         files.push(path);
         content_types.push(part.content_type.clone());
     }

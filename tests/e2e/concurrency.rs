@@ -4,31 +4,28 @@
 //! anonymous logins takes (password hashing is bounded). Each test checks its invariant once
 //! the requests are answered.
 
+use anyhow::Context;
 use futures_util::StreamExt;
 use futures_util::future::join_all;
 use futures_util::stream::FuturesUnordered;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use teleconsult_tests::Daemon;
-use teleconsult_tests::accounts::{
-    Login, PASSWORD, WAIT, demo_with_sinks, login, phone, register_and_activate, registration,
-};
+use teleconsult_tests::accounts::{Login, PASSWORD, WAIT, phone};
+use teleconsult_tests::site::{ADMIN, Site};
 
 pub const PARALLEL: usize = 30;
 
-/// `POST path` with `body`, as `who` when given: status and JSON body.
-pub async fn post(
+/// `POST path` with `body`, as `who` when given (the shared API client).
+async fn post(
     daemon: &Daemon,
     who: Option<&Login>,
     path: &str,
     body: &Value,
 ) -> anyhow::Result<(u16, Value)> {
-    let mut request = daemon.client.post(daemon.url(path)).json(body);
-    if let Some(who) = who {
-        request = request.header("authorization", who.bearer());
-    }
-    let r = request.send().await?;
-    Ok((r.status().as_u16(), r.json().await.unwrap_or(Value::Null)))
+    daemon
+        .send(who, reqwest::Method::POST, path, Some(body))
+        .await
 }
 
 /// How many answers had each (status, error code).
@@ -55,8 +52,8 @@ async fn wrong_passwords(
 
 #[tokio::test]
 async fn thirty_wrong_passwords_in_parallel_lock_the_account() -> anyhow::Result<()> {
-    let (daemon, smtp, _sms) = demo_with_sinks("").await?;
-    register_and_activate(&daemon, &smtp, &registration(301)).await?;
+    let daemon = Site::demo("").await?;
+    daemon.register(301).await?;
     let who = "patient301@example.lu";
 
     let answers = wrong_passwords(&daemon, who, PARALLEL).await?;
@@ -91,8 +88,8 @@ async fn thirty_wrong_passwords_in_parallel_lock_the_account() -> anyhow::Result
 
 #[tokio::test]
 async fn thirty_wrong_codes_in_parallel_void_the_challenge() -> anyhow::Result<()> {
-    let (daemon, smtp, sms) = demo_with_sinks("").await?;
-    register_and_activate(&daemon, &smtp, &registration(302)).await?;
+    let daemon = Site::demo("").await?;
+    daemon.register(302).await?;
     let (status, body) = post(
         &daemon,
         None,
@@ -101,8 +98,11 @@ async fn thirty_wrong_codes_in_parallel_void_the_challenge() -> anyhow::Result<(
     )
     .await?;
     assert_eq!(status, 200, "{body}");
-    let challenge = body["challenge_id"].as_str().unwrap_or_default().to_owned();
-    let code = sms.code_for(&phone(302), 0, WAIT).await?;
+    let challenge = body["challenge_id"]
+        .as_str()
+        .context("no challenge")?
+        .to_owned();
+    let code = daemon.sms.code_for(&phone(302), 0, WAIT).await?;
     let wrong = if code == "000000" { "111111" } else { "000000" };
 
     let body = json!({"challenge_id": challenge, "code": wrong});
@@ -147,25 +147,10 @@ async fn thirty_wrong_codes_in_parallel_void_the_challenge() -> anyhow::Result<(
 #[tokio::test]
 async fn logins_failing_while_an_admin_disables_the_account_leave_it_disabled() -> anyhow::Result<()>
 {
-    let (daemon, smtp, sms) = demo_with_sinks("").await?;
-    register_and_activate(&daemon, &smtp, &registration(303)).await?;
-    let admin = login(
-        &daemon,
-        &sms,
-        "admin",
-        "demo admin 2026",
-        "+352621000006",
-        0,
-    )
-    .await?;
-    let users: Value = daemon
-        .client
-        .get(daemon.url("/api/v1/users"))
-        .header("authorization", admin.bearer())
-        .send()
-        .await?
-        .json()
-        .await?;
+    let daemon = Site::demo("").await?;
+    daemon.register(303).await?;
+    let admin = daemon.login(&ADMIN).await?;
+    let users = daemon.get_ok(&admin, "/api/v1/users").await?;
     let account = users
         .as_array()
         .into_iter()
@@ -204,14 +189,7 @@ async fn logins_failing_while_an_admin_disables_the_account_leave_it_disabled() 
         tally(&failed)
     );
 
-    let users: Value = daemon
-        .client
-        .get(daemon.url("/api/v1/users"))
-        .header("authorization", admin.bearer())
-        .send()
-        .await?
-        .json()
-        .await?;
+    let users = daemon.get_ok(&admin, "/api/v1/users").await?;
     let status = users
         .as_array()
         .into_iter()
@@ -247,7 +225,7 @@ const ARGON2_KIB: u64 = 19_456;
 async fn a_burst_of_200_anonymous_logins_does_not_take_the_memory_of_200_hashes()
 -> anyhow::Result<()> {
     const BURST: usize = 200;
-    let (daemon, _smtp, _sms) = demo_with_sinks("").await?;
+    let daemon = Site::demo("").await?;
     let pid = daemon.pid().ok_or_else(|| anyhow::anyhow!("no pid"))?;
     // Warm: one login checked (the dummy hash of unknown logins is made on first use).
     wrong_passwords(&daemon, "nobody-warm@example.lu", 1).await?;

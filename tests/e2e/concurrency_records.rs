@@ -3,44 +3,26 @@
 //! racing a cancellation, document numbers, dispensing, payment, and the quotas on uploads
 //! and exports. Each test checks its invariant once every request is answered.
 
-use crate::call::{Clinic, Signal, clinic, connect, get, send, upload};
 use crate::concurrency::{PARALLEL, tally};
+use anyhow::Context;
 use futures_util::future::join_all;
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
+use std::time::Duration;
 use teleconsult_tests::accounts::Login;
+use teleconsult_tests::booking::{DR_WEBER, MIN_LEAD, book_weber, free_starts};
+use teleconsult_tests::signal::{Signal, connect};
+use teleconsult_tests::site::{Clinic, PHARMACIST, Site};
 
-const DR_WEBER: &str = crate::call::DR_WEBER;
+/// Two minutes ahead: the slots booked in parallel keep their lead while 30 requests run.
+const LEAD: Duration = Duration::from_secs(120);
 
-/// Starts of Dr Weber's free slots at least `lead_s` seconds from now (`n` of them).
-async fn free_starts(
-    c: &Clinic,
-    who: &Login,
-    lead_s: i64,
-    n: usize,
-) -> anyhow::Result<Vec<String>> {
-    let (status, slots) = get(
-        &c.site,
-        who,
-        &format!("/api/v1/practitioners/{DR_WEBER}/slots"),
-    )
-    .await?;
-    anyhow::ensure!(status == 200, "slots: {status} {slots}");
-    let now = jiff::Timestamp::now().as_second();
-    let starts: Vec<String> = slots
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s["start"].as_str())
-        .filter(|s| {
-            s.parse::<jiff::Timestamp>()
-                .is_ok_and(|t| t.as_second() >= now + lead_s)
-        })
-        .take(n)
-        .map(str::to_owned)
-        .collect();
-    anyhow::ensure!(starts.len() == n, "only {} free slots", starts.len());
+/// The starts of Dr Weber's first `n` free slots at least [`LEAD`] from now.
+async fn first_free_starts(c: &Clinic, who: &Login, n: usize) -> anyhow::Result<Vec<String>> {
+    let mut starts = free_starts(&c.site, who, DR_WEBER, LEAD).await?;
+    anyhow::ensure!(starts.len() >= n, "only {} free slots", starts.len());
+    starts.truncate(n);
     Ok(starts)
 }
 
@@ -55,21 +37,21 @@ where
 #[tokio::test]
 async fn thirty_parallel_bookings_by_one_patient_stop_at_five_open_appointments()
 -> anyhow::Result<()> {
-    let c = clinic(310).await?;
-    let starts = free_starts(&c, &c.owner, 120, PARALLEL).await?;
+    let c = Site::clinic(310).await?;
+    let starts = first_free_starts(&c, &c.owner, PARALLEL).await?;
     let answers = in_parallel(PARALLEL, |i| {
         let booking = json!({"practitioner_id": DR_WEBER, "start": starts[i], "mode": "video",
             "reason": "sore throat", "confirm": true});
         let c = &c;
         async move {
-            send(
-                &c.site,
-                &c.owner,
-                Method::POST,
-                "/api/v1/appointments",
-                Some(&booking),
-            )
-            .await
+            c.site
+                .send(
+                    Some(&c.owner),
+                    Method::POST,
+                    "/api/v1/appointments",
+                    Some(&booking),
+                )
+                .await
         }
     })
     .await?;
@@ -80,32 +62,34 @@ async fn thirty_parallel_bookings_by_one_patient_stop_at_five_open_appointments(
         Some(&(PARALLEL - 5)),
         "{counts:?}"
     );
-    let (_, mine) = get(&c.site, &c.owner, "/api/v1/appointments").await?;
+    let (_, mine) = c.site.get(&c.owner, "/api/v1/appointments").await?;
     assert_eq!(mine.as_array().map(Vec::len), Some(5), "{mine}");
 
     // Cancelling one frees a place (staff cancel: these start within the patient's deadline).
-    let first = mine[0]["id"].as_str().unwrap_or_default();
+    let first = mine[0]["id"].as_str().context("no id")?;
     let reason = json!({"reason": "the practitioner is ill"});
-    let (status, body) = send(
-        &c.site,
-        &c.staff,
-        Method::POST,
-        &format!("/api/v1/appointments/{first}/cancel"),
-        Some(&reason),
-    )
-    .await?;
+    let (status, body) = c
+        .site
+        .send(
+            Some(&c.staff),
+            Method::POST,
+            &format!("/api/v1/appointments/{first}/cancel"),
+            Some(&reason),
+        )
+        .await?;
     assert_eq!(status, 200, "{body}");
-    let again = free_starts(&c, &c.owner, 120, PARALLEL + 5).await?;
+    let again = first_free_starts(&c, &c.owner, PARALLEL + 5).await?;
     let booking = json!({"practitioner_id": DR_WEBER, "start": again[PARALLEL + 4], "mode": "video",
         "reason": "sore throat", "confirm": true});
-    let (status, body) = send(
-        &c.site,
-        &c.owner,
-        Method::POST,
-        "/api/v1/appointments",
-        Some(&booking),
-    )
-    .await?;
+    let (status, body) = c
+        .site
+        .send(
+            Some(&c.owner),
+            Method::POST,
+            "/api/v1/appointments",
+            Some(&booking),
+        )
+        .await?;
     assert_eq!(status, 201, "{body}");
     Ok(())
 }
@@ -113,8 +97,8 @@ async fn thirty_parallel_bookings_by_one_patient_stop_at_five_open_appointments(
 #[tokio::test]
 async fn thirty_parallel_bookings_for_new_relatives_keep_every_relative_booked()
 -> anyhow::Result<()> {
-    let c = clinic(312).await?;
-    let starts = free_starts(&c, &c.owner, 120, PARALLEL).await?;
+    let c = Site::clinic(312).await?;
+    let starts = first_free_starts(&c, &c.owner, PARALLEL).await?;
     let answers = in_parallel(PARALLEL, |i| {
         let serial = u16::try_from(500 + i).unwrap_or(999);
         let birth = "20150304";
@@ -126,14 +110,14 @@ async fn thirty_parallel_bookings_for_new_relatives_keep_every_relative_booked()
                     "birth_date": teleconsult_tests::national_ids::iso_date(birth)}});
         let c = &c;
         async move {
-            send(
-                &c.site,
-                &c.owner,
-                Method::POST,
-                "/api/v1/appointments",
-                Some(&booking),
-            )
-            .await
+            c.site
+                .send(
+                    Some(&c.owner),
+                    Method::POST,
+                    "/api/v1/appointments",
+                    Some(&booking),
+                )
+                .await
         }
     })
     .await?;
@@ -148,12 +132,13 @@ async fn thirty_parallel_bookings_for_new_relatives_keep_every_relative_booked()
     let mut lost = Vec::new();
     for appointment in &booked {
         let relative = appointment["patient_id"].as_str().unwrap_or_default();
-        let (status, _) = get(
-            &c.site,
-            &c.owner,
-            &format!("/api/v1/patients/{relative}/medical-record"),
-        )
-        .await?;
+        let (status, _) = c
+            .site
+            .get(
+                &c.owner,
+                &format!("/api/v1/patients/{relative}/medical-record"),
+            )
+            .await?;
         if status != 200 {
             lost.push(relative.to_owned());
         }
@@ -183,9 +168,9 @@ async fn join_outcome(socket: &mut Signal) -> anyhow::Result<String> {
 
 #[tokio::test]
 async fn joins_racing_a_cancellation_never_bring_the_appointment_back() -> anyhow::Result<()> {
-    let c = clinic(314).await?;
+    let c = Site::clinic(314).await?;
     for round in 0..10 {
-        let id = crate::call::book(&c.site, &c.owner, 90).await?;
+        let id = book_weber(&c.site, &c.owner, Duration::from_secs(90)).await?;
         let mut sockets = Vec::new();
         for i in 0..PARALLEL {
             let who = if i % 2 == 0 { &c.owner } else { &c.weber };
@@ -208,7 +193,9 @@ async fn joins_racing_a_cancellation_never_bring_the_appointment_back() -> anyho
         // The cancellation is sent first: it is decided while the joins are being applied.
         let cancel_path = format!("/api/v1/appointments/{id}/cancel");
         let reason = json!({"reason": "the practitioner is ill"});
-        let cancel = send(&c.site, &c.staff, Method::POST, &cancel_path, Some(&reason));
+        let cancel = c
+            .site
+            .send(Some(&c.staff), Method::POST, &cancel_path, Some(&reason));
         let (cancelled, joined) = tokio::join!(cancel, joins);
         let (status, body) = cancelled?;
         assert_eq!(
@@ -225,15 +212,16 @@ async fn joins_racing_a_cancellation_never_bring_the_appointment_back() -> anyho
             "{outcomes:?}"
         );
         // Every join has been answered: none may have written the appointment back.
-        let (_, stored) = get(&c.site, &c.staff, &format!("/api/v1/appointments/{id}")).await?;
+        let (_, stored) = c
+            .site
+            .get(&c.staff, &format!("/api/v1/appointments/{id}"))
+            .await?;
         assert_eq!(stored["status"], "cancelled", "round {round}: {stored}");
         let start = stored["start"].as_str().unwrap_or_default().to_owned();
-        let (_, slots) = get(
-            &c.site,
-            &c.owner,
-            &format!("/api/v1/practitioners/{DR_WEBER}/slots"),
-        )
-        .await?;
+        let (_, slots) = c
+            .site
+            .get(&c.owner, &format!("/api/v1/practitioners/{DR_WEBER}/slots"))
+            .await?;
         let free: BTreeSet<&str> = slots
             .as_array()
             .into_iter()
@@ -260,21 +248,16 @@ fn prescription(items: usize) -> Value {
 
 #[tokio::test]
 async fn thirty_documents_issued_in_parallel_are_numbered_without_gap() -> anyhow::Result<()> {
-    let c = clinic(316).await?;
-    let appointment = crate::call::book(&c.site, &c.owner, 60).await?;
+    let c = Site::clinic(316).await?;
+    let appointment = book_weber(&c.site, &c.owner, MIN_LEAD).await?;
     let path = format!("/api/v1/appointments/{appointment}/documents");
     let answers = in_parallel(PARALLEL, |_| {
         let c = &c;
         let path = &path;
         async move {
-            send(
-                &c.site,
-                &c.weber,
-                Method::POST,
-                path,
-                Some(&prescription(1)),
-            )
-            .await
+            c.site
+                .send(Some(&c.weber), Method::POST, path, Some(&prescription(1)))
+                .await
         }
     })
     .await?;
@@ -300,24 +283,19 @@ async fn thirty_documents_issued_in_parallel_are_numbered_without_gap() -> anyho
 #[tokio::test]
 async fn thirty_pharmacists_dispensing_in_parallel_each_hand_out_their_item() -> anyhow::Result<()>
 {
-    let c = clinic(318).await?;
-    let pharmacist = crate::call::demo_login(
-        &c.site,
-        "pharmacist",
-        "demo pharmacist 2026",
-        "+352621000005",
-    )
-    .await?;
-    let appointment = crate::call::book(&c.site, &c.owner, 60).await?;
+    let c = Site::clinic(318).await?;
+    let pharmacist = c.site.login(&PHARMACIST).await?;
+    let appointment = book_weber(&c.site, &c.owner, MIN_LEAD).await?;
     let path = format!("/api/v1/appointments/{appointment}/documents");
-    let (status, doc) = send(
-        &c.site,
-        &c.weber,
-        Method::POST,
-        &path,
-        Some(&prescription(PARALLEL)),
-    )
-    .await?;
+    let (status, doc) = c
+        .site
+        .send(
+            Some(&c.weber),
+            Method::POST,
+            &path,
+            Some(&prescription(PARALLEL)),
+        )
+        .await?;
     assert_eq!(status, 201, "{doc}");
     let dispense = format!(
         "/api/v1/prescriptions/{}/dispense",
@@ -328,14 +306,14 @@ async fn thirty_pharmacists_dispensing_in_parallel_each_hand_out_their_item() ->
     let answers = in_parallel(PARALLEL, |i| {
         let (c, pharmacist, dispense) = (&c, &pharmacist, &dispense);
         async move {
-            send(
-                &c.site,
-                pharmacist,
-                Method::POST,
-                dispense,
-                Some(&json!({"items": [i]})),
-            )
-            .await
+            c.site
+                .send(
+                    Some(pharmacist),
+                    Method::POST,
+                    dispense,
+                    Some(&json!({"items": [i]})),
+                )
+                .await
         }
     })
     .await?;
@@ -344,28 +322,25 @@ async fn thirty_pharmacists_dispensing_in_parallel_each_hand_out_their_item() ->
         "{:?}",
         tally(&answers)
     );
-    let (_, doc) = get(
-        &c.site,
-        &c.owner,
-        &format!(
-            "/api/v1/documents/{}",
-            doc["id"].as_str().unwrap_or_default()
-        ),
-    )
-    .await?;
+    let (_, doc) = c
+        .site
+        .get(
+            &c.owner,
+            &format!(
+                "/api/v1/documents/{}",
+                doc["id"].as_str().unwrap_or_default()
+            ),
+        )
+        .await?;
     let dispensed = doc["dispensed"].as_array().cloned().unwrap_or_default();
     assert_eq!(dispensed.len(), PARALLEL);
     assert!(dispensed.iter().all(Value::is_string), "{doc}");
 
     // The same item thirty times: handed out once.
-    let (status, doc) = send(
-        &c.site,
-        &c.weber,
-        Method::POST,
-        &path,
-        Some(&prescription(2)),
-    )
-    .await?;
+    let (status, doc) = c
+        .site
+        .send(Some(&c.weber), Method::POST, &path, Some(&prescription(2)))
+        .await?;
     assert_eq!(status, 201, "{doc}");
     let dispense = format!(
         "/api/v1/prescriptions/{}/dispense",
@@ -374,14 +349,14 @@ async fn thirty_pharmacists_dispensing_in_parallel_each_hand_out_their_item() ->
     let answers = in_parallel(PARALLEL, |_| {
         let (c, pharmacist, dispense) = (&c, &pharmacist, &dispense);
         async move {
-            send(
-                &c.site,
-                pharmacist,
-                Method::POST,
-                dispense,
-                Some(&json!({"items": [0]})),
-            )
-            .await
+            c.site
+                .send(
+                    Some(pharmacist),
+                    Method::POST,
+                    dispense,
+                    Some(&json!({"items": [0]})),
+                )
+                .await
         }
     })
     .await?;
@@ -397,21 +372,22 @@ async fn thirty_pharmacists_dispensing_in_parallel_each_hand_out_their_item() ->
 
 #[tokio::test]
 async fn a_fee_memo_marked_paid_thirty_times_in_parallel_is_paid_once() -> anyhow::Result<()> {
-    let c = clinic(320).await?;
-    let appointment = crate::call::book(&c.site, &c.owner, 60).await?;
+    let c = Site::clinic(320).await?;
+    let appointment = book_weber(&c.site, &c.owner, MIN_LEAD).await?;
     let memo = json!({"kind": "fee_memo", "acts": [
         {"code": "C1", "label": "Consultation", "amount_cents": 5230}]});
-    let (status, doc) = send(
-        &c.site,
-        &c.weber,
-        Method::POST,
-        &format!("/api/v1/appointments/{appointment}/documents"),
-        Some(&memo),
-    )
-    .await?;
+    let (status, doc) = c
+        .site
+        .send(
+            Some(&c.weber),
+            Method::POST,
+            &format!("/api/v1/appointments/{appointment}/documents"),
+            Some(&memo),
+        )
+        .await?;
     assert_eq!(status, 201, "{doc}");
-    let (_, sync) = get(&c.site, &c.staff, "/api/v1/sync/status").await?;
-    let pending_before = sync["pending"].as_u64().unwrap_or_default();
+    let sync = c.site.get_ok(&c.staff, "/api/v1/sync/status").await?;
+    let pending_before = sync["pending"].as_u64().context("no pending count")?;
     let paid = format!(
         "/api/v1/documents/{}/paid",
         doc["id"].as_str().unwrap_or_default()
@@ -419,7 +395,7 @@ async fn a_fee_memo_marked_paid_thirty_times_in_parallel_is_paid_once() -> anyho
     let answers = in_parallel(PARALLEL, |i| {
         let who = if i % 2 == 0 { &c.owner } else { &c.weber };
         let (c, paid) = (&c, &paid);
-        async move { send(&c.site, who, Method::POST, paid, None).await }
+        async move { c.site.send(Some(who), Method::POST, paid, None).await }
     })
     .await?;
     // Half the requests are the patient's: only the issuing practitioner records a payment,
@@ -436,7 +412,7 @@ async fn a_fee_memo_marked_paid_thirty_times_in_parallel_is_paid_once() -> anyho
         Some(&(PARALLEL / 2 - 1)),
         "{counts:?}"
     );
-    let (_, sync) = get(&c.site, &c.staff, "/api/v1/sync/status").await?;
+    let sync = c.site.get_ok(&c.staff, "/api/v1/sync/status").await?;
     assert_eq!(
         sync["pending"].as_u64(),
         Some(pending_before + 1),
@@ -449,21 +425,21 @@ const PDF: &[u8] = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
 
 #[tokio::test]
 async fn parallel_uploads_stop_at_the_appointment_and_daily_quotas() -> anyhow::Result<()> {
-    let c = clinic(322).await?;
+    let c = Site::clinic(322).await?;
     // Files before the consultation (the patient side may share them from booking on).
-    let first = crate::call::book(&c.site, &c.owner, 600).await?;
+    let first = book_weber(&c.site, &c.owner, Duration::from_secs(600)).await?;
     let answers = in_parallel(PARALLEL, |i| {
         let (c, first) = (&c, &first);
         async move {
-            upload(
-                &c.site,
-                &c.owner,
-                first,
-                "application/pdf",
-                &format!("lab{i}.pdf"),
-                PDF.to_vec(),
-            )
-            .await
+            c.site
+                .upload_attachment(
+                    &c.owner,
+                    first,
+                    "application/pdf",
+                    &format!("lab{i}.pdf"),
+                    PDF.to_vec(),
+                )
+                .await
         }
     })
     .await?;
@@ -474,30 +450,31 @@ async fn parallel_uploads_stop_at_the_appointment_and_daily_quotas() -> anyhow::
         Some(&(PARALLEL - 20)),
         "{counts:?}"
     );
-    let (_, files) = get(
-        &c.site,
-        &c.owner,
-        &format!("/api/v1/appointments/{first}/attachments"),
-    )
-    .await?;
+    let (_, files) = c
+        .site
+        .get(
+            &c.owner,
+            &format!("/api/v1/appointments/{first}/attachments"),
+        )
+        .await?;
     assert_eq!(files.as_array().map(Vec::len), Some(20));
 
     // 20 sent today: 30 more across two other appointments, and the day stops at 50.
-    let second = crate::call::book(&c.site, &c.owner, 600).await?;
-    let third = crate::call::book(&c.site, &c.owner, 600).await?;
+    let second = book_weber(&c.site, &c.owner, Duration::from_secs(600)).await?;
+    let third = book_weber(&c.site, &c.owner, Duration::from_secs(600)).await?;
     let answers = in_parallel(PARALLEL, |i| {
         let appointment = if i % 2 == 0 { &second } else { &third };
         let c = &c;
         async move {
-            upload(
-                &c.site,
-                &c.owner,
-                appointment,
-                "application/pdf",
-                &format!("scan{i}.pdf"),
-                PDF.to_vec(),
-            )
-            .await
+            c.site
+                .upload_attachment(
+                    &c.owner,
+                    appointment,
+                    "application/pdf",
+                    &format!("scan{i}.pdf"),
+                    PDF.to_vec(),
+                )
+                .await
         }
     })
     .await?;
@@ -507,15 +484,15 @@ async fn parallel_uploads_stop_at_the_appointment_and_daily_quotas() -> anyhow::
         let appointment = if i % 2 == 0 { &second } else { &third };
         let c = &c;
         async move {
-            upload(
-                &c.site,
-                &c.owner,
-                appointment,
-                "application/pdf",
-                &format!("more{i}.pdf"),
-                PDF.to_vec(),
-            )
-            .await
+            c.site
+                .upload_attachment(
+                    &c.owner,
+                    appointment,
+                    "application/pdf",
+                    &format!("more{i}.pdf"),
+                    PDF.to_vec(),
+                )
+                .await
         }
     })
     .await?;
@@ -535,7 +512,7 @@ async fn parallel_uploads_stop_at_the_appointment_and_daily_quotas() -> anyhow::
 
 #[tokio::test]
 async fn thirty_parallel_exports_stop_at_five_an_hour() -> anyhow::Result<()> {
-    let c = clinic(324).await?;
+    let c = Site::clinic(324).await?;
     let answers = in_parallel(PARALLEL, |_| {
         let c = &c;
         async move {
@@ -553,16 +530,17 @@ async fn thirty_parallel_exports_stop_at_five_an_hour() -> anyhow::Result<()> {
                 .get("retry-after")
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse::<u64>().ok());
-            let mut body: Value = r.json().await.unwrap_or(Value::Null);
-            if status == 429 {
-                anyhow::ensure!(
-                    retry.is_some_and(|s| (1..=3600).contains(&s)),
-                    "Retry-After: {retry:?}"
-                );
-                body["retry"] = json!(retry);
-            } else {
-                body = json!({});
+            let text = r.text().await?;
+            if status != 429 {
+                return Ok((status, json!({})));
             }
+            let mut body: Value =
+                serde_json::from_str(&text).with_context(|| format!("429: {text}"))?;
+            anyhow::ensure!(
+                retry.is_some_and(|s| (1..=3600).contains(&s)),
+                "Retry-After: {retry:?}"
+            );
+            body["retry"] = json!(retry);
             Ok((status, body))
         }
     })

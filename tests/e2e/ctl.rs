@@ -412,20 +412,11 @@ async fn ctl_stdin(daemon: &Daemon, args: &[&str], stdin: &str) -> anyhow::Resul
 
 #[tokio::test]
 async fn user_accounts_are_created_listed_and_disabled() -> anyhow::Result<()> {
-    use teleconsult_tests::accounts::{login, sinks_config};
-    use teleconsult_tests::sinks::{SmsSink, SmtpSink};
-    let smtp = SmtpSink::start()?;
-    let sms = SmsSink::start().await?;
     let socket_dir = tempfile::Builder::new().prefix("tc-admin-").tempdir()?;
-    let extra_config = format!(
-        "{}\n[admin]\nsocket = \"{}\"\n",
-        sinks_config(&smtp, &sms),
+    let daemon = teleconsult_tests::site::Site::real(&format!(
+        "[admin]\nsocket = \"{}\"\n",
         socket_dir.path().join("admin.sock").display()
-    );
-    let daemon = Daemon::start(DaemonOptions {
-        extra_config,
-        ..DaemonOptions::default()
-    })
+    ))
     .await?;
     let add = |role: &'static str, login: &'static str, extra: &'static [&'static str]| {
         let mut args = vec![
@@ -493,54 +484,30 @@ async fn user_accounts_are_created_listed_and_disabled() -> anyhow::Result<()> {
     assert!(!listing.stdout.contains("argon2"), "no hashes in listings");
 
     // The new staff account logs in like everyone (password, then the SMS code) …
-    let staff = login(
-        &daemon,
-        &sms,
-        "frontdesk",
-        "front desk passphrase 7",
-        "+352621009999",
-        0,
-    )
-    .await?;
-    let me: serde_json::Value = daemon
-        .client
-        .get(daemon.url("/api/v1/me"))
-        .header("authorization", staff.bearer())
-        .send()
-        .await?
-        .json()
+    let staff = daemon
+        .login_as("frontdesk", "front desk passphrase 7", "+352621009999")
         .await?;
+    let me = daemon.get_ok(&staff, "/api/v1/me").await?;
     assert_eq!(me["role"], "staff");
     // … and sees the new practitioner in the directory.
-    let found: serde_json::Value = daemon
-        .client
-        .get(daemon.url("/api/v1/practitioners?q=lang"))
-        .header("authorization", staff.bearer())
-        .send()
-        .await?
-        .json()
+    let found = daemon
+        .get_ok(&staff, "/api/v1/practitioners?q=lang")
         .await?;
     assert_eq!(found[0]["specialty"], "dermatology", "{found}");
 
     // Disabled: the open session ends and the password no longer works.
     ctl(&daemon, &["user", "disable", "frontdesk"]).await?.ok();
-    assert_eq!(
-        daemon
-            .client
-            .get(daemon.url("/api/v1/me"))
-            .header("authorization", staff.bearer())
-            .send()
-            .await?
-            .status(),
-        401
-    );
-    let again = daemon
-        .client
-        .post(daemon.url("/api/v1/auth/login"))
-        .json(&serde_json::json!({"login": "frontdesk", "password": "front desk passphrase 7"}))
-        .send()
+    assert_eq!(daemon.get(&staff, "/api/v1/me").await?.0, 401);
+    let again = serde_json::json!({"login": "frontdesk", "password": "front desk passphrase 7"});
+    let (status, _) = daemon
+        .send(
+            None,
+            reqwest::Method::POST,
+            "/api/v1/auth/login",
+            Some(&again),
+        )
         .await?;
-    assert_eq!(again.status(), 401);
+    assert_eq!(status, 401);
     ctl(&daemon, &["user", "disable", "nobody"])
         .await?
         .failed(1, "no account");

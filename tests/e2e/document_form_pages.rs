@@ -9,59 +9,53 @@
 
 use anyhow::Context;
 use teleconsult_tests::Daemon;
-use teleconsult_tests::accounts::{
-    Login, PASSWORD, demo_with_sinks, phone, register_and_activate, registration,
-};
+use teleconsult_tests::accounts::{Login, PASSWORD, phone};
 use teleconsult_tests::documents::{book, pdf_text};
 use teleconsult_tests::pages::{get_page, page_login, pdf_of, post_form};
-use teleconsult_tests::sinks::{SmsSink, SmtpSink};
+use teleconsult_tests::site::{Site, WEBER};
 
 /// A demo site with Dr Weber, the patient of one of his appointments and another patient, all
 /// logged in through the login pages.
-struct Site {
-    daemon: Daemon,
+struct Forms {
+    site: Site,
     weber: Login,
     patient: Login,
     other: Login,
     /// The patient's name, as documents show it.
     patient_name: String,
     appointment: String,
-    _smtp: SmtpSink,
-    _sms: SmsSink,
 }
 
-async fn site(n: u32) -> anyhow::Result<Site> {
-    let (daemon, smtp, sms) = demo_with_sinks("").await?;
-    let d = &daemon;
-    register_and_activate(d, &smtp, &registration(n)).await?;
-    register_and_activate(d, &smtp, &registration(n + 1)).await?;
-    let weber = page_login(d, &sms, "dr.weber", "demo doctor 2026", "+352621000002").await?;
+async fn site(n: u32) -> anyhow::Result<Forms> {
+    let site = Site::demo("").await?;
+    site.register(n).await?;
+    site.register(n + 1).await?;
+    let sms = &site.sms;
+    let weber = page_login(&site, sms, WEBER.login, WEBER.password, WEBER.phone).await?;
     let patient = page_login(
-        d,
-        &sms,
+        &site,
+        sms,
         &format!("patient{n}@example.lu"),
         PASSWORD,
         &phone(n),
     )
     .await?;
     let other = page_login(
-        d,
-        &sms,
+        &site,
+        sms,
         &format!("patient{}@example.lu", n + 1),
         PASSWORD,
         &phone(n + 1),
     )
     .await?;
-    let appointment = book(d, &patient, 0).await?;
-    Ok(Site {
-        daemon,
+    let appointment = book(&site, &patient).await?;
+    Ok(Forms {
+        site,
         weber,
         patient,
         other,
         patient_name: format!("Zebulonia Quackenbush{n}"),
         appointment,
-        _smtp: smtp,
-        _sms: sms,
     })
 }
 
@@ -166,8 +160,8 @@ async fn page_pdf(d: &Daemon, who: &Login, id: &str, html: &str) -> anyhow::Resu
 
 /// The patient of the appointment finds each document in their list and opens it; the other
 /// patient has none of them and gets the 404 page (and no PDF).
-async fn only_their_patient(s: &Site, ids: &[&str]) -> anyhow::Result<()> {
-    let d = &s.daemon;
+async fn only_their_patient(s: &Forms, ids: &[&str]) -> anyhow::Result<()> {
+    let d = &s.site;
     let list = page(d, &s.patient, "/documents", 200).await?;
     let listed = document_links(&list);
     let others = page(d, &s.other, "/documents", 200).await?;
@@ -215,8 +209,8 @@ const TESTS: &str = "Hémogramme complet\r\nProtéine C réactive\r\n\r\nFerriti
 
 /// Opens the lab-request form from the appointment page and issues it to the "Laboratoire du
 /// Nord" with a home visit; returns the new document's id and its page.
-async fn issue_lab_request(s: &Site) -> anyhow::Result<(String, String)> {
-    let d = &s.daemon;
+async fn issue_lab_request(s: &Forms) -> anyhow::Result<(String, String)> {
+    let d = &s.site;
     let appointment = &s.appointment;
     let new = format!("/appointments/{appointment}/documents/new?kind=lab_request");
     let html = page(d, &s.weber, &format!("/appointments/{appointment}"), 200).await?;
@@ -263,7 +257,7 @@ async fn issue_lab_request(s: &Site) -> anyhow::Result<(String, String)> {
 async fn document_form_pages_lab_request_with_home_visit_and_refused_without_laboratory_or_tests()
 -> anyhow::Result<()> {
     let s = site(985).await?;
-    let d = &s.daemon;
+    let d = &s.site;
     let new = format!(
         "/appointments/{}/documents/new?kind=lab_request",
         s.appointment
@@ -371,7 +365,7 @@ async fn document_form_pages_lab_request_with_home_visit_and_refused_without_lab
 async fn document_form_pages_consultation_report_keeps_accents_and_requires_findings()
 -> anyhow::Result<()> {
     let s = site(987).await?;
-    let d = &s.daemon;
+    let d = &s.site;
     let new = format!(
         "/appointments/{}/documents/new?kind=consultation_report",
         s.appointment
@@ -458,7 +452,7 @@ async fn document_form_pages_consultation_report_keeps_accents_and_requires_find
 async fn document_form_pages_correction_supersedes_the_original_on_pages_and_lists()
 -> anyhow::Result<()> {
     let s = site(989).await?;
-    let d = &s.daemon;
+    let d = &s.site;
     let (original, html) = issue_lab_request(&s).await?;
     let original_number = fact(&html, "Numéro du document").context("number")?;
     let correct = format!("/documents/{original}/correct");

@@ -7,29 +7,14 @@
 
 use serde_json::{Value, json};
 use std::time::Duration;
-use teleconsult_tests::accounts::{Login, login};
 use teleconsult_tests::fhir_peer::FhirPeer;
 use teleconsult_tests::platform::PlatformSite;
 use teleconsult_tests::poll_until;
+use teleconsult_tests::site::WEBER;
 
 const SYNC_WAIT: Duration = Duration::from_secs(60);
 /// The demo site's id (`[site] id` in demo mode): its identifier systems.
 const DOCUMENT_SYSTEM: &str = "urn:teleconsult:DEMO:document";
-
-async fn post(site: &PlatformSite, who: &Login, path: &str, body: &Value) -> (u16, Value) {
-    let Ok(r) = site
-        .daemon
-        .client
-        .post(site.daemon.url(path))
-        .header("authorization", who.bearer())
-        .json(body)
-        .send()
-        .await
-    else {
-        return (0, Value::Null);
-    };
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-}
 
 /// The Invoices the peer holds for document `id`.
 async fn invoices_of(peer: &FhirPeer, id: &str) -> anyhow::Result<Vec<Value>> {
@@ -70,22 +55,16 @@ async fn a_paid_fee_memo_reaches_the_insurer_once_as_a_balanced_invoice() -> any
     teleconsult_tests::init_crypto();
     let peer = FhirPeer::start(true).await?;
     let mut site = PlatformSite::start(&peer, "", 76).await?;
-    let weber = login(
-        &site.daemon,
-        &site.sms,
-        "dr.weber",
-        "demo doctor 2026",
-        "+352621000002",
-        0,
-    )
-    .await?;
-    let appointment = site.book(0).await?;
+    let weber = site.login(&WEBER).await?;
+    let appointment = site.book().await?;
     let issue_path = format!("/api/v1/appointments/{appointment}/documents");
 
     // Issued: the answers of the next requests are lost after the peer stored them, so the
     // worker sends them again.
     peer.fault(json!({"lose": 3})).await?;
-    let (status, memo) = post(&site, &weber, &issue_path, &fee_memo([5230, 1000])).await;
+    let (status, memo) = site
+        .post(&weber, &issue_path, &fee_memo([5230, 1000]))
+        .await?;
     assert_eq!(status, 201, "{memo}");
     let id = memo["id"].as_str().unwrap_or_default().to_owned();
     let number = memo["number"].as_str().unwrap_or_default().to_owned();
@@ -128,15 +107,15 @@ async fn a_paid_fee_memo_reaches_the_insurer_once_as_a_balanced_invoice() -> any
     // are lost once more.
     peer.outage(true).await?;
     let paid_path = format!("/api/v1/documents/{id}/paid");
-    let (status, _) = post(&site, &site.patient, &paid_path, &json!({})).await;
+    let (status, _) = site.post(&site.patient, &paid_path, &json!({})).await?;
     assert_eq!(status, 404, "the patient does not record payments");
-    let (status, paid) = post(&site, &weber, &paid_path, &json!({})).await;
+    let (status, paid) = site.post(&weber, &paid_path, &json!({})).await?;
     assert_eq!(
         (status, &paid["payment"]["status"]),
         (200, &json!("paid")),
         "{paid}"
     );
-    let (status, again) = post(&site, &weber, &paid_path, &json!({})).await;
+    let (status, again) = site.post(&weber, &paid_path, &json!({})).await?;
     assert_eq!(
         (status, again["error"].as_str()),
         (409, Some("already_paid"))
@@ -161,17 +140,19 @@ async fn a_paid_fee_memo_reaches_the_insurer_once_as_a_balanced_invoice() -> any
 
     // A second memo, corrected before it is paid: the original's Invoice is cancelled, the
     // correction's issued; paid by the practitioner, it is balanced.
-    let (status, wrong) = post(&site, &weber, &issue_path, &fee_memo([5000, 900])).await;
+    let (status, wrong) = site
+        .post(&weber, &issue_path, &fee_memo([5000, 900]))
+        .await?;
     assert_eq!(status, 201, "{wrong}");
     let wrong_id = wrong["id"].as_str().unwrap_or_default().to_owned();
     invoice_in(&peer, &wrong_id, "issued").await?;
-    let (status, fixed) = post(
-        &site,
-        &weber,
-        &format!("/api/v1/documents/{wrong_id}/supersede"),
-        &fee_memo([5230, 900]),
-    )
-    .await;
+    let (status, fixed) = site
+        .post(
+            &weber,
+            &format!("/api/v1/documents/{wrong_id}/supersede"),
+            &fee_memo([5230, 900]),
+        )
+        .await?;
     assert_eq!(status, 201, "{fixed}");
     let fixed_id = fixed["id"].as_str().unwrap_or_default().to_owned();
     let cancelled = invoice_in(&peer, &wrong_id, "cancelled").await?;
@@ -181,13 +162,13 @@ async fn a_paid_fee_memo_reaches_the_insurer_once_as_a_balanced_invoice() -> any
             .is_some_and(|r| r.contains(fixed["number"].as_str().unwrap_or("?"))),
         "{cancelled}"
     );
-    let (status, _) = post(
-        &site,
-        &weber,
-        &format!("/api/v1/documents/{fixed_id}/paid"),
-        &json!({}),
-    )
-    .await;
+    let (status, _) = site
+        .post(
+            &weber,
+            &format!("/api/v1/documents/{fixed_id}/paid"),
+            &json!({}),
+        )
+        .await?;
     assert_eq!(status, 200);
     let fixed_invoice = invoice_in(&peer, &fixed_id, "balanced").await?;
     assert_eq!(fixed_invoice["totalGross"]["value"], 61.3);

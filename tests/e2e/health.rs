@@ -1,6 +1,8 @@
 //! Health, readiness, metrics, OpenAPI and the error shape, against a real daemon over TLS.
 
+use anyhow::Context;
 use serde_json::Value;
+use std::time::Duration;
 use teleconsult_tests::{Daemon, DaemonOptions};
 
 #[tokio::test]
@@ -37,21 +39,129 @@ async fn health_readiness_and_metrics_are_served_over_tls() -> anyhow::Result<()
     Ok(())
 }
 
+/// A plain-HTTP request to the HTTPS port: the connection is accepted (the daemon is there),
+/// no HTTP answer comes back (at most a TLS alert, then the connection ends), and the daemon
+/// goes on serving HTTPS. A refused connection, a timeout or a crash fail the test.
 #[tokio::test]
 async fn plain_http_is_refused() -> anyhow::Result<()> {
-    let daemon = Daemon::start(DaemonOptions::default()).await?;
-    let plain = daemon.base_url.replace("https://", "http://");
-    let answer = reqwest::Client::new()
-        .get(format!("{plain}/healthz"))
-        .send()
-        .await;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut daemon = Daemon::start(DaemonOptions::default()).await?;
+    let address = daemon
+        .base_url
+        .strip_prefix("https://")
+        .context("not an https URL")?
+        .to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address)
+        .await
+        .with_context(|| format!("the daemon does not accept connections on {address}"))?;
+    stream
+        .write_all(format!("GET /healthz HTTP/1.1\r\nHost: {address}\r\n\r\n").as_bytes())
+        .await?;
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
+        .await
+        .context("the connection stayed open after a plain-HTTP request")?
+        .or_else(|e| match e.kind() {
+            // A reset after the TLS alert is a refusal too.
+            std::io::ErrorKind::ConnectionReset => Ok(0),
+            _ => Err(e),
+        })?;
     assert!(
-        answer.map_or(true, |r| !r.status().is_success()),
-        "the daemon answered plain HTTP"
+        !answer.starts_with(b"HTTP/"),
+        "the daemon answered plain HTTP: {}",
+        String::from_utf8_lossy(&answer)
     );
+    assert!(
+        answer.is_empty() || answer[0] == 0x15,
+        "neither a TLS alert nor a closed connection: {answer:02x?}"
+    );
+    // Still running and serving.
+    assert!(
+        daemon.exited()?.is_none(),
+        "the daemon exited after a plain-HTTP request:\n{}",
+        daemon.logs()
+    );
+    let health = daemon.client.get(daemon.url("/healthz")).send().await?;
+    assert_eq!(health.status(), 200);
     Ok(())
 }
 
+/// Every route the router serves (`web/src/openapi.rs`, `api_router`): method and path as the
+/// OpenAPI document writes them. A route added, removed or renamed fails
+/// [`openapi_document_is_valid_and_lists_every_endpoint`] until this list says so.
+const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/api/v1/appointments"),
+    ("POST", "/api/v1/appointments"),
+    ("GET", "/api/v1/appointments/{id}"),
+    ("GET", "/api/v1/appointments/{id}/attachments"),
+    ("POST", "/api/v1/appointments/{id}/attachments"),
+    ("GET", "/api/v1/appointments/{id}/attachments/{attachment}"),
+    ("GET", "/api/v1/appointments/{id}/call"),
+    ("GET", "/api/v1/appointments/{id}/call/quality"),
+    ("POST", "/api/v1/appointments/{id}/cancel"),
+    ("POST", "/api/v1/appointments/{id}/documents"),
+    ("GET", "/api/v1/appointments/{id}/medical-record"),
+    ("GET", "/api/v1/appointments/{id}/signal"),
+    ("POST", "/api/v1/appointments/{id}/signal-ticket"),
+    ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/auth/logout"),
+    ("POST", "/api/v1/auth/otp"),
+    ("POST", "/api/v1/auth/password-reset"),
+    ("POST", "/api/v1/auth/password-reset/confirm"),
+    ("GET", "/api/v1/conversations"),
+    ("GET", "/api/v1/conversations/{patient}/{practitioner}"),
+    (
+        "POST",
+        "/api/v1/conversations/{patient}/{practitioner}/files",
+    ),
+    (
+        "POST",
+        "/api/v1/conversations/{patient}/{practitioner}/messages",
+    ),
+    ("GET", "/api/v1/documents"),
+    ("GET", "/api/v1/documents/{id}"),
+    ("POST", "/api/v1/documents/{id}/paid"),
+    ("GET", "/api/v1/documents/{id}/pdf"),
+    ("POST", "/api/v1/documents/{id}/print"),
+    ("POST", "/api/v1/documents/{id}/supersede"),
+    ("GET", "/api/v1/laboratories"),
+    ("PUT", "/api/v1/laboratories/{id}"),
+    ("GET", "/api/v1/me"),
+    ("DELETE", "/api/v1/me"),
+    ("PATCH", "/api/v1/me"),
+    ("POST", "/api/v1/me/consents/{kind}/withdraw"),
+    ("POST", "/api/v1/me/confirmation-code"),
+    ("GET", "/api/v1/me/export"),
+    ("GET", "/api/v1/messages/{id}/file"),
+    ("GET", "/api/v1/openapi.json"),
+    ("POST", "/api/v1/patients"),
+    ("POST", "/api/v1/patients/activate"),
+    ("GET", "/api/v1/patients/{id}/medical-record"),
+    ("PUT", "/api/v1/patients/{id}/medical-record"),
+    ("GET", "/api/v1/practitioners"),
+    ("GET", "/api/v1/practitioners/first-available"),
+    ("PUT", "/api/v1/practitioners/{id}"),
+    ("GET", "/api/v1/practitioners/{id}/schedule"),
+    ("PUT", "/api/v1/practitioners/{id}/schedule"),
+    ("GET", "/api/v1/practitioners/{id}/slots"),
+    ("POST", "/api/v1/prescriptions/lookup"),
+    ("POST", "/api/v1/prescriptions/{id}/dispense"),
+    ("GET", "/api/v1/sync/conflicts"),
+    ("GET", "/api/v1/sync/parked"),
+    ("POST", "/api/v1/sync/parked/{id}/discard"),
+    ("POST", "/api/v1/sync/parked/{id}/retry"),
+    ("GET", "/api/v1/sync/status"),
+    ("GET", "/api/v1/users"),
+    ("POST", "/api/v1/users"),
+    ("POST", "/api/v1/users/{id}/disable"),
+    ("GET", "/healthz"),
+    ("GET", "/metrics"),
+    ("GET", "/readyz"),
+];
+
+/// The document lists exactly the router's routes ([`ROUTES`]), every one of them is served
+/// (an anonymous request is answered by the route — 401, 422, 200… — never by the router's
+/// 404 or 405), and a real validator accepts the document.
 #[tokio::test]
 async fn openapi_document_is_valid_and_lists_every_endpoint() -> anyhow::Result<()> {
     let daemon = Daemon::start(DaemonOptions::default()).await?;
@@ -68,15 +178,59 @@ async fn openapi_document_is_valid_and_lists_every_endpoint() -> anyhow::Result<
         "{}",
         doc["openapi"]
     );
-    for path in [
-        "/healthz",
-        "/readyz",
-        "/metrics",
-        "/api/v1/openapi.json",
-        "/api/v1/patients",
-    ] {
-        assert!(doc["paths"].get(path).is_some(), "OpenAPI lacks {path}");
+    let mut documented = std::collections::BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().context("no paths")? {
+        for method in item.as_object().context("a path item")?.keys() {
+            if [
+                "get", "put", "post", "delete", "patch", "head", "options", "trace",
+            ]
+            .contains(&method.as_str())
+            {
+                documented.insert((method.to_uppercase(), path.clone()));
+            }
+        }
     }
+    let routes: std::collections::BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    let undocumented: Vec<_> = routes.difference(&documented).collect();
+    let unknown: Vec<_> = documented.difference(&routes).collect();
+    assert!(
+        undocumented.is_empty() && unknown.is_empty(),
+        "routes missing from the document: {undocumented:?}; documented routes not in ROUTES \
+         (add them there once they are meant to be served): {unknown:?}"
+    );
+
+    let mut unserved = Vec::new();
+    for (method, path) in &documented {
+        let concrete = path
+            .replace("{kind}", "teleconsultation")
+            .split('/')
+            .map(|part| {
+                if part.starts_with('{') {
+                    "00000000-0000-4000-8000-00000000dead"
+                } else {
+                    part
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        let mut request = daemon
+            .client
+            .request(method.parse()?, daemon.url(&concrete));
+        if ["POST", "PUT", "PATCH"].contains(&method.as_str()) {
+            request = request.json(&serde_json::json!({}));
+        }
+        let status = request.send().await?.status().as_u16();
+        if status == 404 || status == 405 {
+            unserved.push(format!("{method} {path} → {status}"));
+        }
+    }
+    assert!(
+        unserved.is_empty(),
+        "documented but not served: {unserved:?}"
+    );
 
     // A real validator, not our own reading of the spec.
     let file = daemon.dir().join("openapi.json");

@@ -2,14 +2,18 @@
 //! `teleconsult_tests::Daemon`) on an ephemeral loopback port and checks it from outside.
 
 mod account_changes;
+mod admin_routes;
+mod agenda_routes;
 mod auth;
 mod authz;
 mod booking;
 mod booking_bench;
 mod booth_privilege;
 mod browser;
+mod browser_booking;
 mod calendar;
 mod call;
+mod call_browsers;
 mod concurrency;
 mod concurrency_records;
 mod config;
@@ -20,6 +24,7 @@ mod demo_network;
 mod document_form_pages;
 mod document_pages;
 mod documents;
+mod documents_kinds;
 mod durability;
 mod fee_memo_sync;
 mod health;
@@ -33,6 +38,8 @@ mod registration;
 mod remote;
 mod remote_scope;
 mod session_security;
+mod storage_damage;
+mod storage_faults;
 mod sync;
 mod totp;
 mod totp_browser;

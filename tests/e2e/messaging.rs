@@ -3,19 +3,20 @@
 //! the pages; the other side is told by e-mail without the content; reads are marked; nobody
 //! else reads or writes; bad input is a clear 4xx.
 
-use crate::call::{Clinic, book, clinic, get, send};
 use serde_json::{Value, json};
 use std::time::Duration;
+use teleconsult_tests::booking::book_weber;
 use teleconsult_tests::pages::{get_page, post_form};
+use teleconsult_tests::site::{Clinic, Site};
 
-const DR_WEBER: &str = "00000000-0000-0000-0000-00007c1e0001";
+use teleconsult_tests::booking::DR_WEBER;
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
 const WAIT: Duration = Duration::from_secs(20);
 
 /// A file posted through the conversation page's multipart form (`csrf`, `text`, `file`);
 /// redirects followed. Returns the status, where it landed and the HTML.
 async fn post_message_form(
-    site: &crate::call::Site,
+    site: &Site,
     who: &teleconsult_tests::accounts::Login,
     path: &str,
     csrf: &str,
@@ -34,9 +35,8 @@ async fn post_message_form(
         );
     }
     let r = site
-        .daemon
         .client
-        .post(site.daemon.url(path))
+        .post(site.url(path))
         .header("cookie", format!("tc_session={}", who.token))
         .header("accept", "text/html")
         .multipart(form)
@@ -52,25 +52,6 @@ async fn post_message_form(
     Ok((status, at, r.text().await?))
 }
 
-async fn upload(
-    site: &crate::call::Site,
-    who: &teleconsult_tests::accounts::Login,
-    path: &str,
-    content_type: &str,
-    content: Vec<u8>,
-) -> anyhow::Result<(u16, Value)> {
-    let r = site
-        .daemon
-        .client
-        .post(site.daemon.url(path))
-        .header("authorization", who.bearer())
-        .header("content-type", content_type)
-        .body(content)
-        .send()
-        .await?;
-    Ok((r.status().as_u16(), r.json().await.unwrap_or(Value::Null)))
-}
-
 #[tokio::test]
 async fn patient_and_practitioner_write_to_each_other_and_nobody_else_reads_it()
 -> anyhow::Result<()> {
@@ -81,8 +62,8 @@ async fn patient_and_practitioner_write_to_each_other_and_nobody_else_reads_it()
         ferreira,
         owner,
         stranger,
-    } = clinic(85).await?;
-    let (_, me) = get(&site, &owner, "/api/v1/me").await?;
+    } = Site::clinic(85).await?;
+    let (_, me) = site.get(&owner, "/api/v1/me").await?;
     let own = me["patient"]["id"]
         .as_str()
         .ok_or_else(|| anyhow::anyhow!("no patient id in {me}"))?
@@ -92,18 +73,21 @@ async fn patient_and_practitioner_write_to_each_other_and_nobody_else_reads_it()
     let post = |who, body: Value| {
         let write = write.clone();
         let site = &site;
-        async move { send(site, who, reqwest::Method::POST, &write, Some(&body)).await }
+        async move {
+            site.send(Some(who), reqwest::Method::POST, &write, Some(&body))
+                .await
+        }
     };
 
     // No appointment together yet: no conversation (404, as for what does not exist).
     let (status, _) = post(&owner, json!({"text": "Bonjour"})).await?;
     assert_eq!(status, 404);
-    let (status, list) = get(&site, &owner, "/api/v1/conversations").await?;
+    let (status, list) = site.get(&owner, "/api/v1/conversations").await?;
     assert_eq!((status, list.as_array().map(Vec::len)), (200, Some(0)));
 
     // Booked: the practitioner is listed, nothing written yet.
-    let appointment = book(&site, &owner, 3 * 24 * 3600).await?;
-    let (_, list) = get(&site, &owner, "/api/v1/conversations").await?;
+    let appointment = book_weber(&site, &owner, Duration::from_secs(3 * 24 * 3600)).await?;
+    let (_, list) = site.get(&owner, "/api/v1/conversations").await?;
     assert_eq!(list[0]["practitioner_id"], DR_WEBER, "{list}");
     assert_eq!(
         (list[0]["messages"].as_u64(), &list[0]["last_at"]),
@@ -131,14 +115,18 @@ async fn patient_and_practitioner_write_to_each_other_and_nobody_else_reads_it()
 
     // A file with a note, through the API: type and content checked as in the call.
     let files = format!("{conversation}/files?name=r%C3%A9sultats.pdf&text=Mes%20r%C3%A9sultats");
-    let (status, with_file) =
-        upload(&site, &owner, &files, "application/pdf", PDF.to_vec()).await?;
+    let (status, with_file) = site
+        .post_bytes(&owner, &files, "application/pdf", PDF.to_vec())
+        .await?;
     assert_eq!(status, 201, "{with_file}");
     assert_eq!(with_file["file"]["file_name"], "résultats.pdf");
-    let (status, _) = upload(&site, &owner, &files, "text/plain", b"hello".to_vec()).await?;
+    let (status, _) = site
+        .post_bytes(&owner, &files, "text/plain", b"hello".to_vec())
+        .await?;
     assert_eq!(status, 415);
-    let (status, body) =
-        upload(&site, &owner, &files, "application/pdf", b"hello".to_vec()).await?;
+    let (status, body) = site
+        .post_bytes(&owner, &files, "application/pdf", b"hello".to_vec())
+        .await?;
     assert_eq!(
         (status, body["fields"]["file"].is_string()),
         (422, true),
@@ -162,13 +150,13 @@ async fn patient_and_practitioner_write_to_each_other_and_nobody_else_reads_it()
     assert!(matches!(status, 400 | 422), "{status}");
 
     // The practitioner sees two unread, reads them (marked read), answers.
-    let (_, list) = get(&site, &weber, "/api/v1/conversations").await?;
+    let (_, list) = site.get(&weber, "/api/v1/conversations").await?;
     assert_eq!(
         (list[0]["patient_id"].as_str(), list[0]["unread"].as_u64()),
         (Some(own.as_str()), Some(2)),
         "{list}"
     );
-    let (status, thread) = get(&site, &weber, &conversation).await?;
+    let (status, thread) = site.get(&weber, &conversation).await?;
     assert_eq!(status, 200, "{thread}");
     let texts: Vec<&str> = thread["messages"]
         .as_array()
@@ -177,7 +165,7 @@ async fn patient_and_practitioner_write_to_each_other_and_nobody_else_reads_it()
         .filter_map(|m| m["text"].as_str())
         .collect();
     assert_eq!(texts, [question, "Mes résultats"]);
-    let (_, list) = get(&site, &weber, "/api/v1/conversations").await?;
+    let (_, list) = site.get(&weber, "/api/v1/conversations").await?;
     assert_eq!(list[0]["unread"].as_u64(), Some(0));
     let (status, answer) = post(
         &weber,
@@ -191,7 +179,7 @@ async fn patient_and_practitioner_write_to_each_other_and_nobody_else_reads_it()
     site.smtp
         .wait_for("patient85@example.lu", "nouveau message", WAIT)
         .await?;
-    let (_, thread) = get(&site, &owner, &conversation).await?;
+    let (_, thread) = site.get(&owner, &conversation).await?;
     assert!(
         thread["messages"][0]["read_at"].is_string(),
         "the patient sees it was read"
@@ -204,35 +192,34 @@ async fn patient_and_practitioner_write_to_each_other_and_nobody_else_reads_it()
         .unwrap_or_default()
         .to_owned();
     let r = site
-        .daemon
         .client
-        .get(site.daemon.url(&url))
+        .get(site.url(&url))
         .header("authorization", weber.bearer())
         .send()
         .await?;
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(r.bytes().await?.as_ref(), PDF);
     for who in [&stranger, &ferreira, &staff] {
-        assert_eq!(get(&site, who, &url).await?.0, 404);
-        assert_eq!(get(&site, who, &conversation).await?.0, 404);
-        let (status, _) = send(
-            &site,
-            who,
-            reqwest::Method::POST,
-            &write,
-            Some(&json!({"text": "x"})),
-        )
-        .await?;
+        assert_eq!(site.get(who, &url).await?.0, 404);
+        assert_eq!(site.get(who, &conversation).await?.0, 404);
+        let (status, _) = site
+            .send(
+                Some(who),
+                reqwest::Method::POST,
+                &write,
+                Some(&json!({"text": "x"})),
+            )
+            .await?;
         assert_eq!(status, 404);
     }
-    assert_eq!(get(&site, &staff, "/api/v1/conversations").await?.0, 403);
+    assert_eq!(site.get(&staff, "/api/v1/conversations").await?.0, 403);
 
     // Pages: the list, the conversation, the form with a file; forged and wrong requests.
-    let (status, html) = get_page(&site.daemon, &owner, "/messages").await?;
+    let (status, html) = get_page(&site, &owner, "/messages").await?;
     assert_eq!(status, 200);
     assert!(html.contains("Dr Anne Weber"));
     let page = format!("/messages/{own}/{DR_WEBER}");
-    let (status, html) = get_page(&site.daemon, &owner, &page).await?;
+    let (status, html) = get_page(&site, &owner, &page).await?;
     assert_eq!(status, 200);
     assert!(html.contains("400 mg au plus"), "the answer shows");
     assert!(
@@ -268,12 +255,12 @@ async fn patient_and_practitioner_write_to_each_other_and_nobody_else_reads_it()
     let (status, _, _) =
         post_message_form(&site, &stranger, &page, &stranger.csrf, "x", None).await?;
     assert_eq!(status, 404);
-    let (status, _, _) = post_form(&site.daemon, &owner, &page, &[("text", "url-encoded")]).await?;
+    let (status, _, _) = post_form(&site, &owner, &page, &[("text", "url-encoded")]).await?;
     assert!(
         matches!(status, 400 | 415 | 422),
         "not a multipart form: {status}"
     );
-    let (_, thread) = get(&site, &weber, &conversation).await?;
+    let (_, thread) = site.get(&weber, &conversation).await?;
     assert_eq!(
         thread["messages"].as_array().map(Vec::len),
         Some(4),
@@ -282,32 +269,31 @@ async fn patient_and_practitioner_write_to_each_other_and_nobody_else_reads_it()
 
     // The appointment page leads to the conversation for both parties.
     for who in [&owner, &weber] {
-        let (_, html) =
-            get_page(&site.daemon, who, &format!("/appointments/{appointment}")).await?;
+        let (_, html) = get_page(&site, who, &format!("/appointments/{appointment}")).await?;
         assert!(html.contains(&format!("href=\"{page}\"")));
     }
 
     // A conversation with messages stays open after the appointment is cancelled.
-    let (status, _) = send(
-        &site,
-        &owner,
-        reqwest::Method::POST,
-        &format!("/api/v1/appointments/{appointment}/cancel"),
-        None,
-    )
-    .await?;
+    let (status, _) = site
+        .send(
+            Some(&owner),
+            reqwest::Method::POST,
+            &format!("/api/v1/appointments/{appointment}/cancel"),
+            None,
+        )
+        .await?;
     assert_eq!(status, 200);
     let (status, _) = post(&weber, json!({"text": "Bien reçu."})).await?;
     assert_eq!(status, 201);
 
     // In the patient's GDPR export.
-    let (_, export) = get(&site, &owner, "/api/v1/me/export").await?;
+    let (_, export) = site.get(&owner, "/api/v1/me/export").await?;
     let exported = export["conversations"][0]["messages"]
         .as_array()
         .map(Vec::len);
     assert_eq!(exported, Some(5), "{}", export["conversations"]);
     // Exporting is not reading: the practitioner's last message is still unread.
-    let (_, thread) = get(&site, &weber, &conversation).await?;
+    let (_, thread) = site.get(&weber, &conversation).await?;
     assert_eq!(thread["messages"][4]["text"], "Bien reçu.");
     assert_eq!(thread["messages"][4]["read_at"], Value::Null, "{thread}");
     Ok(())

@@ -5,6 +5,7 @@
 //! credentials are right everything arrives exactly once. Also: a national identifier system set
 //! in `[platform] national_id_systems` is the one the platform's Patient carries.
 
+use anyhow::Context;
 use serde_json::{Value, json};
 use std::time::Duration;
 use teleconsult_tests::fhir_peer::{FhirPeer, PeerOptions, TestPki, count_with_identifier};
@@ -29,7 +30,7 @@ async fn shows_refusal_and_parks_nothing<F, Fut>(
 ) -> anyhow::Result<Value>
 where
     F: Fn() -> Fut,
-    Fut: std::future::Future<Output = u64>,
+    Fut: std::future::Future<Output = anyhow::Result<u64>>,
 {
     let status = poll_until("staff to see the refusal", SYNC_WAIT, || async {
         let status = site.sync_status().await.ok()?;
@@ -39,16 +40,20 @@ where
     })
     .await
     .map_err(|e| anyhow::anyhow!("{e}; log:\n{}", site.daemon.logs()))?;
-    let before = refused().await;
+    let before = refused().await?;
+    anyhow::ensure!(before > 0, "the peer counted no refusal behind {status}");
     let refused = &refused;
     poll_until("more refused attempts", SYNC_WAIT, || async move {
-        (refused().await >= before + 2).then_some(())
+        match refused().await {
+            Ok(n) if n < before + 2 => None,
+            other => Some(other),
+        }
     })
-    .await?;
+    .await??;
     let status_after = site.sync_status().await?;
     assert_eq!(status_after["parked"], 0, "{status_after}");
     assert_eq!(
-        site.get(&site.staff, "/api/v1/sync/parked").await?,
+        site.get_ok(&site.staff, "/api/v1/sync/parked").await?,
         json!([]),
         "nothing parked"
     );
@@ -65,7 +70,7 @@ async fn delivered(
 ) -> anyhow::Result<Value> {
     poll_until("everything on the platform", SYNC_WAIT, || async {
         for (id, status) in appointments {
-            if on_peer(peer, id).await?["status"] != *status {
+            if on_peer(peer, id).await.ok()??["status"] != *status {
                 return None;
             }
         }
@@ -101,22 +106,20 @@ async fn assert_exactly_once(
     Ok(())
 }
 
-async fn on_peer(peer: &FhirPeer, appointment: &str) -> Option<Value> {
-    peer.resources("Appointment")
-        .await
-        .ok()?
-        .into_iter()
-        .find(|a| {
-            count_with_identifier(std::slice::from_ref(a), APPOINTMENT_SYSTEM, appointment) == 1
-        })
+/// The appointment with this site identifier on the peer, if it is there. A peer that does
+/// not answer is an error, never "not there".
+async fn on_peer(peer: &FhirPeer, appointment: &str) -> anyhow::Result<Option<Value>> {
+    Ok(peer.resources("Appointment").await?.into_iter().find(|a| {
+        count_with_identifier(std::slice::from_ref(a), APPOINTMENT_SYSTEM, appointment) == 1
+    }))
 }
 
-async fn peer_count(peer: &FhirPeer, field: &str) -> u64 {
-    peer.stats()
-        .await
-        .ok()
-        .and_then(|s| s[field].as_u64())
-        .unwrap_or(0)
+/// One of the peer's counters; a peer that does not answer, or lacks the counter, is an error.
+async fn peer_count(peer: &FhirPeer, field: &str) -> anyhow::Result<u64> {
+    let stats = peer.stats().await?;
+    stats[field]
+        .as_u64()
+        .with_context(|| format!("the peer's stats have no counter {field:?}: {stats}"))
 }
 
 #[tokio::test]
@@ -141,13 +144,13 @@ async fn bearer_token_rotated_in_its_file_is_picked_up_and_nothing_is_parked_mea
     .await?;
 
     // With the right token a booking reaches the platform.
-    let first = site.book(0).await?;
+    let first = site.book().await?;
     delivered(&site, &peer, &[(&first, "booked")]).await?;
 
     // The platform rotates the token; the site's file still holds the old one. A new booking
     // and a cancellation wait: refused with 401, never parked, staff told why.
     peer.set_bearer_token(Some("token-two")).await?;
-    let second = site.book(2).await?;
+    let second = site.book().await?;
     site.cancel(&first).await?;
     let status = shows_refusal_and_parks_nothing(
         &site,
@@ -160,8 +163,8 @@ async fn bearer_token_rotated_in_its_file_is_picked_up_and_nothing_is_parked_mea
         !status.to_string().contains("token-"),
         "the token is never shown: {status}"
     );
-    assert!(on_peer(&peer, &second).await.is_none(), "nothing accepted");
-    let stored = on_peer(&peer, &first).await;
+    assert!(on_peer(&peer, &second).await?.is_none(), "nothing accepted");
+    let stored = on_peer(&peer, &first).await?;
     assert_eq!(
         stored.as_ref().map(|a| a["status"].clone()),
         Some(json!("booked")),
@@ -208,9 +211,9 @@ async fn mutual_tls_with_the_platform_ca_and_a_foreign_client_certificate_refuse
     let mut site = Site::start(&peer, &good, 81).await?;
 
     // A client certificate of the platform's CA: data arrives.
-    let first = site.book(0).await?;
+    let first = site.book().await?;
     delivered(&site, &peer, &[(&first, "booked")]).await?;
-    assert_eq!(peer_count(&peer, "tls_refused").await, 0);
+    assert_eq!(peer_count(&peer, "tls_refused").await?, 0);
 
     // A certificate from another CA: every handshake refused. The peer (like many servers)
     // closes the connection without an alert, which the client cannot tell from a network
@@ -227,7 +230,7 @@ async fn mutual_tls_with_the_platform_ca_and_a_foreign_client_certificate_refuse
     site.daemon.terminate(Duration::from_secs(20)).await?;
     reconfigure(&site, &good, &mtls(&foreign))?;
     site.daemon.spawn().await?;
-    let second = site.book(2).await?;
+    let second = site.book().await?;
     shows_refusal_and_parks_nothing(
         &site,
         || peer_count(&peer, "tls_refused"),
@@ -235,7 +238,7 @@ async fn mutual_tls_with_the_platform_ca_and_a_foreign_client_certificate_refuse
         "client certificate",
     )
     .await?;
-    assert!(on_peer(&peer, &second).await.is_none(), "nothing accepted");
+    assert!(on_peer(&peer, &second).await?.is_none(), "nothing accepted");
 
     // The configuration is fixed: it arrives, once.
     site.daemon.terminate(Duration::from_secs(20)).await?;
@@ -258,7 +261,7 @@ async fn a_configured_national_id_system_is_the_one_the_platform_patient_carries
         82,
     )
     .await?;
-    let booked = site.book(0).await?;
+    let booked = site.book().await?;
     delivered(&site, &peer, &[(&booked, "booked")]).await?;
     let patients = peer.resources("Patient").await?;
     assert_eq!(patients.len(), 1, "{patients:?}");
@@ -273,7 +276,7 @@ async fn a_configured_national_id_system_is_the_one_the_platform_patient_carries
         "the built-in system is replaced, not added"
     );
     // The appointment points at that patient.
-    let appointment = on_peer(&peer, &booked).await;
+    let appointment = on_peer(&peer, &booked).await?;
     let patient_ref = format!("Patient/{}", patients[0]["id"].as_str().unwrap_or_default());
     assert!(
         appointment.is_some_and(|a| a.to_string().contains(&patient_ref)),

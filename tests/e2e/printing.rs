@@ -4,34 +4,20 @@
 //! (409 `printing_unavailable`); a scheduler that is down is a 503 `printer_unavailable`.
 
 use anyhow::Context;
+use reqwest::Method;
 use serde_json::{Value, json};
-use teleconsult_tests::accounts::{
-    Login, PASSWORD, login, phone, register_and_activate, registration, sinks_config,
-};
+use teleconsult_tests::Daemon;
+use teleconsult_tests::accounts::{Login, PASSWORD, phone};
 use teleconsult_tests::cups::Cups;
 use teleconsult_tests::documents::{book, pdf_text, prescription};
 use teleconsult_tests::pages::{get_page, post_form};
-use teleconsult_tests::sinks::{SmsSink, SmtpSink};
-use teleconsult_tests::{Daemon, DaemonOptions};
+use teleconsult_tests::sinks::SmsSink;
+use teleconsult_tests::site::{Site, WEBER};
 
-async fn post(daemon: &Daemon, who: &Login, path: &str, body: Option<&Value>) -> (u16, Value) {
-    let mut request = daemon
+async fn pdf_of(site: &Daemon, who: &Login, path: &str) -> anyhow::Result<Vec<u8>> {
+    let r = site
         .client
-        .post(daemon.url(path))
-        .header("authorization", who.bearer());
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    match request.send().await {
-        Ok(r) => (r.status().as_u16(), r.json().await.unwrap_or(Value::Null)),
-        Err(e) => (0, json!(e.to_string())),
-    }
-}
-
-async fn pdf_of(daemon: &Daemon, who: &Login, path: &str) -> anyhow::Result<Vec<u8>> {
-    let r = daemon
-        .client
-        .get(daemon.url(path))
+        .get(site.url(path))
         .header("authorization", who.bearer())
         .send()
         .await?
@@ -41,34 +27,12 @@ async fn pdf_of(daemon: &Daemon, who: &Login, path: &str) -> anyhow::Result<Vec<
 
 /// A demo site (`print`: the `[print]` section, or none), with two patients (registration
 /// numbers `n` and `n + 1`) and Dr Weber logged in.
-async fn site(print: &str, n: u32) -> anyhow::Result<(Daemon, SmsSink, [Login; 3])> {
-    let smtp = SmtpSink::start()?;
-    let sms = SmsSink::start().await?;
-    let daemon = Daemon::start(DaemonOptions {
-        demo: true,
-        extra_config: format!("{}\n{print}\n", sinks_config(&smtp, &sms)),
-        ..Default::default()
-    })
-    .await?;
-    let mut logins = Vec::new();
-    for k in [n, n + 1] {
-        register_and_activate(&daemon, &smtp, &registration(k)).await?;
-        let email = format!("patient{k}@example.lu");
-        logins.push(login(&daemon, &sms, &email, PASSWORD, &phone(k), 0).await?);
-    }
-    let weber = login(
-        &daemon,
-        &sms,
-        "dr.weber",
-        "demo doctor 2026",
-        "+352621000002",
-        0,
-    )
-    .await?;
-    let [patient, other]: [Login; 2] = logins
-        .try_into()
-        .map_err(|_| anyhow::anyhow!("two logins"))?;
-    Ok((daemon, sms, [patient, other, weber]))
+async fn site(print: &str, n: u32) -> anyhow::Result<(Site, [Login; 3])> {
+    let site = Site::demo(print).await?;
+    let patient = site.patient(n).await?;
+    let other = site.patient(n + 1).await?;
+    let weber = site.login(&WEBER).await?;
+    Ok((site, [patient, other, weber]))
 }
 
 /// The configuration of a booth printing on `printer` of `cups`.
@@ -80,19 +44,20 @@ fn booth_printing(cups: &Cups, printer: &str) -> String {
 }
 
 /// Issues a one-day sick-leave certificate for `appointment`; returns its id.
-async fn sick_leave(daemon: &Daemon, weber: &Login, appointment: &str) -> anyhow::Result<String> {
+async fn sick_leave(site: &Daemon, weber: &Login, appointment: &str) -> anyhow::Result<String> {
     let zone = jiff::tz::TimeZone::get("Europe/Luxembourg")?;
     let today = jiff::Timestamp::now().to_zoned_datetime(zone).date();
-    let (status, leave) = post(
-        daemon,
-        weber,
-        &format!("/api/v1/appointments/{appointment}/documents"),
-        Some(
-            &json!({"kind": "sick_leave_certificate", "from": today.to_string(),
+    let (status, leave) = site
+        .send(
+            Some(weber),
+            Method::POST,
+            &format!("/api/v1/appointments/{appointment}/documents"),
+            Some(
+                &json!({"kind": "sick_leave_certificate", "from": today.to_string(),
                      "to": today.to_string(), "diagnosis": "Bronchite aiguë"}),
-        ),
-    )
-    .await;
+            ),
+        )
+        .await?;
     anyhow::ensure!(status == 201, "sick leave: {status} {leave}");
     Ok(leave["id"].as_str().context("id")?.to_owned())
 }
@@ -101,10 +66,12 @@ async fn sick_leave(daemon: &Daemon, weber: &Login, appointment: &str) -> anyhow
 async fn the_patient_prints_their_documents_on_the_booth_printer() -> anyhow::Result<()> {
     let mut cups = Cups::start()?;
     let out = cups.add_printer("booth")?;
-    let (daemon, _sms, [patient, other, weber]) = site(&booth_printing(&cups, "booth"), 90).await?;
-    let appointment = book(&daemon, &patient, 0).await?;
+    let (site, [patient, other, weber]) = site(&booth_printing(&cups, "booth"), 90).await?;
+    let appointment = book(&site, &patient).await?;
     let issue = format!("/api/v1/appointments/{appointment}/documents");
-    let (status, doc) = post(&daemon, &weber, &issue, Some(&prescription())).await;
+    let (status, doc) = site
+        .send(Some(&weber), Method::POST, &issue, Some(&prescription()))
+        .await?;
     assert_eq!(status, 201, "{doc}");
     let id = doc["id"].as_str().context("id")?.to_owned();
     let number = doc["number"].as_str().context("number")?.to_owned();
@@ -112,25 +79,30 @@ async fn the_patient_prints_their_documents_on_the_booth_printer() -> anyhow::Re
 
     // Only the patient prints (the practitioner is remote; anyone else: no such document).
     for (who, name) in [(&other, "other patient"), (&weber, "issuing practitioner")] {
-        let (status, body) = post(&daemon, who, &print_path, None).await;
+        let (status, body) = site
+            .send(Some(who), Method::POST, &print_path, None)
+            .await?;
         assert_eq!(
             (status, body["error"].as_str()),
             (404, Some("not_found")),
             "{name}"
         );
     }
-    assert!(!out.exists(), "nothing printed for them");
-
-    let (status, job) = post(&daemon, &patient, &print_path, None).await;
-    assert_eq!(status, 202, "{job}\n{}", daemon.logs());
-    assert!(
-        job["job_id"]
-            .as_str()
-            .is_some_and(|j| j.starts_with("booth-")),
-        "{job}"
+    // Refused before anything reached the scheduler: CUPS has no job at all.
+    assert_eq!(
+        cups.jobs("all")?,
+        Vec::<String>::new(),
+        "nothing printed for them"
     );
-    let stored = pdf_of(&daemon, &patient, &format!("/api/v1/documents/{id}/pdf")).await?;
-    let printed = cups.printed(&out, stored.len()).await?;
+
+    let (status, job) = site
+        .send(Some(&patient), Method::POST, &print_path, None)
+        .await?;
+    assert_eq!(status, 202, "{job}\n{}", site.logs());
+    let job_id = job["job_id"].as_str().context("job_id")?.to_owned();
+    assert!(job_id.starts_with("booth-"), "{job}");
+    let stored = pdf_of(&site, &patient, &format!("/api/v1/documents/{id}/pdf")).await?;
+    let printed = cups.printed(&out, &job_id).await?;
     assert!(
         printed == stored,
         "the printer got the stored PDF unchanged"
@@ -138,9 +110,9 @@ async fn the_patient_prints_their_documents_on_the_booth_printer() -> anyhow::Re
     let text = pdf_text(&printed)?;
     assert!(text.contains(&number), "{text}");
     // The print is in the patient's record of accesses; no health data reached the log.
-    let export: Value = daemon
+    let export: Value = site
         .client
-        .get(daemon.url("/api/v1/me/export"))
+        .get(site.url("/api/v1/me/export"))
         .header("authorization", patient.bearer())
         .send()
         .await?
@@ -156,10 +128,17 @@ async fn the_patient_prints_their_documents_on_the_booth_printer() -> anyhow::Re
         })
         .unwrap_or_default();
     assert_eq!(prints, 1, "{export}");
-    assert!(!daemon.logs().contains("Paracétamol"));
+    assert!(!site.logs().contains("Paracétamol"));
 
     // A prescription has no parts.
-    let (status, body) = post(&daemon, &patient, &print_path, Some(&json!({"part": 3}))).await;
+    let (status, body) = site
+        .send(
+            Some(&patient),
+            Method::POST,
+            &print_path,
+            Some(&json!({"part": 3})),
+        )
+        .await?;
     assert_eq!(
         (status, body["fields"]["part"].is_string()),
         (422, true),
@@ -167,35 +146,40 @@ async fn the_patient_prints_their_documents_on_the_booth_printer() -> anyhow::Re
     );
 
     // In the page: the employer's part of a sick leave, without the diagnosis.
-    let leave_id = sick_leave(&daemon, &weber, &appointment).await?;
-    let (status, html) = get_page(&daemon, &patient, &format!("/documents/{leave_id}")).await?;
+    let leave_id = sick_leave(&site, &weber, &appointment).await?;
+    let (status, html) = get_page(&site, &patient, &format!("/documents/{leave_id}")).await?;
     assert_eq!(status, 200);
     assert!(
         html.contains(&format!("action=\"/documents/{leave_id}/print\"")),
         "{html}"
     );
-    let (_, doctor_page) = get_page(&daemon, &weber, &format!("/documents/{leave_id}")).await?;
+    let (status, doctor_page) = get_page(&site, &weber, &format!("/documents/{leave_id}")).await?;
+    assert_eq!(status, 200, "{doctor_page}");
     assert!(
         !doctor_page.contains("/print\""),
         "no print button for the practitioner"
     );
     std::fs::remove_file(&out)?;
     let (status, at, html) = post_form(
-        &daemon,
+        &site,
         &patient,
         &format!("/documents/{leave_id}/print"),
         &[("part", "employer")],
     )
     .await?;
     assert_eq!(status, 200, "{html}");
-    assert!(at.contains("printed=booth-"), "{at}");
+    let job_id = at
+        .split_once("printed=")
+        .map(|(_, job)| job.split('&').next().unwrap_or_default().to_owned())
+        .filter(|job| job.starts_with("booth-"))
+        .with_context(|| format!("no job in {at}"))?;
     let employer = pdf_of(
-        &daemon,
+        &site,
         &patient,
         &format!("/api/v1/documents/{leave_id}/pdf?part=3"),
     )
     .await?;
-    let printed = cups.printed(&out, employer.len()).await?;
+    let printed = cups.printed(&out, &job_id).await?;
     assert!(printed == employer, "part 3 as stored");
     let text = pdf_text(&printed)?;
     assert!(
@@ -205,14 +189,16 @@ async fn the_patient_prints_their_documents_on_the_booth_printer() -> anyhow::Re
 
     // The scheduler goes away: the patient is told, nothing hangs.
     cups.stop();
-    let (status, body) = post(&daemon, &patient, &print_path, None).await;
+    let (status, body) = site
+        .send(Some(&patient), Method::POST, &print_path, None)
+        .await?;
     assert_eq!(
         (status, body["error"].as_str()),
         (503, Some("printer_unavailable")),
         "{body}"
     );
     let (status, _, html) =
-        post_form(&daemon, &patient, &format!("/documents/{id}/print"), &[]).await?;
+        post_form(&site, &patient, &format!("/documents/{id}/print"), &[]).await?;
     assert_eq!(status, 503, "{html}");
     assert!(html.contains("role=\"alert\""), "{html}");
     Ok(())
@@ -220,22 +206,24 @@ async fn the_patient_prints_their_documents_on_the_booth_printer() -> anyhow::Re
 
 #[tokio::test]
 async fn a_site_without_a_printer_prints_nothing() -> anyhow::Result<()> {
-    let (daemon, _sms, [patient, other, weber]) = site("", 92).await?;
-    let appointment = book(&daemon, &patient, 0).await?;
+    let (site, [patient, other, weber]) = site("", 92).await?;
+    let appointment = book(&site, &patient).await?;
     let issue = format!("/api/v1/appointments/{appointment}/documents");
-    let (status, doc) = post(&daemon, &weber, &issue, Some(&prescription())).await;
+    let (status, doc) = site
+        .send(Some(&weber), Method::POST, &issue, Some(&prescription()))
+        .await?;
     assert_eq!(status, 201, "{doc}");
     let id = doc["id"].as_str().context("id")?;
     let path = format!("/api/v1/documents/{id}/print");
-    let (status, body) = post(&daemon, &patient, &path, None).await;
+    let (status, body) = site.send(Some(&patient), Method::POST, &path, None).await?;
     assert_eq!(
         (status, body["error"].as_str()),
         (409, Some("printing_unavailable")),
         "{body}"
     );
-    let (status, body) = post(&daemon, &other, &path, None).await;
+    let (status, body) = site.send(Some(&other), Method::POST, &path, None).await?;
     assert_eq!(status, 404, "not yours stays not found: {body}");
-    let (status, html) = get_page(&daemon, &patient, &format!("/documents/{id}")).await?;
+    let (status, html) = get_page(&site, &patient, &format!("/documents/{id}")).await?;
     assert_eq!(status, 200);
     assert!(!html.contains("/print\""), "no print button: {html}");
     Ok(())
@@ -247,39 +235,30 @@ async fn a_site_without_a_printer_prints_nothing() -> anyhow::Result<()> {
 #[tokio::test]
 async fn browser_the_patient_prints_the_employer_part_at_the_booth() -> anyhow::Result<()> {
     use teleconsult_tests::accounts::WAIT;
-    use teleconsult_tests::browser::{BrowserOptions, certificate_of, with_browser};
+    use teleconsult_tests::browser::{BrowserOptions, with_browser};
     let cups = Cups::start()?;
     let out = cups.add_printer("booth")?;
-    let (daemon, sms, [patient, _, weber]) = site(&booth_printing(&cups, "booth"), 94).await?;
-    let appointment = book(&daemon, &patient, 0).await?;
-    let leave_id = sick_leave(&daemon, &weber, &appointment).await?;
+    let (site, [patient, _, weber]) = site(&booth_printing(&cups, "booth"), 94).await?;
+    let appointment = book(&site, &patient).await?;
+    let leave_id = sick_leave(&site, &weber, &appointment).await?;
     let employer = pdf_of(
-        &daemon,
+        &site,
         &patient,
         &format!("/api/v1/documents/{leave_id}/pdf?part=employer"),
     )
     .await?;
-    // The API login and the booking confirmation came before: the browser's code is the next.
-    let received = poll_until_confirmed(&sms).await?;
-    let options = BrowserOptions {
-        base_url: daemon.base_url.clone(),
-        certificate: certificate_of(&daemon),
-        language: "fr-FR".to_owned(),
-    };
-    with_browser(
+    // The API login and the booking confirmation came first: the browser's code is the next.
+    poll_until_confirmed(&site.sms).await?;
+    let options = BrowserOptions::for_daemon(&site, "fr-FR");
+    let job_id = with_browser(
         "browser_the_patient_prints_the_employer_part_at_the_booth",
         options,
         |tab| {
-            let (sms, leave_id) = (&sms, &leave_id);
+            let (sms, leave_id) = (&site.sms, &leave_id);
             async move {
                 tab.open("/login").await?;
-                tab.fill("login", "patient94@example.lu").await?;
-                tab.fill("password", PASSWORD).await?;
-                tab.click("main form button[type='submit']").await?;
-                tab.wait_for_path("/login/code").await?;
-                let code = sms.code_for(&phone(94), received, WAIT).await?;
-                tab.fill("code", &code).await?;
-                tab.click("main form button[type='submit']").await?;
+                tab.log_in(sms, "patient94@example.lu", PASSWORD, &phone(94))
+                    .await?;
                 tab.wait_for_path("/home").await?;
                 let page = format!("/documents/{leave_id}");
                 tab.open(&page).await?;
@@ -292,24 +271,29 @@ async fn browser_the_patient_prints_the_employer_part_at_the_booth() -> anyhow::
                     "form[action='{page}/print']:has(input[value='employer']) button"
                 ))
                 .await?;
-                teleconsult_tests::poll_until("the printed notice", WAIT, || async {
+                let notice = teleconsult_tests::poll_until("the printed notice", WAIT, || async {
                     tab.text()
                         .await
                         .ok()
                         .filter(|t| t.contains("Envoyé à l'imprimante (travail booth-"))
                 })
                 .await?;
-                tab.check_accessibility().await
+                tab.check_accessibility().await?;
+                notice
+                    .split_once("(travail ")
+                    .and_then(|(_, rest)| rest.split(')').next())
+                    .map(str::to_owned)
+                    .context("no job in the notice")
             }
         },
     )
     .await?;
-    let printed = cups.printed(&out, employer.len()).await?;
+    let printed = cups.printed(&out, &job_id).await?;
     assert!(printed == employer, "the employer's part, as stored");
     Ok(())
 }
 
-/// How many text messages patient 94 received once the booking confirmation arrived.
+/// Waits until patient 94's booking confirmation arrived; how many messages they had then.
 async fn poll_until_confirmed(sms: &SmsSink) -> anyhow::Result<usize> {
     teleconsult_tests::poll_until(
         "the booking SMS",

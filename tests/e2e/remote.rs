@@ -2,65 +2,57 @@
 //! the daemon: a platform cancellation cancels the local appointment and tells the patient; a
 //! platform booking takes its slot off the local calendar until it is cancelled there.
 
+use anyhow::Context;
 use serde_json::{Value, json};
 use std::time::Duration;
-use teleconsult_tests::accounts::{WAIT, phone};
+use teleconsult_tests::accounts::{Login, WAIT, phone};
+use teleconsult_tests::booking::{DR_WEBER, MIN_LEAD, book_id_with_lead, free_starts, request};
 use teleconsult_tests::fhir_peer::FhirPeer;
 use teleconsult_tests::platform::PlatformSite;
 use teleconsult_tests::poll_until;
 
-const DR_WEBER: &str = "00000000-0000-0000-0000-00007c1e0001";
 const SYNC_WAIT: Duration = Duration::from_secs(60);
+
+/// Every free start of Dr Weber as `who` sees it (no lead: for "is it offered" checks).
+async fn offered(site: &PlatformSite, who: &Login) -> anyhow::Result<Vec<String>> {
+    let slots = site
+        .get_ok(who, &format!("/api/v1/practitioners/{DR_WEBER}/slots"))
+        .await?;
+    Ok(slots
+        .as_array()
+        .context("slots: not a list")?
+        .iter()
+        .filter_map(|s| s["start"].as_str().map(str::to_owned))
+        .collect())
+}
+
+/// A platform Appointment of Dr Weber (as the platform knows him) at `start`, 20 minutes long.
+fn platform_booking(practitioner: &Value, start: &str) -> anyhow::Result<Value> {
+    let from: teleconsult_core::Timestamp = start.parse()?;
+    let end = from.checked_add(jiff::SignedDuration::from_mins(20))?;
+    Ok(
+        json!({"resourceType": "Appointment", "status": "booked", "start": start, "end": end.to_string(),
+        "participant": [{"actor": {"reference": format!("Practitioner/{}", practitioner["id"].as_str().unwrap_or_default())}, "status": "accepted"}]}),
+    )
+}
 
 #[tokio::test]
 async fn platform_bookings_and_cancellations_reach_the_site() -> anyhow::Result<()> {
     teleconsult_tests::init_crypto();
     let peer = FhirPeer::start(false).await?;
     let site = PlatformSite::start(&peer, "", 70).await?;
-    let (daemon, sms, patient) = (&site.daemon, &site.sms, &site.patient);
-    let auth = patient.bearer();
+    let patient = &site.patient;
     let http = reqwest::Client::new();
-
-    let slots = |auth: String| {
-        let (client, url) = (
-            daemon.client.clone(),
-            daemon.url(&format!("/api/v1/practitioners/{DR_WEBER}/slots")),
-        );
-        async move {
-            let body: Value = client
-                .get(url)
-                .header("authorization", auth)
-                .send()
-                .await?
-                .json()
-                .await?;
-            anyhow::Ok(
-                body.as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|s| s["start"].as_str().map(str::to_owned))
-                            .collect::<Vec<_>>()
-                    })
-                    .unwrap_or_default(),
-            )
-        }
-    };
-    let free = slots(auth.clone()).await?;
+    let free = free_starts(&site, patient, DR_WEBER, MIN_LEAD).await?;
+    anyhow::ensure!(free.len() > 5, "six free slots needed: {free:?}");
     let (mine, theirs) = (free[0].clone(), free[3].clone());
 
     // A local booking reaches the platform…
-    let booked: Value = daemon
-        .client
-        .post(daemon.url("/api/v1/appointments"))
-        .header("authorization", &auth)
-        .json(
-            &json!({"practitioner_id": DR_WEBER, "start": mine, "mode": "video", "confirm": true}),
-        )
-        .send()
-        .await?
-        .json()
+    let (status, booked) = site
+        .post(patient, "/api/v1/appointments", &request(DR_WEBER, &mine))
         .await?;
-    let id = booked["id"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(status, 201, "{booked}");
+    let id = booked["id"].as_str().context("id")?.to_owned();
     let remote = poll_until("the booking on the platform", SYNC_WAIT, || async {
         peer.resources("Appointment")
             .await
@@ -81,27 +73,21 @@ async fn platform_bookings_and_cancellations_reach_the_site() -> anyhow::Result<
     let put = http.put(&url).json(&cancelled).send().await?;
     assert!(put.status().is_success(), "{}", put.text().await?);
     poll_until("the local cancellation", SYNC_WAIT, || async {
-        let a: Value = daemon
-            .client
-            .get(daemon.url(&format!("/api/v1/appointments/{id}")))
-            .header("authorization", &auth)
-            .send()
-            .await
-            .ok()?
-            .json()
+        let a = site
+            .get_ok(patient, &format!("/api/v1/appointments/{id}"))
             .await
             .ok()?;
         (a["status"] == "cancelled").then_some(())
     })
     .await?;
     poll_until("the cancellation SMS", WAIT, || async {
-        sms.messages().into_iter().find(|m| {
+        site.sms.messages().into_iter().find(|m| {
             m["to"] == phone(70) && m["text"].as_str().is_some_and(|t| t.contains("annulée"))
         })
     })
     .await?;
     assert!(
-        slots(auth.clone()).await?.contains(&mine),
+        offered(&site, patient).await?.contains(&mine),
         "the slot is free again"
     );
 
@@ -118,85 +104,57 @@ async fn platform_bookings_and_cancellations_reach_the_site() -> anyhow::Result<
             })
     })
     .await?;
-    let start: teleconsult_core::Timestamp = theirs.parse()?;
-    let end = start.checked_add(jiff::SignedDuration::from_mins(20))?;
-    let appointment = json!({"resourceType": "Appointment", "status": "booked", "start": theirs, "end": end.to_string(),
-        "participant": [{"actor": {"reference": format!("Practitioner/{}", practitioner["id"].as_str().unwrap_or_default())}, "status": "accepted"}]});
     let created: Value = http
         .post(format!("{}/Appointment", peer.base_url))
-        .json(&appointment)
+        .json(&platform_booking(&practitioner, &theirs)?)
         .send()
         .await?
+        .error_for_status()?
         .json()
         .await?;
     poll_until("the remote booking to take the slot", SYNC_WAIT, || async {
-        (!slots(auth.clone()).await.ok()?.contains(&theirs)).then_some(())
+        (!offered(&site, patient).await.ok()?.contains(&theirs)).then_some(())
     })
     .await?;
-    let taken = daemon
-        .client
-        .post(daemon.url("/api/v1/appointments"))
-        .header("authorization", &auth)
-        .json(&json!({"practitioner_id": DR_WEBER, "start": theirs, "mode": "video", "confirm": true}))
-        .send()
+    let (status, taken) = site
+        .post(patient, "/api/v1/appointments", &request(DR_WEBER, &theirs))
         .await?;
-    assert_eq!(taken.status(), 409);
+    assert_eq!(status, 409, "{taken}");
 
     // The platform books a slot a local patient already has: both kept, staff told.
-    let local: Value = daemon
-        .client
-        .post(daemon.url("/api/v1/appointments"))
-        .header("authorization", &auth)
-        .json(&json!({"practitioner_id": DR_WEBER, "start": free[5], "mode": "video", "confirm": true}))
+    let (status, local) = site
+        .post(
+            patient,
+            "/api/v1/appointments",
+            &request(DR_WEBER, &free[5]),
+        )
+        .await?;
+    assert_eq!(status, 201, "{local}");
+    http.post(format!("{}/Appointment", peer.base_url))
+        .json(&platform_booking(&practitioner, &free[5])?)
         .send()
         .await?
-        .json()
-        .await?;
-    let start: teleconsult_core::Timestamp = free[5].parse()?;
-    let clash = json!({"resourceType": "Appointment", "status": "booked", "start": free[5], "end": start.checked_add(jiff::SignedDuration::from_mins(20))?.to_string(),
-        "participant": [{"actor": {"reference": format!("Practitioner/{}", practitioner["id"].as_str().unwrap_or_default())}, "status": "accepted"}]});
-    http.post(format!("{}/Appointment", peer.base_url))
-        .json(&clash)
-        .send()
-        .await?;
-    let staff = &site.staff;
+        .error_for_status()?;
     let conflicts = poll_until("the conflict shown to staff", SYNC_WAIT, || async {
-        let list: Value = daemon
-            .client
-            .get(daemon.url("/api/v1/sync/conflicts"))
-            .header("authorization", staff.bearer())
-            .send()
-            .await
-            .ok()?
-            .json()
+        let list = site
+            .get_ok(&site.staff, "/api/v1/sync/conflicts")
             .await
             .ok()?;
         (list.as_array()?.len() == 1).then_some(list)
     })
     .await?;
     assert_eq!(conflicts[0]["local_appointment_id"], local["id"]);
-    let kept: Value = daemon
-        .client
-        .get(daemon.url(&format!(
-            "/api/v1/appointments/{}",
-            local["id"].as_str().unwrap_or_default()
-        )))
-        .header("authorization", &auth)
-        .send()
-        .await?
-        .json()
+    let kept = site
+        .get_ok(
+            patient,
+            &format!(
+                "/api/v1/appointments/{}",
+                local["id"].as_str().unwrap_or_default()
+            ),
+        )
         .await?;
     assert_eq!(kept["status"], "booked", "the local booking is kept");
-    assert_eq!(
-        daemon
-            .client
-            .get(daemon.url("/api/v1/sync/conflicts"))
-            .header("authorization", &auth)
-            .send()
-            .await?
-            .status(),
-        403
-    );
+    assert_eq!(site.get(patient, "/api/v1/sync/conflicts").await?.0, 403);
 
     // Cancelled on the platform: offered again.
     let mut released = created.clone();
@@ -215,7 +173,7 @@ async fn platform_bookings_and_cancellations_reach_the_site() -> anyhow::Result<
             .is_success()
     );
     poll_until("the slot to be free again", SYNC_WAIT, || async {
-        slots(auth.clone())
+        offered(&site, patient)
             .await
             .ok()?
             .contains(&theirs)
@@ -236,46 +194,15 @@ async fn staff_retry_and_discard_messages_the_platform_refused() -> anyhow::Resu
     teleconsult_tests::init_crypto();
     let peer = FhirPeer::start(false).await?;
     let site = PlatformSite::start(&peer, "", 75).await?;
-    let (daemon, patient, staff) = (&site.daemon, &site.patient, &site.staff);
-    let api = |who: &teleconsult_tests::accounts::Login, method: &str, path: &str| {
-        daemon
-            .client
-            .request(
-                method.parse().unwrap_or(reqwest::Method::GET),
-                daemon.url(path),
-            )
-            .header("authorization", who.bearer())
-            .header("x-csrf-token", &who.csrf)
-    };
+    let (patient, staff) = (&site.patient, &site.staff);
 
     peer.error_burst(422, -1).await?;
-    let free: Value = api(
-        patient,
-        "GET",
-        &format!("/api/v1/practitioners/{DR_WEBER}/slots"),
-    )
-    .send()
-    .await?
-    .json()
-    .await?;
     let mut ids = Vec::new();
-    for slot in free.as_array().into_iter().flatten().take(2) {
-        let booked: Value = api(patient, "POST", "/api/v1/appointments")
-            .json(&json!({"practitioner_id": DR_WEBER, "start": slot["start"], "mode": "video", "confirm": true}))
-            .send()
-            .await?
-            .json()
-            .await?;
-        ids.push(booked["id"].as_str().unwrap_or_default().to_owned());
+    for _ in 0..2 {
+        ids.push(book_id_with_lead(&site, patient, DR_WEBER, MIN_LEAD, json!({})).await?);
     }
     let parked = poll_until("both bookings parked", SYNC_WAIT, || async {
-        let list: Value = api(staff, "GET", "/api/v1/sync/parked")
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
+        let list = site.get_ok(staff, "/api/v1/sync/parked").await.ok()?;
         let booked: Vec<Value> = list
             .as_array()?
             .iter()
@@ -293,59 +220,38 @@ async fn staff_retry_and_discard_messages_the_platform_refused() -> anyhow::Resu
             "{p}"
         );
     }
-    let (status, html) = get_page(daemon, staff, "/sync").await?;
+    let (status, html) = get_page(&site, staff, "/sync").await?;
     assert_eq!(status, 200);
     assert!(
         html.contains("appointment.booked") && html.contains("Réessayer"),
         "{html}"
     );
-    let denied = api(patient, "GET", "/api/v1/sync/parked").send().await?;
-    assert_eq!(denied.status(), 403);
-    let denied = api(
-        patient,
-        "POST",
-        &format!("/api/v1/sync/parked/{}/retry", parked[0]["id"]),
-    )
-    .send()
-    .await?;
-    assert_eq!(denied.status(), 403);
+    assert_eq!(site.get(patient, "/api/v1/sync/parked").await?.0, 403);
+    let retry = format!("/api/v1/sync/parked/{}/retry", parked[0]["id"]);
+    assert_eq!(site.post(patient, &retry, &json!({})).await?.0, 403);
 
     // The platform is fixed: one retried, the other discarded on the page.
     peer.heal().await?;
-    let retried = api(
-        staff,
-        "POST",
-        &format!("/api/v1/sync/parked/{}/retry", parked[0]["id"]),
-    )
-    .send()
-    .await?;
-    assert_eq!(retried.status(), 204);
-    let again = api(
-        staff,
-        "POST",
-        &format!("/api/v1/sync/parked/{}/retry", parked[0]["id"]),
-    )
-    .send()
-    .await?;
-    assert_eq!(again.status(), 404, "no longer parked");
+    let (status, body) = site.post(staff, &retry, &json!({})).await?;
+    assert_eq!(status, 204, "{body}");
+    let (status, _) = site.post(staff, &retry, &json!({})).await?;
+    assert_eq!(status, 404, "no longer parked");
     let (status, at, html) = post_form(
-        daemon,
+        &site,
         staff,
         &format!("/sync/parked/{}/discard", parked[1]["id"]),
         &[],
     )
     .await?;
     assert_eq!((status, at.as_str()), (200, "/sync?done=discard"), "{html}");
-    let retried_id = parked[0]["aggregate"]
-        .as_str()
-        .unwrap_or_default()
-        .trim_start_matches("appointment/")
-        .to_owned();
-    let discarded_id = parked[1]["aggregate"]
-        .as_str()
-        .unwrap_or_default()
-        .trim_start_matches("appointment/")
-        .to_owned();
+    let aggregate_id = |p: &Value| {
+        p["aggregate"]
+            .as_str()
+            .unwrap_or_default()
+            .trim_start_matches("appointment/")
+            .to_owned()
+    };
+    let (retried_id, discarded_id) = (aggregate_id(&parked[0]), aggregate_id(&parked[1]));
     poll_until("the retried booking on the platform", SYNC_WAIT, || async {
         let all = peer.resources("Appointment").await.ok()?;
         let arrived = all
@@ -360,11 +266,7 @@ async fn staff_retry_and_discard_messages_the_platform_refused() -> anyhow::Resu
         !all.iter().any(|a| a.to_string().contains(&discarded_id)),
         "a discarded message never reaches the platform"
     );
-    let list: Value = api(staff, "GET", "/api/v1/sync/parked")
-        .send()
-        .await?
-        .json()
-        .await?;
+    let list = site.get_ok(staff, "/api/v1/sync/parked").await?;
     assert!(
         !list
             .as_array()

@@ -3,30 +3,54 @@
 //! Ferreira's feed, a cancellation that names Dr Weber's appointment (its local identifier)
 //! must not cancel it.
 
+use anyhow::Context;
 use serde_json::{Value, json};
 use std::time::Duration;
+use teleconsult_tests::booking::{DR_FERREIRA, MIN_LEAD, free_starts};
 use teleconsult_tests::fhir_peer::FhirPeer;
 use teleconsult_tests::platform::PlatformSite;
 use teleconsult_tests::poll_until;
 
-const DR_FERREIRA: &str = "00000000-0000-0000-0000-00007c1e0002";
 const SYNC_WAIT: Duration = Duration::from_secs(60);
+
+/// The first resource of `resource_type` on the peer that `wanted` picks, once there; a peer
+/// that does not answer is an error, never "not there yet".
+async fn on_peer_when<F>(
+    peer: &FhirPeer,
+    what: &str,
+    resource_type: &str,
+    wanted: F,
+) -> anyhow::Result<Value>
+where
+    F: Fn(&Value) -> bool,
+{
+    let wanted = &wanted;
+    poll_until(what, SYNC_WAIT, || async move {
+        match peer.resources(resource_type).await {
+            Ok(found) => found.into_iter().find(wanted).map(Ok),
+            Err(e) => Some(Err(e)),
+        }
+    })
+    .await?
+}
 
 /// The peer's Practitioner resource of a demo practitioner, once the site created it.
 async fn practitioner_on_peer(peer: &FhirPeer, id: &str) -> anyhow::Result<String> {
-    let found = poll_until("the practitioner on the platform", SYNC_WAIT, || async {
-        peer.resources("Practitioner")
-            .await
-            .ok()?
-            .into_iter()
-            .find(|p| {
-                p["identifier"]
-                    .as_array()
-                    .is_some_and(|ids| ids.iter().any(|i| i["value"] == id))
-            })
-    })
+    let found = on_peer_when(
+        peer,
+        "the practitioner on the platform",
+        "Practitioner",
+        |p| {
+            p["identifier"]
+                .as_array()
+                .is_some_and(|ids| ids.iter().any(|i| i["value"] == id))
+        },
+    )
     .await?;
-    Ok(found["id"].as_str().unwrap_or_default().to_owned())
+    Ok(found["id"]
+        .as_str()
+        .context("a Practitioner without id")?
+        .to_owned())
 }
 
 #[tokio::test]
@@ -36,17 +60,12 @@ async fn a_cancellation_in_one_practitioners_feed_cannot_cancel_anothers_appoint
     let peer = FhirPeer::start(false).await?;
     let site = PlatformSite::start(&peer, "", 82).await?;
     let daemon = &site.daemon;
-    let auth = site.patient.bearer();
     let http = reqwest::Client::new();
 
     // The patient books Dr Weber; the booking reaches the platform with its local identifier.
-    let weber_appointment = site.book(0).await?;
-    let ours = poll_until("the booking on the platform", SYNC_WAIT, || async {
-        peer.resources("Appointment")
-            .await
-            .ok()?
-            .into_iter()
-            .find(|a| a["status"] == "booked")
+    let weber_appointment = site.book().await?;
+    let ours = on_peer_when(&peer, "the booking on the platform", "Appointment", |a| {
+        a["status"] == "booked"
     })
     .await?;
     let ferreira = practitioner_on_peer(&peer, DR_FERREIRA).await?;
@@ -69,32 +88,10 @@ async fn a_cancellation_in_one_practitioners_feed_cannot_cancel_anothers_appoint
     anyhow::ensure!(created.status().is_success(), "{}", created.text().await?);
 
     // Then, in the same feed, a genuine platform booking of Dr Ferreira: once its slot is taken
-    // here, the pull has gone past the hostile entry.
-    let slots = |auth: String| {
-        let (client, url) = (
-            daemon.client.clone(),
-            daemon.url(&format!("/api/v1/practitioners/{DR_FERREIRA}/slots")),
-        );
-        async move {
-            let body: Value = client
-                .get(url)
-                .header("authorization", auth)
-                .send()
-                .await?
-                .json()
-                .await?;
-            anyhow::Ok(
-                body.as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|s| s["start"].as_str().map(str::to_owned))
-                            .collect::<Vec<_>>()
-                    })
-                    .unwrap_or_default(),
-            )
-        }
-    };
-    let theirs = slots(auth.clone())
+    // here, the pull has gone past the hostile entry. The slot starts well after the wait, so
+    // only the pull takes it off the free slots, never the time passing.
+    let slots = || free_starts(daemon, &site.patient, DR_FERREIRA, MIN_LEAD);
+    let theirs = free_starts(daemon, &site.patient, DR_FERREIRA, 2 * SYNC_WAIT)
         .await?
         .into_iter()
         .nth(2)
@@ -110,17 +107,19 @@ async fn a_cancellation_in_one_practitioners_feed_cannot_cancel_anothers_appoint
         .await?;
     anyhow::ensure!(created.status().is_success(), "{}", created.text().await?);
     poll_until("the pull of Dr Ferreira's feed", SYNC_WAIT, || async {
-        (!slots(auth.clone()).await.ok()?.contains(&theirs)).then_some(())
+        match slots().await {
+            Ok(free) if free.contains(&theirs) => None,
+            Ok(_) => Some(Ok(())),
+            Err(e) => Some(Err(e)),
+        }
     })
-    .await?;
+    .await??;
 
-    let appointment: Value = daemon
-        .client
-        .get(daemon.url(&format!("/api/v1/appointments/{weber_appointment}")))
-        .header("authorization", &auth)
-        .send()
-        .await?
-        .json()
+    let appointment = daemon
+        .get_ok(
+            &site.patient,
+            &format!("/api/v1/appointments/{weber_appointment}"),
+        )
         .await?;
     assert_eq!(
         appointment["status"], "booked",

@@ -3,17 +3,17 @@
 //! sockets that close when their session ends or their appointment is cancelled, and the idle
 //! timeout.
 
-use crate::call::{Signal, book, clinic, connect, connect_request, demo_login};
 use anyhow::Context;
 use futures_util::future::join_all;
+use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use teleconsult_tests::Daemon;
-use teleconsult_tests::accounts::{
-    Login, PASSWORD, WAIT, demo_with_sinks, login, phone, register_and_activate, registration,
-};
+use teleconsult_tests::accounts::{Login, PASSWORD, WAIT, phone};
+use teleconsult_tests::booking::{MIN_LEAD, book_weber};
+use teleconsult_tests::signal::{self, Signal, connect, connect_url};
 use teleconsult_tests::sinks::link_token;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use teleconsult_tests::site::{ADMIN, Site};
 
 /// The signalling socket of `appointment` opened with `query` (`ticket=…` or `token=…`) and no
 /// header at all, as a browser's WebSocket.
@@ -22,12 +22,7 @@ async fn connect_with(
     appointment: &str,
     query: &str,
 ) -> anyhow::Result<Result<Signal, (u16, Value)>> {
-    let url = daemon
-        .url(&format!(
-            "/api/v1/appointments/{appointment}/signal?{query}"
-        ))
-        .replacen("https://", "wss://", 1);
-    connect_request(daemon, url.into_client_request()?).await
+    connect_url(daemon, &signal::url(daemon, appointment, Some(query))).await
 }
 
 /// A signalling ticket asked for with the session cookie and CSRF header, as the call page does.
@@ -39,7 +34,10 @@ async fn ticket(daemon: &Daemon, who: &Login, appointment: &str) -> anyhow::Resu
         .header("x-csrf-token", &who.csrf)
         .send()
         .await?;
-    Ok((r.status().as_u16(), r.json().await.unwrap_or(Value::Null)))
+    let status = r.status().as_u16();
+    let text = r.text().await?;
+    let body = serde_json::from_str(&text).with_context(|| format!("ticket: {status} {text}"))?;
+    Ok((status, body))
 }
 
 async fn status_of(request: reqwest::RequestBuilder) -> anyhow::Result<u16> {
@@ -49,8 +47,8 @@ async fn status_of(request: reqwest::RequestBuilder) -> anyhow::Result<u16> {
 #[tokio::test]
 async fn the_session_cookie_is_host_prefixed_and_the_old_name_is_still_read() -> anyhow::Result<()>
 {
-    let (d, smtp, sms) = demo_with_sinks("").await?;
-    register_and_activate(&d, &smtp, &registration(700)).await?;
+    let d = Site::demo("").await?;
+    d.register(700).await?;
     let r = d
         .client
         .post(d.url("/api/v1/auth/login"))
@@ -58,7 +56,7 @@ async fn the_session_cookie_is_host_prefixed_and_the_old_name_is_still_read() ->
         .send()
         .await?;
     let challenge = r.json::<Value>().await?["challenge_id"].clone();
-    let code = sms.code_for(&phone(700), 0, WAIT).await?;
+    let code = d.sms.code_for(&phone(700), 0, WAIT).await?;
     let opened = d
         .client
         .post(d.url("/api/v1/auth/otp"))
@@ -120,7 +118,7 @@ async fn the_session_cookie_is_host_prefixed_and_the_old_name_is_still_read() ->
 #[tokio::test]
 async fn a_session_token_in_a_query_string_only_opens_the_signalling_socket() -> anyhow::Result<()>
 {
-    let c = clinic(710).await?;
+    let c = Site::clinic(710).await?;
     let d = &c.site.daemon;
     // A token in a URL ends up in logs and histories: the API does not take it.
     for path in ["/api/v1/me", "/api/v1/appointments", "/api/v1/me/export"] {
@@ -132,7 +130,7 @@ async fn a_session_token_in_a_query_string_only_opens_the_signalling_socket() ->
         assert_eq!(status, 401, "{path}");
     }
     // The signalling socket still does, for clients that can do nothing else (DESIGN §4b).
-    let id = book(&c.site, &c.owner, 30).await?;
+    let id = book_weber(&c.site, &c.owner, MIN_LEAD).await?;
     let mut socket = connect_with(d, &id, &format!("token={}", c.owner.token))
         .await?
         .map_err(|e| anyhow::anyhow!("?token= refused: {e:?}"))?;
@@ -145,10 +143,10 @@ async fn a_session_token_in_a_query_string_only_opens_the_signalling_socket() ->
 
 #[tokio::test]
 async fn a_signalling_ticket_opens_one_socket_once() -> anyhow::Result<()> {
-    let c = clinic(720).await?;
+    let c = Site::clinic(720).await?;
     let d = &c.site.daemon;
-    let id = book(&c.site, &c.owner, 30).await?;
-    let other = book(&c.site, &c.owner, 120).await?;
+    let id = book_weber(&c.site, &c.owner, MIN_LEAD).await?;
+    let other = book_weber(&c.site, &c.owner, 2 * MIN_LEAD).await?;
 
     // Asked for with the cookie, a ticket needs the CSRF token like any change.
     let forged = d
@@ -207,9 +205,9 @@ async fn a_signalling_ticket_opens_one_socket_once() -> anyhow::Result<()> {
 #[tokio::test]
 async fn sockets_close_when_their_session_ends_or_their_appointment_is_cancelled()
 -> anyhow::Result<()> {
-    let c = clinic(730).await?;
+    let c = Site::clinic(730).await?;
     let (site, d) = (&c.site, &c.site.daemon);
-    let id = book(site, &c.owner, 30).await?;
+    let id = book_weber(site, &c.owner, MIN_LEAD).await?;
     let open = |who: &Login, role: &'static str| {
         let who = who.clone();
         let id = id.clone();
@@ -241,7 +239,7 @@ async fn sockets_close_when_their_session_ends_or_their_appointment_is_cancelled
     );
 
     // A password reset ends the sessions opened before it, and their sockets.
-    let again = demo_login(site, "patient730@example.lu", PASSWORD, &phone(730)).await?;
+    let again = site.login_patient(730).await?;
     let mut patient_ws = open(&again, "patient").await?;
     let asked = d
         .client
@@ -266,25 +264,25 @@ async fn sockets_close_when_their_session_ends_or_their_appointment_is_cancelled
     assert_eq!(patient_ws.closed().await?.map(|(code, _)| code), Some(4001));
 
     // An administrator disables the account: its sockets close too.
-    let third = demo_login(
-        site,
-        "patient730@example.lu",
-        "a whole new passphrase 730",
-        &phone(730),
-    )
-    .await?;
+    let third = site
+        .login_as(
+            "patient730@example.lu",
+            "a whole new passphrase 730",
+            &phone(730),
+        )
+        .await?;
     let mut patient_ws = open(&third, "patient").await?;
-    let admin = demo_login(site, "admin", "demo admin 2026", "+352621000006").await?;
-    let (_, me) = crate::call::get(site, &third, "/api/v1/me").await?;
+    let admin = site.login(&ADMIN).await?;
+    let me = site.get_ok(&third, "/api/v1/me").await?;
     let account = me["id"].as_str().context("no account id")?;
-    let (status, body) = crate::call::send(
-        site,
-        &admin,
-        reqwest::Method::POST,
-        &format!("/api/v1/users/{account}/disable"),
-        None,
-    )
-    .await?;
+    let (status, body) = site
+        .send(
+            Some(&admin),
+            Method::POST,
+            &format!("/api/v1/users/{account}/disable"),
+            None,
+        )
+        .await?;
     assert_eq!(status, 200, "{body}");
     assert_eq!(patient_ws.until("error").await?["error"], "session_ended");
     assert_eq!(patient_ws.closed().await?.map(|(code, _)| code), Some(4001));
@@ -310,11 +308,10 @@ async fn sockets_close_when_their_session_ends_or_their_appointment_is_cancelled
 async fn an_unused_session_ends_after_the_idle_timeout_and_use_keeps_one_alive()
 -> anyhow::Result<()> {
     // Three seconds: a quarter of it is the most the recorded use may lag.
-    let (d, smtp, sms) = demo_with_sinks("[auth]\nidle_timeout_min = 0.05\n").await?;
-    register_and_activate(&d, &smtp, &registration(740)).await?;
-    let email = "patient740@example.lu";
-    let idle = login(&d, &sms, email, PASSWORD, &phone(740), 0).await?;
-    let busy = login(&d, &sms, email, PASSWORD, &phone(740), 1).await?;
+    let d = Site::demo("[auth]\nidle_timeout_min = 0.05\n").await?;
+    d.register(740).await?;
+    let idle = d.login_patient(740).await?;
+    let busy = d.login_patient(740).await?;
     let me = |who: &Login| {
         d.client
             .get(d.url("/api/v1/me"))
@@ -326,13 +323,15 @@ async fn an_unused_session_ends_after_the_idle_timeout_and_use_keeps_one_alive()
     let last_use = Instant::now();
     // The busy one is used in bursts of 30 parallel requests, every half second, for twice the
     // timeout: every request is answered, and the session's use is recorded (once per burst
-    // at most: a compare-and-swap), so it never goes idle.
+    // at most: a compare-and-swap), so it never goes idle. The pace is the test (time must
+    // pass for a session to go idle), not a wait for something.
+    let mut pace = tokio::time::interval(Duration::from_millis(500));
     while last_use.elapsed() < Duration::from_secs(6) {
+        pace.tick().await;
         let burst = join_all((0..30).map(|_| me(&busy))).await;
         for r in burst {
             assert_eq!(r?.status(), 200, "a used session stays open");
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
     }
     assert_eq!(
         me(&idle).await?.status(),

@@ -18,24 +18,6 @@ pub fn sinks_config(smtp: &SmtpSink, sms: &SmsSink) -> String {
     )
 }
 
-/// A demo daemon delivering to two new sinks, with rate limits high enough for tests that log
-/// many people in, and `extra` configuration appended.
-pub async fn demo_with_sinks(extra: &str) -> anyhow::Result<(Daemon, SmtpSink, SmsSink)> {
-    let smtp = SmtpSink::start()?;
-    let sms = SmsSink::start().await?;
-    let extra_config = format!(
-        "{}\n[limits]\nregister_per_hour = 1000\nlogin_per_minute = 1000\notp_per_minute = 1000\n{extra}",
-        sinks_config(&smtp, &sms)
-    );
-    let daemon = Daemon::start(crate::DaemonOptions {
-        demo: true,
-        extra_config,
-        ..Default::default()
-    })
-    .await?;
-    Ok((daemon, smtp, sms))
-}
-
 /// A logged-in client: bearer token and CSRF token.
 #[derive(Clone, Debug)]
 pub struct Login {

@@ -42,6 +42,17 @@ pub struct BrowserOptions {
     pub language: String,
 }
 
+impl BrowserOptions {
+    /// A browser speaking `language` (e.g. `fr-FR`) to `daemon`, trusting its certificate.
+    pub fn for_daemon(daemon: &crate::Daemon, language: &str) -> Self {
+        Self {
+            base_url: daemon.base_url.clone(),
+            certificate: daemon.certificate_path(),
+            language: language.to_owned(),
+        }
+    }
+}
+
 /// Folder for screenshots and page sources of failed browser tests.
 pub fn artifacts_dir() -> PathBuf {
     workspace_root().join("target/test-artifacts")
@@ -52,19 +63,20 @@ pub fn artifacts_dir() -> PathBuf {
 pub struct Tab {
     pub client: Client,
     base_url: String,
-    axe: Arc<str>,
+    /// axe-core's script (see `browser_checks.rs`).
+    pub(crate) axe: Arc<str>,
 }
 
 /// Runs `test` with a fresh browser; saves a screenshot and the page source under
 /// [`artifacts_dir`] if it fails (error or panic); always ends Chromium and chromedriver.
-pub async fn with_browser<F, Fut>(
+pub async fn with_browser<T, F, Fut>(
     name: &str,
     options: BrowserOptions,
     test: F,
-) -> anyhow::Result<()>
+) -> anyhow::Result<T>
 where
     F: FnOnce(Tab) -> Fut,
-    Fut: Future<Output = anyhow::Result<()>>,
+    Fut: Future<Output = anyhow::Result<T>>,
 {
     with_browser_args(name, options, &[], test).await
 }
@@ -81,15 +93,15 @@ pub const FAKE_MEDIA_ARGS: &[&str] = &[
 ];
 
 /// Like [`with_browser`], with extra Chromium switches (e.g. [`FAKE_MEDIA_ARGS`]).
-pub async fn with_browser_args<F, Fut>(
+pub async fn with_browser_args<T, F, Fut>(
     name: &str,
     options: BrowserOptions,
     extra_args: &[&str],
     test: F,
-) -> anyhow::Result<()>
+) -> anyhow::Result<T>
 where
     F: FnOnce(Tab) -> Fut,
-    Fut: Future<Output = anyhow::Result<()>>,
+    Fut: Future<Output = anyhow::Result<T>>,
 {
     crate::init_crypto();
     let axe = axe_source()?;
@@ -106,7 +118,7 @@ where
         }
     };
     let outcome = AssertUnwindSafe(test(tab.clone())).catch_unwind().await;
-    let failed = !matches!(outcome, Ok(Ok(())));
+    let failed = !matches!(outcome, Ok(Ok(_)));
     if failed {
         match tab.save_artifacts(name).await {
             Ok(path) => eprintln!(
@@ -379,6 +391,41 @@ impl Tab {
         Ok(self.client.current_url().await?.path().to_owned())
     }
 
+    /// Waits (bounded) until the page shows `text`: after a form posted back to the same path,
+    /// the path alone cannot tell the answer has arrived.
+    pub async fn wait_for_text(&self, text: &str) -> anyhow::Result<()> {
+        crate::poll_until(&format!("{text:?} on the page"), STEP, || async {
+            self.text()
+                .await
+                .ok()
+                .filter(|t| t.contains(text))
+                .map(drop)
+        })
+        .await
+    }
+
+    /// Logs in through the login pages from the page the tab is on (`/login`): `login` and
+    /// `password`, then the code of the next SMS to `phone` (those it received before are
+    /// counted first). The code page passes axe-core. Returns once the code form is sent: the
+    /// caller waits for the page it expects.
+    pub async fn log_in(
+        &self,
+        sms: &crate::sinks::SmsSink,
+        login: &str,
+        password: &str,
+        phone: &str,
+    ) -> anyhow::Result<()> {
+        let before = sms.messages().iter().filter(|m| m["to"] == phone).count();
+        self.fill("login", login).await?;
+        self.fill("password", password).await?;
+        self.click("main form button[type='submit']").await?;
+        self.wait_for_path("/login/code").await?;
+        self.check_accessibility().await?;
+        let code = sms.code_for(phone, before, crate::accounts::WAIT).await?;
+        self.fill("code", &code).await?;
+        self.click("main form button[type='submit']").await
+    }
+
     /// Waits (bounded) until the current page is `path` and fully loaded.
     pub async fn wait_for_path(&self, path: &str) -> anyhow::Result<()> {
         let result = crate::poll_until(&format!("the page {path}"), STEP, || {
@@ -507,94 +554,6 @@ impl Tab {
         let element = self.client.find(Locator::Css(css)).await?;
         Ok(element.prop("value").await?.unwrap_or_default())
     }
-
-    /// Runs axe-core on the page; fails on any serious or critical violation.
-    pub async fn check_accessibility(&self) -> anyhow::Result<()> {
-        let injected = self
-            .client
-            .execute(&format!("{}\nreturn typeof window.axe;", self.axe), vec![])
-            .await?;
-        if injected.as_str() != Some("object") {
-            bail!("axe-core did not load ({injected})");
-        }
-        let script = r"
-            const done = arguments[arguments.length - 1];
-            window.axe.run(document, { resultTypes: ['violations'] })
-              .then(r => done(r.violations.map(v => ({
-                  id: v.id, impact: v.impact, help: v.help,
-                  nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ')) }))))
-              .catch(e => done({ error: String(e) }));";
-        let result = tokio::time::timeout(STEP, self.client.execute_async(script, vec![]))
-            .await
-            .context("axe-core timed out")??;
-        if let Some(error) = result.get("error") {
-            bail!("axe-core failed: {error}");
-        }
-        let violations = result.as_array().cloned().unwrap_or_default();
-        let path = self.path().await?;
-        let (blocking, other): (Vec<Value>, Vec<Value>) = violations
-            .into_iter()
-            .partition(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")));
-        for v in &other {
-            eprintln!(
-                "axe on {path}: {} ({}) {}",
-                v["id"], v["impact"], v["nodes"]
-            );
-        }
-        if !blocking.is_empty() {
-            bail!(
-                "serious/critical accessibility violations on {path}:\n{}",
-                serde_json::to_string_pretty(&blocking)?
-            );
-        }
-        Ok(())
-    }
-
-    /// Fails if the page scrolls sideways or if a visible button, field, select or navigation
-    /// link is less than 44 px high (touch targets on phones and booth screens).
-    pub async fn check_touch_layout(&self) -> anyhow::Result<()> {
-        let script = r"
-            // A checkbox or radio button is tapped through its label too: the larger counts.
-            const height = e => {
-              const own = e.getBoundingClientRect().height;
-              const label = e.id && document.querySelector(`label[for='${e.id}']`);
-              return Math.max(own, label ? label.getBoundingClientRect().height : 0);
-            };
-            const small = [...document.querySelectorAll(
-                'button, select, input:not([type=hidden]), a.button, nav a')]
-              .filter(e => e.offsetParent !== null)
-              .map(e => ({ element: e.outerHTML.slice(0, 100), height: height(e) }))
-              .filter(e => e.height < 44);
-            return { overflow: document.documentElement.scrollWidth > window.innerWidth,
-                     width: window.innerWidth, small };";
-        let result = self.client.execute(script, vec![]).await?;
-        let path = self.path().await?;
-        if result["overflow"].as_bool() != Some(false) {
-            bail!("{path} scrolls sideways at {} px wide", result["width"]);
-        }
-        if result["small"].as_array().is_none_or(|s| !s.is_empty()) {
-            bail!("touch targets under 44 px on {path}: {}", result["small"]);
-        }
-        Ok(())
-    }
-
-    /// Screenshot and HTML of the current page under [`artifacts_dir`]; returns the PNG path.
-    pub async fn save_artifacts(&self, name: &str) -> anyhow::Result<PathBuf> {
-        let dir = artifacts_dir();
-        std::fs::create_dir_all(&dir)?;
-        let png = dir.join(format!("{name}.png"));
-        let shot = tokio::time::timeout(STEP, self.client.screenshot()).await??;
-        std::fs::write(&png, shot)?;
-        if let Ok(Ok(source)) = tokio::time::timeout(STEP, self.client.source()).await {
-            std::fs::write(dir.join(format!("{name}.html")), source)?;
-        }
-        Ok(png)
-    }
-}
-
-/// The certificate file the test daemon serves.
-pub fn certificate_of(daemon: &crate::Daemon) -> PathBuf {
-    daemon.certificate_path()
 }
 
 /// Writes a 2-second 440 Hz tone as 16-bit mono 48 kHz WAV, for Chromium's

@@ -142,16 +142,42 @@ impl Cups {
         Ok(out)
     }
 
-    /// What the printer wrote into `file` once it holds `expected_len` bytes or more (the job
-    /// may still be running when the test looks).
-    pub async fn printed(&self, file: &Path, expected_len: usize) -> anyhow::Result<Vec<u8>> {
-        crate::poll_until("the printed file", Duration::from_secs(30), || async {
-            std::fs::read(file)
-                .ok()
-                .filter(|bytes| bytes.len() >= expected_len)
-        })
+    /// The ids of the scheduler's jobs (`booth-3`…) in `which` state: `all`, `completed` or
+    /// `not-completed` (`lpstat -W`). A scheduler that does not answer is an error.
+    pub fn jobs(&self, which: &str) -> anyhow::Result<Vec<String>> {
+        let out = Command::new("lpstat")
+            .args(["-h", &self.server, "-W", which, "-o"])
+            .output()
+            .context("cannot run lpstat (apt-get install cups-client)")?;
+        anyhow::ensure!(
+            out.status.success(),
+            "lpstat -W {which} -o: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            self.log()
+        );
+        Ok(String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+            .collect())
+    }
+
+    /// What the printer wrote into `file` for job `job`, once CUPS reports the job completed
+    /// (its file device is closed then: the file is whole).
+    pub async fn printed(&self, file: &Path, job: &str) -> anyhow::Result<Vec<u8>> {
+        crate::poll_until(
+            &format!("job {job} completed"),
+            Duration::from_secs(30),
+            || async {
+                self.jobs("completed")
+                    .ok()?
+                    .iter()
+                    .any(|j| j == job)
+                    .then_some(())
+            },
+        )
         .await
-        .with_context(|| self.log())
+        .with_context(|| format!("jobs: {:?}\n{}", self.jobs("all"), self.log()))?;
+        std::fs::read(file).with_context(|| format!("job {job} completed: {}", file.display()))
     }
 
     /// The scheduler's error log and standard error (for failure messages).

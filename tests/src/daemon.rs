@@ -84,8 +84,11 @@ impl Daemon {
         } else {
             "[site]\nid = \"test\"\nname = \"Test site\"\n\n"
         };
+        // No file reserve: whether uploads pass must not depend on the free space of the
+        // machine running the suite (the storage-fault tests set their own, on a tmpfs).
         let mut config = format!(
-            "{site}[http]\nlisten = \"127.0.0.1:0\"\n{tls}\n[storage]\npath = \"{storage}\"\nkey_file = \"{key}\"\n\n\
+            "{site}[http]\nlisten = \"127.0.0.1:0\"\n{tls}\n[storage]\npath = \"{storage}\"\nkey_file = \"{key}\"\n\
+             reserve_mb = 0\nreserve_percent = 0\n\n\
              [log]\nformat = \"json\"\nlevel = \"info\"\n",
             storage = root.join("data").display(),
             key = root.join("storage.key").display(),
@@ -247,6 +250,12 @@ impl Daemon {
             .redirect(redirects)
             .timeout(Duration::from_secs(30))
             .build()?)
+    }
+
+    /// The exit status, if the daemon process has ended (without waiting).
+    pub fn exited(&mut self) -> anyhow::Result<Option<ExitStatus>> {
+        let child = self.child.as_mut().context("not started")?;
+        Ok(child.try_wait()?)
     }
 
     /// `kill -9`: no chance to flush or clean up.

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use std::process::Command;
 
 /// Dr Weber, the demo general practitioner (who issues documents in the tests).
-pub const DR_WEBER: &str = "00000000-0000-0000-0000-00007c1e0001";
+pub use crate::booking::DR_WEBER;
 
 /// Runs a tool; its standard output, or an error with its standard error.
 pub fn run(cmd: &mut Command) -> anyhow::Result<String> {
@@ -56,29 +56,17 @@ pub fn qr_codes(bytes: &[u8]) -> anyhow::Result<Vec<String>> {
         .collect())
 }
 
-/// Books the `nth_slot` free slot of Dr Weber for `patient`; returns the appointment id.
-pub async fn book(daemon: &Daemon, patient: &Login, nth_slot: usize) -> anyhow::Result<String> {
-    let slots: Value = daemon
-        .client
-        .get(daemon.url(&format!("/api/v1/practitioners/{DR_WEBER}/slots")))
-        .header("authorization", patient.bearer())
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let start = slots[nth_slot]["start"].as_str().context("no slot")?;
-    let response = daemon
-        .client
-        .post(daemon.url("/api/v1/appointments"))
-        .header("authorization", patient.bearer())
-        .json(&json!({"practitioner_id": DR_WEBER, "start": start, "mode": "video", "reason": "toux persistante", "confirm": true}))
-        .send()
-        .await?;
-    let status = response.status();
-    let booked: Value = response.json().await.unwrap_or(Value::Null);
-    anyhow::ensure!(status == 201, "booking: {status} {booked}");
-    Ok(booked["id"].as_str().context("no id")?.to_owned())
+/// Books the first free slot of Dr Weber (with the usual lead) for `patient`; returns the
+/// appointment id.
+pub async fn book(daemon: &Daemon, patient: &Login) -> anyhow::Result<String> {
+    crate::booking::book_id_with_lead(
+        daemon,
+        patient,
+        DR_WEBER,
+        crate::booking::MIN_LEAD,
+        json!({"reason": "toux persistante"}),
+    )
+    .await
 }
 
 /// A prescription of two medicines, with letters of every site language.
@@ -113,4 +101,94 @@ pub fn jpeg_size(bytes: &[u8]) -> anyhow::Result<(u32, u32)> {
         at += 2 + length;
     }
     anyhow::bail!("no frame header in the JPEG")
+}
+
+/// A demo site where Dr Weber has an appointment with a patient, and everyone who takes part
+/// in documents is logged in: the patient, another patient, the two demo doctors (Weber
+/// issues), the pharmacist and staff.
+pub struct DocumentSite {
+    pub site: crate::site::Site,
+    pub patient: Login,
+    pub patient_national_id: String,
+    /// The patient's name as documents show it.
+    pub patient_name: String,
+    pub other: Login,
+    pub weber: Login,
+    pub ferreira: Login,
+    pub pharmacist: Login,
+    pub staff: Login,
+    /// Dr Weber's appointment with the patient.
+    pub appointment: String,
+}
+
+impl DocumentSite {
+    /// Patients `n` (the patient) and `n + 1` (another).
+    pub async fn start(n: u32) -> anyhow::Result<Self> {
+        use crate::site::{FERREIRA, PHARMACIST, STAFF, Site, WEBER};
+        let site = Site::demo("").await?;
+        let form = crate::accounts::registration(n);
+        let patient = site.patient(n).await?;
+        let other = site.patient(n + 1).await?;
+        let appointment = book(&site, &patient).await?;
+        Ok(Self {
+            patient,
+            patient_national_id: form["national_id"]
+                .as_str()
+                .context("national id")?
+                .to_owned(),
+            patient_name: format!("Zebulonia Quackenbush{n}"),
+            other,
+            weber: site.login(&WEBER).await?,
+            ferreira: site.login(&FERREIRA).await?,
+            pharmacist: site.login(&PHARMACIST).await?,
+            staff: site.login(&STAFF).await?,
+            appointment,
+            site,
+        })
+    }
+
+    /// Dr Weber issues `document` for the appointment; anything but 201 is an error.
+    pub async fn issue(&self, document: &Value) -> anyhow::Result<Value> {
+        let path = format!("/api/v1/appointments/{}/documents", self.appointment);
+        let (status, issued) = self.site.post(&self.weber, &path, document).await?;
+        anyhow::ensure!(status == 201, "issuing {document}: {status} {issued}");
+        Ok(issued)
+    }
+
+    /// A document's PDF through the API, as `who` (it must be one).
+    pub async fn pdf(&self, who: &Login, path: &str) -> anyhow::Result<Vec<u8>> {
+        let request = self
+            .site
+            .client
+            .get(self.site.url(path))
+            .header("authorization", who.bearer());
+        crate::pages::pdf_from(request, path).await
+    }
+
+    /// Every document endpoint answers 404 to `who` (`what` in messages) for document `id`,
+    /// as for a document that does not exist, and their list does not show it.
+    pub async fn no_leak(&self, who: &Login, id: &str, what: &str) -> anyhow::Result<()> {
+        for path in [
+            format!("/api/v1/documents/{id}"),
+            format!("/api/v1/documents/{id}/pdf"),
+            format!("/api/v1/documents/{id}/pdf?part=3"),
+        ] {
+            let (status, body) = self.site.get(who, &path).await?;
+            anyhow::ensure!(status == 404, "{what} GET {path}: {status} {body}");
+        }
+        for path in [
+            format!("/api/v1/documents/{id}/paid"),
+            format!("/api/v1/documents/{id}/supersede"),
+        ] {
+            let (status, body) = self.site.post(who, &path, &prescription()).await?;
+            anyhow::ensure!(status == 404, "{what} POST {path}: {status} {body}");
+        }
+        let list = self.site.get_ok(who, "/api/v1/documents").await?;
+        anyhow::ensure!(list.is_array(), "{what}: {list}");
+        anyhow::ensure!(
+            !list.to_string().contains(id),
+            "{what} sees the document in their list: {list}"
+        );
+        Ok(())
+    }
 }

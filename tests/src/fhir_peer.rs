@@ -272,6 +272,7 @@ impl FhirPeer {
             .get(format!("{}/stats", self.admin_url))
             .send()
             .await?
+            .error_for_status()?
             .json()
             .await?)
     }
@@ -283,6 +284,7 @@ impl FhirPeer {
             .get(format!("{}/resources/{resource_type}", self.admin_url))
             .send()
             .await?
+            .error_for_status()?
             .json()
             .await?)
     }

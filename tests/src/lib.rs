@@ -5,20 +5,30 @@
 //! `sd_notify` messages on a socket the test owns (as systemd would). Nothing here reaches beyond
 //! 127.0.0.1; every wait is bounded by a deadline.
 //!
+//! When the machine lacks something a test needs (root, network namespaces, nspawn),
+//! [`capability`] decides: a failure under `cargo xtask test`, a counted, loud skip otherwise.
+//!
 //! **Must not**: use back doors into the daemon. Tests observe it from outside (HTTP, exit
 //! status, notify messages, logs), and open the store directly only when the daemon is stopped.
 
 pub mod accounts;
+pub mod api;
+pub mod booking;
 pub mod browser;
+pub mod browser_checks;
+pub mod capability;
 pub mod cups;
 pub mod daemon;
 pub mod documents;
 pub mod fhir_peer;
 pub mod national_ids;
+pub mod netns;
 pub mod pages;
 pub mod platform;
 pub mod python;
+pub mod signal;
 pub mod sinks;
+pub mod site;
 pub mod totp;
 
 pub use daemon::{Daemon, DaemonOptions};

@@ -168,6 +168,14 @@ impl From<RepositoryError> for ApiError {
                 Self::unavailable("storage is unavailable, try again later")
             }
             RepositoryError::Corrupt(msg) => Self::internal(format!("corrupt record: {msg}")),
+            // The store logs the change of condition once; not once per request.
+            RepositoryError::StorageFull(_) => crate::storage::storage_full(),
+            RepositoryError::InsufficientStorage(msg) => Self::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "insufficient_storage",
+                msg,
+            ),
+            RepositoryError::RolledBack(msg) => crate::storage::rolled_back(&msg),
         }
     }
 }

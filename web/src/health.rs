@@ -14,25 +14,50 @@ use utoipa::ToSchema;
 pub struct HealthStatus {
     /// `ok` while the process serves; `starting` or `unavailable` from `/readyz` when not ready.
     pub status: &'static str,
+    /// Why `/readyz` is not ready when the store is the reason (it refuses writes: the storage
+    /// filesystem is full, a write failed, or the store is behind its audit anchor).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl HealthStatus {
+    fn plain(status: &'static str) -> Self {
+        Self {
+            status,
+            reason: None,
+        }
+    }
 }
 
 /// Liveness: 200 while the process serves requests.
 #[utoipa::path(get, path = "/healthz", tag = "health",
     responses((status = 200, description = "The process serves", body = HealthStatus)))]
 pub async fn healthz() -> Json<HealthStatus> {
-    Json(HealthStatus { status: "ok" })
+    Json(HealthStatus::plain("ok"))
 }
 
-/// Readiness: 200 once the store is open and the listeners are bound, and while the store answers.
+/// Readiness: 200 once the store is open and the listeners are bound, while the store answers
+/// and accepts writes.
 #[utoipa::path(get, path = "/readyz", tag = "health",
     responses(
         (status = 200, description = "Ready to serve", body = HealthStatus),
-        (status = 503, description = "Starting, stopping, or the store does not answer", body = HealthStatus)))]
+        (status = 503, description = "Starting, stopping, the store does not answer, or it refuses writes (`reason` says why)", body = HealthStatus)))]
 pub async fn readyz(State(state): State<AppState>) -> Response {
     if !state.is_ready() {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(HealthStatus { status: "starting" }),
+            Json(HealthStatus::plain("starting")),
+        )
+            .into_response();
+    }
+    // The store logs its change of condition once; probes only report it.
+    if let Some(reason) = state.store.condition().refusal() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(HealthStatus {
+                status: "unavailable",
+                reason: Some(reason),
+            }),
         )
             .into_response();
     }
@@ -45,13 +70,14 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         })
         .await;
     match healthy {
-        Ok(()) => Json(HealthStatus { status: "ok" }).into_response(),
+        Ok(()) => Json(HealthStatus::plain("ok")).into_response(),
         Err(err) => {
             tracing::warn!(error = %err.message, "readiness check failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(HealthStatus {
                     status: "unavailable",
+                    reason: Some(err.message),
                 }),
             )
                 .into_response()
@@ -78,7 +104,7 @@ pub async fn metrics(
             "metrics are served to loopback clients only",
         ));
     }
-    let (pending, audit, size, notifications) = state
+    let (pending, audit, size, notifications, space) = state
         .blocking(|inner| {
             let pending = inner.store.outbox_len().map_err(ApiError::internal)?;
             let audit = inner.store.audit_len().map_err(ApiError::internal)?;
@@ -87,10 +113,14 @@ pub async fn metrics(
                 .store
                 .notifications_pending()
                 .map_err(ApiError::internal)?;
-            Ok((pending, audit, size, notifications))
+            // A failed measurement leaves the storage gauges as they were.
+            let space = inner.store.disk_space().ok();
+            Ok((pending, audit, size, notifications, space))
         })
         .await?;
     let m = &state.metrics;
+    m.storage
+        .update(&state.store.condition(), space, state.store.reserve());
     m.outbox_pending
         .set(i64::try_from(pending).unwrap_or(i64::MAX));
     m.audit_records
@@ -99,7 +129,9 @@ pub async fn metrics(
         .set(i64::try_from(size).unwrap_or(i64::MAX));
     m.notifications_pending
         .set(i64::try_from(notifications).unwrap_or(i64::MAX));
-    m.ready.set(i64::from(state.is_ready()));
+    m.ready.set(i64::from(
+        state.is_ready() && state.store.condition().refusal().is_none(),
+    ));
     let body = m.encode().map_err(ApiError::internal)?;
     Ok((
         [(

@@ -35,6 +35,7 @@ mod patients;
 pub mod server;
 mod signal;
 pub mod state;
+pub mod storage;
 mod sync_status;
 pub mod totp;
 pub mod users;

@@ -481,7 +481,8 @@ pub async fn post_message(
         (status = 413, description = "Larger than the site's limit (`[media] attachment_max_mb`)", body = crate::error::ErrorBody),
         (status = 415, description = "Not a PDF, JPEG or PNG", body = crate::error::ErrorBody),
         (status = 422, description = "Empty, the content is not what the type says, or a bad text", body = crate::error::ErrorBody),
-        (status = 429, description = "`upload_quota_exceeded`: the caller sent `[limits] uploads_per_day` files today (UTC); see Retry-After", body = crate::error::ErrorBody)))]
+        (status = 429, description = "`upload_quota_exceeded`: the caller sent `[limits] uploads_per_day` files today (UTC); see Retry-After", body = crate::error::ErrorBody),
+        (status = 507, description = "`insufficient_storage`: free space on the site's storage is below the reserve kept for appointments, documents and the audit trail (`[storage] reserve_mb`, `reserve_percent`)", body = crate::error::ErrorBody)))]
 pub async fn post_file(
     State(state): State<AppState>,
     user: AuthUser,

@@ -35,6 +35,106 @@ pub struct Metrics {
     pub ready: Gauge,
     /// Signalling and call quality (`teleconsult_signal_*`, `teleconsult_call_*`).
     pub calls: crate::call_room::CallMetrics,
+    /// The storage filesystem and the store's condition (`teleconsult_storage_*`,
+    /// `teleconsult_store_*`).
+    pub storage: StorageMetrics,
+}
+
+/// Free space and the store's condition: what a site's monitoring alerts on before the disk is
+/// full, and when the store refuses writes, went back to an earlier state or holds damage.
+#[derive(Clone, Debug, Default)]
+pub struct StorageMetrics {
+    pub capacity_bytes: Gauge,
+    pub free_bytes: Gauge,
+    pub reserve_bytes: Gauge,
+    pub used_percent: Gauge,
+    pub writable: Gauge,
+    pub rolled_back: Gauge,
+    pub damaged_records: Gauge,
+    pub checked_records: Gauge,
+    /// Unix time of the end of the last scrub (set by the daemon, which owns the clock).
+    pub last_check_seconds: Gauge,
+}
+
+impl StorageMetrics {
+    fn register(registry: &mut Registry) -> Self {
+        let metrics = Self::default();
+        let gauges: [(&str, &str, &Gauge); 9] = [
+            (
+                "storage_capacity_bytes",
+                "Size of the filesystem holding the store",
+                &metrics.capacity_bytes,
+            ),
+            (
+                "storage_free_bytes",
+                "Free space on the filesystem holding the store (for the daemon's user)",
+                &metrics.free_bytes,
+            ),
+            (
+                "storage_reserve_bytes",
+                "Free space files may not use ([storage] reserve_mb, reserve_percent)",
+                &metrics.reserve_bytes,
+            ),
+            (
+                "storage_used_percent",
+                "Share of the storage filesystem in use",
+                &metrics.used_percent,
+            ),
+            (
+                "store_writable",
+                "1 while the store accepts writes",
+                &metrics.writable,
+            ),
+            (
+                "store_rolled_back",
+                "1 while the store is behind its audit anchor (nothing is served)",
+                &metrics.rolled_back,
+            ),
+            (
+                "store_damaged_records",
+                "Damaged records found by the last store check",
+                &metrics.damaged_records,
+            ),
+            (
+                "store_checked_records",
+                "Records read by the last store check",
+                &metrics.checked_records,
+            ),
+            (
+                "store_last_check_timestamp_seconds",
+                "When the last store check ended (Unix time; 0 before the first)",
+                &metrics.last_check_seconds,
+            ),
+        ];
+        for (name, help, gauge) in gauges {
+            registry.register(name, help, gauge.clone());
+        }
+        metrics
+    }
+
+    /// Sets the gauges from the store's condition and a fresh measurement of the filesystem.
+    pub fn update(
+        &self,
+        condition: &teleconsult_store::StoreCondition,
+        space: Option<teleconsult_store::DiskSpace>,
+        reserve: teleconsult_store::Reserve,
+    ) {
+        let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        if let Some(space) = space.or(condition.disk) {
+            self.capacity_bytes.set(clamp(space.capacity_bytes));
+            self.free_bytes.set(clamp(space.available_bytes));
+            self.reserve_bytes
+                .set(clamp(reserve.bytes(space.capacity_bytes)));
+            self.used_percent.set(i64::from(space.used_percent()));
+        }
+        self.writable.set(i64::from(condition.refusal().is_none()));
+        self.rolled_back
+            .set(i64::from(condition.rollback.is_some()));
+        if let Some(scrub) = &condition.last_scrub {
+            self.damaged_records.set(clamp(scrub.damaged));
+            self.checked_records.set(clamp(scrub.records));
+        }
+    }
 }
 
 impl Metrics {
@@ -91,6 +191,7 @@ impl Metrics {
             .set(1);
         registry.register("build_info", "Build information", build_info);
         let calls = crate::call_room::CallMetrics::register(&mut registry);
+        let storage = StorageMetrics::register(&mut registry);
         Self {
             registry: Arc::new(registry),
             http_requests,
@@ -101,6 +202,7 @@ impl Metrics {
             store_size_bytes,
             ready,
             calls,
+            storage,
         }
     }
 

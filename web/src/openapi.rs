@@ -18,7 +18,11 @@ use utoipa_axum::routes;
     info(
         title = "teleconsult",
         description = "On-premise teleconsultation appliance API. Errors are always \
-            `{\"error\":\"<snake_case_code>\",\"message\":\"<human text>\"}` with a fitting status.",
+            `{\"error\":\"<snake_case_code>\",\"message\":\"<human text>\"}` with a fitting status. \
+            Any endpoint may answer 503 `storage_full` (the site's storage is full: nothing is \
+            saved, and health data is not shown because its access cannot be recorded) or 503 \
+            `store_rolled_back` (the site's data went back to an earlier state and is served to \
+            nobody until it is restored); the message says whom to call.",
         license(name = "Apache-2.0")
     ),
     tags(

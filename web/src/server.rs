@@ -26,6 +26,10 @@ pub fn router(state: AppState) -> Router {
     api.merge(crate::pages::routes())
         .fallback(crate::pages::fallback)
         .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::storage::fence,
+        ))
         .layer(middleware::from_fn(content_security_policy))
         .layer(middleware::from_fn_with_state(
             state.clone(),

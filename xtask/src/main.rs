@@ -3,7 +3,10 @@
 //! - `run`: installs what the daemon needs (Debian packages, idempotently), builds it and runs
 //!   `teleconsultd --demo` in the foreground (Ctrl-C stops it cleanly).
 //! - `test`: installs the test dependencies, then runs `cargo fmt --check`, `cargo clippy
-//!   -D warnings` and the whole test suite with nextest. `.ci/run` runs exactly this.
+//!   -D warnings` and the whole test suite with nextest. `.ci/run` runs exactly this. Every
+//!   capability a test needs is required (`TELECONSULT_REQUIRE_ALL=1`, unless the caller set
+//!   it): a test that cannot run here fails and says why; with `TELECONSULT_REQUIRE_ALL=0` it
+//!   skips instead, and the skips are counted and listed after nextest's summary.
 //!
 //! - `bench <name>`: runs a benchmark and writes `target/bench/<name>.json`.
 //! - `deb`: builds the Debian package `teleconsult` (release) with cargo-deb, checked with
@@ -134,7 +137,58 @@ fn test(args: &[String]) -> anyhow::Result<()> {
         .args(args)
         .env("TELECONSULTD_BIN", root().join("target/debug/teleconsultd"))
         .env("TELECONSULT_TEST_PYTHON", python);
-    step("test suite (nextest)", &mut nextest)
+    // The capability rule (tests/src/capability.rs): every capability is required unless the
+    // developer said otherwise; skips, where allowed, are written to a log counted below.
+    let require_all = std::env::var(REQUIRE_ALL).unwrap_or_else(|_| "1".to_owned());
+    let skip_log = root().join("target/test-skips.log");
+    match std::fs::remove_file(&skip_log) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            bail!("cannot clear {}: {e}", skip_log.display())
+        }
+        _ => {}
+    }
+    nextest
+        .env(REQUIRE_ALL, &require_all)
+        .env(SKIP_LOG, &skip_log);
+    let outcome = step("test suite (nextest)", &mut nextest);
+    report_skips(&skip_log, &require_all)?;
+    outcome
+}
+
+/// Environment variables of the capability rule (read by `teleconsult_tests::capability`).
+const REQUIRE_ALL: &str = "TELECONSULT_REQUIRE_ALL";
+const SKIP_LOG: &str = "TELECONSULT_SKIP_LOG";
+
+/// Prints, after nextest's own summary, how many tests skipped for a missing capability and
+/// why (one line each in `log`).
+fn report_skips(log: &Path, require_all: &str) -> anyhow::Result<()> {
+    let lines = match std::fs::read_to_string(log) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => bail!("cannot read the skip log {}: {e}", log.display()),
+    };
+    print!("\n{}", skip_report(&lines, require_all));
+    Ok(())
+}
+
+/// The skip summary for the lines of a skip log (`test<TAB>why`).
+fn skip_report(log: &str, require_all: &str) -> String {
+    let skips: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+    if skips.is_empty() {
+        return format!("==> no test skipped ({REQUIRE_ALL}={require_all})\n");
+    }
+    let mut out = format!(
+        "==> {} test{} skipped for a missing capability ({REQUIRE_ALL}={require_all}); \
+         nextest counted {} as passed:\n",
+        skips.len(),
+        if skips.len() == 1 { "" } else { "s" },
+        if skips.len() == 1 { "it" } else { "them" },
+    );
+    for skip in skips {
+        let (test, why) = skip.split_once('\t').unwrap_or((skip, ""));
+        out.push_str(&format!("  SKIPPED {test}: {why}\n"));
+    }
+    out
 }
 
 /// Prints a benchmark's table and writes `target/bench/<name>.json`.
@@ -161,4 +215,22 @@ fn bench_report(name: &str, metrics: &[(&str, f64)], notes: &str) -> anyhow::Res
     std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
     println!("  written to {}", path.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_skip_report_counts_and_lists_each_skip() {
+        assert_eq!(
+            super::skip_report("", "1"),
+            "==> no test skipped (TELECONSULT_REQUIRE_ALL=1)\n"
+        );
+        let log = "call::a\tnetwork namespaces: denied\npackaging::b\troot: not root\n";
+        assert_eq!(
+            super::skip_report(log, "0"),
+            "==> 2 tests skipped for a missing capability (TELECONSULT_REQUIRE_ALL=0); nextest \
+             counted them as passed:\n  SKIPPED call::a: network namespaces: denied\n  SKIPPED \
+             packaging::b: root: not root\n"
+        );
+    }
 }

@@ -361,7 +361,12 @@ fn patient_cancellation_deadline() {
         ..policy()
     };
     assert!(apply(&a, cancel(), at("2026-03-01T09:00:00Z"), &strict).is_ok());
-    assert!(apply(&a, cancel(), at("2026-03-01T09:00:01Z"), &strict).is_err());
+    assert_eq!(
+        apply(&a, cancel(), at("2026-03-01T09:00:01Z"), &strict),
+        Err(TransitionError::CancellationDeadlinePassed {
+            deadline: at("2026-03-01T09:00:00Z")
+        })
+    );
 }
 
 #[test]

@@ -447,7 +447,13 @@ mod tests {
         let p = prescription(1, None);
         let mut document = p.document.clone();
         document.kind = DocumentKind::FeeMemo;
-        assert!(IssuedDocument::new(document, p.content.clone(), None).is_err());
+        assert_eq!(
+            IssuedDocument::new(document, p.content.clone(), None).map(|_| ()),
+            Err(KindMismatch {
+                kind: DocumentKind::FeeMemo,
+                content: DocumentKind::Prescription,
+            })
+        );
     }
 
     fn account(role: Role, patient: Option<u128>, practitioner: Option<u128>) -> Account {

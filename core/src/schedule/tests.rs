@@ -348,7 +348,13 @@ fn validation_errors() {
             end: t(10, 0)
         })
     );
-    assert!(TimeRange::new(t(10, 0), t(9, 0)).is_err());
+    assert_eq!(
+        TimeRange::new(t(10, 0), t(9, 0)),
+        Err(ScheduleError::EmptyRange {
+            start: t(10, 0),
+            end: t(9, 0)
+        })
+    );
     let ok = hours(mondays(vec![r(9, 0, 10, 0)]), 30);
     for minutes in [0, MAX_SLOT_MINUTES + 1] {
         let h = WeeklyHours {
@@ -410,7 +416,10 @@ fn validation_errors() {
         date: date(2026, 2, 1),
         range: bad,
     };
-    assert!(Schedule::new(ok, vec![extra]).is_err());
+    assert!(matches!(
+        Schedule::new(ok, vec![extra]),
+        Err(ScheduleError::EmptyRange { .. })
+    ));
 }
 
 #[test]

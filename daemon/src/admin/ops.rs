@@ -14,7 +14,9 @@ use teleconsult_core::ids::PatientId;
 use teleconsult_core::national_id::Country;
 use teleconsult_core::ports::{Clock, Repository};
 use teleconsult_core::site::SiteKind;
-use teleconsult_store::{AuditVerification, RestoreReport, Store};
+use teleconsult_store::{
+    AuditVerification, DiskSpace, RestoreReport, ScrubReport, Store, StoreCondition, StoreError,
+};
 
 use super::protocol::{AdminError, Reply, Request};
 
@@ -27,6 +29,9 @@ pub struct Context {
     pub sync_configured: bool,
     /// Present when the operations run inside the daemon.
     pub service: Option<Service>,
+    /// Where the files of a store that could not be opened were moved before a restore
+    /// (`teleconsultctl restore --force` on a stopped daemon's damaged store).
+    pub set_aside: Option<PathBuf>,
 }
 
 /// The running daemon, as `status` reports it.
@@ -87,6 +92,15 @@ pub struct StoreStatus {
     pub patients: u64,
     pub practitioners: u64,
     pub audit_records: u64,
+    /// The storage filesystem (`None` when it could not be measured).
+    #[serde(default)]
+    pub disk: Option<DiskSpace>,
+    /// Free space files may not use on that filesystem.
+    #[serde(default)]
+    pub reserve_bytes: Option<u64>,
+    /// Write faults, rollback, the audit anchor, the last check of every record.
+    #[serde(default)]
+    pub condition: StoreCondition,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -149,6 +163,7 @@ pub fn perform(ctx: &Context, request: &Request, payload: &[u8], actor: &str) ->
         Request::ExportPatient { id } => export_patient(ctx, id, actor).map(|v| (v, None)),
         Request::ErasePatient { id } => erase_patient(ctx, id, actor).map(no_payload),
         Request::AuditVerify => json(&audit_verify(ctx)?).map(|v| (v, None)),
+        Request::Verify => json(&verify(ctx)).map(|v| (v, None)),
         Request::SyncRetry => sync_retry(ctx).map(no_payload),
         Request::UserAdd(user) => super::users::add(ctx, user, actor).map(no_payload),
         Request::UserList => super::users::list(ctx).map(no_payload),
@@ -176,6 +191,7 @@ fn status(ctx: &Context) -> Result<serde_json::Value, AdminError> {
     };
     let store = &ctx.store;
     let counts = store.record_counts()?;
+    let disk = store.disk_space().ok();
     let report = StatusReport {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         pid: std::process::id(),
@@ -194,6 +210,9 @@ fn status(ctx: &Context) -> Result<serde_json::Value, AdminError> {
             patients: counts.get("patients").copied().unwrap_or(0),
             practitioners: counts.get("practitioners").copied().unwrap_or(0),
             audit_records: store.audit_len()?,
+            disk,
+            reserve_bytes: disk.map(|d| store.reserve().bytes(d.capacity_bytes)),
+            condition: store.condition(),
         },
         sync: sync_status(ctx, &service.web)?,
     };
@@ -212,11 +231,12 @@ fn restore(
     if let Some(service) = &ctx.service {
         service.web.set_ready(false);
     }
-    let restored = ctx.store.restore(archive, force);
+    let restored = restore_store(ctx, archive, force);
     if let (Some(service), Some(was_ready)) = (&ctx.service, was_ready) {
         service.web.set_ready(was_ready);
     }
-    let report: RestoreReport = restored?;
+    let (report, replaced_aside) = restored?;
+    let set_aside = replaced_aside.or_else(|| ctx.set_aside.clone());
     // The restored chain records its own restore: records written between the backup and now
     // were replaced with everything else.
     let event = AuditEvent {
@@ -232,7 +252,56 @@ fn restore(
     ctx.store
         .record_audit(&event)
         .map_err(|e| AdminError::new("store_error", e.to_string()))?;
-    json(&report)
+    let mut value = json(&report)?;
+    if let (Some(map), Some(aside)) = (value.as_object_mut(), set_aside) {
+        map.insert("set_aside".into(), json(&aside)?);
+    }
+    Ok(value)
+}
+
+/// Restores in place; when the storage engine cannot read the store (damage), and `force` is
+/// given, sets its files aside and restores into a new database. Returns where the old files
+/// went, in that case.
+fn restore_store(
+    ctx: &Context,
+    archive: &[u8],
+    force: bool,
+) -> Result<(RestoreReport, Option<PathBuf>), AdminError> {
+    // sled 0.34 may panic on pages it cannot make sense of: that is damage too.
+    let in_place = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        ctx.store.restore(archive, force)
+    }));
+    let damage = match in_place {
+        Ok(Ok(report)) => return Ok((report, None)),
+        Ok(Err(teleconsult_store::BackupError::Store(error))) if unreadable(&error) => {
+            error.to_string()
+        }
+        Ok(Err(other)) => return Err(other.into()),
+        Err(_) => "the storage engine failed while reading it".to_owned(),
+    };
+    if !force {
+        return Err(AdminError::new(
+            "store_damaged",
+            format!(
+                "the store cannot be read ({damage}): run the restore with --force to set its \
+                 files aside and restore the backup into a new store"
+            ),
+        ));
+    }
+    tracing::warn!(%damage, "restore: the store cannot be read; its files are set aside");
+    let aside = ctx.store.replace_with_empty()?;
+    let report = ctx.store.restore(archive, true)?;
+    Ok((report, Some(aside)))
+}
+
+/// The storage engine cannot read the store (not: the disk is full — moving files aside
+/// would not help then).
+fn unreadable(error: &StoreError) -> bool {
+    !error.is_storage_full()
+        && matches!(
+            error,
+            StoreError::Engine(_) | StoreError::Damaged { .. } | StoreError::Corrupt(_)
+        )
 }
 
 fn parse_patient_id(id: &str) -> Result<PatientId, AdminError> {
@@ -315,6 +384,17 @@ fn not_found(id: PatientId) -> AdminError {
 
 fn audit_verify(ctx: &Context) -> Result<AuditVerification, AdminError> {
     Ok(ctx.store.verify_audit_chain()?)
+}
+
+/// `teleconsultctl verify`: every record read and checked; the daemon's metrics and staff
+/// pages show the outcome.
+fn verify(ctx: &Context) -> ScrubReport {
+    match &ctx.service {
+        Some(service) => {
+            crate::storage::check_every_record(&ctx.store, &service.web, ctx.clock.as_ref())
+        }
+        None => ctx.store.scrub(),
+    }
 }
 
 fn sync_status(ctx: &Context, web: &teleconsult_web::AppState) -> Result<SyncStatus, AdminError> {

@@ -35,6 +35,8 @@ pub enum Request {
         id: String,
     },
     AuditVerify,
+    /// Reads and checks every record (the scrub).
+    Verify,
     SyncRetry,
     UserAdd(super::users::NewUser),
     UserList,
@@ -56,6 +58,7 @@ impl Request {
             Request::ExportPatient { .. } => "export-patient",
             Request::ErasePatient { .. } => "erase-patient",
             Request::AuditVerify => "audit-verify",
+            Request::Verify => "verify",
             Request::SyncRetry => "sync retry",
             Request::UserAdd(_) => "user add",
             Request::UserList => "user list",
@@ -110,6 +113,10 @@ impl From<teleconsult_store::StoreError> for AdminError {
             teleconsult_store::StoreError::Locked { .. } => "store_locked",
             teleconsult_store::StoreError::WrongKey { .. } => "wrong_key",
             teleconsult_store::StoreError::Corrupt(_) => "store_corrupt",
+            teleconsult_store::StoreError::RolledBack(_) => "store_rolled_back",
+            teleconsult_store::StoreError::Damaged { .. } => "store_damaged",
+            teleconsult_store::StoreError::ReserveReached { .. } => "insufficient_storage",
+            e if e.is_storage_full() => "storage_full",
             _ => "store_error",
         };
         Self::new(code, e.to_string())
@@ -225,7 +232,8 @@ mod tests {
         let status: RequestFrame = serde_json::from_str(r#"{"command":"status"}"#).unwrap();
         assert_eq!(status.request, Request::Status);
         assert_eq!(status.payload_bytes, 0);
-        assert!(serde_json::from_str::<RequestFrame>(r#"{"command":"format_disk"}"#).is_err());
+        let err = serde_json::from_str::<RequestFrame>(r#"{"command":"format_disk"}"#).unwrap_err();
+        assert!(err.to_string().contains("unknown variant"), "{err}");
     }
 
     #[test]
@@ -249,10 +257,17 @@ mod tests {
 
     #[test]
     fn short_payloads_and_unterminated_lines_are_errors() {
+        use std::io::ErrorKind;
         let mut short = std::io::BufReader::new(&[1u8, 2][..]);
-        assert!(read_payload(&mut short, 3).is_err());
+        let err = read_payload(&mut short, 3).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::UnexpectedEof, "{err}");
+        assert!(err.to_string().contains("after 2 of 3 bytes"), "{err}");
         let mut unterminated = std::io::BufReader::new(&b"{\"ok\":true}"[..]);
-        assert!(read_frame::<ResponseFrame>(&mut unterminated).is_err());
-        assert!(read_payload(&mut std::io::empty(), MAX_PAYLOAD_BYTES + 1).is_err());
+        let err = read_frame::<ResponseFrame>(&mut unterminated).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidData, "{err}");
+        assert!(err.to_string().contains("incomplete"), "{err}");
+        let err = read_payload(&mut std::io::empty(), MAX_PAYLOAD_BYTES + 1).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidData, "{err}");
+        assert!(err.to_string().contains("exceeds"), "{err}");
     }
 }

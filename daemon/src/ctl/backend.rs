@@ -90,9 +90,28 @@ pub fn open(
         )));
     }
     if let Some((uid, gid)) = foreign_owner(path) {
-        return spawn_helper(config_path, create, actor, uid, gid);
+        return spawn_helper(config_path, create, false, actor, uid, gid);
     }
     Ok(Backend::Direct(Box::new(direct_context(config, create)?)))
+}
+
+/// [`open`] for `restore`: with `force`, a stopped daemon's store that cannot be opened
+/// (damaged) has its files set aside (see `Store::set_aside`) and a new store is made.
+pub fn open_for_restore(
+    config: &Config,
+    config_path: Option<&Path>,
+    force: bool,
+    actor: &str,
+) -> Result<Backend, CtlError> {
+    if let Some(stream) = connect_daemon(config)? {
+        return Ok(Backend::Daemon(stream));
+    }
+    if let Some((uid, gid)) = foreign_owner(&config.storage.path) {
+        return spawn_helper(config_path, true, force, actor, uid, gid);
+    }
+    Ok(Backend::Direct(Box::new(direct_context_for(
+        config, true, force,
+    )?)))
 }
 
 /// The owner of the store folder, when this process is root and the folder is someone else's.
@@ -108,6 +127,21 @@ fn foreign_owner(path: &Path) -> Option<(u32, u32)> {
 
 /// Opens the store in this process.
 pub fn direct_context(config: &Config, create: bool) -> Result<Context, CtlError> {
+    direct_context_for(config, create, false)
+}
+
+/// Whether opening failed because the storage engine cannot read the store's files.
+fn damaged(error: &StoreError) -> bool {
+    matches!(error, StoreError::Damaged { .. } | StoreError::Corrupt(_))
+}
+
+/// [`direct_context`]; with `set_aside_damaged`, a store that cannot be opened has its files
+/// set aside and a new one is made in its place (for `restore --force`).
+pub fn direct_context_for(
+    config: &Config,
+    create: bool,
+    set_aside_damaged: bool,
+) -> Result<Context, CtlError> {
     let path = &config.storage.path;
     if !create && !path.join("db").exists() {
         return Err(CtlError::failure(format!(
@@ -119,7 +153,22 @@ pub fn direct_context(config: &Config, create: bool) -> Result<Context, CtlError
         StorageKey::load(&config.storage.key_file).map_err(|e| CtlError::failure(e.to_string()))?;
     // As the daemon's unit does (UMask=0077): store files are for their owner only.
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
-    let store = Store::open(path, key).map_err(|e| match e {
+    let mut set_aside = None;
+    let opened = match Store::open(path, key.clone()) {
+        Err(error) if set_aside_damaged && damaged(&error) => {
+            let aside = Store::set_aside(path).map_err(|e| CtlError::failure(e.to_string()))?;
+            eprintln!(
+                "teleconsultctl: the store at {} cannot be opened ({error}); its files were \
+                 moved to {} and the backup goes into a new store",
+                path.display(),
+                aside.display()
+            );
+            set_aside = Some(aside);
+            Store::open(path, key)
+        }
+        other => other,
+    };
+    let store = opened.map_err(|e| match e {
         StoreError::Locked { .. } => CtlError::failure(format!(
             "the store at {} is in use, so teleconsultd is running, but nothing answers on its \
              admin socket {}: check [admin] socket and the daemon's log (journalctl -u \
@@ -135,12 +184,14 @@ pub fn direct_context(config: &Config, create: bool) -> Result<Context, CtlError
         site: SiteInfo::from_config(config),
         sync_configured: config.platform.base_url.is_some(),
         service: None,
+        set_aside,
     })
 }
 
 fn spawn_helper(
     config_path: Option<&Path>,
     create: bool,
+    set_aside_damaged: bool,
     actor: &str,
     uid: u32,
     gid: u32,
@@ -157,6 +208,9 @@ fn spawn_helper(
     cmd.arg("store-helper").arg("--actor").arg(actor);
     if create {
         cmd.arg("--create");
+    }
+    if set_aside_damaged {
+        cmd.arg("--set-aside-damaged");
     }
     // std drops the supplementary groups when it changes the uid as root.
     cmd.uid(uid)
@@ -248,14 +302,19 @@ fn exchange(
 
 /// `teleconsultctl store-helper`: answers one request on stdin/stdout with the store opened
 /// here (see the module documentation).
-pub fn serve_helper(config: &Config, create: bool, actor: &str) -> std::io::Result<()> {
+pub fn serve_helper(
+    config: &Config,
+    create: bool,
+    set_aside_damaged: bool,
+    actor: &str,
+) -> std::io::Result<()> {
     let mut input = BufReader::new(std::io::stdin().lock());
     let mut output = std::io::stdout().lock();
     let Some(frame) = protocol::read_frame::<RequestFrame>(&mut input)? else {
         return Ok(());
     };
     let payload = protocol::read_payload(&mut input, frame.payload_bytes)?;
-    let reply = match direct_context(config, create) {
+    let reply = match direct_context_for(config, create, set_aside_damaged) {
         Ok(ctx) => crate::admin::ops::perform(&ctx, &frame.request, &payload, actor),
         Err(e) => Err(crate::admin::protocol::AdminError::new(e.code, e.message)),
     };

@@ -51,6 +51,8 @@ pub enum Command {
     ///
     /// The archive is verified first (checksum, storage key, authenticity); a corrupt,
     /// truncated or foreign archive changes nothing. Works on a running or a stopped daemon.
+    /// With --force, a store the storage engine cannot read has its files moved aside
+    /// (`damaged-N` in the storage folder) and the backup goes into a new store.
     Restore {
         /// The archive written by `teleconsultctl backup`.
         file: PathBuf,
@@ -69,8 +71,14 @@ pub enum Command {
         /// The patient id (a UUID).
         id: String,
     },
-    /// Verify the audit hash chain from the first record to the last.
+    /// Verify the audit hash chain from the first record to the last, and compare its head
+    /// with the anchor kept outside the store (a store that went back to an earlier state
+    /// fails). Exit 1 naming the first broken record, or what is missing since when.
     AuditVerify,
+    /// Read and check every record of the store: damaged records are listed by kind and key,
+    /// and a store behind its audit anchor is reported. Exit 1 when anything is found. On a
+    /// running daemon, its metrics and staff pages show the outcome too.
+    Verify,
     /// The outbox towards the national platform.
     #[command(subcommand)]
     Sync(SyncCommand),
@@ -94,6 +102,8 @@ pub enum Command {
         actor: String,
         #[arg(long)]
         create: bool,
+        #[arg(long)]
+        set_aside_damaged: bool,
     },
 }
 
@@ -189,6 +199,7 @@ mod tests {
             &["teleconsultctl", "export-patient", "id"],
             &["teleconsultctl", "erase-patient", "id"],
             &["teleconsultctl", "audit-verify"],
+            &["teleconsultctl", "verify"],
             &["teleconsultctl", "sync", "retry"],
             &["teleconsultctl", "status", "--json"],
         ] {

@@ -4,7 +4,7 @@
 use crate::admin::ops::{ErasureReport, StatusReport, SyncRetryReport};
 use crate::tls::TlsKind;
 use std::fmt::Write as _;
-use teleconsult_store::{AuditVerification, BackupManifest, RestoreReport};
+use teleconsult_store::{AuditVerification, BackupManifest, RestoreReport, ScrubReport};
 
 pub fn status(s: &StatusReport) -> String {
     let mut out = String::new();
@@ -45,6 +45,54 @@ pub fn status(s: &StatusReport) -> String {
         st.practitioners,
         st.audit_records
     );
+    if let Some(disk) = st.disk {
+        let _ = write!(
+            out,
+            "disk:     {} free of {} ({} % used)",
+            bytes(disk.available_bytes),
+            bytes(disk.capacity_bytes),
+            disk.used_percent()
+        );
+        if let Some(reserve) = st.reserve_bytes {
+            let _ = write!(out, "; files refused below {} free", bytes(reserve));
+        }
+        if disk.used_percent() >= 90 {
+            out.push_str(" - WARNING: free space on the storage filesystem");
+        }
+        out.push('\n');
+    }
+    let condition = &st.condition;
+    match (&condition.rollback, &condition.write_fault) {
+        (Some(rollback), _) => {
+            let _ = writeln!(out, "writes:   REFUSED, NOTHING IS SERVED: {rollback}");
+        }
+        (None, Some(fault)) => {
+            let _ = writeln!(
+                out,
+                "writes:   REFUSED: {fault} (they resume by themselves once the cause is gone)"
+            );
+        }
+        (None, None) => {
+            let _ = writeln!(out, "writes:   ok");
+        }
+    }
+    if let Some(scrub) = &condition.last_scrub {
+        let _ = write!(
+            out,
+            "checked:  {} records at the last check, {} damaged",
+            scrub.records, scrub.damaged
+        );
+        if scrub.damaged > 0 {
+            out.push_str(" (teleconsultctl verify lists them)");
+        }
+        out.push('\n');
+    }
+    for note in [&condition.anchor_problem, &condition.anchor_notice]
+        .into_iter()
+        .flatten()
+    {
+        let _ = writeln!(out, "anchor:   {note}");
+    }
     let sync = &s.sync;
     let _ = write!(
         out,
@@ -109,7 +157,65 @@ pub fn restore(r: &RestoreReport, by_daemon: bool) -> String {
 }
 
 pub fn audit(v: &AuditVerification) -> String {
-    format!("audit chain intact: {} records, head {}", v.records, v.head)
+    let mut out = format!("audit chain intact: {} records, head {}", v.records, v.head);
+    if let Some(anchor) = &v.anchor {
+        let _ = match (anchor.state.as_str(), anchor.seq) {
+            ("ok", Some(seq)) => write!(
+                out,
+                "\nanchor outside the store ({}): record {seq}, matches the chain",
+                anchor.path.display()
+            ),
+            (state, _) => write!(
+                out,
+                "\nWARNING: the anchor outside the store ({}) is {state}: a rollback cannot be \
+                 ruled out (compare the head with the \"audit anchor\" lines in the journal)",
+                anchor.path.display()
+            ),
+        };
+    }
+    out
+}
+
+pub fn verify(r: &ScrubReport) -> String {
+    let mut out = format!("checked {} records: {} damaged", r.records, r.damaged);
+    for damage in &r.damage {
+        let _ = write!(
+            out,
+            "\n  {} {}: {}",
+            damage.kind, damage.key, damage.problem
+        );
+    }
+    if r.damaged > r.damage.len() as u64 {
+        let _ = write!(out, "\n  … and {} more", r.damaged - r.damage.len() as u64);
+    }
+    for unchecked in &r.unchecked {
+        let _ = write!(out, "\nnot checked (not damage): {unchecked}");
+    }
+    if let Some(rollback) = &r.rollback {
+        let _ = write!(out, "\nROLLED BACK: {rollback}");
+    }
+    if let Some(audit) = &r.audit {
+        let _ = write!(out, "\n{}", self::audit(audit));
+    }
+    if !r.is_clean() {
+        out.push_str(
+            "\nrestore the latest backup: teleconsultctl restore --force FILE (then run \
+             teleconsultctl verify again)",
+        );
+    }
+    out
+}
+
+/// The one-line reason of a failed `verify`.
+pub fn verify_failure(r: &ScrubReport) -> String {
+    match &r.rollback {
+        Some(rollback) => rollback.to_string(),
+        None => format!(
+            "{} damaged record{} found: restore the latest backup",
+            r.damaged,
+            plural(r.damaged)
+        ),
+    }
 }
 
 pub fn erasure(e: &ErasureReport) -> String {

@@ -1,5 +1,5 @@
-//! Headless Chromium driven through chromedriver (WebDriver, fantoccini). In the namespace set-up
-//! chromedriver runs in the browser namespace and listens on the browser address; the test
+//! Headless Chromium driven through chromedriver (WebDriver, fantoccini). Chromedriver runs in
+//! the browser namespace and listens on the browser address; the test
 //! talks to it from the booth namespace. Every process it started is killed by pid on drop.
 
 use anyhow::{Context, bail};
@@ -53,32 +53,18 @@ pub fn descendants(pid: u32) -> Vec<u32> {
 
 impl Browser {
     /// `netns`: run chromedriver (and so Chromium) there, reachable at `driver_ip`.
-    /// `loopback`: no namespaces; Chromium is told to use loopback and one socket.
     /// `clip`: the fake camera plays this Y4M file instead of drawing its pattern.
     pub async fn start(
-        netns: Option<&str>,
+        netns: &str,
         driver_ip: &str,
         origin: &str,
-        loopback: bool,
         clip: Option<&std::path::Path>,
     ) -> anyhow::Result<Self> {
-        let port = if netns.is_some() {
-            DRIVER_PORT
-        } else {
-            std::net::TcpListener::bind("127.0.0.1:0")?
-                .local_addr()?
-                .port()
-        };
-        let mut cmd = match netns {
-            Some(ns) => {
-                let mut c = tokio::process::Command::new("ip");
-                c.args(["netns", "exec", ns, "chromedriver"]);
-                c.arg(format!("--allowed-ips={}", super::netns::BOOTH_IP));
-                c
-            }
-            None => tokio::process::Command::new("chromedriver"),
-        };
-        cmd.arg(format!("--port={port}"))
+        let port = DRIVER_PORT;
+        let mut cmd = tokio::process::Command::new("ip");
+        cmd.args(["netns", "exec", netns, "chromedriver"])
+            .arg(format!("--allowed-ips={}", super::netns::BOOTH_IP))
+            .arg(format!("--port={port}"))
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .kill_on_drop(true);
@@ -87,14 +73,6 @@ impl Browser {
             .context("cannot start chromedriver (apt chromium-driver)")?;
         let driver_pid = driver.id().context("chromedriver has no pid")?;
         let profile = tempfile::tempdir()?;
-        if loopback {
-            // Chromium 156 ignores the command-line switch; the profile preference works.
-            std::fs::create_dir_all(profile.path().join("Default"))?;
-            std::fs::write(
-                profile.path().join("Default/Preferences"),
-                r#"{"webrtc":{"ip_handling_policy":"default_public_and_private_interfaces"}}"#,
-            )?;
-        }
         let mut args = vec![
             "--headless".to_owned(),
             "--no-sandbox".into(),
@@ -110,9 +88,6 @@ impl Browser {
             format!("--unsafely-treat-insecure-origin-as-secure={origin}"),
             format!("--user-data-dir={}", profile.path().display()),
         ];
-        if loopback {
-            args.push("--allow-loopback-in-peer-connection".into());
-        }
         if let Some(clip) = clip {
             args.push(format!(
                 "--use-file-for-fake-video-capture={}",

@@ -1,12 +1,12 @@
-//! Fixtures of the media tests: the network they own ([`netns`]), the booth peer process
-//! ([`peer`]), the page + signalling relay ([`web`]) and Chromium ([`browser`]). They move to
-//! `tests/src` when the daemon's signalling endpoint exists and call tests boot the daemon.
+//! Fixtures of the media tests: the network they own ([`netns`], shared with the e2e tests in
+//! `teleconsult_tests::netns`), the booth peer process ([`peer`]), the page + signalling relay
+//! ([`web`]) and Chromium ([`browser`]).
 
 #![allow(dead_code)]
 
 pub mod browser;
-pub mod netns;
 pub mod peer;
+pub use teleconsult_tests::netns;
 pub mod web;
 
 use anyhow::{Context, bail};
@@ -17,15 +17,10 @@ use serde_json::Value;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+/// The network of a media test: two namespaces joined by a veth pair.
 pub struct Net {
-    pub pair: Option<NetnsPair>,
+    pub pair: NetnsPair,
     pub booth_ip: String,
-}
-
-impl Net {
-    pub fn loopback(&self) -> bool {
-        self.pair.is_none()
-    }
 }
 
 /// One media test at a time on this machine (2 cores: two calls at once would measure the
@@ -41,34 +36,33 @@ fn exclusive() -> anyhow::Result<nix::fcntl::Flock<std::fs::File>> {
 }
 
 /// Runs `body` on a runtime whose threads (and the processes they start) live in the booth
-/// namespace; without namespaces, on loopback, saying so in the output.
-pub fn run_in_booth_net<F, Fut>(body: F)
+/// namespace. Without namespaces the test cannot keep its media on addresses it owns (Chromium
+/// would pair loopback with the machine's own interfaces): the capability rule decides
+/// (`teleconsult_tests::capability`) — a failure under `cargo xtask test`, a counted, loud
+/// skip in a developer's partial run. `test` names the test in those messages.
+pub fn run_in_booth_net<F, Fut>(test: &str, body: F)
 where
     F: FnOnce(std::sync::Arc<Net>) -> Fut + Send + 'static,
     Fut: Future<Output = anyhow::Result<()>>,
 {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let _lock = exclusive().expect("media test lock");
-    let net = std::sync::Arc::new(match NetnsPair::create() {
-        Ok(pair) => Net {
-            pair: Some(pair),
-            booth_ip: netns::BOOTH_IP.into(),
-        },
+    let pair = match NetnsPair::create() {
+        Ok(pair) => pair,
         Err(e) => {
-            println!(
-                "FALLBACK: loopback with add-local-ip-address 127.0.0.1 (no network namespaces: {e})"
-            );
-            Net {
-                pair: None,
-                booth_ip: "127.0.0.1".into(),
+            if let Err(e) = teleconsult_tests::capability::skip(test, &netns::missing(&e)) {
+                panic!("{e:#}");
             }
+            return;
         }
+    };
+    let _lock = exclusive().expect("media test lock");
+    let net = std::sync::Arc::new(Net {
+        pair,
+        booth_ip: netns::BOOTH_IP.into(),
     });
     let inner = std::sync::Arc::clone(&net);
     let outcome = std::thread::spawn(move || -> anyhow::Result<()> {
-        if let Some(pair) = &inner.pair {
-            NetnsPair::enter(&pair.booth)?;
-        }
+        netns::enter(&inner.pair.booth)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -109,18 +103,11 @@ impl Call {
         if let Some(clip) = &clip_arg {
             args.extend(["--camera-clip", clip.as_str()]);
         }
-        if net.loopback() {
-            args.push("--loopback");
-        }
         let peer = BoothPeer::start(&args)?;
         let listener = std::net::TcpListener::bind((net.booth_ip.as_str(), 0))?;
         let origin = format!("http://{}:{}", net.booth_ip, listener.local_addr()?.port());
         let server = web::serve(listener, &peer)?;
-        let (ns, driver_ip) = match &net.pair {
-            Some(pair) => (Some(pair.browser.as_str()), netns::BROWSER_IP),
-            None => (None, "127.0.0.1"),
-        };
-        let browser = Browser::start(ns, driver_ip, &origin, net.loopback(), clip).await?;
+        let browser = Browser::start(&net.pair.browser, netns::BROWSER_IP, &origin, clip).await?;
         browser.client.goto(&format!("{origin}/?{query}")).await?;
         Ok(Self {
             peer,

@@ -7,12 +7,12 @@ use super::{DR_WEBER, NOBODY};
 use anyhow::Context;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use teleconsult_tests::accounts::{
-    Login, PASSWORD, login, phone, register_and_activate, registration, sinks_config,
-};
+use std::time::Duration;
+use teleconsult_tests::Daemon;
+use teleconsult_tests::accounts::Login;
+use teleconsult_tests::booking::{MIN_LEAD, free_starts};
 use teleconsult_tests::national_ids::{iso_date, luxembourg};
-use teleconsult_tests::sinks::{SmsSink, SmtpSink};
-use teleconsult_tests::{Daemon, DaemonOptions};
+use teleconsult_tests::site::{ADMIN, FERREIRA, PHARMACIST, STAFF, Site, WEBER};
 
 /// The kind of site the matrix runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,7 +23,7 @@ pub(super) enum Kind {
 
 pub(super) struct World {
     pub(super) kind: Kind,
-    pub(super) daemon: Daemon,
+    pub(super) site: Site,
     pub(super) who: BTreeMap<&'static str, Login>,
     pub(super) appt: String,
     pub(super) relative_appt: String,
@@ -37,88 +37,40 @@ pub(super) struct World {
     pub(super) memo: String,
 }
 
+/// How far ahead the appointment held at the booth starts: well after its room would open
+/// (10 minutes before), so its rows say what parties get before that, whatever the time of day
+/// the test runs.
+const BOOTH_LEAD: Duration = Duration::from_secs(2 * 3600);
+
 pub(super) async fn world(kind: Kind) -> anyhow::Result<World> {
-    let smtp = SmtpSink::start()?;
-    let sms = SmsSink::start().await?;
     let site_kind = match kind {
         Kind::Clinic => "clinic",
         Kind::Booth => "booth",
     };
-    let mut daemon = Daemon::start(DaemonOptions {
-        demo: true,
-        extra_config: format!(
-            "{}\n[limits]\nlogin_per_minute = 1000\notp_per_minute = 1000\nregister_per_hour = 1000\n\n\
-             [site]\nkind = \"{site_kind}\"\n",
-            sinks_config(&smtp, &sms)
-        ),
-        ..Default::default()
-    })
-    .await?;
+    let mut site = Site::demo(&format!("[site]\nkind = \"{site_kind}\"\n")).await?;
     let mut who = BTreeMap::new();
     for (role, n) in [("owner", 80), ("patient", 81)] {
-        register_and_activate(&daemon, &smtp, &registration(n)).await?;
-        let l = login(
-            &daemon,
-            &sms,
-            &format!("patient{n}@example.lu"),
-            PASSWORD,
-            &phone(n),
-            0,
-        )
-        .await?;
-        who.insert(role, l);
+        who.insert(role, site.patient(n).await?);
     }
-    for (role, account, password, phone) in [
-        ("doctor", "dr.weber", "demo doctor 2026", "+352621000002"),
-        (
-            "colleague",
-            "dr.ferreira",
-            "demo doctor 2026",
-            "+352621000003",
-        ),
-        ("staff", "staff", "demo staff 2026", "+352621000004"),
-        (
-            "pharmacist",
-            "pharmacist",
-            "demo pharmacist 2026",
-            "+352621000005",
-        ),
-        ("admin", "admin", "demo admin 2026", "+352621000006"),
+    for (role, account) in [
+        ("doctor", WEBER),
+        ("colleague", FERREIRA),
+        ("staff", STAFF),
+        ("pharmacist", PHARMACIST),
+        ("admin", ADMIN),
     ] {
-        who.insert(
-            role,
-            login(&daemon, &sms, account, password, phone, 0).await?,
-        );
+        who.insert(role, site.login(&account).await?);
     }
     let owner = &who["owner"];
-    let slots = send(
-        &daemon,
-        Some(owner),
-        "GET",
-        &format!("/api/v1/practitioners/{DR_WEBER}/slots"),
-        None,
-    )
-    .await?
-    .1;
-    let starts: Vec<&str> = slots
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s["start"].as_str())
-        .collect();
-    let [first, second, ..] = starts[..] else {
-        anyhow::bail!("two free slots needed: {slots}");
+    let slots = free_starts(&site, owner, DR_WEBER, MIN_LEAD).await?;
+    let [first, second, later @ ..] = &slots[..] else {
+        anyhow::bail!("two free slots needed: {slots:?}");
     };
-    // The one held at the booth starts well after its room would open (10 minutes before):
-    // its rows say what parties get before that, whatever the time of day the test runs.
-    let later = jiff::Timestamp::now().as_second() + 2 * 3600;
-    let third = starts[2..]
+    let booth_from = jiff::Timestamp::now() + jiff::SignedDuration::try_from(BOOTH_LEAD)?;
+    let third = later
         .iter()
-        .find(|s| {
-            s.parse::<jiff::Timestamp>()
-                .is_ok_and(|t| t.as_second() > later)
-        })
-        .with_context(|| format!("a free slot two hours ahead: {slots}"))?;
+        .find(|s| s.parse::<jiff::Timestamp>().is_ok_and(|t| t > booth_from))
+        .with_context(|| format!("a free slot {BOOTH_LEAD:?} ahead: {slots:?}"))?;
     let book = |start: &str, relative: Option<Value>| {
         let mut body = json!({"practitioner_id": DR_WEBER, "start": start, "mode": "video",
                               "reason": "sore throat", "confirm": true});
@@ -128,7 +80,7 @@ pub(super) async fn world(kind: Kind) -> anyhow::Result<World> {
         body
     };
     let (status, mine) = send(
-        &daemon,
+        &site,
         Some(owner),
         "POST",
         "/api/v1/appointments",
@@ -139,7 +91,7 @@ pub(super) async fn world(kind: Kind) -> anyhow::Result<World> {
     let relative = json!({"relationship": "parent", "national_id": luxembourg("20160402", 82),
         "first_name": "Mia", "last_name": "Quackenbush80", "birth_date": iso_date("20160402")});
     let (status, theirs) = send(
-        &daemon,
+        &site,
         Some(owner),
         "POST",
         "/api/v1/appointments",
@@ -148,7 +100,7 @@ pub(super) async fn world(kind: Kind) -> anyhow::Result<World> {
     .await?;
     anyhow::ensure!(status == 201, "{theirs}");
     let (status, at_booth) = send(
-        &daemon,
+        &site,
         Some(owner),
         "POST",
         "/api/v1/appointments",
@@ -163,7 +115,7 @@ pub(super) async fn world(kind: Kind) -> anyhow::Result<World> {
         json!({"kind": "fee_memo", "acts": [{"code": "C1", "label": "Consultation", "amount_cents": 5230}]}),
     ] {
         let (status, doc) = send(
-            &daemon,
+            &site,
             Some(&who["doctor"]),
             "POST",
             &format!("/api/v1/appointments/{appt}/documents"),
@@ -174,12 +126,12 @@ pub(super) async fn world(kind: Kind) -> anyhow::Result<World> {
         docs.push(doc["id"].as_str().context("document id")?.to_owned());
     }
     let booth_appt = at_booth["id"].as_str().context("id")?.to_owned();
-    crate::booth_privilege::mark_at_booth(&mut daemon, &[&booth_appt]).await?;
+    crate::booth_privilege::hold_at_the_booth(&mut site, &[&booth_appt]).await?;
     let [doc, memo] =
         <[String; 2]>::try_from(docs).map_err(|_| anyhow::anyhow!("two documents"))?;
     Ok(World {
         kind,
-        daemon,
+        site,
         who,
         appt,
         relative_appt: theirs["id"].as_str().context("id")?.to_owned(),
@@ -193,7 +145,7 @@ pub(super) async fn world(kind: Kind) -> anyhow::Result<World> {
     })
 }
 
-/// One API request; the body as JSON (null when there is none).
+/// One API request as `who` (or nobody), the rows' way: method as text, body by value.
 pub(super) async fn send(
     daemon: &Daemon,
     who: Option<&Login>,
@@ -201,20 +153,7 @@ pub(super) async fn send(
     path: &str,
     body: Option<Value>,
 ) -> anyhow::Result<(u16, Value)> {
-    let mut request = daemon.client.request(method.parse()?, daemon.url(path));
-    if let Some(who) = who {
-        request = request
-            .header("authorization", who.bearer())
-            .header("x-csrf-token", &who.csrf);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await?;
-    Ok((
-        response.status().as_u16(),
-        response.json().await.unwrap_or(Value::Null),
-    ))
+    daemon.send(who, method.parse()?, path, body.as_ref()).await
 }
 
 /// One page request with the session cookie (forms carry the session's CSRF token); redirects

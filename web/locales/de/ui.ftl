@@ -188,3 +188,13 @@ csrf-refused-reload = Seite neu laden und erneut versuchen
 outbox-title = Postausgang (Demo)
 outbox-intro = Demo-Modus: Die E-Mails und SMS, die der Standort gesendet hätte, werden hier angezeigt.
 outbox-empty = Noch keine Nachricht.
+
+## The store's condition (banner on the site's people's pages; page while nothing is served)
+storage-contact-default = den Administrator des Standorts
+storage-banner-filling = Der Speicher dieses Standorts ist zu { $count } % voll ({ $mb } MB frei). Bitten Sie den Administrator, Platz zu schaffen: Unterhalb der Reserve werden Dateien abgelehnt, damit Termine, Dokumente und das Audit-Protokoll Platz behalten.
+storage-banner-refusing = Zurzeit kann nichts gespeichert werden: Der Speicher dieses Standorts ist voll oder gestört, und Gesundheitsdaten können nicht angezeigt werden, weil jeder Zugriff zuerst protokolliert werden muss. Rufen Sie { $name } an.
+storage-banner-damaged = Die letzte Prüfung des Speichers hat { $count } beschädigte Einträge gefunden. Bitten Sie den Administrator, „teleconsultctl verify“ auszuführen und die letzte Sicherung wiederherzustellen.
+storage-banner-rolled-back = Der Speicher ist auf einen früheren Stand zurückgefallen: Seitdem erfasste Daten fehlen, und nichts wird angezeigt, bis die letzte Sicherung wiederhergestellt ist. Rufen Sie { $name } an.
+storage-files-refused = Der Speicher dieses Standorts ist fast voll: Dateien können zurzeit nicht gesendet werden (Termine und Dokumente funktionieren weiterhin). Versuchen Sie es später erneut oder bringen Sie das Dokument zur Sprechstunde mit.
+storage-fenced-title = Dienst angehalten: Daten fehlen
+storage-fenced-text = Die Daten dieses Standorts sind auf einen früheren Stand zurückgefallen: Bis zur Wiederherstellung aus einer Sicherung wird nichts angezeigt oder gespeichert. Bitte rufen Sie { $name } an.

@@ -188,3 +188,13 @@ csrf-refused-reload = Reload the page and try again
 outbox-title = Demo outbox
 outbox-intro = Demo mode: the e-mails and SMS the site would have sent are shown here instead.
 outbox-empty = No message yet.
+
+## The store's condition (banner on the site's people's pages; page while nothing is served)
+storage-contact-default = the site's administrator
+storage-banner-filling = The storage disk of this site is { $count } % full ({ $mb } MB free). Ask the site's administrator to free space: below the reserve, files are refused so that appointments, documents and the audit trail keep room.
+storage-banner-refusing = Nothing can be saved at the moment: the storage of this site is full or failing, and health data cannot be shown because each access must be recorded first. Call { $name }.
+storage-banner-damaged = The last check of the store found { $count } damaged records. Ask the site's administrator to run “teleconsultctl verify” and to restore the latest backup.
+storage-banner-rolled-back = The store has gone back to an earlier state: data recorded since then is missing, and nothing is served until the latest backup is restored. Call { $name }.
+storage-files-refused = The storage of this site is nearly full: files cannot be sent for now (appointments and documents still work). Try again later, or bring the document to the consultation.
+storage-fenced-title = Service stopped: data missing
+storage-fenced-text = This site's data has gone back to an earlier state, so nothing is shown or saved until it is restored from a backup. Please call { $name }.

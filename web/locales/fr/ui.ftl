@@ -188,3 +188,13 @@ csrf-refused-reload = Rechargez la page et réessayez
 outbox-title = Boîte d'envoi (démo)
 outbox-intro = Mode démo : les e-mails et SMS que le site aurait envoyés sont affichés ici.
 outbox-empty = Aucun message pour l'instant.
+
+## The store's condition (banner on the site's people's pages; page while nothing is served)
+storage-contact-default = l'administrateur du site
+storage-banner-filling = Le disque de stockage de ce site est plein à { $count } % ({ $mb } Mo libres). Demandez à l'administrateur du site de libérer de la place : sous la réserve, les fichiers sont refusés pour laisser de la place aux rendez-vous, aux documents et au journal d'audit.
+storage-banner-refusing = Rien ne peut être enregistré pour le moment : le stockage de ce site est plein ou défaillant, et les données de santé ne peuvent pas être affichées car chaque accès doit d'abord être journalisé. Appelez { $name }.
+storage-banner-damaged = Le dernier contrôle du stockage a trouvé { $count } enregistrements endommagés. Demandez à l'administrateur du site de lancer « teleconsultctl verify » et de restaurer la dernière sauvegarde.
+storage-banner-rolled-back = Le stockage est revenu à un état antérieur : les données enregistrées depuis manquent, et rien n'est servi avant la restauration de la dernière sauvegarde. Appelez { $name }.
+storage-files-refused = Le stockage de ce site est presque plein : les fichiers ne peuvent pas être envoyés pour le moment (les rendez-vous et les documents fonctionnent toujours). Réessayez plus tard, ou apportez le document à la consultation.
+storage-fenced-title = Service arrêté : données manquantes
+storage-fenced-text = Les données de ce site sont revenues à un état antérieur : rien n'est affiché ni enregistré avant leur restauration depuis une sauvegarde. Appelez { $name }.

@@ -188,3 +188,13 @@ csrf-refused-reload = Säit nei lueden a nach eng Kéier probéieren
 outbox-title = Postausgang (Demo)
 outbox-intro = Demo-Modus: D'E-Mailen an d'SMS, déi de Site geschéckt hätt, ginn hei gewisen.
 outbox-empty = Nach kee Message.
+
+## The store's condition (banner on the site's people's pages; page while nothing is served)
+storage-contact-default = den Administrateur vum Site
+storage-banner-filling = De Späicher vun dësem Site ass zu { $count } % voll ({ $mb } MB fräi). Frot den Administrateur, Plaz ze maachen: ënnert der Reserve gi Fichiere refuséiert, fir datt Rendez-vousen, Dokumenter an den Audit-Journal Plaz behalen.
+storage-banner-refusing = Momentan kann näischt gespäichert ginn: de Späicher vun dësem Site ass voll oder gestéiert, a Gesondheetsdaten kënnen net gewise ginn, well all Zougrëff fir d'éischt protokolléiert muss ginn. Rufft { $name } un.
+storage-banner-damaged = De leschte Kontroll vum Späicher huet { $count } beschiedegt Androen fonnt. Frot den Administrateur, „teleconsultctl verify“ auszeféieren an déi lescht Sécherung ze restauréieren.
+storage-banner-rolled-back = De Späicher ass op e fréiere Stand zréckgefall: Donnéeën, déi zënterhier erfaasst goufen, feelen, an näischt gëtt gewisen, bis déi lescht Sécherung restauréiert ass. Rufft { $name } un.
+storage-files-refused = De Späicher vun dësem Site ass bal voll: Fichiere kënne momentan net geschéckt ginn (Rendez-vousen an Dokumenter funktionéieren nach ëmmer). Probéiert et méi spéit nach eng Kéier, oder bréngt d'Dokument mat an d'Consultatioun.
+storage-fenced-title = Service gestoppt: Donnéeë feelen
+storage-fenced-text = D'Donnéeë vun dësem Site sinn op e fréiere Stand zréckgefall: bis se aus enger Sécherung restauréiert sinn, gëtt näischt gewisen oder gespäichert. Rufft w.e.g. { $name } un.

@@ -188,3 +188,13 @@ csrf-refused-reload = Recarregue a página e tente de novo
 outbox-title = Caixa de saída (demonstração)
 outbox-intro = Modo de demonstração: os e-mails e SMS que o local teria enviado são mostrados aqui.
 outbox-empty = Ainda não há mensagens.
+
+## The store's condition (banner on the site's people's pages; page while nothing is served)
+storage-contact-default = o administrador do local
+storage-banner-filling = O disco de armazenamento deste local está { $count } % cheio ({ $mb } MB livres). Peça ao administrador do local que liberte espaço: abaixo da reserva, os ficheiros são recusados para que as marcações, os documentos e o registo de auditoria tenham espaço.
+storage-banner-refusing = De momento nada pode ser guardado: o armazenamento deste local está cheio ou com falhas, e os dados de saúde não podem ser mostrados porque cada acesso tem de ser registado primeiro. Contacte { $name }.
+storage-banner-damaged = A última verificação do armazenamento encontrou { $count } registos danificados. Peça ao administrador do local que execute «teleconsultctl verify» e reponha a última cópia de segurança.
+storage-banner-rolled-back = O armazenamento voltou a um estado anterior: faltam os dados registados desde então, e nada é servido até a última cópia de segurança ser reposta. Contacte { $name }.
+storage-files-refused = O armazenamento deste local está quase cheio: de momento não é possível enviar ficheiros (as marcações e os documentos continuam a funcionar). Tente mais tarde ou traga o documento para a consulta.
+storage-fenced-title = Serviço parado: dados em falta
+storage-fenced-text = Os dados deste local voltaram a um estado anterior: nada é mostrado nem guardado até serem repostos a partir de uma cópia de segurança. Contacte { $name }.

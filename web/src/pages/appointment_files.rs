@@ -31,6 +31,7 @@ pub fn outcome_notice(page: &Page, outcome: &str) -> Option<Markup> {
         "size" => ("error", "files-error-size"),
         "closed" => ("error", "files-error-closed"),
         "missing" => ("error", "files-error-missing"),
+        "space" => ("error", "storage-files-refused"),
         _ => return None,
     };
     Some(notice(kind, &page.t(id)))
@@ -225,6 +226,7 @@ fn failed(page: &Page, error: ApiError, back: &dyn Fn(&str) -> Response) -> Resp
         StatusCode::UNSUPPORTED_MEDIA_TYPE => back("type"),
         StatusCode::UNPROCESSABLE_ENTITY => back("content"),
         StatusCode::PAYLOAD_TOO_LARGE => back("size"),
+        StatusCode::INSUFFICIENT_STORAGE => back("space"),
         StatusCode::FORBIDDEN | StatusCode::CONFLICT => back("closed"),
         _ => fault(page, error),
     }

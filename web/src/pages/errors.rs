@@ -70,11 +70,17 @@ pub fn fault(page: &Page, error: ApiError) -> Response {
     if error.status == StatusCode::TOO_MANY_REQUESTS {
         return too_many(page, error.retry_after_s.unwrap_or(60), &page.path);
     }
-    let text = match error.status {
-        StatusCode::NOT_FOUND => page.t("not-found"),
-        StatusCode::SERVICE_UNAVAILABLE => page.t("unavailable"),
-        s if s.is_server_error() => page.t("server-error"),
-        _ => page.t("bad-form"),
+    let contact = || super::storage::contact(page);
+    let text = match (error.status, error.code) {
+        // The store's condition: say what happens and whom to call.
+        (_, "storage_full") => page.t_args("storage-banner-refusing", &[("name", &contact())]),
+        (_, "insufficient_storage") => page.t("storage-files-refused"),
+        (_, "store_rolled_back") => page.t_args("storage-fenced-text", &[("name", &contact())]),
+        _ => match error.status {
+            StatusCode::SERVICE_UNAVAILABLE => page.t("unavailable"),
+            s if s.is_server_error() => page.t("server-error"),
+            _ => page.t("bad-form"),
+        },
     };
     let body = html! {
         p { (text) }

@@ -42,6 +42,9 @@ pub fn document(page: &Page, title: &str, main: &Markup) -> Markup {
                         p.demo role="alert" { (page.t("demo-network-banner")) }
                     }
                 }
+                @if let Some(banner) = super::storage::banner(page) {
+                    (banner)
+                }
                 header.site {
                     div.bar {
                         a.brand href="/" { (site) }

@@ -38,9 +38,12 @@ mod outbox;
 mod pharmacy;
 mod schedule;
 mod static_files;
+mod storage;
 mod sync;
 mod totp;
 mod users;
+
+pub(crate) use storage::fenced_page;
 
 use crate::state::AppState;
 use axum::Router;
