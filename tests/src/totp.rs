@@ -1,8 +1,13 @@
 //! An authenticator app for tests, written from RFC 4226/6238 apart from the daemon's (which
 //! uses the `totp-rs` crate): base32 secrets, HMAC-SHA-1 codes of 6 digits per 30-second step,
-//! and the bookkeeping a person does without thinking — never type the same step twice.
+//! and the bookkeeping a person does without thinking — never type the same step twice. Also
+//! the login and set-up steps of an account with an app, through the API.
 
-use anyhow::{Context, bail};
+use crate::Daemon;
+use crate::accounts::Login;
+use anyhow::Context;
+use reqwest::Method;
+use serde_json::{Value, json};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// An app holding one account's secret.
@@ -45,17 +50,15 @@ impl App {
     /// both were (at most a step). Marks it used.
     pub async fn fresh_code(&mut self) -> anyhow::Result<String> {
         let last = self.last;
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(35);
-        let now = loop {
-            let now = current_step();
-            if last.is_none_or(|l| now >= l) {
-                break now;
-            }
-            if tokio::time::Instant::now() >= deadline {
-                bail!("the clock did not reach step {last:?}");
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        };
+        let now = crate::poll_until(
+            &format!("the clock to reach step {last:?}"),
+            Duration::from_secs(35),
+            || async {
+                let now = current_step();
+                last.is_none_or(|l| now >= l).then_some(now)
+            },
+        )
+        .await?;
         let step = last.map_or(now, |l| (l + 1).max(now));
         self.last = Some(step);
         Ok(self.code_at(step))
@@ -91,6 +94,83 @@ pub fn wrong_code(app: &App) -> String {
         .map(|n| format!("{:06}", 123_457 + n * 7))
         .find(|c| !taken.contains(c))
         .unwrap_or_else(|| "000000".into())
+}
+
+/// `POST /api/v1/auth/login` (the password step), anonymously: status and body
+/// (`challenge_id`, `factor`: `sms` or `totp`).
+pub async fn password_step(
+    daemon: &Daemon,
+    login: &str,
+    password: &str,
+) -> anyhow::Result<(u16, Value)> {
+    let body = json!({"login": login, "password": password});
+    daemon
+        .send(None, Method::POST, "/api/v1/auth/login", Some(&body))
+        .await
+}
+
+/// `POST /api/v1/auth/otp` (the code step) for `challenge`, anonymously: status and body.
+pub async fn code_step(
+    daemon: &Daemon,
+    challenge: &str,
+    code: &str,
+) -> anyhow::Result<(u16, Value)> {
+    let body = json!({"challenge_id": challenge, "code": code});
+    daemon
+        .send(None, Method::POST, "/api/v1/auth/otp", Some(&body))
+        .await
+}
+
+/// The password step of an account with an app: it must answer `factor: totp`. The challenge.
+pub async fn app_challenge(daemon: &Daemon, login: &str, password: &str) -> anyhow::Result<String> {
+    let (status, body) = password_step(daemon, login, password).await?;
+    anyhow::ensure!(status == 200, "{login}: {status} {body}");
+    anyhow::ensure!(
+        body["factor"] == "totp",
+        "{login}: not asked for the app: {body}"
+    );
+    Ok(body["challenge_id"]
+        .as_str()
+        .context("no challenge")?
+        .to_owned())
+}
+
+/// Logs in an account with an app: the password, then the app's next code.
+pub async fn login_with_app(
+    daemon: &Daemon,
+    app: &mut App,
+    login: &str,
+    password: &str,
+) -> anyhow::Result<Login> {
+    let challenge = app_challenge(daemon, login, password).await?;
+    let (status, body) = code_step(daemon, &challenge, &app.fresh_code().await?).await?;
+    anyhow::ensure!(status == 200, "{login}: app code refused: {status} {body}");
+    Ok(Login {
+        token: body["token"].as_str().context("no token")?.to_owned(),
+        csrf: body["csrf_token"].as_str().context("no csrf")?.to_owned(),
+        role: body["role"].as_str().context("no role")?.to_owned(),
+    })
+}
+
+/// Sets up an app for `who` through the API (`POST /api/v1/me/totp` with the password, then
+/// `/confirm` with its first code), checking the `otpauth://` URI on the way; the app.
+pub async fn set_up_app(daemon: &Daemon, who: &Login, password: &str) -> anyhow::Result<App> {
+    let start = json!({"password": password});
+    let (status, started) = daemon.post(who, "/api/v1/me/totp", &start).await?;
+    anyhow::ensure!(status == 201, "start: {status} {started}");
+    let uri = started["otpauth_uri"].as_str().context("no uri")?;
+    let secret = started["secret"].as_str().context("no secret")?;
+    anyhow::ensure!(uri.starts_with("otpauth://totp/"), "{uri}");
+    anyhow::ensure!(
+        uri.contains(&format!("?secret={secret}&issuer="))
+            && uri.ends_with("&algorithm=SHA1&digits=6&period=30"),
+        "{uri}"
+    );
+    let mut app = App::from_uri(uri)?;
+    let code = json!({"code": app.fresh_code().await?});
+    let (status, body) = daemon.post(who, "/api/v1/me/totp/confirm", &code).await?;
+    anyhow::ensure!(status == 200, "confirm: {status} {body}");
+    Ok(app)
 }
 
 /// RFC 4226 §5.3: HMAC-SHA-1 of the step, dynamic truncation, 6 digits.
