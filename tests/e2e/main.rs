@@ -42,5 +42,6 @@ mod storage_damage;
 mod storage_faults;
 mod sync;
 mod totp;
+mod totp_admin;
 mod totp_browser;
 mod transports;
