@@ -297,6 +297,26 @@ pub fn book(
     if new.start <= now {
         return Err(BookingError::InPast);
     }
+    create(new, now)
+}
+
+/// Creates an appointment that starts at once: a practitioner took a waiting patient from the
+/// on-demand queue (`crate::queue`), so its start is `now` — which [`book`] refuses as past.
+/// The same record, outbox message and notifications as a booking.
+pub fn book_now(
+    new: NewAppointment,
+    now: Timestamp,
+) -> Result<(Appointment, Vec<Effect>), BookingError> {
+    if new.end <= new.start {
+        return Err(BookingError::EmptyPeriod);
+    }
+    if new.start < now {
+        return Err(BookingError::InPast);
+    }
+    create(new, now)
+}
+
+fn create(new: NewAppointment, now: Timestamp) -> Result<(Appointment, Vec<Effect>), BookingError> {
     let reason = new.reason.trim().to_owned();
     if reason.chars().count() > MAX_REASON_CHARS {
         return Err(BookingError::ReasonTooLong);

@@ -6,6 +6,7 @@
 //! history (never overwrite), so the rule is "an active consent of each required kind exists".
 
 use crate::Timestamp;
+use crate::ids::AccountId;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -42,6 +43,11 @@ pub struct Consent {
     pub text_version: String,
     pub given_at: Timestamp,
     pub withdrawn_at: Option<Timestamp>,
+    /// Given at the counter of a booth site, with this staff account as witness (a walk-in has
+    /// no account of their own to tick the boxes with, `docs/booth.md` rule 2). `None`: given by
+    /// the patient themself (registration). Absent in records written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collected_by: Option<AccountId>,
 }
 
 impl Consent {
@@ -81,6 +87,28 @@ pub fn may_book(consents: &[Consent], now: Timestamp) -> Result<(), MissingConse
     }
 }
 
+/// The consents required to book, given at `at` at the counter of a booth site, witnessed by
+/// the staff account `witness`, for the kinds without an active consent in `existing` (a
+/// patient who consented online already keeps their own record; nothing is given twice).
+pub fn given_at_the_counter(
+    existing: &[Consent],
+    text_version: &str,
+    witness: AccountId,
+    at: Timestamp,
+) -> Vec<Consent> {
+    ConsentKind::REQUIRED_FOR_BOOKING
+        .into_iter()
+        .filter(|kind| !existing.iter().any(|c| c.kind == *kind && c.is_active(at)))
+        .map(|kind| Consent {
+            kind,
+            text_version: text_version.to_owned(),
+            given_at: at,
+            withdrawn_at: None,
+            collected_by: Some(witness),
+        })
+        .collect()
+}
+
 /// Withdraws every active consent of `kind` at `at`; returns how many were withdrawn.
 pub fn withdraw(consents: &mut [Consent], kind: ConsentKind, at: Timestamp) -> usize {
     let mut count = 0;
@@ -108,6 +136,7 @@ mod tests {
             text_version: "2026-01".into(),
             given_at: at(when),
             withdrawn_at: None,
+            collected_by: None,
         }
     }
 
@@ -203,6 +232,32 @@ mod tests {
             may_book(&consents, at(NOW)).unwrap_err().missing,
             [ConsentKind::DataProcessing]
         );
+    }
+
+    #[test]
+    fn consents_given_at_the_counter_fill_only_what_is_missing_and_name_the_witness() {
+        let staff = AccountId::from_uuid(uuid::Uuid::from_u128(7));
+        let all = given_at_the_counter(&[], "2026-11", staff, at(NOW));
+        assert_eq!(all.len(), 2);
+        assert!(all.iter().all(|c| c.collected_by == Some(staff)
+            && c.given_at == at(NOW)
+            && c.text_version == "2026-11"));
+        assert_eq!(may_book(&all, at(NOW)), Ok(()));
+        let online = [given(ConsentKind::DataProcessing, "2026-01-01T00:00:00Z")];
+        let missing = given_at_the_counter(&online, "2026-11", staff, at(NOW));
+        assert_eq!(missing.len(), 1);
+        assert_eq!(missing[0].kind, ConsentKind::Teleconsultation);
+        let both = [online[0].clone(), missing[0].clone()];
+        assert!(given_at_the_counter(&both, "2026-11", staff, at(NOW)).is_empty());
+        // Written with the witness, read back; records without the field still read.
+        let json = serde_json::to_value(&missing[0]).unwrap();
+        assert_eq!(json["collected_by"], serde_json::json!(staff));
+        let old: Consent = serde_json::from_value(serde_json::json!({
+            "kind": "teleconsultation", "text_version": "2026-01",
+            "given_at": "2026-01-01T00:00:00Z", "withdrawn_at": null
+        }))
+        .unwrap();
+        assert_eq!(old.collected_by, None);
     }
 
     #[test]

@@ -1,5 +1,10 @@
 //! Ports: what the domain needs from the outside world. Adapters live in other crates
-//! (`teleconsult-store` implements [`Repository`]; the daemon provides the system [`Clock`]).
+//! (`teleconsult-store` implements [`Repository`], [`booking::BookingStore`] and
+//! [`booth::BoothStore`]; the daemon provides the system [`Clock`]). The use cases that drive
+//! them live in `teleconsult-app`.
+
+pub mod booking;
+pub mod booth;
 
 use crate::Timestamp;
 use crate::audit::AuditEvent;
@@ -25,6 +30,12 @@ pub enum RepositoryError {
     /// The record the operation needs is not (or no longer) there.
     #[error("no such {0}")]
     NotFound(&'static str),
+    /// A quota of the account (or appointment) is reached: nothing was written.
+    #[error("{0}")]
+    QuotaExceeded(crate::quota::QuotaExceeded),
+    /// The booth's cabin holds another open session (one cabin, one session).
+    #[error("the cabin is in use by booth session {0}")]
+    CabinBusy(crate::booth::BoothSessionId),
     /// A concurrent change won; the caller may retry or report a conflict.
     #[error("conflict: {0}")]
     Conflict(String),

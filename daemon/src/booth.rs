@@ -92,6 +92,64 @@ impl MediaPeer for BoothPeer {
     }
 }
 
+/// The cabin of this box for the booth sessions (`teleconsult_app::Cabin`). For now it records
+/// what the cabin is asked to do; the cabin's screen and pipeline come with the booth console
+/// (issue #19): the call itself already reaches the booth pipeline through the signalling room.
+#[derive(Debug, Default)]
+pub struct LogCabin;
+
+impl teleconsult_app::Cabin for LogCabin {
+    fn reset(&self, session: teleconsult_core::booth::BoothSessionId) {
+        tracing::info!(%session, "cabin reset: welcome view");
+    }
+
+    fn join(
+        &self,
+        session: teleconsult_core::booth::BoothSessionId,
+        appointment: teleconsult_core::ids::AppointmentId,
+    ) {
+        tracing::info!(%session, %appointment, "cabin joins the appointment's call when its room opens");
+    }
+}
+
+/// How often the sweeper looks at the open session: a quarter of the idle limit, between
+/// half a second and 15 seconds (a session ends at most that late).
+pub fn sweep_interval(policy: teleconsult_core::booth::BoothPolicy) -> std::time::Duration {
+    let quarter = policy.idle_limit.as_secs_f64() / 4.0;
+    std::time::Duration::from_secs_f64(quarter.clamp(0.5, 15.0))
+}
+
+/// The sweeper of booth sessions: ends the open one when its call ended or it sat idle for
+/// `[booth] idle_limit_min` (through the application, as staff would), and closes the call
+/// room of an appointment that ended with it.
+pub async fn sweep(
+    state: teleconsult_web::AppState,
+    interval: std::time::Duration,
+    shutdown: tokio_util::sync::CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(interval) => {}
+        }
+        let app = state.app.clone();
+        match tokio::task::spawn_blocking(move || app.sweep_booth()).await {
+            Ok(Ok(Some((session, closed)))) => {
+                tracing::info!(%session, "booth session ended by itself");
+                if let Some(appointment) = closed {
+                    state
+                        .live
+                        .announce(teleconsult_web::live::Ended::Appointment(appointment));
+                }
+                state.wake_workers();
+            }
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "booth sweeper failed"),
+            Err(e) => tracing::error!(error = %e, "booth sweeper task failed"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -19,6 +19,8 @@ const ENV_PREFIX: &str = "TELECONSULT";
 
 mod auth;
 pub use auth::AuthConfig;
+mod booth;
+pub use booth::{BoothConfig, QueueConfig};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -36,6 +38,8 @@ pub struct Config {
     pub booking: BookingConfig,
     pub print: PrintConfig,
     pub auth: AuthConfig,
+    pub queue: QueueConfig,
+    pub booth: BoothConfig,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -987,6 +991,7 @@ fn validate(c: &Config, issues: &mut Vec<ConfigIssue>) {
         );
     }
     validate_print(&c.print, c.site.kind, &mut bad);
+    booth::validate(&c.queue, &c.booth, &mut bad);
     if let Some(minutes) = c.auth.idle_timeout_min
         && !(0.05..=480.0).contains(&minutes)
     {

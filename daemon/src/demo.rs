@@ -217,6 +217,7 @@ pub fn seed_accounts(store: &Store, clock: &dyn Clock) -> anyhow::Result<()> {
                         text_version: "demo".into(),
                         given_at: now,
                         withdrawn_at: None,
+                        collected_by: None,
                     })
                     .collect(),
             };

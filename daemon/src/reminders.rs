@@ -5,9 +5,11 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use teleconsult_app::texts::patient_side;
 use teleconsult_core::appointment::Status;
 use teleconsult_core::audit::{Action, Actor, AuditEvent};
-use teleconsult_core::ports::Clock;
+use teleconsult_core::ports::{Clock, Repository};
+use teleconsult_core::site::Language;
 use teleconsult_store::Store;
 use teleconsult_web::booking_messages::{Site, reminder};
 use tokio::sync::Notify;
@@ -88,8 +90,20 @@ fn fire_due(
                     time_zone: &settings.time_zone,
                     organizer: &settings.organizer,
                 };
-                booker
-                    .map(|b| reminder(site, &b, &a, &practitioner, &link, now))
+                // Held at the booth: the patient's own phone, never the staff who booked.
+                let patient = match a.at_booth {
+                    true => store.patient(
+                        a.patient,
+                        &AuditEvent {
+                            object_type: "patient".into(),
+                            object_id: a.patient.to_string(),
+                            ..audit.clone()
+                        },
+                    )?,
+                    false => None,
+                };
+                patient_side(a.at_booth, booker.as_ref(), patient.as_ref(), Language::En)
+                    .map(|to| reminder(site, &to, &a, &practitioner, &link, now))
                     .unwrap_or_default()
             }
             _ => Vec::new(),

@@ -7,9 +7,10 @@
 //!   appointment or booking belongs to the practitioner whose feed carried the cancellation.
 
 use std::sync::Arc;
+use teleconsult_app::texts::patient_side;
 use teleconsult_core::appointment::{self, CancelledBy, Event};
 use teleconsult_core::audit::{Action, Actor, AuditEvent};
-use teleconsult_core::ports::Clock;
+use teleconsult_core::ports::{Clock, Repository};
 use teleconsult_store::{AppointmentChange, HoldOutcome, RemoteHold, Store};
 use teleconsult_sync::ports::PortError;
 use teleconsult_sync::{Applied, RemoteAppointment, RemoteAppointments, RemoteStatus};
@@ -67,6 +68,22 @@ impl LocalBooking {
         }
         let now = self.clock.now();
         let booker = self.store.account(local.booked_by).map_err(port)?;
+        // Held at the booth: the patient's own phone, never the staff who booked.
+        let patient = match local.at_booth {
+            true => Repository::patient(
+                &self.store,
+                local.patient,
+                &self.event(Action::Read, "patient", local.patient.to_string()),
+            )
+            .map_err(port)?,
+            false => None,
+        };
+        let recipient = patient_side(
+            local.at_booth,
+            booker.as_ref(),
+            patient.as_ref(),
+            teleconsult_core::site::Language::En,
+        );
         let practitioner = self
             .store
             .practitioner(local.practitioner)
@@ -95,9 +112,9 @@ impl LocalBooking {
                         reason: Some("cancelled on the national platform".into()),
                     };
                     let (next, _effects) = appointment::apply(current, cancel, now, &self.policy)?;
-                    let notifications = booker
+                    let notifications = recipient
                         .as_ref()
-                        .map(|b| cancelled(site, b, &next, &practitioner, &link, now))
+                        .map(|to| cancelled(site, to, &next, &practitioner, &link, now))
                         .unwrap_or_default();
                     // No outbox message: the platform is where the cancellation came from.
                     Ok(Some(AppointmentChange {

@@ -127,6 +127,11 @@ pub async fn run(config: Config, log: LogHandle, invocation: Invocation) -> anyh
         totp_nudge: config.auth.totp_offered()
             && config.site.kind == teleconsult_core::site::SiteKind::Booth,
         quotas: limits.quotas(),
+        booth: teleconsult_web::state::BoothSettings {
+            site_kind: config.site.kind,
+            queue: config.queue.policy(),
+            booth: config.booth.policy(),
+        },
     };
     let clock: Arc<dyn teleconsult_core::ports::Clock> = Arc::new(SystemClock);
     let notifier = Arc::new(tokio::sync::Notify::new());
@@ -156,6 +161,14 @@ pub async fn run(config: Config, log: LogHandle, invocation: Invocation) -> anyh
         live,
     );
     state.calls.configure(call_config(&config)?);
+    if config.site.kind == teleconsult_core::site::SiteKind::Booth {
+        state.app.set_cabin(Arc::new(crate::booth::LogCabin));
+        tracker.spawn(crate::booth::sweep(
+            state.clone(),
+            crate::booth::sweep_interval(config.booth.policy()),
+            shutdown.clone(),
+        ));
+    }
     let app = teleconsult_web::router(state.clone());
     let grace = Duration::from_secs(config.http.shutdown_grace_s);
     let server = tracker.spawn(teleconsult_web::serve(

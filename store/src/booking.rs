@@ -13,10 +13,13 @@ use teleconsult_core::account::Account;
 use teleconsult_core::appointment::{Appointment, Status};
 use teleconsult_core::audit::AuditEvent;
 use teleconsult_core::booking::Reminder;
+use teleconsult_core::booth::BoothSession;
 use teleconsult_core::ids::{AccountId, AppointmentId, PatientId, PractitionerId};
 use teleconsult_core::notification::Notification;
 use teleconsult_core::outbox::OutboxMessage;
 use teleconsult_core::patient::Patient;
+use teleconsult_core::ports::booking::BookingWrite;
+use teleconsult_core::queue::QueueEntryId;
 use teleconsult_core::schedule::Schedule;
 
 use crate::error::StoreError;
@@ -24,7 +27,7 @@ use crate::repo::{email_index, insert_patient_indexes, national_id_index, taken_
 use crate::store::{Inner, Store};
 use crate::tree::{TreeId, Tx, TxResult, abort, seal};
 use crate::writer::{Pending, Work};
-use crate::{audit, notifications, outbox, quotas};
+use crate::{audit, notifications, outbox, queue, quotas};
 
 /// Orders instants as bytes: seconds since the epoch, sign bit flipped, big-endian.
 pub(crate) fn time_key(t: Timestamp) -> [u8; 8] {
@@ -110,9 +113,40 @@ struct BookJob {
     outbox: Vec<OutboxMessage>,
     reads: Vec<AuditEvent>,
     event: AuditEvent,
+    /// A queue entry the booking ends (an accepted slot offer).
+    ends_entry: Option<QueueEntryId>,
+    /// The booth session of a booking made from the cabin, sealed.
+    booth: Option<SealedSession>,
+}
+
+/// A booth session written with a booking from the cabin (see [`AtTheBooth`]).
+struct SealedSession {
+    session: BoothSession,
+    opens: bool,
 }
 
 impl BookJob {
+    /// A booking through the booking port (`teleconsult-app`): the same job as
+    /// [`Store::book`]'s, with the queue entry it ends and the booth session it books.
+    fn from_write(store: &Store, write: BookingWrite) -> Result<Self, StoreError> {
+        let booking = Booking {
+            appointment: &write.appointment,
+            new_relative: write.new_relative.as_ref(),
+            open_limit: write.open_limit,
+            notifications: write.notifications,
+            reminders: &write.reminders,
+            outbox: write.outbox,
+            reads: &write.reads,
+        };
+        let mut job = BookJob::new(store, booking, &write.audit)?;
+        job.ends_entry = write.ends_entry;
+        job.booth = write.booth.map(|b| SealedSession {
+            session: b.session,
+            opens: b.opens,
+        });
+        Ok(job)
+    }
+
     fn new(store: &Store, booking: Booking<'_>, event: &AuditEvent) -> Result<Self, StoreError> {
         let crypto = &store.shared().crypto;
         let a = booking.appointment;
@@ -152,6 +186,8 @@ impl BookJob {
             outbox: booking.outbox,
             reads: booking.reads.to_vec(),
             event: event.clone(),
+            ends_entry: None,
+            booth: None,
         })
     }
 
@@ -161,6 +197,26 @@ impl BookJob {
     fn check(&self, tx: &Tx<'_>) -> TxResult<Result<Option<Account>, StoreError>> {
         if tx.raw(TreeId::BookedSlots).get(self.slot)?.is_some() {
             return Ok(Err(StoreError::SlotTaken));
+        }
+        if let Some(entry) = self.ends_entry
+            && !queue::is_waiting(tx, entry)?
+        {
+            return Ok(Err(StoreError::NotFound(queue::WAITING)));
+        }
+        if let Some(booth) = &self.booth {
+            if booth.opens {
+                if let Some(open) = crate::booth::cabin_holder(tx)? {
+                    return Ok(Err(StoreError::CabinBusy(open)));
+                }
+            } else {
+                let waits = match self.ends_entry {
+                    Some(entry) => crate::booth::waits_with(tx, booth.session.id, entry)?,
+                    None => false,
+                };
+                if !waits {
+                    return Ok(Err(StoreError::NotFound("booth session")));
+                }
+            }
         }
         let Some(relative) = &self.relative else {
             return Ok(Ok(None));
@@ -234,6 +290,12 @@ impl Work for BookJob {
         for message in &self.outbox {
             outbox::enqueue(tx, message, self.event.at)?;
         }
+        if let Some(entry) = self.ends_entry {
+            queue::remove_entry(tx, entry)?;
+        }
+        if let Some(booth) = &self.booth {
+            crate::booth::write_session(tx, &booth.session, booth.opens)?;
+        }
         Ok(Ok(()))
     }
 
@@ -244,6 +306,44 @@ impl Work for BookJob {
         }
         events
     }
+}
+
+/// Writes `next` over `current` (the same appointment as stored) with its notifications and
+/// outbox messages: a cancellation frees its own slot, a closed appointment leaves its
+/// booker's open appointments.
+pub(crate) fn write_change(
+    tx: &Tx<'_>,
+    current: &Appointment,
+    next: &Appointment,
+    notifications: &[Notification],
+    outbox: &[OutboxMessage],
+    at: Timestamp,
+) -> TxResult<()> {
+    let id = current.id;
+    tx.encrypted(TreeId::Appointments)
+        .insert(id.as_bytes(), next)?;
+    let cancelled = |a: &Appointment| matches!(a.status, Status::Cancelled { .. });
+    if cancelled(next) && !cancelled(current) {
+        let slot = slot_key(current.practitioner, current.start);
+        let slots = tx.raw(TreeId::BookedSlots);
+        // Only this appointment's own booking is released.
+        if slots
+            .get(slot)?
+            .is_some_and(|booked| booked.as_ref() == id.as_bytes())
+        {
+            slots.remove(&slot)?;
+        }
+    }
+    if next.status.is_final() && !current.status.is_final() {
+        quotas::close_open(tx, current)?;
+    }
+    for n in notifications {
+        notifications::enqueue(tx, n)?;
+    }
+    for message in outbox {
+        outbox::enqueue(tx, message, at)?;
+    }
+    Ok(())
 }
 
 impl Store {
@@ -314,6 +414,19 @@ impl Store {
             .ok_or_else(|| StoreError::Busy("the store is being re-opened".into()))?
             .writer
             .submit_async(job)
+    }
+
+    /// Queues a booking of the booking port (see [`BookJob::from_write`]); the returned
+    /// [`Pending`] resolves once it is written or refused.
+    pub fn queue_write(&self, write: BookingWrite) -> Result<Pending, StoreError> {
+        let job = BookJob::from_write(self, write)?;
+        self.inner().writer.submit_async(job)
+    }
+
+    /// Like [`Store::queue_write`], blocking until the booking is written or refused.
+    pub fn write_now(&self, write: BookingWrite) -> Result<(), StoreError> {
+        let job = BookJob::from_write(self, write)?;
+        self.inner().writer.apply(job)
     }
 
     /// Reads an appointment, recording the access.
@@ -387,28 +500,14 @@ impl Store {
                     "an appointment change must keep its id".into(),
                 )));
             }
-            appointments.insert(id.as_bytes(), &next)?;
-            let cancelled = |a: &Appointment| matches!(a.status, Status::Cancelled { .. });
-            if cancelled(&next) && !cancelled(&current) {
-                let slot = slot_key(current.practitioner, current.start);
-                let slots = tx.raw(TreeId::BookedSlots);
-                // Only this appointment's own booking is released.
-                if slots
-                    .get(slot)?
-                    .is_some_and(|booked| booked.as_ref() == id.as_bytes())
-                {
-                    slots.remove(&slot)?;
-                }
-            }
-            if next.status.is_final() && !current.status.is_final() {
-                quotas::close_open(tx, &current)?;
-            }
-            for n in &changed.notifications {
-                notifications::enqueue(tx, n)?;
-            }
-            for message in &changed.outbox {
-                outbox::enqueue(tx, message, event.at)?;
-            }
+            write_change(
+                tx,
+                &current,
+                &next,
+                &changed.notifications,
+                &changed.outbox,
+                event.at,
+            )?;
             audit::append(tx, event)?;
             Ok(Ok(Some(next)))
         })

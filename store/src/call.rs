@@ -26,8 +26,8 @@ fn chat_key(appointment: AppointmentId, sequence: u64) -> [u8; 24] {
 
 /// What a patient left on the site besides their patient record, by key, erased with them:
 /// what the calls of their appointments left behind (chat messages, shared files — their
-/// description and content —, quality records), their short medical record and their
-/// messages with practitioners (and the files sent with them). The
+/// description and content —, quality records), their short medical record, their messages
+/// with practitioners (and the files sent with them) and the queue entry they wait with. The
 /// appointments and the documents issued stay, as the practitioner's record the law makes them
 /// keep.
 #[derive(Debug, Default)]
@@ -120,6 +120,7 @@ impl PatientTraces {
                 tx.raw(TreeId::MedicalRecords)
                     .remove(patient.as_bytes().as_slice())?,
             );
+            removed += crate::queue::remove_waiting_of(tx, patient)?;
         }
         Ok(removed)
     }

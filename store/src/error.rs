@@ -103,6 +103,10 @@ pub enum StoreError {
     #[error("{0}")]
     QuotaExceeded(teleconsult_core::quota::QuotaExceeded),
 
+    /// The booth's cabin holds another open session (one cabin, one session).
+    #[error("the cabin is in use by booth session {0}")]
+    CabinBusy(teleconsult_core::booth::BoothSessionId),
+
     /// The record an update or a single-use step needs is not (or no longer) there.
     #[error("no such {0}")]
     NotFound(&'static str),
@@ -169,7 +173,8 @@ impl From<StoreError> for RepositoryError {
             StoreError::AlreadyExists(what) => RepositoryError::AlreadyExists(what),
             StoreError::NotFound(what) => RepositoryError::NotFound(what),
             StoreError::SlotTaken => RepositoryError::SlotTaken,
-            StoreError::QuotaExceeded(e) => RepositoryError::Conflict(e.to_string()),
+            StoreError::QuotaExceeded(e) => RepositoryError::QuotaExceeded(e),
+            StoreError::CabinBusy(open) => RepositoryError::CabinBusy(open),
             StoreError::Engine(sled::Error::Corruption { .. })
             | StoreError::Corrupt(_)
             | StoreError::WrongKey { .. }

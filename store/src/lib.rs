@@ -17,11 +17,12 @@
 //!
 //! On-disk layout: `tree.rs` (`TreeId`) lists the trees and their keys; `meta.rs` the metadata
 //! records; `audit.rs` the chain; `outbox.rs` the queue; `crypto.rs` the sealed value format;
-//! `backup.rs` the backup archive; `maintenance.rs` erasure and outbox retries; `anchor.rs` the
-//! audit chain's head kept outside the database (rollback detection); `health.rs` the store's
-//! condition (write faults, rollback); `reopen.rs` opening the database again in the process;
-//! `flusher.rs` flushes with a time limit; `scrub.rs` the check of every record; `space.rs` free
-//! space and the reserve kept for the essentials.
+//! `backup.rs` the backup archive; `maintenance.rs` erasure and outbox retries; `booth.rs` and
+//! `queue.rs` booth sessions, walk-ins and the on-demand queue; `ports.rs` the core ports
+//! (`Repository` is in `repo.rs`); `anchor.rs` the audit chain's head kept outside the database
+//! (rollback detection); `health.rs` the store's condition (write faults, rollback); `reopen.rs`
+//! opening the database again in the process; `flusher.rs` flushes with a time limit; `scrub.rs`
+//! the check of every record; `space.rs` free space and the reserve kept for the essentials.
 
 mod account_security;
 mod accounts;
@@ -29,6 +30,7 @@ mod anchor;
 mod audit;
 mod backup;
 mod booking;
+mod booth;
 mod call;
 mod crypto;
 mod documents;
@@ -45,6 +47,8 @@ mod meta;
 mod notifications;
 mod outbox;
 mod parked;
+mod ports;
+mod queue;
 mod quotas;
 mod remote;
 mod reopen;
@@ -96,5 +100,7 @@ mod concurrency_documents_tests;
 mod concurrency_tests;
 #[cfg(test)]
 mod fault_tests;
+#[cfg(test)]
+mod queue_tests;
 #[cfg(test)]
 mod totp_tests;

@@ -102,11 +102,20 @@ pub(crate) enum TreeId {
     /// Quota counts per account or appointment (see `quotas.rs`): what each kind of request
     /// used so far, checked and counted in the transaction of the change it limits.
     Quotas,
+    /// `session/` ‖ booth session id (16 bytes) → sealed booth session (who, which entry or
+    /// appointment, how it ended); `cabin` → the id of the open session holding the cabin
+    /// (absent: the cabin is free). See `booth.rs`.
+    BoothSessions,
+    /// `entry/` ‖ entry id (16 bytes) → sealed waiting entry of the on-demand queue (its reason
+    /// is health data); `patient/` ‖ patient id → the entry id they wait with (one each).
+    Queue,
+    /// Practitioner id (16 bytes) → sealed on-demand switch.
+    Availability,
 }
 
 impl TreeId {
     /// In the order of [`Trees`] and of transaction views.
-    pub(crate) const ALL: [TreeId; 35] = [
+    pub(crate) const ALL: [TreeId; 38] = [
         TreeId::Meta,
         TreeId::Audit,
         TreeId::Outbox,
@@ -142,6 +151,9 @@ impl TreeId {
         TreeId::MessageFiles,
         TreeId::Confirmations,
         TreeId::Quotas,
+        TreeId::BoothSessions,
+        TreeId::Queue,
+        TreeId::Availability,
     ];
 
     /// The sled tree name, also part of every sealed value's associated data.
@@ -182,6 +194,9 @@ impl TreeId {
             TreeId::MessageFiles => "message_files",
             TreeId::Confirmations => "confirmations",
             TreeId::Quotas => "quotas",
+            TreeId::BoothSessions => "booth_sessions",
+            TreeId::Queue => "queue",
+            TreeId::Availability => "availability",
         }
     }
 

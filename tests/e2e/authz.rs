@@ -123,7 +123,9 @@ async fn matrix(kind: Kind) -> anyhow::Result<()> {
                     .replace(&w.memo, NOBODY)
                     .replace(&w.appt, NOBODY)
                     .replace(&w.relative_appt, NOBODY)
-                    .replace(&w.booth_appt, NOBODY);
+                    .replace(&w.booth_appt, NOBODY)
+                    .replace(&w.session, NOBODY)
+                    .replace(&w.entry, NOBODY);
                 let (_, nothing) = send(
                     &w.site,
                     Some(&w.who[role]),
@@ -376,6 +378,36 @@ fn api_rows(schedule: Value) -> Vec<Row> {
           ..row("POST", "/api/v1/me/totp/confirm",                 [409; 7]) },
         Row { body: Some(json!({"password": "not the password", "code": "000000"})),
           ..row("DELETE", "/api/v1/me/totp",                       [403; 7]) },
+        // The booth (issue #19): staff of a booth site only; on a clinic site the doors do not
+        // exist for staff (404); every other role is refused (403). A session waits on the
+        // booth site (`{session}`, its queue entry `{entry}`): it holds the cabin, so another
+        // start is `cabin_busy`. An attacker's tries: a patient reading the queue or someone's
+        // entry, a practitioner switching a colleague's availability or taking patients while
+        // off, staff of a clinic starting sessions, staff withdrawing a walk-in in the cabin.
+        Row { body: Some(json!({"patient": {"patient_id": NOBODY}, "specialty": "general_practice"})),
+          ..row("POST", "/api/v1/booth/sessions",                  [403, 403, 403, 403, 404, 403, 403])
+            .booth(                                                [403, 403, 403, 403, 409, 403, 403]) },
+        row("GET", "/api/v1/booth/sessions/{session}",             [403, 403, 403, 403, 404, 403, 403])
+            .booth(                                                [403, 403, 403, 403, 200, 403, 403]),
+        row("POST", "/api/v1/booth/sessions/{nobody}/end",         [403, 403, 403, 403, 404, 403, 403]),
+        row("GET", "/api/v1/booth/patients?national_id={national_id}", [403, 403, 403, 403, 404, 403, 403])
+            .booth(                                                [403, 403, 403, 403, 200, 403, 403]),
+        Row { body: Some(json!({"patient": {"patient_id": NOBODY}, "specialty": "general_practice"})),
+          ..row("POST", "/api/v1/queue/walk-ins",                  [403, 403, 403, 403, 404, 403, 403]) },
+        Row { body: Some(json!({"on_demand": false})),
+          ..row("PUT", "/api/v1/practitioners/{weber}/availability", [403, 403, 200, 404, 403, 403, 403]) },
+        row("GET", "/api/v1/queue",                                [403, 403, 200, 200, 200, 403, 403]),
+        row("POST", "/api/v1/queue/next",                          [403, 403, 409, 409, 403, 403, 403]),
+        Row { body: Some(json!({"specialty": "astrology"})),
+          ..row("POST", "/api/v1/queue/asap",                      [422, 422, 403, 403, 403, 403, 403]) },
+        row("GET", "/api/v1/queue/asap",                           [404, 404, 403, 403, 403, 403, 403]),
+        row("GET", "/api/v1/queue/entries/{entry}",                [404, 404, 403, 403, 404, 403, 403])
+            .booth(                                                [404, 404, 403, 403, 200, 403, 403]),
+        row("DELETE", "/api/v1/queue/entries/{entry}",             [404, 404, 403, 403, 404, 403, 403])
+            .booth(                                                [404, 404, 403, 403, 409, 403, 403]),
+        Row { body: Some(json!({"practitioner_id": DR_WEBER, "start": "2000-01-03T10:00:00Z"})),
+          ..row("POST", "/api/v1/queue/entries/{entry}/book",      [404, 404, 403, 403, 404, 403, 403])
+            .booth(                                                [404, 404, 403, 403, 422, 403, 403]) },
         // Always the caller's own consent (last: it withdraws the patients' consents).
         row("POST", "/api/v1/me/consents/{kind}/withdraw",         [200, 200, 404, 404, 404, 404, 404]),
     ]

@@ -15,21 +15,16 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::str::FromStr;
+use teleconsult_app::booking::outbox_messages;
 use teleconsult_core::Timestamp;
 use teleconsult_core::access::{may_see, sees_reason};
 use teleconsult_core::account::Role;
-use teleconsult_core::appointment::{
-    self, Appointment, CancelledBy, Effect, Event, NewAppointment, Relationship, TransitionError,
-};
+use teleconsult_core::appointment::{self, Appointment, CancelledBy, Event, TransitionError};
 use teleconsult_core::audit::{Action, Actor, AuditEvent};
-use teleconsult_core::booking::{SlotError, offered_slot, reminders};
-use teleconsult_core::consent::may_book;
-use teleconsult_core::ids::{AppointmentId, PatientId, PractitionerId};
-use teleconsult_core::national_id::validate_national_id;
+use teleconsult_core::ids::{AppointmentId, PatientId};
 use teleconsult_core::patient::Patient;
 use teleconsult_core::ports::Repository;
-use teleconsult_core::schedule::ConsultationMode;
-use teleconsult_store::{AppointmentChange, Booking, Pending, StoreError};
+use teleconsult_store::AppointmentChange;
 use utoipa::{IntoParams, ToSchema};
 
 /// Who the appointment is for, when not the caller: a relative already linked to the caller's
@@ -109,7 +104,7 @@ fn view(
     Ok(view_named(a, patient_name, practitioner_name, reason))
 }
 
-fn view_named(
+pub(crate) fn view_named(
     a: &Appointment,
     patient_name: String,
     practitioner_name: String,
@@ -154,6 +149,55 @@ pub async fn book(
     ApiJson(request): ApiJson<BookRequest>,
 ) -> Result<(StatusCode, Json<AppointmentView>), ApiError> {
     user.require(&[Role::Patient])?;
+    let request = book_request(request)?;
+    // Booking for oneself with every record it reads kept in memory (the usual case): no hop
+    // to a blocking thread.
+    let inline = request.for_whom.is_none()
+        && user
+            .account
+            .patient
+            .is_some_and(|own| state.app.booking_reads_kept(request.practitioner, own));
+    let queued = state
+        .blocking_unless(inline, move |inner| {
+            Ok(inner.app.book(&user.account, request))
+        })
+        .await?;
+    // The batch's flush is awaited here, not on a parked blocking thread.
+    let written = match queued {
+        Ok(queued) => queued.written().await,
+        Err(failure) => Err(failure),
+    };
+    match written {
+        Ok(b) => {
+            state.wake_workers();
+            // The booker is the patient's side: they see the reason they gave.
+            let view = view_named(&b.appointment, b.patient_name, b.practitioner_name, true);
+            Ok((StatusCode::CREATED, Json(view)))
+        }
+        Err(failure) => Err(booking_failed(&state, failure).await),
+    }
+}
+
+/// The error of a refused or failed booking, once the reads of health data it made that no
+/// transaction recorded are recorded (a flush failing after the commit records them twice:
+/// better than not at all).
+pub(crate) async fn booking_failed(
+    state: &AppState,
+    failure: teleconsult_app::booking::BookFailure,
+) -> ApiError {
+    let reads = failure.unrecorded;
+    if !reads.is_empty()
+        && let Err(e) = state
+            .blocking(move |inner| Ok(inner.app.record_reads(&reads)?))
+            .await
+    {
+        return e;
+    }
+    failure.error.into()
+}
+
+/// The request as the booking use case takes it.
+fn book_request(request: BookRequest) -> Result<teleconsult_app::booking::BookRequest, ApiError> {
     if !request.confirm {
         return Err(field_error("confirm", "tick the confirmation box to book"));
     }
@@ -164,303 +208,20 @@ pub async fn book(
         .parse()
         .map_err(|_| field_error("start", "expected an RFC 3339 time"))?;
     let mode = parse_mode(&request.mode)?;
-    let now = state.clock.now();
-    let appointment_id = AppointmentId::from_uuid(uuid::Uuid::new_v4());
-    let new_patient_id = PatientId::from_uuid(uuid::Uuid::new_v4());
-    let link = format!(
-        "{}/appointments/{appointment_id}",
-        state.settings.public_url
-    );
-    let plan = Plan {
+    Ok(teleconsult_app::booking::BookRequest {
         practitioner,
         start,
         mode,
-        appointment: appointment_id,
-        new_patient: new_patient_id,
-        link,
-        now,
-    };
-    // Booking for oneself with every record it reads kept in memory (the usual case): no hop
-    // to a blocking thread.
-    let inline = request.for_whom.is_none()
-        && user
-            .account
-            .patient
-            .is_some_and(|own| state.store.booking_reads_kept(practitioner, own));
-    // The patient records read to decide are audited in the booking's transaction (written or
-    // refused), or on their own when it was not reached or failed (a flush failing after the
-    // commit records them twice: better than not at all).
-    let (booked, reads) = state
-        .blocking_unless(inline, move |inner| {
-            let mut reads = Vec::new();
-            let booked = book_blocking(inner, &user, request, &plan, &mut reads);
-            Ok((booked, reads))
-        })
-        .await?;
-    let (queued, view) = match booked {
-        Ok(booked) => booked,
-        Err(error) => {
-            state
-                .blocking(move |inner| record_reads(inner, &reads))
-                .await?;
-            return Err(error);
-        }
-    };
-    // The batch's flush is awaited here, not on a parked blocking thread.
-    match queued.outcome().await {
-        Ok(()) => {}
-        // Refused: the store recorded the reads with the refusal.
-        Err(
-            e @ (StoreError::SlotTaken
-            | StoreError::AlreadyExists(_)
-            | StoreError::QuotaExceeded(_)
-            | StoreError::NotFound(_)),
-        ) => return Err(e.into()),
-        Err(e) => {
-            state
-                .blocking(move |inner| record_reads(inner, &reads))
-                .await?;
-            return Err(e.into());
-        }
-    }
-    state.wake_workers();
-    Ok((StatusCode::CREATED, view))
-}
-
-fn record_reads(inner: &Inner, reads: &[AuditEvent]) -> Result<(), ApiError> {
-    for read in reads {
-        inner.store.record_audit(read)?;
-    }
-    Ok(())
-}
-
-/// What a booking request asks for, parsed, with the identifiers chosen for it.
-struct Plan {
-    practitioner: PractitionerId,
-    start: Timestamp,
-    mode: ConsultationMode,
-    appointment: AppointmentId,
-    /// For a relative booked for the first time.
-    new_patient: PatientId,
-    /// The appointment's page, for the confirmation messages.
-    link: String,
-    now: Timestamp,
-}
-
-/// The booking itself, up to its queueing to the store's writer — on a blocking thread, or on
-/// the request's task when every record it reads is kept in memory (see `book`): the
-/// returned [`Pending`] resolves once it is written (or refused). The patient records it reads
-/// are not audited here: their events go to `reads`, for the booking's transaction
-/// ([`teleconsult_store::Booking::reads`]) — one transaction per booking instead of one more per
-/// read.
-fn book_blocking(
-    inner: &Inner,
-    user: &AuthUser,
-    request: BookRequest,
-    plan: &Plan,
-    reads: &mut Vec<AuditEvent>,
-) -> Result<(Pending, Json<AppointmentView>), ApiError> {
-    let now = plan.now;
-    let practitioner_record = inner
-        .store
-        .practitioner(plan.practitioner)?
-        .ok_or_else(|| field_error("practitioner_id", "no such practitioner"))?;
-    let schedule = inner
-        .store
-        .schedule(plan.practitioner)?
-        .ok_or_else(|| field_error("start", "this practitioner has no opening hours"))?;
-    let slot = offered_slot(
-        &schedule,
-        plan.start,
-        plan.mode,
-        now,
-        &inner.settings.booking,
-    )
-    .map_err(|e| match e {
-        SlotError::ModeNotOffered => field_error("mode", e.to_string()),
-        _ => field_error("start", e.to_string()),
-    })?;
-    let mut account = user.account.clone();
-    let own_patient = account
-        .patient
-        .ok_or_else(|| ApiError::forbidden("this account has no patient record"))?;
-    let own = patient_read_for_booking(inner, user, own_patient, reads)?;
-    // Consents are the booker's: booking for a relative is done under the booker's consent.
-    may_book(&own.consents, now).map_err(|e| field_error("consents", e.to_string()))?;
-    let (patient, relationship, new_relative) = match request.for_whom {
-        None => (own, None, None),
-        Some(rel) => resolve_relative(inner, user, rel, plan.new_patient, &own, now, reads)?,
-    };
-    let new = NewAppointment {
-        id: plan.appointment,
-        practitioner: plan.practitioner,
-        patient: patient.id,
-        booked_by: account.id,
-        for_relative: relationship,
-        start: slot.start,
-        end: slot.end,
-        mode: plan.mode,
+        for_whom: request.for_whom.map(|r| teleconsult_app::booking::ForWhom {
+            patient_id: r.patient_id,
+            relationship: r.relationship,
+            national_id: r.national_id,
+            first_name: r.first_name,
+            last_name: r.last_name,
+            birth_date: r.birth_date,
+        }),
         reason: request.reason,
-        // Booked online: never at the booth, wherever the patient books from.
-        at_booth: false,
-    };
-    let (appointment, effects) =
-        appointment::book(new, now).map_err(|e| field_error("reason", e.to_string()))?;
-    if new_relative.is_some() {
-        account.relatives.push(patient.id);
-    }
-    let outbox = outbox_messages(effects);
-    let messages = crate::booking_messages::booked(
-        inner,
-        &account,
-        &appointment,
-        &practitioner_record.name,
-        &plan.link,
-        now,
-    );
-    let due = reminders(&appointment, now, &inner.settings.booking);
-    let booking = Booking {
-        appointment: &appointment,
-        new_relative: new_relative.as_ref(),
-        open_limit: Some(inner.settings.quotas.open_appointments),
-        notifications: messages,
-        reminders: &due,
-        outbox,
-        reads,
-    };
-    let audit = event(
-        now,
-        actor(user),
-        Action::Create,
-        "appointment",
-        appointment.id.to_string(),
-    );
-    let queued = inner.store.book_queued(booking, &audit)?;
-    let name = format!("{} {}", patient.first_name, patient.last_name);
-    // The booker is the patient's side: they see the reason they gave.
-    let view = view_named(&appointment, name, practitioner_record.name, true);
-    Ok((queued, Json(view)))
-}
-
-/// A patient record read to decide a booking; the access goes to `reads` (recorded by the
-/// booking's transaction, or on its own when no booking is written).
-fn patient_read_for_booking(
-    inner: &Inner,
-    user: &AuthUser,
-    patient: PatientId,
-    reads: &mut Vec<AuditEvent>,
-) -> Result<Patient, ApiError> {
-    reads.push(patient_read(inner, user, patient));
-    inner
-        .store
-        .patient_unrecorded(patient)?
-        .ok_or_else(ApiError::not_found)
-}
-
-/// The platform messages among a transition's effects (notifications are built here, in the
-/// recipient's language).
-fn outbox_messages(effects: Vec<Effect>) -> Vec<teleconsult_core::outbox::OutboxMessage> {
-    effects
-        .into_iter()
-        .filter_map(|e| {
-            if let Effect::Outbox(m) = e {
-                Some(m)
-            } else {
-                None
-            }
-        })
-        .collect()
-}
-
-type Resolved = (Patient, Option<Relationship>, Option<Patient>);
-
-/// The relative to book for: one already linked to the caller, or a new record.
-fn resolve_relative(
-    inner: &Inner,
-    user: &AuthUser,
-    rel: ForRelative,
-    new_id: PatientId,
-    own: &Patient,
-    now: Timestamp,
-    reads: &mut Vec<AuditEvent>,
-) -> Result<Resolved, ApiError> {
-    let relationship = match rel.relationship.as_deref() {
-        None => Relationship::Other,
-        Some(r) => serde_json::from_value(serde_json::Value::String(r.trim().to_owned())).map_err(
-            |_| {
-                field_error(
-                    "for.relationship",
-                    "expected parent, legal_guardian, child, partner or other",
-                )
-            },
-        )?,
-    };
-    if let Some(id) = rel.patient_id {
-        let id: PatientId = id.parse().map_err(|_| ApiError::not_found())?;
-        if !user.account.relatives.contains(&id) {
-            return Err(ApiError::not_found());
-        }
-        let patient = patient_read_for_booking(inner, user, id, reads)?;
-        return Ok((patient, Some(relationship), None));
-    }
-    let mut errors = BTreeMap::new();
-    let national_id = validate_national_id(
-        inner.settings.country,
-        rel.national_id.as_deref().unwrap_or_default(),
-    )
-    .map_err(|e| errors.insert("for.national_id".to_owned(), e.to_string()))
-    .ok();
-    let name = |field: &str, value: Option<&str>, errors: &mut BTreeMap<String, String>| {
-        teleconsult_core::validation::validate_person_name(value.unwrap_or_default())
-            .map_err(|e| errors.insert(field.to_owned(), e.to_string()))
-            .ok()
-    };
-    let first_name = name("for.first_name", rel.first_name.as_deref(), &mut errors);
-    let last_name = name("for.last_name", rel.last_name.as_deref(), &mut errors);
-    let birth_date =
-        match jiff::civil::Date::from_str(rel.birth_date.as_deref().unwrap_or_default().trim()) {
-            Ok(d)
-                if national_id
-                    .as_ref()
-                    .is_none_or(|id| id.agrees_with_birth_date(d)) =>
-            {
-                Some(d)
-            }
-            Ok(_) => {
-                errors.insert(
-                    "for.birth_date".into(),
-                    "does not match the birth date encoded in the national id".into(),
-                );
-                None
-            }
-            Err(_) => {
-                errors.insert(
-                    "for.birth_date".into(),
-                    "expected a date as YYYY-MM-DD".into(),
-                );
-                None
-            }
-        };
-    let (Some(national_id), Some(first_name), Some(last_name), Some(birth_date)) =
-        (national_id, first_name, last_name, birth_date)
-    else {
-        return Err(ApiError::invalid_fields(errors));
-    };
-    let patient = Patient {
-        id: new_id,
-        national_id: national_id.value,
-        country: inner.settings.country,
-        first_name,
-        last_name,
-        birth_date,
-        // Reached through the proxy: no contact data of their own.
-        phone: String::new(),
-        email: String::new(),
-        language: own.language.clone(),
-        created_at: now,
-        consents: Vec::new(),
-    };
-    Ok((patient.clone(), Some(relationship), Some(patient)))
+    })
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -698,6 +459,21 @@ pub(crate) async fn cancel_appointment(
             };
             let now = inner.clock.now();
             let booker = inner.store.account(a.booked_by)?;
+            // Held at the booth: the patient is told on their own phone, never the staff
+            // account that booked it.
+            let patient = match a.at_booth {
+                true => inner
+                    .store
+                    .patient(a.patient, &patient_read(inner, &user, a.patient))?,
+                false => None,
+            };
+            let default = inner.settings.languages.first().copied();
+            let side = teleconsult_app::texts::patient_side(
+                a.at_booth,
+                booker.as_ref(),
+                patient.as_ref(),
+                default.unwrap_or(teleconsult_core::site::Language::En),
+            );
             let practitioner = inner
                 .store
                 .practitioner(a.practitioner)?
@@ -723,12 +499,12 @@ pub(crate) async fn cancel_appointment(
                     let (cancelled, effects) =
                         appointment::apply(current, cancel, now, &inner.settings.appointments)
                             .map_err(cancel_error)?;
-                    let notifications = booker
+                    let notifications = side
                         .as_ref()
-                        .map(|b| {
+                        .map(|to| {
                             crate::booking_messages::cancelled(
                                 inner,
-                                b,
+                                to,
                                 &cancelled,
                                 &practitioner,
                                 &link,

@@ -2,8 +2,8 @@
 //! booker's language: SMS and e-mail, the confirmation with an `.ics` invitation. They name the
 //! practitioner and the time, never the reason.
 
+use teleconsult_app::Contact;
 use teleconsult_core::Timestamp;
-use teleconsult_core::account::Account;
 use teleconsult_core::appointment::Appointment;
 use teleconsult_core::calendar::{Invitation, ics};
 use teleconsult_core::notification::{Attachment, Notification};
@@ -38,7 +38,7 @@ fn when(site: Site<'_>, t: Timestamp) -> String {
 /// The SMS and the e-mail of one life-cycle step (`booked`, `reminder`, `cancelled`).
 fn pair(
     site: Site<'_>,
-    to: &Account,
+    to: &Contact,
     step: &str,
     a: &Appointment,
     practitioner: &str,
@@ -116,7 +116,7 @@ fn with_invitation(
 /// Confirmation of a booking (with the invitation).
 pub fn booked<'a>(
     site: impl Into<Site<'a>>,
-    to: &Account,
+    to: &Contact,
     a: &Appointment,
     practitioner: &str,
     link: &str,
@@ -137,7 +137,7 @@ pub fn booked<'a>(
 /// A reminder before the start.
 pub fn reminder<'a>(
     site: impl Into<Site<'a>>,
-    to: &Account,
+    to: &Contact,
     a: &Appointment,
     practitioner: &str,
     link: &str,
@@ -149,7 +149,7 @@ pub fn reminder<'a>(
 /// Notice of a cancellation (with the cancelling invitation).
 pub fn cancelled<'a>(
     site: impl Into<Site<'a>>,
-    to: &Account,
+    to: &Contact,
     a: &Appointment,
     practitioner: &str,
     link: &str,
@@ -165,4 +165,77 @@ pub fn cancelled<'a>(
         now,
         true,
     )
+}
+
+/// A practitioner took the patient waiting at home: join now (SMS and e-mail, no reason).
+pub fn ready<'a>(
+    site: impl Into<Site<'a>>,
+    to: &Contact,
+    a: &Appointment,
+    practitioner: &str,
+    link: &str,
+    now: Timestamp,
+) -> Vec<Notification> {
+    pair(site.into(), to, "queue-ready", a, practitioner, link, now)
+}
+
+/// The texts of the application's messages ([`teleconsult_app::Texts`]), from this crate's
+/// translations: the same messages as the API's own, links to the appointment's page.
+#[derive(Clone, Debug)]
+pub struct WebTexts {
+    pub site_name: String,
+    pub time_zone: String,
+    pub organizer: String,
+    /// Base of the links (`https://host:port`).
+    pub public_url: String,
+}
+
+impl WebTexts {
+    fn site(&self) -> Site<'_> {
+        Site {
+            name: &self.site_name,
+            time_zone: &self.time_zone,
+            organizer: &self.organizer,
+        }
+    }
+
+    fn link(&self, a: &Appointment) -> String {
+        format!("{}/appointments/{}", self.public_url, a.id)
+    }
+}
+
+impl teleconsult_app::Texts for WebTexts {
+    fn booked(
+        &self,
+        to: &Contact,
+        a: &Appointment,
+        practitioner: &str,
+        now: Timestamp,
+    ) -> Vec<Notification> {
+        booked(self.site(), to, a, practitioner, &self.link(a), now)
+    }
+
+    fn cancelled(
+        &self,
+        to: &Contact,
+        a: &Appointment,
+        practitioner: &str,
+        now: Timestamp,
+    ) -> Vec<Notification> {
+        cancelled(self.site(), to, a, practitioner, &self.link(a), now)
+    }
+
+    fn ready(
+        &self,
+        to: &Contact,
+        a: &Appointment,
+        practitioner: &str,
+        now: Timestamp,
+    ) -> Vec<Notification> {
+        ready(self.site(), to, a, practitioner, &self.link(a), now)
+    }
+
+    fn left_the_booth(&self, language: teleconsult_core::site::Language) -> String {
+        crate::i18n::text(language, "queue-left-the-booth", &[])
+    }
 }

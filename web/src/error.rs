@@ -163,6 +163,8 @@ impl From<RepositoryError> for ApiError {
                 "this slot has just been booked by someone else: choose another one",
             ),
             RepositoryError::Conflict(msg) => Self::new(StatusCode::CONFLICT, "conflict", msg),
+            RepositoryError::QuotaExceeded(quota) => quota.into(),
+            RepositoryError::CabinBusy(open) => cabin_busy(open),
             RepositoryError::Unavailable(msg) => {
                 tracing::error!(error = %msg, "storage unavailable");
                 Self::unavailable("storage is unavailable, try again later")
@@ -209,6 +211,36 @@ pub async fn method_not_allowed() -> ApiError {
         "method_not_allowed",
         "method not allowed on this resource",
     )
+}
+
+/// 409 `cabin_busy`, naming the open session (`docs/booth.md` rule 1).
+fn cabin_busy(open: teleconsult_core::booth::BoothSessionId) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "cabin_busy",
+        format!(
+            "the cabin is in use by booth session {open}: end that session before starting another"
+        ),
+    )
+}
+
+/// The use cases' refusals (`teleconsult-app`).
+impl From<teleconsult_app::AppError> for ApiError {
+    fn from(err: teleconsult_app::AppError) -> Self {
+        use teleconsult_app::AppError as E;
+        match err {
+            E::Forbidden(message) => Self::forbidden(message),
+            E::NotFound => Self::not_found(),
+            E::Invalid(fields) => Self::invalid_fields(fields),
+            E::CabinBusy { open } => cabin_busy(open),
+            E::Conflict { code, message } => Self::new(StatusCode::CONFLICT, code, message),
+            E::Busy => Self {
+                retry_after_s: Some(1),
+                ..Self::unavailable("too many requests for the same records at once: try again")
+            },
+            E::Repository(e) => e.into(),
+        }
+    }
 }
 
 impl From<teleconsult_store::StoreError> for ApiError {

@@ -5,7 +5,8 @@
 //! server-rendered pages and the HTTPS server loop.
 //!
 //! **Must not**: know sled or GStreamer (it talks to storage through `teleconsult-store`'s
-//! `Store`, which implements the core `Repository` port), block the async runtime (store calls go
+//! `Store`, which implements the core `Repository` port; new doors go through the use cases of
+//! `teleconsult-app` in `AppState::app`), block the async runtime (store calls go
 //! through [`state::AppState::blocking`]), or log request bodies or query strings (they may hold
 //! health data).
 
@@ -13,6 +14,7 @@ pub mod agenda;
 pub mod appointments;
 pub mod auth;
 pub mod booking_messages;
+mod booth;
 pub mod call;
 mod call_attachments;
 pub mod call_media;
@@ -32,6 +34,7 @@ pub mod metrics;
 mod openapi;
 mod pages;
 mod patients;
+mod queue;
 pub mod server;
 mod signal;
 pub mod state;

@@ -4,7 +4,9 @@
 
 use crate::documents::{self, laboratories, pharmacy};
 use crate::state::AppState;
-use crate::{agenda, appointments, auth, health, me, medical_record, messages, patients};
+use crate::{
+    agenda, appointments, auth, booth, health, me, medical_record, messages, patients, queue,
+};
 use crate::{call, call_attachments, signal};
 use crate::{me_confirm, sync_status, totp, users};
 use axum::Json;
@@ -32,6 +34,8 @@ use utoipa_axum::routes;
         (name = "me", description = "The caller's own data: read, rectify, export, erase, consents; the caller's authenticator app (TOTP)"),
         (name = "agenda", description = "Practitioners, schedules and free slots"),
         (name = "appointments", description = "Booking, listing and cancelling appointments"),
+        (name = "booth", description = "Booth sessions run by the staff of a booth site: the person at the counter identified (or registered as a walk-in), the first practitioner free or a chosen slot, the cabin reset"),
+        (name = "queue", description = "The on-demand queue (\"a doctor now\"): practitioners' availability, next patient, waiting from home or at the booth's counter"),
         (name = "call", description = "The call of an appointment: joining, signalling WebSocket, chat attachments, quality record"),
         (name = "messages", description = "Secure messaging between a patient and a practitioner outside consultations, with files"),
         (name = "documents", description = "Documents issued after a consultation (prescriptions, lab requests, sick-leave certificates, fee memos, reports), their PDFs, pharmacy look-up and dispensing, the laboratory directory"),
@@ -101,6 +105,17 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(appointments::book, appointments::list))
         .routes(routes!(appointments::get))
         .routes(routes!(appointments::cancel))
+        .routes(routes!(booth::start_session))
+        .routes(routes!(booth::get_session))
+        .routes(routes!(booth::end_session))
+        .routes(routes!(booth::find_patient))
+        .routes(routes!(queue::put_availability))
+        .routes(routes!(queue::get_queue))
+        .routes(routes!(queue::next))
+        .routes(routes!(queue::ask_asap, queue::own_entry))
+        .routes(routes!(queue::add_walk_in))
+        .routes(routes!(queue::get_entry, queue::withdraw))
+        .routes(routes!(queue::book_instead))
         .routes(routes!(call::call_info))
         .routes(routes!(call::quality))
         .routes(routes!(signal::signal))

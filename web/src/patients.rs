@@ -116,6 +116,7 @@ pub async fn register_patient(
                     text_version: CONSENT_TEXT_VERSION.into(),
                     given_at: now,
                     withdrawn_at: None,
+                    collected_by: None,
                 })
                 .collect();
             let name = format!("{} {}", valid.first_name, valid.last_name);

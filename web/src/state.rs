@@ -51,6 +51,27 @@ pub struct Settings {
     pub totp_nudge: bool,
     /// Per-account quotas and the bound on password hashing at once (`[limits]`).
     pub quotas: Quotas,
+    /// The site's kind, the on-demand queue and the booth (`[site] kind`, `[queue]`,
+    /// `[booth]`).
+    pub booth: BoothSettings,
+}
+
+/// What the booth and the on-demand queue need from the configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BoothSettings {
+    pub site_kind: teleconsult_core::site::SiteKind,
+    pub queue: teleconsult_core::queue::QueuePolicy,
+    pub booth: teleconsult_core::booth::BoothPolicy,
+}
+
+impl Default for BoothSettings {
+    fn default() -> Self {
+        Self {
+            site_kind: teleconsult_core::site::SiteKind::Clinic,
+            queue: Default::default(),
+            booth: Default::default(),
+        }
+    }
 }
 
 /// What one account may hold or do (`[limits]`; see core's `quota.rs` and
@@ -91,6 +112,8 @@ pub struct AppState(Arc<Inner>);
 
 pub struct Inner {
     pub store: Store,
+    /// The use cases (`teleconsult-app`): new doors call these rather than the store.
+    pub app: Arc<teleconsult_app::App>,
     pub clock: Arc<dyn Clock>,
     pub settings: Settings,
     pub metrics: Metrics,
@@ -139,7 +162,9 @@ impl AppState {
             ..LoginPolicy::default()
         };
         let hashing = crate::auth::hashing::Hashing::new(settings.quotas.hashing_concurrency);
+        let app = Arc::new(application(&store, &clock, &settings));
         Self(Arc::new(Inner {
+            app,
             store,
             clock,
             settings,
@@ -210,6 +235,33 @@ impl AppState {
             .await
             .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
     }
+}
+
+/// The application over `store`, with this crate's texts.
+fn application(store: &Store, clock: &Arc<dyn Clock>, settings: &Settings) -> teleconsult_app::App {
+    let texts = crate::booking_messages::WebTexts {
+        site_name: settings.site_name.clone(),
+        time_zone: settings.time_zone.clone(),
+        organizer: settings.organizer.clone(),
+        public_url: settings.public_url.clone(),
+    };
+    let app_settings = teleconsult_app::AppSettings {
+        site_kind: settings.booth.site_kind,
+        country: settings.country,
+        languages: settings.languages.clone(),
+        consent_text_version: crate::patients::CONSENT_TEXT_VERSION.to_owned(),
+        booking: settings.booking.clone(),
+        appointments: settings.appointments,
+        queue: settings.booth.queue,
+        booth: settings.booth.booth,
+        open_appointments: settings.quotas.open_appointments,
+    };
+    teleconsult_app::App::new(
+        Arc::new(store.clone()),
+        clock.clone(),
+        Arc::new(texts),
+        app_settings,
+    )
 }
 
 impl std::ops::Deref for AppState {

@@ -41,6 +41,7 @@ pub(crate) fn state() -> (tempfile::TempDir, AppState) {
         totp_offered: true,
         totp_nudge: false,
         quotas: crate::state::Quotas::default(),
+        booth: crate::state::BoothSettings::default(),
     };
     (
         dir,

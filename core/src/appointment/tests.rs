@@ -588,3 +588,30 @@ fn records_without_the_booth_marker_are_not_at_the_booth() {
     assert!(walk_in.at_booth);
     assert!(!booked().at_booth, "an online booking is not at the booth");
 }
+
+#[test]
+fn an_on_demand_appointment_starts_at_the_taking_instant() {
+    let now = at(START);
+    let (a, effects) = book_now(new_appointment(), now).unwrap();
+    assert_eq!(
+        (a.start, a.status.clone(), a.created_at),
+        (now, Status::Booked, now)
+    );
+    assert!(
+        matches!(&effects[0], Effect::Outbox(m) if m.kind == "appointment.booked"),
+        "{effects:?}"
+    );
+    // The room is open at once (10 minutes before the start have passed).
+    let (joined, _) = apply(&a, join(Participant::Booth), now, &policy()).unwrap();
+    assert_eq!(joined.status, Status::Waiting);
+    assert_eq!(
+        book_now(new_appointment(), at("2026-03-02T09:00:01Z")),
+        Err(BookingError::InPast),
+        "taken after its start: a bug of the caller"
+    );
+    let empty = NewAppointment {
+        end: at(START),
+        ..new_appointment()
+    };
+    assert_eq!(book_now(empty, now), Err(BookingError::EmptyPeriod));
+}

@@ -35,6 +35,10 @@ pub(super) struct World {
     pub(super) doc: String,
     /// A fee memo Dr Weber issued for `appt`, unpaid.
     pub(super) memo: String,
+    /// On a booth site: a booth session waiting for the first practitioner free (it holds the
+    /// cabin), and its queue entry; elsewhere nothing (`NOBODY`).
+    pub(super) session: String,
+    pub(super) entry: String,
 }
 
 /// How far ahead the appointment held at the booth starts: well after its room would open
@@ -127,6 +131,29 @@ pub(super) async fn world(kind: Kind) -> anyhow::Result<World> {
     }
     let booth_appt = at_booth["id"].as_str().context("id")?.to_owned();
     crate::booth_privilege::hold_at_the_booth(&mut site, &[&booth_appt]).await?;
+    let (session, entry) = match kind {
+        Kind::Clinic => (NOBODY.to_owned(), NOBODY.to_owned()),
+        Kind::Booth => {
+            // The logins survive the restart; the session is started afterwards.
+            let walk_in = json!({"national_id": luxembourg("19900101", 83), "first_name": "Rui",
+                "last_name": "Costa", "birth_date": "1990-01-01"});
+            let (status, s) = send(
+                &site,
+                Some(&who["staff"]),
+                "POST",
+                "/api/v1/booth/sessions",
+                Some(
+                    json!({"patient": walk_in, "specialty": "general_practice", "reason": "fever"}),
+                ),
+            )
+            .await?;
+            anyhow::ensure!(status == 201, "{s}");
+            (
+                s["id"].as_str().context("session")?.to_owned(),
+                s["queue_entry_id"].as_str().context("entry")?.to_owned(),
+            )
+        }
+    };
     let [doc, memo] =
         <[String; 2]>::try_from(docs).map_err(|_| anyhow::anyhow!("two documents"))?;
     Ok(World {
@@ -142,6 +169,8 @@ pub(super) async fn world(kind: Kind) -> anyhow::Result<World> {
             .to_owned(),
         doc,
         memo,
+        session,
+        entry,
     })
 }
 
@@ -187,5 +216,8 @@ pub(super) fn fill(path: &str, w: &World) -> String {
         .replace("{weber}", DR_WEBER)
         .replace("{doc}", &w.doc)
         .replace("{kind}", "teleconsultation")
+        .replace("{session}", &w.session)
+        .replace("{entry}", &w.entry)
+        .replace("{national_id}", &luxembourg("19900101", 83))
         .replace("{nobody}", NOBODY)
 }

@@ -1,0 +1,55 @@
+//! Why a use case refused or failed. The HTTP adapter maps each to a status in one place
+//! (`web/src/error.rs`); messages say what to do and never carry health data.
+
+use std::collections::BTreeMap;
+use teleconsult_core::booth::BoothSessionId;
+use teleconsult_core::ports::RepositoryError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The caller's role never does this (403).
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// No such object, or not the caller's: the same answer (404).
+    #[error("no such resource")]
+    NotFound,
+    /// Invalid input: one message per field (422).
+    #[error("invalid value for: {}", .0.keys().cloned().collect::<Vec<_>>().join(", "))]
+    Invalid(BTreeMap<String, String>),
+    /// The booth's cabin holds another open session (409 `cabin_busy`).
+    #[error(
+        "the cabin is in use by booth session {open}: end that session before starting another"
+    )]
+    CabinBusy { open: BoothSessionId },
+    /// A refusal that waiting will not change, with its code (409).
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    /// Too many changes raced for the same records; trying again will do (503).
+    #[error("the queue is busy: try again")]
+    Busy,
+    #[error(transparent)]
+    Repository(RepositoryError),
+}
+
+impl From<RepositoryError> for AppError {
+    fn from(error: RepositoryError) -> Self {
+        match error {
+            RepositoryError::CabinBusy(open) => AppError::CabinBusy { open },
+            other => AppError::Repository(other),
+        }
+    }
+}
+
+impl AppError {
+    /// 422 for one field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Self::Invalid(BTreeMap::from([(field.to_owned(), message.into())]))
+    }
+
+    pub(crate) fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+}

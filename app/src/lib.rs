@@ -1,0 +1,191 @@
+//! # teleconsult-app — the use cases
+//!
+//! Owns what the site's doors do: each use case is a method of [`App`] taking the acting
+//! account and a request, checking who may do it, applying core's rules, and writing through
+//! the ports of `teleconsult-core` (`Repository`, `BookingStore`, `BoothStore`) as one unit of
+//! work — the record, its audit records, its outbox messages and its notifications together.
+//! The HTTP API, the pages and the daemon's workers call these; they only parse and present.
+//!
+//! Here so far (issue #19 started the crate; issue #20 moves the rest of the application):
+//! booking an appointment ([`booking`]), booth sessions and walk-ins ([`booth`], [`walk_in`]),
+//! the on-demand queue and availability ([`queue`]).
+//!
+//! **Must not**: know HTTP (status codes are chosen by `web`), sled or any storage engine (only
+//! the ports), GStreamer (the cabin is the [`Cabin`] port), or Fluent (texts come through the
+//! [`texts::Texts`] port). It may read the clock only through the `Clock` port.
+
+pub mod booking;
+pub mod booth;
+mod entries;
+pub mod error;
+pub mod queue;
+pub mod texts;
+pub mod waiting;
+pub mod walk_in;
+
+pub use error::AppError;
+pub use texts::{Contact, Texts};
+
+use std::sync::{Arc, PoisonError, RwLock};
+use teleconsult_core::Timestamp;
+use teleconsult_core::account::{Account, Role};
+use teleconsult_core::appointment::Policy;
+use teleconsult_core::audit::{Action, Actor, AuditEvent};
+use teleconsult_core::booking::BookingPolicy;
+use teleconsult_core::booth::{BoothPolicy, BoothSessionId};
+use teleconsult_core::ids::AppointmentId;
+use teleconsult_core::national_id::Country;
+use teleconsult_core::ports::booking::BookingStore;
+use teleconsult_core::ports::booth::BoothStore;
+use teleconsult_core::ports::{Clock, Repository};
+use teleconsult_core::queue::QueuePolicy;
+use teleconsult_core::site::{Language, SiteKind};
+
+/// Everything the use cases need from storage.
+pub trait SiteStore: Repository + BookingStore + BoothStore {}
+
+impl<T: Repository + BookingStore + BoothStore> SiteStore for T {}
+
+/// The booth's cabin: its screen, camera, microphone and printer (`docs/booth.md` rule 6).
+/// Calls return at once; the adapter does the work in the background and reports problems in
+/// the log (the console shows the cabin's state through its own door).
+pub trait Cabin: Send + Sync {
+    /// The session ended: stop the cabin's call and show the neutral welcome view.
+    fn reset(&self, session: BoothSessionId);
+    /// The session's appointment exists: join its call as the patient's side when its room
+    /// opens.
+    fn join(&self, session: BoothSessionId, appointment: AppointmentId);
+}
+
+/// A site without a cabin adapter (clinic sites, tests): nothing to reset or join.
+#[derive(Debug, Default)]
+pub struct NoCabin;
+
+impl Cabin for NoCabin {
+    fn reset(&self, _session: BoothSessionId) {}
+    fn join(&self, _session: BoothSessionId, _appointment: AppointmentId) {}
+}
+
+/// The site's rules the use cases apply (from the configuration).
+#[derive(Clone, Debug)]
+pub struct AppSettings {
+    pub site_kind: SiteKind,
+    /// Whose national identifiers patients are registered with.
+    pub country: Country,
+    /// The site's languages, the first being the default (walk-ins' messages).
+    pub languages: Vec<Language>,
+    /// Version of the consent texts shown to patients (registration, counter).
+    pub consent_text_version: String,
+    pub booking: BookingPolicy,
+    pub appointments: Policy,
+    pub queue: QueuePolicy,
+    pub booth: BoothPolicy,
+    /// Open future appointments one patient account may hold (`[limits]`).
+    pub open_appointments: u32,
+}
+
+impl AppSettings {
+    pub fn default_language(&self) -> Language {
+        self.languages.first().copied().unwrap_or(Language::En)
+    }
+}
+
+/// The application: the use cases over the site's ports. Shared (`Arc`) by every door.
+pub struct App {
+    store: Arc<dyn SiteStore>,
+    clock: Arc<dyn Clock>,
+    texts: Arc<dyn Texts>,
+    cabin: RwLock<Arc<dyn Cabin>>,
+    settings: AppSettings,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl App {
+    pub fn new(
+        store: Arc<dyn SiteStore>,
+        clock: Arc<dyn Clock>,
+        texts: Arc<dyn Texts>,
+        settings: AppSettings,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            texts,
+            cabin: RwLock::new(Arc::new(NoCabin)),
+            settings,
+        }
+    }
+
+    /// Plugs in the booth's cabin (the daemon does on booth sites).
+    pub fn set_cabin(&self, cabin: Arc<dyn Cabin>) {
+        *self.cabin.write().unwrap_or_else(PoisonError::into_inner) = cabin;
+    }
+
+    pub fn settings(&self) -> &AppSettings {
+        &self.settings
+    }
+
+    fn cabin(&self) -> Arc<dyn Cabin> {
+        self.cabin
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Records audit events on their own (reads of a refused or failed change).
+    pub fn record_reads(&self, reads: &[AuditEvent]) -> Result<(), AppError> {
+        for read in reads {
+            self.store.record_audit(read)?;
+        }
+        Ok(())
+    }
+}
+
+/// An audit event of `actor` at `at`.
+fn event(
+    at: Timestamp,
+    actor: &Actor,
+    action: Action,
+    object_type: &str,
+    object_id: impl ToString,
+) -> AuditEvent {
+    AuditEvent {
+        at,
+        actor: actor.clone(),
+        action,
+        object_type: object_type.to_owned(),
+        object_id: object_id.to_string(),
+    }
+}
+
+fn actor_of(account: &Account) -> Actor {
+    Actor::Account(account.id.to_string())
+}
+
+/// 403 unless `account` has one of `roles`.
+fn require(account: &Account, roles: &[Role]) -> Result<(), AppError> {
+    if roles.contains(&account.role) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("your role does not allow this"))
+    }
+}
+
+/// A new random identifier (identifiers are made at the edge of core; the application is it).
+fn new_id() -> uuid::Uuid {
+    uuid::Uuid::new_v4()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,168 @@
+//! The booking and booth ports of `teleconsult-core` for [`Store`]: thin wrappers over the
+//! store's own operations (`booking.rs`, `booth.rs`, `queue.rs`), errors mapped to the port's.
+
+use std::collections::BTreeSet;
+use teleconsult_core::Timestamp;
+use teleconsult_core::appointment::Appointment;
+use teleconsult_core::audit::AuditEvent;
+use teleconsult_core::booth::{BoothSession, BoothSessionId};
+use teleconsult_core::ids::{AppointmentId, PatientId, PractitionerId};
+use teleconsult_core::national_id::Country;
+use teleconsult_core::patient::Patient;
+use teleconsult_core::ports::RepositoryError;
+use teleconsult_core::ports::booking::{BookingStore, BookingWrite, Outcome};
+use teleconsult_core::ports::booth::{
+    BoothStore, CounterConsents, DecideEnd, KnownEvent, SessionEnd, Take, Taken, WalkIn,
+};
+use teleconsult_core::practitioner::Practitioner;
+use teleconsult_core::queue::{Availability, QueueEntry, QueueEntryId};
+use teleconsult_core::schedule::Schedule;
+
+use crate::store::Store;
+
+type Result<T> = std::result::Result<T, RepositoryError>;
+
+impl BookingStore for Store {
+    fn find_practitioner(&self, id: PractitionerId) -> Result<Option<Practitioner>> {
+        Ok(self.practitioner(id)?)
+    }
+
+    fn find_schedule(&self, practitioner: PractitionerId) -> Result<Option<Schedule>> {
+        Ok(self.schedule(practitioner)?)
+    }
+
+    fn booked_starts_of(
+        &self,
+        practitioner: PractitionerId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<BTreeSet<Timestamp>> {
+        Ok(self.booked_starts(practitioner, from, to)?)
+    }
+
+    fn patient_unaudited(&self, id: PatientId) -> Result<Option<Patient>> {
+        Ok(self.patient_unrecorded(id)?)
+    }
+
+    fn reads_kept_for_booking(&self, practitioner: PractitionerId, patient: PatientId) -> bool {
+        self.booking_reads_kept(practitioner, patient)
+    }
+
+    fn write_booking(&self, write: BookingWrite) -> Result<()> {
+        Ok(self.write_now(write)?)
+    }
+
+    fn queue_booking(&self, write: BookingWrite) -> Result<Outcome> {
+        let pending = self.queue_write(write)?;
+        Ok(Box::pin(async move { Ok(pending.outcome().await?) }))
+    }
+}
+
+impl BoothStore for Store {
+    fn patient_by_national_id(
+        &self,
+        country: Country,
+        national_id: &str,
+        audit: &AuditEvent,
+    ) -> Result<Option<Patient>> {
+        Ok(Store::patient_by_national_id(
+            self,
+            country,
+            national_id,
+            audit,
+        )?)
+    }
+
+    fn register_walk_in(
+        &self,
+        walk_in: &Patient,
+        counter_consents: &CounterConsents<'_>,
+        created: &AuditEvent,
+        known: &KnownEvent<'_>,
+    ) -> Result<WalkIn> {
+        Ok(Store::register_walk_in(
+            self,
+            walk_in,
+            counter_consents,
+            created,
+            known,
+        )?)
+    }
+
+    fn cabin(&self) -> Result<Option<BoothSessionId>> {
+        Ok(Store::cabin(self)?)
+    }
+
+    fn booth_session(&self, id: BoothSessionId) -> Result<Option<BoothSession>> {
+        Ok(Store::booth_session(self, id)?)
+    }
+
+    fn start_waiting(
+        &self,
+        session: &BoothSession,
+        entry: &QueueEntry,
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        Ok(Store::start_waiting(self, session, entry, audit)?)
+    }
+
+    fn enqueue(&self, entry: &QueueEntry, audit: &AuditEvent) -> Result<()> {
+        Ok(Store::enqueue(self, entry, audit)?)
+    }
+
+    fn waiting(&self) -> Result<Vec<QueueEntry>> {
+        Ok(Store::waiting(self)?)
+    }
+
+    fn waiting_entry(&self, id: QueueEntryId) -> Result<Option<QueueEntry>> {
+        Ok(Store::waiting_entry(self, id)?)
+    }
+
+    fn waiting_entry_of(&self, patient: PatientId) -> Result<Option<QueueEntry>> {
+        Ok(Store::waiting_entry_of(self, patient)?)
+    }
+
+    fn withdraw(&self, id: QueueEntryId, audit: &AuditEvent) -> Result<Option<QueueEntry>> {
+        Ok(Store::withdraw(self, id, audit)?)
+    }
+
+    fn take(&self, take: &Take) -> Result<Taken> {
+        Ok(Store::take(self, take)?)
+    }
+
+    fn end_session(
+        &self,
+        id: BoothSessionId,
+        decide: &DecideEnd<'_>,
+        audit: &AuditEvent,
+    ) -> Result<Option<SessionEnd>> {
+        Ok(Store::end_session(self, id, decide, audit)?)
+    }
+
+    fn set_on_demand(&self, availability: &Availability, audit: &AuditEvent) -> Result<()> {
+        Ok(Store::set_on_demand(self, availability, audit)?)
+    }
+
+    fn on_demand(&self) -> Result<Vec<Availability>> {
+        Ok(Store::on_demand(self)?)
+    }
+
+    fn appointment_record(
+        &self,
+        id: AppointmentId,
+        audit: &AuditEvent,
+    ) -> Result<Option<Appointment>> {
+        Ok(self.appointment(id, audit)?)
+    }
+
+    fn account_record(
+        &self,
+        id: teleconsult_core::ids::AccountId,
+    ) -> Result<Option<teleconsult_core::account::Account>> {
+        Ok(self.account(id)?)
+    }
+
+    fn touch_session(&self, id: BoothSessionId, at: Timestamp) -> Result<()> {
+        Ok(self.touch_booth_session(id, at)?)
+    }
+}
