@@ -122,6 +122,11 @@ pub struct CallQuality {
     pub recv_audio_buffers_total: Option<u64>,
     /// Peak level of the peer's audio, dBFS (booth only).
     pub recv_audio_peak_db: Option<f64>,
+    /// The sender's bandwidth estimate for the whole call, kbit/s (booth only: transport-cc
+    /// feedback through Google Congestion Control).
+    pub estimate_kbps: Option<f64>,
+    /// The video encoder's target bitrate that estimate gives, kbit/s (booth only).
+    pub target_kbps: Option<f64>,
 }
 
 impl CallQuality {
@@ -139,6 +144,8 @@ impl CallQuality {
         keep(&mut self.jitter_ms, 600_000.0);
         keep(&mut self.send_kbps, 10_000_000.0);
         keep(&mut self.recv_kbps, 10_000_000.0);
+        keep(&mut self.estimate_kbps, 10_000_000.0);
+        keep(&mut self.target_kbps, 10_000_000.0);
         keep(&mut self.send_fps, 1000.0);
         keep(&mut self.recv_fps, 1000.0);
         // dBFS: from silence (-200 and below is "nothing") up to full scale, 0.

@@ -217,6 +217,13 @@ pub(crate) fn build(
     let encoder_name = encoder::pick(settings.video_codec, &candidates)
         .ok_or_else(|| MediaError::MissingElement(format!("{:?} encoder", settings.video_codec)))?;
     let venc = encoder::video_encoder(&encoder_name, settings.max_bitrate_kbps, fmt)?;
+    if settings.congestion_control {
+        let limits = crate::congestion::RateLimits::new(
+            settings.min_bitrate_kbps,
+            settings.max_bitrate_kbps,
+        );
+        crate::congestion::attach(&webrtcbin, &venc, limits, counters);
+    }
     let vpay = encoder::video_payloader(settings.video_codec)?;
     let vrtpcaps = capsfilter(
         "videortpcaps",
