@@ -15,6 +15,7 @@
 pub mod booth;
 pub mod check;
 pub mod congestion;
+pub mod degradation;
 pub mod devices;
 pub mod encoder;
 mod error;
