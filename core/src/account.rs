@@ -1,5 +1,5 @@
-//! Accounts and the rules of strong login: password, then a single-use SMS code; lockout after
-//! repeated failures; sessions with an absolute lifetime; single-use e-mailed tokens for
+//! Accounts and the rules of strong login: password, then a single-use SMS code or the code of
+//! an authenticator app (see [`crate::totp`]); lockout after repeated failures; sessions with an absolute lifetime; single-use e-mailed tokens for
 //! activation and password reset.
 //!
 //! Secrets (codes, tokens) are generated at the edge and passed in; this module only decides.
@@ -7,6 +7,7 @@
 use crate::Timestamp;
 use crate::ids::{AccountId, PatientId, PractitionerId};
 use crate::site::Language;
+use crate::totp::{Factor, TotpEnrolment, TotpError, TotpSecret};
 use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
 
@@ -105,12 +106,69 @@ pub struct Account {
     /// Patients this account books for (children, parents…): the account is their proxy.
     #[serde(default)]
     pub relatives: Vec<PatientId>,
+    /// The account's authenticator app (TOTP), confirmed or waiting for its first code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp: Option<TotpEnrolment>,
 }
 
 impl Account {
     /// Whether this account may act for `patient`: its own record or one of its relatives.
     pub fn acts_for(&self, patient: PatientId) -> bool {
         self.patient == Some(patient) || self.relatives.contains(&patient)
+    }
+
+    /// An authenticator app is set up and confirmed.
+    pub fn uses_totp(&self) -> bool {
+        self.totp.as_ref().is_some_and(TotpEnrolment::is_active)
+    }
+
+    /// The second factor a login of this account asks for, on a site that offers TOTP when
+    /// `totp_offered`: the app's code once one is confirmed, else an SMS code.
+    pub fn login_factor(&self, totp_offered: bool) -> Factor {
+        if totp_offered && self.uses_totp() {
+            Factor::Totp
+        } else {
+            Factor::Sms
+        }
+    }
+
+    /// Starts setting up an authenticator app with `secret` (replacing a set-up still waiting
+    /// for its first code). Refused while one is confirmed: it must be removed first.
+    pub fn start_totp(&mut self, secret: TotpSecret, now: Timestamp) -> Result<(), TotpError> {
+        if self.uses_totp() {
+            return Err(TotpError::AlreadyEnrolled);
+        }
+        self.totp = Some(TotpEnrolment::pending(secret, now));
+        Ok(())
+    }
+
+    /// The first code of the app being set up: from now on logins ask for the app's code.
+    pub fn confirm_totp(&mut self, typed: &str, now: Timestamp) -> Result<(), TotpError> {
+        let Some(enrolment) = self.totp.as_mut() else {
+            return Err(TotpError::NoPendingEnrolment);
+        };
+        if enrolment.is_active() {
+            return Err(TotpError::AlreadyEnrolled);
+        }
+        if enrolment.pending_expired(now) {
+            return Err(TotpError::NoPendingEnrolment);
+        }
+        enrolment.accept(typed, now)?;
+        enrolment.confirmed_at = Some(now);
+        Ok(())
+    }
+
+    /// Removes the confirmed app, given one of its current codes (the caller checks the
+    /// password): logins ask for an SMS code again.
+    pub fn remove_totp(&mut self, typed: &str, now: Timestamp) -> Result<(), TotpError> {
+        match self.totp.as_mut() {
+            Some(enrolment) if enrolment.is_active() => {
+                enrolment.accept(typed, now)?;
+                self.totp = None;
+                Ok(())
+            }
+            _ => Err(TotpError::NotEnrolled),
+        }
     }
 }
 
@@ -246,11 +304,15 @@ impl ConfirmationPurpose {
     }
 }
 
-/// The second step of a login: a code sent by SMS, waiting to be typed.
+/// The second step of a login: a code sent by SMS, or the code of the account's authenticator
+/// app, waiting to be typed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginChallenge {
     pub account: AccountId,
-    /// Six digits, generated at the edge.
+    /// Which code it takes (challenges stored before TOTP existed are SMS ones).
+    #[serde(default)]
+    pub factor: Factor,
+    /// The SMS code: six digits, generated at the edge (empty for [`Factor::Totp`]).
     pub code: String,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
@@ -270,10 +332,12 @@ pub enum OtpError {
 }
 
 impl LoginChallenge {
+    /// A challenge answered by the SMS code `code`.
     pub fn new(account: AccountId, code: String, now: Timestamp, policy: &LoginPolicy) -> Self {
         let expires_at = now.checked_add(policy.otp_ttl).unwrap_or(now);
         Self {
             account,
+            factor: Factor::Sms,
             code,
             created_at: now,
             expires_at,
@@ -281,11 +345,24 @@ impl LoginChallenge {
         }
     }
 
-    /// Checks a typed code. On `Wrong` the caller stores the updated challenge; on any other
-    /// error the challenge is void and must be deleted.
+    /// A challenge answered by the code of the account's authenticator app (nothing is sent);
+    /// same lifetime and attempts as an SMS code.
+    pub fn for_totp(account: AccountId, now: Timestamp, policy: &LoginPolicy) -> Self {
+        Self {
+            factor: Factor::Totp,
+            ..Self::new(account, String::new(), now, policy)
+        }
+    }
+
+    /// Checks a typed code against the SMS code, or — for a TOTP challenge — against
+    /// `account`'s authenticator app, recording the step used on it (a code works once). On
+    /// `Wrong` the caller stores the updated challenge; on any other error the challenge is
+    /// void and must be deleted. A TOTP challenge whose account no longer has a confirmed app
+    /// (reset meanwhile) is void.
     pub fn verify(
         &mut self,
         typed: &str,
+        account: &mut Account,
         now: Timestamp,
         policy: &LoginPolicy,
     ) -> Result<(), OtpError> {
@@ -295,7 +372,19 @@ impl LoginChallenge {
         if self.attempts >= policy.otp_attempts {
             return Err(OtpError::Exhausted);
         }
-        if constant_time_eq(typed.trim().as_bytes(), self.code.as_bytes()) {
+        let right = match self.factor {
+            Factor::Sms => {
+                self.code.len() == 6
+                    && constant_time_eq(typed.trim().as_bytes(), self.code.as_bytes())
+            }
+            Factor::Totp => match account.totp.as_mut() {
+                Some(enrolment) if enrolment.is_active() && account.id == self.account => {
+                    enrolment.accept(typed, now).is_ok()
+                }
+                _ => return Err(OtpError::Expired),
+            },
+        };
+        if right {
             return Ok(());
         }
         self.attempts += 1;

@@ -1,4 +1,5 @@
 use super::*;
+use crate::totp::{Factor, TotpError, TotpSecret};
 use uuid::Uuid;
 
 fn ts(s: i64) -> Timestamp {
@@ -23,6 +24,7 @@ fn account() -> Account {
         created_at: ts(0),
         sessions_not_before: None,
         relatives: Vec::new(),
+        totp: None,
     }
 }
 
@@ -75,10 +77,13 @@ fn only_active_accounts_get_a_session() {
 fn otp_accepts_the_right_code_once_within_its_lifetime() {
     let policy = LoginPolicy::default();
     let mut c = LoginChallenge::new(account().id, "123456".into(), ts(0), &policy);
-    assert_eq!(c.verify(" 123456 ", ts(10), &policy), Ok(()));
+    assert_eq!(
+        c.verify(" 123456 ", &mut account(), ts(10), &policy),
+        Ok(())
+    );
     let mut late = LoginChallenge::new(account().id, "123456".into(), ts(0), &policy);
     assert_eq!(
-        late.verify("123456", ts(5 * 60), &policy),
+        late.verify("123456", &mut account(), ts(5 * 60), &policy),
         Err(OtpError::Expired)
     );
 }
@@ -88,15 +93,21 @@ fn otp_wrong_codes_count_down_then_exhaust_even_for_the_right_code() {
     let policy = LoginPolicy::default();
     let mut c = LoginChallenge::new(account().id, "123456".into(), ts(0), &policy);
     assert_eq!(
-        c.verify("000000", ts(1), &policy),
+        c.verify("000000", &mut account(), ts(1), &policy),
         Err(OtpError::Wrong { remaining: 2 })
     );
     assert_eq!(
-        c.verify("12345", ts(1), &policy),
+        c.verify("12345", &mut account(), ts(1), &policy),
         Err(OtpError::Wrong { remaining: 1 })
     );
-    assert_eq!(c.verify("111111", ts(1), &policy), Err(OtpError::Exhausted));
-    assert_eq!(c.verify("123456", ts(1), &policy), Err(OtpError::Exhausted));
+    assert_eq!(
+        c.verify("111111", &mut account(), ts(1), &policy),
+        Err(OtpError::Exhausted)
+    );
+    assert_eq!(
+        c.verify("123456", &mut account(), ts(1), &policy),
+        Err(OtpError::Exhausted)
+    );
 }
 
 #[test]
@@ -194,4 +205,117 @@ fn a_password_change_voids_older_sessions() {
     let mut other = account();
     other.id = AccountId::from_uuid(Uuid::from_u128(2));
     assert!(!new.is_valid_for(&other, ts(10)));
+}
+
+fn totp_account(secret: &TotpSecret, at: Timestamp) -> Account {
+    let mut a = account();
+    a.start_totp(secret.clone(), at).unwrap();
+    let step = crate::totp::step_of(at).unwrap();
+    a.confirm_totp(&secret.code_at_step(step), at).unwrap();
+    a
+}
+
+#[test]
+fn totp_set_up_needs_a_first_code_in_time_and_then_replaces_the_sms() {
+    let secret = TotpSecret::from_bytes([5; 20]);
+    let mut a = account();
+    assert_eq!(a.login_factor(true), Factor::Sms);
+    assert_eq!(
+        a.confirm_totp("123456", ts(0)),
+        Err(TotpError::NoPendingEnrolment)
+    );
+    a.start_totp(secret.clone(), ts(0)).unwrap();
+    assert!(!a.uses_totp(), "pending until confirmed");
+    assert_eq!(a.login_factor(true), Factor::Sms);
+    let step = crate::totp::step_of(ts(0)).unwrap();
+    let wrong = if secret.code_at_step(step) == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    assert_eq!(a.confirm_totp(wrong, ts(1)), Err(TotpError::WrongCode));
+    let late = ts(10 * 60);
+    let code = secret.code_at_step(crate::totp::step_of(late).unwrap());
+    assert_eq!(
+        a.clone().confirm_totp(&code, late),
+        Err(TotpError::NoPendingEnrolment)
+    );
+    a.confirm_totp(&secret.code_at_step(step), ts(1)).unwrap();
+    assert!(a.uses_totp());
+    assert_eq!(a.login_factor(true), Factor::Totp);
+    assert_eq!(
+        a.login_factor(false),
+        Factor::Sms,
+        "a site without TOTP sends SMS"
+    );
+    assert_eq!(
+        a.start_totp(TotpSecret::from_bytes([6; 20]), ts(2)),
+        Err(TotpError::AlreadyEnrolled)
+    );
+    assert_eq!(
+        a.confirm_totp("123456", ts(2)),
+        Err(TotpError::AlreadyEnrolled)
+    );
+}
+
+#[test]
+fn removing_totp_needs_a_current_unused_code() {
+    let secret = TotpSecret::from_bytes([8; 20]);
+    let mut a = totp_account(&secret, ts(0));
+    let step = crate::totp::step_of(ts(0)).unwrap();
+    assert_eq!(
+        a.remove_totp(&secret.code_at_step(step), ts(0)),
+        Err(TotpError::WrongCode),
+        "the confirmation's code is used"
+    );
+    assert!(a.uses_totp());
+    a.remove_totp(&secret.code_at_step(step + 1), ts(0))
+        .unwrap();
+    assert_eq!(a.totp, None);
+    assert_eq!(a.remove_totp("123456", ts(0)), Err(TotpError::NotEnrolled));
+}
+
+#[test]
+fn a_totp_challenge_takes_the_app_code_once_and_counts_wrong_ones() {
+    let policy = LoginPolicy::default();
+    let secret = TotpSecret::from_bytes([2; 20]);
+    let mut a = totp_account(&secret, ts(0));
+    let step = crate::totp::step_of(ts(30)).unwrap();
+    let mut c = LoginChallenge::for_totp(a.id, ts(30), &policy);
+    assert_eq!(c.factor, Factor::Totp);
+    assert_eq!(
+        c.verify("", &mut a, ts(30), &policy),
+        Err(OtpError::Wrong { remaining: 2 }),
+        "the empty SMS code of a TOTP challenge is never a match"
+    );
+    let code = secret.code_at_step(step);
+    assert_eq!(c.verify(&code, &mut a, ts(30), &policy), Ok(()));
+    assert_eq!(a.totp.as_ref().and_then(|t| t.last_step), Some(step));
+    let mut again = LoginChallenge::for_totp(a.id, ts(31), &policy);
+    assert_eq!(
+        again.verify(&code, &mut a, ts(31), &policy),
+        Err(OtpError::Wrong { remaining: 2 }),
+        "a code works once, whatever the challenge"
+    );
+    let mut reset = a.clone();
+    reset.totp = None;
+    let mut void = LoginChallenge::for_totp(a.id, ts(31), &policy);
+    assert_eq!(
+        void.verify(&secret.code_at_step(step + 1), &mut reset, ts(31), &policy),
+        Err(OtpError::Expired),
+        "an app reset meanwhile voids the challenge"
+    );
+}
+
+#[test]
+fn an_sms_challenge_ignores_the_app() {
+    let policy = LoginPolicy::default();
+    let secret = TotpSecret::from_bytes([4; 20]);
+    let mut a = totp_account(&secret, ts(0));
+    let mut c = LoginChallenge::new(a.id, "123456".into(), ts(30), &policy);
+    let app = secret.code_at_step(crate::totp::step_of(ts(30)).unwrap());
+    if app != "123456" {
+        assert!(c.verify(&app, &mut a, ts(30), &policy).is_err());
+    }
+    assert_eq!(c.verify("123456", &mut a, ts(30), &policy), Ok(()));
 }

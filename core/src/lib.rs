@@ -32,6 +32,7 @@ pub mod quota;
 pub mod schedule;
 pub mod signal;
 pub mod site;
+pub mod totp;
 pub mod validation;
 
 pub use jiff::Timestamp;

@@ -21,6 +21,8 @@ pub fn media_settings(config: &Config) -> MediaSettings {
             VideoCodec::H264 => teleconsult_media::VideoCodec::H264,
         },
         max_bitrate_kbps: media.max_bitrate_kbps,
+        min_bitrate_kbps: media.min_bitrate_kbps,
+        degradation: media.degradation,
         stun_servers: media.stun_servers.clone(),
         turn_servers: media.turn_servers.clone(),
         ..MediaSettings::default()

@@ -234,7 +234,13 @@ pub struct MediaConfig {
     pub video_source: String,
     pub audio_source: String,
     pub video_codec: VideoCodec,
+    /// The booth's video bitrate ceiling, kbit/s: congestion control never goes above it.
     pub max_bitrate_kbps: u32,
+    /// The lowest video bitrate congestion control may set on the booth, kbit/s.
+    pub min_bitrate_kbps: u32,
+    /// What the booth gives up first when the bitrate is short: `keep_frame_rate` (a
+    /// conversation: smaller pictures) or `keep_resolution` (dermatology, otoscope: fewer frames).
+    pub degradation: teleconsult_media::degradation::Preference,
     pub stun_servers: Vec<String>,
     /// `turn:host:port` / `turns:host:port` URIs. With `turn_secret_file`, each call gets
     /// credentials of its own (TURN REST API); a static `turn://user:password@host` pair is
@@ -256,6 +262,8 @@ impl Default for MediaConfig {
             audio_source: "auto".into(),
             video_codec: VideoCodec::Vp8,
             max_bitrate_kbps: 2500,
+            min_bitrate_kbps: teleconsult_media::settings::DEFAULT_MIN_BITRATE_KBPS,
+            degradation: teleconsult_media::degradation::Preference::default(),
             stun_servers: Vec::new(),
             turn_servers: Vec::new(),
             turn_secret_file: None,
@@ -643,6 +651,7 @@ fn env_layer(env: &[(String, String)]) -> Value {
         .with_list_parse_key("media.stun_servers")
         .with_list_parse_key("media.turn_servers")
         .with_list_parse_key("booking.reminder_offsets")
+        .with_list_parse_key("auth.second_factors")
         .source(Some(env.iter().cloned().collect()));
     config::Config::builder()
         .add_source(source)
@@ -905,6 +914,14 @@ fn validate(c: &Config, issues: &mut Vec<ConfigIssue>) {
     }
     if !(100..=20_000).contains(&c.media.max_bitrate_kbps) {
         bad("media.max_bitrate_kbps", "must be between 100 and 20000");
+    } else if !(50..=c.media.max_bitrate_kbps).contains(&c.media.min_bitrate_kbps) {
+        bad(
+            "media.min_bitrate_kbps",
+            &format!(
+                "must be between 50 and media.max_bitrate_kbps ({})",
+                c.media.max_bitrate_kbps
+            ),
+        );
     }
     if !(1..=50).contains(&c.media.attachment_max_mb) {
         bad("media.attachment_max_mb", "must be between 1 and 50");
@@ -998,6 +1015,9 @@ fn validate(c: &Config, issues: &mut Vec<ConfigIssue>) {
             "auth.idle_timeout_min",
             "must be between 0.05 (3 seconds) and 480 (the 8-hour session limit) minutes",
         );
+    }
+    for (key, message) in c.auth.problems() {
+        bad(key, &message);
     }
     if tracing_subscriber::EnvFilter::try_new(&c.log.level).is_err() {
         bad(

@@ -515,3 +515,39 @@ fn the_storage_reserve_check_interval_and_contact_are_checked_together() {
         ]
     );
 }
+
+#[test]
+fn the_video_bitrate_range_is_checked_min_against_max() {
+    let config = load(ConfigSource::None, true, &[]).unwrap();
+    assert_eq!(
+        (config.media.min_bitrate_kbps, config.media.max_bitrate_kbps),
+        (150, 2500)
+    );
+    for (min, max) in [(20, 2500), (900, 800)] {
+        let (_dir, path) = file(&format!(
+            "{TLS}[media]\nmin_bitrate_kbps = {min}\nmax_bitrate_kbps = {max}\n"
+        ));
+        let errors = load(ConfigSource::Explicit(&path), false, &[]).unwrap_err();
+        assert_eq!(keys(&errors), ["media.min_bitrate_kbps"], "{min} {max}");
+    }
+    // A bad maximum is reported alone: the minimum is not judged against it.
+    let (_dir, path) = file(&format!("{TLS}[media]\nmax_bitrate_kbps = 5\n"));
+    let errors = load(ConfigSource::Explicit(&path), false, &[]).unwrap_err();
+    assert_eq!(keys(&errors), ["media.max_bitrate_kbps"]);
+    let (_dir, path) = file(&format!(
+        "{TLS}[media]\nmin_bitrate_kbps = 300\nmax_bitrate_kbps = 1200\ndegradation = \"keep_resolution\"\n"
+    ));
+    let config = load(ConfigSource::Explicit(&path), false, &[]).unwrap();
+    let settings = crate::booth::media_settings(&config);
+    assert_eq!(
+        (settings.min_bitrate_kbps, settings.max_bitrate_kbps),
+        (300, 1200)
+    );
+    assert_eq!(
+        settings.degradation,
+        teleconsult_media::degradation::Preference::KeepResolution
+    );
+    let (_dir, path) = file(&format!("{TLS}[media]\ndegradation = \"sometimes\"\n"));
+    let errors = load(ConfigSource::Explicit(&path), false, &[]).unwrap_err();
+    assert_eq!(keys(&errors), ["media.degradation"]);
+}

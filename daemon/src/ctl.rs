@@ -518,6 +518,7 @@ fn user(
         }
         UserCommand::List => Request::UserList,
         UserCommand::Disable { login } => Request::UserDisable { login },
+        UserCommand::ResetTotp { login } => Request::UserResetTotp { login },
     };
     let listing = matches!(request, Request::UserList);
     let value: serde_json::Value = simple(config, config_path, request, actor)?;
@@ -530,7 +531,8 @@ fn user(
         }
     } else {
         let u: UserSummary = decode(value)?;
-        println!("{} {} ({}, {})", u.login, u.status, u.role, u.name);
+        let app = if u.totp { ", authenticator app" } else { "" };
+        println!("{} {} ({}, {}{app})", u.login, u.status, u.role, u.name);
     }
     Ok(())
 }

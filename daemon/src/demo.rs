@@ -188,6 +188,7 @@ pub fn seed_accounts(store: &Store, clock: &dyn Clock) -> anyhow::Result<()> {
             created_at: now,
             sessions_not_before: None,
             relatives: Vec::new(),
+            totp: None,
         };
         let audit = AuditEvent {
             at: now,

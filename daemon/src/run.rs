@@ -123,6 +123,9 @@ pub async fn run(config: Config, log: LogHandle, invocation: Invocation) -> anyh
         languages: config.site.languages.clone(),
         printing: print_settings(&config.print),
         idle_timeout: config.auth.idle_timeout(config.site.kind),
+        totp_offered: config.auth.totp_offered(),
+        totp_nudge: config.auth.totp_offered()
+            && config.site.kind == teleconsult_core::site::SiteKind::Booth,
         quotas: limits.quotas(),
         booth: teleconsult_web::state::BoothSettings {
             site_kind: config.site.kind,

@@ -84,7 +84,6 @@ pub fn video_encoder(
             enc.set_property("deadline", 1i64);
             enc.set_property("cpu-used", 8i32);
             enc.set_property_from_str("end-usage", "cbr");
-            enc.set_property("target-bitrate", kbps.saturating_mul(1000) as i32);
             enc.set_property("lag-in-frames", 0i32);
             enc.set_property("threads", 2i32);
             enc.set_property("keyframe-max-dist", keyframe_interval as i32);
@@ -97,7 +96,11 @@ pub fn video_encoder(
         "x264enc" => {
             enc.set_property_from_str("tune", "zerolatency");
             enc.set_property_from_str("speed-preset", "ultrafast");
-            enc.set_property("bitrate", kbps);
+            // Constant bitrate with a short rate buffer: the target is a ceiling (VBV max rate =
+            // bitrate), and no frame — a keyframe included — may be larger than X264_VBV_MS of
+            // it, so a keyframe never leaves as a burst the bottleneck's queue cannot hold.
+            enc.set_property_from_str("pass", "cbr");
+            enc.set_property("vbv-buf-capacity", X264_VBV_MS);
             enc.set_property("key-int-max", keyframe_interval);
             // Up to 720p one thread keeps up with room to spare (about 7 ms a frame on the
             // 2-core reference box) and costs a tenth less CPU than sliced threads, for the same
@@ -106,19 +109,39 @@ pub fn video_encoder(
                 enc.set_property("threads", 1u32);
             }
         }
-        "openh264enc" => {
-            enc.set_property("bitrate", kbps.saturating_mul(1000));
-        }
+        _ => {}
+    }
+    set_bitrate(&enc, kbps);
+    Ok(enc)
+}
+
+/// Rate buffer of x264 in milliseconds of the target bitrate (its default is 600).
+pub const X264_VBV_MS: u32 = 250;
+
+/// Sets the encoder's target bitrate while it runs (every encoder we tune takes a new target
+/// between two frames). Returns false for an encoder without a rate property we know.
+pub fn set_bitrate(enc: &gst::Element, kbps: u32) -> bool {
+    let factory = enc
+        .factory()
+        .map(|f| f.name().to_string())
+        .unwrap_or_default();
+    let bps = kbps.saturating_mul(1000);
+    match factory.as_str() {
+        "vp8enc" => enc.set_property("target-bitrate", i32::try_from(bps).unwrap_or(i32::MAX)),
+        "x264enc" => enc.set_property("bitrate", kbps),
+        "openh264enc" => enc.set_property("bitrate", bps),
         _ => {
-            // Hardware encoders name their rate control differently; set what is there.
-            if let Some(p) = enc.find_property("bitrate")
-                && p.value_type() == u32::static_type()
-            {
-                enc.set_property("bitrate", kbps);
+            // Hardware encoders name their rate control differently; set what is there (kbit/s
+            // for the `bitrate` of the VA-API and NVENC elements GStreamer ships).
+            match enc.find_property("bitrate") {
+                Some(p) if p.value_type() == u32::static_type() => {
+                    enc.set_property("bitrate", kbps)
+                }
+                _ => return false,
             }
         }
     }
-    Ok(enc)
+    true
 }
 
 /// RTP payloader for the codec.

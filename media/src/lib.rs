@@ -14,6 +14,8 @@
 
 pub mod booth;
 pub mod check;
+pub mod congestion;
+pub mod degradation;
 pub mod devices;
 pub mod encoder;
 mod error;
@@ -37,7 +39,9 @@ use gstreamer as gst;
 
 /// Initialises GStreamer once per process; cheap to call again.
 pub fn init() -> Result<(), MediaError> {
-    static INIT: std::sync::LazyLock<Result<(), String>> =
-        std::sync::LazyLock::new(|| gst::init().map_err(|e| e.to_string()));
+    static INIT: std::sync::LazyLock<Result<(), String>> = std::sync::LazyLock::new(|| {
+        gst::init().map_err(|e| e.to_string())?;
+        congestion::register().map_err(|e| e.to_string())
+    });
     INIT.clone().map_err(MediaError::Init)
 }

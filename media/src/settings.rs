@@ -83,12 +83,24 @@ impl Default for VideoFormat {
     }
 }
 
+/// `media.min_bitrate_kbps` by default: below it 720p video is a smear; a slower path lowers
+/// frame rate or resolution instead (degradation policy).
+pub const DEFAULT_MIN_BITRATE_KBPS: u32 = 150;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MediaSettings {
     pub video_source: SourceChoice,
     pub audio_source: SourceChoice,
     pub video_codec: VideoCodec,
     pub max_bitrate_kbps: u32,
+    /// The lowest video bitrate congestion control may set, kbit/s.
+    pub min_bitrate_kbps: u32,
+    /// Follow a bandwidth estimate (`rtpgccbwe`) between `min_bitrate_kbps` and
+    /// `max_bitrate_kbps`; off, the encoder sends `max_bitrate_kbps` whatever the path (only the
+    /// media benchmark turns it off, to compare).
+    pub congestion_control: bool,
+    /// What the booth gives up first when the bitrate is too low for the capture format.
+    pub degradation: crate::degradation::Preference,
     /// `stun:host:port` URIs; webrtcbin takes one STUN server, the first is used.
     pub stun_servers: Vec<String>,
     /// `turn(s)://user:pass@host:port` URIs, all added.
@@ -112,6 +124,9 @@ impl Default for MediaSettings {
             audio_source: SourceChoice::Auto,
             video_codec: VideoCodec::Vp8,
             max_bitrate_kbps: 2500,
+            min_bitrate_kbps: DEFAULT_MIN_BITRATE_KBPS,
+            congestion_control: true,
+            degradation: crate::degradation::Preference::default(),
             stun_servers: Vec::new(),
             turn_servers: Vec::new(),
             capture: VideoFormat::default(),

@@ -23,6 +23,12 @@ pub struct Counters {
     pub recv_size: Mutex<Option<(u32, u32)>>,
     /// Peak level of the peer's audio (dBFS), from the `level` element on the remote branch.
     pub recv_audio_peak_db: Mutex<Option<f64>>,
+    /// The latest bandwidth estimate for the whole session, kbit/s (0: none yet).
+    pub estimate_kbps: AtomicU64,
+    /// The video encoder's target bitrate, kbit/s (0: not under congestion control).
+    pub video_target_kbps: AtomicU64,
+    /// The degradation policy's latest decision, as the quality record shows it.
+    pub degradation: Mutex<Option<String>>,
     /// False while a placeholder stands in for a lost camera.
     pub camera_live: std::sync::atomic::AtomicBool,
 }
@@ -78,6 +84,13 @@ pub fn rtp_totals(stats: &gst::StructureRef) -> RtpTotals {
     t
 }
 
+fn nonzero(counter: &AtomicU64) -> Option<f64> {
+    match counter.load(Ordering::Relaxed) {
+        0 => None,
+        v => Some(v as f64),
+    }
+}
+
 /// Turns successive totals into rates.
 #[derive(Debug, Default)]
 pub struct StatsSampler {
@@ -94,12 +107,17 @@ impl StatsSampler {
             remote_loss_pct: totals.remote_fraction_lost.map(|f| f * 100.0),
             recv_frames_total: Some(recv),
             recv_audio_buffers_total: Some(counters.recv_audio_buffers.load(Ordering::Relaxed)),
+            estimate_kbps: nonzero(&counters.estimate_kbps),
+            target_kbps: nonzero(&counters.video_target_kbps),
             ..CallQuality::default()
         };
         // The loudest the peer was since the previous sample (a short sound between two
         // samples counts), then a new interval starts.
         if let Ok(mut peak) = counters.recv_audio_peak_db.lock() {
             q.recv_audio_peak_db = peak.take();
+        }
+        if let Ok(decision) = counters.degradation.lock() {
+            q.degradation.clone_from(&decision);
         }
         if let Ok(size) = counters.sent_size.lock()
             && let Some((w, h)) = *size

@@ -282,7 +282,8 @@ impl Store {
             };
             // A wrong password is a wrong attempt: typed as a code that cannot match.
             let typed = if password_ok { code } else { "" };
-            let outcome = challenge.verify(typed, now, policy);
+            // An SMS code: the account is not changed by the check.
+            let outcome = challenge.verify(typed, &mut holder, now, policy);
             let answer = match outcome {
                 Ok(()) => {
                     record.challenge = None;

@@ -32,6 +32,7 @@ fn account_of(p: &Patient, n: u128, at: i64) -> Account {
         created_at: ts(at),
         sessions_not_before: None,
         relatives: Vec::new(),
+        totp: None,
     }
 }
 
@@ -169,7 +170,7 @@ fn logged_in(store: &Store, n: u128) -> (Account, String) {
         .start_challenge("c", account.id, |a| {
             let challenge =
                 LoginChallenge::new(a.id, "111111".into(), ts(0), &LoginPolicy::default());
-            Ok::<_, std::convert::Infallible>((challenge, mail("x", "code")))
+            Ok::<_, std::convert::Infallible>((challenge, Some(mail("x", "code"))))
         })
         .unwrap()
         .unwrap();

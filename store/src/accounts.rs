@@ -185,6 +185,19 @@ impl Store {
         change: impl Fn(&mut Account) -> Result<T, E>,
         event: Option<&AuditEvent>,
     ) -> Result<Result<(Account, T), E>, StoreError> {
+        self.change_account_noticed(id, change, &[], event)
+    }
+
+    /// Like [`Store::change_account`], queueing `notices` (e.g. an e-mail telling the owner
+    /// that their second factor changed) with the change, in the same transaction; nothing
+    /// is queued when `change` refuses.
+    pub fn change_account_noticed<T, E>(
+        &self,
+        id: AccountId,
+        change: impl Fn(&mut Account) -> Result<T, E>,
+        notices: &[Notification],
+        event: Option<&AuditEvent>,
+    ) -> Result<Result<(Account, T), E>, StoreError> {
         self.inner().transact_durably(|tx| {
             let Some(mut account) = tx
                 .encrypted(TreeId::Accounts)
@@ -197,6 +210,9 @@ impl Store {
                 Err(refused) => return Ok(Err(refused)),
             };
             replace_account(tx, self, &account)?;
+            for notice in notices {
+                notifications::enqueue(tx, notice)?;
+            }
             if let Some(event) = event {
                 audit::append(tx, event)?;
             }
@@ -206,14 +222,15 @@ impl Store {
 
     /// First login step passed: `issue` decides from the account as stored at that moment
     /// (still active, not locked, the password checked still the one stored) and gives the
-    /// challenge and the SMS with its code; both are stored in one transaction. When `issue`
-    /// refuses, nothing is written. `NotFound` when the account is gone.
+    /// challenge and, for an SMS code, the SMS carrying it (none for an authenticator app's
+    /// code); both are stored in one transaction. When `issue` refuses, nothing is written.
+    /// Returns the challenge as stored; `NotFound` when the account is gone.
     pub fn start_challenge<E>(
         &self,
         challenge_id: &str,
         account: AccountId,
-        issue: impl Fn(&Account) -> Result<(LoginChallenge, Notification), E>,
-    ) -> Result<Result<(), E>, StoreError> {
+        issue: impl Fn(&Account) -> Result<(LoginChallenge, Option<Notification>), E>,
+    ) -> Result<Result<LoginChallenge, E>, StoreError> {
         let key = secret_key(self, "challenge", challenge_id);
         self.inner().transact_durably(|tx| {
             let Some(account) = tx
@@ -227,8 +244,10 @@ impl Store {
                 Err(refused) => return Ok(Err(refused)),
             };
             tx.encrypted(TreeId::Challenges).insert(&key, &challenge)?;
-            notifications::enqueue(tx, &sms)?;
-            Ok(Ok(()))
+            if let Some(sms) = &sms {
+                notifications::enqueue(tx, sms)?;
+            }
+            Ok(Ok(challenge))
         })
     }
 

@@ -34,6 +34,7 @@ fn account(n: u128) -> Account {
         created_at: ts(0),
         sessions_not_before: None,
         relatives: Vec::new(),
+        totp: None,
     }
 }
 
@@ -272,7 +273,7 @@ fn start(store: &crate::Store, a: &Account, challenge_id: &str) {
         .start_challenge(challenge_id, a.id, |stored| {
             let challenge = LoginChallenge::new(stored.id, "123456".into(), ts(0), &policy);
             let sms = Notification::sms(stored.phone.clone(), "code 123456".into(), ts(0));
-            Ok::<_, ()>((challenge, sms))
+            Ok::<_, ()>((challenge, Some(sms)))
         })
         .unwrap()
         .unwrap();

@@ -61,6 +61,7 @@ pub(crate) fn account(n: u128) -> Account {
         created_at: ts(0),
         sessions_not_before: None,
         relatives: Vec::new(),
+        totp: None,
     }
 }
 
@@ -134,7 +135,7 @@ fn thirty_parallel_wrong_codes_use_up_the_challenge_exactly_once() {
         .start_challenge("challenge", a.id, |stored| {
             let challenge = LoginChallenge::new(stored.id, "123456".into(), ts(0), &policy);
             let sms = Notification::sms(stored.phone.clone(), "code".into(), ts(0));
-            Ok::<_, ()>((challenge, sms))
+            Ok::<_, ()>((challenge, Some(sms)))
         })
         .unwrap()
         .unwrap();
@@ -142,7 +143,7 @@ fn thirty_parallel_wrong_codes_use_up_the_challenge_exactly_once() {
         in_parallel(&store, move |store, i| {
             store
                 .use_challenge("challenge", &format!("token {i}"), |challenge, account| {
-                    match challenge.verify("000000", ts(1), &policy) {
+                    match challenge.verify("000000", account, ts(1), &policy) {
                         Ok(()) => ChallengeOutcome::Open {
                             session: Session::new(account, "csrf".into(), ts(1), &policy),
                             event: event(Action::Login, "a"),

@@ -102,3 +102,5 @@ mod concurrency_tests;
 mod fault_tests;
 #[cfg(test)]
 mod queue_tests;
+#[cfg(test)]
+mod totp_tests;

@@ -368,6 +368,16 @@ fn api_rows(schedule: Value) -> Vec<Row> {
                                 "email": "matrix.staff@example.lu", "password": "a long enough passphrase"})),
           ..row("POST", "/api/v1/users",                           [403, 403, 403, 403, 403, 403, 201]) },
         row("POST", "/api/v1/users/{nobody}/disable",              [403, 403, 403, 403, 403, 403, 404]),
+        // An account's authenticator app: administrators reset one (a lost phone); everyone
+        // else only ever reaches their own, with their password (here a wrong one, counted).
+        row("POST", "/api/v1/users/{nobody}/reset-totp",           [403, 403, 403, 403, 403, 403, 404]),
+        row("GET", "/api/v1/me/totp",                              [200; 7]),
+        Row { body: Some(json!({"password": "not the password"})),
+          ..row("POST", "/api/v1/me/totp",                         [403; 7]) },
+        Row { body: Some(json!({"code": "000000"})),
+          ..row("POST", "/api/v1/me/totp/confirm",                 [409; 7]) },
+        Row { body: Some(json!({"password": "not the password", "code": "000000"})),
+          ..row("DELETE", "/api/v1/me/totp",                       [403; 7]) },
         // The booth (issue #19): staff of a booth site only; on a clinic site the doors do not
         // exist for staff (404); every other role is refused (403). A session waits on the
         // booth site (`{session}`, its queue entry `{entry}`): it holds the cabin, so another
@@ -425,6 +435,9 @@ fn page_rows() -> Vec<Row> {
         row("GET", "/sync",                                        [403, 403, 200, 200, 200, 403, 200]),
         row("POST", "/sync/parked/{nobody}/retry",                 [403, 403, 403, 403, 404, 403, 404]),
         row("POST", "/admin/users/{nobody}/disable",               [403, 403, 403, 403, 403, 403, 404]),
+        row("POST", "/admin/users/{nobody}/reset-totp",            [403, 403, 403, 403, 403, 403, 404]),
+        row("GET", "/account/totp",                                [200; 7]),
+        row("POST", "/account/totp/confirm",                       [409; 7]),
     ]
 }
 

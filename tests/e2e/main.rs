@@ -43,4 +43,7 @@ mod session_security;
 mod storage_damage;
 mod storage_faults;
 mod sync;
+mod totp;
+mod totp_admin;
+mod totp_browser;
 mod transports;

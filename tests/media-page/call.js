@@ -9,7 +9,8 @@ const want = { width: +(params.get('w') || 640), height: +(params.get('h') || 36
 // restart=1: ICE restart when ICE fails or stays disconnected (as web/static/call.js does).
 const pageOffers = params.get('offerer') === 'page';
 const restarts = params.get('restart') === '1';
-window.tc = { state: 'starting', errors: [], latencies: [], frames: 0, ice: [], restarts: 0 };
+window.tc = { state: 'starting', errors: [], latencies: [], frames: 0, ice: [], restarts: 0,
+  freezes: 0, maxGapMs: 0 };
 let pc, ws, stream = null;
 
 function send(frame) { ws.send(JSON.stringify(frame)); }
@@ -24,6 +25,7 @@ async function start() {
     if (!video.srcObject) video.srcObject = new MediaStream();
     video.srcObject.addTrack(e.track);
     if (e.track.kind === 'video' && params.get('stamp')) watchStamps(video);
+    if (e.track.kind === 'video') watchGaps(video);
   };
   pc.onicecandidate = (e) => {
     if (e.candidate && e.candidate.candidate) {
@@ -113,6 +115,23 @@ async function onFrame(m) {
   } else if (m.type === 'error') {
     window.tc.errors.push(`${m.error}: ${m.message}`);
   }
+}
+
+// Freezes as the media benchmark counts them (issue #22): a gap of more than 500 ms between
+// two presented frames. A test resets tc.freezes and tc.maxGapMs when its window starts.
+function watchGaps(video) {
+  let last = 0;
+  const onFrame = () => {
+    const now = performance.now();
+    if (last) {
+      const gap = now - last;
+      if (gap > 500) window.tc.freezes++;
+      window.tc.maxGapMs = Math.max(window.tc.maxGapMs, gap);
+    }
+    last = now;
+    video.requestVideoFrameCallback(onFrame);
+  };
+  video.requestVideoFrameCallback(onFrame);
 }
 
 // Reads the capture-time stamp (media/src/stamp.rs) from each presented frame: two rows of

@@ -391,6 +391,14 @@ impl Tab {
         Ok(self.client.current_url().await?.path().to_owned())
     }
 
+    /// Waits (bounded) until an element matching `css` is on the page.
+    pub async fn wait_for_element(&self, css: &str) -> anyhow::Result<()> {
+        crate::poll_until(&format!("{css} on the page"), STEP, || async {
+            self.client.find(Locator::Css(css)).await.ok().map(drop)
+        })
+        .await
+    }
+
     /// Waits (bounded) until the page shows `text`: after a form posted back to the same path,
     /// the path alone cannot tell the answer has arrived.
     pub async fn wait_for_text(&self, text: &str) -> anyhow::Result<()> {

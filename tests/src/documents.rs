@@ -45,10 +45,23 @@ pub fn qr_codes(bytes: &[u8]) -> anyhow::Result<Vec<String>> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .find(|p| p.extension().is_some_and(|x| x == "png"))
         .context("pdftoppm wrote no page")?;
+    qr_codes_in_image(&png)
+}
+
+/// The QR codes in a PNG image (a screenshot, say), decoded by `zbarimg`.
+pub fn qr_codes_in_png(png: &[u8]) -> anyhow::Result<Vec<String>> {
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("image.png");
+    std::fs::write(&file, png)?;
+    qr_codes_in_image(&file)
+}
+
+fn qr_codes_in_image(image: &std::path::Path) -> anyhow::Result<Vec<String>> {
     let out = Command::new("zbarimg")
         .args(["-q", "--raw"])
-        .arg(&png)
-        .output()?;
+        .arg(image)
+        .output()
+        .context("cannot run zbarimg (zbar-tools)")?;
     // zbarimg exits 4 when it finds no code: that is an answer (none), not a failure.
     Ok(String::from_utf8(out.stdout)?
         .lines()

@@ -29,6 +29,7 @@ pub mod python;
 pub mod signal;
 pub mod sinks;
 pub mod site;
+pub mod totp;
 
 pub use daemon::{Daemon, DaemonOptions};
 

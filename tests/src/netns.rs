@@ -5,7 +5,8 @@
 //! - [`Namespace`]: one namespace with loopback up and a veth pair inside it (libnice, the
 //!   booth's ICE agent, ignores loopback); [`run_inside`] runs a test there.
 //! - [`NetnsPair`]: two namespaces joined by a veth pair (booth 10.77.0.1, browser 10.77.0.2, no
-//!   default route), with packet loss and path cuts (nftables) on demand.
+//!   default route), with packet loss and path cuts (nftables) and a capped booth uplink
+//!   (`tc` `tbf`) on demand.
 //!
 //! Everything is named `tcn<pid>x<n>…` and deleted on drop — also when the test fails; what a
 //! killed test process left is deleted by the next one. Where no namespace can be made, the
@@ -197,6 +198,46 @@ impl NetnsPair {
         for ns in [&self.booth, &self.browser] {
             let _ = run_in(ns, "nft", &["delete table inet tcloss"]);
         }
+    }
+
+    /// Caps what the booth sends towards the browser at `kbit` kbit/s behind a bottleneck queue
+    /// of `queue_ms` milliseconds (`tc` `tbf` on the booth's end of the veth pair), like a
+    /// pharmacy's uplink; calling it again changes the cap. [`Self::uncap_booth_uplink`]
+    /// removes it.
+    pub fn cap_booth_uplink(&self, kbit: u32, queue_ms: u32) -> anyhow::Result<()> {
+        run_in(
+            &self.booth,
+            "tc",
+            &[
+                "qdisc",
+                "replace",
+                "dev",
+                &self.booth_dev(),
+                "root",
+                "tbf",
+                "rate",
+                &format!("{kbit}kbit"),
+                // A few packets may pass back to back, as on a real line's interface.
+                "burst",
+                "6000",
+                "latency",
+                &format!("{queue_ms}ms"),
+            ],
+        )
+        .map(drop)
+    }
+
+    pub fn uncap_booth_uplink(&self) {
+        let _ = run_in(
+            &self.booth,
+            "tc",
+            &["qdisc", "del", "dev", &self.booth_dev(), "root"],
+        );
+    }
+
+    /// The booth's end of the veth pair (named in [`Self::create`]).
+    fn booth_dev(&self) -> String {
+        format!("tcv{}", self.booth.trim_start_matches(PREFIX))
     }
 
     /// Cuts the path between the namespaces: every packet in and out of both is dropped, media

@@ -15,6 +15,12 @@ pub struct DemoAccount {
     pub phone: &'static str,
 }
 
+/// Lea Demo, the demo site's patient.
+pub const DEMO_PATIENT: DemoAccount = DemoAccount {
+    login: "patient@demo.invalid",
+    password: "demo patient 2026",
+    phone: "+352621000001",
+};
 /// Dr Anne Weber, general practitioner ([`crate::booking::DR_WEBER`]).
 pub const WEBER: DemoAccount = DemoAccount {
     login: "dr.weber",

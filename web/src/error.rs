@@ -111,6 +111,41 @@ impl ApiError {
     pub fn upgrade_required(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UPGRADE_REQUIRED, "websocket_required", message)
     }
+
+    /// The account is locked after too many failures: 429, `Retry-After` until the lock ends.
+    pub fn locked(until: teleconsult_core::Timestamp, now: teleconsult_core::Timestamp) -> Self {
+        let wait = until.duration_since(now).as_secs().max(1);
+        Self {
+            retry_after_s: Some(u64::try_from(wait).unwrap_or(1)),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "too many attempts: wait and try again",
+            )
+        }
+    }
+
+    /// The site's `auth.second_factors` has no "totp".
+    pub fn totp_not_offered() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "totp_not_offered",
+            "this site does not offer authenticator apps: logins use a code sent by SMS",
+        )
+    }
+}
+
+/// An authenticator-app operation refused by core's rules.
+pub(crate) fn totp_error(error: teleconsult_core::totp::TotpError) -> ApiError {
+    use teleconsult_core::totp::TotpError;
+    let (status, code) = match error {
+        TotpError::AlreadyEnrolled => (StatusCode::CONFLICT, "totp_already_enrolled"),
+        TotpError::NotEnrolled => (StatusCode::CONFLICT, "totp_not_enrolled"),
+        TotpError::NoPendingEnrolment => (StatusCode::CONFLICT, "totp_not_started"),
+        // Authenticated already: a wrong proof is "not allowed", not "log in first".
+        TotpError::WrongCode => (StatusCode::FORBIDDEN, "invalid_code"),
+    };
+    ApiError::new(status, code, error.to_string())
 }
 
 impl From<RepositoryError> for ApiError {

@@ -40,6 +40,7 @@ mod signal;
 pub mod state;
 pub mod storage;
 mod sync_status;
+pub mod totp;
 pub mod users;
 
 pub use openapi::api_router;

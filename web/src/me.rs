@@ -440,6 +440,10 @@ async fn export_records(state: &AppState, user: AuthUser) -> Result<serde_json::
             if let Some(map) = account.as_object_mut() {
                 // A hash is no personal data of use to anyone, and exporting it would help guessing.
                 map.remove("password_hash");
+                // Nor is the authenticator app's secret, which must never leave the box after
+                // its set-up: only whether there is one.
+                map.remove("totp");
+                map.insert("authenticator_app".into(), user.account.uses_totp().into());
             }
             Ok(serde_json::json!({
                 "exported_at": inner.clock.now().to_string(),

@@ -8,7 +8,7 @@ use crate::{
     agenda, appointments, auth, booth, health, me, medical_record, messages, patients, queue,
 };
 use crate::{call, call_attachments, signal};
-use crate::{me_confirm, sync_status, users};
+use crate::{me_confirm, sync_status, totp, users};
 use axum::Json;
 use std::sync::OnceLock;
 use utoipa::OpenApi;
@@ -30,8 +30,8 @@ use utoipa_axum::routes;
     tags(
         (name = "health", description = "Liveness, readiness, metrics"),
         (name = "patients", description = "Patient registration and data"),
-        (name = "auth", description = "Login (password, then SMS code), sessions, activation, password reset"),
-        (name = "me", description = "The caller's own data: read, rectify, export, erase, consents"),
+        (name = "auth", description = "Login (password, then an SMS code or an authenticator app's code), sessions, activation, password reset"),
+        (name = "me", description = "The caller's own data: read, rectify, export, erase, consents; the caller's authenticator app (TOTP)"),
         (name = "agenda", description = "Practitioners, schedules and free slots"),
         (name = "appointments", description = "Booking, listing and cancelling appointments"),
         (name = "booth", description = "Booth sessions run by the staff of a booth site: the person at the counter identified (or registered as a walk-in), the first practitioner free or a chosen slot, the cabin reset"),
@@ -84,6 +84,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(me::get_me, me::patch_me, me::delete_me))
         .routes(routes!(me::export_me))
         .routes(routes!(me_confirm::confirmation_code))
+        .routes(routes!(totp::get_totp, totp::post_totp, totp::delete_totp))
+        .routes(routes!(totp::confirm_totp))
         .routes(routes!(me::withdraw_consent))
         .routes(routes!(
             medical_record::get_medical_record,
@@ -138,6 +140,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(sync_status::discard_parked))
         .routes(routes!(users::list_users, users::add_user))
         .routes(routes!(users::disable))
+        .routes(routes!(totp::reset_user_totp))
         .routes(routes!(openapi_json));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))

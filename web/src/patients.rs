@@ -150,6 +150,7 @@ pub async fn register_patient(
                 created_at: now,
                 sessions_not_before: None,
                 relatives: Vec::new(),
+                totp: None,
             };
             let site = inner.settings.site_name.as_str();
             let language = valid.language;

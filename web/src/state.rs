@@ -43,6 +43,12 @@ pub struct Settings {
     pub printing: Option<crate::documents::print::PrintSettings>,
     /// A session unused this long is over (`auth.idle_timeout_min`).
     pub idle_timeout: jiff::SignedDuration,
+    /// Accounts may set up an authenticator app and log in with its code (`"totp"` in
+    /// `auth.second_factors`); else every login gets an SMS code.
+    pub totp_offered: bool,
+    /// The home page of staff and practitioners without an app asks them to set one up (booth
+    /// sites, where logins must work with the WAN down).
+    pub totp_nudge: bool,
     /// Per-account quotas and the bound on password hashing at once (`[limits]`).
     pub quotas: Quotas,
     /// The site's kind, the on-demand queue and the booth (`[site] kind`, `[queue]`,

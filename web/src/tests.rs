@@ -38,6 +38,8 @@ pub(crate) fn state() -> (tempfile::TempDir, AppState) {
         languages: teleconsult_core::site::Language::ALL.to_vec(),
         printing: None,
         idle_timeout: jiff::SignedDuration::from_mins(15),
+        totp_offered: true,
+        totp_nudge: false,
         quotas: crate::state::Quotas::default(),
         booth: crate::state::BoothSettings::default(),
     };

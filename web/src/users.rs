@@ -69,6 +69,9 @@ pub struct UserSummary {
     pub status: String,
     pub email: String,
     pub phone: String,
+    /// An authenticator app is set up: logins ask for its code, not an SMS.
+    #[serde(default)]
+    pub totp: bool,
 }
 
 impl From<&Account> for UserSummary {
@@ -85,6 +88,7 @@ impl From<&Account> for UserSummary {
             status,
             email: a.email.clone(),
             phone: a.phone.clone(),
+            totp: a.uses_totp(),
         }
     }
 }
@@ -214,6 +218,7 @@ pub fn create_user(
         created_at: now,
         sessions_not_before: None,
         relatives: Vec::new(),
+        totp: None,
     };
     let event = audit(
         now,

@@ -135,6 +135,7 @@ pub(super) fn account(n: u128, role: Role) -> Account {
         created_at: at(T0),
         sessions_not_before: None,
         relatives: Vec::new(),
+        totp: None,
     }
 }
 

@@ -474,6 +474,7 @@ mod tests {
             created_at: at("2026-01-01T00:00:00Z"),
             sessions_not_before: None,
             relatives: Vec::new(),
+            totp: None,
         }
     }
 

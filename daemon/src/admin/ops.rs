@@ -168,6 +168,9 @@ pub fn perform(ctx: &Context, request: &Request, payload: &[u8], actor: &str) ->
         Request::UserAdd(user) => super::users::add(ctx, user, actor).map(no_payload),
         Request::UserList => super::users::list(ctx).map(no_payload),
         Request::UserDisable { login } => super::users::disable(ctx, login, actor).map(no_payload),
+        Request::UserResetTotp { login } => {
+            super::users::reset_totp(ctx, login, actor).map(no_payload)
+        }
     }
 }
 

@@ -43,6 +43,9 @@ pub enum Request {
     UserDisable {
         login: String,
     },
+    UserResetTotp {
+        login: String,
+    },
 }
 
 impl Request {
@@ -60,6 +63,7 @@ impl Request {
             Request::UserAdd(_) => "user add",
             Request::UserList => "user list",
             Request::UserDisable { .. } => "user disable",
+            Request::UserResetTotp { .. } => "user reset-totp",
         }
     }
 }

@@ -1,4 +1,4 @@
-//! `teleconsultctl user add|list|disable`: accounts of staff, practitioners, pharmacists and
+//! `teleconsultctl user add|list|disable|reset-totp`: accounts of staff, practitioners, pharmacists and
 //! administrators (patients register themselves). Audited with the administrator as actor.
 
 use super::ops::Context;
@@ -70,6 +70,40 @@ pub fn disable(ctx: &Context, login: &str, actor: &str) -> Result<serde_json::Va
             .web
             .live
             .announce(teleconsult_web::live::Ended::Account(account.id));
+    }
+    summary(&account)
+}
+
+/// Removes the authenticator app of `login` (a lost phone): its next login gets an SMS code,
+/// and the owner is told by e-mail. Audited with the administrator as actor.
+pub fn reset_totp(
+    ctx: &Context,
+    login: &str,
+    actor: &str,
+) -> Result<serde_json::Value, AdminError> {
+    let account = ctx
+        .store
+        .account_by_login(login)?
+        .ok_or_else(|| AdminError::new("not_found", format!("no account with login {login:?}")))?;
+    let now = ctx.clock.now();
+    let site = ctx.site.name.clone();
+    let reset = teleconsult_web::totp::reset(
+        &ctx.store,
+        |account| teleconsult_web::totp::reset_notice(&site, account, now),
+        now,
+        account.id,
+        &Actor::Admin(actor.to_owned()),
+    )
+    .map_err(admin_error)?;
+    let Some(account) = reset else {
+        return Err(AdminError::new(
+            "not_enrolled",
+            format!("the account {login:?} has no authenticator app"),
+        ));
+    };
+    if let Some(service) = &ctx.service {
+        // The owner's e-mail leaves now.
+        service.web.wake_notifier();
     }
     summary(&account)
 }

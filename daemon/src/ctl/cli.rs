@@ -134,6 +134,12 @@ pub enum UserCommand {
         /// The login of the account.
         login: String,
     },
+    /// Remove the authenticator app of an account (a lost phone): its next login gets an SMS
+    /// code. The owner is told by e-mail.
+    ResetTotp {
+        /// The login of the account.
+        login: String,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

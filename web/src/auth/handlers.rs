@@ -22,6 +22,7 @@ use teleconsult_core::account::{
 };
 use teleconsult_core::audit::{Action, Actor, AuditEvent};
 use teleconsult_core::notification::Notification;
+use teleconsult_core::totp::Factor;
 use teleconsult_store::ChallengeOutcome;
 use utoipa::ToSchema;
 
@@ -35,15 +36,20 @@ pub struct LoginRequest {
 
 #[derive(Serialize, ToSchema)]
 pub struct ChallengeResponse {
-    /// To send back with the code received by SMS.
+    /// To send back with the code.
     pub challenge_id: String,
+    /// Which code to send back: `sms` (sent to the account's phone now) or `totp` (the code
+    /// the account's authenticator app shows; no SMS is sent).
+    #[schema(value_type = String, example = "sms")]
+    pub factor: &'static str,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OtpRequest {
     pub challenge_id: String,
-    /// The 6-digit code received by SMS.
+    /// The 6-digit code received by SMS, or shown by the authenticator app when the login
+    /// answered `"factor": "totp"`.
     pub code: String,
 }
 
@@ -112,8 +118,7 @@ fn rate_limited(wait_s: u64) -> ApiError {
 }
 
 fn locked(until: Timestamp, now: Timestamp) -> ApiError {
-    let wait = until.duration_since(now).as_secs().max(1);
-    rate_limited(u64::try_from(wait).unwrap_or(1))
+    ApiError::locked(until, now)
 }
 
 fn invalid_credentials() -> ApiError {
@@ -135,14 +140,16 @@ pub(crate) fn check_rate(
         .map_err(rate_limited)
 }
 
-/// Checks the password of `login` and, when right, sends a 6-digit code by SMS. Returns the
-/// challenge id to send back with the code. Never says whether the login exists.
+/// Checks the password of `login` and, when right, sends a 6-digit code by SMS — or, for an
+/// account with a confirmed authenticator app on a site offering them, sends nothing: the
+/// app's code is expected. Returns the challenge id to send back with the code and which code
+/// it takes. Never says whether the login exists.
 pub(crate) async fn start_login(
     state: &AppState,
     client: Option<IpAddr>,
     login: String,
     password: String,
-) -> Result<String, ApiError> {
+) -> Result<(String, Factor), ApiError> {
     check_rate(state, Scope::Login, client)?;
     let now = state.clock.now();
     let challenge_id = new_secret();
@@ -150,7 +157,7 @@ pub(crate) async fn start_login(
     let id = challenge_id.clone();
     // At most a few password checks at once (each takes tens of MB): a burst waits here.
     let mut hashing = state.hashing_permit().await?;
-    state
+    let factor = state
         .blocking(move |inner| {
             let account = inner.store.account_by_login(&login)?;
             let Some(account) = account else {
@@ -208,6 +215,11 @@ pub(crate) async fn start_login(
                     Err(LoginRefused::NotActivated) => return Err(not_activated()),
                     Err(_) => return Err(invalid_credentials()),
                 }
+                if stored.login_factor(inner.settings.totp_offered) == Factor::Totp {
+                    // Works with the SMS gateway (and the WAN) out of reach: nothing is sent.
+                    let challenge = LoginChallenge::for_totp(stored.id, now, &inner.policy);
+                    return Ok((challenge, None));
+                }
                 let text = crate::i18n::text(
                     stored.language,
                     "sms-login-code",
@@ -215,17 +227,19 @@ pub(crate) async fn start_login(
                 );
                 let sms = Notification::sms(stored.phone.clone(), text, now);
                 let challenge = LoginChallenge::new(stored.id, code.clone(), now, &inner.policy);
-                Ok((challenge, sms))
+                Ok((challenge, Some(sms)))
             });
             match issued {
-                Ok(outcome) => outcome,
+                Ok(outcome) => outcome.map(|challenge| challenge.factor),
                 Err(teleconsult_store::StoreError::NotFound(_)) => Err(invalid_credentials()),
                 Err(other) => Err(other.into()),
             }
         })
         .await?;
-    state.wake_notifier();
-    Ok(challenge_id)
+    if factor == Factor::Sms {
+        state.wake_notifier();
+    }
+    Ok((challenge_id, factor))
 }
 
 fn not_activated() -> ApiError {
@@ -237,10 +251,11 @@ fn not_activated() -> ApiError {
 }
 
 /// First step of a login: the password. On success a 6-digit code is sent by SMS to the
-/// account's phone. The answer never says whether the login exists.
+/// account's phone — unless the account has an authenticator app (and the site offers them):
+/// then nothing is sent and `factor` is `totp`. The answer never says whether the login exists.
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
     responses(
-        (status = 200, description = "Password right: code sent by SMS", body = ChallengeResponse),
+        (status = 200, description = "Password right: code sent by SMS (`factor`: `sms`), or the authenticator app's code expected (`factor`: `totp`)", body = ChallengeResponse),
         (status = 401, description = "Login or password wrong", body = crate::error::ErrorBody),
         (status = 403, description = "Account not activated yet", body = crate::error::ErrorBody),
         (status = 429, description = "`too_many_attempts`: this address's rate limit, or the account is locked; `busy`: too many password checks at this moment (see Retry-After)", body = crate::error::ErrorBody)))]
@@ -249,8 +264,12 @@ pub async fn login(
     ClientAddr(client): ClientAddr,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<Json<ChallengeResponse>, ApiError> {
-    let challenge_id = start_login(&state, client, request.login, request.password).await?;
-    Ok(Json(ChallengeResponse { challenge_id }))
+    let (challenge_id, factor) =
+        start_login(&state, client, request.login, request.password).await?;
+    Ok(Json(ChallengeResponse {
+        challenge_id,
+        factor: factor.code(),
+    }))
 }
 
 /// A session just opened by [`finish_login`].
@@ -276,7 +295,7 @@ pub(crate) fn attempts_left(error: &ApiError) -> Option<u32> {
     rest.split(' ').next()?.parse().ok()
 }
 
-/// Checks the SMS code of a challenge and opens a session.
+/// Checks the code of a challenge (SMS or authenticator app) and opens a session.
 pub(crate) async fn finish_login(
     state: &AppState,
     client: Option<IpAddr>,
@@ -306,7 +325,7 @@ pub(crate) async fn finish_login(
                     if let Err(LoginRefused::Locked { until }) = account.may_attempt_login(now) {
                         return ChallengeOutcome::Refused(locked(until, now));
                     }
-                    if let Err(error) = challenge.verify(&code, now, &inner.policy) {
+                    if let Err(error) = challenge.verify(&code, account, now, &inner.policy) {
                         account.record_failure(now, &inner.policy);
                         return ChallengeOutcome::Failed {
                             keep: matches!(error, OtpError::Wrong { .. }),
@@ -348,7 +367,9 @@ pub(crate) async fn finish_login(
     Ok(OpenedSession { token, session })
 }
 
-/// Second step: the code received by SMS. Opens a session (cookie and bearer token).
+/// Second step: the code received by SMS, or the authenticator app's code when the login
+/// answered `"factor": "totp"` (same attempts and lockout; each app code works once). Opens a
+/// session (cookie and bearer token).
 #[utoipa::path(post, path = "/auth/otp", tag = "auth", request_body = OtpRequest,
     responses(
         (status = 200, description = "Logged in", body = SessionResponse),

@@ -183,6 +183,7 @@ pub async fn home(page: Page, query: Result<Query<HomeQuery>, QueryRejection>) -
                             li { a href=(format!("/patients/{own}/medical-record")) { (page.t("mr-title")) } }
                         }
                         li { a href="/me" { (page.t("nav-my-data")) } }
+                        (super::totp::link(&page))
                     }
                 }
             }
@@ -197,6 +198,7 @@ pub async fn home(page: Page, query: Result<Query<HomeQuery>, QueryRejection>) -
             let own_schedule = account.practitioner.map(|p| format!("/schedule/{p}"));
             html! {
                 p.lead { (page.t_args("home-role-welcome", &[("name", name), ("role", &role)])) }
+                (super::totp::nudge(&page, account))
                 section aria-labelledby="day" {
                     h2 #day { (page.t(if account.role == Role::Practitioner { "home-my-day" } else { "home-site-day" })) }
                     (day_navigation(&page, date))
@@ -218,6 +220,7 @@ pub async fn home(page: Page, query: Result<Query<HomeQuery>, QueryRejection>) -
                     }
                     li { a href="/sync" { (page.t("home-sync")) } }
                     li { a href="/me" { (page.t("nav-my-data")) } }
+                    (super::totp::link(&page))
                 }
             }
         }
@@ -228,6 +231,7 @@ pub async fn home(page: Page, query: Result<Query<HomeQuery>, QueryRejection>) -
                 ul.links {
                     li { a href="/pharmacy" { (page.t("pharmacy-title")) } }
                     li { a href="/me" { (page.t("nav-my-data")) } }
+                    (super::totp::link(&page))
                 }
             }
         }

@@ -1,5 +1,5 @@
-//! Login in two steps (password, then the 6-digit code received by SMS), logout, and the
-//! password reset by e-mailed link.
+//! Login in two steps (password, then the 6-digit code received by SMS or shown by the
+//! account's authenticator app), logout, and the password reset by e-mailed link.
 //!
 //! Between the two login steps the challenge id travels in a short-lived `__Host-tc_challenge`
 //! cookie (HttpOnly), never in the URL, so it does not end up in history or logs.
@@ -19,6 +19,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use maud::{Markup, html};
 use serde::Deserialize;
+use teleconsult_core::totp::Factor;
 
 /// Holds the challenge id between the password and the code (as long as a code lives, and
 /// then some).
@@ -78,7 +79,13 @@ pub async fn login(
         return refused(&page);
     }
     match start_login(&page.state, client, form.login.clone(), form.password).await {
-        Ok(challenge) => with_cookie(redirect("/login/code"), &challenge_cookie(&challenge)),
+        Ok((challenge, factor)) => {
+            let next = match factor {
+                Factor::Sms => "/login/code",
+                Factor::Totp => "/login/code?factor=totp",
+            };
+            with_cookie(redirect(next), &challenge_cookie(&challenge))
+        }
         Err(error) => {
             let problem = match error.code {
                 "invalid_credentials" => page.t("login-invalid"),
@@ -95,24 +102,44 @@ pub async fn login(
 pub struct CodeForm {
     csrf: String,
     code: String,
+    /// `totp` when the code comes from the authenticator app (only changes the texts).
+    factor: String,
 }
 
-/// `GET /login/code`.
-pub async fn code_form(page: Page, headers: HeaderMap) -> Response {
+#[derive(Default, Deserialize)]
+#[serde(default)]
+pub struct CodeQuery {
+    factor: String,
+}
+
+/// `GET /login/code` (`?factor=totp`: the authenticator app's code, nothing was sent).
+pub async fn code_form(
+    page: Page,
+    headers: HeaderMap,
+    query: Result<Query<CodeQuery>, QueryRejection>,
+) -> Response {
     if cookie(&headers, CHALLENGE_COOKIE).is_none_or(|c| c.is_empty()) {
         return redirect("/login");
     }
-    respond(StatusCode::OK, code_page(&page, &FieldErrors::new()))
+    let app = query.is_ok_and(|Query(q)| q.factor == "totp");
+    respond(StatusCode::OK, code_page(&page, app, &FieldErrors::new()))
 }
 
-fn code_page(page: &Page, errors: &FieldErrors) -> Markup {
+/// The code step; `app`: the code comes from the authenticator app.
+fn code_page(page: &Page, app: bool, errors: &FieldErrors) -> Markup {
+    let (intro, hint) = if app {
+        ("code-intro-totp", "code-hint-totp")
+    } else {
+        ("code-intro", "code-hint")
+    };
     let body = html! {
-        p { (page.t("code-intro")) }
+        p { (page.t(intro)) }
         (error_summary(page, errors))
         form method="post" action="/login/code" novalidate {
             (csrf_field(page))
+            @if app { input type="hidden" name="factor" value="totp"; }
             (Input::new("code", page.t("code-label"), "text", "")
-                .hint(page.t("code-hint")).autocomplete("one-time-code").inputmode("numeric")
+                .hint(page.t(hint)).autocomplete("one-time-code").inputmode("numeric")
                 .render(errors))
             button.primary type="submit" { (page.t("code-submit")) }
         }
@@ -121,7 +148,7 @@ fn code_page(page: &Page, errors: &FieldErrors) -> Markup {
     document(page, &page.t("code-title"), &body)
 }
 
-/// `POST /login/code`: the SMS code; opens the session and goes to the home page.
+/// `POST /login/code`: the SMS or app code; opens the session and goes to the home page.
 pub async fn code(
     page: Page,
     ClientAddr(client): ClientAddr,
@@ -152,7 +179,10 @@ pub async fn code(
                 None => page.t("code-expired"),
             };
             let errors = FieldErrors::from([("code", message)]);
-            respond(error.status, code_page(&page, &errors))
+            respond(
+                error.status,
+                code_page(&page, form.factor == "totp", &errors),
+            )
         }
         Err(error) if error.code == "code_expired" => {
             let response = respond(

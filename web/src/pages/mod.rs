@@ -3,7 +3,7 @@
 //! day), booking (search, week of free slots, booking form, first available), an
 //! appointment and its cancellation, opening hours, the administrators' accounts page, the
 //! sync page (state, booking conflicts, messages the platform refused), "my data" (GDPR), the
-//! language switcher, the demo outbox, and documents (the practitioner's forms, a document's
+//! language switcher, the demo outbox, the authenticator app (`/account/totp`), and documents (the practitioner's forms, a document's
 //! page, the patient's list, the pharmacy page).
 //!
 //! Pages use the cookie session only and no inline script or style (the CSP forbids them):
@@ -40,6 +40,7 @@ mod schedule;
 mod static_files;
 mod storage;
 mod sync;
+mod totp;
 mod users;
 
 pub(crate) use storage::fenced_page;
@@ -75,6 +76,10 @@ pub fn routes() -> Router<AppState> {
         .route("/password-reset/confirm", post(login::reset_confirm))
         .route("/me", get(my_data::page).post(my_data::rectify))
         .route("/me/export", get(my_data::export))
+        .route("/account/totp", get(totp::page))
+        .route("/account/totp/start", post(totp::start_setup))
+        .route("/account/totp/confirm", post(totp::confirm_setup))
+        .route("/account/totp/remove", post(totp::remove_app))
         .route("/me/consents/{kind}/withdraw", post(my_data::withdraw))
         .route("/me/erase", get(my_data::erase_form).post(my_data::erase))
         .route(
@@ -134,6 +139,7 @@ pub fn routes() -> Router<AppState> {
         .route("/schedule/{id}/listing", post(schedule::save_listing))
         .route("/admin/users", get(users::page).post(users::add))
         .route("/admin/users/{id}/disable", post(users::disable))
+        .route("/admin/users/{id}/reset-totp", post(users::reset_totp))
         .route("/sync", get(sync::page))
         .route("/sync/parked/{id}/{action}", post(sync::resolve))
         .route("/demo/outbox", get(outbox::page))

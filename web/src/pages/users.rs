@@ -1,5 +1,6 @@
 //! The administrators' accounts page: every account with its role and state, a form to create
-//! a practitioner, staff, pharmacist or administrator account, and a button to disable one.
+//! a practitioner, staff, pharmacist or administrator account, a button to disable one and one
+//! to reset an account's authenticator app (a lost phone).
 //! The API's handlers do the work (`users::list_users`, `users::add_user`, `users::disable`).
 
 use super::context::Page;
@@ -46,6 +47,7 @@ pub struct UserForm {
 pub struct DoneQuery {
     added: Option<String>,
     disabled: Option<String>,
+    totp_reset: Option<String>,
 }
 
 /// `GET /admin/users`.
@@ -55,6 +57,8 @@ pub async fn page(page: Page, query: Result<Query<DoneQuery>, QueryRejection>) -
         Some(page.t("users-added"))
     } else if query.disabled.is_some() {
         Some(page.t("users-disabled"))
+    } else if query.totp_reset.is_some() {
+        Some(page.t("totp-admin-done"))
     } else {
         None
     };
@@ -125,6 +129,12 @@ async fn render(
                                         form.inline method="post" action=(format!("/admin/users/{}/disable", u.id)) {
                                             (csrf_field(&page))
                                             button.danger type="submit" aria-label=(page.t_args("users-disable-label", &[("name", &u.login)])) { (page.t("users-disable")) }
+                                        }
+                                    }
+                                    @if u.totp {
+                                        form.inline method="post" action=(format!("/admin/users/{}/reset-totp", u.id)) {
+                                            (csrf_field(&page))
+                                            button type="submit" aria-label=(page.t_args("totp-admin-reset-label", &[("name", &u.login)])) { (page.t("totp-admin-reset")) }
                                         }
                                     }
                                 }
@@ -228,6 +238,24 @@ pub async fn disable(
     };
     match users::disable(State(page.state.clone()), user, Path(id)).await {
         Ok(_) => redirect("/admin/users?disabled=1"),
+        Err(error) => fault(&page, error),
+    }
+}
+
+/// `POST /admin/users/{id}/reset-totp`: removes the account's authenticator app (a lost phone).
+pub async fn reset_totp(
+    page: Page,
+    Path(id): Path<String>,
+    form: Result<Form<UserForm>, FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return bad_form(&page);
+    };
+    let Ok(user) = csrf::check_session(&page, &form.csrf).cloned() else {
+        return refused(&page);
+    };
+    match crate::totp::reset_user_totp(State(page.state.clone()), user, Path(id)).await {
+        Ok(_) => redirect("/admin/users?totp_reset=1"),
         Err(error) => fault(&page, error),
     }
 }
