@@ -143,7 +143,7 @@ pub(super) fn line(page: &Page, queue: &QueueView) -> Markup {
             @if queue.entries.is_empty() {
                 p { (page.t("booth-line-empty")) }
             } @else {
-                div.table-wrap { table.day {
+                div.table-wrap tabindex="0" role="region" aria-labelledby="line_title" { table.day {
                     thead { tr {
                         th scope="col" { (page.t("booth-position")) }
                         th scope="col" { (page.t("booth-person")) }

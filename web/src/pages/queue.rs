@@ -68,7 +68,7 @@ fn line(page: &Page, q: &QueueView) -> Markup {
                 (page.t_args("booth-available", &[("count", &q.practitioners_available.to_string())]))
             }
             @if !q.entries.is_empty() {
-                div.table-wrap { table.day {
+                div.table-wrap tabindex="0" role="region" aria-labelledby="line_title" { table.day {
                     thead { tr {
                         th scope="col" { (page.t("booth-position")) }
                         th scope="col" { (page.t("booth-specialty")) }
