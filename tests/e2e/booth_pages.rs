@@ -17,6 +17,15 @@ fn session_in(html: &str) -> Option<String> {
     html[start..].split('/').next().map(str::to_owned)
 }
 
+/// The console's cabin panel (the open session), without the rest of the page.
+fn cabin_part(html: &str) -> &str {
+    let start = html.find("id=\"cabin\"").unwrap_or(0);
+    let end = html[start..]
+        .find("id=\"devices\"")
+        .map_or(html.len(), |e| start + e);
+    &html[start..end]
+}
+
 fn fields(n: u16) -> Vec<(String, String)> {
     let p = walk_in(n, None);
     ["national_id", "first_name", "last_name", "birth_date"]
@@ -117,7 +126,7 @@ async fn a_walk_in_from_the_console_is_taken_from_the_queue_page_and_staff_see_i
         "{html}"
     );
     let session = session_in(&html).context("the open session on the console")?;
-    assert!(html.contains("Costa301"), "{html}");
+    assert!(cabin_part(&html).contains("Costa301"), "{html}");
     assert!(
         !html.contains("fever since yesterday"),
         "no reason for staff: {html}"
@@ -182,7 +191,10 @@ async fn a_walk_in_from_the_console_is_taken_from_the_queue_page_and_staff_see_i
         Some(session.as_str()),
         "{html}"
     );
-    assert!(html.contains("Dr Anne Weber"), "taken by: {html}");
+    assert!(
+        cabin_part(&html).contains("Dr Anne Weber"),
+        "taken by: {html}"
+    );
     let (status, api) = site
         .get(staff, &format!("/api/v1/booth/sessions/{session}"))
         .await?;
@@ -288,5 +300,137 @@ async fn a_patient_at_home_waits_for_the_first_practitioner_free_and_leaves() ->
     assert_eq!(status, 404, "left the line");
     let (status, html) = get_page(site, &patient, "/book/waiting").await?;
     assert!(status == 200 && !html.contains("data-refresh"), "{html}");
+    Ok(())
+}
+
+/// The value of the first `<option>` naming a practitioner's slot (`{id}|{start}`).
+fn first_slot_option(html: &str) -> Option<String> {
+    html.split("<option value=\"")
+        .skip(1)
+        .filter_map(|piece| piece.split('"').next())
+        .find(|v| v.contains('|'))
+        .map(str::to_owned)
+}
+
+/// The offer form of the session in the cabin: its action and the slot it books.
+fn offer_form(html: &str) -> Option<(String, String)> {
+    let start = html.find("action=\"/booth/entries/")? + "action=\"".len();
+    let action = html[start..].split('"').next()?.to_owned();
+    let rest = &html[start..];
+    let slot_at = rest.find("name=\"slot\" value=\"")? + "name=\"slot\" value=\"".len();
+    Some((action, rest[slot_at..].split('"').next()?.to_owned()))
+}
+
+/// One cabin, one session, even when the counter form is sent thirty times at once (thirty
+/// people, thirty taps): exactly one starts, the others are told the cabin is busy, and one
+/// entry waits. Then the slot offered after `[queue] offer_slot_after_min` is booked from the
+/// console, and, once that session ended, a chosen slot starting soon from the slot list.
+#[tokio::test]
+async fn the_console_holds_one_session_under_a_rush_books_the_offer_and_a_chosen_slot()
+-> anyhow::Result<()> {
+    let b = booth("[queue]\noffer_slot_after_min = 0.05\n").await?;
+    let (site, staff) = (&b.site, &b.staff);
+    let client = site.daemon.client_without_redirects()?;
+    let mut tasks = Vec::new();
+    for n in 0..30u16 {
+        let mut form: Vec<(String, String)> = fields(400 + n);
+        for (k, v) in [
+            ("csrf", staff.csrf.as_str()),
+            ("how", "now"),
+            ("counter_consents", "yes"),
+            ("specialty", "general_practice"),
+        ] {
+            form.push((k.to_owned(), v.to_owned()));
+        }
+        let request = client
+            .post(site.daemon.url("/booth/start"))
+            .header("cookie", format!("tc_session={}", staff.token))
+            .header("accept", "text/html")
+            .form(&form);
+        tasks.push(tokio::spawn(async move {
+            let r = request.send().await?;
+            let location = r
+                .headers()
+                .get("location")
+                .and_then(|l| l.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            anyhow::Ok((r.status().as_u16(), location))
+        }));
+    }
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        outcomes.push(t.await??);
+    }
+    let started = outcomes
+        .iter()
+        .filter(|(s, at)| *s == 303 && at == "/booth?done=started")
+        .count();
+    let busy = outcomes.iter().filter(|(s, _)| *s == 409).count();
+    assert_eq!((started, busy), (1, 29), "{outcomes:?}");
+    let (status, queue) = site.get(staff, "/api/v1/queue").await?;
+    assert_eq!(status, 200, "{queue}");
+    assert_eq!(
+        queue["entries"].as_array().map(Vec::len),
+        Some(1),
+        "one waits: {queue}"
+    );
+
+    // Waited long enough: the console offers the first free slot; staff book it.
+    let (action, slot) = crate::booth_sessions::eventually("the slot offer", || async {
+        let (status, html) = get_page(site, staff, "/booth").await?;
+        anyhow::ensure!(status == 200, "{html}");
+        Ok(offer_form(&html))
+    })
+    .await?;
+    let (_, html) = get_page(site, staff, "/booth").await?;
+    let session = session_in(&html).context("the open session")?;
+    let (status, at, html) = post_form(site, staff, &action, &[("slot", slot.as_str())]).await?;
+    assert_eq!((status, at.as_str()), (200, "/booth?done=booked"), "{html}");
+    let (_, api) = site
+        .get(staff, &format!("/api/v1/booth/sessions/{session}"))
+        .await?;
+    assert_eq!(api["state"], "booked", "{api}");
+    assert_eq!(
+        api["appointment"]["start"].as_str(),
+        slot.split_once('|').map(|(_, s)| s),
+        "{api}"
+    );
+    let (status, at, _) =
+        post_form(site, staff, &format!("/booth/sessions/{session}/end"), &[]).await?;
+    assert_eq!((status, at.as_str()), (200, "/booth?done=ended"));
+
+    // A chosen slot from the list (starting within the idle limit): booked at once.
+    let (_, html) = get_page(site, staff, "/booth").await?;
+    let chosen = first_slot_option(&html).context("a slot starting soon in the list")?;
+    let walk = fields(450);
+    let (status, at, html) = post_form(
+        site,
+        staff,
+        "/booth/start",
+        &form(
+            &walk,
+            &[
+                ("how", "slot"),
+                ("counter_consents", "yes"),
+                ("slot", chosen.as_str()),
+            ],
+        ),
+    )
+    .await?;
+    assert_eq!(
+        (status, at.as_str()),
+        (200, "/booth?done=started"),
+        "{html}"
+    );
+    let session = session_in(&html).context("the new session")?;
+    let (_, api) = site
+        .get(staff, &format!("/api/v1/booth/sessions/{session}"))
+        .await?;
+    assert_eq!(
+        (api["state"].as_str(), api["appointment"]["start"].as_str()),
+        (Some("booked"), chosen.split_once('|').map(|(_, s)| s)),
+        "{api}"
+    );
     Ok(())
 }
