@@ -3,7 +3,8 @@
 //! register a walk-in at the console (a mistake first, reported on its field) and start a
 //! session for the first practitioner free; Dr Weber switches on and takes the walk-in from his
 //! queue page, landing on the call page; the console shows who took them; a patient at home
-//! asks for "as soon as possible" and sees their place on the waiting page.
+//! asks for "as soon as possible", sees their place on the waiting page, and the open page
+//! changes by itself to "join now" when Dr Weber takes them.
 
 use crate::booth_sessions::booth;
 use teleconsult_tests::accounts::{PASSWORD, WAIT, phone};
@@ -19,11 +20,14 @@ async fn browser_console_queue_and_waiting_pages() -> anyhow::Result<()> {
     site.register(320).await?;
     let sms = &site.sms;
     let national_id = luxembourg("19900101", 321);
+    // Dr Weber's own API session, to take the patient at home while their page is open.
+    let weber = site.login(&WEBER).await?;
     with_browser(
         "browser_console_queue_and_waiting_pages",
         BrowserOptions::for_daemon(&site.daemon, "fr-FR"),
         |tab| {
             let national_id = &national_id;
+            let weber = &weber;
             async move {
                 tab.open("/login").await?;
                 tab.log_in(sms, STAFF.login, STAFF.password, STAFF.phone)
@@ -140,7 +144,28 @@ async fn browser_console_queue_and_waiting_pages() -> anyhow::Result<()> {
                         "Quitter la file",
                     ],
                 )
-                .await
+                .await?;
+
+                // Dr Weber takes them: the open page changes by itself to "join now".
+                let (status, taken) = site
+                    .post(weber, "/api/v1/queue/next", &serde_json::json!({}))
+                    .await?;
+                anyhow::ensure!(
+                    status == 200 && taken["at_booth"] == false,
+                    "{status} {taken}"
+                );
+                tab.wait_for_text("Votre praticien est prêt").await?;
+                tab.on_page(
+                    "/book/waiting",
+                    "fr",
+                    &["Dr Anne Weber", "Rejoindre la consultation maintenant"],
+                )
+                .await?;
+                let appointment = taken["appointment_id"].as_str().unwrap_or_default();
+                tab.click(&format!("a[href='/appointments/{appointment}/call']"))
+                    .await?;
+                tab.wait_for_path(&format!("/appointments/{appointment}/call"))
+                    .await
             }
         },
     )

@@ -114,3 +114,6 @@ asap-leave = Warteschlange verlassen
 asap-not-waiting-title = Sie sind nicht in der Warteschlange
 asap-not-waiting = Wenn eine Fachperson Sie übernommen hat, finden Sie Ihre Konsultation unter Ihren Terminen: treten Sie ihr von dort bei.
 asap-see-appointments = Meine Termine
+asap-ready-title = Ihre Fachperson ist bereit
+asap-ready = { $name } hat Ihre Anfrage übernommen und ist jetzt für Ihre Telekonsultation bereit.
+asap-join = Jetzt der Konsultation beitreten

@@ -114,3 +114,6 @@ asap-leave = Leave the line
 asap-not-waiting-title = You are not in the line
 asap-not-waiting = If a practitioner has taken you, your consultation is among your appointments: join it from there.
 asap-see-appointments = My appointments
+asap-ready-title = Your practitioner is ready
+asap-ready = { $name } has taken your request and is ready for your teleconsultation now.
+asap-join = Join the consultation now

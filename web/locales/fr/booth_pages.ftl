@@ -114,3 +114,6 @@ asap-leave = Quitter la file
 asap-not-waiting-title = Vous n'êtes pas dans la file
 asap-not-waiting = Si un praticien vous a pris, votre consultation figure parmi vos rendez-vous : rejoignez-la depuis là.
 asap-see-appointments = Mes rendez-vous
+asap-ready-title = Votre praticien est prêt
+asap-ready = { $name } a pris votre demande et est prêt pour votre téléconsultation maintenant.
+asap-join = Rejoindre la consultation maintenant

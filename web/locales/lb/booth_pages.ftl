@@ -114,3 +114,6 @@ asap-leave = D'Schlaang verloossen
 asap-not-waiting-title = Dir sidd net an der Schlaang
 asap-not-waiting = Wann en Dokter Iech iwwerholl huet, fannt Dir Är Konsultatioun ënner Ären Terminer: gitt vun do aus eran.
 asap-see-appointments = Meng Terminer
+asap-ready-title = Ären Dokter ass prett
+asap-ready = { $name } huet Är Ufro iwwerholl an ass elo prett fir Är Telekonsultatioun.
+asap-join = Elo an d'Konsultatioun eragoen

@@ -114,3 +114,6 @@ asap-leave = Sair da fila
 asap-not-waiting-title = Não está na fila
 asap-not-waiting = Se um profissional o aceitou, a sua consulta está entre as suas marcações: entre nela a partir daí.
 asap-see-appointments = As minhas marcações
+asap-ready-title = O seu profissional está pronto
+asap-ready = { $name } aceitou o seu pedido e está pronto para a sua teleconsulta agora.
+asap-join = Entrar na consulta agora

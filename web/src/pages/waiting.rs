@@ -212,7 +212,7 @@ pub async fn waiting(page: Page) -> Response {
         Ok(user) => user,
         Err(response) => return response,
     };
-    let entry = queue::own_entry(State(page.state.clone()), user).await;
+    let entry = queue::own_entry(State(page.state.clone()), user.clone()).await;
     let body = match entry {
         Ok(e) => {
             let e = e.0;
@@ -231,22 +231,50 @@ pub async fn waiting(page: Page) -> Response {
                 }
             }
         }
-        Err(error) if error.status == StatusCode::NOT_FOUND => html! {
+        Err(error) if error.status == StatusCode::NOT_FOUND => {
+            let ready = match ready_now(&page, &user).await {
+                Ok(ready) => ready,
+                Err(response) => return response,
+            };
+            html! {
             section #waiting aria-labelledby="waiting_title" {
-                h2 #waiting_title { (page.t("asap-not-waiting-title")) }
-                p role="status" { (page.t("asap-not-waiting")) }
+                @if let Some((id, name)) = &ready {
+                    h2 #waiting_title { (page.t("asap-ready-title")) }
+                    p role="status" { (page.t_args("asap-ready", &[("name", name)])) }
+                    p { a.button.primary href=(format!("/appointments/{id}/call")) { (page.t("asap-join")) } }
+                } @else {
+                    h2 #waiting_title { (page.t("asap-not-waiting-title")) }
+                    p role="status" { (page.t("asap-not-waiting")) }
+                }
                 ul.links {
                     li { a href="/home" { (page.t("asap-see-appointments")) } }
                     li { a href="/book/asap" { (page.t("asap-title")) } }
                 }
             }
-        },
+            }
+        }
         Err(error) => return fault(&page, error),
     };
     respond(
         StatusCode::OK,
         document(&page, &page.t("asap-waiting-title"), &body),
     )
+}
+
+/// An appointment of the caller's running now (a practitioner took them: it starts at the
+/// taking instant) and its practitioner, for the "join now" link.
+async fn ready_now(page: &Page, user: &AuthUser) -> Result<Option<(String, String)>, Response> {
+    let now = page.state.clock.now();
+    let list = super::appointment::list(page, user, None).await?;
+    Ok(list
+        .into_iter()
+        .filter(|a| matches!(a.status.as_str(), "booked" | "waiting" | "in_call"))
+        .find(|a| {
+            let start = a.start.parse::<teleconsult_core::Timestamp>();
+            let end = a.end.parse::<teleconsult_core::Timestamp>();
+            matches!((start, end), (Ok(s), Ok(e)) if s <= now && now < e)
+        })
+        .map(|a| (a.id, a.practitioner_name)))
 }
 
 /// The caller's own waiting entry's id (never in a URL or a form).
