@@ -1,6 +1,6 @@
 //! The staff console's parts (issue #19): the cabin (the open booth session: who, waiting
-//! where and how long, the slot offered, taken by whom, the end button, and the place of the
-//! device check and status), the line at the counter, the look-up by national id and the
+//! where and how long, the slot offered, taken by whom, the end button), the place of the
+//! device check and status beside it, the line at the counter, the look-up by national id and the
 //! counter form. The waiting facts are shared with the patient's waiting page.
 
 use super::appointment::status_label;
@@ -83,16 +83,20 @@ fn person(p: Option<&PatientView>) -> String {
 /// The cabin: the open session, or "free". Refreshed in place by the page script.
 pub(super) fn cabin(page: &Page, session: Option<&BoothSessionView>) -> Markup {
     html! {
-        section #cabin.panel aria-labelledby="cabin_title" data-refresh="/booth" {
-            h2 #cabin_title { (page.t("booth-cabin-title")) }
-            @match session {
-                None => { p role="status" { (page.t("booth-cabin-free")) } }
-                Some(s) => { (session_panel(page, s)) }
+        div.cabin-column {
+            section #cabin.panel aria-labelledby="cabin_title" data-refresh="/booth" {
+                h2 #cabin_title { (page.t("booth-cabin-title")) }
+                @match session {
+                    None => { p role="status" { (page.t("booth-cabin-free")) } }
+                    Some(s) => { (session_panel(page, s)) }
+                }
             }
-            // The place of the device check and of the camera/microphone status (`POST
-            // /booth/check`, `GET /booth/status`, the cabin's own work): it is filled in here.
-            div #devices.devices data-booth-status="/api/v1/booth/status" {
-                h3 { (page.t("booth-devices-title")) }
+            // THE PLACE OF THE CABIN'S DEVICES (issue #19, item 3): the device check (`POST
+            // /booth/check`) and the live camera/microphone status (`GET /booth/status`, polled
+            // every 2 s) are filled in here by the cabin's own work. Outside `#cabin` on
+            // purpose: the console's refresh never replaces what the status script shows.
+            section #devices.panel.devices aria-labelledby="devices_title" data-booth-status="/api/v1/booth/status" {
+                h2 #devices_title { (page.t("booth-devices-title")) }
                 p.hint { (page.t("booth-devices-pending")) }
             }
         }
