@@ -227,6 +227,50 @@ async fn a_walk_in_from_the_console_is_taken_from_the_queue_page_and_staff_see_i
         "{api}"
     );
 
+    // Back another day: found by national id, started as that patient (no second record),
+    // without the walk-in's box (the record's own consents apply).
+    let (_, _, html) = post_form(
+        site,
+        staff,
+        "/booth/find",
+        &[("find_national_id", national_id.as_str())],
+    )
+    .await?;
+    let at = html
+        .find("name=\"patient_id\" value=\"")
+        .context("the found patient")?;
+    let patient_id = html[at + "name=\"patient_id\" value=\"".len()..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let (status, at, html) = post_form(
+        site,
+        staff,
+        "/booth/start",
+        &[
+            ("patient_id", patient_id.as_str()),
+            ("find_national_id", national_id.as_str()),
+            ("how", "now"),
+            ("specialty", "general_practice"),
+        ],
+    )
+    .await?;
+    assert_eq!(
+        (status, at.as_str()),
+        (200, "/booth?done=started"),
+        "{html}"
+    );
+    let again = session_in(&html).context("the new session")?;
+    let (_, api) = site
+        .get(staff, &format!("/api/v1/booth/sessions/{again}"))
+        .await?;
+    assert_eq!(
+        api["patient_id"].as_str(),
+        Some(patient_id.as_str()),
+        "{api}"
+    );
+
     // Nonsense is a clear 4xx page, never a 500.
     for (path, body) in [
         ("/booth/sessions/not-an-id/end", vec![]),
