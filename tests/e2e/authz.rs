@@ -438,6 +438,29 @@ fn page_rows() -> Vec<Row> {
         row("POST", "/admin/users/{nobody}/reset-totp",            [403, 403, 403, 403, 403, 403, 404]),
         row("GET", "/account/totp",                                [200; 7]),
         row("POST", "/account/totp/confirm",                       [409; 7]),
+        // The booth in pages (issue #19), as its API doors: the console for staff of a booth
+        // site (a clinic's staff: 404); forms posted empty are refused on their fields (422)
+        // or as unreadable (400); someone else's or no session or entry: 404.
+        row("GET", "/booth",                                       [403, 403, 403, 403, 404, 403, 403])
+            .booth(                                                [403, 403, 403, 403, 200, 403, 403]),
+        row("POST", "/booth/find",                                 [403, 403, 403, 403, 404, 403, 403])
+            .booth(                                                [403, 403, 403, 403, 422, 403, 403]),
+        row("POST", "/booth/start",                                [403, 403, 403, 403, 404, 403, 403])
+            .booth(                                                [403, 403, 403, 403, 422, 403, 403]),
+        row("POST", "/booth/sessions/{nobody}/end",                [403, 403, 403, 403, 404, 403, 403]),
+        row("POST", "/booth/entries/{nobody}/withdraw",            [403, 403, 403, 403, 404, 403, 403]),
+        row("POST", "/booth/entries/{entry}/book",                 [403, 403, 403, 403, 404, 403, 403])
+            .booth(                                                [403, 403, 403, 403, 400, 403, 403]),
+        // The practitioner's queue page: practitioners only; "next" while off is 409.
+        row("GET", "/queue",                                       [403, 403, 200, 200, 403, 403, 403]),
+        row("POST", "/queue/availability",                         [403, 403, 400, 400, 403, 403, 403]),
+        row("POST", "/queue/next",                                 [403, 403, 409, 409, 403, 403, 403]),
+        // "As soon as possible" from home: patients only, their own entry (none in a URL).
+        row("GET", "/book/asap",                                   [200, 200, 403, 403, 403, 403, 403]),
+        row("POST", "/book/asap",                                  [422, 422, 403, 403, 403, 403, 403]),
+        row("GET", "/book/waiting",                                [200, 200, 403, 403, 403, 403, 403]),
+        row("POST", "/book/waiting/leave",                         [303, 303, 403, 403, 403, 403, 403]),
+        row("POST", "/book/waiting/book",                          [400, 400, 403, 403, 403, 403, 403]),
     ]
 }
 

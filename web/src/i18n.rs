@@ -128,6 +128,9 @@ mod tests {
                     "docs-",
                     "pharmacy-",
                     "files-",
+                    "booth-",
+                    "line-",
+                    "asap-",
                 ];
                 if prefixes.iter().any(|p| piece.starts_with(p))
                     && piece.chars().all(|c| c.is_ascii_lowercase() || c == '-')

@@ -150,6 +150,7 @@ pub async fn search(page: Page, query: Result<Query<SearchQuery>, QueryRejection
                     }
                     button type="submit" { (page.t("book-first-submit")) }
                 }
+                p { a href="/book/asap" { (page.t("asap-title")) } }
             }
         }
     };

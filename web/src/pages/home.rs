@@ -169,7 +169,10 @@ pub async fn home(page: Page, query: Result<Query<HomeQuery>, QueryRejection>) -
                             }
                         }
                     }
-                    a.button.primary href="/book" { (page.t("home-book")) }
+                    div.actions {
+                        a.button.primary href="/book" { (page.t("home-book")) }
+                        a.button href="/book/asap" { (page.t("asap-title")) }
+                    }
                 }
                 section aria-labelledby="documents" {
                     h2 #documents { (page.t("home-documents")) }
@@ -196,6 +199,7 @@ pub async fn home(page: Page, query: Result<Query<HomeQuery>, QueryRejection>) -
             };
             let role = role_name(&page, account.role);
             let own_schedule = account.practitioner.map(|p| format!("/schedule/{p}"));
+            let booth_staff = page.state.app.require_booth_staff(account).is_ok();
             html! {
                 p.lead { (page.t_args("home-role-welcome", &[("name", name), ("role", &role)])) }
                 (super::totp::nudge(&page, account))
@@ -205,6 +209,12 @@ pub async fn home(page: Page, query: Result<Query<HomeQuery>, QueryRejection>) -
                     (appointment::day_table(&page, date, &list, account.role != Role::Practitioner))
                 }
                 ul.links {
+                    @if booth_staff {
+                        li { a href="/booth" { (page.t("booth-title")) } }
+                    }
+                    @if account.role == Role::Practitioner {
+                        li { a href="/queue" { (page.t("line-page-title")) } }
+                    }
                     @if let Some(link) = &own_schedule {
                         li { a href=(link) { (page.t("home-my-schedule")) } }
                     }

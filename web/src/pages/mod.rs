@@ -3,8 +3,10 @@
 //! day), booking (search, week of free slots, booking form, first available), an
 //! appointment and its cancellation, opening hours, the administrators' accounts page, the
 //! sync page (state, booking conflicts, messages the platform refused), "my data" (GDPR), the
-//! language switcher, the demo outbox, the authenticator app (`/account/totp`), and documents (the practitioner's forms, a document's
-//! page, the patient's list, the pharmacy page).
+//! language switcher, the demo outbox, the authenticator app (`/account/totp`), documents (the
+//! practitioner's forms, a document's page, the patient's list, the pharmacy page), and the
+//! booth (issue #19: the staff console, the practitioner's queue page, "as soon as possible"
+//! and the waiting page).
 //!
 //! Pages use the cookie session only and no inline script or style (the CSP forbids them):
 //! the stylesheet and script are static files under `/static/`. Every POST form carries a CSRF
@@ -20,6 +22,9 @@ mod account;
 mod appointment;
 mod appointment_files;
 mod booking;
+mod booth;
+mod booth_form;
+mod booth_view;
 mod call;
 mod context;
 pub mod csrf;
@@ -36,12 +41,14 @@ mod messages;
 mod my_data;
 mod outbox;
 mod pharmacy;
+mod queue;
 mod schedule;
 mod static_files;
 mod storage;
 mod sync;
 mod totp;
 mod users;
+mod waiting;
 
 pub(crate) use storage::fenced_page;
 
@@ -103,6 +110,19 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/lang", post(home::switch_language))
         .route("/book", get(booking::search))
+        .route("/book/asap", get(waiting::form).post(waiting::ask))
+        .route("/book/waiting", get(waiting::waiting))
+        .route("/book/waiting/leave", post(waiting::leave))
+        .route("/book/waiting/book", post(waiting::book))
+        .route("/booth", get(booth::console))
+        .route("/booth/find", post(booth::find))
+        .route("/booth/start", post(booth::start))
+        .route("/booth/sessions/{id}/end", post(booth::end))
+        .route("/booth/entries/{id}/withdraw", post(booth::withdraw))
+        .route("/booth/entries/{id}/book", post(booth::book_offer))
+        .route("/queue", get(queue::page))
+        .route("/queue/availability", post(queue::availability))
+        .route("/queue/next", post(queue::next))
         .route("/book/first", get(booking::first))
         .route("/book/{id}", get(booking::calendar))
         .route(
