@@ -261,3 +261,52 @@ impl App {
         Ok(checked)
     }
 }
+
+/// Whether the cabin may sit in an appointment's call room now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CabinEntry {
+    /// The room is open: the cabin takes the patient's seat.
+    Open,
+    /// The room opens later (a chosen slot): try again then.
+    NotYet,
+    /// Not (or no longer) the open session's appointment, or its call is over.
+    Gone,
+}
+
+impl App {
+    /// For the cabin adapter (no account): may the cabin enter `appointment`'s call room now?
+    /// Only the open session's appointment, held at the booth, while its room is open. The
+    /// appointment's read is audited (actor `system:cabin`).
+    pub fn cabin_entry(
+        &self,
+        appointment: teleconsult_core::ids::AppointmentId,
+    ) -> Result<CabinEntry, AppError> {
+        use teleconsult_core::audit::{Action, Actor};
+        use teleconsult_core::call::{EntryError, room_open};
+        let Some(session) = self.cabin_session()? else {
+            return Ok(CabinEntry::Gone);
+        };
+        if session.appointment() != Some(appointment) {
+            return Ok(CabinEntry::Gone);
+        }
+        let now = self.now();
+        let read = crate::event(
+            now,
+            &Actor::System("cabin".into()),
+            Action::Read,
+            "appointment",
+            appointment,
+        );
+        let Some(record) = self.store.appointment_record(appointment, &read)? else {
+            return Ok(CabinEntry::Gone);
+        };
+        if !record.at_booth {
+            return Ok(CabinEntry::Gone);
+        }
+        Ok(match room_open(&record, now, &self.settings.appointments) {
+            Ok(()) => CabinEntry::Open,
+            Err(EntryError::TooEarly { .. }) => CabinEntry::NotYet,
+            Err(_) => CabinEntry::Gone,
+        })
+    }
+}

@@ -12,6 +12,7 @@ mod booth_privilege;
 mod booth_sessions;
 mod browser;
 mod browser_booking;
+mod cabin;
 mod calendar;
 mod call;
 mod call_browsers;

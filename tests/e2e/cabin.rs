@@ -1,0 +1,263 @@
+//! The cabin screen (issue #19 item 3, `docs/booth.md` rule 6) on a demo booth site with the
+//! test camera and microphone: staff start a session for a walk-in, a practitioner takes it
+//! from the queue, and the box's pipeline joins the call as the patient's side by itself — no
+//! staff socket anywhere. The practitioner's media side is `teleconsult-media-peer` (a real
+//! webrtcbin peer) relayed over the practitioner's signalling socket: it receives the cabin's
+//! video. `GET /booth/status` follows the cabin (welcome → waiting → call → welcome, the
+//! pipeline running or not); when staff end the session the pipeline is gone and the cabin's
+//! side shows nothing of the person. `POST /booth/check` measures the test devices.
+
+use crate::booth_sessions::{Booth, booth, eventually, on_demand, post, walk_in};
+use anyhow::Context;
+use serde_json::{Value, json};
+use std::process::Stdio;
+use teleconsult_tests::accounts::Login;
+use teleconsult_tests::booking::DR_WEBER;
+use teleconsult_tests::signal::connect;
+use teleconsult_tests::site::{Site, WEBER};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+async fn status(site: &Site, who: &Login) -> anyhow::Result<Value> {
+    let (code, body) = site.get(who, "/api/v1/booth/status").await?;
+    anyhow::ensure!(code == 200, "{code} {body}");
+    Ok(body)
+}
+
+/// The status once `done` holds (polled, bounded).
+async fn status_when(
+    site: &Site,
+    who: &Login,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) -> anyhow::Result<Value> {
+    eventually(what, || async {
+        let s = status(site, who).await?;
+        Ok(done(&s).then_some(s))
+    })
+    .await
+}
+
+fn view(s: &Value) -> (&str, bool) {
+    (
+        s["cabin"]["view"].as_str().unwrap_or_default(),
+        s["cabin"]["pipeline"] == true,
+    )
+}
+
+/// `teleconsult-media-peer`, built beside the daemon.
+fn media_peer() -> anyhow::Result<std::path::PathBuf> {
+    let daemon = teleconsult_tests::daemon::binary()?;
+    let peer = daemon
+        .parent()
+        .context("daemon folder")?
+        .join("teleconsult-media-peer");
+    anyhow::ensure!(
+        peer.exists(),
+        "{} is missing: cargo build -p teleconsult-media --bins",
+        peer.display()
+    );
+    Ok(peer)
+}
+
+#[test]
+fn the_cabin_joins_a_walk_ins_call_by_itself_and_is_reset_when_the_session_ends()
+-> anyhow::Result<()> {
+    teleconsult_tests::netns::run_inside(
+        "cabin::the_cabin_joins_a_walk_ins_call_by_itself_and_is_reset_when_the_session_ends",
+        cabin_call,
+    )
+}
+
+async fn cabin_call() -> anyhow::Result<()> {
+    let Booth { site, staff } = booth("").await?;
+    let weber = site.login(&WEBER).await?;
+    let before = status(&site, &staff).await?;
+    assert_eq!(view(&before), ("welcome", false), "{before}");
+    assert_eq!(before["camera"]["state"], "ok", "{before}");
+    assert_eq!(before["microphone"]["state"], "ok", "{before}");
+    for part in ["speaker", "printer", "network", "platform"] {
+        assert!(
+            ["ok", "degraded", "missing"].contains(&before[part]["state"].as_str().unwrap_or("")),
+            "{part}: {before}"
+        );
+    }
+    assert_eq!(
+        before["printer"]["state"], "missing",
+        "printing is off: {before}"
+    );
+    assert!(
+        before["devices"].as_array().is_some_and(|d| d
+            .iter()
+            .any(|d| d["kind"] == "camera" && d["state"] == "ok")),
+        "{before}"
+    );
+
+    let person = walk_in(61, None);
+    let (code, started) = post(
+        &site,
+        &staff,
+        "/api/v1/booth/sessions",
+        json!({"patient": person, "specialty": "general_practice", "reason": "sore throat"}),
+    )
+    .await?;
+    assert_eq!(code, 201, "{started}");
+    let session = started["id"].as_str().context("session")?.to_owned();
+    on_demand(&site, &weber, DR_WEBER).await?;
+    let (code, taken) = post(&site, &weber, "/api/v1/queue/next", json!({})).await?;
+    assert_eq!(code, 200, "{taken}");
+    let appointment = taken["appointment_id"]
+        .as_str()
+        .context("appointment")?
+        .to_owned();
+    status_when(&site, &staff, "the cabin waits for the call", |s| {
+        view(s) == ("waiting", false)
+    })
+    .await?;
+
+    // The practitioner finds the cabin in the room: nobody at the counter opened anything.
+    let mut doctor = connect(&site.daemon, &appointment, &weber)
+        .await?
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    doctor
+        .send(json!({"type": "join", "role": "practitioner"}))
+        .await?;
+    let roles = doctor.until("waiting").await?;
+    assert_eq!(roles["roles"], json!(["booth", "practitioner"]), "{roles}");
+    doctor.send(json!({"type": "ring"})).await?;
+    doctor.until("accept").await?;
+    let in_call = status_when(&site, &staff, "the pipeline runs", |s| {
+        view(s) == ("call", true)
+    })
+    .await?;
+    assert_eq!(in_call["camera"]["state"], "ok", "{in_call}");
+
+    // The practitioner's media: a webrtcbin peer offers through the practitioner's socket.
+    let mut peer = tokio::process::Command::new(media_peer()?)
+        .args([
+            "--video-source",
+            "test",
+            "--audio-source",
+            "test",
+            "--display",
+            "none",
+            "--audio-out",
+            "fake",
+            "--size",
+            "320x240",
+            "--stats-ms",
+            "500",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()?;
+    let mut to_peer = peer.stdin.take().context("peer stdin")?;
+    let mut from_peer = BufReader::new(peer.stdout.take().context("peer stdout")?).lines();
+    to_peer.write_all(b"{\"control\":\"call\"}\n").await?;
+    let deadline = tokio::time::Instant::now() + crate::booth_sessions::WAIT;
+    let (mut remote_video, mut received_fps) = (None, 0.0);
+    while remote_video.is_none() || received_fps <= 0.0 {
+        tokio::select! {
+            line = from_peer.next_line() => {
+                let line = line?.context("the media peer stopped")?;
+                let value: Value = serde_json::from_str(&line)?;
+                if let Some(frame) = value.get("signal") {
+                    doctor.send(frame.clone()).await?;
+                } else if value["event"]["event"] == "remote_video" {
+                    remote_video = Some(value["event"].clone());
+                } else if let Some(fps) = value["quality"]["recv_fps"].as_f64() {
+                    received_fps = fps;
+                }
+            }
+            frame = doctor.next() => {
+                let frame = frame?;
+                if ["answer", "offer", "ice", "restart"].contains(&frame["type"].as_str().unwrap_or("")) {
+                    to_peer.write_all(format!("{frame}\n").as_bytes()).await?;
+                }
+            }
+            () = tokio::time::sleep_until(deadline) => {
+                anyhow::bail!("the practitioner received no video from the cabin: {remote_video:?}, {received_fps} fps\n{}", site.daemon.logs());
+            }
+        }
+    }
+    let video = remote_video.context("remote video")?;
+    assert!(video["width"].as_u64().is_some_and(|w| w >= 160), "{video}");
+
+    // Staff end the session: the cabin leaves, the pipeline stops, the screen is neutral.
+    let (code, ended) = post(
+        &site,
+        &staff,
+        &format!("/api/v1/booth/sessions/{session}/end"),
+        json!({}),
+    )
+    .await?;
+    assert_eq!(code, 200, "{ended}");
+    let after = status_when(&site, &staff, "the cabin back to its welcome view", |s| {
+        view(s) == ("welcome", false)
+    })
+    .await?;
+    let shown = after.to_string();
+    for personal in [
+        person["national_id"].as_str().unwrap_or("?"),
+        person["last_name"].as_str().unwrap_or("?"),
+        "Rui",
+        &session,
+        &appointment,
+    ] {
+        assert!(!shown.contains(personal), "{personal} in {shown}");
+    }
+    let _ = to_peer.write_all(b"{\"control\":\"hangup\"}\n").await;
+    drop(to_peer);
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), peer.wait()).await;
+    // The room is gone: the cabin sits in no call, and the practitioner's socket was closed.
+    eventually("no call room left", || async {
+        let metrics = site
+            .client
+            .get(site.url("/metrics"))
+            .send()
+            .await?
+            .error_for_status()?
+            .text()
+            .await?;
+        Ok(metrics
+            .lines()
+            .any(|l| l == "teleconsult_call_rooms 0")
+            .then_some(()))
+    })
+    .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_device_check_measures_the_cabins_camera_microphone_and_speaker() -> anyhow::Result<()>
+{
+    let Booth { site, staff } = booth("").await?;
+    let (code, checked) = post(&site, &staff, "/api/v1/booth/check", json!({})).await?;
+    assert_eq!(code, 200, "{checked}");
+    assert_eq!(checked["camera"]["state"], "ok", "{checked}");
+    assert!(
+        checked["camera"]["frames"].as_u64().is_some_and(|f| f > 5),
+        "{checked}"
+    );
+    assert!(
+        checked["camera"]["width"].as_u64().is_some_and(|w| w > 0),
+        "{checked}"
+    );
+    // The test microphone plays a tone: a real level was measured.
+    let peak = checked["microphone"]["peak_db"].as_f64().context("peak")?;
+    assert!(peak > -60.0 && peak <= 0.0, "{checked}");
+    assert_eq!(checked["microphone"]["audible"], true, "{checked}");
+    assert!(
+        ["ok", "missing"].contains(&checked["speaker"]["state"].as_str().unwrap_or("")),
+        "{checked}"
+    );
+    assert_eq!(checked["window_ms"], 1500);
+    // The speaker's state is now the check's.
+    let after = status(&site, &staff).await?;
+    assert_eq!(
+        after["speaker"]["state"], checked["speaker"]["state"],
+        "{after}"
+    );
+    Ok(())
+}
