@@ -11,6 +11,7 @@
 //! `POST /booth/check`. The application calls it from blocking threads; the seat itself is
 //! handled by one task ([`run`]).
 
+pub mod demo_devices;
 pub mod probes;
 
 use probes::PrinterProbe;

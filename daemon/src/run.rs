@@ -171,6 +171,9 @@ pub async fn run(config: Config, log: LogHandle, invocation: Invocation) -> anyh
             },
         );
         state.app.set_cabin(cabin);
+        if config.site.demo {
+            crate::cabin::demo_devices::start(&config.storage.path, shutdown.clone())?;
+        }
         tracker.spawn(crate::cabin::run(state.clone(), task, shutdown.clone()));
         tracker.spawn(crate::booth::sweep(
             state.clone(),

@@ -69,7 +69,9 @@ fn the_cabin_joins_a_walk_ins_call_by_itself_and_is_reset_when_the_session_ends(
 }
 
 async fn cabin_call() -> anyhow::Result<()> {
-    let Booth { site, staff } = booth("").await?;
+    // The demo's fake camera, which can be unplugged (`demo-camera-unplugged`).
+    let Booth { site, staff } =
+        booth("[media]\nvideo_source = \"Teleconsult Test Camera\"\n").await?;
     let weber = site.login(&WEBER).await?;
     let before = status(&site, &staff).await?;
     assert_eq!(view(&before), ("welcome", false), "{before}");
@@ -183,6 +185,27 @@ async fn cabin_call() -> anyhow::Result<()> {
     }
     let video = remote_video.context("remote video")?;
     assert!(video["width"].as_u64().is_some_and(|w| w >= 160), "{video}");
+
+    // The camera's cable is pulled during the call, then plugged back: the console sees both.
+    let unplugged = site.daemon.storage_path().join("demo-camera-unplugged");
+    std::fs::write(&unplugged, b"")?;
+    let lost = status_when(&site, &staff, "the camera lost", |s| {
+        s["camera"]["state"] != "ok"
+    })
+    .await?;
+    assert_eq!(lost["camera"]["state"], "missing", "{lost}");
+    assert_eq!(view(&lost), ("call", true), "the call goes on: {lost}");
+    std::fs::remove_file(&unplugged)?;
+    let back = status_when(&site, &staff, "the camera back", |s| {
+        s["camera"]["state"] == "ok"
+    })
+    .await?;
+    assert!(
+        back["camera"]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("back in the call")),
+        "{back}"
+    );
 
     // Staff end the session: the cabin leaves, the pipeline stops, the screen is neutral.
     let (code, ended) = post(
