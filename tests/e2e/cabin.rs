@@ -284,3 +284,67 @@ async fn the_device_check_measures_the_cabins_camera_microphone_and_speaker() ->
     );
     Ok(())
 }
+
+/// The practitioner hangs up: the session ends by itself (`call_ended`), the cabin leaves the
+/// room and its pipeline stops, with no staff action.
+#[tokio::test]
+async fn when_the_call_ends_the_session_ends_and_the_cabin_is_reset() -> anyhow::Result<()> {
+    // A short idle limit: the sweeper looks every 1.5 s.
+    let Booth { site, staff } = booth("[booth]\nidle_limit_min = 0.1\n").await?;
+    let weber = site.login(&WEBER).await?;
+    let (code, started) = post(
+        &site,
+        &staff,
+        "/api/v1/booth/sessions",
+        json!({"patient": walk_in(62, None), "specialty": "general_practice"}),
+    )
+    .await?;
+    assert_eq!(code, 201, "{started}");
+    let session = started["id"].as_str().context("session")?.to_owned();
+    on_demand(&site, &weber, DR_WEBER).await?;
+    let (code, taken) = post(&site, &weber, "/api/v1/queue/next", json!({})).await?;
+    assert_eq!(code, 200, "{taken}");
+    let appointment = taken["appointment_id"].as_str().context("appointment")?;
+    let mut doctor = connect(&site.daemon, appointment, &weber)
+        .await?
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    doctor
+        .send(json!({"type": "join", "role": "practitioner"}))
+        .await?;
+    // The cabin may take its seat a moment after the practitioner: wait for both.
+    loop {
+        let present = doctor.until("waiting").await?;
+        if present["roles"] == json!(["booth", "practitioner"]) {
+            break;
+        }
+    }
+    // Staff cannot take the cabin's seat from their console.
+    let mut console = connect(&site.daemon, appointment, &staff)
+        .await?
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    console
+        .send(json!({"type": "join", "role": "booth"}))
+        .await?;
+    assert_eq!(console.until("error").await?["error"], "seat_taken");
+    doctor.send(json!({"type": "ring"})).await?;
+    doctor.until("accept").await?;
+    status_when(&site, &staff, "the pipeline runs", |s| {
+        view(s) == ("call", true)
+    })
+    .await?;
+    doctor.send(json!({"type": "hangup"})).await?;
+    status_when(&site, &staff, "the cabin back to its welcome view", |s| {
+        view(s) == ("welcome", false)
+    })
+    .await?;
+    let (code, ended) = site
+        .get(&staff, &format!("/api/v1/booth/sessions/{session}"))
+        .await?;
+    assert_eq!(code, 200, "{ended}");
+    assert_eq!(
+        (&ended["state"], &ended["end_reason"]),
+        (&json!("ended"), &json!("call_ended")),
+        "{ended}"
+    );
+    Ok(())
+}
