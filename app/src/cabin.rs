@@ -101,6 +101,8 @@ pub struct CabinParts {
     pub view: CabinView,
     /// Whether the box's call pipeline (camera, microphone, encoder, screen) runs.
     pub pipeline: bool,
+    /// Whether the welcome view is drawn on the cabin's screen (between calls).
+    pub welcome_screen: bool,
 }
 
 impl CabinParts {
@@ -116,6 +118,7 @@ impl CabinParts {
             devices: Vec::new(),
             view: CabinView::Welcome,
             pipeline: false,
+            welcome_screen: false,
         }
     }
 }

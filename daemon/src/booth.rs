@@ -62,10 +62,12 @@ impl BoothMedia for BoothPipeline {
         let board = self.board.clone();
         Box::pin(async move {
             let id = board.pipeline_started();
+            // The call's screen takes the display from the welcome view.
+            board.hide_welcome().await;
             let (session, channels) = match BoothSession::start(settings).await {
                 Ok(started) => started,
                 Err(e) => {
-                    board.pipeline_stopped(id);
+                    board.stopped(id).await;
                     return Err(e.to_string());
                 }
             };
@@ -81,7 +83,7 @@ impl BoothMedia for BoothPipeline {
                         break;
                     }
                 }
-                live.pipeline_stopped(id);
+                live.stopped(id).await;
             });
             let peer: Arc<dyn MediaPeer> = Arc::new(BoothPeer { session, board, id });
             Ok((peer, channels.outgoing))
@@ -110,7 +112,7 @@ impl MediaPeer for BoothPeer {
             if let Err(e) = self.session.hangup().await {
                 tracing::warn!(error = %e, "booth pipeline did not stop cleanly");
             }
-            self.board.pipeline_stopped(self.id);
+            self.board.stopped(self.id).await;
         })
     }
 }

@@ -26,7 +26,7 @@ use teleconsult_app::cabin::{
 use teleconsult_core::booth::BoothSessionId;
 use teleconsult_core::ids::AppointmentId;
 use teleconsult_media::devices::{self, MediaKind};
-use teleconsult_media::{MediaEvent, MediaSettings};
+use teleconsult_media::{MediaEvent, MediaSettings, WelcomeScreen};
 use teleconsult_web::call_cabin::{CabinSeat, NotSeated, take_seat};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -43,9 +43,18 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// The live state of the cabin: what the running call's pipeline reports and what the screen
-/// shows. Shared by the booth pipeline (events), the cabin task (view) and the status.
+/// shows. Shared by the booth pipeline (events), the cabin task (view) and the status. It also
+/// holds the welcome view, drawn whenever no call pipeline runs (one of them holds the display
+/// at a time).
 #[derive(Clone, Default)]
-pub struct Board(Arc<Mutex<Live>>);
+pub struct Board(Arc<Mutex<Live>>, Arc<Screen>);
+
+/// The welcome view's settings (none: no screen to draw, as in tests) and the view shown.
+#[derive(Default)]
+struct Screen {
+    welcome: Option<(MediaSettings, String)>,
+    shown: Mutex<Option<WelcomeScreen>>,
+}
 
 #[derive(Default)]
 struct Live {
@@ -58,6 +67,54 @@ struct Live {
 }
 
 impl Board {
+    /// A board whose screen shows `title` (the site's name) between calls.
+    pub fn with_welcome(settings: MediaSettings, title: String) -> Self {
+        Self(
+            Arc::default(),
+            Arc::new(Screen {
+                welcome: Some((settings, title)),
+                shown: Mutex::new(None),
+            }),
+        )
+    }
+
+    /// Takes the welcome view off the screen (before a call pipeline starts).
+    pub async fn hide_welcome(&self) {
+        let screen = Arc::clone(&self.1);
+        let _ = tokio::task::spawn_blocking(move || drop(lock(&screen.shown).take())).await;
+    }
+
+    /// Draws the welcome view, unless a call pipeline runs or it is drawn already.
+    pub async fn show_welcome(&self) {
+        let board = self.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            let Some((settings, title)) = &board.1.welcome else {
+                return;
+            };
+            let mut shown = lock(&board.1.shown);
+            if shown.is_some() || board.pipeline() {
+                return;
+            }
+            match WelcomeScreen::show(settings, title) {
+                Ok(screen) => *shown = screen,
+                Err(e) => tracing::warn!(error = %e, "the welcome view could not be drawn"),
+            }
+        })
+        .await;
+    }
+
+    /// A call's pipeline stopped: its states go, the welcome view comes back.
+    pub async fn stopped(&self, id: u64) {
+        self.pipeline_stopped(id);
+        self.show_welcome().await;
+    }
+
+    fn welcome_shown(&self) -> bool {
+        lock(&self.1.shown)
+            .as_ref()
+            .is_some_and(WelcomeScreen::is_playing)
+    }
+
     /// A call's pipeline starts: its id, for [`Self::pipeline_stopped`].
     pub fn pipeline_started(&self) -> u64 {
         let mut live = lock(&self.0);
@@ -222,6 +279,7 @@ impl teleconsult_app::Cabin for BoxCabin {
         let Some(p) = probed.as_ref() else {
             return CabinParts::absent();
         };
+        let welcome_screen = self.board.welcome_shown();
         let live = lock(&self.board.0);
         let pipeline = !live.running.is_empty();
         let view = if pipeline {
@@ -241,6 +299,7 @@ impl teleconsult_app::Cabin for BoxCabin {
             devices: p.devices.clone(),
             view,
             pipeline,
+            welcome_screen,
         }
     }
 
@@ -304,6 +363,7 @@ pub async fn run(state: teleconsult_web::AppState, task: CabinTask, shutdown: Ca
         board,
     } = task;
     board.set_view(CabinView::Welcome);
+    board.show_welcome().await;
     let mut target: Option<Target> = None;
     let mut seat: Option<CabinSeat> = None;
     let app = state.app.clone();
@@ -368,6 +428,7 @@ pub async fn run(state: teleconsult_web::AppState, task: CabinTask, shutdown: Ca
     if let Some(old) = seat.take() {
         old.leave().await;
     }
+    board.hide_welcome().await;
 }
 
 #[cfg(test)]

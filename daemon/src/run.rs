@@ -157,7 +157,14 @@ pub async fn run(config: Config, log: LogHandle, invocation: Invocation) -> anyh
         sync,
         live,
     );
-    let board = crate::cabin::Board::default();
+    let board = if config.site.kind == teleconsult_core::site::SiteKind::Booth {
+        crate::cabin::Board::with_welcome(
+            crate::booth::media_settings(&config),
+            config.site.name.clone(),
+        )
+    } else {
+        crate::cabin::Board::default()
+    };
     state.calls.configure(call_config(&config, &board)?);
     if config.site.kind == teleconsult_core::site::SiteKind::Booth {
         let (cabin, task) = crate::cabin::BoxCabin::new(

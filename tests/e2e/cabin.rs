@@ -37,11 +37,15 @@ async fn status_when(
     .await
 }
 
+/// What the cabin shows, whether its call pipeline runs; the welcome view is drawn exactly
+/// when no call pipeline runs.
 fn view(s: &Value) -> (&str, bool) {
-    (
-        s["cabin"]["view"].as_str().unwrap_or_default(),
-        s["cabin"]["pipeline"] == true,
-    )
+    let pipeline = s["cabin"]["pipeline"] == true;
+    let welcome_drawn = s["cabin"]["welcome_screen"] == true;
+    if welcome_drawn == pipeline {
+        return ("welcome screen and call pipeline disagree", pipeline);
+    }
+    (s["cabin"]["view"].as_str().unwrap_or_default(), pipeline)
 }
 
 /// `teleconsult-media-peer`, built beside the daemon.
@@ -73,8 +77,10 @@ async fn cabin_call() -> anyhow::Result<()> {
     let Booth { site, staff } =
         booth("[media]\nvideo_source = \"Teleconsult Test Camera\"\n").await?;
     let weber = site.login(&WEBER).await?;
-    let before = status(&site, &staff).await?;
-    assert_eq!(view(&before), ("welcome", false), "{before}");
+    let before = status_when(&site, &staff, "the welcome view", |s| {
+        view(s) == ("welcome", false)
+    })
+    .await?;
     assert_eq!(before["camera"]["state"], "ok", "{before}");
     assert_eq!(before["microphone"]["state"], "ok", "{before}");
     for part in ["speaker", "printer", "network", "platform"] {

@@ -51,6 +51,8 @@ pub struct CabinScreenView {
     pub view: String,
     /// The box's call pipeline (camera, microphone, encoder, screen) runs.
     pub pipeline: bool,
+    /// The welcome view (the site's name) is drawn on the cabin's screen.
+    pub welcome_screen: bool,
 }
 
 /// `GET /booth/status`.
@@ -88,6 +90,7 @@ pub(crate) fn status_view(s: &CabinStatus) -> BoothStatusView {
         cabin: CabinScreenView {
             view: p.view.name().to_owned(),
             pipeline: p.pipeline,
+            welcome_screen: p.welcome_screen,
         },
     }
 }
