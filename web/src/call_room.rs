@@ -760,10 +760,10 @@ impl Room {
     /// is forgotten when empty.
     pub(crate) async fn cabin_leave(self: &Arc<Self>, app: &AppState, conn: &Connection) {
         let mut state = self.state.lock().await;
-        if !state
+        if state
             .patient_side
             .as_ref()
-            .is_some_and(|s| s.connection == conn.id)
+            .is_none_or(|s| s.connection != conn.id)
         {
             // Not seated (refused, or left already): the pipeline, if any, is someone else's.
             if state.is_empty() {
