@@ -271,7 +271,9 @@ pub enum CabinEntry {
     /// The room is open: the cabin takes the patient's seat.
     Open,
     /// The room opens later (a chosen slot): try again then.
-    NotYet,
+    NotYet {
+        opens_at: teleconsult_core::Timestamp,
+    },
     /// Not (or no longer) the open session's appointment, or its call is over.
     Gone,
 }
@@ -308,7 +310,7 @@ impl App {
         }
         Ok(match room_open(&record, now, &self.settings.appointments) {
             Ok(()) => CabinEntry::Open,
-            Err(EntryError::TooEarly { .. }) => CabinEntry::NotYet,
+            Err(EntryError::TooEarly { opens_at }) => CabinEntry::NotYet { opens_at },
             Err(_) => CabinEntry::Gone,
         })
     }

@@ -378,6 +378,8 @@ pub async fn run(state: teleconsult_web::AppState, task: CabinTask, shutdown: Ca
     }
     let mut retry = tokio::time::interval(SEAT_RETRY);
     retry.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // A room that opens later is not asked about before then.
+    let mut not_before: Option<tokio::time::Instant> = None;
     loop {
         tokio::select! {
             command = receiver.recv() => match command {
@@ -386,6 +388,7 @@ pub async fn run(state: teleconsult_web::AppState, task: CabinTask, shutdown: Ca
                         old.leave().await;
                     }
                     target = Some(Target { session, appointment });
+                    not_before = None;
                     board.set_view(CabinView::Waiting);
                 }
                 Some(Command::Reset(session)) => {
@@ -411,10 +414,17 @@ pub async fn run(state: teleconsult_web::AppState, task: CabinTask, shutdown: Ca
             target = None;
             board.set_view(CabinView::Welcome);
         }
-        if let (Some(t), None) = (&target, &seat) {
+        let due = not_before.is_none_or(|t| tokio::time::Instant::now() >= t);
+        if let (Some(t), None, true) = (&target, &seat, due) {
             match take_seat(&state, t.appointment).await {
                 Ok(taken) => seat = Some(taken),
-                Err(NotSeated::NotYet) => {}
+                Err(NotSeated::SeatTaken) => {}
+                Err(NotSeated::NotOpen(opens_at)) => {
+                    use teleconsult_core::ports::Clock as _;
+                    let wait = crate::clock::SystemClock.now().duration_until(opens_at);
+                    let wait = std::time::Duration::try_from(wait).unwrap_or_default();
+                    not_before = Some(tokio::time::Instant::now() + wait);
+                }
                 Err(NotSeated::Gone) => {
                     target = None;
                     board.set_view(CabinView::Welcome);

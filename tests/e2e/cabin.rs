@@ -365,3 +365,53 @@ async fn when_the_call_ends_the_session_ends_and_the_cabin_is_reset() -> anyhow:
     );
     Ok(())
 }
+
+/// Thirty device checks asked at once (several consoles, impatient clicks): the cabin's
+/// devices are measured by one check at a time — the others are told `check_running` —, and
+/// every answer is a measured check or that refusal, never an error.
+#[tokio::test]
+async fn thirty_checks_at_once_measure_one_at_a_time() -> anyhow::Result<()> {
+    let Booth { site, staff } = booth("").await?;
+    let began = std::time::Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..30 {
+        let (client, url, auth) = (
+            site.daemon.client.clone(),
+            site.daemon.url("/api/v1/booth/check"),
+            staff.bearer(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let r = client
+                .post(url)
+                .header("authorization", auth)
+                .send()
+                .await?;
+            let status = r.status().as_u16();
+            anyhow::Ok((status, r.json::<Value>().await.unwrap_or(Value::Null)))
+        }));
+    }
+    let mut measured = 0u32;
+    for t in tasks {
+        let (status, body) = t.await??;
+        match status {
+            200 => {
+                assert!(
+                    body["camera"]["frames"].as_u64().is_some_and(|f| f > 0),
+                    "{body}"
+                );
+                measured += 1;
+            }
+            409 => assert_eq!(body["error"], "check_running", "{body}"),
+            other => anyhow::bail!("{other} {body}"),
+        }
+    }
+    let elapsed = began.elapsed().as_secs_f64();
+    assert!(measured >= 1, "no check ran");
+    // A check measures the camera then the microphone for 1.5 s each: one at a time, no more
+    // than one per 3 s of the whole run could have been measured.
+    assert!(
+        f64::from(measured) <= elapsed / 3.0 + 1.0,
+        "{measured} checks in {elapsed:.1} s: they overlapped"
+    );
+    Ok(())
+}

@@ -39,8 +39,10 @@ pub struct CabinSeat {
 /// Why the cabin is not seated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NotSeated {
-    /// The room is not open yet, or someone else holds the patient's seat: try again later.
-    NotYet,
+    /// The room opens at this time (a chosen slot ahead): try again then.
+    NotOpen(teleconsult_core::Timestamp),
+    /// Someone else (staff at their console) holds the patient's seat: try again later.
+    SeatTaken,
     /// The appointment is not the open session's, or its call is over: stop trying.
     Gone,
     /// Something failed (the store): try again later; the text is for the log.
@@ -52,6 +54,10 @@ pub async fn take_seat(
     state: &AppState,
     appointment: AppointmentId,
 ) -> Result<CabinSeat, NotSeated> {
+    // A seat held by someone else is seen in memory: nothing is read (or audited) for it.
+    if state.calls.patient_seat_held(appointment).await {
+        return Err(NotSeated::SeatTaken);
+    }
     let app = state.app.clone();
     let entry = tokio::task::spawn_blocking(move || app.cabin_entry(appointment))
         .await
@@ -59,7 +65,7 @@ pub async fn take_seat(
         .map_err(|e| NotSeated::Failed(e.to_string()))?;
     match entry {
         CabinEntry::Open => {}
-        CabinEntry::NotYet => return Err(NotSeated::NotYet),
+        CabinEntry::NotYet { opens_at } => return Err(NotSeated::NotOpen(opens_at)),
         CabinEntry::Gone => return Err(NotSeated::Gone),
     }
     let room = state.calls.room(appointment);
@@ -79,7 +85,7 @@ pub async fn take_seat(
     let refused = match rx.try_recv() {
         Ok(Outgoing::Frame(SignalMessage::Waiting { .. } | SignalMessage::Present { .. })) => None,
         Ok(Outgoing::Frame(SignalMessage::Error { error, .. })) if error == "seat_taken" => {
-            Some(NotSeated::NotYet)
+            Some(NotSeated::SeatTaken)
         }
         Ok(Outgoing::Frame(SignalMessage::Error { error, .. })) if error == "call_closed" => {
             Some(NotSeated::Gone)

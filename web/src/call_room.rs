@@ -229,6 +229,16 @@ impl Calls {
         }
     }
 
+    /// Whether someone holds the patient's seat of `id`'s room (the cabin's look before it
+    /// asks for the seat).
+    pub(crate) async fn patient_seat_held(&self, id: AppointmentId) -> bool {
+        let room = lock(&self.rooms).get(&id).cloned();
+        match room {
+            Some(room) => room.state.lock().await.patient_side.is_some(),
+            None => false,
+        }
+    }
+
     /// Rooms with someone in them (for metrics).
     pub fn open_rooms(&self) -> usize {
         lock(&self.rooms).len()

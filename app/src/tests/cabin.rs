@@ -126,3 +126,40 @@ fn a_check_restarts_the_open_sessions_idle_time() {
     let after = s.store.booth_session(id).unwrap().unwrap().last_activity;
     assert!(after > before, "{before} → {after}");
 }
+
+#[test]
+fn the_cabin_enters_only_its_open_sessions_room_and_only_once_it_opens() {
+    use crate::cabin::CabinEntry;
+    let s = site(SiteKind::Booth);
+    // A slot 15 minutes ahead: its room opens 10 minutes before the start.
+    let start = s
+        .now()
+        .checked_add(jiff::SignedDuration::from_mins(15))
+        .unwrap();
+    let started = s
+        .app
+        .start_session(&s.staff, slot_request(walk_in(30, None), &s.gp, start))
+        .unwrap();
+    let appointment = started.view.session.appointment().unwrap();
+    match s.app.cabin_entry(appointment).unwrap() {
+        CabinEntry::NotYet { opens_at } => assert_eq!(
+            opens_at,
+            start
+                .checked_sub(jiff::SignedDuration::from_mins(10))
+                .unwrap()
+        ),
+        other => panic!("{other:?}"),
+    }
+    let other = AppointmentId::from_uuid(Uuid::from_u128(0xdead));
+    assert_eq!(s.app.cabin_entry(other).unwrap(), CabinEntry::Gone);
+    s.advance(5);
+    assert_eq!(s.app.cabin_entry(appointment).unwrap(), CabinEntry::Open);
+    s.app
+        .end_session(&s.staff, started.view.session.id)
+        .unwrap();
+    assert_eq!(
+        s.app.cabin_entry(appointment).unwrap(),
+        CabinEntry::Gone,
+        "the session ended"
+    );
+}
