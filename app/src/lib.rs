@@ -16,6 +16,7 @@
 
 pub mod booking;
 pub mod booth;
+pub mod cabin;
 mod entries;
 pub mod error;
 pub mod queue;
@@ -55,6 +56,21 @@ pub trait Cabin: Send + Sync {
     /// The session's appointment exists: join its call as the patient's side when its room
     /// opens.
     fn join(&self, session: BoothSessionId, appointment: AppointmentId);
+    /// Its parts now (camera, microphone, speaker, printer, network, screen). May block
+    /// briefly (device discovery): called from a blocking thread.
+    fn parts(&self) -> cabin::CabinParts {
+        cabin::CabinParts::absent()
+    }
+    /// The device check (`media::check`): blocks for its measuring window.
+    fn check(&self) -> Result<cabin::DeviceCheck, cabin::CheckRefused> {
+        let none = "this box has no cabin";
+        Ok(cabin::DeviceCheck {
+            camera: cabin::Measured::Failed(none.to_owned()),
+            microphone: cabin::Measured::Failed(none.to_owned()),
+            speaker: cabin::Measured::Failed(none.to_owned()),
+            window_ms: 0,
+        })
+    }
 }
 
 /// A site without a cabin adapter (clinic sites, tests): nothing to reset or join.

@@ -202,9 +202,12 @@ impl BoothSession {
 
     /// Whether the session ends by itself at `now`, and why. `appointment` is its appointment
     /// as stored, if it has one. The call ended (completed) → [`EndReason::CallEnded`]. While
-    /// someone is in the call room (waiting or in the call) nothing is idle. Otherwise idle
-    /// once [`BoothPolicy::idle_limit`] has passed since the last activity — or since the
-    /// appointment's start, for a slot booked a little ahead: the person waits for it.
+    /// the call runs, or its room holds the practitioner, or the patient's side waits within
+    /// the appointment's time, nothing is idle. Otherwise idle once [`BoothPolicy::idle_limit`]
+    /// has passed since the last activity — or since the appointment's start, for a slot
+    /// booked a little ahead (the person waits for it), or since its end when the cabin alone
+    /// waited in the room (it joins by itself: its presence says nothing of a practitioner
+    /// who never came).
     pub fn ends_by_itself(
         &self,
         appointment: Option<&Appointment>,
@@ -218,7 +221,11 @@ impl BoothSession {
         if let Some(a) = appointment {
             match a.status {
                 Status::Completed => return Some(EndReason::CallEnded),
-                Status::Waiting | Status::InCall => return None,
+                Status::InCall => return None,
+                Status::Waiting if a.practitioner_joined_at.is_some() || now <= a.end => {
+                    return None;
+                }
+                Status::Waiting => since = since.max(a.end),
                 Status::Booked => since = since.max(a.start),
                 Status::Cancelled { .. } | Status::NoShow => {}
             }
@@ -371,13 +378,28 @@ mod tests {
             s.ends_by_itself(Some(&later), at(50), &policy),
             Some(EndReason::Idle)
         );
-        // Someone in the call room: never idle.
-        for status in [Status::Waiting, Status::InCall] {
-            assert_eq!(
-                s.ends_by_itself(Some(&a(status, 0)), at(500), &policy),
-                None
-            );
-        }
+        // The call runs, or the practitioner came: never idle.
+        assert_eq!(
+            s.ends_by_itself(Some(&a(Status::InCall, 0)), at(500), &policy),
+            None
+        );
+        let came = Appointment {
+            practitioner_joined_at: Some(at(1)),
+            ..a(Status::Waiting, 0)
+        };
+        assert_eq!(s.ends_by_itself(Some(&came), at(500), &policy), None);
+        // The cabin alone in the room (it joins by itself): waiting within the appointment's
+        // time is no idleness; past its end (15), idle 30 minutes later.
+        let alone = Appointment {
+            patient_joined_at: Some(at(1)),
+            ..a(Status::Waiting, 0)
+        };
+        assert_eq!(s.ends_by_itself(Some(&alone), at(15), &policy), None);
+        assert_eq!(s.ends_by_itself(Some(&alone), at(44), &policy), None);
+        assert_eq!(
+            s.ends_by_itself(Some(&alone), at(45), &policy),
+            Some(EndReason::Idle)
+        );
         assert_eq!(
             s.ends_by_itself(Some(&a(Status::Completed, 0)), at(6), &policy),
             Some(EndReason::CallEnded)

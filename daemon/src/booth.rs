@@ -1,6 +1,8 @@
 //! Calls on a booth site: the booth's own camera, microphone and screen are the patient's side
 //! of the call. This adapter gives the signalling room ([`teleconsult_web::call_media`]) a
-//! `BoothSession` of the media crate per call, so the web crate never sees GStreamer.
+//! `BoothSession` of the media crate per call, so the web crate never sees GStreamer; its
+//! device events go to the cabin's board ([`crate::cabin::Board`]). The sweeper ends idle
+//! booth sessions.
 
 use crate::config::{Config, VideoCodec};
 use std::sync::Arc;
@@ -34,6 +36,8 @@ pub struct BoothPipeline {
     pub settings: MediaSettings,
     /// `[media] turn_secret_file`: each call's pipeline gets TURN credentials of its own.
     pub turn_auth: Option<TurnAuth>,
+    /// The cabin's live state: the pipeline's device events feed `GET /booth/status`.
+    pub board: crate::cabin::Board,
 }
 
 impl BoothPipeline {
@@ -57,60 +61,61 @@ impl BoothMedia for BoothPipeline {
     fn start(&self) -> BoxFuture<'static, Result<StartedPeer, String>> {
         use teleconsult_core::ports::Clock as _;
         let settings = self.call_settings(crate::clock::SystemClock.now());
+        let board = self.board.clone();
         Box::pin(async move {
-            let (session, channels) = BoothSession::start(settings)
-                .await
-                .map_err(|e| e.to_string())?;
+            let id = board.pipeline_started();
+            // The call's screen takes the display from the welcome view.
+            board.hide_welcome().await;
+            let (session, channels) = match BoothSession::start(settings).await {
+                Ok(started) => started,
+                Err(e) => {
+                    board.stopped(id).await;
+                    return Err(e.to_string());
+                }
+            };
             let mut events = channels.events;
-            // Device and connection events, for staff and the journal (no health data in them).
+            // Device and connection events, for staff (`GET /booth/status`) and the journal
+            // (no health data in them).
+            let live = board.clone();
             tokio::spawn(async move {
                 while let Some(event) = events.recv().await {
                     tracing::info!(?event, "booth media");
+                    live.event(&event);
+                    if matches!(event, teleconsult_media::MediaEvent::Ended { .. }) {
+                        break;
+                    }
                 }
+                live.stopped(id).await;
             });
-            let peer: Arc<dyn MediaPeer> = Arc::new(BoothPeer(session));
+            let peer: Arc<dyn MediaPeer> = Arc::new(BoothPeer { session, board, id });
             Ok((peer, channels.outgoing))
         })
     }
 }
 
-struct BoothPeer(BoothSession);
+struct BoothPeer {
+    session: BoothSession,
+    board: crate::cabin::Board,
+    /// The pipeline's id on the board.
+    id: u64,
+}
 
 impl MediaPeer for BoothPeer {
     fn handle(&self, frame: SignalMessage) -> BoxFuture<'_, Result<(), String>> {
-        Box::pin(async move { self.0.handle(frame).await.map_err(|e| e.to_string()) })
+        Box::pin(async move { self.session.handle(frame).await.map_err(|e| e.to_string()) })
     }
 
     fn quality(&self) -> BoxFuture<'_, Option<CallQuality>> {
-        Box::pin(async move { self.0.quality().await.ok() })
+        Box::pin(async move { self.session.quality().await.ok() })
     }
 
     fn hangup(&self) -> BoxFuture<'_, ()> {
         Box::pin(async move {
-            if let Err(e) = self.0.hangup().await {
+            if let Err(e) = self.session.hangup().await {
                 tracing::warn!(error = %e, "booth pipeline did not stop cleanly");
             }
+            self.board.stopped(self.id).await;
         })
-    }
-}
-
-/// The cabin of this box for the booth sessions (`teleconsult_app::Cabin`). For now it records
-/// what the cabin is asked to do; the cabin's screen and pipeline come with the booth console
-/// (issue #19): the call itself already reaches the booth pipeline through the signalling room.
-#[derive(Debug, Default)]
-pub struct LogCabin;
-
-impl teleconsult_app::Cabin for LogCabin {
-    fn reset(&self, session: teleconsult_core::booth::BoothSessionId) {
-        tracing::info!(%session, "cabin reset: welcome view");
-    }
-
-    fn join(
-        &self,
-        session: teleconsult_core::booth::BoothSessionId,
-        appointment: teleconsult_core::ids::AppointmentId,
-    ) {
-        tracing::info!(%session, %appointment, "cabin joins the appointment's call when its room opens");
     }
 }
 
@@ -170,6 +175,7 @@ mod tests {
                 secret: TurnSecret::from_file_contents(b"north-secret").unwrap(),
                 ttl: std::time::Duration::from_secs(3600),
             }),
+            board: crate::cabin::Board::default(),
         };
         let now = teleconsult_core::Timestamp::from_second(1_800_000_000).unwrap();
         let uri = &pipeline.call_settings(now).turn_servers[0];

@@ -10,6 +10,7 @@
 
 pub mod admin;
 pub mod booth;
+pub mod cabin;
 pub mod clock;
 pub mod config;
 pub mod ctl;

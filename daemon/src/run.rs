@@ -160,9 +160,31 @@ pub async fn run(config: Config, log: LogHandle, invocation: Invocation) -> anyh
         sync,
         live,
     );
-    state.calls.configure(call_config(&config)?);
+    let board = if config.site.kind == teleconsult_core::site::SiteKind::Booth {
+        crate::cabin::Board::with_welcome(
+            crate::booth::media_settings(&config),
+            config.site.name.clone(),
+        )
+    } else {
+        crate::cabin::Board::default()
+    };
+    state.calls.configure(call_config(&config, &board)?);
     if config.site.kind == teleconsult_core::site::SiteKind::Booth {
-        state.app.set_cabin(Arc::new(crate::booth::LogCabin));
+        let (cabin, task) = crate::cabin::BoxCabin::new(
+            board,
+            crate::booth::media_settings(&config),
+            crate::cabin::probes::PrinterProbe {
+                enabled: config.print.enabled,
+                command: config.print.command.clone(),
+                printer: config.print.printer.clone(),
+                server: config.print.server.clone(),
+            },
+        );
+        state.app.set_cabin(cabin);
+        if config.site.demo {
+            crate::cabin::demo_devices::start(&config.storage.path, shutdown.clone())?;
+        }
+        tracker.spawn(crate::cabin::run(state.clone(), task, shutdown.clone()));
         tracker.spawn(crate::booth::sweep(
             state.clone(),
             crate::booth::sweep_interval(config.booth.policy()),
@@ -435,7 +457,10 @@ fn print_settings(
 
 /// Calls: ICE servers (with the TURN secret read now), attachment limit, and on a booth site
 /// the booth's own media pipeline.
-fn call_config(config: &Config) -> anyhow::Result<teleconsult_web::call::CallConfig> {
+fn call_config(
+    config: &Config,
+    board: &crate::cabin::Board,
+) -> anyhow::Result<teleconsult_web::call::CallConfig> {
     use teleconsult_core::site::SiteKind;
     let turn_auth = turn_auth(&config.media)?;
     let booth: Option<Arc<dyn teleconsult_web::call_media::BoothMedia>> =
@@ -443,6 +468,7 @@ fn call_config(config: &Config) -> anyhow::Result<teleconsult_web::call::CallCon
             Arc::new(crate::booth::BoothPipeline {
                 settings: crate::booth::media_settings(config),
                 turn_auth: turn_auth.clone(),
+                board: board.clone(),
             }) as Arc<dyn teleconsult_web::call_media::BoothMedia>
         });
     Ok(teleconsult_web::call::CallConfig {

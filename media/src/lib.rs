@@ -26,7 +26,7 @@ pub mod signal;
 pub mod stamp;
 pub mod stats;
 
-pub use booth::{BoothSession, BoothStatus, SessionChannels};
+pub use booth::{BoothSession, BoothStatus, SessionChannels, WelcomeScreen};
 pub use error::MediaError;
 pub use events::MediaEvent;
 pub use settings::{

@@ -392,6 +392,11 @@ fn api_rows(schedule: Value) -> Vec<Row> {
         row("POST", "/api/v1/booth/sessions/{nobody}/end",         [403, 403, 403, 403, 404, 403, 403]),
         row("GET", "/api/v1/booth/patients?national_id={national_id}", [403, 403, 403, 403, 404, 403, 403])
             .booth(                                                [403, 403, 403, 403, 200, 403, 403]),
+        // The cabin (its devices, the check): booth staff; administrators read the status.
+        row("GET", "/api/v1/booth/status",                         [403, 403, 403, 403, 404, 403, 404])
+            .booth(                                                [403, 403, 403, 403, 200, 403, 200]),
+        row("POST", "/api/v1/booth/check",                         [403, 403, 403, 403, 404, 403, 403])
+            .booth(                                                [403, 403, 403, 403, 200, 403, 403]),
         Row { body: Some(json!({"patient": {"patient_id": NOBODY}, "specialty": "general_practice"})),
           ..row("POST", "/api/v1/queue/walk-ins",                  [403, 403, 403, 403, 404, 403, 403]) },
         Row { body: Some(json!({"on_demand": false})),

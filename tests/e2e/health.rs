@@ -107,6 +107,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/booth/sessions"),
     ("GET", "/api/v1/booth/sessions/{id}"),
     ("POST", "/api/v1/booth/sessions/{id}/end"),
+    ("GET", "/api/v1/booth/status"),
+    ("POST", "/api/v1/booth/check"),
     ("PUT", "/api/v1/practitioners/{id}/availability"),
     ("GET", "/api/v1/queue"),
     ("POST", "/api/v1/queue/next"),

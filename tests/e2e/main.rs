@@ -14,6 +14,7 @@ mod booth_sessions;
 mod browser;
 mod browser_booking;
 mod browser_booth;
+mod cabin;
 mod calendar;
 mod call;
 mod call_browsers;

@@ -59,9 +59,20 @@ pub(crate) struct Connection {
     /// The role this account has in this call (from `teleconsult_core::call::role_in_call`).
     pub role: Role,
     pub tx: mpsc::Sender<Outgoing>,
+    /// The cabin's own seat ([`crate::call_cabin`]): no account, no socket.
+    pub cabin: bool,
 }
 
 impl Connection {
+    /// Who acts in the audit trail: the account, or the cabin (`system:cabin`).
+    pub(crate) fn actor(&self) -> Actor {
+        if self.cabin {
+            Actor::System("cabin".into())
+        } else {
+            Actor::Account(self.account.to_string())
+        }
+    }
+
     fn send(&self, frame: SignalMessage) {
         // A full queue means the client stopped reading: it will time out and rejoin.
         let _ = self.tx.try_send(Outgoing::Frame(frame));
@@ -218,6 +229,16 @@ impl Calls {
         }
     }
 
+    /// Whether someone holds the patient's seat of `id`'s room (the cabin's look before it
+    /// asks for the seat).
+    pub(crate) async fn patient_seat_held(&self, id: AppointmentId) -> bool {
+        let room = lock(&self.rooms).get(&id).cloned();
+        match room {
+            Some(room) => room.state.lock().await.patient_side.is_some(),
+            None => false,
+        }
+    }
+
     /// Rooms with someone in them (for metrics).
     pub fn open_rooms(&self) -> usize {
         lock(&self.rooms).len()
@@ -368,14 +389,12 @@ impl Room {
                     .last_flush
                     .is_none_or(|t| t.elapsed() >= QUALITY_FLUSH_EVERY)
                 {
-                    self.flush_quality(app, &mut state, Actor::Account(conn.account.to_string()))
-                        .await;
+                    self.flush_quality(app, &mut state, conn.actor()).await;
                 }
             }
             SignalMessage::Hangup => {
                 // Recorded first: whoever hears `hangup` finds the appointment completed.
-                self.end_call(app, &mut state, Actor::Account(conn.account.to_string()))
-                    .await;
+                self.end_call(app, &mut state, conn.actor()).await;
                 if let Some(other) = state.seat(!from_patient) {
                     other.send(SignalMessage::Hangup);
                 }
@@ -415,7 +434,7 @@ impl Room {
             return;
         }
         let id = self.id;
-        let actor = Actor::Account(conn.account.to_string());
+        let actor = conn.actor();
         let result = app
             .blocking(move |inner| {
                 transition(
@@ -461,14 +480,17 @@ impl Room {
         }
         state.announce();
         drop(state);
-        self.replay_chat(app, conn).await;
+        // The cabin's screen shows no chat: nothing of the conversation is read for it.
+        if !conn.cabin {
+            self.replay_chat(app, conn).await;
+        }
     }
 
     /// The conversation so far (the last [`CHAT_REPLAY`] messages), for a socket that just
     /// joined: a reload or a second device shows the same chat.
     async fn replay_chat(&self, app: &AppState, conn: &Connection) {
         let id = self.id;
-        let actor = Actor::Account(conn.account.to_string());
+        let actor = conn.actor();
         let history = app
             .blocking(move |inner| {
                 let read = event(
@@ -497,7 +519,7 @@ impl Room {
             return conn.send(error("peer_absent", "the practitioner is not connected"));
         }
         let id = self.id;
-        let actor = Actor::Account(conn.account.to_string());
+        let actor = conn.actor();
         let started = app
             .blocking(move |inner| transition(inner, id, actor, Event::StartCall))
             .await;
@@ -743,6 +765,46 @@ impl Room {
         }
     }
 
+    /// The cabin leaves its seat (its session ended): the booth pipeline stops at once, even
+    /// if the practitioner is still connected (the practitioner hears `hangup`), and the room
+    /// is forgotten when empty.
+    pub(crate) async fn cabin_leave(self: &Arc<Self>, app: &AppState, conn: &Connection) {
+        let mut state = self.state.lock().await;
+        if state
+            .patient_side
+            .as_ref()
+            .is_none_or(|s| s.connection != conn.id)
+        {
+            // Not seated (refused, or left already): the pipeline, if any, is someone else's.
+            if state.is_empty() {
+                app.calls.forget_if_empty(self, &state);
+            }
+            return;
+        }
+        state.patient_side = None;
+        if let Some(link) = state.booth.take() {
+            link.peer.hangup().await;
+            if let Some(p) = state.seat(false) {
+                p.send(SignalMessage::Hangup);
+            }
+        }
+        state.in_call = false;
+        state.announce();
+        self.flush_quality(app, &mut state, conn.actor()).await;
+        if state.is_empty() {
+            app.calls.forget_if_empty(self, &state);
+        }
+    }
+
+    pub(crate) fn id(&self) -> AppointmentId {
+        self.id
+    }
+
+    /// Whether the booth pipeline of this room runs.
+    pub(crate) async fn has_booth_pipeline(&self) -> bool {
+        self.state.lock().await.booth.is_some()
+    }
+
     /// A socket closed. Empty rooms are forgotten (their quality samples saved first).
     pub(crate) async fn leave(self: &Arc<Self>, app: &AppState, conn: &Connection) {
         let mut state = self.state.lock().await;
@@ -759,8 +821,7 @@ impl Room {
             if let Some(link) = state.booth.take() {
                 link.peer.hangup().await;
             }
-            self.flush_quality(app, &mut state, Actor::Account(conn.account.to_string()))
-                .await;
+            self.flush_quality(app, &mut state, conn.actor()).await;
             app.calls.forget_if_empty(self, &state);
         }
     }

@@ -5,7 +5,8 @@
 use crate::documents::{self, laboratories, pharmacy};
 use crate::state::AppState;
 use crate::{
-    agenda, appointments, auth, booth, health, me, medical_record, messages, patients, queue,
+    agenda, appointments, auth, booth, booth_status, health, me, medical_record, messages,
+    patients, queue,
 };
 use crate::{call, call_attachments, signal};
 use crate::{me_confirm, sync_status, totp, users};
@@ -109,6 +110,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(booth::get_session))
         .routes(routes!(booth::end_session))
         .routes(routes!(booth::find_patient))
+        .routes(routes!(booth_status::booth_status))
+        .routes(routes!(booth_status::booth_check))
         .routes(routes!(queue::put_availability))
         .routes(routes!(queue::get_queue))
         .routes(routes!(queue::next))

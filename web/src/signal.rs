@@ -287,6 +287,7 @@ async fn run(state: AppState, mut socket: WebSocket, seat: Seat) {
         account,
         role,
         tx,
+        cabin: false,
     };
     let mut ping = tokio::time::interval(PING_EVERY);
     let mut last_heard = Instant::now();

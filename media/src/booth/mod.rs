@@ -13,6 +13,7 @@ pub(crate) mod pipeline;
 mod recovery;
 mod remote;
 mod screen;
+mod welcome;
 
 use crate::devices::{self, MediaKind};
 use crate::settings::MediaSettings;
@@ -30,6 +31,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
+pub use welcome::WelcomeScreen;
 
 /// Frames to send to the peer, and events for the daemon.
 #[derive(Debug)]

@@ -21,7 +21,7 @@ fn display_available() -> bool {
         })
 }
 
-fn display_sink(settings: &MediaSettings) -> Result<gst::Element, MediaError> {
+pub(super) fn display_sink(settings: &MediaSettings) -> Result<gst::Element, MediaError> {
     let factory = match &settings.display {
         // With nothing to draw on, autovideosink ends up trying dfbvideosink, which crashes
         // the process (GStreamer 1.22): draw nowhere instead, and say so.
