@@ -26,6 +26,7 @@ pub mod notification;
 pub mod outbox;
 pub mod patient;
 pub mod ports;
+pub mod printing;
 pub mod practitioner;
 pub mod queue;
 pub mod quota;
