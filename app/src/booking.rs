@@ -273,8 +273,8 @@ impl App {
             reason: b.reason,
             at_booth: b.at_booth,
         };
-        let (appointment, effects) =
-            appointment::book(new, now).map_err(|e| AppError::field(booking_field(&e), e.to_string()))?;
+        let (appointment, effects) = appointment::book(new, now)
+            .map_err(|e| AppError::field(booking_field(&e), e.to_string()))?;
         let notifications = b
             .recipient
             .as_ref()

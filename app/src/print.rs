@@ -123,13 +123,7 @@ impl App {
         let (mut appointment, mut session, mut cabin) = (None, None, None);
         match account.role {
             Role::Staff if at_the_booth => {
-                let read = event(
-                    now,
-                    &actor,
-                    Action::Read,
-                    "appointment",
-                    header.appointment,
-                );
+                let read = event(now, &actor, Action::Read, "appointment", header.appointment);
                 appointment = self.store.appointment_record(header.appointment, &read)?;
                 session = self
                     .store
@@ -181,14 +175,11 @@ impl App {
             PrintRefusal::NotFound => AppError::NotFound,
         })?;
         let export = event(now, &actor, Action::Export, "document_print", id);
-        let pdf = self
-            .store
-            .document_pdf(id, part, &export)?
-            .ok_or_else(|| {
-                AppError::Repository(RepositoryError::Corrupt(format!(
-                    "document {id} has no stored PDF"
-                )))
-            })?;
+        let pdf = self.store.document_pdf(id, part, &export)?.ok_or_else(|| {
+            AppError::Repository(RepositoryError::Corrupt(format!(
+                "document {id} has no stored PDF"
+            )))
+        })?;
         Ok(PrintOrder {
             printer,
             title: header.number.to_string(),

@@ -220,12 +220,7 @@ mod tests {
         let d = document_of(&home);
         let someone_elses = session_of(&held_at_the_booth());
         assert_eq!(
-            may_print(
-                &staff,
-                &d,
-                &booth(&home, None, Some(&someone_elses)),
-                now
-            ),
+            may_print(&staff, &d, &booth(&home, None, Some(&someone_elses)), now),
             Err(PrintRefusal::NotFound)
         );
         // Held at the booth, but the session found is not this appointment's.

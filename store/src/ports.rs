@@ -6,16 +6,16 @@ use teleconsult_core::Timestamp;
 use teleconsult_core::appointment::Appointment;
 use teleconsult_core::audit::AuditEvent;
 use teleconsult_core::booth::{BoothSession, BoothSessionId};
+use teleconsult_core::document::{IssuedDocument, SickLeavePart};
 use teleconsult_core::ids::{AppointmentId, DocumentId, PatientId, PractitionerId};
 use teleconsult_core::national_id::Country;
 use teleconsult_core::patient::Patient;
 use teleconsult_core::ports::RepositoryError;
 use teleconsult_core::ports::booking::{BookingStore, BookingWrite, Outcome};
-use teleconsult_core::document::{IssuedDocument, SickLeavePart};
-use teleconsult_core::ports::documents::DocumentStore;
 use teleconsult_core::ports::booth::{
     BoothStore, CounterConsents, DecideEnd, KnownEvent, SessionEnd, Take, Taken, WalkIn,
 };
+use teleconsult_core::ports::documents::DocumentStore;
 use teleconsult_core::practitioner::Practitioner;
 use teleconsult_core::queue::{Availability, QueueEntry, QueueEntryId};
 use teleconsult_core::schedule::Schedule;

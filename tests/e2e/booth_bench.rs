@@ -45,10 +45,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 fn summary(prefix: &str, samples: &mut [f64], figures: &mut serde_json::Map<String, Value>) {
     samples.sort_by(f64::total_cmp);
     for (name, p) in [("p50", 50.0), ("p95", 95.0), ("p99", 99.0), ("max", 100.0)] {
-        figures.insert(
-            format!("{prefix}_{name}_ms"),
-            json!(percentile(samples, p)),
-        );
+        figures.insert(format!("{prefix}_{name}_ms"), json!(percentile(samples, p)));
     }
 }
 
@@ -116,8 +113,14 @@ async fn bench_queue_next_with_20_waiting() -> anyhow::Result<()> {
             in_line == waiting,
             "round {round}: {in_line} waiting, expected {waiting}"
         );
-        let (n_ms, status, taken) =
-            timed(&site, Some(doctor), Method::POST, "/api/v1/queue/next", None).await?;
+        let (n_ms, status, taken) = timed(
+            &site,
+            Some(doctor),
+            Method::POST,
+            "/api/v1/queue/next",
+            None,
+        )
+        .await?;
         ensure!(status == 200, "next {status} {taken}");
         ensure!(taken["patient_id"].is_string(), "{taken}");
         // The front of the line was taken: back in the line (not measured), so the next round
@@ -144,9 +147,18 @@ async fn bench_queue_next_with_20_waiting() -> anyhow::Result<()> {
         get(a) / get(b)
     };
     let ratios = [
-        ("next_p50_over_healthz_p50", ratio("next_p50_ms", "healthz_p50_ms")),
-        ("next_p99_over_healthz_p99", ratio("next_p99_ms", "healthz_p99_ms")),
-        ("next_p50_over_queue_p50", ratio("next_p50_ms", "queue_p50_ms")),
+        (
+            "next_p50_over_healthz_p50",
+            ratio("next_p50_ms", "healthz_p50_ms"),
+        ),
+        (
+            "next_p99_over_healthz_p99",
+            ratio("next_p99_ms", "healthz_p99_ms"),
+        ),
+        (
+            "next_p50_over_queue_p50",
+            ratio("next_p50_ms", "queue_p50_ms"),
+        ),
     ];
     for (name, value) in ratios {
         figures.insert(name.into(), json!(value));

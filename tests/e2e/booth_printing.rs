@@ -130,7 +130,10 @@ async fn staff_print_a_booth_session_s_prescription_until_an_hour_after_it_ended
         .get(&patient, &format!("/api/v1/appointments/{home_appt}"))
         .await?;
     assert_eq!(status, 200, "{home}");
-    let patient_id = home["patient_id"].as_str().context("patient_id")?.to_owned();
+    let patient_id = home["patient_id"]
+        .as_str()
+        .context("patient_id")?
+        .to_owned();
 
     // At home: the patient never prints at the booth; staff never print what was not held
     // at their booth.
@@ -256,10 +259,7 @@ async fn staff_print_a_booth_session_s_prescription_until_an_hour_after_it_ended
     // account that printed the home document.
     let patient_actor = home_prints[0];
     assert_eq!(
-        booth_prints
-            .iter()
-            .filter(|a| **a == patient_actor)
-            .count(),
+        booth_prints.iter().filter(|a| **a == patient_actor).count(),
         1,
         "{prints:?}"
     );

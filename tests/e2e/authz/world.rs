@@ -138,8 +138,10 @@ pub(super) async fn world(kind: Kind) -> anyhow::Result<World> {
         Some(&who["doctor"]),
         "POST",
         &format!("/api/v1/appointments/{booth_appt}/documents"),
-        Some(json!({"kind": "prescription", "items": [{"medication": "Paracétamol",
-            "dose": "500 mg", "form": "comprimé", "posology": "1 x 3/j", "duration": "3 jours"}]})),
+        Some(
+            json!({"kind": "prescription", "items": [{"medication": "Paracétamol",
+            "dose": "500 mg", "form": "comprimé", "posology": "1 x 3/j", "duration": "3 jours"}]}),
+        ),
     )
     .await?;
     anyhow::ensure!(status == 201, "{booth_doc}");
