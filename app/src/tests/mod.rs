@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod booth;
+mod print;
 mod queue;
 
 use crate::booth::StartSession;
