@@ -17,6 +17,7 @@ use std::pin::Pin;
 use std::sync::{Arc, PoisonError};
 use teleconsult_core::account::{Account, Role};
 use teleconsult_core::audit::Action;
+use teleconsult_core::booth::BoothSession;
 use teleconsult_core::document::{DocumentContent, SickLeavePart};
 use teleconsult_core::ids::DocumentId;
 use teleconsult_core::ports::RepositoryError;
@@ -88,6 +89,14 @@ impl App {
         self.printer().is_some()
     }
 
+    /// The open session holding the cabin, if any.
+    fn open_cabin(&self) -> Result<Option<BoothSession>, AppError> {
+        Ok(match self.store.cabin()? {
+            Some(open) => self.store.booth_session(open)?,
+            None => None,
+        })
+    }
+
     fn printer(&self) -> Option<Arc<dyn Printer>> {
         self.printer
             .read()
@@ -103,7 +112,8 @@ impl App {
     /// exist); a part of a document that has none (422 on `part`); the site does not print
     /// (409 `printing_unavailable`); the patient's side not in the cabin (409
     /// `not_at_the_booth`); staff more than an hour after the session ended (409
-    /// `print_window_closed`).
+    /// `print_window_closed`), or after it while the next person is in the cabin (409
+    /// `cabin_in_use`).
     pub fn print_document(
         &self,
         account: &Account,
@@ -128,12 +138,10 @@ impl App {
                 session = self
                     .store
                     .booth_session_of_appointment(header.patient, header.appointment)?;
+                cabin = self.open_cabin()?;
             }
             Role::Patient if at_the_booth && account.acts_for(header.patient) => {
-                cabin = match self.store.cabin()? {
-                    Some(open) => self.store.booth_session(open)?,
-                    None => None,
-                };
+                cabin = self.open_cabin()?;
             }
             _ => {}
         }
@@ -172,6 +180,7 @@ impl App {
             PrintRefusal::WindowClosed => {
                 AppError::conflict("print_window_closed", refusal.to_string())
             }
+            PrintRefusal::CabinInUse => AppError::conflict("cabin_in_use", refusal.to_string()),
             PrintRefusal::NotFound => AppError::NotFound,
         })?;
         let export = event(now, &actor, Action::Export, "document_print", id);

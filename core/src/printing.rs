@@ -6,7 +6,7 @@
 //! | who | prints | refused |
 //! |---|---|---|
 //! | the patient's side (the patient, or an account acting for them) | any of the patient's documents while a booth session of that patient holds the cabin (they sit in it) | otherwise `NotAtTheBooth` (they are at home) |
-//! | staff, on a booth site | documents of an appointment held at the booth, while its booth session is open or until [`STAFF_PRINT_WINDOW`] after it ended | after that `WindowClosed`; any other document `NotFound` |
+//! | staff, on a booth site | documents of an appointment held at the booth, while its booth session is open or until [`STAFF_PRINT_WINDOW`] after it ended — the cabin empty | after that `WindowClosed`; the next person in the cabin `CabinInUse`; any other document `NotFound` |
 //! | practitioners (remote), pharmacists, administrators, anyone else | nothing | `NotFound` (not theirs) |
 //!
 //! The window after the end is for the pharmacist handing over what the practitioner issued
@@ -37,6 +37,13 @@ pub enum PrintRefusal {
         "documents print in the booth's cabin only while you are in it: download the PDF instead"
     )]
     NotAtTheBooth,
+    /// Staff, after the booth session ended, while the next person's session holds the cabin:
+    /// the paper would come out in front of them.
+    #[error(
+        "someone else is in the cabin now: print this session's documents once they have left, \
+         or the patient downloads them from their account"
+    )]
+    CabinInUse,
     /// Staff, more than [`STAFF_PRINT_WINDOW`] after the booth session ended.
     #[error(
         "this booth session ended more than an hour ago: its documents no longer print here; \
@@ -105,10 +112,15 @@ fn staff_may_print(
     match session.state {
         BoothState::Ended { at, .. } => {
             let closes = at.saturating_add(STAFF_PRINT_WINDOW).unwrap_or(at);
-            if now <= closes {
-                Ok(())
-            } else {
+            if now > closes {
                 Err(PrintRefusal::WindowClosed)
+            } else if booth
+                .cabin
+                .is_some_and(|c| c.is_open() && c.id != session.id)
+            {
+                Err(PrintRefusal::CabinInUse)
+            } else {
+                Ok(())
             }
         }
         BoothState::Queued { .. } | BoothState::Booked { .. } => Ok(()),
@@ -195,6 +207,19 @@ mod tests {
             Ok(())
         );
         let over = ended(&open, "2026-03-02T10:20:00Z");
+        // The next person sits in the cabin: the paper would come out in front of them.
+        let mut next = session_of(&a);
+        next.id = BoothSessionId::from_uuid(uuid::Uuid::from_u128(32));
+        next.patient = PatientId::from_uuid(uuid::Uuid::from_u128(78));
+        assert_eq!(
+            may_print(
+                &staff,
+                &d,
+                &booth(&a, Some(&over), Some(&next)),
+                at("2026-03-02T10:30:00Z")
+            ),
+            Err(PrintRefusal::CabinInUse)
+        );
         for (now, expected) in [
             ("2026-03-02T10:20:00Z", Ok(())),
             ("2026-03-02T10:50:00Z", Ok(())),

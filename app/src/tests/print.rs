@@ -1,6 +1,7 @@
 //! Printing through the use case (`docs/booth.md` rule 7), the clock moved by the test: staff
-//! print a booth session's document while it is open and until an hour after it ended, the
-//! patient only while in the cabin; every print is audited and reaches the printer port.
+//! print a booth session's document while it is open and until an hour after it ended (the
+//! cabin empty), the patient only while in the cabin; every print is audited and reaches the
+//! printer port.
 
 use super::*;
 use crate::print::{PrintJob, Printer};
@@ -152,6 +153,16 @@ fn staff_print_a_session_s_document_until_an_hour_after_it_ended_the_patient_whi
         .end_session(&s.staff, started.view.session.id)
         .unwrap();
     assert_eq!(code(print(&s, &s.patient, doc)), "not_at_the_booth");
+    // The next person in the cabin: not in front of them.
+    let next = s
+        .app
+        .start_session(
+            &s.staff,
+            queue_request(walk_in(7, None), "general_practice"),
+        )
+        .unwrap();
+    assert_eq!(code(print(&s, &s.staff, doc)), "cabin_in_use");
+    s.app.end_session(&s.staff, next.view.session.id).unwrap();
     s.advance(60);
     assert_eq!(print(&s, &s.staff, doc).unwrap(), "cabin-3");
     let one_second_more = s.now().checked_add(jiff::SignedDuration::from_secs(1));

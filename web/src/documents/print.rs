@@ -211,7 +211,7 @@ pub async fn print(
     responses(
         (status = 202, description = "Queued on the printer", body = PrintJobView),
         (status = 404, description = "No such document, or not the caller's to print (staff: not of an appointment held at their booth)", body = crate::error::ErrorBody),
-        (status = 409, description = "`printing_unavailable`: this site does not print; `not_at_the_booth`: the patient's side is not in the cabin (no booth session of theirs open) — download the PDF instead; `print_window_closed`: staff, the booth session ended more than an hour ago", body = crate::error::ErrorBody),
+        (status = 409, description = "`printing_unavailable`: this site does not print; `not_at_the_booth`: the patient's side is not in the cabin (no booth session of theirs open) — download the PDF instead; `print_window_closed`: staff, the booth session ended more than an hour ago; `cabin_in_use`: staff, the session ended and the next person is in the cabin", body = crate::error::ErrorBody),
         (status = 422, description = "Unknown part, or a part of a document that has none", body = crate::error::ErrorBody),
         (status = 503, description = "`printer_unavailable`: CUPS refused or did not answer", body = crate::error::ErrorBody)))]
 pub async fn print_document(

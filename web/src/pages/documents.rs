@@ -492,15 +492,12 @@ pub async fn print(
         Err(error)
             if matches!(
                 error.code,
-                "printing_unavailable"
-                    | "printer_unavailable"
-                    | "not_at_the_booth"
-                    | "print_window_closed"
+                "printing_unavailable" | "printer_unavailable" | "not_at_the_booth"
             ) =>
         {
             let message = page.t(match error.code {
                 "printing_unavailable" => "docs-printing-off",
-                "not_at_the_booth" | "print_window_closed" => "docs-print-not-at-booth",
+                "not_at_the_booth" => "docs-print-not-at-booth",
                 _ => "docs-print-unavailable",
             });
             detail_page(
