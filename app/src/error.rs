@@ -24,6 +24,10 @@ pub enum AppError {
     /// A refusal that waiting will not change, with its code (409).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// The printer did not take the job: CUPS unreachable, refused or too slow (503
+    /// `printer_unavailable`; the log says why).
+    #[error("the printer is not available at the moment")]
+    PrinterUnavailable,
     /// Too many changes raced for the same records; trying again will do (503).
     #[error("the queue is busy: try again")]
     Busy,

@@ -8,7 +8,8 @@
 //!
 //! Here so far (issue #19 started the crate; issue #20 moves the rest of the application):
 //! booking an appointment ([`booking`]), booth sessions and walk-ins ([`booth`], [`walk_in`]),
-//! the on-demand queue and availability ([`queue`]).
+//! the on-demand queue and availability ([`queue`]), printing on the cabin's printer
+//! ([`print`], through the [`print::Printer`] port).
 //!
 //! **Must not**: know HTTP (status codes are chosen by `web`), sled or any storage engine (only
 //! the ports), GStreamer (the cabin is the [`Cabin`] port), or Fluent (texts come through the
@@ -19,6 +20,7 @@ pub mod booth;
 pub mod cabin;
 mod entries;
 pub mod error;
+pub mod print;
 pub mod queue;
 pub mod texts;
 pub mod waiting;
@@ -38,14 +40,15 @@ use teleconsult_core::ids::AppointmentId;
 use teleconsult_core::national_id::Country;
 use teleconsult_core::ports::booking::BookingStore;
 use teleconsult_core::ports::booth::BoothStore;
+use teleconsult_core::ports::documents::DocumentStore;
 use teleconsult_core::ports::{Clock, Repository};
 use teleconsult_core::queue::QueuePolicy;
 use teleconsult_core::site::{Language, SiteKind};
 
 /// Everything the use cases need from storage.
-pub trait SiteStore: Repository + BookingStore + BoothStore {}
+pub trait SiteStore: Repository + BookingStore + BoothStore + DocumentStore {}
 
-impl<T: Repository + BookingStore + BoothStore> SiteStore for T {}
+impl<T: Repository + BookingStore + BoothStore + DocumentStore> SiteStore for T {}
 
 /// The booth's cabin: its screen, camera, microphone and printer (`docs/booth.md` rule 6).
 /// Calls return at once; the adapter does the work in the background and reports problems in
@@ -112,6 +115,8 @@ pub struct App {
     clock: Arc<dyn Clock>,
     texts: Arc<dyn Texts>,
     cabin: RwLock<Arc<dyn Cabin>>,
+    /// The booth's printer; `None`: this site does not print.
+    printer: RwLock<Option<Arc<dyn print::Printer>>>,
     settings: AppSettings,
 }
 
@@ -135,6 +140,7 @@ impl App {
             clock,
             texts,
             cabin: RwLock::new(Arc::new(NoCabin)),
+            printer: RwLock::new(None),
             settings,
         }
     }

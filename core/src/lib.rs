@@ -27,6 +27,7 @@ pub mod outbox;
 pub mod patient;
 pub mod ports;
 pub mod practitioner;
+pub mod printing;
 pub mod queue;
 pub mod quota;
 pub mod schedule;

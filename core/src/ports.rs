@@ -5,6 +5,7 @@
 
 pub mod booking;
 pub mod booth;
+pub mod documents;
 
 use crate::Timestamp;
 use crate::audit::AuditEvent;

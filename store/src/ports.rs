@@ -6,7 +6,8 @@ use teleconsult_core::Timestamp;
 use teleconsult_core::appointment::Appointment;
 use teleconsult_core::audit::AuditEvent;
 use teleconsult_core::booth::{BoothSession, BoothSessionId};
-use teleconsult_core::ids::{AppointmentId, PatientId, PractitionerId};
+use teleconsult_core::document::{IssuedDocument, SickLeavePart};
+use teleconsult_core::ids::{AppointmentId, DocumentId, PatientId, PractitionerId};
 use teleconsult_core::national_id::Country;
 use teleconsult_core::patient::Patient;
 use teleconsult_core::ports::RepositoryError;
@@ -14,10 +15,12 @@ use teleconsult_core::ports::booking::{BookingStore, BookingWrite, Outcome};
 use teleconsult_core::ports::booth::{
     BoothStore, CounterConsents, DecideEnd, KnownEvent, SessionEnd, Take, Taken, WalkIn,
 };
+use teleconsult_core::ports::documents::DocumentStore;
 use teleconsult_core::practitioner::Practitioner;
 use teleconsult_core::queue::{Availability, QueueEntry, QueueEntryId};
 use teleconsult_core::schedule::Schedule;
 
+use crate::Rendition;
 use crate::store::Store;
 
 type Result<T> = std::result::Result<T, RepositoryError>;
@@ -139,6 +142,17 @@ impl BoothStore for Store {
         Ok(Store::end_session(self, id, decide, audit)?)
     }
 
+    fn booth_session_of_appointment(
+        &self,
+        patient: PatientId,
+        appointment: AppointmentId,
+    ) -> Result<Option<BoothSession>> {
+        Ok(self
+            .booth_sessions_of(patient)?
+            .into_iter()
+            .find(|s| s.appointment() == Some(appointment)))
+    }
+
     fn set_on_demand(&self, availability: &Availability, audit: &AuditEvent) -> Result<()> {
         Ok(Store::set_on_demand(self, availability, audit)?)
     }
@@ -164,5 +178,25 @@ impl BoothStore for Store {
 
     fn touch_session(&self, id: BoothSessionId, at: Timestamp) -> Result<()> {
         Ok(self.touch_booth_session(id, at)?)
+    }
+}
+
+impl DocumentStore for Store {
+    fn document_record(
+        &self,
+        id: DocumentId,
+        audit: &AuditEvent,
+    ) -> Result<Option<IssuedDocument>> {
+        Ok(self.document(id, audit)?)
+    }
+
+    fn document_pdf(
+        &self,
+        id: DocumentId,
+        part: Option<SickLeavePart>,
+        audit: &AuditEvent,
+    ) -> Result<Option<Vec<u8>>> {
+        let rendition = part.map_or(Rendition::Document, Rendition::SickLeave);
+        Ok(Store::document_pdf(self, id, rendition, audit)?)
     }
 }

@@ -39,8 +39,8 @@ const ROLES: [&str; 7] = [
 /// One endpoint and the status each role gets (same order as [`ROLES`]).
 struct Row {
     method: &'static str,
-    /// `{appt}`, `{relative_appt}`, `{booth_appt}`, `{relative}`, `{weber}`, `{doc}`, `{memo}`
-    /// are replaced by the objects.
+    /// `{appt}`, `{relative_appt}`, `{booth_appt}`, `{relative}`, `{weber}`, `{doc}`,
+    /// `{booth_doc}`, `{memo}` are replaced by the objects.
     path: &'static str,
     body: Option<Value>,
     expect: [u16; 7],
@@ -120,6 +120,7 @@ async fn matrix(kind: Kind) -> anyhow::Result<()> {
                 // Not yours looks exactly like nothing there.
                 let absent = path
                     .replace(&w.doc, NOBODY)
+                    .replace(&w.booth_doc, NOBODY)
                     .replace(&w.memo, NOBODY)
                     .replace(&w.appt, NOBODY)
                     .replace(&w.relative_appt, NOBODY)
@@ -354,8 +355,12 @@ fn api_rows(schedule: Value) -> Vec<Row> {
         row("POST", "/api/v1/documents/{doc}/paid",                [404, 404, 409, 404, 404, 404, 404]),
         row("GET", "/api/v1/documents/{memo}",                     [200, 404, 200, 404, 404, 404, 404]),
         row("POST", "/api/v1/documents/{memo}/paid",               [404, 404, 200, 404, 404, 404, 404]),
-        // Printing: the patient only (at the booth); this site has no printer.
+        // Printing (docs/booth.md rule 7): the patient's side while in the cabin, booth staff
+        // the documents of a booth session; this site has no printer, so whoever may print is
+        // told `printing_unavailable` (409). Staff never print a document of an appointment
+        // booked from home, nor of one no booth session held.
         row("POST", "/api/v1/documents/{doc}/print",               [409, 404, 404, 404, 404, 404, 404]),
+        row("POST", "/api/v1/documents/{booth_doc}/print",         [409, 404, 404, 404, 404, 404, 404]),
         Row { body: Some(json!({"items": [0]})),
           ..row("POST", "/api/v1/prescriptions/{doc}/dispense",    [404; 7]) },
         Row { body: Some(json!({"name": "Labo", "email": "labo@example.lu"})),
@@ -426,6 +431,7 @@ fn page_rows() -> Vec<Row> {
         row("GET", "/appointments/{relative_appt}",                [200, 404, 200, 404, 200, 404, 200]),
         row("POST", "/appointments/{appt}/cancel",                 [0, 404, 0, 404, 0, 404, 0]),
         row("POST", "/documents/{doc}/print",                      [409, 404, 404, 404, 404, 404, 404]),
+        row("POST", "/documents/{booth_doc}/print",                [409, 404, 404, 404, 404, 404, 404]),
         row("GET", "/patients/{relative}/medical-record",          [200, 404, 404, 404, 404, 404, 404]),
         row("GET", "/messages/{relative}/{weber}",                 [200, 404, 200, 404, 404, 404, 404]),
         row("POST", "/patients/{relative}/medical-record",         [303, 404, 404, 404, 404, 404, 404]),

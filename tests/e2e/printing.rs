@@ -1,7 +1,9 @@
-//! Printing at the booth (issue #7) through a real CUPS (`tests/src/cups.rs`): the patient
-//! prints their prescription (API) and a sick-leave part (page); the file the printer wrote is
-//! the stored PDF, byte for byte. Nobody else prints (404); a site without `[print]` refuses
-//! (409 `printing_unavailable`); a scheduler that is down is a 503 `printer_unavailable`.
+//! Printing at the booth (issue #7) through a real CUPS (`tests/src/cups.rs`): the patient,
+//! sitting in the cabin (a booth session of theirs open, issue #19), prints their prescription
+//! (API) and a sick-leave part (page); the file the printer wrote is the stored PDF, byte for
+//! byte. Nobody else prints (404); a site without `[print]` refuses (409
+//! `printing_unavailable`); a scheduler that is down is a 503 `printer_unavailable`. Printing by
+//! staff and the patient at home: `booth_printing.rs`.
 
 use anyhow::Context;
 use reqwest::Method;
@@ -12,7 +14,7 @@ use teleconsult_tests::cups::Cups;
 use teleconsult_tests::documents::{book, pdf_text, prescription};
 use teleconsult_tests::pages::{get_page, post_form};
 use teleconsult_tests::sinks::SmsSink;
-use teleconsult_tests::site::{Site, WEBER};
+use teleconsult_tests::site::{STAFF, Site, WEBER};
 
 async fn pdf_of(site: &Daemon, who: &Login, path: &str) -> anyhow::Result<Vec<u8>> {
     let r = site
@@ -41,6 +43,25 @@ fn booth_printing(cups: &Cups, printer: &str) -> String {
         "[site]\nkind = \"booth\"\n[print]\nenabled = true\nprinter = \"{printer}\"\nserver = \"{}\"\n",
         cups.server
     )
+}
+
+/// Staff seat the patient of `appointment` in the cabin: a booth session of theirs, waiting
+/// for the first practitioner free (the patient's side prints only while in the cabin).
+async fn in_the_cabin(site: &Site, patient: &Login, appointment: &str) -> anyhow::Result<()> {
+    let staff = site.login(&STAFF).await?;
+    let (status, a) = site
+        .get(patient, &format!("/api/v1/appointments/{appointment}"))
+        .await?;
+    anyhow::ensure!(status == 200, "{status} {a}");
+    let (status, session) = site
+        .post(
+            &staff,
+            "/api/v1/booth/sessions",
+            &json!({"patient": {"patient_id": a["patient_id"]}, "specialty": "general_practice"}),
+        )
+        .await?;
+    anyhow::ensure!(status == 201, "{status} {session}");
+    Ok(())
 }
 
 /// Issues a one-day sick-leave certificate for `appointment`; returns its id.
@@ -76,6 +97,7 @@ async fn the_patient_prints_their_documents_on_the_booth_printer() -> anyhow::Re
     let id = doc["id"].as_str().context("id")?.to_owned();
     let number = doc["number"].as_str().context("number")?.to_owned();
     let print_path = format!("/api/v1/documents/{id}/print");
+    in_the_cabin(&site, &patient, &appointment).await?;
 
     // Only the patient prints (the practitioner is remote; anyone else: no such document).
     for (who, name) in [(&other, "other patient"), (&weber, "issuing practitioner")] {
@@ -241,6 +263,7 @@ async fn browser_the_patient_prints_the_employer_part_at_the_booth() -> anyhow::
     let (site, [patient, _, weber]) = site(&booth_printing(&cups, "booth"), 94).await?;
     let appointment = book(&site, &patient).await?;
     let leave_id = sick_leave(&site, &weber, &appointment).await?;
+    in_the_cabin(&site, &patient, &appointment).await?;
     let employer = pdf_of(
         &site,
         &patient,

@@ -234,6 +234,13 @@ impl From<teleconsult_app::AppError> for ApiError {
             E::Invalid(fields) => Self::invalid_fields(fields),
             E::CabinBusy { open } => cabin_busy(open),
             E::Conflict { code, message } => Self::new(StatusCode::CONFLICT, code, message),
+            // CUPS or the printer: the site's fault, perhaps passing (paper jam, queue paused).
+            // The detail (logged by the use case) stays out of the answer.
+            E::PrinterUnavailable => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "printer_unavailable",
+                "the printer is not available at the moment: ask the pharmacy staff, or download the PDF",
+            ),
             E::Busy => Self {
                 retry_after_s: Some(1),
                 ..Self::unavailable("too many requests for the same records at once: try again")
@@ -328,27 +335,6 @@ impl From<teleconsult_core::document::PaymentError> for ApiError {
             E::AlreadyPaid => Self::new(StatusCode::CONFLICT, "already_paid", message),
             E::Superseded => Self::new(StatusCode::CONFLICT, "superseded", message),
             E::NotAFeeMemo => Self::new(StatusCode::CONFLICT, "not_a_fee_memo", message),
-        }
-    }
-}
-
-impl From<crate::documents::print::PrintError> for ApiError {
-    fn from(err: crate::documents::print::PrintError) -> Self {
-        use crate::documents::print::PrintError as E;
-        match err {
-            // The site has no printer: nothing the caller can change by retrying.
-            E::Disabled => Self::new(
-                StatusCode::CONFLICT,
-                "printing_unavailable",
-                err.to_string(),
-            ),
-            // CUPS or the printer: the site's fault, perhaps passing (paper jam, queue paused).
-            // The detail (logged by the caller) stays out of the answer.
-            E::Spawn(_) | E::Refused { .. } | E::TimedOut(_) | E::NoJobId => Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "printer_unavailable",
-                "the printer is not available at the moment: ask the pharmacy staff, or download the PDF",
-            ),
         }
     }
 }

@@ -256,12 +256,18 @@ fn application(store: &Store, clock: &Arc<dyn Clock>, settings: &Settings) -> te
         booth: settings.booth.booth,
         open_appointments: settings.quotas.open_appointments,
     };
-    teleconsult_app::App::new(
+    let app = teleconsult_app::App::new(
         Arc::new(store.clone()),
         clock.clone(),
         Arc::new(texts),
         app_settings,
-    )
+    );
+    if let Some(printing) = &settings.printing {
+        app.set_printer(Arc::new(crate::documents::print::CupsPrinter(
+            printing.clone(),
+        )));
+    }
+    app
 }
 
 impl std::ops::Deref for AppState {

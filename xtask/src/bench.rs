@@ -3,6 +3,8 @@
 
 #[path = "bench_booking.rs"]
 mod bench_booking;
+#[path = "bench_booth.rs"]
+mod bench_booth;
 #[path = "bench_media.rs"]
 mod bench_media;
 
@@ -18,10 +20,13 @@ pub fn bench(args: &[String]) -> anyhow::Result<()> {
         Some("booking") => bench_booking::booking(),
         Some("sync") => crate::bench_sync::sync(),
         Some("media") => bench_media::media(),
+        Some("booth") => bench_booth::booth(&args[1..]),
         Some(other) => {
-            bail!("unknown benchmark {other:?}; available: startup, booking, sync, media")
+            bail!("unknown benchmark {other:?}; available: startup, booking, sync, media, booth")
         }
-        None => bail!("usage: cargo xtask bench <name>; available: startup, booking, sync, media"),
+        None => bail!(
+            "usage: cargo xtask bench <name>; available: startup, booking, sync, media, booth"
+        ),
     }
 }
 

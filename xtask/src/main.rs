@@ -38,7 +38,7 @@ fn main() -> anyhow::Result<()> {
                  commands:\n  \
                  run [-- ARGS]   install dependencies, build and run teleconsultd --demo\n  \
                  test [FILTER]   install test dependencies; fmt check, clippy, the whole test suite\n  \
-                 bench <name>    run a benchmark, write target/bench/<name>.json (names: startup, booking, sync, media)\n  \
+                 bench <name>    run a benchmark, write target/bench/<name>.json (names: startup, booking, sync, media, booth)\n  \
                  deb             build the Debian package (release) into target/debian, lint it"
             );
             if command.is_empty() || command == "help" || command == "--help" {

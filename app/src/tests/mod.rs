@@ -5,6 +5,7 @@
 
 mod booth;
 mod cabin;
+mod print;
 mod queue;
 
 use crate::booth::StartSession;

@@ -115,6 +115,13 @@ pub trait BoothStore: Send + Sync {
 
     fn booth_session(&self, id: BoothSessionId) -> Result<Option<BoothSession>, RepositoryError>;
 
+    /// The session (open or ended) that held `appointment` at the booth, if any.
+    fn booth_session_of_appointment(
+        &self,
+        patient: PatientId,
+        appointment: AppointmentId,
+    ) -> Result<Option<BoothSession>, RepositoryError>;
+
     /// Starts `session`, waiting in the queue with `entry`: refused with `CabinBusy` when an
     /// open session holds the cabin, `AlreadyExists` when the patient already waits.
     fn start_waiting(

@@ -35,6 +35,9 @@ pub(super) struct World {
     pub(super) doc: String,
     /// A fee memo Dr Weber issued for `appt`, unpaid.
     pub(super) memo: String,
+    /// A prescription Dr Weber issued for `booth_appt` (held at the booth, but by no booth
+    /// session: staff do not print it).
+    pub(super) booth_doc: String,
     /// On a booth site: a booth session waiting for the first practitioner free (it holds the
     /// cabin), and its queue entry; elsewhere nothing (`NOBODY`).
     pub(super) session: String,
@@ -130,6 +133,19 @@ pub(super) async fn world(kind: Kind) -> anyhow::Result<World> {
         docs.push(doc["id"].as_str().context("document id")?.to_owned());
     }
     let booth_appt = at_booth["id"].as_str().context("id")?.to_owned();
+    let (status, booth_doc) = send(
+        &site,
+        Some(&who["doctor"]),
+        "POST",
+        &format!("/api/v1/appointments/{booth_appt}/documents"),
+        Some(
+            json!({"kind": "prescription", "items": [{"medication": "Paracétamol",
+            "dose": "500 mg", "form": "comprimé", "posology": "1 x 3/j", "duration": "3 jours"}]}),
+        ),
+    )
+    .await?;
+    anyhow::ensure!(status == 201, "{booth_doc}");
+    let booth_doc = booth_doc["id"].as_str().context("document id")?.to_owned();
     crate::booth_privilege::hold_at_the_booth(&mut site, &[&booth_appt]).await?;
     let (session, entry) = match kind {
         Kind::Clinic => (NOBODY.to_owned(), NOBODY.to_owned()),
@@ -169,6 +185,7 @@ pub(super) async fn world(kind: Kind) -> anyhow::Result<World> {
             .to_owned(),
         doc,
         memo,
+        booth_doc,
         session,
         entry,
     })
@@ -215,6 +232,7 @@ pub(super) fn fill(path: &str, w: &World) -> String {
         .replace("{relative}", &w.relative)
         .replace("{weber}", DR_WEBER)
         .replace("{doc}", &w.doc)
+        .replace("{booth_doc}", &w.booth_doc)
         .replace("{kind}", "teleconsultation")
         .replace("{session}", &w.session)
         .replace("{entry}", &w.entry)

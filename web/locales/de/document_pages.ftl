@@ -80,6 +80,7 @@ docs-print-employer = Teil 3 drucken (Arbeitgeber)
 docs-printed-notice = An den Drucker gesendet (Auftrag { $job }). Nehmen Sie Ihr Exemplar am Drucker der Kabine.
 docs-print-unavailable = Der Drucker ist gerade nicht verfügbar. Fragen Sie das Apothekenpersonal oder laden Sie das PDF herunter.
 docs-printing-off = An diesem Standort werden keine Dokumente gedruckt: Laden Sie das PDF herunter.
+docs-print-not-at-booth = Dokumente werden nur in der Kabine gedruckt, solange Sie sich darin befinden: Laden Sie das PDF herunter.
 docs-list-title = Dokumente
 docs-list-empty = Noch kein Dokument.
 docs-see-all = Alle Dokumente ({ $count })

@@ -80,6 +80,7 @@ docs-print-employer = Print part 3 (employer)
 docs-printed-notice = Sent to the printer (job { $job }). Take your copy from the booth's printer.
 docs-print-unavailable = The printer is not available at the moment. Ask the pharmacy staff, or download the PDF.
 docs-printing-off = Documents are not printed at this site: download the PDF.
+docs-print-not-at-booth = Documents print in the booth's cabin only while you are in it: download the PDF.
 docs-list-title = Documents
 docs-list-empty = No document yet.
 docs-see-all = All documents ({ $count })

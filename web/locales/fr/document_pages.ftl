@@ -80,6 +80,7 @@ docs-print-employer = Imprimer le volet 3 (employeur)
 docs-printed-notice = Envoyé à l'imprimante (travail { $job }). Prenez votre exemplaire à l'imprimante de la cabine.
 docs-print-unavailable = L'imprimante n'est pas disponible pour le moment. Demandez au personnel de la pharmacie, ou téléchargez le PDF.
 docs-printing-off = Ce site n'imprime pas les documents : téléchargez le PDF.
+docs-print-not-at-booth = Les documents s'impriment dans la cabine seulement pendant que vous y êtes : téléchargez le PDF.
 docs-list-title = Documents
 docs-list-empty = Aucun document pour l'instant.
 docs-see-all = Tous les documents ({ $count })

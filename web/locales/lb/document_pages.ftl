@@ -80,6 +80,7 @@ docs-print-employer = Deel 3 drécken (Patron)
 docs-printed-notice = Un den Drécker geschéckt (Optrag { $job }). Huelt Äert Exemplar um Drécker vun der Kabinn.
 docs-print-unavailable = De Drécker ass de Moment net disponibel. Frot d'Personal vun der Apdikt, oder luet de PDF erof.
 docs-printing-off = Op dësem Site ginn keng Dokumenter gedréckt: luet de PDF erof.
+docs-print-not-at-booth = Dokumenter ginn an der Kabinn just gedréckt, wann Dir dran sidd: luet de PDF erof.
 docs-list-title = Dokumenter
 docs-list-empty = Nach keen Dokument.
 docs-see-all = All Dokumenter ({ $count })

@@ -80,6 +80,7 @@ docs-print-employer = Imprimir a parte 3 (empregador)
 docs-printed-notice = Enviado para a impressora (trabalho { $job }). Retire a sua cópia na impressora da cabine.
 docs-print-unavailable = A impressora não está disponível de momento. Peça ajuda ao pessoal da farmácia ou descarregue o PDF.
 docs-printing-off = Este local não imprime documentos: descarregue o PDF.
+docs-print-not-at-booth = Os documentos só são impressos na cabine enquanto lá estiver: descarregue o PDF.
 docs-list-title = Documentos
 docs-list-empty = Ainda nenhum documento.
 docs-see-all = Todos os documentos ({ $count })

@@ -1,16 +1,18 @@
-//! Printing a document on the booth's printer (issue #7): the stored PDF handed to CUPS with
-//! `lp`, run without a shell, the PDF on its standard input, under a time limit, as an async
-//! child process (the runtime never waits on it). Only the document's patient (or whoever acts
-//! for them) prints it: they sit in the booth; the issuing practitioner is remote and staff have
-//! no medical reason to read it. A print is a disclosure: it is audited as an export, before
-//! `lp` runs (an attempt that failed may still have put paper in the tray).
+//! Printing a document on the booth's printer (issue #7, issue #19): the handler, and the CUPS
+//! adapter of the application's [`Printer`] port — the stored PDF handed to CUPS with `lp`, run
+//! without a shell, the PDF on its standard input, under a time limit, as an async child
+//! process (the runtime never waits on it).
+//!
+//! Who prints what, and when, is the use case's (`teleconsult_app::print`, rule 7 of
+//! `docs/booth.md`): the patient's side while they sit in the cabin, booth staff for the
+//! documents of a booth session until an hour after it ended. It audits every print.
 //!
 //! Nothing of the document reaches the log: the job title is the document number; a failure is
 //! logged with `lp`'s exit status and its first line of error (CUPS names the destination, never
 //! the content).
 
-use super::{actor, document_id, visible};
-use crate::auth::{AuthUser, event};
+use super::document_id;
+use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Json;
@@ -18,11 +20,12 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
-use teleconsult_core::account::Role;
-use teleconsult_core::audit::Action;
+use teleconsult_app::print::{PrintJob, Printer, PrinterError};
+use teleconsult_core::document::SickLeavePart;
 use tokio::io::AsyncWriteExt;
 use utoipa::ToSchema;
 
@@ -40,12 +43,9 @@ pub struct PrintSettings {
     pub timeout: Duration,
 }
 
-/// Why a document was not printed (mapped to HTTP in `error.rs`).
+/// Why `lp` did not queue a job (the use case answers 503 `printer_unavailable`).
 #[derive(Debug, thiserror::Error)]
 pub enum PrintError {
-    /// Printing is not configured on this site.
-    #[error("printing is not available at this site")]
-    Disabled,
     /// `lp` could not be started (not installed, not executable).
     #[error("cannot run the print command: {0}")]
     Spawn(std::io::Error),
@@ -160,8 +160,23 @@ pub async fn submit(
     job_id(&String::from_utf8_lossy(&output.stdout)).ok_or(PrintError::NoJobId)
 }
 
-/// Prints a document for `user` (shared by the API and the page). 404 unless the caller is its
-/// patient (or acts for them); 409 `printing_unavailable` when the site does not print.
+/// The CUPS adapter of the application's printer port.
+#[derive(Clone, Debug)]
+pub struct CupsPrinter(pub PrintSettings);
+
+impl Printer for CupsPrinter {
+    fn submit(&self, title: String, pdf: Vec<u8>) -> PrintJob {
+        let settings = self.0.clone();
+        Box::pin(async move {
+            submit(&settings, &title, pdf)
+                .await
+                .map_err(|e| PrinterError(e.to_string()))
+        })
+    }
+}
+
+/// Prints a document for `user` (shared by the API and the pages): the use case decides
+/// (`teleconsult_app::print`, `docs/booth.md` rule 7), then the job goes to the printer.
 pub async fn print(
     state: &AppState,
     user: AuthUser,
@@ -169,56 +184,34 @@ pub async fn print(
     part: Option<String>,
 ) -> Result<PrintJobView, ApiError> {
     let id = document_id(id)?;
-    let printing = state.settings.printing.clone();
-    let (pdf, title) = state
-        .blocking(move |inner| {
-            let d = visible(inner, &user, id, "document")?;
-            if user.account.role != Role::Patient {
-                return Err(ApiError::not_found());
-            }
-            let rendition = super::rendition(&d, part.as_deref())?;
-            if printing.is_none() {
-                return Err(PrintError::Disabled.into());
-            }
-            let audit = event(
-                inner.clock.now(),
-                actor(&user),
-                Action::Export,
-                "document_print",
-                id.to_string(),
-            );
-            let pdf = inner
-                .store
-                .document_pdf(id, rendition, &audit)?
-                .ok_or_else(|| ApiError::internal(format!("document {id} has no stored PDF")))?;
-            Ok((pdf, d.document.number.to_string()))
-        })
+    let part = part
+        .map(|p| p.parse::<SickLeavePart>())
+        .transpose()
+        .map_err(|e| {
+            ApiError::invalid_fields(BTreeMap::from([("part".to_owned(), e.to_string())]))
+        })?;
+    let order = state
+        .blocking(move |inner| Ok(inner.app.print_document(&user.account, id, part)?))
         .await?;
-    let Some(settings) = state.settings.printing.as_ref() else {
-        return Err(PrintError::Disabled.into());
-    };
-    match submit(settings, &title, pdf).await {
-        Ok(job_id) => {
-            tracing::info!(job = %job_id, "document sent to the printer");
-            Ok(PrintJobView { job_id })
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "printing a document failed");
-            Err(e.into())
-        }
-    }
+    let printed = order.submit().await?;
+    Ok(PrintJobView {
+        job_id: printed.job_id,
+    })
 }
 
-/// Prints a document on the booth's printer: its patient only (they are at the booth).
-/// Sick-leave certificates print one part per request (`{"part": "employer"}`); the body may be
-/// empty. 202 once CUPS queued the job.
+/// Prints a document on the booth's cabin printer (`docs/booth.md` rule 7): the patient's side
+/// while they sit in the cabin (a booth session of theirs open); booth staff, from the console,
+/// the documents of an appointment held at the booth while its session is open and until an
+/// hour after it ended. Sick-leave certificates print one part per request
+/// (`{"part": "employer"}`); the body may be empty. 202 once CUPS queued the job. Every print
+/// is audited (`document_print`).
 #[utoipa::path(post, path = "/documents/{id}/print", tag = "documents",
     params(("id" = String, Path)), request_body(content = Option<PrintRequest>, description = "Optional: which part of a sick-leave certificate"),
     security(("bearer" = [])),
     responses(
         (status = 202, description = "Queued on the printer", body = PrintJobView),
-        (status = 404, description = "No such document, or not the caller's", body = crate::error::ErrorBody),
-        (status = 409, description = "`printing_unavailable`: this site does not print", body = crate::error::ErrorBody),
+        (status = 404, description = "No such document, or not the caller's to print (staff: not of an appointment held at their booth)", body = crate::error::ErrorBody),
+        (status = 409, description = "`printing_unavailable`: this site does not print; `not_at_the_booth`: the patient's side is not in the cabin (no booth session of theirs open) — download the PDF instead; `print_window_closed`: staff, the booth session ended more than an hour ago; `cabin_in_use`: staff, the session ended and the next person is in the cabin", body = crate::error::ErrorBody),
         (status = 422, description = "Unknown part, or a part of a document that has none", body = crate::error::ErrorBody),
         (status = 503, description = "`printer_unavailable`: CUPS refused or did not answer", body = crate::error::ErrorBody)))]
 pub async fn print_document(

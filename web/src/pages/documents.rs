@@ -489,11 +489,16 @@ pub async fn print(
             let job: String = job.job_id.chars().filter(|c| job_id_char(*c)).collect();
             redirect(&format!("/documents/{id}?printed={job}"))
         }
-        Err(error) if matches!(error.code, "printing_unavailable" | "printer_unavailable") => {
-            let message = page.t(if error.code == "printing_unavailable" {
-                "docs-printing-off"
-            } else {
-                "docs-print-unavailable"
+        Err(error)
+            if matches!(
+                error.code,
+                "printing_unavailable" | "printer_unavailable" | "not_at_the_booth"
+            ) =>
+        {
+            let message = page.t(match error.code {
+                "printing_unavailable" => "docs-printing-off",
+                "not_at_the_booth" => "docs-print-not-at-booth",
+                _ => "docs-print-unavailable",
             });
             detail_page(
                 &page,
