@@ -60,7 +60,7 @@ async fn js(tab: &teleconsult_tests::browser::Tab, script: &str) -> anyhow::Resu
     Ok(tab.client.execute(script, vec![]).await?)
 }
 
-async fn wait_js(
+pub(crate) async fn wait_js(
     tab: &teleconsult_tests::browser::Tab,
     what: &str,
     script: &str,
@@ -258,7 +258,7 @@ async fn ice_restart_after_a_lost_path(
 
 /// Waits (bounded) until the call's quality record holds at least `samples` samples from each
 /// of `roles`; returns the record. (404 until the first sample: "no call measured yet".)
-async fn quality_samples(
+pub(crate) async fn quality_samples(
     site: &Site,
     who: &Login,
     id: &str,

@@ -37,6 +37,7 @@ mod health;
 mod medical_record;
 mod messaging;
 mod national_ids;
+mod outage;
 mod packaging;
 mod platform_auth;
 mod printing;

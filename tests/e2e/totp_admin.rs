@@ -8,9 +8,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use teleconsult_tests::accounts::{PASSWORD, WAIT};
 use teleconsult_tests::pages::{get_page, post_form};
-use teleconsult_tests::poll_until;
 use teleconsult_tests::site::{ADMIN, DEMO_PATIENT, STAFF, Site};
 use teleconsult_tests::totp::{login_with_app, password_step, set_up_app};
+use teleconsult_tests::{closed_port, poll_until};
 
 /// The home page's request to set up an app (a booth site's staff and practitioners).
 const NUDGE: &str = "<div class=\"notice warning\" role=\"status\"><p>Merci de configurer";
@@ -135,12 +135,6 @@ async fn an_administrator_resets_a_lost_app_through_the_api_the_page_and_telecon
     Ok(())
 }
 
-/// A loopback port nobody listens on.
-async fn closed_port() -> anyhow::Result<u16> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    Ok(listener.local_addr()?.port())
-}
-
 #[tokio::test]
 async fn with_the_sms_gateway_the_mail_relay_and_the_platform_unreachable_staff_log_in_with_their_app()
 -> anyhow::Result<()> {
@@ -198,7 +192,7 @@ async fn with_the_sms_gateway_the_mail_relay_and_the_platform_unreachable_staff_
 }
 
 /// The ids of SMS notifications whose delivery failed, from the daemon's JSON log.
-fn sms_delivery_failures(log: &str) -> std::collections::BTreeSet<String> {
+pub(crate) fn sms_delivery_failures(log: &str) -> std::collections::BTreeSet<String> {
     log.lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .filter(|l| {

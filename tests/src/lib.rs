@@ -38,6 +38,12 @@ pub fn init_crypto() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// A loopback port nobody listens on (an endpoint out of reach: tests talk to loopback only).
+pub async fn closed_port() -> anyhow::Result<u16> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    Ok(listener.local_addr()?.port())
+}
+
 /// Polls `probe` until it returns `Some`, at most until `deadline` from now.
 pub async fn poll_until<T, F, Fut>(
     what: &str,
