@@ -19,7 +19,6 @@ use teleconsult_tests::browser::{BrowserOptions, FAKE_MEDIA_ARGS, with_browser_a
 use teleconsult_tests::cups::Cups;
 use teleconsult_tests::documents::prescription;
 use teleconsult_tests::fhir_peer::FhirPeer;
-use teleconsult_tests::signal::connect;
 use teleconsult_tests::site::{STAFF, Site, WEBER, call_site};
 use teleconsult_tests::totp::{login_with_app, set_up_app};
 use teleconsult_tests::{closed_port, poll_until};
@@ -113,45 +112,34 @@ async fn journey() -> anyhow::Result<()> {
     );
     let id = text(&taken, "appointment_id")?;
 
-    // 3. The call on the site's network: the console joins for the booth, Dr Weber rings.
-    let mut booth = connect(&site, &id, &staff)
-        .await?
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    booth.send(json!({"type": "join", "role": "booth"})).await?;
-    assert_eq!(booth.until("waiting").await?["roles"], json!(["booth"]));
+    // 3. The call on the site's network: the cabin joins by itself, Dr Weber rings (the cabin
+    // accepts by itself too).
     let code = weber_app.fresh_code().await?;
     let (site_ref, weber_ref, id_ref) = (&site, &weber, id.as_str());
     with_browser_args(
         "outage-practitioner",
         BrowserOptions::for_daemon(&site, "en-GB"),
         FAKE_MEDIA_ARGS,
-        |tab| {
-            let booth = &mut booth;
-            async move {
-                tab.open("/login").await?;
-                tab.fill("login", WEBER.login).await?;
-                tab.fill("password", WEBER.password).await?;
-                tab.click("main form button[type='submit']").await?;
-                tab.wait_for_path("/login/code").await?;
-                tab.wait_for_element("input[name='factor'][value='totp']")
-                    .await?;
-                tab.fill("code", &code).await?;
-                tab.click("main form button[type='submit']").await?;
-                tab.wait_for_path("/home").await?;
-                tab.open(&format!("/appointments/{id_ref}/call")).await?;
-                let ring = "return document.getElementById('ring').disabled === false";
-                wait_js(&tab, "the ring button", ring).await?;
-                tab.click("#ring").await?;
-                booth.until("ring").await?;
-                booth.send(json!({"type": "accept"})).await?;
-                let frames =
-                    "return Number(document.getElementById('call').dataset.remoteFrames) > 30";
-                wait_js(&tab, "the booth camera at the practitioner", frames).await?;
-                quality_samples(site_ref, weber_ref, id_ref, &["booth", "practitioner"], 1).await?;
-                tab.click("#hangup").await?;
-                booth.until("hangup").await?;
-                Ok(())
-            }
+        |tab| async move {
+            tab.open("/login").await?;
+            tab.fill("login", WEBER.login).await?;
+            tab.fill("password", WEBER.password).await?;
+            tab.click("main form button[type='submit']").await?;
+            tab.wait_for_path("/login/code").await?;
+            tab.wait_for_element("input[name='factor'][value='totp']")
+                .await?;
+            tab.fill("code", &code).await?;
+            tab.click("main form button[type='submit']").await?;
+            tab.wait_for_path("/home").await?;
+            tab.open(&format!("/appointments/{id_ref}/call")).await?;
+            let ring = "return document.getElementById('ring').disabled === false";
+            wait_js(&tab, "the ring button", ring).await?;
+            tab.click("#ring").await?;
+            let frames = "return Number(document.getElementById('call').dataset.remoteFrames) > 30";
+            wait_js(&tab, "the booth camera at the practitioner", frames).await?;
+            quality_samples(site_ref, weber_ref, id_ref, &["booth", "practitioner"], 1).await?;
+            tab.click("#hangup").await?;
+            Ok(())
         },
     )
     .await?;
