@@ -16,7 +16,7 @@ fn ctl_binary() -> anyhow::Result<PathBuf> {
 
 /// One `teleconsultctl` run.
 #[derive(Debug)]
-struct Run {
+pub(crate) struct Run {
     code: i32,
     stdout: String,
     stderr: String,
@@ -29,7 +29,7 @@ impl Run {
     }
 
     #[track_caller]
-    fn ok(self) -> Self {
+    pub(crate) fn ok(self) -> Self {
         assert_eq!(self.code, 0, "{self:?}");
         self
     }
@@ -399,7 +399,7 @@ fn check_config_reports_like_the_daemon() -> anyhow::Result<()> {
 }
 
 /// Runs teleconsultctl against `daemon` with `stdin`.
-async fn ctl_stdin(daemon: &Daemon, args: &[&str], stdin: &str) -> anyhow::Result<Run> {
+pub(crate) async fn ctl_stdin(daemon: &Daemon, args: &[&str], stdin: &str) -> anyhow::Result<Run> {
     let config = daemon.config_path();
     let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
     let stdin = stdin.as_bytes().to_vec();

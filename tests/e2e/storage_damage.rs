@@ -2,7 +2,9 @@
 //! (several seeds, several places, a store fresh or opened once more before). The daemon never
 //! serves silently rolled-back data: it refuses to start (damaged), or serves nothing (behind
 //! its audit anchor), or serves everything that was acknowledged; `teleconsultctl verify` names
-//! what is damaged; a restore of the last backup brings every acknowledged record back.
+//! what is damaged; a restore of the last backup brings every acknowledged record back. A
+//! record altered in place is named by the check of every record, in the metrics and on the
+//! pages of the site's people.
 
 use crate::storage_faults::support::{copy_dir, ctl, ctl_async, metric, readyz};
 use anyhow::Context;
@@ -11,6 +13,7 @@ use std::path::Path;
 use std::time::Duration;
 use teleconsult_tests::accounts::{PASSWORD, login, phone, register_and_activate, registration};
 use teleconsult_tests::sinks::{SmsSink, SmtpSink};
+use teleconsult_tests::site::Site;
 use teleconsult_tests::{Daemon, DaemonOptions, poll_until};
 
 /// Flips `count` bytes of `file` at places drawn from `seed`, within `from..to` eighths of it.
@@ -223,5 +226,73 @@ async fn flipped_bytes_in_the_store_never_go_unnoticed_and_the_backup_brings_eve
         daemon.terminate(Duration::from_secs(20)).await?;
     }
     eprintln!("outcomes: {outcomes:?}");
+    Ok(())
+}
+
+/// One bit of one sealed patient record altered on disk (a bad sector under a store that still
+/// opens): the administrator's check (`teleconsultctl verify`, through the running daemon) names
+/// the record's kind, the metrics count it, and staff pages say so with what to do.
+#[tokio::test]
+async fn a_record_damaged_in_place_is_named_by_the_check_in_the_metrics_and_on_staff_pages()
+-> anyhow::Result<()> {
+    let socket_dir = tempfile::Builder::new().prefix("tc-admin-").tempdir()?;
+    let mut site = Site::real(&format!(
+        "[admin]\nsocket = \"{}\"\n",
+        socket_dir.path().join("admin.sock").display()
+    ))
+    .await?;
+    let (login, password, phone) = ("frontdesk", "front desk passphrase 7", "+352621009998");
+    crate::ctl::ctl_stdin(
+        &site,
+        &[
+            "user",
+            "add",
+            "--role",
+            "staff",
+            "--login",
+            login,
+            "--phone",
+            phone,
+            "--email",
+            "fd@example.lu",
+            "--name",
+            "Front Desk",
+            "--password-stdin",
+        ],
+        &format!("{password}\n"),
+    )
+    .await?
+    .ok();
+    site.register(262).await?;
+    let (code, out, err) = ctl_async(&site.daemon, &["verify"]).await?;
+    assert_eq!(code, 0, "a clean store first: {out}{err}");
+    site.daemon.terminate(Duration::from_secs(20)).await?;
+    {
+        let db = sled::Config::new()
+            .path(site.daemon.storage_path())
+            .open()?;
+        let patients = db.open_tree("patients")?;
+        let (key, value) = patients.iter().next().context("no patient record")??;
+        let mut value = value.to_vec();
+        let last = value.len() - 1;
+        value[last] ^= 0x20;
+        patients.insert(key, value)?;
+        db.flush()?;
+    }
+    site.daemon.spawn().await?;
+    let (code, out, err) = ctl_async(&site.daemon, &["verify"]).await?;
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("patients"), "names the kind of record: {out}");
+    assert_eq!(
+        metric(&site.daemon, "teleconsult_store_damaged_records").await?,
+        Some(1.0)
+    );
+    let staff = site.login_as(login, password, phone).await?;
+    let (status, html) = teleconsult_tests::pages::get_page(&site.daemon, &staff, "/home").await?;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("storage-alert") && html.contains("teleconsultctl verify"),
+        "no damage banner for staff: {html}"
+    );
     Ok(())
 }
