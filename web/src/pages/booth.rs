@@ -10,7 +10,7 @@ use super::booth_form::{CounterForm, How, form_errors};
 use super::booth_view::{Choices, SoonSlot, cabin, counter_form, find_form, line};
 use super::context::Page;
 use super::csrf;
-use super::errors::{bad_form, fault, redirect, refused};
+use super::errors::{bad_form, fault, redirect};
 use super::layout::{FieldErrors, document, notice, respond};
 use crate::agenda::{self, PractitionerQuery, SlotQuery};
 use crate::auth::AuthUser;
@@ -47,14 +47,7 @@ fn posted(
     page: &Page,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<(AuthUser, Vec<(String, String)>), Response> {
-    let Ok(Form(pairs)) = form else {
-        return Err(bad_form(page));
-    };
-    let sent = pairs
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map_or("", |(_, v)| v.as_str());
-    csrf::check_session(page, sent).map_err(|_| refused(page))?;
+    let pairs = csrf::session_form(page, form)?;
     Ok((booth_staff(page)?, pairs))
 }
 

@@ -89,6 +89,26 @@ pub fn check_public(page: &Page, sent: &str) -> Result<(), Refused> {
     }
 }
 
+/// A posted form read as its fields, once it is readable (else the bad-form page) and carries
+/// the session's token (else the refused page): what every logged-in form handler starts with.
+pub fn session_form(
+    page: &Page,
+    form: Result<
+        axum::extract::Form<Vec<(String, String)>>,
+        axum::extract::rejection::FormRejection,
+    >,
+) -> Result<Vec<(String, String)>, Response> {
+    let Ok(axum::extract::Form(pairs)) = form else {
+        return Err(super::errors::bad_form(page));
+    };
+    let sent = pairs
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map_or("", |(_, v)| v.as_str());
+    check_session(page, sent).map_err(|_| super::errors::refused(page))?;
+    Ok(pairs)
+}
+
 /// Checks a form of a logged-in user: the session's own token is required. Returns the user.
 pub fn check_session<'p>(page: &'p Page, sent: &str) -> Result<&'p AuthUser, Refused> {
     match &page.user {

@@ -7,7 +7,7 @@
 use super::booth_view::minutes;
 use super::context::Page;
 use super::csrf;
-use super::errors::{bad_form, fault, redirect, refused};
+use super::errors::{bad_form, fault, redirect};
 use super::home::specialty;
 use super::layout::{csrf_field, document, notice, respond};
 use crate::auth::AuthUser;
@@ -38,14 +38,7 @@ fn posted(
     page: &Page,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<(AuthUser, Vec<(String, String)>), Response> {
-    let Ok(Form(pairs)) = form else {
-        return Err(bad_form(page));
-    };
-    let sent = pairs
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map_or("", |(_, v)| v.as_str());
-    csrf::check_session(page, sent).map_err(|_| refused(page))?;
+    let pairs = csrf::session_form(page, form)?;
     Ok((practitioner(page)?, pairs))
 }
 

@@ -7,7 +7,7 @@
 use super::booth_view::{offered_slot, select, text_area, waiting_facts};
 use super::context::Page;
 use super::csrf;
-use super::errors::{bad_form, fault, redirect, refused};
+use super::errors::{bad_form, fault, redirect};
 use super::home::specialty;
 use super::layout::{FieldErrors, csrf_field, document, error_summary, notice, respond};
 use crate::agenda::{self, PractitionerQuery};
@@ -39,14 +39,7 @@ fn posted(
     page: &Page,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<(AuthUser, Vec<(String, String)>), Response> {
-    let Ok(Form(pairs)) = form else {
-        return Err(bad_form(page));
-    };
-    let sent = pairs
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map_or("", |(_, v)| v.as_str());
-    csrf::check_session(page, sent).map_err(|_| refused(page))?;
+    let pairs = csrf::session_form(page, form)?;
     Ok((patient(page)?, pairs))
 }
 
