@@ -104,7 +104,7 @@ async fn an_administrator_creates_a_practitioner_who_logs_in_and_then_disables_t
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().context("id")?.to_owned();
     let summary = json!({"id": id, "login": "dr.nadia", "role": "practitioner", "name": "Dr Nadia Kremer",
-        "status": "active", "email": "nadia@example.lu", "phone": "+352621555010"});
+        "status": "active", "email": "nadia@example.lu", "phone": "+352621555010", "totp": false});
     assert_eq!(created, summary);
     let users = site.get_ok(&admin, "/api/v1/users").await?;
     let listed: Vec<&Value> = users
