@@ -458,6 +458,9 @@ fn page_rows() -> Vec<Row> {
             .booth(                                                [403, 403, 403, 403, 422, 403, 403]),
         row("POST", "/booth/start",                                [403, 403, 403, 403, 404, 403, 403])
             .booth(                                                [403, 403, 403, 403, 422, 403, 403]),
+        // The device check's button runs the check (3 s) as `POST /api/v1/booth/check`.
+        row("POST", "/booth/check",                                [403, 403, 403, 403, 404, 403, 403])
+            .booth(                                                [403, 403, 403, 403, 200, 403, 403]),
         row("POST", "/booth/sessions/{nobody}/end",                [403, 403, 403, 403, 404, 403, 403]),
         row("POST", "/booth/entries/{nobody}/withdraw",            [403, 403, 403, 403, 404, 403, 403]),
         row("POST", "/booth/entries/{entry}/book",                 [403, 403, 403, 403, 404, 403, 403])

@@ -15,7 +15,8 @@ use teleconsult_tests::site::{STAFF, WEBER};
 
 #[tokio::test]
 async fn browser_console_queue_and_waiting_pages() -> anyhow::Result<()> {
-    let b = booth("").await?;
+    // The demo's fake camera, which can be unplugged (`demo-camera-unplugged`).
+    let b = booth("[media]\nvideo_source = \"Teleconsult Test Camera\"\n").await?;
     let site = &b.site;
     site.register(320).await?;
     let sms = &site.sms;
@@ -44,6 +45,25 @@ async fn browser_console_queue_and_waiting_pages() -> anyhow::Result<()> {
                     ],
                 )
                 .await?;
+
+                // The cabin's devices: the camera unplugged shows as missing on the open
+                // console by its refresh (no reload); the device check's results pass axe.
+                let camera = "#device_status dd:first-of-type";
+                tab.wait_for_element(&format!("{camera}[data-part-state='ok']"))
+                    .await?;
+                let unplugged = site.daemon.storage_path().join("demo-camera-unplugged");
+                std::fs::write(&unplugged, b"")?;
+                tab.wait_for_element(&format!("{camera}[data-part-state='missing']"))
+                    .await?;
+                std::fs::remove_file(&unplugged)?;
+                tab.wait_for_element(&format!("{camera}[data-part-state='ok']"))
+                    .await?;
+                tab.click("form[action='/booth/check'] button[type='submit']")
+                    .await?;
+                tab.wait_for_path("/booth/check").await?;
+                tab.wait_for_text("Vérification des appareils").await?;
+                tab.on_page("/booth/check", "fr", &[" images en ", "dBFS"])
+                    .await?;
 
                 // Not found yet: the walk-in form, the national id already typed.
                 tab.fill("find_national_id", national_id).await?;

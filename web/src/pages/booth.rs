@@ -6,6 +6,7 @@
 //! (`booth::*`, `queue::*`), which call the same use cases; the patient never types a password
 //! here.
 
+use super::booth_devices::devices;
 use super::booth_form::{CounterForm, How, form_errors};
 use super::booth_view::{Choices, SoonSlot, cabin, counter_form, find_form, line};
 use super::context::Page;
@@ -15,6 +16,7 @@ use super::layout::{FieldErrors, document, notice, respond};
 use crate::agenda::{self, PractitionerQuery, SlotQuery};
 use crate::auth::AuthUser;
 use crate::booth::{self, BoothSessionView, LookupQuery};
+use crate::booth_status::{self, BoothStatusView, DeviceCheckView};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::queue::{self, BookInsteadRequest, PatientView, QueueView};
@@ -54,6 +56,10 @@ fn posted(
 /// What the console shows besides the form.
 struct Console {
     session: Option<BoothSessionView>,
+    /// The cabin's devices, as `GET /booth/status` (cheap, not audited).
+    status: BoothStatusView,
+    /// What a device check just measured (on the page of `POST /booth/check` only).
+    check: Option<DeviceCheckView>,
     queue: QueueView,
     choices: Choices,
 }
@@ -74,6 +80,9 @@ async fn load(page: &Page, user: &AuthUser) -> Result<Console, ApiError> {
         None => None,
     };
     let queue = queue::get_queue(State(state.clone()), user.clone())
+        .await?
+        .0;
+    let status = booth_status::booth_status(State(state.clone()), user.clone())
         .await?
         .0;
     let practitioners = agenda::list_practitioners(
@@ -125,6 +134,8 @@ async fn load(page: &Page, user: &AuthUser) -> Result<Console, ApiError> {
     slots.truncate(MAX_SLOTS);
     Ok(Console {
         session,
+        status,
+        check: None,
         queue,
         choices: Choices {
             specialties: specialties.into_iter().collect(),
@@ -170,7 +181,7 @@ fn render(page: &Page, console: &Console, view: &View<'_>) -> Response {
         @if let Some(banner) = &view.banner { (banner) }
         p.lead { (page.t("booth-intro")) }
         div.console {
-            (cabin(page, console.session.as_ref()))
+            (cabin(page, console.session.as_ref(), devices(page, &console.status, console.check.as_ref())))
             (line(page, &console.queue))
         }
         section aria-labelledby="counter_title" {
@@ -470,5 +481,49 @@ pub async fn book_offer(
             }
             None => fault(&page, error),
         },
+    }
+}
+
+/// `POST /booth/check`: the device check (`POST /booth/check` of the API: camera frames,
+/// microphone level, a tone on the speaker), its results shown on the console; refused while
+/// the cabin is in a call or another check runs (409, in words).
+pub async fn check(
+    page: Page,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Response {
+    let user = match posted(&page, form) {
+        Ok((user, _)) => user,
+        Err(response) => return response,
+    };
+    let form = CounterForm::default();
+    let mut view = View {
+        banner: None,
+        find_value: "",
+        find_errors: FieldErrors::new(),
+        form: &form,
+        found: None,
+        errors: FieldErrors::new(),
+        status: StatusCode::OK,
+    };
+    let check = match booth_status::booth_check(State(page.state.clone()), user.clone()).await {
+        Ok(checked) => Some(checked.0),
+        Err(error) if error.status == StatusCode::CONFLICT => {
+            let id = match error.code {
+                "cabin_in_call" => "booth-check-in-call",
+                "check_running" => "booth-check-running",
+                _ => "booth-conflict",
+            };
+            view.banner = Some(notice("error", &page.t(id)));
+            view.status = error.status;
+            None
+        }
+        Err(error) => return fault(&page, error),
+    };
+    match load(&page, &user).await {
+        Ok(mut console) => {
+            console.check = check;
+            render(&page, &console, &view)
+        }
+        Err(error) => fault(&page, error),
     }
 }

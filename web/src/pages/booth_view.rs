@@ -1,6 +1,6 @@
 //! The staff console's parts (issue #19): the cabin (the open booth session: who, waiting
-//! where and how long, the slot offered, taken by whom, the end button), the place of the
-//! device check and status beside it, the line at the counter, the look-up by national id and the
+//! where and how long, the slot offered, taken by whom, the end button), the cabin's
+//! devices and their check beside it, the line at the counter, the look-up by national id and the
 //! counter form. The waiting facts are shared with the patient's waiting page.
 
 use super::appointment::status_label;
@@ -80,8 +80,9 @@ fn person(p: Option<&PatientView>) -> String {
     })
 }
 
-/// The cabin: the open session, or "free". Refreshed in place by the page script.
-pub(super) fn cabin(page: &Page, session: Option<&BoothSessionView>) -> Markup {
+/// The cabin: the open session, or "free", refreshed in place by the page script; beside it
+/// the panel of its devices.
+pub(super) fn cabin(page: &Page, session: Option<&BoothSessionView>, devices: Markup) -> Markup {
     html! {
         div.cabin-column {
             section #cabin.panel aria-labelledby="cabin_title" data-refresh="/booth" {
@@ -91,14 +92,9 @@ pub(super) fn cabin(page: &Page, session: Option<&BoothSessionView>) -> Markup {
                     Some(s) => { (session_panel(page, s)) }
                 }
             }
-            // THE PLACE OF THE CABIN'S DEVICES (issue #19, item 3): the device check (`POST
-            // /booth/check`) and the live camera/microphone status (`GET /booth/status`, polled
-            // every 2 s) are filled in here by the cabin's own work. Outside `#cabin` on
-            // purpose: the console's refresh never replaces what the status script shows.
-            section #devices.panel.devices aria-labelledby="devices_title" data-booth-status="/api/v1/booth/status" {
-                h2 #devices_title { (page.t("booth-devices-title")) }
-                p.hint { (page.t("booth-devices-pending")) }
-            }
+            // The cabin's devices (`booth_devices`): outside `#cabin`, so a check's results
+            // stay while the status inside refreshes.
+            (devices)
         }
     }
 }

@@ -23,6 +23,7 @@ mod appointment;
 mod appointment_files;
 mod booking;
 mod booth;
+mod booth_devices;
 mod booth_form;
 mod booth_view;
 mod call;
@@ -116,6 +117,7 @@ pub fn routes() -> Router<AppState> {
         .route("/book/waiting/book", post(waiting::book))
         .route("/booth", get(booth::console))
         .route("/booth/find", post(booth::find))
+        .route("/booth/check", post(booth::check))
         .route("/booth/start", post(booth::start))
         .route("/booth/sessions/{id}/end", post(booth::end))
         .route("/booth/entries/{id}/withdraw", post(booth::withdraw))
