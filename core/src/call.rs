@@ -127,9 +127,6 @@ pub struct CallQuality {
     pub estimate_kbps: Option<f64>,
     /// The video encoder's target bitrate that estimate gives, kbit/s (booth only).
     pub target_kbps: Option<f64>,
-    /// What the booth sends for that target and why, e.g. `640x360@30 (keep_frame_rate: 600
-    /// kbit/s is too little for 1280x720@30)` (booth only).
-    pub degradation: Option<String>,
 }
 
 impl CallQuality {
@@ -149,9 +146,6 @@ impl CallQuality {
         keep(&mut self.recv_kbps, 10_000_000.0);
         keep(&mut self.estimate_kbps, 10_000_000.0);
         keep(&mut self.target_kbps, 10_000_000.0);
-        if self.degradation.as_ref().is_some_and(|d| d.len() > 200) {
-            self.degradation = None;
-        }
         keep(&mut self.send_fps, 1000.0);
         keep(&mut self.recv_fps, 1000.0);
         // dBFS: from silence (-200 and below is "nothing") up to full scale, 0.

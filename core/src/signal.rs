@@ -18,9 +18,6 @@ pub enum Role {
     Booth,
 }
 
-// A frame lives for one message: a quality sample inline costs a few hundred bytes on the stack
-// and no allocation; boxing it would change every match on `Stats` for nothing.
-#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SignalMessage {

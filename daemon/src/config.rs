@@ -238,9 +238,6 @@ pub struct MediaConfig {
     pub max_bitrate_kbps: u32,
     /// The lowest video bitrate congestion control may set on the booth, kbit/s.
     pub min_bitrate_kbps: u32,
-    /// What the booth gives up first when the bitrate is short: `keep_frame_rate` (a
-    /// conversation: smaller pictures) or `keep_resolution` (dermatology, otoscope: fewer frames).
-    pub degradation: teleconsult_media::degradation::Preference,
     pub stun_servers: Vec<String>,
     /// `turn:host:port` / `turns:host:port` URIs. With `turn_secret_file`, each call gets
     /// credentials of its own (TURN REST API); a static `turn://user:password@host` pair is
@@ -263,7 +260,6 @@ impl Default for MediaConfig {
             video_codec: VideoCodec::Vp8,
             max_bitrate_kbps: 2500,
             min_bitrate_kbps: teleconsult_media::settings::DEFAULT_MIN_BITRATE_KBPS,
-            degradation: teleconsult_media::degradation::Preference::default(),
             stun_servers: Vec::new(),
             turn_servers: Vec::new(),
             turn_secret_file: None,

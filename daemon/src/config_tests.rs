@@ -535,7 +535,7 @@ fn the_video_bitrate_range_is_checked_min_against_max() {
     let errors = load(ConfigSource::Explicit(&path), false, &[]).unwrap_err();
     assert_eq!(keys(&errors), ["media.max_bitrate_kbps"]);
     let (_dir, path) = file(&format!(
-        "{TLS}[media]\nmin_bitrate_kbps = 300\nmax_bitrate_kbps = 1200\ndegradation = \"keep_resolution\"\n"
+        "{TLS}[media]\nmin_bitrate_kbps = 300\nmax_bitrate_kbps = 1200\n"
     ));
     let config = load(ConfigSource::Explicit(&path), false, &[]).unwrap();
     let settings = crate::booth::media_settings(&config);
@@ -543,11 +543,4 @@ fn the_video_bitrate_range_is_checked_min_against_max() {
         (settings.min_bitrate_kbps, settings.max_bitrate_kbps),
         (300, 1200)
     );
-    assert_eq!(
-        settings.degradation,
-        teleconsult_media::degradation::Preference::KeepResolution
-    );
-    let (_dir, path) = file(&format!("{TLS}[media]\ndegradation = \"sometimes\"\n"));
-    let errors = load(ConfigSource::Explicit(&path), false, &[]).unwrap_err();
-    assert_eq!(keys(&errors), ["media.degradation"]);
 }

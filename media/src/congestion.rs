@@ -11,13 +11,11 @@
 //! set aside ([`RateLimits::video_kbps`]).
 
 use crate::MediaError;
-use crate::degradation::{self, Preference, Step};
-use crate::settings::VideoFormat;
 use crate::stats::Counters;
 use gstreamer as gst;
 use gstreamer::prelude::*;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
 
 /// The audio stream at the RTP level: Opus at 32 kbit/s plus 50 RTP headers a second.
 pub const AUDIO_KBPS: u32 = 40;
@@ -89,61 +87,18 @@ pub(crate) fn register() -> Result<(), MediaError> {
     Ok(())
 }
 
-/// The degradation policy's inputs and where its decision goes: the caps filter before the
-/// video encoder (size and frame rate of what is encoded).
-pub(crate) struct Degrade {
-    pub preference: Preference,
-    pub capture: VideoFormat,
-    pub caps: gst::Element,
-}
-
-impl Degrade {
-    /// Applies the policy for `target_kbps`; records the decision when it changes.
-    fn follow(&self, current: &Mutex<Step>, target_kbps: u32, counters: &Counters) {
-        let mut current = current
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let step = degradation::decide(self.preference, self.capture, target_kbps, *current);
-        if step == *current {
-            return;
-        }
-        *current = step;
-        let f = step.format(self.capture);
-        let caps = if step == Step::FULL {
-            gst::Caps::new_any()
-        } else {
-            gst::Caps::builder("video/x-raw")
-                .field("width", f.width as i32)
-                .field("height", f.height as i32)
-                .field("framerate", gst::Fraction::new(f.fps as i32, 1))
-                .build()
-        };
-        self.caps.set_property("caps", caps);
-        let decision = degradation::describe(self.preference, self.capture, step, target_kbps);
-        tracing::info!(%decision, "video degradation");
-        if let Ok(mut slot) = counters.degradation.lock() {
-            *slot = Some(decision);
-        }
-    }
-}
-
 /// Puts an `rtpgccbwe` in front of webrtcbin's RTP session for each transport it makes (one
 /// with `max-bundle`) and follows its estimate: each new estimate sets the target bitrate of
 /// `encoder` ([`RateLimits::video_kbps`]) and is recorded in `counters` for the quality record.
-/// The encoder starts at the target of the starting estimate. Each target also goes through
-/// the degradation policy (`degrade`).
+/// The encoder starts at the target of the starting estimate.
 pub(crate) fn attach(
     webrtcbin: &gst::Element,
     encoder: &gst::Element,
     limits: RateLimits,
-    degrade: Degrade,
     counters: &Arc<Counters>,
 ) {
     let start = limits.video_kbps(limits.start_bps());
     crate::encoder::set_bitrate(encoder, start);
-    let degrade = Arc::new(degrade);
-    let step = Arc::new(Mutex::new(Step::FULL));
-    degrade.follow(&step, start, counters);
     counters
         .video_target_kbps
         .store(u64::from(start), Ordering::Relaxed);
@@ -163,7 +118,6 @@ pub(crate) fn attach(
         bwe.set_property("estimated-bitrate", limits.start_bps());
         let encoder = encoder.clone();
         let counters = Arc::clone(&counters);
-        let (degrade, step) = (Arc::clone(&degrade), Arc::clone(&step));
         bwe.connect_notify(Some("estimated-bitrate"), move |bwe, _| {
             let estimate = bwe.property::<u32>("estimated-bitrate");
             counters
@@ -177,7 +131,6 @@ pub(crate) fn attach(
                 && let Some(encoder) = encoder.upgrade()
             {
                 crate::encoder::set_bitrate(&encoder, target);
-                degrade.follow(&step, target, &counters);
             }
         });
         Some(bwe.to_value())

@@ -15,7 +15,6 @@
 pub mod booth;
 pub mod check;
 pub mod congestion;
-pub mod degradation;
 pub mod devices;
 pub mod encoder;
 mod error;

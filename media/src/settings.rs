@@ -99,8 +99,6 @@ pub struct MediaSettings {
     /// `max_bitrate_kbps`; off, the encoder sends `max_bitrate_kbps` whatever the path (only the
     /// media benchmark turns it off, to compare).
     pub congestion_control: bool,
-    /// What the booth gives up first when the bitrate is too low for the capture format.
-    pub degradation: crate::degradation::Preference,
     /// `stun:host:port` URIs; webrtcbin takes one STUN server, the first is used.
     pub stun_servers: Vec<String>,
     /// `turn(s)://user:pass@host:port` URIs, all added.
@@ -126,7 +124,6 @@ impl Default for MediaSettings {
             max_bitrate_kbps: 2500,
             min_bitrate_kbps: DEFAULT_MIN_BITRATE_KBPS,
             congestion_control: true,
-            degradation: crate::degradation::Preference::default(),
             stun_servers: Vec::new(),
             turn_servers: Vec::new(),
             capture: VideoFormat::default(),

@@ -27,8 +27,6 @@ pub struct Counters {
     pub estimate_kbps: AtomicU64,
     /// The video encoder's target bitrate, kbit/s (0: not under congestion control).
     pub video_target_kbps: AtomicU64,
-    /// The degradation policy's latest decision, as the quality record shows it.
-    pub degradation: Mutex<Option<String>>,
     /// False while a placeholder stands in for a lost camera.
     pub camera_live: std::sync::atomic::AtomicBool,
 }
@@ -115,9 +113,6 @@ impl StatsSampler {
         // samples counts), then a new interval starts.
         if let Ok(mut peak) = counters.recv_audio_peak_db.lock() {
             q.recv_audio_peak_db = peak.take();
-        }
-        if let Ok(decision) = counters.degradation.lock() {
-            q.degradation.clone_from(&decision);
         }
         if let Ok(size) = counters.sent_size.lock()
             && let Some((w, h)) = *size

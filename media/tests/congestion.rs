@@ -82,18 +82,10 @@ fn on_a_one_megabit_uplink_the_booth_settles_under_the_cap_and_the_picture_never
             let hold = Instant::now();
             let mut sent = Vec::new();
             let mut estimates = Vec::new();
-            let mut decisions: Vec<Value> = Vec::new();
             while hold.elapsed() < HOLD {
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 sent.push(booth_send_kbps(&call).unwrap_or(f64::NAN).round());
                 estimates.push(booth_quality(&call, "/quality/estimate_kbps"));
-                if let Some(d) = call
-                    .peer
-                    .last_quality()
-                    .and_then(|q| q.pointer("/quality/degradation").cloned())
-                {
-                    decisions.push(d);
-                }
             }
             let p1 = call.page_stats().await?;
             let state = call.page_state().await?;
@@ -111,11 +103,9 @@ fn on_a_one_megabit_uplink_the_booth_settles_under_the_cap_and_the_picture_never
             println!(
                 "settled under {CAP_KBPS} kbit/s after {settled:?} ({seen:?}); over {secs:.1} s: booth sent {sent:?} kbit/s \
                  (mean {mean_sent:.0}), estimates {estimates:?}, Chromium decoded {fps:.1} fps at {}x{}, \
-                 video received {received_kbps:.0} kbit/s, {lost} packets lost, {freezes} freezes, longest gap {max_gap:.0} ms; \
-                 degradation {:?}",
+                 video received {received_kbps:.0} kbit/s, {lost} packets lost, {freezes} freezes, longest gap {max_gap:.0} ms",
                 num(&p1, "/video_in/frameWidth"),
                 num(&p1, "/video_in/frameHeight"),
-                decisions.last(),
             );
             call.close().await;
             net.pair.uncap_booth_uplink();

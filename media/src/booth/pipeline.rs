@@ -213,11 +213,6 @@ pub(crate) fn build(
     let camcaps = capsfilter("camcaps", raw_caps)?;
     // Encoder branch.
     let encqueue = leaky_queue("encqueue", 2, 0)?;
-    // What the degradation policy sends (passthrough until it lowers size or frame rate).
-    let encscale = el("videoscale", "encscale")?;
-    let encrate = el("videorate", "encrate")?;
-    encrate.set_property("drop-only", true);
-    let enccaps = capsfilter("enccaps", gst::Caps::new_any())?;
     let candidates = encoder::candidates(settings.video_codec);
     let encoder_name = encoder::pick(settings.video_codec, &candidates)
         .ok_or_else(|| MediaError::MissingElement(format!("{:?} encoder", settings.video_codec)))?;
@@ -227,12 +222,7 @@ pub(crate) fn build(
             settings.min_bitrate_kbps,
             settings.max_bitrate_kbps,
         );
-        let degrade = crate::congestion::Degrade {
-            preference: settings.degradation,
-            capture: fmt,
-            caps: enccaps.clone(),
-        };
-        crate::congestion::attach(&webrtcbin, &venc, limits, degrade, counters);
+        crate::congestion::attach(&webrtcbin, &venc, limits, counters);
     }
     let vpay = encoder::video_payloader(settings.video_codec)?;
     let vrtpcaps = capsfilter(
@@ -260,14 +250,11 @@ pub(crate) fn build(
     let artpcaps = capsfilter("audiortpcaps", encoder::audio_rtp_caps())?;
 
     pipeline.add_many([
-        &webrtcbin, &convert, &scale, &rate, &camcaps, &encqueue, &encscale, &encrate, &enccaps,
-        &venc, &vpay, &vrtpcaps, &aconvert, &aresample, &acaps, &aqueue, &opusenc, &apay,
-        &artpcaps,
+        &webrtcbin, &convert, &scale, &rate, &camcaps, &encqueue, &venc, &vpay, &vrtpcaps,
+        &aconvert, &aresample, &acaps, &aqueue, &opusenc, &apay, &artpcaps,
     ])?;
     gst::Element::link_many([&convert, &scale, &rate, &camcaps])?;
-    gst::Element::link_many([
-        &encqueue, &encscale, &encrate, &enccaps, &venc, &vpay, &vrtpcaps,
-    ])?;
+    gst::Element::link_many([&encqueue, &venc, &vpay, &vrtpcaps])?;
     // Without a screen nobody sees the self view: no tee, no scaling of every frame for it.
     if settings.display == DisplaySink::None {
         camcaps.link(&encqueue)?;
