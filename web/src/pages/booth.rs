@@ -276,6 +276,25 @@ pub async fn find(
     console_page(&page, &user, &view).await
 }
 
+/// A refusal of a console action: the console again with the refusal in words (its status
+/// kept), or the error page for what the console does not explain.
+async fn refused_console(page: &Page, user: &AuthUser, error: ApiError) -> Response {
+    let Some(text) = refusal(page, &error) else {
+        return fault(page, error);
+    };
+    let form = CounterForm::default();
+    let view = View {
+        banner: Some(notice("error", &text)),
+        find_value: "",
+        find_errors: FieldErrors::new(),
+        form: &form,
+        found: None,
+        errors: FieldErrors::new(),
+        status: error.status,
+    };
+    console_page(page, user, &view).await
+}
+
 /// The page's words for a refusal that is not about one field.
 fn refusal(page: &Page, error: &ApiError) -> Option<String> {
     let id = match (error.status, error.code) {
@@ -418,22 +437,7 @@ pub async fn withdraw(
     };
     match queue::withdraw(State(page.state.clone()), user.clone(), Path(id)).await {
         Ok(_) => redirect("/booth?done=withdrawn"),
-        Err(error) => match refusal(&page, &error) {
-            Some(text) => {
-                let form = CounterForm::default();
-                let view = View {
-                    banner: Some(notice("error", &text)),
-                    find_value: "",
-                    find_errors: FieldErrors::new(),
-                    form: &form,
-                    found: None,
-                    errors: FieldErrors::new(),
-                    status: error.status,
-                };
-                console_page(&page, &user, &view).await
-            }
-            None => fault(&page, error),
-        },
+        Err(error) => refused_console(&page, &user, error).await,
     }
 }
 
@@ -465,22 +469,7 @@ pub async fn book_offer(
     .await
     {
         Ok(_) => redirect("/booth?done=booked"),
-        Err(error) => match refusal(&page, &error) {
-            Some(text) => {
-                let form = CounterForm::default();
-                let view = View {
-                    banner: Some(notice("error", &text)),
-                    find_value: "",
-                    find_errors: FieldErrors::new(),
-                    form: &form,
-                    found: None,
-                    errors: FieldErrors::new(),
-                    status: error.status,
-                };
-                console_page(&page, &user, &view).await
-            }
-            None => fault(&page, error),
-        },
+        Err(error) => refused_console(&page, &user, error).await,
     }
 }
 
