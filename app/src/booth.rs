@@ -317,6 +317,25 @@ impl App {
         Ok(Some((id, closed)))
     }
 
+    /// The call of `appointment` ended (its room recorded the end): the cabin's open session
+    /// for it ends at once, `call_ended`, and the cabin returns to its welcome view — without
+    /// waiting for the sweeper, which leaves a recently active session alone until its idle
+    /// limit. Whether a session ended; nothing happens for an appointment not in the cabin.
+    pub fn call_ended(&self, appointment: AppointmentId) -> Result<bool, AppError> {
+        let Some(id) = self.store.cabin()? else {
+            return Ok(false);
+        };
+        let Some(session) = self.store.booth_session(id)? else {
+            return Ok(false);
+        };
+        if !session.is_open() || session.appointment() != Some(appointment) {
+            return Ok(false);
+        }
+        // Decided again inside the transaction: it ends only if the appointment is completed.
+        self.end(id, Ending::ByItself, &Actor::System("booth".into()))?;
+        Ok(self.store.booth_session(id)?.is_some_and(|s| !s.is_open()))
+    }
+
     /// The open session holding the cabin, for the daemon's own cabin adapters (the screen,
     /// the pipeline, the printer): no account, nothing audited — a session holds who sits in
     /// the cabin and its appointment's id, no health data.

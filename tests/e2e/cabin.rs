@@ -301,12 +301,13 @@ async fn the_device_check_measures_the_cabins_camera_microphone_and_speaker() ->
     Ok(())
 }
 
-/// The practitioner hangs up: the session ends by itself (`call_ended`), the cabin leaves the
-/// room and its pipeline stops, with no staff action.
+/// The practitioner hangs up: the session ends by itself (`call_ended`) as the call ends, the
+/// cabin leaves the room and its pipeline stops, with no staff action.
 #[tokio::test]
 async fn when_the_call_ends_the_session_ends_and_the_cabin_is_reset() -> anyhow::Result<()> {
-    // A short idle limit: the sweeper looks every 1.5 s.
-    let Booth { site, staff } = booth("[booth]\nidle_limit_min = 0.1\n").await?;
+    // The default idle limit (30 min): the sweeper's own looks are 15 s apart, so the session
+    // ends well within them only because the call's end wakes it.
+    let Booth { site, staff } = booth("").await?;
     let weber = site.login(&WEBER).await?;
     let (code, started) = post(
         &site,
@@ -350,9 +351,14 @@ async fn when_the_call_ends_the_session_ends_and_the_cabin_is_reset() -> anyhow:
     })
     .await?;
     doctor.send(json!({"type": "hangup"})).await?;
-    status_when(&site, &staff, "the cabin back to its welcome view", |s| {
-        view(s) == ("welcome", false)
-    })
+    teleconsult_tests::poll_until(
+        "the cabin back to its welcome view before the sweeper's next look",
+        std::time::Duration::from_secs(10),
+        || async {
+            let s = status(&site, &staff).await.ok()?;
+            (view(&s) == ("welcome", false)).then_some(())
+        },
+    )
     .await?;
     let (code, ended) = site
         .get(&staff, &format!("/api/v1/booth/sessions/{session}"))

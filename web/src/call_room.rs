@@ -760,8 +760,20 @@ impl Room {
             .await;
         match ended {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::warn!(error = %e, "call end not recorded"),
-            Err(e) => tracing::warn!(error = %e.message, "call end not recorded"),
+            Ok(Err(e)) => return tracing::warn!(error = %e, "call end not recorded"),
+            Err(e) => return tracing::warn!(error = %e.message, "call end not recorded"),
+        }
+        // A cabin's call: its booth session ends with it, the cabin reset at once.
+        let session = app
+            .blocking(move |inner| {
+                inner
+                    .app
+                    .call_ended(id)
+                    .map_err(crate::error::ApiError::from)
+            })
+            .await;
+        if let Err(e) = session {
+            tracing::warn!(error = %e.message, "booth session not ended with its call");
         }
     }
 
