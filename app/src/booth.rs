@@ -17,9 +17,10 @@ use teleconsult_core::audit::{Action, Actor};
 use teleconsult_core::booth::{BoothError, BoothSession, BoothSessionId, EndReason};
 use teleconsult_core::ids::{AppointmentId, PractitionerId};
 use teleconsult_core::patient::Patient;
+use teleconsult_core::ports::AppointmentChange;
 use teleconsult_core::ports::RepositoryError;
 use teleconsult_core::ports::booking::AtTheBooth;
-use teleconsult_core::ports::booth::{AppointmentEnd, SessionEnd};
+use teleconsult_core::ports::booth::SessionEnd;
 use teleconsult_core::queue::{Origin, QueueEntry, QueueEntryId, validate_request};
 use teleconsult_core::schedule::ConsultationMode;
 
@@ -275,7 +276,7 @@ impl App {
     /// nothing (the answer is the session as it ended).
     pub fn end_session(&self, actor: &Account, id: BoothSessionId) -> Result<Ended, AppError> {
         self.require_booth_staff(actor)?;
-        let closed = self.end(id, Ending::Staff, &actor_of(actor))?;
+        let closed = self.end(id, Ending::Staff, &actor_of(actor))?.flatten();
         Ok(Ended {
             view: self.session_view(actor, id)?,
             closed,
@@ -313,14 +314,15 @@ impl App {
             self.store.touch_session(id, now)?;
             return Ok(None);
         }
-        let closed = self.end(id, Ending::ByItself, &system)?;
+        let closed = self.end(id, Ending::ByItself, &system)?.flatten();
         Ok(Some((id, closed)))
     }
 
     /// The call of `appointment` ended (its room recorded the end): the cabin's open session
     /// for it ends at once, `call_ended`, and the cabin returns to its welcome view — without
     /// waiting for the sweeper, which leaves a recently active session alone until its idle
-    /// limit. Whether a session ended; nothing happens for an appointment not in the cabin.
+    /// limit. Whether this call ended it (when several say so at once, one does); nothing
+    /// happens for an appointment not in the cabin.
     pub fn call_ended(&self, appointment: AppointmentId) -> Result<bool, AppError> {
         let Some(id) = self.store.cabin()? else {
             return Ok(false);
@@ -332,8 +334,8 @@ impl App {
             return Ok(false);
         }
         // Decided again inside the transaction: it ends only if the appointment is completed.
-        self.end(id, Ending::ByItself, &Actor::System("booth".into()))?;
-        Ok(self.store.booth_session(id)?.is_some_and(|s| !s.is_open()))
+        let ended = self.end(id, Ending::ByItself, &Actor::System("booth".into()))?;
+        Ok(ended.is_some())
     }
 
     /// The open session holding the cabin, for the daemon's own cabin adapters (the screen,
@@ -355,14 +357,15 @@ impl App {
         Ok(())
     }
 
-    /// Ends session `id` in one transaction (see [`App::end_session`]); the appointment whose
-    /// room it closed. The cabin is reset when the session ended now.
+    /// Ends session `id` in one transaction (see [`App::end_session`]): `None` when it did not
+    /// end now (ended already, or nothing says it ends), else the appointment whose room it
+    /// closed, if any. The cabin is reset when the session ended now.
     fn end(
         &self,
         id: BoothSessionId,
         ending: Ending,
         actor: &Actor,
-    ) -> Result<Option<AppointmentId>, AppError> {
+    ) -> Result<Option<Option<AppointmentId>>, AppError> {
         let now = self.now();
         let session = self.store.booth_session(id)?.ok_or(AppError::NotFound)?;
         // Who to tell if its appointment is cancelled, read before the transaction.
@@ -411,7 +414,7 @@ impl App {
                     }
                     _ => Vec::new(),
                 };
-                Some(AppointmentEnd {
+                Some(AppointmentChange {
                     next,
                     notifications,
                     outbox: outbox_messages(effects),
@@ -427,7 +430,7 @@ impl App {
             return Ok(None);
         };
         self.cabin().reset(id);
-        Ok(end.appointment.map(|a| a.next.id))
+        Ok(Some(end.appointment.map(|a| a.next.id)))
     }
 
     /// The request's choice: the queue or a slot, checked.

@@ -2,14 +2,15 @@
 //!
 //! Owns what the site's doors do: each use case is a method of [`App`] taking the acting
 //! account and a request, checking who may do it, applying core's rules, and writing through
-//! the ports of `teleconsult-core` (`Repository`, `BookingStore`, `BoothStore`) as one unit of
+//! the ports of `teleconsult-core` (`Repository`, `BookingStore`, `BoothStore`, `CallStore`,
+//! `DocumentStore`) as one unit of
 //! work — the record, its audit records, its outbox messages and its notifications together.
 //! The HTTP API, the pages and the daemon's workers call these; they only parse and present.
 //!
 //! Here so far (issue #19 started the crate; issue #20 moves the rest of the application):
 //! booking an appointment ([`booking`]), booth sessions and walk-ins ([`booth`], [`walk_in`]),
 //! the on-demand queue and availability ([`queue`]), printing on the cabin's printer
-//! ([`print`], through the [`print::Printer`] port).
+//! ([`print`], through the [`print::Printer`] port), what a call room records ([`call`]).
 //!
 //! **Must not**: know HTTP (status codes are chosen by `web`), sled or any storage engine (only
 //! the ports), GStreamer (the cabin is the [`Cabin`] port), or Fluent (texts come through the
@@ -18,6 +19,7 @@
 pub mod booking;
 pub mod booth;
 pub mod cabin;
+pub mod call;
 mod entries;
 pub mod error;
 pub mod print;
@@ -40,15 +42,16 @@ use teleconsult_core::ids::AppointmentId;
 use teleconsult_core::national_id::Country;
 use teleconsult_core::ports::booking::BookingStore;
 use teleconsult_core::ports::booth::BoothStore;
+use teleconsult_core::ports::call::CallStore;
 use teleconsult_core::ports::documents::DocumentStore;
 use teleconsult_core::ports::{Clock, Repository};
 use teleconsult_core::queue::QueuePolicy;
 use teleconsult_core::site::{Language, SiteKind};
 
 /// Everything the use cases need from storage.
-pub trait SiteStore: Repository + BookingStore + BoothStore + DocumentStore {}
+pub trait SiteStore: Repository + BookingStore + BoothStore + CallStore + DocumentStore {}
 
-impl<T: Repository + BookingStore + BoothStore + DocumentStore> SiteStore for T {}
+impl<T: Repository + BookingStore + BoothStore + CallStore + DocumentStore> SiteStore for T {}
 
 /// The booth's cabin: its screen, camera, microphone and printer (`docs/booth.md` rule 6).
 /// Calls return at once; the adapter does the work in the background and reports problems in

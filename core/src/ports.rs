@@ -5,6 +5,7 @@
 
 pub mod booking;
 pub mod booth;
+pub mod call;
 pub mod documents;
 
 use crate::Timestamp;
@@ -13,6 +14,16 @@ use crate::ids::PatientId;
 use crate::outbox::OutboxMessage;
 use crate::patient::Patient;
 use crate::practitioner::Practitioner;
+
+/// A change of an appointment decided from it as stored (a call's join, start or end, a booth
+/// session's end): the next state, with its notifications and outbox messages written in the
+/// same transaction.
+#[derive(Clone, Debug)]
+pub struct AppointmentChange {
+    pub next: crate::appointment::Appointment,
+    pub notifications: Vec<crate::notification::Notification>,
+    pub outbox: Vec<OutboxMessage>,
+}
 
 /// The source of "now". Tests pass a fixed or stepping clock.
 pub trait Clock: Send + Sync {

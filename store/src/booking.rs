@@ -79,13 +79,7 @@ pub struct Booking<'a> {
     pub reads: &'a [AuditEvent],
 }
 
-/// A change of an appointment, decided from it as stored (see [`Store::change_appointment`]).
-#[derive(Clone, Debug)]
-pub struct AppointmentChange {
-    pub next: Appointment,
-    pub notifications: Vec<Notification>,
-    pub outbox: Vec<OutboxMessage>,
-}
+pub use teleconsult_core::ports::AppointmentChange;
 
 /// A relative's patient record, sealed, with its blind indexes.
 struct SealedRelative {

@@ -1,11 +1,13 @@
-//! The booking and booth ports of `teleconsult-core` for [`Store`]: thin wrappers over the
-//! store's own operations (`booking.rs`, `booth.rs`, `queue.rs`), errors mapped to the port's.
+//! The booking, booth, call and document ports of `teleconsult-core` for [`Store`]: thin
+//! wrappers over the store's own operations (`booking.rs`, `booth.rs`, `queue.rs`, `call.rs`,
+//! `documents.rs`), errors mapped to the port's.
 
 use std::collections::BTreeSet;
 use teleconsult_core::Timestamp;
-use teleconsult_core::appointment::Appointment;
+use teleconsult_core::appointment::{Appointment, TransitionError};
 use teleconsult_core::audit::AuditEvent;
 use teleconsult_core::booth::{BoothSession, BoothSessionId};
+use teleconsult_core::call::{ChatMessage, QualitySample};
 use teleconsult_core::document::{IssuedDocument, SickLeavePart};
 use teleconsult_core::ids::{AppointmentId, DocumentId, PatientId, PractitionerId};
 use teleconsult_core::national_id::Country;
@@ -15,6 +17,7 @@ use teleconsult_core::ports::booking::{BookingStore, BookingWrite, Outcome};
 use teleconsult_core::ports::booth::{
     BoothStore, CounterConsents, DecideEnd, KnownEvent, SessionEnd, Take, Taken, WalkIn,
 };
+use teleconsult_core::ports::call::{CallStore, DecideChange};
 use teleconsult_core::ports::documents::DocumentStore;
 use teleconsult_core::practitioner::Practitioner;
 use teleconsult_core::queue::{Availability, QueueEntry, QueueEntryId};
@@ -198,5 +201,49 @@ impl DocumentStore for Store {
     ) -> Result<Option<Vec<u8>>> {
         let rendition = part.map_or(Rendition::Document, Rendition::SickLeave);
         Ok(Store::document_pdf(self, id, rendition, audit)?)
+    }
+}
+
+impl CallStore for Store {
+    fn change_for_call(
+        &self,
+        id: AppointmentId,
+        decide: &DecideChange<'_>,
+        read: &AuditEvent,
+        write: &AuditEvent,
+    ) -> Result<std::result::Result<Option<Appointment>, TransitionError>> {
+        Ok(self.change_appointment(id, decide, Some(read), write)?)
+    }
+
+    fn chat(&self, appointment: AppointmentId, audit: &AuditEvent) -> Result<Vec<ChatMessage>> {
+        Ok(Store::chat(self, appointment, audit)?)
+    }
+
+    fn append_chat(&self, message: &ChatMessage, audit: &AuditEvent) -> Result<()> {
+        Ok(Store::append_chat(self, message, audit)?)
+    }
+
+    fn attachment_appointment(
+        &self,
+        id: uuid::Uuid,
+        audit: &AuditEvent,
+    ) -> Result<Option<AppointmentId>> {
+        Ok(self
+            .attachment_description(id, audit)?
+            .map(|a| a.appointment))
+    }
+
+    fn add_quality_samples(
+        &self,
+        appointment: AppointmentId,
+        samples: &[QualitySample],
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        Ok(Store::add_quality_samples(
+            self,
+            appointment,
+            samples,
+            audit,
+        )?)
     }
 }

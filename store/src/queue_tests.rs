@@ -13,8 +13,9 @@ use teleconsult_core::audit::Action;
 use teleconsult_core::booth::{BoothSession, BoothSessionId, BoothState, EndReason};
 use teleconsult_core::consent::{Consent, ConsentKind};
 use teleconsult_core::ids::{AccountId, AppointmentId, PatientId, PractitionerId};
+use teleconsult_core::ports::AppointmentChange;
 use teleconsult_core::ports::booking::{AtTheBooth, BookingWrite};
-use teleconsult_core::ports::booth::{AppointmentEnd, SessionEnd, Take, Taken, WalkIn};
+use teleconsult_core::ports::booth::{SessionEnd, Take, Taken, WalkIn};
 use teleconsult_core::queue::{Origin, QueueEntry, QueueEntryId};
 use teleconsult_core::schedule::ConsultationMode;
 use uuid::Uuid;
@@ -275,7 +276,7 @@ fn ending_a_session_cleans_up_in_one_transaction() {
             .end_session(
                 sid,
                 &|s: &BoothSession, a: Option<&Appointment>| {
-                    let appointment = a.filter(|_| cancel).map(|a| AppointmentEnd {
+                    let appointment = a.filter(|_| cancel).map(|a| AppointmentChange {
                         next: Appointment {
                             status: Status::Cancelled {
                                 by: CancelledBy::Staff,
@@ -361,7 +362,7 @@ fn ending_a_session_cleans_up_in_one_transaction() {
                 let stored = stored?;
                 Some(SessionEnd {
                     session: s.end(ts(300), EndReason::Idle)?,
-                    appointment: Some(AppointmentEnd {
+                    appointment: Some(AppointmentChange {
                         next: Appointment {
                             status: Status::Cancelled {
                                 by: CancelledBy::Staff,

@@ -14,7 +14,6 @@
 //! Nothing here holds a lock across anything slower than a store write: the booth pipeline gets
 //! its frames through a channel and answers through its own task.
 
-use crate::auth::event;
 use crate::call_media::MediaPeer;
 use crate::state::{AppState, Inner};
 use prometheus_client::encoding::EncodeLabelSet;
@@ -27,12 +26,11 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
-use teleconsult_core::appointment::{self, Effect, Event, Participant, TransitionError};
-use teleconsult_core::audit::{Action, Actor};
+use teleconsult_core::appointment::{Event, Participant, TransitionError};
+use teleconsult_core::audit::Actor;
 use teleconsult_core::call::{CallQuality, ChatMessage, QualitySample, chat_text};
 use teleconsult_core::ids::{AccountId, AppointmentId};
 use teleconsult_core::signal::{Role, SignalMessage};
-use teleconsult_store::AppointmentChange;
 use tokio::sync::mpsc;
 
 use crate::call::CallConfig;
@@ -259,52 +257,14 @@ fn participant(role: Role) -> Participant {
 
 /// Applies an appointment event in `account`'s name and saves the result when it changed.
 /// Returns the error text to show when the event is refused.
+/// Applies `event_` to appointment `id` through the application (see `App::call_event`).
 fn transition(
     inner: &Inner,
     id: AppointmentId,
     actor: Actor,
     event_: Event,
 ) -> Result<Result<(), TransitionError>, crate::error::ApiError> {
-    let now = inner.clock.now();
-    let read = event(
-        now,
-        actor.clone(),
-        Action::Read,
-        "appointment",
-        id.to_string(),
-    );
-    let write = event(now, actor, Action::Update, "appointment", id.to_string());
-    // Decided on the appointment as stored at the moment of writing: a cancellation in
-    // parallel is seen (the join is then refused), never undone.
-    let changed = inner.store.change_appointment(
-        id,
-        |current| {
-            let (next, effects) =
-                appointment::apply(current, event_.clone(), now, &inner.settings.appointments)?;
-            if next == *current {
-                return Ok(None);
-            }
-            let outbox = effects
-                .into_iter()
-                .filter_map(|e| match e {
-                    Effect::Outbox(m) => Some(m),
-                    Effect::Notify { .. } => None,
-                })
-                .collect();
-            Ok(Some(AppointmentChange {
-                next,
-                notifications: Vec::new(),
-                outbox,
-            }))
-        },
-        Some(&read),
-        &write,
-    );
-    match changed {
-        Ok(outcome) => Ok(outcome.map(drop)),
-        Err(teleconsult_store::StoreError::NotFound(_)) => Err(crate::error::ApiError::not_found()),
-        Err(other) => Err(other.into()),
-    }
+    Ok(inner.app.call_event(&actor, id, event_)?)
 }
 
 impl Room {
@@ -492,20 +452,10 @@ impl Room {
         let id = self.id;
         let actor = conn.actor();
         let history = app
-            .blocking(move |inner| {
-                let read = event(
-                    inner.clock.now(),
-                    actor,
-                    Action::Read,
-                    "call_chat",
-                    id.to_string(),
-                );
-                Ok(inner.store.chat(id, &read)?)
-            })
+            .blocking(move |inner| Ok(inner.app.chat_history(&actor, id, CHAT_REPLAY)?))
             .await;
         let Ok(messages) = history else { return };
-        let skip = messages.len().saturating_sub(CHAT_REPLAY);
-        for m in messages.into_iter().skip(skip) {
+        for m in messages {
             conn.send(SignalMessage::Chat {
                 text: m.text,
                 attachment_id: m.attachment.map(|a| a.to_string()),
@@ -668,34 +618,7 @@ impl Room {
         };
         let stored = message.clone();
         let saved = app
-            .blocking(move |inner| {
-                let actor = Actor::Account(stored.author.to_string());
-                if let Some(id) = stored.attachment {
-                    let read = event(
-                        stored.at,
-                        actor.clone(),
-                        Action::Read,
-                        "attachment",
-                        id.to_string(),
-                    );
-                    let linked = inner
-                        .store
-                        .attachment_description(id, &read)?
-                        .is_some_and(|a| a.appointment == stored.appointment);
-                    if !linked {
-                        return Err(crate::error::ApiError::not_found());
-                    }
-                }
-                let write = event(
-                    stored.at,
-                    actor,
-                    Action::Create,
-                    "call_chat",
-                    stored.appointment.to_string(),
-                );
-                inner.store.append_chat(&stored, &write)?;
-                Ok(())
-            })
+            .blocking(move |inner| Ok(inner.app.post_chat(&stored)?))
             .await;
         if let Err(e) = saved {
             let message = if e.code == "not_found" {
@@ -726,17 +649,7 @@ impl Room {
         let samples = std::mem::take(&mut state.pending_quality);
         let id = self.id;
         let written = app
-            .blocking(move |inner| {
-                let audit = event(
-                    inner.clock.now(),
-                    actor,
-                    Action::Update,
-                    "call_quality",
-                    id.to_string(),
-                );
-                inner.store.add_quality_samples(id, &samples, &audit)?;
-                Ok(())
-            })
+            .blocking(move |inner| Ok(inner.app.record_quality(&actor, id, &samples)?))
             .await;
         if let Err(e) = written {
             tracing::warn!(error = %e.message, "call quality samples not saved");

@@ -5,6 +5,7 @@
 
 mod booth;
 mod cabin;
+mod call;
 mod print;
 mod queue;
 

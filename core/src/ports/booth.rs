@@ -13,8 +13,8 @@ use crate::national_id::Country;
 use crate::notification::Notification;
 use crate::outbox::OutboxMessage;
 use crate::patient::Patient;
-use crate::ports::RepositoryError;
 use crate::ports::booking::AtTheBooth;
+use crate::ports::{AppointmentChange, RepositoryError};
 use crate::queue::{Availability, QueueEntry, QueueEntryId};
 
 /// The patient record a walk-in's identification led to.
@@ -61,20 +61,13 @@ pub enum Taken {
     CabinBusy,
 }
 
-/// A change of an appointment written with the end of its booth session.
-#[derive(Clone, Debug)]
-pub struct AppointmentEnd {
-    pub next: Appointment,
-    pub notifications: Vec<Notification>,
-    pub outbox: Vec<OutboxMessage>,
-}
-
 /// How a booth session ends, decided from it and its appointment as stored.
 #[derive(Clone, Debug)]
 pub struct SessionEnd {
     /// The ended session.
     pub session: BoothSession,
-    pub appointment: Option<AppointmentEnd>,
+    /// Its appointment's change, written with it.
+    pub appointment: Option<AppointmentChange>,
 }
 
 /// Decides the end of a session from the session and its appointment as stored; `None`: it
