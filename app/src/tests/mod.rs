@@ -7,6 +7,7 @@ mod booth;
 mod cabin;
 mod print;
 mod queue;
+mod session_documents;
 
 use crate::booth::StartSession;
 use crate::queue::WaitRequest;
