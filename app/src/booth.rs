@@ -219,7 +219,11 @@ impl App {
         self.session_view(actor, id)
     }
 
-    fn session_view(&self, actor: &Account, id: BoothSessionId) -> Result<SessionView, AppError> {
+    pub(crate) fn session_view(
+        &self,
+        actor: &Account,
+        id: BoothSessionId,
+    ) -> Result<SessionView, AppError> {
         let now = self.now();
         let who = actor_of(actor);
         let session = self.store.booth_session(id)?.ok_or(AppError::NotFound)?;

@@ -10,7 +10,8 @@
 //! Here so far (issue #19 started the crate; issue #20 moves the rest of the application):
 //! booking an appointment ([`booking`]), booth sessions and walk-ins ([`booth`], [`walk_in`]),
 //! the on-demand queue and availability ([`queue`]), printing on the cabin's printer
-//! ([`print`], through the [`print::Printer`] port), what a call room records ([`call`]).
+//! ([`print`], through the [`print::Printer`] port), the documents of the booth's sessions on
+//! the staff console ([`session_documents`]), what a call room records ([`call`]).
 //!
 //! **Must not**: know HTTP (status codes are chosen by `web`), sled or any storage engine (only
 //! the ports), GStreamer (the cabin is the [`Cabin`] port), or Fluent (texts come through the
@@ -24,6 +25,7 @@ mod entries;
 pub mod error;
 pub mod print;
 pub mod queue;
+pub mod session_documents;
 pub mod texts;
 pub mod waiting;
 pub mod walk_in;

@@ -1,7 +1,8 @@
 //! Printing a document on the cabin's printer (`docs/booth.md` rule 7): the patient's side
 //! while they sit in the cabin, booth staff for the documents of a booth session while it is
 //! open and for an hour after it ended (`core::printing::may_print` decides). The API's
-//! `POST /documents/{id}/print`, the patient's document page and the staff console call this.
+//! `POST /documents/{id}/print`, the patient's document page and the staff console call this
+//! (the console through `session_documents.rs`, for a document of the session it names).
 //!
 //! A print is a disclosure: it is audited as an export (`document_print`), with the PDF's
 //! read, before the printer is handed the job (an attempt that failed may still have put
@@ -18,7 +19,7 @@ use std::sync::{Arc, PoisonError};
 use teleconsult_core::account::{Account, Role};
 use teleconsult_core::audit::Action;
 use teleconsult_core::booth::BoothSession;
-use teleconsult_core::document::{DocumentContent, SickLeavePart};
+use teleconsult_core::document::{DocumentContent, IssuedDocument, SickLeavePart};
 use teleconsult_core::ids::DocumentId;
 use teleconsult_core::ports::RepositoryError;
 use teleconsult_core::printing::{Booth, PrintRefusal, may_print};
@@ -120,12 +121,26 @@ impl App {
         id: DocumentId,
         part: Option<SickLeavePart>,
     ) -> Result<PrintOrder, AppError> {
+        self.print_if(account, id, part, &|_| true)
+    }
+
+    /// [`App::print_document`] for a document `belongs` accepts: any other is answered as a
+    /// document that does not exist, before anything else is decided (the staff console
+    /// prints a document of the session it names only).
+    pub(crate) fn print_if(
+        &self,
+        account: &Account,
+        id: DocumentId,
+        part: Option<SickLeavePart>,
+        belongs: &dyn Fn(&IssuedDocument) -> bool,
+    ) -> Result<PrintOrder, AppError> {
         let now = self.now();
         let actor = actor_of(account);
         let read = event(now, &actor, Action::Read, "document", id);
         let document = self
             .store
             .document_record(id, &read)?
+            .filter(|d| belongs(d))
             .ok_or(AppError::NotFound)?;
         let header = &document.document;
         let site = self.settings.site_kind;

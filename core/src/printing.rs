@@ -26,6 +26,21 @@ use jiff::SignedDuration;
 /// How long after its booth session ended staff still print a session's documents.
 pub const STAFF_PRINT_WINDOW: SignedDuration = SignedDuration::from_hours(1);
 
+/// Whether staff still print the documents of `session` at `now`: while it is open, and until
+/// [`STAFF_PRINT_WINDOW`] after it ended (the same limit [`may_print`] applies; the staff
+/// console lists such sessions' documents).
+pub fn in_staff_window(session: &BoothSession, now: Timestamp) -> bool {
+    match session.state {
+        BoothState::Ended { at, .. } => now <= at.saturating_add(STAFF_PRINT_WINDOW).unwrap_or(at),
+        BoothState::Queued { .. } | BoothState::Booked { .. } => true,
+    }
+}
+
+/// The earliest end of a session whose documents staff still print at `now`.
+pub fn staff_window_start(now: Timestamp) -> Timestamp {
+    now.saturating_sub(STAFF_PRINT_WINDOW).unwrap_or(now)
+}
+
 /// Why a document is not printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PrintRefusal {
@@ -232,6 +247,34 @@ mod tests {
                 expected,
                 "{now}"
             );
+        }
+    }
+
+    #[test]
+    fn the_console_s_window_is_the_rule_s_window() {
+        let a = held_at_the_booth();
+        let d = document_of(&a);
+        let staff = account(Role::Staff, 6);
+        let open = session_of(&a);
+        assert!(in_staff_window(&open, at("2026-03-09T10:00:00Z")));
+        let over = ended(&open, "2026-03-02T10:20:00Z");
+        for now in [
+            "2026-03-02T10:20:00Z",
+            "2026-03-02T11:20:00Z",
+            "2026-03-02T11:20:01Z",
+            "2026-03-03T10:00:00Z",
+        ] {
+            let now = at(now);
+            assert_eq!(
+                in_staff_window(&over, now),
+                may_print(&staff, &d, &booth(&a, Some(&over), None), now).is_ok(),
+                "{now}"
+            );
+            // An ended session is listed when it ended at or after the window's start.
+            let BoothState::Ended { at: end, .. } = over.state else {
+                unreachable!()
+            };
+            assert_eq!(in_staff_window(&over, now), end >= staff_window_start(now));
         }
     }
 

@@ -106,6 +106,28 @@ impl Store {
         Ok(sessions)
     }
 
+    /// The sessions that ended at or after `since`, the latest end first. A scan of the
+    /// sessions (a booth has tens a day; no index is kept, as for a patient's sessions).
+    pub fn booth_sessions_ended_since(
+        &self,
+        since: Timestamp,
+    ) -> Result<Vec<BoothSession>, StoreError> {
+        let inner = self.inner();
+        let mut sessions = Vec::new();
+        for item in inner.trees.raw(TreeId::BoothSessions).scan_prefix(SESSION) {
+            let (key, sealed) = item?;
+            let session: BoothSession =
+                crate::tree::unseal(&inner.crypto, TreeId::BoothSessions, &key, &sealed)?;
+            if let BoothState::Ended { at, .. } = session.state
+                && at >= since
+            {
+                sessions.push((at, session));
+            }
+        }
+        sessions.sort_by(|(a, x), (b, y)| (b, y.id).cmp(&(a, x.id)));
+        Ok(sessions.into_iter().map(|(_, s)| s).collect())
+    }
+
     /// Starts `session` (waiting) with its queue `entry`, in one transaction: `CabinBusy` when
     /// an open session holds the cabin, `AlreadyExists` when the patient already waits.
     pub fn start_waiting(

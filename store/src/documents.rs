@@ -196,6 +196,16 @@ impl Store {
         keep: impl Fn(&IssuedDocument) -> bool,
         event: &AuditEvent,
     ) -> Result<Vec<IssuedDocument>, StoreError> {
+        self.documents_read_as(keep, std::slice::from_ref(event))
+    }
+
+    /// Documents matching `keep`, newest first, recording each of `events` (a list read on
+    /// behalf of several objects: the booth sessions whose documents the console lists).
+    pub fn documents_read_as(
+        &self,
+        keep: impl Fn(&IssuedDocument) -> bool,
+        events: &[AuditEvent],
+    ) -> Result<Vec<IssuedDocument>, StoreError> {
         let mut all = Vec::new();
         for entry in self
             .inner()
@@ -211,8 +221,12 @@ impl Store {
             (b.document.issued_at, &b.document.number)
                 .cmp(&(a.document.issued_at, &a.document.number))
         });
-        self.inner()
-            .transact_durably(|tx| audit::append(tx, event).map(drop))?;
+        self.inner().transact_durably(|tx| {
+            for event in events {
+                audit::append(tx, event)?;
+            }
+            Ok(())
+        })?;
         Ok(all)
     }
 

@@ -145,6 +145,10 @@ impl BoothStore for Store {
         Ok(Store::end_session(self, id, decide, audit)?)
     }
 
+    fn booth_sessions_ended_since(&self, since: Timestamp) -> Result<Vec<BoothSession>> {
+        Ok(Store::booth_sessions_ended_since(self, since)?)
+    }
+
     fn booth_session_of_appointment(
         &self,
         patient: PatientId,
@@ -201,6 +205,14 @@ impl DocumentStore for Store {
     ) -> Result<Option<Vec<u8>>> {
         let rendition = part.map_or(Rendition::Document, Rendition::SickLeave);
         Ok(Store::document_pdf(self, id, rendition, audit)?)
+    }
+
+    fn documents_of_appointments(
+        &self,
+        appointments: &[AppointmentId],
+        audit: &[AuditEvent],
+    ) -> Result<Vec<IssuedDocument>> {
+        Ok(self.documents_read_as(|d| appointments.contains(&d.document.appointment), audit)?)
     }
 }
 

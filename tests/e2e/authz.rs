@@ -463,6 +463,10 @@ fn page_rows() -> Vec<Row> {
             .booth(                                                [403, 403, 403, 403, 200, 403, 403]),
         row("POST", "/booth/sessions/{nobody}/end",                [403, 403, 403, 403, 404, 403, 403]),
         row("POST", "/booth/entries/{nobody}/withdraw",            [403, 403, 403, 403, 404, 403, 403]),
+        // Printing from the console: a document of the session named only (here the waiting
+        // session has no appointment, the document is of another: 404 on the console).
+        row("POST", "/booth/sessions/{session}/documents/{booth_doc}/print", [403, 403, 403, 403, 404, 403, 403]),
+        row("POST", "/booth/sessions/{nobody}/documents/{doc}/print", [403, 403, 403, 403, 404, 403, 403]),
         row("POST", "/booth/entries/{entry}/book",                 [403, 403, 403, 403, 404, 403, 403])
             .booth(                                                [403, 403, 403, 403, 400, 403, 403]),
         // The practitioner's queue page: practitioners only; "next" while off is 409.

@@ -23,7 +23,7 @@ use teleconsult_tests::pages::post_form;
 use teleconsult_tests::site::{Site, WEBER};
 
 /// `[print]` on `printer` of `cups` (the booth helper makes the site a booth).
-fn printing(cups: &Cups, printer: &str) -> String {
+pub(crate) fn printing(cups: &Cups, printer: &str) -> String {
     format!(
         "[print]\nenabled = true\nprinter = \"{printer}\"\nserver = \"{}\"\n",
         cups.server
@@ -37,7 +37,7 @@ async fn print(site: &Site, who: &Login, document: &str) -> anyhow::Result<(u16,
 }
 
 /// The stored PDF of `document`, as `who` downloads it.
-async fn pdf(site: &Site, who: &Login, document: &str) -> anyhow::Result<Vec<u8>> {
+pub(crate) async fn pdf(site: &Site, who: &Login, document: &str) -> anyhow::Result<Vec<u8>> {
     let response = site
         .client
         .get(site.url(&format!("/api/v1/documents/{document}/pdf")))
@@ -49,7 +49,7 @@ async fn pdf(site: &Site, who: &Login, document: &str) -> anyhow::Result<Vec<u8>
 }
 
 /// Issues a prescription for `appointment` as Dr Weber; its id.
-async fn issue(site: &Site, weber: &Login, appointment: &str) -> anyhow::Result<String> {
+pub(crate) async fn issue(site: &Site, weber: &Login, appointment: &str) -> anyhow::Result<String> {
     let (status, doc) = site
         .post(
             weber,
@@ -74,7 +74,7 @@ fn refused(answer: &(u16, Value)) -> (u16, Option<&str>) {
 /// Moves the end of ended booth session `id` to `ago` before now, as the daemon's own store
 /// would hold a session that ended then: the daemon stopped, the record rewritten through the
 /// store, the daemon started again on the same folder (the logins survive).
-async fn ended_ago(site: &mut Site, id: &str, ago: Duration) -> anyhow::Result<()> {
+pub(crate) async fn ended_ago(site: &mut Site, id: &str, ago: Duration) -> anyhow::Result<()> {
     site.daemon.terminate(Duration::from_secs(20)).await?;
     {
         let store = teleconsult_tests::daemon::open_store(&site.daemon)?;

@@ -29,7 +29,7 @@ fn id_of(doc: &Value) -> anyhow::Result<String> {
 }
 
 /// The site's calendar day (the demo site is in Luxembourg).
-fn today() -> anyhow::Result<jiff::civil::Date> {
+pub(crate) fn today() -> anyhow::Result<jiff::civil::Date> {
     let zone = jiff::tz::TimeZone::get("Europe/Luxembourg")?;
     Ok(jiff::Timestamp::now().to_zoned_datetime(zone).date())
 }
@@ -39,7 +39,7 @@ fn lab_request() -> Value {
         "home_visit": true, "clinical_information": "Fièvre depuis 3 jours"})
 }
 
-fn sick_leave(from: &str, to: &str) -> Value {
+pub(crate) fn sick_leave(from: &str, to: &str) -> Value {
     json!({"kind": "sick_leave_certificate", "from": from, "to": to,
         "diagnosis": "Bronchite aiguë", "outings_allowed": false})
 }

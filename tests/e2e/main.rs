@@ -9,6 +9,7 @@ mod authz;
 mod booking;
 mod booking_bench;
 mod booth_bench;
+mod booth_console_print;
 mod booth_devices;
 mod booth_pages;
 mod booth_printing;

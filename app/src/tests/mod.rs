@@ -8,6 +8,7 @@ mod cabin;
 mod call;
 mod print;
 mod queue;
+mod session_documents;
 
 use crate::booth::StartSession;
 use crate::queue::WaitRequest;

@@ -14,7 +14,7 @@ use teleconsult_store::{NewDocument, Rendition};
 
 /// A printer that records the titles it was handed.
 #[derive(Default)]
-struct RecordingPrinter(Mutex<Vec<(String, Vec<u8>)>>);
+pub(super) struct RecordingPrinter(Mutex<Vec<(String, Vec<u8>)>>);
 
 impl Printer for RecordingPrinter {
     fn submit(&self, title: String, pdf: Vec<u8>) -> PrintJob {
@@ -28,7 +28,7 @@ impl Printer for RecordingPrinter {
 const PDF: &[u8] = b"%PDF-1.4 prescription";
 
 /// Issues a prescription for `appointment` straight into the store.
-fn issue(s: &Site, appointment: &Appointment, n: u128) -> DocumentId {
+pub(super) fn issue(s: &Site, appointment: &Appointment, n: u128) -> DocumentId {
     let id = DocumentId::from_uuid(Uuid::from_u128(0xd00 + n));
     let record = IssuedDocument::new(
         Document {
@@ -88,7 +88,7 @@ fn print(s: &Site, who: &Account, id: DocumentId) -> Result<String, AppError> {
     Ok(printed.job_id)
 }
 
-fn code(result: Result<String, AppError>) -> &'static str {
+pub(super) fn code(result: Result<String, AppError>) -> &'static str {
     match result {
         Ok(_) => "printed",
         Err(AppError::NotFound) => "not_found",

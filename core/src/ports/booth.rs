@@ -115,6 +115,13 @@ pub trait BoothStore: Send + Sync {
         appointment: AppointmentId,
     ) -> Result<Option<BoothSession>, RepositoryError>;
 
+    /// The sessions that ended at or after `since` (the staff console's recent sessions,
+    /// whose documents still print), the latest end first.
+    fn booth_sessions_ended_since(
+        &self,
+        since: Timestamp,
+    ) -> Result<Vec<BoothSession>, RepositoryError>;
+
     /// Starts `session`, waiting in the queue with `entry`: refused with `CabinBusy` when an
     /// open session holds the cabin, `AlreadyExists` when the patient already waits.
     fn start_waiting(

@@ -1,10 +1,10 @@
 //! The documents port: what printing a document needs from storage (issued documents and
-//! their PDFs as sealed at issue time). Every read records its audit event in the same
-//! transaction.
+//! their PDFs as sealed at issue time, the documents of a booth session's appointment). Every
+//! read records its audit event in the same transaction.
 
 use crate::audit::AuditEvent;
 use crate::document::{IssuedDocument, SickLeavePart};
-use crate::ids::DocumentId;
+use crate::ids::{AppointmentId, DocumentId};
 use crate::ports::RepositoryError;
 
 /// Storage of issued documents.
@@ -24,4 +24,12 @@ pub trait DocumentStore: Send + Sync {
         part: Option<SickLeavePart>,
         audit: &AuditEvent,
     ) -> Result<Option<Vec<u8>>, RepositoryError>;
+
+    /// Every document issued for one of `appointments` (current or superseded), newest first,
+    /// read with each of `audit` recorded.
+    fn documents_of_appointments(
+        &self,
+        appointments: &[AppointmentId],
+        audit: &[AuditEvent],
+    ) -> Result<Vec<IssuedDocument>, RepositoryError>;
 }

@@ -184,12 +184,7 @@ pub async fn print(
     part: Option<String>,
 ) -> Result<PrintJobView, ApiError> {
     let id = document_id(id)?;
-    let part = part
-        .map(|p| p.parse::<SickLeavePart>())
-        .transpose()
-        .map_err(|e| {
-            ApiError::invalid_fields(BTreeMap::from([("part".to_owned(), e.to_string())]))
-        })?;
+    let part = part_of(part)?;
     let order = state
         .blocking(move |inner| Ok(inner.app.print_document(&user.account, id, part)?))
         .await?;
@@ -197,6 +192,39 @@ pub async fn print(
     Ok(PrintJobView {
         job_id: printed.job_id,
     })
+}
+
+/// Prints document `document` of booth session `session` from the staff console: the same
+/// use case as [`print`], for a document of that session only (`App::print_session_document`;
+/// any other: 404).
+pub async fn print_session_document(
+    state: &AppState,
+    user: AuthUser,
+    session: &str,
+    document: &str,
+    part: Option<String>,
+) -> Result<PrintJobView, ApiError> {
+    let session = session.parse().map_err(|_| ApiError::not_found())?;
+    let document = document_id(document)?;
+    let part = part_of(part)?;
+    let order = state
+        .blocking(move |inner| {
+            Ok(inner
+                .app
+                .print_session_document(&user.account, session, document, part)?)
+        })
+        .await?;
+    let printed = order.submit().await?;
+    Ok(PrintJobView {
+        job_id: printed.job_id,
+    })
+}
+
+/// The part asked for, by number or name (422 on `part` otherwise).
+fn part_of(part: Option<String>) -> Result<Option<SickLeavePart>, ApiError> {
+    part.map(|p| p.parse::<SickLeavePart>())
+        .transpose()
+        .map_err(|e| ApiError::invalid_fields(BTreeMap::from([("part".to_owned(), e.to_string())])))
 }
 
 /// Prints a document on the booth's cabin printer (`docs/booth.md` rule 7): the patient's side

@@ -8,6 +8,7 @@
 
 use super::booth_devices::devices;
 use super::booth_form::{CounterForm, How, form_errors};
+use super::booth_print::Listed;
 use super::booth_view::{Choices, SoonSlot, cabin, counter_form, find_form, line};
 use super::context::Page;
 use super::csrf;
@@ -15,7 +16,7 @@ use super::errors::{bad_form, fault, redirect};
 use super::layout::{FieldErrors, document, notice, respond};
 use crate::agenda::{self, PractitionerQuery, SlotQuery};
 use crate::auth::AuthUser;
-use crate::booth::{self, BoothSessionView, LookupQuery};
+use crate::booth::{self, LookupQuery};
 use crate::booth_status::{self, BoothStatusView, DeviceCheckView};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
@@ -27,6 +28,7 @@ use axum::response::Response;
 use maud::{Markup, html};
 use serde::Deserialize;
 use std::collections::BTreeSet;
+use teleconsult_app::session_documents::SessionDocuments;
 use teleconsult_core::Timestamp;
 
 /// The most slots the counter form lists.
@@ -45,7 +47,7 @@ fn booth_staff(page: &Page) -> Result<AuthUser, Response> {
 }
 
 /// A posted console form: readable, with the session's CSRF token, from booth staff.
-fn posted(
+pub(super) fn posted(
     page: &Page,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Result<(AuthUser, Vec<(String, String)>), Response> {
@@ -55,7 +57,9 @@ fn posted(
 
 /// What the console shows besides the form.
 struct Console {
-    session: Option<BoothSessionView>,
+    session: Option<Listed>,
+    /// Sessions that ended within the print window, with their documents.
+    ended: Vec<Listed>,
     /// The cabin's devices, as `GET /booth/status` (cheap, not audited).
     status: BoothStatusView,
     /// What a device check just measured (on the page of `POST /booth/check` only).
@@ -68,17 +72,16 @@ struct Console {
 /// counter form offers.
 async fn load(page: &Page, user: &AuthUser) -> Result<Console, ApiError> {
     let state = page.state.clone();
-    let open = state
-        .blocking(|inner| inner.app.cabin_session().map_err(ApiError::from))
+    let actor = user.account.clone();
+    let sessions = state
+        .blocking(move |inner| Ok(inner.app.console_sessions(&actor)?))
         .await?;
-    let session = match open {
-        Some(s) => Some(
-            booth::get_session(State(state.clone()), user.clone(), Path(s.id.to_string()))
-                .await?
-                .0,
-        ),
-        None => None,
+    let listed = |s: SessionDocuments| Listed {
+        view: booth::session_view(s.view, None),
+        documents: s.documents,
     };
+    let session = sessions.open.map(listed);
+    let ended = sessions.ended.into_iter().map(listed).collect();
     let queue = queue::get_queue(State(state.clone()), user.clone())
         .await?
         .0;
@@ -134,6 +137,7 @@ async fn load(page: &Page, user: &AuthUser) -> Result<Console, ApiError> {
     slots.truncate(MAX_SLOTS);
     Ok(Console {
         session,
+        ended,
         status,
         check: None,
         queue,
@@ -150,10 +154,19 @@ async fn load(page: &Page, user: &AuthUser) -> Result<Console, ApiError> {
 #[serde(default)]
 pub struct ConsoleQuery {
     done: String,
+    /// The CUPS job of a print just sent (`done=printed`).
+    job: String,
 }
 
-fn done_notice(page: &Page, done: &str) -> Option<Markup> {
-    let id = match done {
+fn done_notice(page: &Page, query: &ConsoleQuery) -> Option<Markup> {
+    if query.done == "printed" {
+        let job = super::booth_print::job_text(&query.job);
+        return Some(notice(
+            "success",
+            &page.t_args("booth-done-printed", &[("job", &job)]),
+        ));
+    }
+    let id = match query.done.as_str() {
         "started" => "booth-done-started",
         "line" => "booth-done-line",
         "ended" => "booth-done-ended",
@@ -181,7 +194,7 @@ fn render(page: &Page, console: &Console, view: &View<'_>) -> Response {
         @if let Some(banner) = &view.banner { (banner) }
         p.lead { (page.t("booth-intro")) }
         div.console {
-            (cabin(page, console.session.as_ref(), devices(page, &console.status, console.check.as_ref())))
+            (cabin(page, console.session.as_ref(), &console.ended, devices(page, &console.status, console.check.as_ref())))
             (line(page, &console.queue))
         }
         section aria-labelledby="counter_title" {
@@ -210,7 +223,7 @@ pub async fn console(page: Page, query: Result<Query<ConsoleQuery>, QueryRejecti
     let Query(query) = query.unwrap_or_default();
     let form = CounterForm::default();
     let view = View {
-        banner: done_notice(&page, &query.done),
+        banner: done_notice(&page, &query),
         find_value: "",
         find_errors: FieldErrors::new(),
         form: &form,
@@ -278,25 +291,38 @@ pub async fn find(
 
 /// A refusal of a console action: the console again with the refusal in words (its status
 /// kept), or the error page for what the console does not explain.
-async fn refused_console(page: &Page, user: &AuthUser, error: ApiError) -> Response {
+pub(super) async fn refused_console(page: &Page, user: &AuthUser, error: ApiError) -> Response {
     let Some(text) = refusal(page, &error) else {
         return fault(page, error);
     };
+    console_with(page, user, notice("error", &text), error.status).await
+}
+
+/// The console with `banner` on top, answered with `status`.
+pub(super) async fn console_with(
+    page: &Page,
+    user: &AuthUser,
+    banner: Markup,
+    status: StatusCode,
+) -> Response {
     let form = CounterForm::default();
     let view = View {
-        banner: Some(notice("error", &text)),
+        banner: Some(banner),
         find_value: "",
         find_errors: FieldErrors::new(),
         form: &form,
         found: None,
         errors: FieldErrors::new(),
-        status: error.status,
+        status,
     };
     console_page(page, user, &view).await
 }
 
 /// The page's words for a refusal that is not about one field.
 fn refusal(page: &Page, error: &ApiError) -> Option<String> {
+    if let Some(id) = super::booth_print::refusal_id(error) {
+        return Some(page.t(id));
+    }
     let id = match (error.status, error.code) {
         (StatusCode::CONFLICT, "cabin_busy") => "booth-cabin-busy",
         (StatusCode::CONFLICT, "already_waiting") => "booth-already-waiting",

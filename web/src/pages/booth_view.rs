@@ -1,10 +1,12 @@
 //! The staff console's parts (issue #19): the cabin (the open booth session: who, waiting
-//! where and how long, the slot offered, taken by whom, the end button), the cabin's
+//! where and how long, the slot offered, taken by whom, the end button; its documents and those
+//! of sessions ended within the print window, `booth_print`), the cabin's
 //! devices and their check beside it, the line at the counter, the look-up by national id and the
 //! counter form. The waiting facts are shared with the patient's waiting page.
 
 use super::appointment::status_label;
 use super::booth_form::CounterForm;
+use super::booth_print::{self, Listed};
 use super::context::Page;
 use super::format::{date_time, time_of};
 use super::home::specialty;
@@ -74,7 +76,7 @@ pub(super) fn offered_slot(page: &Page, slot: &OfferedSlotView, action: &str) ->
     }
 }
 
-fn person(p: Option<&PatientView>) -> String {
+pub(super) fn person(p: Option<&PatientView>) -> String {
     p.map_or_else(String::new, |p| {
         format!("{} {} ({})", p.first_name, p.last_name, p.birth_date)
     })
@@ -82,15 +84,25 @@ fn person(p: Option<&PatientView>) -> String {
 
 /// The cabin: the open session, or "free", refreshed in place by the page script; beside it
 /// the panel of its devices.
-pub(super) fn cabin(page: &Page, session: Option<&BoothSessionView>, devices: Markup) -> Markup {
+pub(super) fn cabin(
+    page: &Page,
+    session: Option<&Listed>,
+    ended: &[Listed],
+    devices: Markup,
+) -> Markup {
     html! {
         div.cabin-column {
             section #cabin.panel aria-labelledby="cabin_title" data-refresh="/booth" {
                 h2 #cabin_title { (page.t("booth-cabin-title")) }
                 @match session {
                     None => { p role="status" { (page.t("booth-cabin-free")) } }
-                    Some(s) => { (session_panel(page, s)) }
+                    Some(s) => {
+                        (session_panel(page, &s.view))
+                        (booth_print::documents(page, &s.view.id, &s.documents))
+                    }
                 }
+                // Sessions that ended within the print window: their documents still print.
+                (booth_print::ended_sessions(page, ended))
             }
             // The cabin's devices (`booth_devices`): outside `#cabin`, so a check's results
             // stay while the status inside refreshes.

@@ -471,7 +471,8 @@ pub struct PrintForm {
     part: Option<String>,
 }
 
-/// `POST /documents/{id}/print`: the patient prints a document on the booth's printer.
+/// `POST /documents/{id}/print`: the patient prints a document on the booth's printer (staff
+/// posting it come back to the console, `booth_print`).
 pub async fn print(
     page: Page,
     Path(id): Path<String>,
@@ -484,6 +485,10 @@ pub async fn print(
         return refused(&page);
     };
     let part = form.part.filter(|p| !p.is_empty());
+    if user.account.role == Role::Staff {
+        // Staff do not see the document's page: the console shows the job or the refusal.
+        return super::booth_print::from_document_page(&page, user, &id, part).await;
+    }
     match documents::print::print(&page.state, user.clone(), &id, part).await {
         Ok(job) => {
             let job: String = job.job_id.chars().filter(|c| job_id_char(*c)).collect();
@@ -492,12 +497,18 @@ pub async fn print(
         Err(error)
             if matches!(
                 error.code,
-                "printing_unavailable" | "printer_unavailable" | "not_at_the_booth"
+                "printing_unavailable"
+                    | "printer_unavailable"
+                    | "not_at_the_booth"
+                    | "print_window_closed"
+                    | "cabin_in_use"
             ) =>
         {
             let message = page.t(match error.code {
                 "printing_unavailable" => "docs-printing-off",
                 "not_at_the_booth" => "docs-print-not-at-booth",
+                "print_window_closed" => "docs-print-window-closed",
+                "cabin_in_use" => "docs-print-cabin-in-use",
                 _ => "docs-print-unavailable",
             });
             detail_page(

@@ -25,6 +25,7 @@ mod booking;
 mod booth;
 mod booth_devices;
 mod booth_form;
+mod booth_print;
 mod booth_view;
 mod call;
 mod context;
@@ -122,6 +123,10 @@ pub fn routes() -> Router<AppState> {
         .route("/booth/sessions/{id}/end", post(booth::end))
         .route("/booth/entries/{id}/withdraw", post(booth::withdraw))
         .route("/booth/entries/{id}/book", post(booth::book_offer))
+        .route(
+            "/booth/sessions/{session}/documents/{document}/print",
+            post(booth_print::print),
+        )
         .route("/queue", get(queue::page))
         .route("/queue/availability", post(queue::availability))
         .route("/queue/next", post(queue::next))
