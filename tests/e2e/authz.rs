@@ -160,8 +160,8 @@ async fn matrix(kind: Kind) -> anyhow::Result<()> {
             if expected == 0 {
                 continue;
             }
-            let fields = form_of(r, w.passwords[role]);
-            let status = page(&w.site, Some(&w.who[role]), r.method, &path, &fields).await?;
+            let form = (r.form, w.passwords[role]);
+            let status = page(&w.site, Some(&w.who[role]), r.method, &path, form).await?;
             if status != expected {
                 wrong.push(format!(
                     "{role}: page {} {} → {status}, expected {expected}",
@@ -171,8 +171,8 @@ async fn matrix(kind: Kind) -> anyhow::Result<()> {
         }
         // Without a session: the login page (GET) or a refused form (POST).
         // (Someone who knows a password but holds no session.)
-        let fields = form_of(r, w.passwords["owner"]);
-        let anonymous = page(&w.site, None, r.method, &path, &fields).await?;
+        let form = (r.form, w.passwords["owner"]);
+        let anonymous = page(&w.site, None, r.method, &path, form).await?;
         let expected = if r.method == "GET" { 303 } else { 403 };
         if anonymous != expected {
             wrong.push(format!(
@@ -455,12 +455,10 @@ fn page_rows() -> Vec<Row> {
         row("POST", "/admin/users/{nobody}/reset-totp",            [403, 403, 403, 403, 403, 403, 404]),
         row("GET", "/account/totp",                                [200; 7]),
         row("POST", "/account/totp/confirm",                       [409; 7]),
-        // One's own authenticator app in the page, each form with the fields it needs and the
-        // caller's own password: every role may set one up (`[auth] second_factors` lists
-        // "totp" by default) — the set-up starts, back to `/account/totp` (303); removing
-        // checks the password, then finds no app to remove, back to `/account/totp` (303).
-        // A wrong password would be 403 on its field (and count toward the lockout), a missing
-        // field 400: neither is the authorisation. Without a session: a refused form (403).
+        // One's own authenticator app, the forms filled with the caller's own password: every
+        // role may set one up (`[auth] second_factors` has "totp" by default): set-up started,
+        // back to `/account/totp` (303); removing checks the password, finds no app, back to
+        // `/account/totp` (303). A wrong or missing password is 403 on its field: not this.
         Row { form: &[("password", "{password}")],
           ..row("POST", "/account/totp/start",                     [303; 7]) },
         Row { form: &[("password", "{password}"), ("code", "000000")],
@@ -492,23 +490,6 @@ fn page_rows() -> Vec<Row> {
         row("POST", "/book/waiting/leave",                         [303, 303, 403, 403, 403, 403, 403]),
         row("POST", "/book/waiting/book",                          [400, 400, 403, 403, 403, 403, 403]),
     ]
-}
-
-/// Row `r`'s form fields as `password`'s owner fills them in.
-fn form_of<'a>(r: &Row, password: &'a str) -> Vec<(&'static str, &'a str)> {
-    r.form
-        .iter()
-        .map(|&(name, value)| {
-            (
-                name,
-                if value == "{password}" {
-                    password
-                } else {
-                    value
-                },
-            )
-        })
-        .collect()
 }
 
 /// A path with every `{…}` placeholder made the same (and the API prefix the document omits

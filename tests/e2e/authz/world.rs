@@ -207,14 +207,15 @@ pub(super) async fn send(
     daemon.send(who, method.parse()?, path, body.as_ref()).await
 }
 
-/// One page request with the session cookie (forms carry the session's CSRF token and
-/// `fields`); redirects are not followed, so the status is the page's own.
+/// One page request with the session cookie (forms carry the session's CSRF token and the
+/// row's fields, `{password}` filled with `password`); redirects are not followed, so the
+/// status is the page's own.
 pub(super) async fn page(
     daemon: &Daemon,
     who: Option<&Login>,
     method: &str,
     path: &str,
-    fields: &[(&str, &str)],
+    (fields, password): (&[(&str, &str)], &str),
 ) -> anyhow::Result<u16> {
     let mut request = daemon
         .client_without_redirects()?
@@ -226,7 +227,16 @@ pub(super) async fn page(
     if method == "POST" {
         let csrf = who.map_or("", |w| w.csrf.as_str());
         let mut form = vec![("csrf", csrf), ("reason", "x")];
-        form.extend_from_slice(fields);
+        form.extend(fields.iter().map(|&(name, value)| {
+            (
+                name,
+                if value == "{password}" {
+                    password
+                } else {
+                    value
+                },
+            )
+        }));
         request = request.form(&form);
     }
     Ok(request.send().await?.status().as_u16())
