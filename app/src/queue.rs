@@ -190,16 +190,21 @@ impl App {
     pub fn next(&self, actor: &Account) -> Result<Option<TakenEntry>, AppError> {
         require(actor, &[Role::Practitioner])?;
         let practitioner = self.own_practitioner(actor)?;
+        let not_on_demand = || {
+            AppError::conflict(
+                "not_on_demand",
+                "switch your on-demand availability on before taking patients",
+            )
+        };
+        // Checked first to refuse early; the take's transaction checks the switch again, as
+        // stored when the entry is handed out (a switch-off may come in between).
         let on = self
             .store
             .on_demand()?
             .into_iter()
             .any(|a| a.practitioner == practitioner.id && a.on_demand);
         if !on {
-            return Err(AppError::conflict(
-                "not_on_demand",
-                "switch your on-demand availability on before taking patients",
-            ));
+            return Err(not_on_demand());
         }
         for _ in 0..TAKE_ATTEMPTS {
             let now = self.now();
@@ -225,6 +230,7 @@ impl App {
                         session,
                     }));
                 }
+                Taken::NotOnDemand => return Err(not_on_demand()),
                 Taken::Gone | Taken::CabinBusy => {}
             }
         }

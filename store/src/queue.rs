@@ -13,7 +13,9 @@
 //! written, when the entry is no longer there — and writes the appointment, the walk-in's booth
 //! session, the audit records, outbox messages and notifications. Two practitioners racing for
 //! the same entry: sled serialises their transactions; the second finds it gone and chooses
-//! again.
+//! again. The take also reads the practitioner's on-demand switch: a switch-off committed
+//! before the take's transaction refuses it (`NotOnDemand`), so no entry is handed to a
+//! practitioner whose switch was off when it was handed out.
 
 use teleconsult_core::audit::AuditEvent;
 use teleconsult_core::ids::PatientId;
@@ -166,6 +168,12 @@ impl Store {
     pub fn take(&self, take: &Take) -> Result<Taken, StoreError> {
         let appointment = &take.appointment;
         self.inner().transact_durably(|tx| {
+            let switch = tx
+                .encrypted(TreeId::Availability)
+                .get::<Availability>(appointment.practitioner.as_bytes())?;
+            if !switch.is_some_and(|a| a.on_demand) {
+                return Ok(Taken::NotOnDemand);
+            }
             if !is_waiting(tx, take.entry)? {
                 return Ok(Taken::Gone);
             }

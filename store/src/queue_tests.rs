@@ -16,7 +16,7 @@ use teleconsult_core::ids::{AccountId, AppointmentId, PatientId, PractitionerId}
 use teleconsult_core::ports::AppointmentChange;
 use teleconsult_core::ports::booking::{AtTheBooth, BookingWrite};
 use teleconsult_core::ports::booth::{SessionEnd, Take, Taken, WalkIn};
-use teleconsult_core::queue::{Origin, QueueEntry, QueueEntryId};
+use teleconsult_core::queue::{Availability, Origin, QueueEntry, QueueEntryId};
 use teleconsult_core::schedule::ConsultationMode;
 use uuid::Uuid;
 
@@ -68,6 +68,20 @@ fn take_of(e: &QueueEntry, by: u128, session: Option<AtTheBooth>) -> Take {
     }
 }
 
+/// Practitioners `by` (as [`take_of`] names them) with their on-demand switch set to `on`.
+fn switch(store: &Store, practitioners: impl IntoIterator<Item = u128>, on: bool) {
+    for by in practitioners {
+        let availability = Availability {
+            practitioner: PractitionerId::from_uuid(Uuid::from_u128(by)),
+            on_demand: on,
+            since: ts(0),
+        };
+        store
+            .set_on_demand(&availability, &event(Action::Update, "availability"))
+            .unwrap();
+    }
+}
+
 fn appointments(store: &Store) -> Vec<Appointment> {
     store
         .appointments(|_| true, &event(Action::Read, "list"))
@@ -80,6 +94,7 @@ fn appointments(store: &Store) -> Vec<Appointment> {
 #[test]
 fn thirty_parallel_takers_hand_each_of_twenty_entries_out_once() {
     let (_dir, store) = open();
+    switch(&store, 0..PARALLEL as u128, true);
     for n in 0..20 {
         store
             .enqueue(
@@ -103,7 +118,7 @@ fn thirty_parallel_takers_hand_each_of_twenty_entries_out_once() {
                 Taken::Gone => {
                     counted.fetch_add(1, SeqCst);
                 }
-                Taken::CabinBusy => panic!("no cabin involved"),
+                other => panic!("no cabin involved, every switch on: {other:?}"),
             }
         }
     });
@@ -129,6 +144,7 @@ fn thirty_parallel_takers_hand_each_of_twenty_entries_out_once() {
 #[test]
 fn thirty_takes_of_one_entry_make_one_appointment() {
     let (_dir, store) = open();
+    switch(&store, 0..PARALLEL as u128, true);
     let e = entry(1, Origin::Home, None);
     store.enqueue(&e, &event(Action::Create, "entry")).unwrap();
     let outcomes = in_parallel(&store, move |store, i| {
@@ -141,6 +157,51 @@ fn thirty_takes_of_one_entry_make_one_appointment() {
         PARALLEL - 1
     );
     assert_eq!(appointments(&store).len(), 1);
+}
+
+/// Thirty takes of twenty entries by one practitioner while the same practitioner's switch is
+/// flipped off and on thirty times: every take is refused `NotOnDemand` or handed out once
+/// with the switch on as stored by then; with the switch off at the end, nothing more is
+/// taken and nothing of a refused take is written.
+#[test]
+fn takes_racing_switches_hand_out_only_while_the_switch_is_on() {
+    let (_dir, store) = open();
+    for n in 0..20 {
+        store
+            .enqueue(
+                &entry(n, Origin::Home, None),
+                &event(Action::Create, "entry"),
+            )
+            .unwrap();
+    }
+    switch(&store, [7], true);
+    let outcomes = in_parallel(&store, |store, i| {
+        if i % 2 == 0 {
+            switch(store, [7], i % 4 == 0);
+            None
+        } else {
+            let mut waiting = store.waiting().unwrap();
+            waiting.sort_by_key(|e| (e.enqueued_at, e.id));
+            let oldest = waiting.first()?;
+            Some(store.take(&take_of(oldest, 7, None)).unwrap())
+        }
+    });
+    let taken = outcomes
+        .iter()
+        .flatten()
+        .filter(|o| **o == Taken::Taken)
+        .count();
+    assert_eq!(appointments(&store).len(), taken);
+    assert_eq!(store.waiting().unwrap().len(), 20 - taken);
+    switch(&store, [7], false);
+    let e = store.waiting().unwrap()[0].clone();
+    assert_eq!(
+        store.take(&take_of(&e, 7, None)).unwrap(),
+        Taken::NotOnDemand
+    );
+    assert_eq!(appointments(&store).len(), taken, "nothing written");
+    assert!(store.waiting_entry(e.id).unwrap().is_some());
+    store.verify_audit_chain().unwrap();
 }
 
 fn queued_session(n: u128, e: &QueueEntry) -> BoothSession {
@@ -190,6 +251,7 @@ fn one_cabin_holds_one_session_whatever_races_for_it() {
 #[test]
 fn a_walk_in_at_the_counter_is_taken_only_into_a_free_cabin() {
     let (_dir, store) = open();
+    switch(&store, [1], true);
     let counter = entry(1, Origin::Booth, None);
     store
         .enqueue(&counter, &event(Action::Create, "entry"))

@@ -43,6 +43,8 @@ struct Row {
     /// `{booth_doc}`, `{memo}` are replaced by the objects.
     path: &'static str,
     body: Option<Value>,
+    /// A page form's fields besides the CSRF token; `{password}` is the caller's own.
+    form: &'static [(&'static str, &'static str)],
     expect: [u16; 7],
     /// What changes on a booth site (else `expect`).
     on_booth: Option<[u16; 7]>,
@@ -53,6 +55,7 @@ fn row(method: &'static str, path: &'static str, expect: [u16; 7]) -> Row {
         method,
         path,
         body: None,
+        form: &[],
         expect,
         on_booth: None,
     }
@@ -157,7 +160,8 @@ async fn matrix(kind: Kind) -> anyhow::Result<()> {
             if expected == 0 {
                 continue;
             }
-            let status = page(&w.site, Some(&w.who[role]), r.method, &path).await?;
+            let form = (r.form, w.passwords[role]);
+            let status = page(&w.site, Some(&w.who[role]), r.method, &path, form).await?;
             if status != expected {
                 wrong.push(format!(
                     "{role}: page {} {} → {status}, expected {expected}",
@@ -166,7 +170,9 @@ async fn matrix(kind: Kind) -> anyhow::Result<()> {
             }
         }
         // Without a session: the login page (GET) or a refused form (POST).
-        let anonymous = page(&w.site, None, r.method, &path).await?;
+        // (Someone who knows a password but holds no session.)
+        let form = (r.form, w.passwords["owner"]);
+        let anonymous = page(&w.site, None, r.method, &path, form).await?;
         let expected = if r.method == "GET" { 303 } else { 403 };
         if anonymous != expected {
             wrong.push(format!(
@@ -449,6 +455,14 @@ fn page_rows() -> Vec<Row> {
         row("POST", "/admin/users/{nobody}/reset-totp",            [403, 403, 403, 403, 403, 403, 404]),
         row("GET", "/account/totp",                                [200; 7]),
         row("POST", "/account/totp/confirm",                       [409; 7]),
+        // One's own authenticator app, the forms filled with the caller's own password: every
+        // role may set one up (`[auth] second_factors` has "totp" by default): set-up started,
+        // back to `/account/totp` (303); removing checks the password, finds no app, back to
+        // `/account/totp` (303). A wrong or missing password is 403 on its field: not this.
+        Row { form: &[("password", "{password}")],
+          ..row("POST", "/account/totp/start",                     [303; 7]) },
+        Row { form: &[("password", "{password}"), ("code", "000000")],
+          ..row("POST", "/account/totp/remove",                    [303; 7]) },
         // The booth in pages (issue #19), as its API doors: the console for staff of a booth
         // site (a clinic's staff: 404); forms posted empty are refused on their fields (422)
         // or as unreadable (400); someone else's or no session or entry: 404.

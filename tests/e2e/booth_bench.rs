@@ -13,9 +13,28 @@
 //! store transaction (entry removed, appointment, notification, outbox, audit) plus its
 //! flush; the ratios say what it costs over the cheapest door.
 //!
-//! **Console "start" → practitioner sees the cabin video** needs the cabin pipeline joining
-//! the call as the patient's side (issue #19 item 3, built separately): its test will sit
-//! next to this one (`bench_console_start_to_cabin_video`) and xtask lists it in `PARTS`.
+//! **Console "start" → the practitioner sees the cabin video**
+//! ([`bench_console_start_to_cabin_video`]). A demo booth site with the test camera
+//! (`[media] video_source = "Teleconsult Test Camera"`), daemon and practitioner's media in
+//! one network namespace of the test's (libnice ignores loopback: the namespace's veth pair
+//! is the loopback of this figure). Dr Weber is on demand; his media side,
+//! `teleconsult-media-peer` (the practitioner's browser), is started before each run and
+//! has reported once — a practitioner's page is open before a patient arrives. One run, `TELECONSULT_BENCH_CABIN_RUNS`
+//! (10) times, after the cabin shows its welcome view:
+//!
+//! - **t0**: staff send `POST /api/v1/booth/sessions` (a walk-in, first practitioner free);
+//! - the practitioner's "next patient" (`POST /api/v1/queue/next`) is sent as soon as the
+//!   session's 201 is read — **the practitioner's click is immediate** in the bench: a real
+//!   practitioner's reaction time (an alert, a click) comes on top and is not measured;
+//! - the practitioner's signalling socket connects, joins, waits until the cabin's pipeline
+//!   has taken the patient's seat (`waiting` with both roles), rings; the cabin accepts by
+//!   itself; the practitioner's peer makes the call (offer), the cabin answers, ICE, DTLS;
+//! - **t1**: the practitioner's peer reports its first `remote_video` (the first decoded
+//!   frame of the cabin's camera reached its video sink).
+//!
+//! Steps in between are timed from t0 too (session started, taken, cabin present, accepted).
+//! Between runs (not measured): the practitioner's peer hangs up, staff end the session
+//! (`POST /booth/sessions/{id}/end`), and the bench waits for the cabin's welcome view.
 
 use anyhow::{Context, ensure};
 use reqwest::Method;
@@ -23,7 +42,11 @@ use serde_json::{Value, json};
 use std::time::Instant;
 use teleconsult_tests::accounts::Login;
 use teleconsult_tests::booking::{DR_FERREIRA, DR_WEBER};
+use teleconsult_tests::signal::connect;
 use teleconsult_tests::site::{FERREIRA, Site, WEBER};
+
+use crate::booth_sessions::{Booth, booth, on_demand, walk_in};
+use crate::cabin::{PractitionerMedia, status_when, view};
 
 fn knob(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -165,6 +188,11 @@ async fn bench_queue_next_with_20_waiting() -> anyhow::Result<()> {
     }
     figures.insert("rounds".into(), json!(rounds));
     figures.insert("waiting".into(), json!(waiting));
+    report(figures)
+}
+
+/// Prints the figures, with the load average after, and writes them where xtask reads them.
+fn report(mut figures: serde_json::Map<String, Value>) -> anyhow::Result<()> {
     figures.insert(
         "load_average_after".into(),
         json!(std::fs::read_to_string("/proc/loadavg").unwrap_or_default()),
@@ -175,4 +203,124 @@ async fn bench_queue_next_with_20_waiting() -> anyhow::Result<()> {
         std::fs::write(out, serde_json::to_vec(&figures)?)?;
     }
     Ok(())
+}
+
+#[test]
+#[ignore = "benchmark: run with cargo xtask bench booth"]
+fn bench_console_start_to_cabin_video() -> anyhow::Result<()> {
+    teleconsult_tests::netns::run_inside(
+        "booth_bench::bench_console_start_to_cabin_video",
+        console_start_to_cabin_video,
+    )
+}
+
+/// Milliseconds from `t0` to now.
+fn since_ms(t0: Instant) -> f64 {
+    t0.elapsed().as_secs_f64() * 1000.0
+}
+
+/// The steps of one run, in milliseconds from t0 (see the module documentation).
+#[derive(Default)]
+struct CabinRun {
+    started: Vec<f64>,
+    taken: Vec<f64>,
+    cabin_present: Vec<f64>,
+    accepted: Vec<f64>,
+    video: Vec<f64>,
+    accepted_to_video: Vec<f64>,
+}
+
+async fn console_start_to_cabin_video() -> anyhow::Result<()> {
+    let runs = knob("TELECONSULT_BENCH_CABIN_RUNS", 10).max(1);
+    let Booth { site, staff } =
+        booth("[media]\nvideo_source = \"Teleconsult Test Camera\"\n").await?;
+    let weber = site.login(&WEBER).await?;
+    on_demand(&site, &weber, DR_WEBER).await?;
+    let welcome = |s: &Value| view(s) == ("welcome", false);
+    let mut steps = CabinRun::default();
+    for run in 0..runs {
+        // The practitioner's browser is open before the patient comes.
+        let mut media = PractitionerMedia::start()?;
+        media.ready().await?;
+        status_when(&site, &staff, "the welcome view", welcome).await?;
+        let person = walk_in(u16::try_from(300 + run)?, None);
+
+        let t0 = Instant::now();
+        let (status, started) = site
+            .post(
+                &staff,
+                "/api/v1/booth/sessions",
+                &json!({"patient": person, "specialty": "general_practice", "reason": "cough"}),
+            )
+            .await?;
+        ensure!(status == 201, "run {run}: start {status} {started}");
+        steps.started.push(since_ms(t0));
+        let session = started["id"].as_str().context("session id")?.to_owned();
+        let (status, taken) = site.post(&weber, "/api/v1/queue/next", &json!({})).await?;
+        ensure!(status == 200, "run {run}: next {status} {taken}");
+        ensure!(taken["session_id"] == session.as_str(), "{taken}");
+        steps.taken.push(since_ms(t0));
+        let appointment = taken["appointment_id"].as_str().context("appointment")?;
+        let mut doctor = connect(&site.daemon, appointment, &weber)
+            .await?
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        doctor
+            .send(json!({"type": "join", "role": "practitioner"}))
+            .await?;
+        // The cabin takes its seat by itself, before or after the practitioner joins.
+        for frame in 0.. {
+            let present = doctor.until("waiting").await?;
+            if present["roles"] == json!(["booth", "practitioner"]) {
+                break;
+            }
+            ensure!(frame < 5, "run {run}: the cabin never joined: {present}");
+        }
+        steps.cabin_present.push(since_ms(t0));
+        doctor.send(json!({"type": "ring"})).await?;
+        doctor.until("accept").await?;
+        let accepted = since_ms(t0);
+        steps.accepted.push(accepted);
+        media.call().await?;
+        media
+            .relay_until(&mut doctor, "the cabin's first frame", |report| {
+                (report["event"]["event"] == "remote_video").then_some(())
+            })
+            .await
+            .with_context(|| format!("run {run}\n{}", site.daemon.logs()))?;
+        let video = since_ms(t0);
+        steps.video.push(video);
+        steps.accepted_to_video.push(video - accepted);
+        println!("run {run}: start to cabin video {video:.0} ms");
+
+        // Not measured: the call ends, staff end the session.
+        media.hang_up().await;
+        drop(doctor);
+        let (status, ended) = site
+            .post(
+                &staff,
+                &format!("/api/v1/booth/sessions/{session}/end"),
+                &json!({}),
+            )
+            .await?;
+        ensure!(status == 200, "run {run}: end {status} {ended}");
+    }
+    status_when(&site, &staff, "the welcome view", welcome).await?;
+
+    let mut figures = serde_json::Map::new();
+    summary("start_to_video", &mut steps.video, &mut figures);
+    summary("start_to_started", &mut steps.started, &mut figures);
+    summary("start_to_taken", &mut steps.taken, &mut figures);
+    summary(
+        "start_to_cabin_present",
+        &mut steps.cabin_present,
+        &mut figures,
+    );
+    summary("start_to_accepted", &mut steps.accepted, &mut figures);
+    summary(
+        "accepted_to_video",
+        &mut steps.accepted_to_video,
+        &mut figures,
+    );
+    figures.insert("runs".into(), json!(runs));
+    report(figures)
 }

@@ -13,18 +13,19 @@ use serde_json::{Value, json};
 use std::process::Stdio;
 use teleconsult_tests::accounts::Login;
 use teleconsult_tests::booking::DR_WEBER;
-use teleconsult_tests::signal::connect;
+use teleconsult_tests::signal::{Signal, connect};
 use teleconsult_tests::site::{Site, WEBER};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-async fn status(site: &Site, who: &Login) -> anyhow::Result<Value> {
+/// The cabin's status as staff see it (`GET /booth/status`).
+pub(crate) async fn status(site: &Site, who: &Login) -> anyhow::Result<Value> {
     let (code, body) = site.get(who, "/api/v1/booth/status").await?;
     anyhow::ensure!(code == 200, "{code} {body}");
     Ok(body)
 }
 
 /// The status once `done` holds (polled, bounded).
-async fn status_when(
+pub(crate) async fn status_when(
     site: &Site,
     who: &Login,
     what: &str,
@@ -39,7 +40,7 @@ async fn status_when(
 
 /// What the cabin shows, whether its call pipeline runs; the welcome view is drawn exactly
 /// when no call pipeline runs.
-fn view(s: &Value) -> (&str, bool) {
+pub(crate) fn view(s: &Value) -> (&str, bool) {
     let pipeline = s["cabin"]["pipeline"] == true;
     let welcome_drawn = s["cabin"]["welcome_screen"] == true;
     if welcome_drawn == pipeline {
@@ -61,6 +62,110 @@ fn media_peer() -> anyhow::Result<std::path::PathBuf> {
         peer.display()
     );
     Ok(peer)
+}
+
+/// The practitioner's media side: `teleconsult-media-peer` (a real webrtcbin peer sending a
+/// test picture and tone, showing nothing), whose signalling the test relays over the
+/// practitioner's socket.
+pub(crate) struct PractitionerMedia {
+    peer: tokio::process::Child,
+    to_peer: tokio::process::ChildStdin,
+    from_peer: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+}
+
+impl PractitionerMedia {
+    /// Starts the peer (its devices open, no call yet).
+    pub(crate) fn start() -> anyhow::Result<Self> {
+        let mut peer = tokio::process::Command::new(media_peer()?)
+            .args([
+                "--video-source",
+                "test",
+                "--audio-source",
+                "test",
+                "--display",
+                "none",
+                "--audio-out",
+                "fake",
+                "--size",
+                "320x240",
+                "--stats-ms",
+                "500",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()?;
+        let to_peer = peer.stdin.take().context("peer stdin")?;
+        let from_peer = BufReader::new(peer.stdout.take().context("peer stdout")?).lines();
+        Ok(Self {
+            peer,
+            to_peer,
+            from_peer,
+        })
+    }
+
+    /// Once the peer runs: its first state report (it reports every 500 ms, in a call or not;
+    /// events such as `started` may come first).
+    pub(crate) async fn ready(&mut self) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + crate::booth_sessions::WAIT;
+        loop {
+            let line = tokio::time::timeout_at(deadline, self.from_peer.next_line())
+                .await
+                .context("the media peer did not start in time")??
+                .context("the media peer stopped")?;
+            let report: Value = serde_json::from_str(&line)?;
+            anyhow::ensure!(report.get("error").is_none(), "{report}");
+            if report.get("quality").is_some() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Makes the call: the peer offers (through [`Self::relay_until`]).
+    pub(crate) async fn call(&mut self) -> anyhow::Result<()> {
+        self.to_peer.write_all(b"{\"control\":\"call\"}\n").await?;
+        Ok(())
+    }
+
+    /// Relays the peer's signalling to `doctor`'s socket and the call's frames back until
+    /// `done` returns something for one of the peer's reports (`{"event":…}`,
+    /// `{"quality":…}`); at most [`crate::booth_sessions::WAIT`].
+    pub(crate) async fn relay_until<T>(
+        &mut self,
+        doctor: &mut Signal,
+        what: &str,
+        mut done: impl FnMut(&Value) -> Option<T>,
+    ) -> anyhow::Result<T> {
+        let deadline = tokio::time::Instant::now() + crate::booth_sessions::WAIT;
+        loop {
+            tokio::select! {
+                line = self.from_peer.next_line() => {
+                    let line = line?.context("the media peer stopped")?;
+                    let value: Value = serde_json::from_str(&line)?;
+                    if let Some(frame) = value.get("signal") {
+                        doctor.send(frame.clone()).await?;
+                    } else if let Some(found) = done(&value) {
+                        return Ok(found);
+                    }
+                }
+                frame = doctor.next() => {
+                    let frame = frame?;
+                    if ["answer", "offer", "ice", "restart"].contains(&frame["type"].as_str().unwrap_or("")) {
+                        self.to_peer.write_all(format!("{frame}\n").as_bytes()).await?;
+                    }
+                }
+                () = tokio::time::sleep_until(deadline) => anyhow::bail!("{what}: not in time"),
+            }
+        }
+    }
+
+    /// Hangs up and waits (bounded) for the peer to exit.
+    pub(crate) async fn hang_up(mut self) {
+        let _ = self.to_peer.write_all(b"{\"control\":\"hangup\"}\n").await;
+        drop(self.to_peer);
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), self.peer.wait()).await;
+    }
 }
 
 #[test]
@@ -150,55 +255,26 @@ async fn cabin_call() -> anyhow::Result<()> {
     assert_eq!(in_call["camera"]["state"], "ok", "{in_call}");
 
     // The practitioner's media: a webrtcbin peer offers through the practitioner's socket.
-    let mut peer = tokio::process::Command::new(media_peer()?)
-        .args([
-            "--video-source",
-            "test",
-            "--audio-source",
-            "test",
-            "--display",
-            "none",
-            "--audio-out",
-            "fake",
-            "--size",
-            "320x240",
-            "--stats-ms",
-            "500",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()?;
-    let mut to_peer = peer.stdin.take().context("peer stdin")?;
-    let mut from_peer = BufReader::new(peer.stdout.take().context("peer stdout")?).lines();
-    to_peer.write_all(b"{\"control\":\"call\"}\n").await?;
-    let deadline = tokio::time::Instant::now() + crate::booth_sessions::WAIT;
+    let mut media = PractitionerMedia::start()?;
+    media.call().await?;
     let (mut remote_video, mut received_fps) = (None, 0.0);
-    while remote_video.is_none() || received_fps <= 0.0 {
-        tokio::select! {
-            line = from_peer.next_line() => {
-                let line = line?.context("the media peer stopped")?;
-                let value: Value = serde_json::from_str(&line)?;
-                if let Some(frame) = value.get("signal") {
-                    doctor.send(frame.clone()).await?;
-                } else if value["event"]["event"] == "remote_video" {
-                    remote_video = Some(value["event"].clone());
-                } else if let Some(fps) = value["quality"]["recv_fps"].as_f64() {
-                    received_fps = fps;
-                }
+    media
+        .relay_until(&mut doctor, "video from the cabin", |report| {
+            if report["event"]["event"] == "remote_video" {
+                remote_video = Some(report["event"].clone());
+            } else if let Some(fps) = report["quality"]["recv_fps"].as_f64() {
+                received_fps = fps;
             }
-            frame = doctor.next() => {
-                let frame = frame?;
-                if ["answer", "offer", "ice", "restart"].contains(&frame["type"].as_str().unwrap_or("")) {
-                    to_peer.write_all(format!("{frame}\n").as_bytes()).await?;
-                }
-            }
-            () = tokio::time::sleep_until(deadline) => {
-                anyhow::bail!("the practitioner received no video from the cabin: {remote_video:?}, {received_fps} fps\n{}", site.daemon.logs());
-            }
-        }
-    }
+            (remote_video.is_some() && received_fps > 0.0).then_some(())
+        })
+        .await
+        .with_context(|| {
+            format!(
+                "the practitioner received no video from the cabin: {remote_video:?}, \
+                 {received_fps} fps\n{}",
+                site.daemon.logs()
+            )
+        })?;
     let video = remote_video.context("remote video")?;
     assert!(video["width"].as_u64().is_some_and(|w| w >= 160), "{video}");
 
@@ -246,9 +322,7 @@ async fn cabin_call() -> anyhow::Result<()> {
     ] {
         assert!(!shown.contains(personal), "{personal} in {shown}");
     }
-    let _ = to_peer.write_all(b"{\"control\":\"hangup\"}\n").await;
-    drop(to_peer);
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), peer.wait()).await;
+    media.hang_up().await;
     // The room is gone: the cabin sits in no call, and the practitioner's socket was closed.
     eventually("no call room left", || async {
         let metrics = site

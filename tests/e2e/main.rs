@@ -6,6 +6,7 @@ mod admin_routes;
 mod agenda_routes;
 mod auth;
 mod authz;
+mod availability_race;
 mod booking;
 mod booking_bench;
 mod booth_bench;

@@ -199,3 +199,80 @@ fn walk_ins_at_the_counter_enter_the_cabin_one_at_a_time() {
     let second = s.app.next(&s.gp).unwrap().unwrap();
     assert_ne!(second.patient, first.patient);
 }
+
+/// The clock of the test below: the first time it is read after [`SwitchOffClock::armed`] is
+/// set, `practitioner` switches their on-demand availability off, straight in the store — as
+/// their own "off" click, served by another thread, would commit at that moment.
+struct SwitchOffClock {
+    now: Timestamp,
+    store: Store,
+    practitioner: PractitionerId,
+    armed: std::sync::atomic::AtomicBool,
+}
+
+impl Clock for SwitchOffClock {
+    fn now(&self) -> Timestamp {
+        if self.armed.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            let off = teleconsult_core::queue::Availability {
+                practitioner: self.practitioner,
+                on_demand: false,
+                since: self.now,
+            };
+            self.store.set_on_demand(&off, &audit()).unwrap();
+        }
+        self.now
+    }
+}
+
+/// "Next patient" and the practitioner's own switch-off in between its check of the switch
+/// and the take (a read-then-write across two store calls): the switch as stored when the
+/// entry is handed out decides — refused `not_on_demand`, nothing handed out, the patient
+/// still waiting.
+#[test]
+fn a_switch_off_committed_during_a_next_is_not_handed_an_entry() {
+    let s = site(SiteKind::Booth);
+    let gp = s.gp.practitioner.unwrap();
+    let asap = WaitRequest {
+        specialty: "general_practice".into(),
+        language: None,
+        mode: ConsultationMode::Video,
+        reason: "fever".into(),
+    };
+    let entry = s.app.ask_asap(&s.patient, asap).unwrap();
+    s.app.set_availability(&s.gp, gp, true).unwrap();
+    let clock = Arc::new(SwitchOffClock {
+        now: s.now(),
+        store: s.store.clone(),
+        practitioner: gp,
+        armed: true.into(),
+    });
+    let app = App::new(
+        Arc::new(s.store.clone()),
+        clock.clone(),
+        s.texts.clone(),
+        s.app.settings.clone(),
+    );
+    app.set_cabin(s.cabin.clone());
+    let outcome = app.next(&s.gp);
+    assert!(
+        !clock.armed.load(std::sync::atomic::Ordering::SeqCst),
+        "the switch-off came in during the next"
+    );
+    assert!(
+        matches!(
+            outcome,
+            Err(AppError::Conflict {
+                code: "not_on_demand",
+                ..
+            })
+        ),
+        "{outcome:?}"
+    );
+    assert!(
+        s.store.waiting_entry(entry.entry.id).unwrap().is_some(),
+        "still waiting"
+    );
+    let view = s.app.queue(&s.gp).unwrap();
+    assert_eq!((view.on_demand, view.available), (Some(false), 0));
+    assert_eq!(view.rows.len(), 1);
+}

@@ -59,6 +59,9 @@ pub enum Taken {
     Gone,
     /// A walk-in at the counter, and the cabin was taken meanwhile: nothing was written.
     CabinBusy,
+    /// The practitioner's on-demand switch is off (switched off meanwhile): nothing was
+    /// written.
+    NotOnDemand,
 }
 
 /// How a booth session ends, decided from it and its appointment as stored.

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use teleconsult_tests::Daemon;
-use teleconsult_tests::accounts::Login;
+use teleconsult_tests::accounts::{Login, PASSWORD};
 use teleconsult_tests::booking::{MIN_LEAD, free_starts};
 use teleconsult_tests::national_ids::{iso_date, luxembourg};
 use teleconsult_tests::site::{ADMIN, FERREIRA, PHARMACIST, STAFF, Site, WEBER};
@@ -25,6 +25,8 @@ pub(super) struct World {
     pub(super) kind: Kind,
     pub(super) site: Site,
     pub(super) who: BTreeMap<&'static str, Login>,
+    /// Each role's password (forms that ask for it again: an authenticator app's set-up).
+    pub(super) passwords: BTreeMap<&'static str, &'static str>,
     pub(super) appt: String,
     pub(super) relative_appt: String,
     /// The owner's third appointment, held at the booth.
@@ -55,9 +57,10 @@ pub(super) async fn world(kind: Kind) -> anyhow::Result<World> {
         Kind::Booth => "booth",
     };
     let mut site = Site::demo(&format!("[site]\nkind = \"{site_kind}\"\n")).await?;
-    let mut who = BTreeMap::new();
+    let (mut who, mut passwords) = (BTreeMap::new(), BTreeMap::new());
     for (role, n) in [("owner", 80), ("patient", 81)] {
         who.insert(role, site.patient(n).await?);
+        passwords.insert(role, PASSWORD);
     }
     for (role, account) in [
         ("doctor", WEBER),
@@ -67,6 +70,7 @@ pub(super) async fn world(kind: Kind) -> anyhow::Result<World> {
         ("admin", ADMIN),
     ] {
         who.insert(role, site.login(&account).await?);
+        passwords.insert(role, account.password);
     }
     let owner = &who["owner"];
     let slots = free_starts(&site, owner, DR_WEBER, MIN_LEAD).await?;
@@ -176,6 +180,7 @@ pub(super) async fn world(kind: Kind) -> anyhow::Result<World> {
         kind,
         site,
         who,
+        passwords,
         appt,
         relative_appt: theirs["id"].as_str().context("id")?.to_owned(),
         booth_appt,
@@ -202,13 +207,15 @@ pub(super) async fn send(
     daemon.send(who, method.parse()?, path, body.as_ref()).await
 }
 
-/// One page request with the session cookie (forms carry the session's CSRF token); redirects
-/// are not followed, so the status is the page's own.
+/// One page request with the session cookie (forms carry the session's CSRF token and the
+/// row's fields, `{password}` filled with `password`); redirects are not followed, so the
+/// status is the page's own.
 pub(super) async fn page(
     daemon: &Daemon,
     who: Option<&Login>,
     method: &str,
     path: &str,
+    (fields, password): (&[(&str, &str)], &str),
 ) -> anyhow::Result<u16> {
     let mut request = daemon
         .client_without_redirects()?
@@ -219,7 +226,18 @@ pub(super) async fn page(
     }
     if method == "POST" {
         let csrf = who.map_or("", |w| w.csrf.as_str());
-        request = request.form(&[("csrf", csrf), ("reason", "x")]);
+        let mut form = vec![("csrf", csrf), ("reason", "x")];
+        form.extend(fields.iter().map(|&(name, value)| {
+            (
+                name,
+                if value == "{password}" {
+                    password
+                } else {
+                    value
+                },
+            )
+        }));
+        request = request.form(&form);
     }
     Ok(request.send().await?.status().as_u16())
 }
