@@ -12,6 +12,7 @@ mod booking_bench;
 mod booth_bench;
 mod booth_console_print;
 mod booth_devices;
+mod booth_journey;
 mod booth_pages;
 mod booth_printing;
 mod booth_privilege;
