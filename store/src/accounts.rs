@@ -7,6 +7,7 @@ use teleconsult_core::audit::AuditEvent;
 use teleconsult_core::ids::AccountId;
 use teleconsult_core::notification::Notification;
 use teleconsult_core::patient::Patient;
+use teleconsult_core::practitioner::Practitioner;
 
 use crate::audit;
 use crate::error::StoreError;
@@ -135,9 +136,27 @@ impl Store {
 
     /// A staff, practitioner, pharmacist or admin account (created by an administrator).
     pub fn create_account(&self, account: &Account, event: &AuditEvent) -> Result<(), StoreError> {
+        self.create_account_listed(account, None, event)
+    }
+
+    /// Like [`Store::create_account`], with the practitioner's directory entry written in the
+    /// same transaction (`listing`: the record and its audit event): a login taken meanwhile
+    /// (`AlreadyExists`) leaves no entry behind — no practitioner is listed, and bookable,
+    /// without an account.
+    pub fn create_account_listed(
+        &self,
+        account: &Account,
+        listing: Option<(&Practitioner, &AuditEvent)>,
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
         let by_login = login_index(self, &account.login);
         self.inner().transact_durably(|tx| {
             insert_account(tx, account, &by_login)?;
+            if let Some((practitioner, listed)) = listing {
+                tx.encrypted(TreeId::Practitioners)
+                    .insert(practitioner.id.as_bytes(), practitioner)?;
+                audit::append(tx, listed)?;
+            }
             audit::append(tx, event)?;
             Ok(())
         })

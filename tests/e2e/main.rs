@@ -57,3 +57,4 @@ mod totp;
 mod totp_admin;
 mod totp_browser;
 mod transports;
+mod users_race;

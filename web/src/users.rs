@@ -18,7 +18,6 @@ use teleconsult_core::Timestamp;
 use teleconsult_core::account::{Account, AccountStatus, Role};
 use teleconsult_core::audit::{Action, Actor};
 use teleconsult_core::ids::{AccountId, PractitionerId};
-use teleconsult_core::ports::Repository;
 use teleconsult_core::practitioner::{Practitioner, validate_specialty};
 use teleconsult_core::site::Language;
 use teleconsult_core::validation::{
@@ -175,13 +174,11 @@ pub fn create_user(
         return Err(ApiError::invalid_fields(errors));
     };
     if store.account_by_login(&login)?.is_some() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "already_exists",
-            format!("an account with login {login:?} already exists"),
-        ));
+        return Err(login_taken(&login));
     }
-    let practitioner = match (role, specialty) {
+    // A practitioner's directory entry is written with the account, in one transaction: a
+    // login taken meanwhile (two administrators, a retried request) leaves no entry behind.
+    let listing = match (role, specialty) {
         (Role::Practitioner, Some(specialty)) => {
             let record = Practitioner {
                 id: PractitionerId::from_uuid(uuid::Uuid::new_v4()),
@@ -196,8 +193,7 @@ pub fn create_user(
                 "practitioner",
                 record.id.to_string(),
             );
-            store.upsert_practitioner(&record, &event)?;
-            Some(record.id)
+            Some((record, event))
         }
         _ => None,
     };
@@ -212,7 +208,7 @@ pub fn create_user(
         password_hash: crate::auth::hash_password(&user.password)?,
         status: AccountStatus::Active,
         patient: None,
-        practitioner,
+        practitioner: listing.as_ref().map(|(record, _)| record.id),
         failed_attempts: 0,
         locked_until: None,
         created_at: now,
@@ -227,8 +223,23 @@ pub fn create_user(
         "account",
         account.id.to_string(),
     );
-    store.create_account(&account, &event)?;
-    Ok(account)
+    let listing = listing.as_ref().map(|(record, event)| (record, event));
+    match store.create_account_listed(&account, listing, &event) {
+        Err(teleconsult_store::StoreError::AlreadyExists(_)) => Err(login_taken(&account.login)),
+        written => {
+            written?;
+            Ok(account)
+        }
+    }
+}
+
+/// 409: `login` is another account's.
+fn login_taken(login: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "already_exists",
+        format!("an account with login {login:?} already exists"),
+    )
 }
 
 /// Disables account `id` and ends its open sessions now; returns it as saved. Applied to
