@@ -8,6 +8,7 @@
 //! async methods never block a runtime thread. State changes and device work run on blocking
 //! threads.
 
+mod adapt;
 mod bus;
 pub(crate) mod pipeline;
 mod recovery;
@@ -51,6 +52,12 @@ pub struct BoothStatus {
     pub camera_frames: u64,
     pub display_frames: u64,
     pub ended: bool,
+    /// Opus's expected loss (percent, `opusenc` `packet-loss-percentage`) as set from the
+    /// peer's reports: in-band FEC is sent when it is above 0 (docs/media.md "Audio first").
+    pub opus_loss_percent: u64,
+    /// The receiving jitter buffers' latency (ms, webrtcbin `latency`), sized from the
+    /// measured jitter.
+    pub jitter_latency_ms: u64,
 }
 
 pub(crate) struct Inner {
@@ -166,6 +173,7 @@ impl BoothSession {
             .bus()
             .ok_or_else(|| MediaError::Pipeline("screen has no bus".into()))?;
         tokio::spawn(bus::watch([bus, screen_bus], Arc::downgrade(&inner)));
+        tokio::spawn(adapt::run(Arc::downgrade(&inner)));
         let (pipeline, screen) = (inner.pipeline.clone(), inner.screen.clone());
         blocking(move || {
             pipeline.set_state(gst::State::Playing)?;
@@ -236,14 +244,7 @@ impl BoothSession {
 
     /// A quality sample; rates are over the time since the previous call.
     pub async fn quality(&self) -> Result<CallQuality, MediaError> {
-        let (tx, rx) = oneshot::channel();
-        let promise = gst::Promise::with_change_func(move |reply| {
-            let _ = tx.send(reply.ok().flatten().map(gst::StructureRef::to_owned));
-        });
-        self.inner
-            .webrtcbin
-            .emit_by_name::<()>("get-stats", &[&None::<gst::Pad>, &promise]);
-        let stats = rx.await.ok().flatten();
+        let stats = adapt::stats(&self.inner.webrtcbin).await;
         let totals = stats
             .as_deref()
             .map(crate::stats::rtp_totals)
@@ -271,6 +272,11 @@ impl BoothSession {
             camera_frames: c.camera_frames.load(Ordering::Relaxed),
             display_frames: c.display_frames.load(Ordering::Relaxed),
             ended: self.inner.ended.load(Ordering::SeqCst),
+            // Read back from the elements: what they run with, not what was meant.
+            opus_loss_percent: self.inner.pipeline.by_name("opusenc").map_or(0, |e| {
+                u64::try_from(e.property::<i32>("packet-loss-percentage")).unwrap_or(0)
+            }),
+            jitter_latency_ms: u64::from(self.inner.webrtcbin.property::<u32>("latency")),
         }
     }
 
