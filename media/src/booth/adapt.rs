@@ -35,7 +35,9 @@ pub(super) async fn stats(webrtcbin: &gst::Element) -> Option<gst::Structure> {
 
 /// Runs until the session ends or is dropped; holds no strong reference across a wait.
 pub(super) async fn run(session: Weak<Inner>) {
-    let mut ticker = tokio::time::interval(FEEDBACK_EVERY);
+    // The first reading a second in: nothing to read while the call is being negotiated.
+    let mut ticker =
+        tokio::time::interval_at(tokio::time::Instant::now() + FEEDBACK_EVERY, FEEDBACK_EVERY);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
@@ -75,6 +77,10 @@ fn apply(inner: &Inner, totals: &RtpTotals) {
                 .opus_loss_percent
                 .store(u64::from(next), Ordering::Relaxed);
         }
+    }
+    // Nothing received yet (or a send-only call): nothing to size the buffers from.
+    if totals.packets_received == 0 || totals.jitter_s.is_none() {
+        return;
     }
     let target = feedback::jitter_buffer_target_ms(
         totals.jitter_s.map(|s| s * 1000.0),

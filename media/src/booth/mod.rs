@@ -73,6 +73,10 @@ pub(crate) struct Inner {
     pub ended: AtomicBool,
     encoder: String,
     sampler: Mutex<StatsSampler>,
+    /// Held from sending a description until webrtcbin has set it locally, and while setting
+    /// the peer's answer: an answer that comes back fast (or a webrtcbin busy with `get-stats`)
+    /// could otherwise be set before the offer it answers.
+    local_description: tokio::sync::Mutex<()>,
 }
 
 impl Inner {
@@ -163,6 +167,7 @@ impl BoothSession {
             ended: AtomicBool::new(false),
             encoder: built.encoder,
             sampler: Mutex::new(StatsSampler::default()),
+            local_description: tokio::sync::Mutex::new(()),
         });
         let bus = inner
             .pipeline
@@ -214,6 +219,7 @@ impl BoothSession {
             SignalMessage::Offer { sdp } => self.answer(&sdp).await,
             SignalMessage::Answer { sdp } => {
                 let desc = description(gst_webrtc::WebRTCSDPType::Answer, &sdp)?;
+                let _offer_set = self.inner.local_description.lock().await;
                 self.promise("set-remote-description", desc.to_value())
                     .await
                     .map(drop)
@@ -360,12 +366,14 @@ impl BoothSession {
     }
 
     /// Sends the description first, then sets it locally: ICE candidates (which follow
-    /// set-local-description) then always reach the peer after the description.
+    /// set-local-description) then always reach the peer after the description. The peer's
+    /// answer waits until it is set (`local_description`).
     async fn send_local(
         &self,
         frame: SignalMessage,
         desc: &gst_webrtc::WebRTCSessionDescription,
     ) -> Result<(), MediaError> {
+        let _setting = self.inner.local_description.lock().await;
         self.inner
             .outgoing
             .send(frame)

@@ -153,9 +153,11 @@ fn decode_remote(
 ///
 /// - Video decoders (every `GstVideoDecoder`: vp8dec, avdec_h264, hardware decoders) ask for a
 ///   keyframe when a frame is missing (the jitter buffer gave up on a packet) or cannot be
-///   decoded, at most once per [`KEYFRAME_REQUEST_INTERVAL`] — GStreamer's own limiter — and
-///   drop the broken frames until it arrives: the screen holds the last good picture rather
-///   than showing a smeared one.
+///   decoded, at most once per [`KEYFRAME_REQUEST_INTERVAL`] — GStreamer's own limiter. They
+///   keep decoding meanwhile (`corrupt-output` without `discard-input`): a picture with
+///   artefacts for the few hundred milliseconds until the keyframe, rather than a frozen one
+///   until it arrives — GStreamer sends the request with the next RTCP packet it may send,
+///   which can be seconds after an earlier one, and a frozen face is worse in a consultation.
 /// - Depayloaders never ask themselves (`request-keyframe` off), so every request goes through
 ///   that limiter.
 /// - The Opus decoder conceals a lost packet and uses the in-band FEC the booth asks for in its
@@ -169,7 +171,11 @@ fn configure_decoding(element: &gst::Element) {
             "min-force-key-unit-interval",
             u64::try_from(interval).unwrap_or(u64::MAX),
         );
-        element.set_property("discard-corrupted-frames", true);
+        element.set_property(
+            "automatic-request-sync-point-flags",
+            gst_video::VideoDecoderRequestSyncPointFlags::CORRUPT_OUTPUT,
+        );
+        element.set_property("discard-corrupted-frames", false);
     } else if has("request-keyframe") {
         element.set_property("request-keyframe", false);
     } else if has("use-inband-fec") && has("plc") {
