@@ -183,6 +183,10 @@ pub fn video_rtp_caps(codec: VideoCodec) -> gst::Caps {
     b.build()
 }
 
+/// Caps after the Opus payloader: they become the audio m-line. `useinbandfec=1` goes into its
+/// `a=fmtp` (webrtcbin copies caps fields it does not know there): the booth decodes Opus FEC
+/// and says so, and Chromium sends it FEC once it measures loss (RFC 7587 §6.1). No `usedtx`:
+/// the booth asks nobody for DTX (docs/media.md "Audio first").
 pub fn audio_rtp_caps() -> gst::Caps {
     gst::Caps::builder("application/x-rtp")
         .field("media", "audio")
@@ -190,6 +194,7 @@ pub fn audio_rtp_caps() -> gst::Caps {
         .field("payload", AUDIO_PT)
         .field("clock-rate", 48_000i32)
         .field("encoding-params", "2")
+        .field("useinbandfec", "1")
         .build()
 }
 

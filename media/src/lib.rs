@@ -20,6 +20,7 @@ pub mod encoder;
 mod error;
 mod events;
 pub mod fake_devices;
+pub mod feedback;
 pub mod settings;
 pub mod signal;
 pub mod stamp;

@@ -27,6 +27,10 @@ pub struct Counters {
     pub estimate_kbps: AtomicU64,
     /// The video encoder's target bitrate, kbit/s (0: not under congestion control).
     pub video_target_kbps: AtomicU64,
+    /// Opus's expected loss (`packet-loss-percentage`) as last set from the peer's reports.
+    pub opus_loss_percent: AtomicU64,
+    /// The receiving jitter buffers' latency as last set (webrtcbin `latency`), ms.
+    pub jitter_latency_ms: AtomicU64,
     /// False while a placeholder stands in for a lost camera.
     pub camera_live: std::sync::atomic::AtomicBool,
 }

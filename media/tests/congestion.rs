@@ -1,7 +1,8 @@
 //! Congestion control on the booth's sending side (issue #22) over a shaped path the test
 //! owns: two namespaces and a veth pair (see `chromium.rs`), the booth's uplink capped with `tc`
 //! `tbf` like a pharmacy's line. The booth sends 720p30 H.264 with `--bitrate 2500` (the
-//! default ceiling); headless Chromium receives and counts the gaps between presented frames.
+//! default ceiling); headless Chromium receives, counts the gaps between presented frames and
+//! the booth's audio packets (audio first: they keep arriving while the video is squeezed).
 
 mod support;
 
@@ -97,13 +98,21 @@ fn on_a_one_megabit_uplink_the_booth_settles_under_the_cap_and_the_picture_never
                     / 1000.0
                     / secs;
             let lost = num(&p1, "/video_in/packetsLost") - num(&p0, "/video_in/packetsLost");
+            // Audio first: the booth's 50 Opus packets a second keep arriving while the video
+            // is squeezed to what the line carries.
+            let audio_got = (num(&p1, "/audio_in/packetsReceived")
+                - num(&p0, "/audio_in/packetsReceived"))
+                / secs;
+            let audio_lost = num(&p1, "/audio_in/packetsLost") - num(&p0, "/audio_in/packetsLost");
+            let audio_loss_pct = audio_lost * 100.0 / (audio_got * secs + audio_lost).max(1.0);
             let freezes = num(&state, "/freezes");
             let max_gap = num(&state, "/maxGapMs");
             let mean_sent = sent.iter().sum::<f64>() / sent.len().max(1) as f64;
             println!(
                 "settled under {CAP_KBPS} kbit/s after {settled:?} ({seen:?}); over {secs:.1} s: booth sent {sent:?} kbit/s \
                  (mean {mean_sent:.0}), estimates {estimates:?}, Chromium decoded {fps:.1} fps at {}x{}, \
-                 video received {received_kbps:.0} kbit/s, {lost} packets lost, {freezes} freezes, longest gap {max_gap:.0} ms",
+                 video received {received_kbps:.0} kbit/s, {lost} packets lost, {freezes} freezes, longest gap {max_gap:.0} ms; \
+                 audio {audio_got:.1} packets/s, {audio_loss_pct:.1} % lost",
                 num(&p1, "/video_in/frameWidth"),
                 num(&p1, "/video_in/frameHeight"),
             );
@@ -119,6 +128,10 @@ fn on_a_one_megabit_uplink_the_booth_settles_under_the_cap_and_the_picture_never
                 "{freezes} freezes, longest gap {max_gap:.0} ms"
             );
             anyhow::ensure!(fps > 15.0, "Chromium decoded {fps:.1} fps");
+            anyhow::ensure!(
+                audio_got > 45.0 && audio_loss_pct < 2.0,
+                "the booth's audio suffered: {audio_got:.1} packets/s, {audio_loss_pct:.1} % lost"
+            );
             // The estimate uses the path rather than collapsing to the minimum.
             anyhow::ensure!(
                 mean_sent > 300.0,

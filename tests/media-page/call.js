@@ -180,15 +180,24 @@ window.tcStats = async () => {
       nackCount: s.nackCount, bytesReceived: s.bytesReceived };
     if (s.type === 'inbound-rtp' && s.kind === 'audio') out.audio_in = {
       totalSamplesReceived: s.totalSamplesReceived, audioLevel: s.audioLevel,
-      packetsReceived: s.packetsReceived, bytesReceived: s.bytesReceived };
+      packetsReceived: s.packetsReceived, bytesReceived: s.bytesReceived,
+      packetsLost: s.packetsLost, concealedSamples: s.concealedSamples };
     if (s.type === 'outbound-rtp' && s.kind === 'video') out.video_out = {
       framesEncoded: s.framesEncoded, framesPerSecond: s.framesPerSecond, frameWidth: s.frameWidth,
       frameHeight: s.frameHeight, qualityLimitationReason: s.qualityLimitationReason,
-      bytesSent: s.bytesSent };
+      bytesSent: s.bytesSent, pliCount: s.pliCount, firCount: s.firCount,
+      keyFramesEncoded: s.keyFramesEncoded, nackCount: s.nackCount,
+      retransmittedPacketsSent: s.retransmittedPacketsSent, packetsSent: s.packetsSent };
     if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') out.pair = {
       currentRoundTripTime: s.currentRoundTripTime, localCandidateId: s.localCandidateId };
   });
   return out;
 };
+
+// Both descriptions as negotiated (the tests read the booth's fmtp lines from them).
+window.tcSdp = () => ({
+  local: pc && pc.localDescription ? pc.localDescription.sdp : '',
+  remote: pc && pc.remoteDescription ? pc.remoteDescription.sdp : '',
+});
 
 start().catch((e) => { window.tc.errors.push(String(e)); window.tc.state = 'failed'; });

@@ -1,11 +1,14 @@
-"""Delays every packet of an NFQUEUE queue by a fixed time (the kernel here has no netem).
+"""Delays every packet of an NFQUEUE queue (the kernel here has no netem).
 
-usage: nfq_delay.py QUEUE_NUM DELAY_MS MAX_SECONDS
-Packets are kept (retain) and accepted once due; the loop ends after MAX_SECONDS at most.
-Prints "ready" once bound. Used by `cargo xtask bench media` inside the test's namespace.
+usage: nfq_delay.py QUEUE_NUM DELAY_MS MAX_SECONDS [JITTER_MS]
+Each packet is delayed DELAY_MS plus, with JITTER_MS, a uniformly random 0..JITTER_MS more
+(packets may then overtake each other, as on a jittery line). Packets are kept (retain) and
+accepted once due; the loop ends after MAX_SECONDS at most. Prints "ready" once bound. Used by
+`cargo xtask bench media` and the media tests inside the test's namespace.
 """
 import heapq
 import itertools
+import random
 import select
 import sys
 import time
@@ -13,13 +16,15 @@ import time
 from netfilterqueue import NetfilterQueue
 
 queue_num, delay_s, max_s = int(sys.argv[1]), float(sys.argv[2]) / 1000.0, float(sys.argv[3])
+jitter_s = float(sys.argv[4]) / 1000.0 if len(sys.argv) > 4 else 0.0
 pending = []
 order = itertools.count()
 
 
 def on_packet(packet):
     packet.retain()
-    heapq.heappush(pending, (time.monotonic() + delay_s, next(order), packet))
+    due = time.monotonic() + delay_s + random.uniform(0.0, jitter_s)
+    heapq.heappush(pending, (due, next(order), packet))
 
 
 nfq = NetfilterQueue()

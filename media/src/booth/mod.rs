@@ -8,6 +8,7 @@
 //! async methods never block a runtime thread. State changes and device work run on blocking
 //! threads.
 
+mod adapt;
 mod bus;
 pub(crate) mod pipeline;
 mod recovery;
@@ -51,6 +52,12 @@ pub struct BoothStatus {
     pub camera_frames: u64,
     pub display_frames: u64,
     pub ended: bool,
+    /// Opus's expected loss (percent, `opusenc` `packet-loss-percentage`) as set from the
+    /// peer's reports: in-band FEC is sent when it is above 0 (docs/media.md "Audio first").
+    pub opus_loss_percent: u64,
+    /// The receiving jitter buffers' latency (ms, webrtcbin `latency`), sized from the
+    /// measured jitter.
+    pub jitter_latency_ms: u64,
 }
 
 pub(crate) struct Inner {
@@ -66,6 +73,10 @@ pub(crate) struct Inner {
     pub ended: AtomicBool,
     encoder: String,
     sampler: Mutex<StatsSampler>,
+    /// Held from sending a description until webrtcbin has set it locally, and while setting
+    /// the peer's answer: an answer that comes back fast (or a webrtcbin busy with `get-stats`)
+    /// could otherwise be set before the offer it answers.
+    local_description: tokio::sync::Mutex<()>,
 }
 
 impl Inner {
@@ -156,6 +167,7 @@ impl BoothSession {
             ended: AtomicBool::new(false),
             encoder: built.encoder,
             sampler: Mutex::new(StatsSampler::default()),
+            local_description: tokio::sync::Mutex::new(()),
         });
         let bus = inner
             .pipeline
@@ -166,6 +178,7 @@ impl BoothSession {
             .bus()
             .ok_or_else(|| MediaError::Pipeline("screen has no bus".into()))?;
         tokio::spawn(bus::watch([bus, screen_bus], Arc::downgrade(&inner)));
+        tokio::spawn(adapt::run(Arc::downgrade(&inner)));
         let (pipeline, screen) = (inner.pipeline.clone(), inner.screen.clone());
         blocking(move || {
             pipeline.set_state(gst::State::Playing)?;
@@ -206,6 +219,7 @@ impl BoothSession {
             SignalMessage::Offer { sdp } => self.answer(&sdp).await,
             SignalMessage::Answer { sdp } => {
                 let desc = description(gst_webrtc::WebRTCSDPType::Answer, &sdp)?;
+                let _offer_set = self.inner.local_description.lock().await;
                 self.promise("set-remote-description", desc.to_value())
                     .await
                     .map(drop)
@@ -236,14 +250,7 @@ impl BoothSession {
 
     /// A quality sample; rates are over the time since the previous call.
     pub async fn quality(&self) -> Result<CallQuality, MediaError> {
-        let (tx, rx) = oneshot::channel();
-        let promise = gst::Promise::with_change_func(move |reply| {
-            let _ = tx.send(reply.ok().flatten().map(gst::StructureRef::to_owned));
-        });
-        self.inner
-            .webrtcbin
-            .emit_by_name::<()>("get-stats", &[&None::<gst::Pad>, &promise]);
-        let stats = rx.await.ok().flatten();
+        let stats = adapt::stats(&self.inner.webrtcbin).await;
         let totals = stats
             .as_deref()
             .map(crate::stats::rtp_totals)
@@ -271,6 +278,11 @@ impl BoothSession {
             camera_frames: c.camera_frames.load(Ordering::Relaxed),
             display_frames: c.display_frames.load(Ordering::Relaxed),
             ended: self.inner.ended.load(Ordering::SeqCst),
+            // Read back from the elements: what they run with, not what was meant.
+            opus_loss_percent: self.inner.pipeline.by_name("opusenc").map_or(0, |e| {
+                u64::try_from(e.property::<i32>("packet-loss-percentage")).unwrap_or(0)
+            }),
+            jitter_latency_ms: u64::from(self.inner.webrtcbin.property::<u32>("latency")),
         }
     }
 
@@ -354,12 +366,14 @@ impl BoothSession {
     }
 
     /// Sends the description first, then sets it locally: ICE candidates (which follow
-    /// set-local-description) then always reach the peer after the description.
+    /// set-local-description) then always reach the peer after the description. The peer's
+    /// answer waits until it is set (`local_description`).
     async fn send_local(
         &self,
         frame: SignalMessage,
         desc: &gst_webrtc::WebRTCSessionDescription,
     ) -> Result<(), MediaError> {
+        let _setting = self.inner.local_description.lock().await;
         self.inner
             .outgoing
             .send(frame)

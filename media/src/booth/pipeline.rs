@@ -186,7 +186,12 @@ pub(crate) fn build(
 
     let webrtcbin = el("webrtcbin", "webrtc")?;
     webrtcbin.set_property_from_str("bundle-policy", "max-bundle");
-    webrtcbin.set_property("latency", 100u32);
+    // The jitter buffers start at the floor and follow the measured jitter (booth/adapt.rs).
+    webrtcbin.set_property("latency", crate::feedback::MIN_LATENCY_MS);
+    counters.jitter_latency_ms.store(
+        u64::from(crate::feedback::MIN_LATENCY_MS),
+        Ordering::Relaxed,
+    );
     if let Some(stun) = settings.stun_servers.first() {
         webrtcbin.set_property("stun-server", stun.replacen("stun:", "stun://", 1));
     }
@@ -243,8 +248,12 @@ pub(crate) fn build(
     let aqueue = leaky_queue("micqueue", 0, 60)?;
     let opusenc = el("opusenc", "opusenc")?;
     opusenc.set_property("bitrate", 32_000i32);
-    opusenc.set_property("inband-fec", true);
     opusenc.set_property_from_str("frame-size", "20");
+    // In-band FEC, spent only once the peer reports loss: the booth feeds the measured loss
+    // into `packet-loss-percentage` (booth/adapt.rs). No DTX: docs/media.md "Audio first".
+    opusenc.set_property("inband-fec", true);
+    opusenc.set_property("packet-loss-percentage", 0i32);
+    opusenc.set_property("dtx", false);
     let apay = el("rtpopuspay", "opuspay")?;
     apay.set_property("pt", encoder::AUDIO_PT as u32);
     let artpcaps = capsfilter("audiortpcaps", encoder::audio_rtp_caps())?;
@@ -289,6 +298,7 @@ pub(crate) fn build(
         never_wait_downstream(queue)?;
     }
     add_counting_probes(&camcaps, &convert, settings, counters)?;
+    super::remote::keep_nack_on_video(&webrtcbin);
     super::remote::connect_remote_streams(
         &pipeline, &webrtcbin, settings, &channels, counters, events,
     );

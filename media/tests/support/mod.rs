@@ -1,10 +1,11 @@
 //! Fixtures of the media tests: the network they own ([`netns`], shared with the e2e tests in
 //! `teleconsult_tests::netns`), the booth peer process ([`peer`]), the page + signalling relay
-//! ([`web`]) and Chromium ([`browser`]).
+//! ([`web`]), Chromium ([`browser`]) and delay with jitter on the path ([`delay`]).
 
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod delay;
 pub mod peer;
 pub use teleconsult_tests::netns;
 pub mod web;
