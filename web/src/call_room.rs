@@ -15,25 +15,23 @@
 //! its frames through a channel and answers through its own task.
 
 use crate::call_media::MediaPeer;
+use crate::call_metrics::FrameLabels;
 use crate::state::{AppState, Inner};
-use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::{Histogram, exponential_buckets, linear_buckets};
-use prometheus_client::registry::Registry;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use teleconsult_core::appointment::{Event, Participant, TransitionError};
 use teleconsult_core::audit::Actor;
-use teleconsult_core::call::{CallQuality, ChatMessage, QualitySample, chat_text};
+use teleconsult_core::call::QualitySample;
 use teleconsult_core::ids::{AccountId, AppointmentId};
 use teleconsult_core::signal::{Role, SignalMessage};
 use tokio::sync::mpsc;
 
 use crate::call::CallConfig;
+
+mod booth_side;
+mod chat;
 
 /// Quality samples are written to the store at most this often per room (and at the end).
 const QUALITY_FLUSH_EVERY: Duration = Duration::from_secs(10);
@@ -446,24 +444,6 @@ impl Room {
         }
     }
 
-    /// The conversation so far (the last [`CHAT_REPLAY`] messages), for a socket that just
-    /// joined: a reload or a second device shows the same chat.
-    async fn replay_chat(&self, app: &AppState, conn: &Connection) {
-        let id = self.id;
-        let actor = conn.actor();
-        let history = app
-            .blocking(move |inner| Ok(inner.app.chat_history(&actor, id, CHAT_REPLAY)?))
-            .await;
-        let Ok(messages) = history else { return };
-        for m in messages {
-            conn.send(SignalMessage::Chat {
-                text: m.text,
-                attachment_id: m.attachment.map(|a| a.to_string()),
-                from: Some(m.role),
-            });
-        }
-    }
-
     async fn accept(self: &Arc<Self>, app: &AppState, state: &mut RoomState, conn: &Connection) {
         if state.practitioner.is_none() {
             return conn.send(error("peer_absent", "the practitioner is not connected"));
@@ -525,122 +505,6 @@ impl Room {
         }
     }
 
-    /// Connects a started booth pipeline: practitioner frames go to it in order, its frames go
-    /// to the practitioner, and it is sampled for the quality record while it runs.
-    fn link_booth(
-        self: &Arc<Self>,
-        app: &AppState,
-        state: &mut RoomState,
-        peer: Arc<dyn MediaPeer>,
-        mut outgoing: mpsc::UnboundedReceiver<SignalMessage>,
-    ) {
-        let (frames, mut to_peer) = mpsc::unbounded_channel::<SignalMessage>();
-        let handler = Arc::clone(&peer);
-        tokio::spawn(async move {
-            while let Some(frame) = to_peer.recv().await {
-                if let Err(e) = handler.handle(frame).await {
-                    tracing::warn!(error = %e, "the booth pipeline refused a frame");
-                }
-            }
-        });
-        let room = Arc::clone(self);
-        tokio::spawn(async move {
-            while let Some(frame) = outgoing.recv().await {
-                let state = room.state.lock().await;
-                if let Some(p) = state.seat(false) {
-                    p.send(frame);
-                }
-            }
-        });
-        let room = Arc::clone(self);
-        let app = app.clone();
-        let sampled = Arc::downgrade(&peer);
-        tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(BOOTH_SAMPLE_EVERY);
-            ticker.tick().await;
-            loop {
-                ticker.tick().await;
-                let Some(peer) = sampled.upgrade() else {
-                    return;
-                };
-                let Some(quality) = peer.quality().await else {
-                    continue;
-                };
-                let quality = quality.sanitized();
-                app.metrics.calls.observe(&quality);
-                let mut state = room.state.lock().await;
-                if state.booth.is_none() {
-                    return;
-                }
-                state.pending_quality.push(QualitySample {
-                    at: app.clock.now(),
-                    role: Role::Booth,
-                    quality,
-                });
-                if state
-                    .last_flush
-                    .is_none_or(|t| t.elapsed() >= QUALITY_FLUSH_EVERY)
-                {
-                    room.flush_quality(&app, &mut state, Actor::System("booth".into()))
-                        .await;
-                }
-            }
-        });
-        state.booth = Some(BoothLink { frames, peer });
-    }
-
-    async fn chat(
-        &self,
-        app: &AppState,
-        state: &RoomState,
-        conn: &Connection,
-        text: String,
-        attachment_id: Option<String>,
-    ) {
-        let attachment = match attachment_id.as_deref().map(str::parse::<uuid::Uuid>) {
-            None => None,
-            Some(Ok(id)) => Some(id),
-            Some(Err(_)) => {
-                return conn.send(error("bad_fields", "attachment_id is not an attachment id"));
-            }
-        };
-        let text = match chat_text(&text, attachment.is_some()) {
-            Ok(t) => t,
-            Err(e) => return conn.send(error("bad_fields", e.to_string())),
-        };
-        let message = ChatMessage {
-            appointment: self.id,
-            at: app.clock.now(),
-            role: conn.role,
-            author: conn.account,
-            text,
-            attachment,
-        };
-        let stored = message.clone();
-        let saved = app
-            .blocking(move |inner| Ok(inner.app.post_chat(&stored)?))
-            .await;
-        if let Err(e) = saved {
-            let message = if e.code == "not_found" {
-                "no such attachment in this call".to_owned()
-            } else {
-                e.message
-            };
-            return conn.send(error(e.code, message));
-        }
-        let frame = SignalMessage::Chat {
-            text: message.text,
-            attachment_id: message.attachment.map(|a| a.to_string()),
-            from: Some(conn.role),
-        };
-        for seat in [&state.patient_side, &state.practitioner]
-            .into_iter()
-            .flatten()
-        {
-            seat.send(frame.clone());
-        }
-    }
-
     async fn flush_quality(&self, app: &AppState, state: &mut RoomState, actor: Actor) {
         state.last_flush = Some(Instant::now());
         if state.pending_quality.is_empty() {
@@ -690,44 +554,8 @@ impl Room {
         }
     }
 
-    /// The cabin leaves its seat (its session ended): the booth pipeline stops at once, even
-    /// if the practitioner is still connected (the practitioner hears `hangup`), and the room
-    /// is forgotten when empty.
-    pub(crate) async fn cabin_leave(self: &Arc<Self>, app: &AppState, conn: &Connection) {
-        let mut state = self.state.lock().await;
-        if state
-            .patient_side
-            .as_ref()
-            .is_none_or(|s| s.connection != conn.id)
-        {
-            // Not seated (refused, or left already): the pipeline, if any, is someone else's.
-            if state.is_empty() {
-                app.calls.forget_if_empty(self, &state);
-            }
-            return;
-        }
-        state.patient_side = None;
-        if let Some(link) = state.booth.take() {
-            link.peer.hangup().await;
-            if let Some(p) = state.seat(false) {
-                p.send(SignalMessage::Hangup);
-            }
-        }
-        state.in_call = false;
-        state.announce();
-        self.flush_quality(app, &mut state, conn.actor()).await;
-        if state.is_empty() {
-            app.calls.forget_if_empty(self, &state);
-        }
-    }
-
     pub(crate) fn id(&self) -> AppointmentId {
         self.id
-    }
-
-    /// Whether the booth pipeline of this room runs.
-    pub(crate) async fn has_booth_pipeline(&self) -> bool {
-        self.state.lock().await.booth.is_some()
     }
 
     /// A socket closed. Empty rooms are forgotten (their quality samples saved first).
@@ -748,92 +576,6 @@ impl Room {
             }
             self.flush_quality(app, &mut state, conn.actor()).await;
             app.calls.forget_if_empty(self, &state);
-        }
-    }
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct FrameLabels {
-    /// The frame's `type` (a fixed set), never its content.
-    pub kind: String,
-}
-
-/// Call metrics: counts and distributions only, never an appointment, a person or a message.
-#[derive(Clone)]
-pub struct CallMetrics {
-    pub frames: Family<FrameLabels, Counter>,
-    pub rtt_seconds: Histogram,
-    pub loss_ratio: Histogram,
-    pub jitter_seconds: Histogram,
-    pub receive_kbps: Histogram,
-    pub receive_fps: Histogram,
-    pub rooms: Gauge,
-}
-
-impl CallMetrics {
-    pub fn register(registry: &mut Registry) -> Self {
-        let metrics = Self {
-            frames: Family::default(),
-            rtt_seconds: Histogram::new(exponential_buckets(0.005, 2.0, 10)),
-            loss_ratio: Histogram::new(exponential_buckets(0.001, 2.0, 10)),
-            jitter_seconds: Histogram::new(exponential_buckets(0.001, 2.0, 10)),
-            receive_kbps: Histogram::new(exponential_buckets(50.0, 2.0, 10)),
-            receive_fps: Histogram::new(linear_buckets(5.0, 5.0, 12)),
-            rooms: Gauge::default(),
-        };
-        registry.register(
-            "signal_frames",
-            "Signalling frames received, by type",
-            metrics.frames.clone(),
-        );
-        registry.register(
-            "call_rtt_seconds",
-            "Round-trip time reported by call clients",
-            metrics.rtt_seconds.clone(),
-        );
-        registry.register(
-            "call_loss_ratio",
-            "Packet loss reported by call clients",
-            metrics.loss_ratio.clone(),
-        );
-        registry.register(
-            "call_jitter_seconds",
-            "Jitter reported by call clients",
-            metrics.jitter_seconds.clone(),
-        );
-        registry.register(
-            "call_receive_kbps",
-            "Receive bitrate reported by call clients",
-            metrics.receive_kbps.clone(),
-        );
-        registry.register(
-            "call_receive_fps",
-            "Received video frame rate reported by call clients",
-            metrics.receive_fps.clone(),
-        );
-        registry.register(
-            "call_rooms",
-            "Call rooms with someone connected",
-            metrics.rooms.clone(),
-        );
-        metrics
-    }
-
-    fn observe(&self, q: &CallQuality) {
-        if let Some(v) = q.rtt_ms {
-            self.rtt_seconds.observe(v / 1000.0);
-        }
-        if let Some(v) = q.loss_pct {
-            self.loss_ratio.observe(v / 100.0);
-        }
-        if let Some(v) = q.jitter_ms {
-            self.jitter_seconds.observe(v / 1000.0);
-        }
-        if let Some(v) = q.recv_kbps {
-            self.receive_kbps.observe(v);
-        }
-        if let Some(v) = q.recv_fps {
-            self.receive_fps.observe(v);
         }
     }
 }

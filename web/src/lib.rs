@@ -20,6 +20,7 @@ pub mod call;
 mod call_attachments;
 pub mod call_cabin;
 pub mod call_media;
+pub mod call_metrics;
 pub mod call_room;
 pub mod call_turn;
 pub mod documents;

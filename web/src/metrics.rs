@@ -34,7 +34,7 @@ pub struct Metrics {
     pub store_size_bytes: Gauge,
     pub ready: Gauge,
     /// Signalling and call quality (`teleconsult_signal_*`, `teleconsult_call_*`).
-    pub calls: crate::call_room::CallMetrics,
+    pub calls: crate::call_metrics::CallMetrics,
     /// The storage filesystem and the store's condition (`teleconsult_storage_*`,
     /// `teleconsult_store_*`).
     pub storage: StorageMetrics,
@@ -190,7 +190,7 @@ impl Metrics {
             )])
             .set(1);
         registry.register("build_info", "Build information", build_info);
-        let calls = crate::call_room::CallMetrics::register(&mut registry);
+        let calls = crate::call_metrics::CallMetrics::register(&mut registry);
         let storage = StorageMetrics::register(&mut registry);
         Self {
             registry: Arc::new(registry),
