@@ -50,6 +50,17 @@ pub fn text_with(language: Language, id: &str, args: &Args<'_>) -> String {
     LOCALES.lookup_with_args(&language_id(language), id, &args.0)
 }
 
+/// The texts of issued documents in one language (`documents.ftl`), for the layout of
+/// `teleconsult-render`.
+#[derive(Clone, Copy, Debug)]
+pub struct DocumentFluent(pub Language);
+
+impl teleconsult_render::document::DocumentTexts for DocumentFluent {
+    fn text(&self, id: &str, args: &[(&'static str, &str)]) -> String {
+        text(self.0, id, args)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
