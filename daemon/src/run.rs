@@ -121,7 +121,7 @@ pub async fn run(config: Config, log: LogHandle, invocation: Invocation) -> anyh
             ..Default::default()
         },
         languages: config.site.languages.clone(),
-        printing: print_settings(&config.print),
+        printing: printer(&config.print),
         idle_timeout: config.auth.idle_timeout(config.site.kind),
         totp_offered: config.auth.totp_offered(),
         totp_nudge: config.auth.totp_offered()
@@ -440,19 +440,19 @@ fn public_url(config: &Config, local: std::net::SocketAddr) -> String {
     }
 }
 
-/// `[print]` as the web layer uses it; `None` when printing is off.
-fn print_settings(
-    print: &crate::config::PrintConfig,
-) -> Option<teleconsult_web::documents::print::PrintSettings> {
+/// The booth's printer from `[print]`: CUPS through `lp`; `None` when printing is off.
+fn printer(print: &crate::config::PrintConfig) -> Option<teleconsult_web::state::SitePrinter> {
     let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_owned());
-    print
-        .enabled
-        .then(|| teleconsult_web::documents::print::PrintSettings {
-            command: print.command.clone().into(),
-            printer: non_empty(&print.printer),
-            server: non_empty(&print.server),
-            timeout: Duration::from_secs(u64::from(print.timeout_s)),
-        })
+    print.enabled.then(|| {
+        teleconsult_web::state::SitePrinter(Arc::new(teleconsult_render::print::CupsPrinter(
+            teleconsult_render::print::PrintSettings {
+                command: print.command.clone().into(),
+                printer: non_empty(&print.printer),
+                server: non_empty(&print.server),
+                timeout: Duration::from_secs(u64::from(print.timeout_s)),
+            },
+        )))
+    })
 }
 
 /// Calls: ICE servers (with the TURN secret read now), attachment limit, and on a booth site

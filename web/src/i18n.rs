@@ -50,6 +50,17 @@ pub fn text_with(language: Language, id: &str, args: &Args<'_>) -> String {
     LOCALES.lookup_with_args(&language_id(language), id, &args.0)
 }
 
+/// The texts of issued documents in one language (`documents.ftl`), for the layout of
+/// `teleconsult-render`.
+#[derive(Clone, Copy, Debug)]
+pub struct DocumentFluent(pub Language);
+
+impl teleconsult_render::document::DocumentTexts for DocumentFluent {
+    fn text(&self, id: &str, args: &[(&'static str, &str)]) -> String {
+        text(self.0, id, args)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,6 +201,134 @@ mod tests {
         assert!(!sms.contains('\u{2068}'), "isolation marks in {sms:?}");
         let de = text(Language::De, "email-activation-subject", &[("site", "X")]);
         assert_eq!(de, "X: Aktivieren Sie Ihr Konto");
+    }
+
+    /// Asks `teleconsult-render` for every document's layout and checks that each message it
+    /// asks for exists and formats, with the arguments it gives, in every language.
+    #[test]
+    fn every_message_a_document_asks_for_exists_in_every_language() {
+        use std::cell::RefCell;
+        use teleconsult_core::document::*;
+        use teleconsult_core::ids::{AppointmentId, DocumentId, PatientId, PractitionerId};
+        use teleconsult_render::document::{DocumentTexts, Parties, layout, title};
+        use uuid::Uuid;
+
+        struct Checked(Language, RefCell<BTreeSet<String>>);
+        impl DocumentTexts for Checked {
+            fn text(&self, id: &str, args: &[(&'static str, &str)]) -> String {
+                let found =
+                    LOCALES.try_lookup_with_args(&language_id(self.0), id, &Args::new(args).0);
+                assert!(
+                    found
+                        .as_ref()
+                        .is_some_and(|t| !t.is_empty() && !t.contains('{')),
+                    "{}: {id}",
+                    self.0
+                );
+                self.1.borrow_mut().insert(id.to_owned());
+                found.unwrap_or_default()
+            }
+        }
+        let doc = |content: DocumentContent| {
+            IssuedDocument::new(
+                Document {
+                    id: DocumentId::from_uuid(Uuid::from_u128(1)),
+                    number: DocumentNumber::new("SITE", 2026, 1).unwrap(),
+                    kind: content.kind(),
+                    appointment: AppointmentId::from_uuid(Uuid::from_u128(2)),
+                    patient: PatientId::from_uuid(Uuid::from_u128(3)),
+                    practitioner: PractitionerId::from_uuid(Uuid::from_u128(4)),
+                    issued_at: teleconsult_core::Timestamp::from_second(1_800_000_000).unwrap(),
+                    status: DocumentStatus::Issued,
+                },
+                content,
+                None,
+            )
+            .unwrap()
+        };
+        let item = PrescriptionItem {
+            medication: "m".into(),
+            dose: "d".into(),
+            form: "f".into(),
+            posology: "p".into(),
+            duration: "d".into(),
+            substitution_allowed: false,
+        };
+        let date = |d: &str| d.parse().unwrap();
+        let documents = [
+            doc(DocumentContent::Prescription(Prescription {
+                items: vec![item],
+            })),
+            doc(DocumentContent::LabRequest(LabRequest {
+                laboratory: Laboratory {
+                    id: "l".into(),
+                    name: "L".into(),
+                    email: "l@x.invalid".into(),
+                },
+                tests: vec!["t".into()],
+                home_visit: true,
+                clinical_information: "c".into(),
+            })),
+            doc(DocumentContent::SickLeaveCertificate(SickLeave {
+                from: date("2026-01-01"),
+                to: date("2026-01-02"),
+                diagnosis: "d".into(),
+                outings_allowed: true,
+            })),
+            doc(DocumentContent::FeeMemo(FeeMemo {
+                acts: vec![FeeAct {
+                    code: "C1".into(),
+                    label: "a".into(),
+                    amount_cents: 100,
+                }],
+            })),
+            doc(DocumentContent::ConsultationReport(ConsultationReport {
+                reason: "r".into(),
+                findings: "f".into(),
+                conclusion: "c".into(),
+            })),
+        ];
+        let parties = Parties {
+            site: "S",
+            time_zone: "Europe/Luxembourg",
+            patient_name: "P",
+            patient_national_id: "1",
+            patient_birth_date: "1980-01-01".into(),
+            practitioner_name: "D",
+            practitioner_specialty: "",
+        };
+        for language in Language::ALL {
+            let texts = Checked(language, RefCell::default());
+            for d in &documents {
+                title(&texts, &d.content);
+                let parts: Vec<Option<SickLeavePart>> = match d.content {
+                    DocumentContent::SickLeaveCertificate(_) => {
+                        SickLeavePart::ALL.map(Some).to_vec()
+                    }
+                    _ => vec![None],
+                };
+                for part in parts {
+                    layout(
+                        &texts,
+                        d,
+                        &parties,
+                        part,
+                        Some("token"),
+                        Some("SITE-2025-000001"),
+                    );
+                }
+            }
+            let asked = texts.1.into_inner();
+            for id in [
+                "doc-footer",
+                "doc-qr-caption",
+                "doc-part-employer",
+                "doc-unpaid",
+                "doc-reason",
+            ] {
+                assert!(asked.contains(id), "{id} not asked: {asked:?}");
+            }
+        }
     }
 
     fn message_ids(ftl: &str) -> Vec<&str> {

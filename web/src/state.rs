@@ -11,6 +11,16 @@ use teleconsult_core::ports::Clock;
 use teleconsult_core::site::Language;
 use teleconsult_store::Store;
 
+/// The site's printer: an adapter of the application's `Printer` port.
+#[derive(Clone)]
+pub struct SitePrinter(pub Arc<dyn teleconsult_app::print::Printer>);
+
+impl std::fmt::Debug for SitePrinter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SitePrinter")
+    }
+}
+
 /// Settings the HTTP layer needs, taken from the daemon configuration.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -39,8 +49,9 @@ pub struct Settings {
     pub appointments: teleconsult_core::appointment::Policy,
     /// Languages the site offers (`[site] languages`), the first being the default of pages.
     pub languages: Vec<Language>,
-    /// The booth's printer (`[print]`); `None`: documents are not printed here.
-    pub printing: Option<crate::documents::print::PrintSettings>,
+    /// The booth's printer (`[print]`, CUPS: the daemon wires it); `None`: documents are not
+    /// printed here.
+    pub printing: Option<SitePrinter>,
     /// A session unused this long is over (`auth.idle_timeout_min`).
     pub idle_timeout: jiff::SignedDuration,
     /// Accounts may set up an authenticator app and log in with its code (`"totp"` in
@@ -263,9 +274,7 @@ fn application(store: &Store, clock: &Arc<dyn Clock>, settings: &Settings) -> te
         app_settings,
     );
     if let Some(printing) = &settings.printing {
-        app.set_printer(Arc::new(crate::documents::print::CupsPrinter(
-            printing.clone(),
-        )));
+        app.set_printer(printing.0.clone());
     }
     app
 }

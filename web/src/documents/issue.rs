@@ -6,10 +6,10 @@
 //! parallel issue and parallel requests do not render again and again; the check in the
 //! store's transaction stays the guarantee.
 
-use super::render::{Parties, layout, title};
 use super::{actor, read_patient};
 use crate::auth::{AuthUser, event};
 use crate::error::ApiError;
+use crate::i18n::DocumentFluent;
 use crate::state::Inner;
 use axum::http::StatusCode;
 use base64::Engine;
@@ -23,6 +23,8 @@ use teleconsult_core::document::{
 use teleconsult_core::ids::{AppointmentId, DocumentId};
 use teleconsult_core::notification::Notification;
 use teleconsult_core::site::Language;
+use teleconsult_render::document::{Parties, layout, title};
+use teleconsult_render::pdf;
 use teleconsult_store::{IssueOutcome, NewDocument, Rendition};
 use teleconsult_sync::message::{
     DocumentIssued, PrescribedMedication, RequestedService, document_issued,
@@ -64,7 +66,8 @@ fn render_all(
     token: Option<&str>,
     replaces: Option<&str>,
 ) -> Result<Vec<(Rendition, Vec<u8>)>, ApiError> {
-    let fonts = super::pdf::Fonts::system().map_err(ApiError::internal)?;
+    let fonts = pdf::Fonts::system().map_err(ApiError::internal)?;
+    let texts = DocumentFluent(language);
     let parts: Vec<Option<SickLeavePart>> = match doc.content {
         DocumentContent::SickLeaveCertificate(_) => SickLeavePart::ALL.map(Some).to_vec(),
         _ => vec![None],
@@ -72,8 +75,8 @@ fn render_all(
     parts
         .into_iter()
         .map(|part| {
-            let page = layout(language, doc, parties, part, token, replaces);
-            let bytes = super::pdf::render(fonts, &page).map_err(ApiError::internal)?;
+            let page = layout(&texts, doc, parties, part, token, replaces);
+            let bytes = pdf::render(fonts, &page).map_err(ApiError::internal)?;
             let rendition = part.map_or(Rendition::Document, Rendition::SickLeave);
             Ok((rendition, bytes))
         })
@@ -267,7 +270,7 @@ pub(super) fn issue(
         )?;
         let doc_title = format!(
             "{} {}",
-            title(language, &record.content),
+            title(&DocumentFluent(language), &record.content),
             record.document.number
         );
         let outbox = [outbox_message(&record, doc_title, &pdfs)?];

@@ -3,16 +3,15 @@
 //! them; the patient (or whoever acts for them) and the issuer read them; pharmacists reach
 //! prescriptions only through `pharmacy` (QR token or national id). Anyone else gets 404.
 //!
-//! Every document is rendered to PDF when issued (`render` → `pdf`) and the bytes are stored
+//! Every document is rendered to PDF when issued (`teleconsult-render`: document → layout →
+//! PDF, its texts from this crate's Fluent bundle) and the bytes are stored
 //! sealed: what the patient downloads later is exactly what was signed off. Corrections are new
 //! documents that supersede the original.
 
 mod issue;
 pub mod laboratories;
-pub mod pdf;
 pub mod pharmacy;
 pub mod print;
-pub mod render;
 
 use crate::auth::{AuthUser, event};
 use crate::error::ApiError;

@@ -180,16 +180,13 @@ fn spaced(secret: &str) -> String {
 /// The QR code of `text` as an inline SVG image (one path of dark modules, a quiet zone of 4),
 /// labelled for screen readers.
 fn qr_svg(text: &str, label: &str) -> Markup {
-    let Ok(code) = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M) else {
+    let Ok(code) = teleconsult_render::qr::Qr::new(text) else {
         return html! {};
     };
-    let width = code.width();
-    let size = width + 8;
+    let size = code.width() + 8;
     let mut path = String::new();
-    for (i, colour) in code.to_colors().iter().enumerate() {
-        if *colour == qrcode::Color::Dark {
-            path.push_str(&format!("M{} {}h1v1h-1z", i % width + 4, i / width + 4));
-        }
+    for (row, column) in code.dark_modules() {
+        path.push_str(&format!("M{} {}h1v1h-1z", column + 4, row + 4));
     }
     let size = size.to_string();
     html! {

@@ -1,12 +1,20 @@
 //! What each document shows on paper: an [`IssuedDocument`] and the names it refers to →
 //! a [`Layout`] in the patient's language. Sick-leave parts follow `SickLeavePart::shows`, so
 //! the employer's part never carries the diagnosis.
+//!
+//! The words come through [`DocumentTexts`]: the web layer implements it with the Fluent
+//! bundle that its pages share (the issuing form's labels are the paper's), so the messages
+//! (`doc-*`) stay in one bundle, checked by one completeness test.
 
-use super::pdf::{Block, Layout};
-use crate::i18n::text;
+use crate::pdf::{Block, Layout};
 use teleconsult_core::document::content::euros;
 use teleconsult_core::document::{DocumentContent, IssuedDocument, SickLeaveField, SickLeavePart};
-use teleconsult_core::site::Language;
+
+/// The texts of documents in one language: the message `id` with `args` filled in
+/// (`doc-title-prescription`, `doc-footer` with `practitioner` and `site`…).
+pub trait DocumentTexts {
+    fn text(&self, id: &str, args: &[(&'static str, &str)]) -> String;
+}
 
 /// The people and place a document names (read when it is issued, printed as they were).
 #[derive(Clone, Debug)]
@@ -21,7 +29,7 @@ pub struct Parties<'a> {
 }
 
 /// The title of a document kind, e.g. "Ordonnance médicale".
-pub fn title(language: Language, content: &DocumentContent) -> String {
+pub fn title(texts: &dyn DocumentTexts, content: &DocumentContent) -> String {
     let id = match content {
         DocumentContent::Prescription(_) => "doc-title-prescription",
         DocumentContent::LabRequest(_) => "doc-title-lab-request",
@@ -29,31 +37,31 @@ pub fn title(language: Language, content: &DocumentContent) -> String {
         DocumentContent::FeeMemo(_) => "doc-title-fee-memo",
         DocumentContent::ConsultationReport(_) => "doc-title-consultation-report",
     };
-    text(language, id, &[])
+    texts.text(id, &[])
 }
 
-fn field(language: Language, id: &str, value: impl Into<String>) -> Block {
+fn field(texts: &dyn DocumentTexts, id: &str, value: impl Into<String>) -> Block {
     Block::Field {
-        label: text(language, id, &[]),
+        label: texts.text(id, &[]),
         value: value.into(),
     }
 }
 
-fn yes_no(language: Language, value: bool) -> String {
-    text(language, if value { "doc-yes" } else { "doc-no" }, &[])
+fn yes_no(texts: &dyn DocumentTexts, value: bool) -> String {
+    texts.text(if value { "doc-yes" } else { "doc-no" }, &[])
 }
 
 /// Lays out `doc` (`part` for a sick-leave certificate; ignored otherwise). `qr` is a
 /// prescription's retrieval token, printed as a QR code.
 pub fn layout(
-    language: Language,
+    texts: &dyn DocumentTexts,
     doc: &IssuedDocument,
     parties: &Parties<'_>,
     part: Option<SickLeavePart>,
     qr: Option<&str>,
     replaces_number: Option<&str>,
 ) -> Layout {
-    let l = language;
+    let l = texts;
     let number = doc.document.number.to_string();
     let zone = jiff::tz::TimeZone::get(parties.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
     let issued = doc
@@ -67,9 +75,8 @@ pub fn layout(
     let shows = |f: SickLeaveField| part.is_none_or(|p| p.shows(f));
     let mut blocks = vec![Block::Title(doc_title.clone())];
     if let Some(p) = part {
-        let reader = text(l, &format!("doc-part-{}", p.name()), &[]);
-        blocks.push(Block::Heading(text(
-            l,
+        let reader = l.text(&format!("doc-part-{}", p.name()), &[]);
+        blocks.push(Block::Heading(l.text(
             "doc-part",
             &[("number", &p.number().to_string()), ("reader", &reader)],
         )));
@@ -118,7 +125,7 @@ pub fn layout(
                 "doc-duration",
                 "doc-substitution",
             ]
-            .map(|id| text(l, id, &[]))
+            .map(|id| l.text(id, &[]))
             .to_vec();
             let rows = p
                 .items
@@ -143,7 +150,7 @@ pub fn layout(
                 blocks.push(Block::Gap);
                 blocks.push(Block::Qr {
                     payload: token.to_owned(),
-                    caption: text(l, "doc-qr-caption", &[("number", &number)]),
+                    caption: l.text("doc-qr-caption", &[("number", &number)]),
                 });
             }
         }
@@ -154,19 +161,18 @@ pub fn layout(
                 format!("{} <{}>", r.laboratory.name, r.laboratory.email),
             ));
             blocks.push(field(l, "doc-home-visit", yes_no(l, r.home_visit)));
-            blocks.push(Block::Heading(text(l, "doc-tests", &[])));
+            blocks.push(Block::Heading(l.text("doc-tests", &[])));
             for test in &r.tests {
                 blocks.push(Block::Paragraph(format!("• {test}")));
             }
             if !r.clinical_information.is_empty() {
-                blocks.push(Block::Heading(text(l, "doc-clinical-information", &[])));
+                blocks.push(Block::Heading(l.text("doc-clinical-information", &[])));
                 blocks.push(Block::Paragraph(r.clinical_information.clone()));
             }
         }
         DocumentContent::SickLeaveCertificate(s) => {
             if shows(SickLeaveField::IncapacityPeriod) {
-                let period = text(
-                    l,
+                let period = l.text(
                     "doc-period-value",
                     &[("from", &s.from.to_string()), ("to", &s.to.to_string())],
                 );
@@ -176,13 +182,13 @@ pub fn layout(
                 blocks.push(field(l, "doc-outings", yes_no(l, s.outings_allowed)));
             }
             if shows(SickLeaveField::Diagnosis) {
-                blocks.push(Block::Heading(text(l, "doc-diagnosis", &[])));
+                blocks.push(Block::Heading(l.text("doc-diagnosis", &[])));
                 blocks.push(Block::Paragraph(s.diagnosis.clone()));
             }
         }
         DocumentContent::FeeMemo(m) => {
             let header = ["doc-code", "doc-act", "doc-amount"]
-                .map(|id| text(l, id, &[]))
+                .map(|id| l.text(id, &[]))
                 .to_vec();
             let mut rows: Vec<Vec<String>> = m
                 .acts
@@ -191,7 +197,7 @@ pub fn layout(
                 .collect();
             rows.push(vec![
                 String::new(),
-                text(l, "doc-total", &[]),
+                l.text("doc-total", &[]),
                 euros(m.total_cents()),
             ]);
             blocks.push(Block::Table {
@@ -201,7 +207,7 @@ pub fn layout(
             });
             blocks.push(Block::Gap);
             // The paper shows the state at issue; payment is recorded afterwards.
-            blocks.push(field(l, "doc-payment-status", text(l, "doc-unpaid", &[])));
+            blocks.push(field(l, "doc-payment-status", l.text("doc-unpaid", &[])));
         }
         DocumentContent::ConsultationReport(r) => {
             for (id, value) in [
@@ -210,14 +216,13 @@ pub fn layout(
                 ("doc-conclusion", &r.conclusion),
             ] {
                 if !value.is_empty() {
-                    blocks.push(Block::Heading(text(l, id, &[])));
+                    blocks.push(Block::Heading(l.text(id, &[])));
                     blocks.push(Block::Paragraph(value.clone()));
                 }
             }
         }
     }
-    let footer = text(
-        l,
+    let footer = l.text(
         "doc-footer",
         &[
             ("practitioner", parties.practitioner_name),

@@ -1,12 +1,13 @@
 //! PDF rendering of issued documents: a [`Layout`] (plain strings, already translated) → PDF
 //! bytes, with DejaVu fonts embedded (subset) so every accent prints and copies back as text,
-//! and an optional QR code drawn as vector squares from `qrcode`'s module colours.
+//! and an optional QR code drawn as vector squares from its modules ([`crate::qr`]).
 //!
-//! Why in `web`: a document's texts come from the same Fluent bundle as pages and e-mails, and
-//! the renderer is presentation like the pages. It knows nothing of HTTP or storage: layout in,
-//! bytes out, deterministic for the same input (the rendered bytes are stored at issue time, so
-//! a document never changes afterwards).
+//! Layout in, bytes out. The bytes are stored at issue time, so a document never changes
+//! afterwards. They are not a pure function of the layout: printpdf names the embedded font
+//! subsets and the file's `/ID` from a counter of its own that every rendering in the process
+//! advances (same text and drawing, different names).
 
+use crate::qr::{Qr, QrError};
 use printpdf::{
     Color, LinePoint, Mm, Op, PaintMode, ParsedFont, PdfDocument, PdfFontHandle, PdfPage,
     PdfSaveOptions, Point, Polygon, PolygonRing, Pt, Rgb, TextItem, WindingOrder,
@@ -28,8 +29,8 @@ const QR_MODULE_MM: f32 = 1.0;
 pub enum PdfError {
     #[error("cannot read font {path}: {reason} (install the Debian package fonts-dejavu-core)")]
     Font { path: String, reason: String },
-    #[error("QR code: {0}")]
-    Qr(String),
+    #[error(transparent)]
+    Qr(#[from] QrError),
 }
 
 /// The two faces documents use.
@@ -324,21 +325,15 @@ impl Writer<'_> {
     }
 
     fn qr(&mut self, payload: &str, caption: &str) -> Result<(), PdfError> {
-        let code = qrcode::QrCode::with_error_correction_level(payload, qrcode::EcLevel::M)
-            .map_err(|e| PdfError::Qr(e.to_string()))?;
+        let code = Qr::new(payload)?;
         let n = code.width();
         // Four modules of quiet zone around the code, as scanners expect.
         let side = (n + 8) as f32 * QR_MODULE_MM;
         self.need(side + 2.0);
         let left = MARGIN;
         let top = self.y - 1.0;
-        let colors = code.to_colors();
         let mut rings = Vec::new();
-        for (i, colour) in colors.iter().enumerate() {
-            if *colour != qrcode::Color::Dark {
-                continue;
-            }
-            let (row, col) = (i / n, i % n);
+        for (row, col) in code.dark_modules() {
             let x0 = left + (col + 4) as f32 * QR_MODULE_MM;
             let y1 = top - (row + 4) as f32 * QR_MODULE_MM;
             let y0 = y1 - QR_MODULE_MM;
