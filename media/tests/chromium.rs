@@ -8,6 +8,7 @@ mod support;
 
 use serde_json::Value;
 use std::time::{Duration, Instant};
+use support::delay::Delay;
 use support::{Call, Net, num, run_in_booth_net};
 
 const HOLD: Duration = Duration::from_secs(10);
@@ -451,65 +452,6 @@ fn booth_720p(codec: &str) -> Vec<&str> {
 
 const PAGE_RECEIVES: &str = "direction=recvonly&stamp=1";
 const PAGE_VIDEO_ONLY: &str = "direction=recvonly&stamp=1&audio=0";
-
-struct Delay(Option<tokio::process::Child>);
-
-impl Delay {
-    /// 50 ms on every UDP packet the booth namespace sends (NFQUEUE + NetfilterQueue).
-    async fn start(ms: u32) -> anyhow::Result<Self> {
-        let python = std::env::var("TELECONSULT_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-        let script = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../tests/media-page/nfq_delay.py"
-        );
-        let mut child = tokio::process::Command::new(python)
-            .args([script, "7", &ms.to_string(), "120"])
-            .stdout(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()?;
-        let stdout = support::context(child.stdout.take(), "delay stdout")?;
-        let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stdout));
-        let ready = tokio::time::timeout(Duration::from_secs(10), lines.next_line()).await;
-        anyhow::ensure!(
-            matches!(ready, Ok(Ok(Some(ref l))) if l == "ready"),
-            "nfq_delay.py did not start (NetfilterQueue installed? {ready:?})"
-        );
-        let status = std::process::Command::new("iptables-legacy")
-            .args([
-                "-A",
-                "OUTPUT",
-                "-p",
-                "udp",
-                "-j",
-                "NFQUEUE",
-                "--queue-num",
-                "7",
-            ])
-            .status()?;
-        anyhow::ensure!(status.success(), "iptables-legacy NFQUEUE rule");
-        Ok(Self(Some(child)))
-    }
-}
-
-impl Drop for Delay {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("iptables-legacy")
-            .args([
-                "-D",
-                "OUTPUT",
-                "-p",
-                "udp",
-                "-j",
-                "NFQUEUE",
-                "--queue-num",
-                "7",
-            ])
-            .status();
-        if let Some(child) = &mut self.0 {
-            let _ = child.start_kill();
-        }
-    }
-}
 
 #[test]
 #[ignore = "benchmark: cargo xtask bench media"]
