@@ -86,7 +86,7 @@ const PATHS: [Path; 5] = [
         key: "step",
         what: "2 Mbit/s, 600 kbit/s from second 8, 2 Mbit/s again from second 23",
         cap_kbps: 2000,
-        window_s: 36,
+        window_s: 44,
         measure_from_s: 0,
         events: &[(8, Event::Cap(600)), (23, Event::Cap(2000))],
     },
@@ -154,6 +154,8 @@ struct Sample {
 /// What one sender achieved on one path.
 struct Outcome {
     fps: f64,
+    /// The window the figures cover, seconds.
+    secs: f64,
     freezes: f64,
     max_gap_ms: f64,
     p50: f64,
@@ -355,6 +357,7 @@ async fn measure(net: &Net, sender: &Sender, path: &Path) -> anyhow::Result<Outc
         .collect();
     Ok(Outcome {
         fps: (last_sample.frames - first.frames) / secs,
+        secs,
         freezes: num(&state, "/freezes"),
         max_gap_ms: num(&state, "/maxGapMs"),
         p50: percentile(&latencies, 0.5),
@@ -475,12 +478,15 @@ async fn run(
 }
 
 fn verdict(booth: &Outcome, chromium: &Outcome) -> (bool, String) {
-    let fps_ok = booth.fps >= chromium.fps;
+    // Frame counts are read once a second over WebDriver: a window can gain or lose a frame at
+    // each end, so fps are equal within two frames over the window.
+    let resolution = 2.0 / booth.secs.min(chromium.secs);
+    let fps_ok = booth.fps >= chromium.fps - resolution;
     let freezes_ok = booth.freezes <= chromium.freezes;
     let p95_ok = booth.p95 <= P95_ALLOWANCE * chromium.p95;
     let mut misses = Vec::new();
     if !fps_ok {
-        misses.push(format!("fps {:.1} < {:.1}", booth.fps, chromium.fps));
+        misses.push(format!("fps {:.2} < {:.2}", booth.fps, chromium.fps));
     }
     if !freezes_ok {
         misses.push(format!("freezes {} > {}", booth.freezes, chromium.freezes));
@@ -614,7 +620,8 @@ fn bench_shaped() {
              {} s settling after the first frame, then one sample a second; freezes = gaps > 500 ms between presented \
              frames; adapt = from the cap change to the first of {HOLD_SAMPLES} seconds in a row with the sender under \
              the new cap (down) or back at 80 % of its rate before the first step (up), fps at 90 % of before; \
-             goal per path: booth fps ≥ Chromium's, freezes ≤ Chromium's, p95 ≤ {P95_ALLOWANCE}× Chromium's; \
+             goal per path: booth fps ≥ Chromium's (within two frames over the window: \
+             the counting resolution), freezes ≤ Chromium's, p95 ≤ {P95_ALLOWANCE}× Chromium's; \
              {passed}/{ran} paths pass. {}",
             load.split_whitespace().next().unwrap_or("?"),
             SETTLE.as_secs(),

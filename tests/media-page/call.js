@@ -108,7 +108,17 @@ async function stamped(camera) {
   const track = canvas.captureStream(0).getVideoTracks()[0];
   track.contentHint = 'motion';
   const block = Math.floor(want.width / 40);
-  setInterval(() => {
+  // Frame n is due at start + n / fps (a plain setInterval rounds 33.3 ms down to 33 ms and
+  // sends 30.3 fps); a late frame is drawn at once, a missed one skipped, as a camera would.
+  const period = 1000 / want.frameRate;
+  const start = performance.now();
+  let n = 0;
+  const tick = () => {
+    draw();
+    n = Math.max(n + 1, Math.floor((performance.now() - start) / period) + 1);
+    setTimeout(tick, Math.max(0, start + n * period - performance.now()));
+  };
+  const draw = () => {
     ctx.drawImage(video, 0, 0, want.width, want.height);
     const value = Date.now() % 4294967296;
     for (let i = 0; i < 34; i++) {
@@ -119,7 +129,8 @@ async function stamped(camera) {
       ctx.fillRect(i * block, block, block, block);
     }
     track.requestFrame();
-  }, 1000 / want.frameRate);
+  };
+  tick();
   return new MediaStream([track, ...camera.getAudioTracks()]);
 }
 
