@@ -9,8 +9,13 @@
 //! with `--stamp` and by the sending page with `stampout=1`) and audio loss; the goal, per path:
 //! the booth's fps and freezes no worse than Chromium's, its p95 latency ≤ 1.1× Chromium's.
 
+#[path = "shaped/figures.rs"]
+mod figures;
 mod support;
 
+use figures::{
+    HOLD_SAMPLES, Outcome, P95_ALLOWANCE, Sample, adapted, describe, means, percentile, verdict,
+};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 use support::browser::Browser;
@@ -25,10 +30,6 @@ const QUEUE_MS: u32 = 100;
 const DELAY_MS: u32 = 40;
 /// From the first decoded frame to the measured window: both estimators find the path.
 const SETTLE: Duration = Duration::from_secs(10);
-/// The goal's latency allowance: booth p95 ≤ this × Chromium's.
-const P95_ALLOWANCE: f64 = 1.1;
-/// Adapted: this many consecutive one-second samples meet the condition.
-const HOLD_SAMPLES: usize = 5;
 
 #[derive(Clone, Copy)]
 enum Event {
@@ -141,47 +142,6 @@ enum Sent {
     Bytes(f64),
 }
 
-/// One sample of the receiving page (cumulative counters) and the sender's rate.
-struct Sample {
-    t: f64,
-    frames: f64,
-    bytes: f64,
-    audio_received: f64,
-    audio_lost: f64,
-    sent_kbps: f64,
-}
-
-/// What one sender achieved on one path.
-struct Outcome {
-    fps: f64,
-    /// The window the figures cover, seconds.
-    secs: f64,
-    freezes: f64,
-    max_gap_ms: f64,
-    p50: f64,
-    p95: f64,
-    latency_samples: usize,
-    audio_loss_pct: f64,
-    received_kbps: f64,
-    sent_kbps: f64,
-    size: String,
-    /// Seconds from each cap change to adaptation; `None`: not within the phase.
-    adapt: Vec<(u32, Option<f64>)>,
-    bulk_kbps: Option<f64>,
-    /// Per second: (sent kbit/s, received kbit/s, fps).
-    trace: Vec<(f64, f64, f64)>,
-}
-
-fn percentile(values: &[f64], p: f64) -> f64 {
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((v.len() - 1) as f64 * p).round() as usize;
-    v[i.min(v.len() - 1)]
-}
-
 /// The page's counters and the sender's rate now; `last`: the time and sender's byte count of
 /// the previous sample (Chromium counts bytes; the booth reports its rate).
 async fn sample(
@@ -217,50 +177,6 @@ async fn sample(
         },
         sent_bytes,
     ))
-}
-
-/// Seconds from `at` (a sample time) until `HOLD_SAMPLES` consecutive later samples before
-/// `until` meet `ok(sent kbit/s, fps)`; the time of the first of them.
-fn adapted(samples: &[Sample], at: f64, until: f64, ok: impl Fn(f64, f64) -> bool) -> Option<f64> {
-    let mut run_start = None;
-    let mut run = 0;
-    for w in samples.windows(2) {
-        let (a, b) = (&w[0], &w[1]);
-        if b.t <= at + 0.01 || b.t > until + 0.01 {
-            continue;
-        }
-        let fps = (b.frames - a.frames) / (b.t - a.t);
-        if ok(b.sent_kbps, fps) {
-            run_start.get_or_insert(b.t);
-            run += 1;
-            if run >= HOLD_SAMPLES {
-                return run_start.map(|s| s - at);
-            }
-        } else {
-            run_start = None;
-            run = 0;
-        }
-    }
-    None
-}
-
-/// Mean fps and sent kbit/s over the samples in (`from`, `to`].
-fn means(samples: &[Sample], from: f64, to: f64) -> (f64, f64) {
-    let inside: Vec<&Sample> = samples
-        .iter()
-        .filter(|s| s.t >= from - 0.01 && s.t <= to + 0.01)
-        .collect();
-    let (Some(first), Some(last)) = (inside.first(), inside.last()) else {
-        return (f64::NAN, f64::NAN);
-    };
-    let fps = (last.frames - first.frames) / (last.t - first.t);
-    let sent: Vec<f64> = inside
-        .iter()
-        .skip(1)
-        .map(|s| s.sent_kbps)
-        .filter(|k| k.is_finite())
-        .collect();
-    (fps, sent.iter().sum::<f64>() / sent.len().max(1) as f64)
 }
 
 /// Runs `path`'s window on a connected call.
@@ -475,70 +391,6 @@ async fn run(
     drop(delay);
     net.pair.uncap_booth_uplink();
     outcome
-}
-
-fn verdict(booth: &Outcome, chromium: &Outcome) -> (bool, String) {
-    // Frame counts are read once a second over WebDriver: a window can gain or lose a frame at
-    // each end, so fps are equal within two frames over the window.
-    let resolution = 2.0 / booth.secs.min(chromium.secs);
-    let fps_ok = booth.fps >= chromium.fps - resolution;
-    let freezes_ok = booth.freezes <= chromium.freezes;
-    let p95_ok = booth.p95 <= P95_ALLOWANCE * chromium.p95;
-    let mut misses = Vec::new();
-    if !fps_ok {
-        misses.push(format!("fps {:.2} < {:.2}", booth.fps, chromium.fps));
-    }
-    if !freezes_ok {
-        misses.push(format!("freezes {} > {}", booth.freezes, chromium.freezes));
-    }
-    if !p95_ok {
-        misses.push(format!(
-            "p95 {:.0} ms > {P95_ALLOWANCE}× {:.0} ms",
-            booth.p95, chromium.p95
-        ));
-    }
-    let pass = misses.is_empty();
-    (
-        pass,
-        if pass {
-            "PASS".into()
-        } else {
-            format!("FAIL ({})", misses.join(", "))
-        },
-    )
-}
-
-fn describe(who: &str, o: &Outcome) -> String {
-    let adapt = o
-        .adapt
-        .iter()
-        .map(|(to, took)| match took {
-            Some(s) => format!("to {to} kbit/s in {s:.0} s"),
-            None => format!("to {to} kbit/s: not within the phase"),
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
-    format!(
-        "{who}: {:.1} fps at {}, {} freezes (longest gap {:.0} ms), latency p50 {:.0} / p95 {:.0} ms ({} stamps), \
-         audio loss {:.2} %, sent {:.0} kbit/s, received {:.0} kbit/s{}{}",
-        o.fps,
-        o.size,
-        o.freezes,
-        o.max_gap_ms,
-        o.p50,
-        o.p95,
-        o.latency_samples,
-        o.audio_loss_pct,
-        o.sent_kbps,
-        o.received_kbps,
-        if adapt.is_empty() {
-            String::new()
-        } else {
-            format!(", adapted {adapt}")
-        },
-        o.bulk_kbps
-            .map_or(String::new(), |k| format!(", bulk TCP got {k:.0} kbit/s")),
-    )
 }
 
 #[test]
