@@ -9,6 +9,12 @@ const want = { width: +(params.get('w') || 640), height: +(params.get('h') || 36
 // restart=1: ICE restart when ICE fails or stays disconnected (as web/static/call.js does).
 const pageOffers = params.get('offerer') === 'page';
 const restarts = params.get('restart') === '1';
+// signal=PATH: the relay's WebSocket path (two pages talking to each other use one end each).
+// stampout=1: send the camera through a canvas that draws the capture-time stamp on each frame
+// (as the booth's --stamp does), so a receiving page can measure glass to glass.
+// codec=H264: the sending page prefers that codec; maxkbps: its video ceiling.
+const signalPath = params.get('signal') || 'signal';
+const stampOut = params.get('stampout') === '1';
 window.tc = { state: 'starting', errors: [], latencies: [], frames: 0, ice: [], restarts: 0,
   freezes: 0, maxGapMs: 0 };
 let pc, ws, stream = null;
@@ -18,6 +24,7 @@ function send(frame) { ws.send(JSON.stringify(frame)); }
 async function start() {
   if (direction !== 'recvonly') {
     stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: want });
+    if (stampOut) stream = await stamped(stream);
   }
   pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', iceServers: [] });
   pc.ontrack = (e) => {
@@ -47,14 +54,15 @@ async function start() {
   if (pageOffers) {
     if (stream) {
       for (const track of stream.getTracks()) {
-        pc.addTransceiver(track, { direction: direction === 'sendonly' ? 'sendonly' : 'sendrecv', streams: [stream] });
+        const t = pc.addTransceiver(track, { direction: direction === 'sendonly' ? 'sendonly' : 'sendrecv', streams: [stream] });
+        if (track.kind === 'video') await tuneVideoSender(t);
       }
     } else {
       pc.addTransceiver('audio', { direction: 'recvonly' });
       pc.addTransceiver('video', { direction: 'recvonly' });
     }
   }
-  ws = new WebSocket(`ws://${location.host}/signal`);
+  ws = new WebSocket(`ws://${location.host}/${signalPath}`);
   let chain = Promise.resolve();
   ws.onmessage = (ev) => {
     chain = chain.then(() => onFrame(JSON.parse(ev.data))).catch((e) => window.tc.errors.push(String(e)));
@@ -66,6 +74,64 @@ async function offer(iceRestart) {
   const description = await pc.createOffer({ iceRestart });
   await pc.setLocalDescription(description);
   send({ type: 'offer', sdp: pc.localDescription.sdp });
+}
+
+// The sending page's video: the preferred codec first (codec=), the ceiling (maxkbps=).
+async function tuneVideoSender(t) {
+  const codec = params.get('codec');
+  if (codec) {
+    const all = RTCRtpSender.getCapabilities('video').codecs;
+    const wanted = all.filter((c) => c.mimeType.toLowerCase() === `video/${codec.toLowerCase()}`);
+    t.setCodecPreferences([...wanted, ...all.filter((c) => !wanted.includes(c))]);
+  }
+  const kbps = +(params.get('maxkbps') || 0);
+  if (kbps) {
+    const p = t.sender.getParameters();
+    if (!p.encodings || !p.encodings.length) p.encodings = [{}];
+    p.encodings[0].maxBitrate = kbps * 1000;
+    await t.sender.setParameters(p).catch((e) => window.tc.errors.push(String(e)));
+  }
+}
+
+// The camera drawn into a canvas with the capture-time stamp (media/src/stamp.rs: two rows of
+// 34 blocks, block = width / 40, white start block, 32 bits of Date.now() most significant
+// first, black end block; the second row inverted), sent at the requested frame rate. The
+// audio tracks pass through.
+async function stamped(camera) {
+  const video = document.createElement('video');
+  video.muted = true;
+  video.srcObject = new MediaStream(camera.getVideoTracks());
+  await video.play();
+  const canvas = document.createElement('canvas');
+  canvas.width = want.width; canvas.height = want.height;
+  const ctx = canvas.getContext('2d');
+  const track = canvas.captureStream(0).getVideoTracks()[0];
+  track.contentHint = 'motion';
+  const block = Math.floor(want.width / 40);
+  // Frame n is due at start + n / fps (a plain setInterval rounds 33.3 ms down to 33 ms and
+  // sends 30.3 fps); a late frame is drawn at once, a missed one skipped, as a camera would.
+  const period = 1000 / want.frameRate;
+  const start = performance.now();
+  let n = 0;
+  const tick = () => {
+    draw();
+    n = Math.max(n + 1, Math.floor((performance.now() - start) / period) + 1);
+    setTimeout(tick, Math.max(0, start + n * period - performance.now()));
+  };
+  const draw = () => {
+    ctx.drawImage(video, 0, 0, want.width, want.height);
+    const value = Date.now() % 4294967296;
+    for (let i = 0; i < 34; i++) {
+      const white = i === 0 || (i <= 32 && ((value >>> (32 - i)) & 1) === 1);
+      ctx.fillStyle = white ? 'rgb(235,235,235)' : 'rgb(16,16,16)';
+      ctx.fillRect(i * block, 0, block, block);
+      ctx.fillStyle = white ? 'rgb(16,16,16)' : 'rgb(235,235,235)';
+      ctx.fillRect(i * block, block, block, block);
+    }
+    track.requestFrame();
+  };
+  tick();
+  return new MediaStream([track, ...camera.getAudioTracks()]);
 }
 
 // At most one restart in flight: a new one only if ICE is still not connected 10 s later.
@@ -170,24 +236,28 @@ function watchStamps(video) {
 }
 
 window.tcStats = async () => {
-  const out = { video_in: {}, audio_in: {}, video_out: {}, pair: {} };
+  const out = { video_in: {}, audio_in: {}, video_out: {}, audio_out: {}, pair: {} };
   if (!pc) return out;
   const report = await pc.getStats();
   report.forEach((s) => {
     if (s.type === 'inbound-rtp' && s.kind === 'video') out.video_in = {
       framesDecoded: s.framesDecoded, framesPerSecond: s.framesPerSecond, frameWidth: s.frameWidth,
       frameHeight: s.frameHeight, packetsLost: s.packetsLost, packetsReceived: s.packetsReceived,
-      nackCount: s.nackCount, bytesReceived: s.bytesReceived };
+      nackCount: s.nackCount, bytesReceived: s.bytesReceived, headerBytesReceived: s.headerBytesReceived };
     if (s.type === 'inbound-rtp' && s.kind === 'audio') out.audio_in = {
       totalSamplesReceived: s.totalSamplesReceived, audioLevel: s.audioLevel,
       packetsReceived: s.packetsReceived, bytesReceived: s.bytesReceived,
-      packetsLost: s.packetsLost, concealedSamples: s.concealedSamples };
+      packetsLost: s.packetsLost, concealedSamples: s.concealedSamples,
+      headerBytesReceived: s.headerBytesReceived };
     if (s.type === 'outbound-rtp' && s.kind === 'video') out.video_out = {
       framesEncoded: s.framesEncoded, framesPerSecond: s.framesPerSecond, frameWidth: s.frameWidth,
       frameHeight: s.frameHeight, qualityLimitationReason: s.qualityLimitationReason,
       bytesSent: s.bytesSent, pliCount: s.pliCount, firCount: s.firCount,
       keyFramesEncoded: s.keyFramesEncoded, nackCount: s.nackCount,
-      retransmittedPacketsSent: s.retransmittedPacketsSent, packetsSent: s.packetsSent };
+      retransmittedPacketsSent: s.retransmittedPacketsSent, packetsSent: s.packetsSent,
+      headerBytesSent: s.headerBytesSent };
+    if (s.type === 'outbound-rtp' && s.kind === 'audio') out.audio_out = {
+      bytesSent: s.bytesSent, headerBytesSent: s.headerBytesSent };
     if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') out.pair = {
       currentRoundTripTime: s.currentRoundTripTime, localCandidateId: s.localCandidateId };
   });

@@ -1,10 +1,12 @@
 //! Fixtures of the media tests: the network they own ([`netns`], shared with the e2e tests in
 //! `teleconsult_tests::netns`), the booth peer process ([`peer`]), the page + signalling relay
-//! ([`web`]), Chromium ([`browser`]) and delay with jitter on the path ([`delay`]).
+//! ([`web`]), Chromium ([`browser`]), delay with jitter on the path ([`delay`]) and a competing
+//! bulk upload ([`bulk`]).
 
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod bulk;
 pub mod delay;
 pub mod peer;
 pub use teleconsult_tests::netns;
@@ -159,6 +161,54 @@ impl Call {
     pub async fn close(self) {
         self.browser.stop().await;
         self.peer.stop().await;
+        self.server.abort();
+    }
+}
+
+/// Chromium calling Chromium over the same path as a booth call: the sending page in the booth
+/// namespace (where the booth peer runs), the receiving page in the browser namespace, both
+/// served from the booth address with a relay between them ([`web::serve_pages`]).
+pub struct PageCall {
+    pub sender: Browser,
+    pub receiver: Browser,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl PageCall {
+    /// Opens the sender's page with `sender_query` (it offers: `offerer=page`, relay end
+    /// `signal-a`) and the receiver's with `receiver_query` (relay end `signal-b`); the
+    /// sender's fake camera plays `clip` when given.
+    pub async fn open(
+        net: &Net,
+        sender_query: &str,
+        receiver_query: &str,
+        clip: Option<&std::path::Path>,
+    ) -> anyhow::Result<Self> {
+        let listener = std::net::TcpListener::bind((net.booth_ip.as_str(), 0))?;
+        let origin = format!("http://{}:{}", net.booth_ip, listener.local_addr()?.port());
+        let server = web::serve_pages(listener)?;
+        let receiver = Browser::start(&net.pair.browser, netns::BROWSER_IP, &origin, None).await?;
+        receiver
+            .client
+            .goto(&format!("{origin}/?signal=signal-b&{receiver_query}"))
+            .await?;
+        let sender = Browser::start(&net.pair.booth, &net.booth_ip, &origin, clip).await?;
+        sender
+            .client
+            .goto(&format!(
+                "{origin}/?signal=signal-a&offerer=page&{sender_query}"
+            ))
+            .await?;
+        Ok(Self {
+            sender,
+            receiver,
+            server,
+        })
+    }
+
+    pub async fn close(self) {
+        self.sender.stop().await;
+        self.receiver.stop().await;
         self.server.abort();
     }
 }
