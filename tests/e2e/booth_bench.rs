@@ -42,11 +42,10 @@ use serde_json::{Value, json};
 use std::time::Instant;
 use teleconsult_tests::accounts::Login;
 use teleconsult_tests::booking::{DR_FERREIRA, DR_WEBER};
-use teleconsult_tests::signal::connect;
 use teleconsult_tests::site::{FERREIRA, Site, WEBER};
 
 use crate::booth_sessions::{Booth, booth, on_demand, walk_in};
-use crate::cabin::{PractitionerMedia, status_when, view};
+use crate::cabin::{PractitionerMedia, join_with_the_cabin, status_when, view};
 
 fn knob(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -261,20 +260,9 @@ async fn console_start_to_cabin_video() -> anyhow::Result<()> {
         ensure!(taken["session_id"] == session.as_str(), "{taken}");
         steps.taken.push(since_ms(t0));
         let appointment = taken["appointment_id"].as_str().context("appointment")?;
-        let mut doctor = connect(&site.daemon, appointment, &weber)
-            .await?
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        doctor
-            .send(json!({"type": "join", "role": "practitioner"}))
-            .await?;
-        // The cabin takes its seat by itself, before or after the practitioner joins.
-        for frame in 0.. {
-            let present = doctor.until("waiting").await?;
-            if present["roles"] == json!(["booth", "practitioner"]) {
-                break;
-            }
-            ensure!(frame < 5, "run {run}: the cabin never joined: {present}");
-        }
+        let mut doctor = join_with_the_cabin(&site, appointment, &weber)
+            .await
+            .with_context(|| format!("run {run}"))?;
         steps.cabin_present.push(since_ms(t0));
         doctor.send(json!({"type": "ring"})).await?;
         doctor.until("accept").await?;

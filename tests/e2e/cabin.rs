@@ -64,6 +64,32 @@ fn media_peer() -> anyhow::Result<std::path::PathBuf> {
     Ok(peer)
 }
 
+/// The practitioner's signalling socket for `appointment`, joined, once the cabin sits in the
+/// room too. The cabin takes its seat by itself within half a second of the take: the
+/// practitioner may be told about the room before or after it (a `waiting` frame each time it
+/// changes).
+pub(crate) async fn join_with_the_cabin(
+    site: &Site,
+    appointment: &str,
+    practitioner: &Login,
+) -> anyhow::Result<Signal> {
+    let mut doctor = connect(&site.daemon, appointment, practitioner)
+        .await?
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    doctor
+        .send(json!({"type": "join", "role": "practitioner"}))
+        .await?;
+    for frame in 0.. {
+        let roles = doctor.until("waiting").await?;
+        if roles["roles"] == json!(["booth", "practitioner"]) {
+            break;
+        }
+        anyhow::ensure!(roles["roles"] == json!(["practitioner"]), "{roles}");
+        anyhow::ensure!(frame < 5, "the cabin never joined: {roles}");
+    }
+    Ok(doctor)
+}
+
 /// The practitioner's media side: `teleconsult-media-peer` (a real webrtcbin peer sending a
 /// test picture and tone, showing nothing), whose signalling the test relays over the
 /// practitioner's socket.
@@ -228,24 +254,7 @@ async fn cabin_call() -> anyhow::Result<()> {
     .await?;
 
     // The practitioner finds the cabin in the room: nobody at the counter opened anything.
-    let mut doctor = connect(&site.daemon, &appointment, &weber)
-        .await?
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    doctor
-        .send(json!({"type": "join", "role": "practitioner"}))
-        .await?;
-    // The cabin's seat is taken within half a second of the take: the practitioner may be
-    // told about the room before or after it (a `waiting` frame each time it changes).
-    let mut frames = 0;
-    loop {
-        let roles = doctor.until("waiting").await?;
-        if roles["roles"] == json!(["booth", "practitioner"]) {
-            break;
-        }
-        assert_eq!(roles["roles"], json!(["practitioner"]), "{roles}");
-        frames += 1;
-        anyhow::ensure!(frames < 5, "the cabin never joined: {roles}");
-    }
+    let mut doctor = join_with_the_cabin(&site, &appointment, &weber).await?;
     doctor.send(json!({"type": "ring"})).await?;
     doctor.until("accept").await?;
     let in_call = status_when(&site, &staff, "the pipeline runs", |s| {
@@ -396,20 +405,7 @@ async fn when_the_call_ends_the_session_ends_and_the_cabin_is_reset() -> anyhow:
     let (code, taken) = post(&site, &weber, "/api/v1/queue/next", json!({})).await?;
     assert_eq!(code, 200, "{taken}");
     let appointment = taken["appointment_id"].as_str().context("appointment")?;
-    let mut doctor = connect(&site.daemon, appointment, &weber)
-        .await?
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    doctor
-        .send(json!({"type": "join", "role": "practitioner"}))
-        .await?;
-    // The cabin may take its seat a moment after the practitioner: wait for both.
-    for attempt in 0.. {
-        let present = doctor.until("waiting").await?;
-        if present["roles"] == json!(["booth", "practitioner"]) {
-            break;
-        }
-        anyhow::ensure!(attempt < 5, "the cabin never joined: {present}");
-    }
+    let mut doctor = join_with_the_cabin(&site, appointment, &weber).await?;
     // Staff cannot take the cabin's seat from their console.
     let mut console = connect(&site.daemon, appointment, &staff)
         .await?
