@@ -330,7 +330,7 @@ async fn booth_sends(
     clip: Option<&std::path::Path>,
     latency: bool,
 ) -> anyhow::Result<Sending> {
-    let call = Call::open_with_clip(net, &booth_720p(codec), PAGE_RECEIVES, clip).await?;
+    let call = Call::open_with_clip(net, &support::booth_720p(codec), PAGE_RECEIVES, clip).await?;
     call.wait_connected(true, false, Duration::from_secs(30))
         .await?;
     tokio::time::sleep(WARM_UP).await;
@@ -432,24 +432,6 @@ fn bench_codec() -> String {
     std::env::var("TELECONSULT_BENCH_CODEC").unwrap_or_else(|_| "h264".into())
 }
 
-/// The booth as a sender: 720p30 with the capture stamp, and no screen composited (Chromium's
-/// sending page shows no local preview either).
-fn booth_720p(codec: &str) -> Vec<&str> {
-    vec![
-        "--size",
-        "1280x720",
-        "--fps",
-        "30",
-        "--bitrate",
-        "2500",
-        "--stamp",
-        "--codec",
-        codec,
-        "--display",
-        "none",
-    ]
-}
-
 const PAGE_RECEIVES: &str = "direction=recvonly&stamp=1";
 const PAGE_VIDEO_ONLY: &str = "direction=recvonly&stamp=1&audio=0";
 
@@ -532,7 +514,7 @@ fn bench_media() {
         let (sender_fps, chromium_fps) = (median(booth_fps), median(chromium_fps));
 
         // 3. Video alone (no lip-sync wait on audio): clean, then through 50 ms delay + 2 % loss.
-        let call = Call::open(&net, &booth_720p(&codec), PAGE_VIDEO_ONLY).await?;
+        let call = Call::open(&net, &support::booth_720p(&codec), PAGE_VIDEO_ONLY).await?;
         call.wait_connected(true, false, Duration::from_secs(30))
             .await?;
         tokio::time::sleep(WARM_UP).await;

@@ -300,27 +300,9 @@ async fn measure(net: &Net, sender: &Sender, path: &Path) -> anyhow::Result<Outc
 /// The booth as the sender: 720p30 H.264 with the capture stamp, its real pipeline (the
 /// estimator on, `--bitrate 2500` the default ceiling), camera playing `clip`.
 async fn booth_call(net: &Net, clip: &std::path::Path) -> anyhow::Result<Sender> {
-    let call = Call::open_with_clip(
-        net,
-        &[
-            "--size",
-            "1280x720",
-            "--fps",
-            "30",
-            "--bitrate",
-            "2500",
-            "--stamp",
-            "--codec",
-            "h264",
-            "--display",
-            "none",
-            "--stats-ms",
-            "1000",
-        ],
-        "direction=recvonly&stamp=1",
-        Some(clip),
-    )
-    .await?;
+    let mut args = support::booth_720p("h264");
+    args.extend(["--stats-ms", "1000"]);
+    let call = Call::open_with_clip(net, &args, "direction=recvonly&stamp=1", Some(clip)).await?;
     call.wait_connected(true, false, Duration::from_secs(30))
         .await?;
     Ok(Sender::Booth(call))

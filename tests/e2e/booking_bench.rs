@@ -35,6 +35,7 @@ use teleconsult_core::schedule::ConsultationMode;
 use teleconsult_tests::accounts::{
     Login, PASSWORD, login, phone, register_and_activate, registration, sinks_config,
 };
+use teleconsult_tests::bench::{knob, percentile};
 use teleconsult_tests::booking::{DR_FERREIRA, DR_WEBER};
 use teleconsult_tests::sinks::{SmsSink, SmtpSink};
 use teleconsult_tests::site::STAFF;
@@ -46,22 +47,6 @@ const RACE_EVERY: usize = 10;
 const WARM_UP: usize = 500;
 /// Every wait for a response is bounded.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
-fn knob(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// Latency percentiles of `samples` (ms), nearest rank.
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "benchmark: run with cargo xtask bench booking"]

@@ -41,27 +41,12 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::Instant;
 use teleconsult_tests::accounts::Login;
+use teleconsult_tests::bench::{knob, percentile};
 use teleconsult_tests::booking::{DR_FERREIRA, DR_WEBER};
 use teleconsult_tests::site::{FERREIRA, Site, WEBER};
 
 use crate::booth_sessions::{Booth, booth, on_demand, walk_in};
 use crate::cabin::{PractitionerMedia, join_with_the_cabin, status_when, view};
-
-fn knob(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// Nearest-rank percentile of sorted `samples`.
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
 
 /// p50/p95/p99/max of `samples` (ms) as `{prefix}_p50_ms`….
 fn summary(prefix: &str, samples: &mut [f64], figures: &mut serde_json::Map<String, Value>) {

@@ -13,6 +13,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod bench;
 pub mod booking;
 pub mod browser;
 pub mod browser_checks;

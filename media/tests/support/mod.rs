@@ -239,3 +239,21 @@ pub fn cpu_ticks(pids: &[u32]) -> u64 {
 pub fn context<T>(r: Option<T>, what: &str) -> anyhow::Result<T> {
     r.with_context(|| what.to_owned())
 }
+
+/// The booth as a sender: 720p30 with the capture stamp, and no screen composited (Chromium's
+/// sending page shows no local preview either).
+pub fn booth_720p(codec: &str) -> Vec<&str> {
+    vec![
+        "--size",
+        "1280x720",
+        "--fps",
+        "30",
+        "--bitrate",
+        "2500",
+        "--stamp",
+        "--codec",
+        codec,
+        "--display",
+        "none",
+    ]
+}
