@@ -373,10 +373,12 @@ impl Tab {
             tokio::time::timeout(STEP, self.client.goto(&url))
                 .await
                 .with_context(|| format!("timed out opening {url}"))??;
-            let interrupted = self.client.current_url().await?.scheme() == "chrome-error" && {
-                let text = self.text().await?;
-                text.contains("ERR_NETWORK_CHANGED") || text.contains("ERR_INTERNET_DISCONNECTED")
-            };
+            // Chromium may report the failed load under the URL asked for rather than
+            // `chrome-error://` (seen on a namespace whose link had just come up): the error
+            // page is recognised by its error code, whatever the URL.
+            let text = self.text().await?;
+            let interrupted =
+                text.contains("ERR_NETWORK_CHANGED") || text.contains("ERR_INTERNET_DISCONNECTED");
             if !interrupted {
                 return Ok(());
             }
