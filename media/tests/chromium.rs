@@ -451,13 +451,7 @@ fn bench_media() {
         // neither draws them: the booth sends it (Chromium only receives), then Chromium sends
         // it (the booth only receives), CPU_ROUNDS times in turn; medians of each.
         let clip_dir = tempfile::tempdir()?;
-        let clip = clip_dir.path().join("clip.y4m");
-        let format = teleconsult_media::VideoFormat {
-            width: 1280,
-            height: 720,
-            fps: 30,
-        };
-        teleconsult_media::fake_devices::write_clip(&clip, format, 60)?;
+        let clip = support::clip_720p(clip_dir.path())?;
         let (mut booth_cpu, mut chromium_cpu) = (Vec::new(), Vec::new());
         let (mut booth_fps, mut chromium_fps) = (Vec::new(), Vec::new());
         let (mut with_audio, mut received, mut chromium_sent) =

@@ -381,13 +381,7 @@ fn bench_shaped() {
     run_in_booth_net("shaped::bench_shaped", |net| async move {
         let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
         let clip_dir = tempfile::tempdir()?;
-        let clip = clip_dir.path().join("clip.y4m");
-        let format = teleconsult_media::VideoFormat {
-            width: 1280,
-            height: 720,
-            fps: 30,
-        };
-        teleconsult_media::fake_devices::write_clip(&clip, format, 60)?;
+        let clip = support::clip_720p(clip_dir.path())?;
         let only = std::env::var("TELECONSULT_BENCH_PATHS").ok();
         let mut metrics = serde_json::Map::new();
         let mut notes = Vec::new();

@@ -257,3 +257,16 @@ pub fn booth_720p(codec: &str) -> Vec<&str> {
         "none",
     ]
 }
+
+/// The benchmarks' camera clip: 60 frames of 720p30 written into `dir` (both senders encode
+/// the same pictures and neither draws them); its path.
+pub fn clip_720p(dir: &std::path::Path) -> anyhow::Result<std::path::PathBuf> {
+    let clip = dir.join("clip.y4m");
+    let format = teleconsult_media::VideoFormat {
+        width: 1280,
+        height: 720,
+        fps: 30,
+    };
+    teleconsult_media::fake_devices::write_clip(&clip, format, 60)?;
+    Ok(clip)
+}
