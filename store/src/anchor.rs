@@ -31,8 +31,8 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use teleconsult_core::Timestamp;
 
-use crate::crypto::Crypto;
 use crate::health::Health;
+use teleconsult_seal::Crypto;
 
 /// The anchor's file name, in the store's folder.
 pub const ANCHOR_FILE: &str = "audit-anchor";

@@ -8,33 +8,9 @@ use teleconsult_core::ports::RepositoryError;
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error(
-        "storage key file {path} does not exist; create one with: \
-         install -m 600 /dev/null {path} && head -c 32 /dev/urandom > {path}"
-    )]
-    KeyFileMissing { path: PathBuf },
-
-    #[error(
-        "storage key file {path} is readable by group or others (mode {mode:04o}); \
-         restrict it with: chmod 600 {path}"
-    )]
-    KeyFilePermissions { path: PathBuf, mode: u32 },
-
-    #[error(
-        "storage key file {path} is not a valid key ({reason}); it must hold 32 random bytes \
-         or 64 hex characters"
-    )]
-    KeyFileInvalid { path: PathBuf, reason: String },
-
-    #[error("storage key file {path} already exists; refusing to overwrite a key")]
-    KeyFileExists { path: PathBuf },
-
-    #[error("storage key file {path}: {source}")]
-    KeyFileIo {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// The storage key file is missing, unreadable or unsafe.
+    #[error(transparent)]
+    Key(#[from] teleconsult_seal::KeyError),
 
     #[error("storage directory {path}: {source}")]
     DirIo {

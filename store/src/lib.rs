@@ -1,8 +1,8 @@
 //! # teleconsult-store — the sled adapter
 //!
-//! Owns everything on disk under `[storage] path`: the sled database, encryption at rest
-//! (XChaCha20-Poly1305 with keys derived from the 0600 `key_file`), blind indexes for unique
-//! look-ups without plaintext, the audit hash chain, the outbox, and the store's format version
+//! Owns everything on disk under `[storage] path`: the sled database, encryption at rest and
+//! blind indexes for unique look-ups without plaintext (through `teleconsult-seal`, shared with
+//! the PostgreSQL adapter), the audit hash chain, the outbox, and the store's format version
 //! and migrations. Implements [`teleconsult_core::ports::Repository`] for [`Store`].
 //!
 //! **Architecture invariants**
@@ -16,7 +16,7 @@
 //! records), talk to the network, or read the clock (times come with the audited events).
 //!
 //! On-disk layout: `tree.rs` (`TreeId`) lists the trees and their keys; `meta.rs` the metadata
-//! records; `audit.rs` the chain; `outbox.rs` the queue; `crypto.rs` the sealed value format;
+//! records; `audit.rs` the chain; `outbox.rs` the queue; `tree.rs` the sealing of records (format in `teleconsult-seal`);
 //! `backup.rs` the backup archive; `maintenance.rs` erasure and outbox retries; `booth.rs` and
 //! `queue.rs` booth sessions, walk-ins and the on-demand queue; `ports.rs` the core ports
 //! (`Repository` is in `repo.rs`); `anchor.rs` the audit chain's head kept outside the database
@@ -32,14 +32,12 @@ mod backup;
 mod booking;
 mod booth;
 mod call;
-mod crypto;
 mod documents;
 mod error;
 mod flusher;
 mod group_commit;
 mod health;
 mod kept;
-mod key;
 mod maintenance;
 mod medical_records;
 mod messages;
@@ -76,7 +74,6 @@ pub use booking::{AppointmentChange, Booking};
 pub use documents::{DocumentChange, IssueOutcome, NewDocument, Rendition};
 pub use error::StoreError;
 pub use health::{Rollback, StoreCondition, WriteFault};
-pub use key::{KEY_LEN, StorageKey};
 pub use maintenance::Erasure;
 pub use messages::{ConversationSummary, MessageWithFile};
 pub use meta::FORMAT_VERSION;
@@ -87,6 +84,7 @@ pub use remote::{Conflict, HoldOutcome, RemoteHold};
 pub use scrub::{Damage, ScrubReport, ScrubSummary};
 pub use space::{DiskSpace, Reserve};
 pub use store::Store;
+pub use teleconsult_seal::{KEY_LEN, KeyError, StorageKey};
 pub use writer::Pending;
 #[cfg(test)]
 mod account_security_tests;

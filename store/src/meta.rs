@@ -12,10 +12,10 @@
 //! older format is migrated step by step, each step recorded durably before the next.
 
 use crate::audit;
-use crate::crypto::Crypto;
 use crate::error::StoreError;
 use crate::store::Inner;
 use crate::tree::{TreeId, Tx, TxResult, abort};
+use teleconsult_seal::Crypto;
 
 /// The on-disk format this build writes. Bump it with a migration in `meta::MIGRATIONS`.
 pub const FORMAT_VERSION: u32 = 2;

@@ -8,30 +8,17 @@ use teleconsult_core::patient::Patient;
 use teleconsult_core::ports::{Repository, RepositoryError};
 use teleconsult_core::practitioner::Practitioner;
 
-use crate::crypto::Crypto;
 use crate::error::StoreError;
 use crate::store::Store;
 use crate::tree::{TreeId, Tx, TxResult, abort};
 use crate::{audit, outbox};
-use teleconsult_core::national_id::Country;
 
 /// What the uniqueness errors name (never the value).
 pub(crate) const NATIONAL_ID: &str = "national id";
 pub(crate) const EMAIL: &str = "e-mail";
 pub(crate) const PATIENT: &str = "patient";
 
-pub(crate) fn national_id_index(crypto: &Crypto, country: Country, national_id: &str) -> [u8; 32] {
-    // Numbers of different countries may coincide: the issuer is part of the key. core
-    // normalises national ids; only stray whitespace is ignored here.
-    crypto.blind_index(
-        "national_id",
-        &format!("{}:{}", country.code(), national_id.trim()),
-    )
-}
-
-pub(crate) fn email_index(crypto: &Crypto, email: &str) -> [u8; 32] {
-    crypto.blind_index("email", &email.trim().to_lowercase())
-}
+pub(crate) use teleconsult_seal::{email_index, national_id_index};
 
 pub(crate) fn decode_patient_id(tree: TreeId, value: &[u8]) -> Result<PatientId, StoreError> {
     let bytes: [u8; 16] = value.try_into().map_err(|_| {

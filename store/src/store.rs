@@ -19,13 +19,11 @@ use teleconsult_core::ids::PatientId;
 
 use crate::anchor::{Anchor, Loaded};
 use crate::audit;
-use crate::crypto::Crypto;
 use crate::error::StoreError;
 use crate::flusher::{FLUSH_LIMIT, Flusher};
 use crate::group_commit::GroupCommit;
 use crate::health::{Health, StoreCondition};
 use crate::kept::Kept;
-use crate::key::StorageKey;
 use crate::meta;
 use crate::space::Reserve;
 use crate::tree::{EncryptedTree, TreeId, Trees, Tx, TxResult};
@@ -35,6 +33,8 @@ use teleconsult_core::ids::PractitionerId;
 use teleconsult_core::patient::Patient;
 use teleconsult_core::practitioner::Practitioner;
 use teleconsult_core::schedule::Schedule;
+use teleconsult_seal::Crypto;
+use teleconsult_seal::StorageKey;
 
 /// The store: encrypted records, blind indexes, audit chain and outbox in one sled database.
 /// Cloning is cheap (one `Arc`); all clones share the database. Methods block on disk I/O:

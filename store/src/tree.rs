@@ -14,8 +14,8 @@ use sled::transaction::{
 use std::cell::Cell;
 use zeroize::Zeroizing;
 
-use crate::crypto::Crypto;
 use crate::error::StoreError;
+use teleconsult_seal::Crypto;
 
 /// Result of a step inside a transaction closure; aborting carries a [`StoreError`].
 pub(crate) type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;

@@ -1,16 +1,46 @@
 //! The storage key: 32 secret bytes read from `[storage] key_file`, never logged, wiped on drop.
-//! Sub-keys for encryption and blind indexes are derived from it (see [`crate::crypto`]).
+//! Sub-keys for encryption and blind indexes are derived from it (see [`crate::Crypto`]).
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rand::Rng;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use crate::error::StoreError;
+/// Why the storage key could not be loaded or created. Messages say what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error(
+        "storage key file {path} does not exist; create one with: \
+         install -m 600 /dev/null {path} && head -c 32 /dev/urandom > {path}"
+    )]
+    KeyFileMissing { path: PathBuf },
+
+    #[error(
+        "storage key file {path} is readable by group or others (mode {mode:04o}); \
+         restrict it with: chmod 600 {path}"
+    )]
+    KeyFilePermissions { path: PathBuf, mode: u32 },
+
+    #[error(
+        "storage key file {path} is not a valid key ({reason}); it must hold 32 random bytes \
+         or 64 hex characters"
+    )]
+    KeyFileInvalid { path: PathBuf, reason: String },
+
+    #[error("storage key file {path} already exists; refusing to overwrite a key")]
+    KeyFileExists { path: PathBuf },
+
+    #[error("storage key file {path}: {source}")]
+    KeyFileIo {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
 
 /// Length of the storage key in bytes.
 pub const KEY_LEN: usize = 32;
@@ -54,15 +84,15 @@ impl StorageKey {
 
     /// Reads a key file holding 32 raw bytes or 64 hex characters (optionally followed by a
     /// newline). Refuses a file that group or others may read: the key protects health data.
-    pub fn load(path: &Path) -> Result<Self, StoreError> {
-        let io_err = |source| StoreError::KeyFileIo {
+    pub fn load(path: &Path) -> Result<Self, KeyError> {
+        let io_err = |source| KeyError::KeyFileIo {
             path: path.to_owned(),
             source,
         };
         let mut file = match File::open(path) {
             Ok(file) => file,
             Err(e) if e.kind() == ErrorKind::NotFound => {
-                return Err(StoreError::KeyFileMissing {
+                return Err(KeyError::KeyFileMissing {
                     path: path.to_owned(),
                 });
             }
@@ -75,7 +105,7 @@ impl StorageKey {
         }
         let mode = metadata.permissions().mode() & 0o7777;
         if mode & 0o077 != 0 {
-            return Err(StoreError::KeyFilePermissions {
+            return Err(KeyError::KeyFilePermissions {
                 path: path.to_owned(),
                 mode,
             });
@@ -95,8 +125,8 @@ impl StorageKey {
 
     /// Writes a new random key to `path` as 64 hex characters, mode 0600, and makes it durable
     /// (file and directory synced). Fails if the file exists: a key is never overwritten.
-    pub fn create(path: &Path) -> Result<Self, StoreError> {
-        let io_err = |source| StoreError::KeyFileIo {
+    pub fn create(path: &Path) -> Result<Self, KeyError> {
+        let io_err = |source| KeyError::KeyFileIo {
             path: path.to_owned(),
             source,
         };
@@ -117,7 +147,7 @@ impl StorageKey {
         {
             Ok(file) => file,
             Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-                return Err(StoreError::KeyFileExists {
+                return Err(KeyError::KeyFileExists {
                     path: path.to_owned(),
                 });
             }
@@ -140,11 +170,11 @@ impl StorageKey {
 
     /// Loads the key, creating it first if the file does not exist (demo mode only: a
     /// production box gets its key at installation, so a missing key there is an error).
-    pub fn load_or_create(path: &Path) -> Result<Self, StoreError> {
+    pub fn load_or_create(path: &Path) -> Result<Self, KeyError> {
         match Self::load(path) {
-            Err(StoreError::KeyFileMissing { .. }) => match Self::create(path) {
+            Err(KeyError::KeyFileMissing { .. }) => match Self::create(path) {
                 // Another process created it between our two calls: use theirs.
-                Err(StoreError::KeyFileExists { .. }) => Self::load(path),
+                Err(KeyError::KeyFileExists { .. }) => Self::load(path),
                 other => other,
             },
             other => other,
@@ -152,8 +182,8 @@ impl StorageKey {
     }
 }
 
-fn invalid(path: &Path, reason: impl Into<String>) -> StoreError {
-    StoreError::KeyFileInvalid {
+fn invalid(path: &Path, reason: impl Into<String>) -> KeyError {
+    KeyError::KeyFileInvalid {
         path: path.to_owned(),
         reason: reason.into(),
     }
@@ -214,7 +244,7 @@ mod tests {
         let err = StorageKey::load(&path).unwrap_err();
         assert!(matches!(
             err,
-            StoreError::KeyFilePermissions { mode: 0o644, .. }
+            KeyError::KeyFilePermissions { mode: 0o644, .. }
         ));
         let message = err.to_string();
         assert!(
@@ -224,7 +254,7 @@ mod tests {
         let group = write_key(dir.path(), "group.key", &[7u8; 32], 0o640);
         assert!(matches!(
             StorageKey::load(&group),
-            Err(StoreError::KeyFilePermissions { .. })
+            Err(KeyError::KeyFilePermissions { .. })
         ));
     }
 
@@ -249,7 +279,7 @@ mod tests {
             assert!(
                 matches!(
                     StorageKey::load(&path),
-                    Err(StoreError::KeyFileInvalid { .. })
+                    Err(KeyError::KeyFileInvalid { .. })
                 ),
                 "{name}"
             );
@@ -267,7 +297,7 @@ mod tests {
         assert_eq!(StorageKey::load(&path).unwrap().expose(), created.expose());
         assert!(matches!(
             StorageKey::create(&path),
-            Err(StoreError::KeyFileExists { .. })
+            Err(KeyError::KeyFileExists { .. })
         ));
         let again = StorageKey::load_or_create(&path).unwrap();
         assert_eq!(again.expose(), created.expose());

@@ -32,7 +32,7 @@ const INFO_INTEGRITY: &[u8] = b"teleconsult-store/v1/integrity";
 /// Why a sealed value could not be opened. Deliberately carries no detail: with AEAD, a wrong
 /// key, a moved record and flipped bits look the same.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum OpenError {
+pub enum OpenError {
     /// Too short, or an unknown version byte.
     Malformed,
     /// Authentication failed: wrong key, tampering, or the value belongs to another record.
@@ -52,17 +52,17 @@ impl std::fmt::Display for OpenError {
 
 /// A value too large to encrypt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct SealError;
+pub struct SealError;
 
 /// The keys derived from one [`StorageKey`], ready for use.
-pub(crate) struct Crypto {
+pub struct Crypto {
     aead: XChaCha20Poly1305,
     index_key: Zeroizing<[u8; 32]>,
     integrity_key: Zeroizing<[u8; 32]>,
 }
 
 impl Crypto {
-    pub(crate) fn new(key: &StorageKey) -> Self {
+    pub fn new(key: &StorageKey) -> Self {
         let encryption = derive(key, INFO_ENCRYPTION);
         let index_key = derive(key, INFO_BLIND_INDEX);
         let integrity_key = derive(key, INFO_INTEGRITY);
@@ -76,7 +76,7 @@ impl Crypto {
 
     /// Encrypts `plaintext` for the record `record_key` of tree `tree`. Fails only for
     /// messages beyond XChaCha20-Poly1305's limit (256 GiB).
-    pub(crate) fn seal(
+    pub fn seal(
         &self,
         tree: &str,
         record_key: &[u8],
@@ -104,7 +104,7 @@ impl Crypto {
     }
 
     /// Decrypts a value produced by [`Crypto::seal`] for the same tree and record key.
-    pub(crate) fn open(
+    pub fn open(
         &self,
         tree: &str,
         record_key: &[u8],
@@ -133,7 +133,7 @@ impl Crypto {
 
     /// The blind index of `value` for the index named `index`: lets the store find a record by
     /// an exact value without keeping the value in clear. Different indexes never share keys.
-    pub(crate) fn blind_index(&self, index: &str, value: &str) -> [u8; 32] {
+    pub fn blind_index(&self, index: &str, value: &str) -> [u8; 32] {
         let mut mac = new_hmac(&self.index_key[..]);
         mac.update(&(index.len() as u64).to_be_bytes());
         mac.update(index.as_bytes());
@@ -145,7 +145,7 @@ impl Crypto {
 impl Crypto {
     /// A keyed checksum of `data` for the purpose `context` (e.g. the audit anchor kept outside
     /// the database): proves the bytes were written with this storage key and not changed.
-    pub(crate) fn mac(&self, context: &str, data: &[u8]) -> [u8; 32] {
+    pub fn mac(&self, context: &str, data: &[u8]) -> [u8; 32] {
         let mut mac = new_hmac(&self.integrity_key[..]);
         mac.update(&(context.len() as u64).to_be_bytes());
         mac.update(context.as_bytes());
