@@ -2,7 +2,8 @@
 //!
 //! The storage key ([`StorageKey`], 32 secret bytes from `[storage] key_file`), the sealed value
 //! format ([`Crypto::seal`]: XChaCha20-Poly1305, the value bound to its place by associated
-//! data) and blind indexes ([`Crypto::blind_index`], [`national_id_index`], [`email_index`]).
+//! data), blind indexes ([`Crypto::blind_index`], [`national_id_index`], [`email_index`]) and the audit chain's link
+//! ([`chain::chain_hash`]).
 //! The sled adapter (`teleconsult-store`) and the PostgreSQL adapter (`teleconsult-store-postgres`)
 //! seal health data with it in the same way, so the database sees ciphertext only and a sealed
 //! value moves between them unchanged when its place (table or tree name, record key) is the
@@ -10,6 +11,7 @@
 //!
 //! **Must not**: do I/O beyond the key file, log key material or plaintext.
 
+pub mod chain;
 mod crypto;
 mod key;
 

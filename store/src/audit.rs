@@ -1,4 +1,4 @@
-//! The audit chain: an append-only tree `audit`, key = sequence number as `u64` big-endian,
+//! The audit chain (link format in `teleconsult_seal::chain`): an append-only tree `audit`, key = sequence number as `u64` big-endian,
 //! contiguous from 1; value = JSON [`AuditRecord`] in clear (audit events carry ids only).
 //!
 //! `hash = SHA-256(prev_hash (32 raw bytes) || canonical JSON of the event || seq (u64 BE))`,
@@ -11,9 +11,9 @@
 //! rewriting the whole chain on disk is detected too.
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use teleconsult_core::Timestamp;
 use teleconsult_core::audit::AuditEvent;
+use teleconsult_seal::chain::{GENESIS_HASH, chain_hash, decode_hash};
 
 use crate::anchor::{AnchorReport, Loaded, Mark};
 use crate::error::StoreError;
@@ -22,7 +22,6 @@ use crate::store::{Inner, Store};
 use crate::tree::{TreeId, Tx, TxResult, abort};
 
 pub(crate) const AUDIT_HEAD_KEY: &[u8] = b"audit_head";
-const GENESIS_HASH: [u8; 32] = [0; 32];
 
 /// One link of the audit chain, as stored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -184,59 +183,6 @@ fn read_head(inner: &Inner) -> Result<AuditHead, StoreError> {
         .ok_or_else(|| StoreError::Corrupt("meta/audit_head is missing".to_owned()))
 }
 
-fn chain_hash(prev: &[u8; 32], event: &serde_json::Value, seq: u64) -> [u8; 32] {
-    let mut canonical = Vec::with_capacity(256);
-    write_canonical(event, &mut canonical);
-    let mut hasher = Sha256::new();
-    hasher.update(prev);
-    hasher.update(&canonical);
-    hasher.update(seq.to_be_bytes());
-    hasher.finalize().into()
-}
-
-/// Compact JSON with object keys sorted, independent of serde_json's map feature flags.
-fn write_canonical(value: &serde_json::Value, out: &mut Vec<u8>) {
-    use serde_json::Value;
-    match value {
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_canonical(item, out);
-            }
-            out.push(b']');
-        }
-        Value::Object(map) => {
-            let mut entries: Vec<_> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-            out.push(b'{');
-            for (i, (key, item)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_scalar(&Value::String(key.clone()), out);
-                out.push(b':');
-                write_canonical(item, out);
-            }
-            out.push(b'}');
-        }
-        scalar => write_scalar(scalar, out),
-    }
-}
-
-fn write_scalar(value: &serde_json::Value, out: &mut Vec<u8>) {
-    // Writing a scalar JSON value to a Vec cannot fail.
-    let _ = serde_json::to_writer(out, value);
-}
-
-fn decode_hash(text: &str) -> Option<[u8; 32]> {
-    let mut bytes = [0u8; 32];
-    hex::decode_to_slice(text, &mut bytes).ok()?;
-    Some(bytes)
-}
-
 fn broken(seq: u64, reason: impl Into<String>) -> StoreError {
     StoreError::AuditChainBroken {
         seq,
@@ -394,34 +340,5 @@ pub(crate) fn rollback(
     match record_mark(inner, anchored.seq)? {
         Some(mark) if mark.hash == anchored.hash => Ok(None),
         _ => Ok(Some(rolled_back(true))),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-
-    use serde_json::json;
-
-    use super::*;
-
-    #[test]
-    fn canonical_json_sorts_keys_at_every_level_and_has_no_spaces() {
-        let value = json!({"b": 1, "a": {"z": [true, null, "x\"y"], "c": -2.5}});
-        let mut out = Vec::new();
-        write_canonical(&value, &mut out);
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            r#"{"a":{"c":-2.5,"z":[true,null,"x\"y"]},"b":1}"#
-        );
-    }
-
-    #[test]
-    fn hash_depends_on_previous_event_and_seq() {
-        let event = json!({"a": 1});
-        let base = chain_hash(&GENESIS_HASH, &event, 1);
-        assert_ne!(base, chain_hash(&[1; 32], &event, 1));
-        assert_ne!(base, chain_hash(&GENESIS_HASH, &json!({"a": 2}), 1));
-        assert_ne!(base, chain_hash(&GENESIS_HASH, &event, 2));
     }
 }
