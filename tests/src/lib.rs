@@ -26,6 +26,7 @@ pub mod national_ids;
 pub mod netns;
 pub mod pages;
 pub mod platform;
+pub mod postgres;
 pub mod python;
 pub mod signal;
 pub mod sinks;

@@ -76,6 +76,9 @@ pub const TEST_PACKAGES: &[&str] = &[
     "cups-daemon",
     "cups-client",
     "cups-core-drivers",
+    // The PostgreSQL adapter (tests/conformance): a real server per test, started unprivileged
+    // in a temporary folder (initdb, pg_ctl), and pgbench for the booking benchmark's reference.
+    "postgresql",
 ];
 
 /// Needed by `cargo xtask deb`: cargo-deb runs `dpkg-shlibdeps`/`dpkg-architecture` (dpkg-dev)

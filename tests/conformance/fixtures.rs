@@ -1,0 +1,189 @@
+//! What the checks build: the adapters behind one trait, and domain values.
+
+use teleconsult_core::Timestamp;
+use teleconsult_core::appointment::{Appointment, Status};
+use teleconsult_core::audit::{Action, Actor, AuditEvent};
+use teleconsult_core::ids::{AccountId, AppointmentId, PatientId, PractitionerId};
+use teleconsult_core::national_id::Country;
+use teleconsult_core::notification::Notification;
+use teleconsult_core::outbox::OutboxMessage;
+use teleconsult_core::patient::Patient;
+use teleconsult_core::ports::booking::{BookingStore, BookingWrite};
+use teleconsult_core::ports::{Repository, RepositoryError};
+use teleconsult_core::practitioner::Practitioner;
+use teleconsult_core::schedule::{ConsultationMode, Schedule};
+use teleconsult_seal::StorageKey;
+use uuid::Uuid;
+
+/// The ports under test, and the few operations the checks need that no port has yet.
+pub trait Backend: Repository + BookingStore + Send + Sync + 'static {
+    fn set_schedule_for(
+        &self,
+        practitioner: PractitionerId,
+        schedule: &Schedule,
+        event: &AuditEvent,
+    );
+    /// Records in the audit chain.
+    fn audit_records(&self) -> u64;
+    /// Checks every link; returns the number of records.
+    fn verify_audit(&self) -> u64;
+}
+
+impl Backend for teleconsult_store::Store {
+    fn set_schedule_for(
+        &self,
+        practitioner: PractitionerId,
+        schedule: &Schedule,
+        event: &AuditEvent,
+    ) {
+        self.set_schedule(practitioner, schedule, event).unwrap();
+    }
+    fn audit_records(&self) -> u64 {
+        self.audit_len().unwrap()
+    }
+    fn verify_audit(&self) -> u64 {
+        self.verify_audit_chain().unwrap().records
+    }
+}
+
+impl Backend for teleconsult_store_postgres::PgStore {
+    fn set_schedule_for(
+        &self,
+        practitioner: PractitionerId,
+        schedule: &Schedule,
+        event: &AuditEvent,
+    ) {
+        self.set_schedule(practitioner, schedule, event).unwrap();
+    }
+    fn audit_records(&self) -> u64 {
+        self.audit_len().unwrap()
+    }
+    fn verify_audit(&self) -> u64 {
+        self.verify_audit_chain().unwrap()
+    }
+}
+
+pub fn key() -> StorageKey {
+    StorageKey::from_bytes([0x42; 32])
+}
+
+pub fn ts(seconds: i64) -> Timestamp {
+    Timestamp::from_second(1_750_000_000 + seconds).unwrap()
+}
+
+pub fn event(action: Action, object_type: &str, object_id: impl Into<String>) -> AuditEvent {
+    AuditEvent {
+        at: ts(1),
+        actor: Actor::Anonymous(Some("192.0.2.1".to_owned())),
+        action,
+        object_type: object_type.to_owned(),
+        object_id: object_id.into(),
+    }
+}
+
+pub fn patient_id(n: u128) -> PatientId {
+    PatientId::from_uuid(Uuid::from_u128(0x1000 + n))
+}
+
+/// A patient whose name, national id and e-mail all contain `n`.
+pub fn patient(n: u128) -> Patient {
+    Patient {
+        id: patient_id(n),
+        national_id: format!("19850715{n:05}"),
+        first_name: format!("Zebulonia{n}"),
+        last_name: format!("Quackenbush{n}"),
+        birth_date: jiff::civil::date(1985, 7, 15),
+        phone: "+352621123456".to_owned(),
+        email: format!("patient{n}@example.org"),
+        language: "fr".to_owned(),
+        created_at: ts(0),
+        country: Country::LU,
+        consents: Vec::new(),
+    }
+}
+
+pub fn practitioner_id(n: u128) -> PractitionerId {
+    PractitionerId::from_uuid(Uuid::from_u128(0x7000 + n))
+}
+
+pub fn practitioner(n: u128, name: &str) -> Practitioner {
+    Practitioner {
+        id: practitioner_id(n),
+        name: name.to_owned(),
+        specialty: "general_practice".to_owned(),
+        languages: vec!["fr".to_owned(), "de".to_owned()],
+    }
+}
+
+pub fn schedule() -> Schedule {
+    let day = serde_json::json!([{"start": "08:00:00", "end": "18:00:00"}]);
+    serde_json::from_value(serde_json::json!({"hours": {
+        "time_zone": "Europe/Luxembourg", "slot_minutes": 20, "modes": ["video", "audio"],
+        "week": {"monday": day, "tuesday": day, "wednesday": day, "thursday": day,
+                 "friday": day}}}))
+    .unwrap()
+}
+
+/// Appointment `n` in slot `slot` of practitioner 1, booked by account `booker`.
+pub fn appointment(n: u128, slot: i64, booker: u128) -> Appointment {
+    Appointment {
+        id: AppointmentId::from_uuid(Uuid::from_u128(0x5000 + n)),
+        practitioner: practitioner_id(1),
+        patient: patient_id(n),
+        booked_by: AccountId::from_uuid(Uuid::from_u128(0x9000 + booker)),
+        for_relative: None,
+        start: ts(86_400 + slot * 1200),
+        end: ts(86_400 + slot * 1200 + 1200),
+        mode: ConsultationMode::Video,
+        reason: format!("Toux persistante {n} depuis trois semaines"),
+        status: Status::Booked,
+        created_at: ts(1),
+        patient_joined_at: None,
+        practitioner_joined_at: None,
+        call_started_at: None,
+        call_ended_at: None,
+        at_booth: false,
+    }
+}
+
+/// The booking of `a`: one read of the patient's record recorded with it, one SMS, one
+/// message for the platform.
+pub fn booking(a: &Appointment) -> BookingWrite {
+    BookingWrite {
+        appointment: a.clone(),
+        new_relative: None,
+        open_limit: None,
+        notifications: vec![Notification::sms(
+            "+352621000000".into(),
+            format!("RDV {}", a.id),
+            ts(1),
+        )],
+        reminders: Vec::new(),
+        outbox: vec![OutboxMessage {
+            idempotency_key: format!("appointment.created/{}", a.id),
+            aggregate: format!("appointment/{}", a.id),
+            kind: "appointment.created".to_owned(),
+            payload: serde_json::json!({ "reason": a.reason }),
+        }],
+        reads: vec![event(Action::Read, "patient", a.patient.to_string())],
+        audit: event(Action::Create, "appointment", a.id.to_string()),
+        ends_entry: None,
+        booth: None,
+    }
+}
+
+/// Counts outcomes: (booked, refused as `expected`), failing on anything else.
+pub fn tally(
+    outcomes: impl IntoIterator<Item = Result<(), RepositoryError>>,
+    expected: impl Fn(&RepositoryError) -> bool,
+) -> (usize, usize) {
+    let (mut ok, mut refused) = (0, 0);
+    for outcome in outcomes {
+        match outcome {
+            Ok(()) => ok += 1,
+            Err(e) if expected(&e) => refused += 1,
+            Err(e) => panic!("unexpected outcome: {e}"),
+        }
+    }
+    (ok, refused)
+}

@@ -1,0 +1,89 @@
+//! # The storage conformance suite: one set of checks, both adapters
+//!
+//! Every check in `checks.rs` runs against the sled adapter (`teleconsult-store`, in a temporary
+//! folder) and the PostgreSQL adapter (`teleconsult-store-postgres`, on a real server started
+//! for the test, see `teleconsult_tests::postgres`), through the ports of `teleconsult-core`
+//! only: what the application may rely on is what both do. `postgres_only.rs` holds what only a
+//! shared database has (several daemons, a key check, migrations).
+//!
+//! Issue #20 grows the ports one aggregate at a time; so far: `Repository` (patients,
+//! practitioners, audit, outbox count), `BookingStore` (booking, one per slot, the open
+//! appointments limit, the cabin taken once), schedules.
+
+#![allow(clippy::unwrap_used)]
+
+mod checks;
+mod fixtures;
+mod postgres_only;
+
+use std::sync::Arc;
+
+use fixtures::Backend;
+
+/// A store under test and what keeps it alive (its folder or its server).
+pub struct Under {
+    pub store: Arc<dyn Backend>,
+    _keep: Box<dyn std::any::Any + Send + Sync>,
+}
+
+fn sled() -> Under {
+    let dir = tempfile::tempdir().unwrap();
+    let store = teleconsult_store::Store::open(dir.path(), fixtures::key()).unwrap();
+    Under {
+        store: Arc::new(store),
+        _keep: Box::new(dir),
+    }
+}
+
+fn postgres(test: &str) -> anyhow::Result<Option<Under>> {
+    let Some(server) = teleconsult_tests::postgres::Postgres::start(test)? else {
+        return Ok(None);
+    };
+    let url = server.create_database("site")?;
+    let store = teleconsult_store_postgres::PgStore::open(
+        &teleconsult_store_postgres::PgOptions::new(url),
+        &fixtures::key(),
+    )?;
+    Ok(Some(Under {
+        store: Arc::new(store),
+        _keep: Box::new(server),
+    }))
+}
+
+/// Each named check of `checks.rs`, once per adapter.
+macro_rules! both_adapters {
+    ($($check:ident),* $(,)?) => {
+        mod sled {
+            $(
+                #[test]
+                fn $check() {
+                    super::checks::$check(&super::sled());
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[test]
+                fn $check() -> anyhow::Result<()> {
+                    let Some(under) = super::postgres(concat!("postgres::", stringify!($check)))?
+                    else {
+                        return Ok(());
+                    };
+                    super::checks::$check(&under);
+                    Ok(())
+                }
+            )*
+        }
+    };
+}
+
+both_adapters!(
+    patients_are_unique_by_national_id_and_by_email,
+    a_patient_read_is_recorded_found_or_not,
+    practitioners_and_schedules_read_back_as_written,
+    a_taken_slot_is_refused_and_only_the_reads_are_recorded,
+    forty_threads_booking_one_slot_book_it_once,
+    two_hundred_queued_bookings_over_twenty_slots_book_twenty,
+    thirty_bookings_by_one_account_stop_at_its_open_limit,
+    thirty_sessions_opening_at_the_booth_take_the_cabin_once,
+);
