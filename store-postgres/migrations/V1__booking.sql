@@ -11,10 +11,17 @@ CREATE TABLE meta (
 );
 
 -- The audit chain: contiguous sequence numbers from 1; `record` is the stored JSON whose hash
--- links the chain (teleconsult_seal::chain). Appended under an advisory lock.
+-- links the chain (teleconsult_seal::chain). Linked by one daemon at a time, under an advisory
+-- lock, from the records written with the changes they record (`audit_pending`).
 CREATE TABLE audit (
     seq    bigint PRIMARY KEY CHECK (seq > 0),
     record bytea  NOT NULL
+);
+-- Audit events committed with their change, not linked yet (milliseconds, normally): the JSON
+-- of the event (ids, never health data, as in the chain).
+CREATE TABLE audit_pending (
+    id    bigserial PRIMARY KEY,
+    event bytea     NOT NULL
 );
 
 CREATE TABLE patients (

@@ -11,6 +11,7 @@
 use std::collections::BTreeSet;
 use std::time::SystemTime;
 
+use deadpool_postgres::Transaction;
 use teleconsult_core::Timestamp;
 use teleconsult_core::account::Account;
 use teleconsult_core::appointment::{Appointment, Status};
@@ -22,12 +23,11 @@ use teleconsult_core::ports::booking::{BookingStore, BookingWrite, Outcome};
 use teleconsult_core::practitioner::Practitioner;
 use teleconsult_core::quota::{self, Quota};
 use teleconsult_core::schedule::Schedule;
-use tokio_postgres::Transaction;
+
+use crate::sql::Cached;
 
 use crate::error::{PgError, violated};
-use crate::repo::{
-    SealedPatient, enqueue_notifications, enqueue_outbox, insert_patient, read_patient,
-};
+use crate::repo::{SealedPatient, enqueue, insert_patient, read_patient};
 use crate::{Inner, PgStore, audit, sealed};
 
 /// `pg_advisory_xact_lock` namespace of a booker's open appointments (the key's high bits).
@@ -115,20 +115,20 @@ impl Job {
 /// Writes the booking, or refuses it and records its reads.
 async fn book(inner: &Inner, job: Job) -> Result<(), PgError> {
     let mut object = inner.client().await?;
-    let client: &mut tokio_postgres::Client = &mut object;
+    let client: &mut deadpool_postgres::ClientWrapper = &mut object;
     let tx = client.transaction().await?;
     match apply(inner, &tx, &job).await {
         Ok(()) => {
             let mut events: Vec<_> = job.write.reads.iter().collect();
             events.push(&job.write.audit);
-            audit::append(&tx, &inner.crypto, &events).await?;
+            audit::append(&tx, &events).await?;
             tx.commit().await?;
             Ok(())
         }
         Err(PgError::Refused(refusal)) => {
             tx.rollback().await?;
             let reads: Vec<_> = job.write.reads.iter().collect();
-            audit::record(client, &inner.crypto, &reads).await?;
+            audit::record(client, &reads).await?;
             Err(PgError::Refused(refusal))
         }
         Err(other) => Err(other),
@@ -138,19 +138,27 @@ async fn book(inner: &Inner, job: Job) -> Result<(), PgError> {
 async fn apply(inner: &Inner, tx: &Transaction<'_>, job: &Job) -> Result<(), PgError> {
     let a = &job.appointment;
     let start = crate::sql_time(a.start);
-    // The slot first, as the sled adapter (the constraint decides a race below).
-    let taken = tx
-        .query_opt(
+    // The slot first, as the sled adapter, when another refusal could come first (the
+    // constraint decides a race below, and alone when nothing else can refuse).
+    let others_may_refuse = job.write.ends_entry.is_some()
+        || job.booth.is_some()
+        || job.relative.is_some()
+        || job.open_limit.is_some();
+    let taken = if !others_may_refuse {
+        None
+    } else {
+        tx.opt(
             "SELECT 1 FROM appointments WHERE practitioner = $1 AND start_at = $2 AND holds_slot",
             &[&a.practitioner.0, &start],
         )
-        .await?;
+        .await?
+    };
     if taken.is_some() {
         return Err(RepositoryError::SlotTaken.into());
     }
     if let Some(entry) = job.write.ends_entry {
         let waiting = tx
-            .query_opt(
+            .opt(
                 "SELECT 1 FROM queue_entries WHERE id = $1 FOR UPDATE",
                 &[&entry.0],
             )
@@ -166,7 +174,7 @@ async fn apply(inner: &Inner, tx: &Transaction<'_>, job: &Job) -> Result<(), PgE
             }
         } else {
             let stored = tx
-                .query_opt(
+                .opt(
                     "SELECT sealed FROM booth_sessions WHERE id = $1 FOR UPDATE",
                     &[&session.id.0],
                 )
@@ -197,10 +205,9 @@ async fn apply(inner: &Inner, tx: &Transaction<'_>, job: &Job) -> Result<(), PgE
     // by one account cannot both pass the limit.
     if let Some(limit) = job.open_limit {
         let key = BOOKER_LOCK | i64::from(u32::from_be_bytes(first4(a.booked_by.as_bytes())));
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&key])
-            .await?;
+        tx.exec("SELECT pg_advisory_xact_lock($1)", &[&key]).await?;
         let open: i64 = tx
-            .query_one(
+            .one(
                 "SELECT count(*) FROM appointments \
                  WHERE booked_by = $1 AND is_open AND start_at > $2",
                 &[&a.booked_by.0, &crate::sql_time(job.write.audit.at)],
@@ -212,7 +219,7 @@ async fn apply(inner: &Inner, tx: &Transaction<'_>, job: &Job) -> Result<(), PgE
             .map_err(RepositoryError::QuotaExceeded)?;
     }
     let inserted = tx
-        .execute(
+        .exec(
             "INSERT INTO appointments \
              (id, practitioner, start_at, booked_by, is_open, holds_slot, sealed) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -235,16 +242,22 @@ async fn apply(inner: &Inner, tx: &Transaction<'_>, job: &Job) -> Result<(), PgE
         });
     }
     for (due, position, sealed) in &job.reminders {
-        tx.execute(
+        tx.exec(
             "INSERT INTO reminders (due_at, appointment, position, sealed) VALUES ($1, $2, $3, $4)",
             &[&crate::sql_time(*due), &a.id.0, position, sealed],
         )
         .await?;
     }
-    enqueue_notifications(tx, &inner.crypto, &job.write.notifications).await?;
-    enqueue_outbox(tx, &inner.crypto, &job.write.outbox, job.write.audit.at).await?;
+    enqueue(
+        tx,
+        &inner.crypto,
+        &job.write.notifications,
+        &job.write.outbox,
+        job.write.audit.at,
+    )
+    .await?;
     if let Some(entry) = job.write.ends_entry {
-        tx.execute("DELETE FROM queue_entries WHERE id = $1", &[&entry.0])
+        tx.exec("DELETE FROM queue_entries WHERE id = $1", &[&entry.0])
             .await?;
     }
     if let Some((session, opens, sealed)) = &job.booth {
@@ -252,7 +265,7 @@ async fn apply(inner: &Inner, tx: &Transaction<'_>, job: &Job) -> Result<(), PgE
             // The constraint holds the cabin: a session opened in parallel since the check
             // above makes this insert do nothing (after waiting for that session's commit).
             let inserted = tx
-                .query_opt(
+                .opt(
                     "INSERT INTO booth_sessions (id, holds_cabin, sealed) VALUES ($1, $2, $3) \
                      ON CONFLICT DO NOTHING RETURNING id",
                     &[&session.id.0, &session.is_open(), sealed],
@@ -266,7 +279,7 @@ async fn apply(inner: &Inner, tx: &Transaction<'_>, job: &Job) -> Result<(), PgE
                 .into());
             }
         } else {
-            tx.execute(
+            tx.exec(
                 "UPDATE booth_sessions SET sealed = $2, holds_cabin = holds_cabin AND $3 \
                  WHERE id = $1",
                 &[&session.id.0, sealed, &session.is_open()],
@@ -280,7 +293,7 @@ async fn apply(inner: &Inner, tx: &Transaction<'_>, job: &Job) -> Result<(), PgE
 /// The open session holding the cabin, locked.
 async fn cabin_holder(tx: &Transaction<'_>) -> Result<Option<BoothSessionId>, PgError> {
     let Some(row) = tx
-        .query_opt(
+        .opt(
             "SELECT id FROM booth_sessions WHERE holds_cabin FOR UPDATE",
             &[],
         )
@@ -304,7 +317,7 @@ async fn add_relative(
 ) -> Result<(), PgError> {
     let booker = job.appointment.booked_by;
     let row = tx
-        .query_opt(
+        .opt(
             "SELECT sealed FROM accounts WHERE id = $1 FOR UPDATE",
             &[&booker.0],
         )
@@ -316,7 +329,7 @@ async fn add_relative(
         account.relatives.push(relative);
     }
     let sealed = sealed::seal(&inner.crypto, "accounts", booker.as_bytes(), &account)?;
-    tx.execute(
+    tx.exec(
         "UPDATE accounts SET sealed = $2 WHERE id = $1",
         &[&booker.0, &sealed],
     )
@@ -331,9 +344,9 @@ impl BookingStore for PgStore {
     ) -> Result<Option<Practitioner>, RepositoryError> {
         self.run(move |inner| async move {
             let object = inner.client().await?;
-            let client: &tokio_postgres::Client = &object;
+            let client = &object;
             let Some(row) = client
-                .query_opt("SELECT sealed FROM practitioners WHERE id = $1", &[&id.0])
+                .opt("SELECT sealed FROM practitioners WHERE id = $1", &[&id.0])
                 .await?
             else {
                 return Ok(None);
@@ -349,9 +362,9 @@ impl BookingStore for PgStore {
     ) -> Result<Option<Schedule>, RepositoryError> {
         self.run(move |inner| async move {
             let object = inner.client().await?;
-            let client: &tokio_postgres::Client = &object;
+            let client = &object;
             let Some(row) = client
-                .query_opt(
+                .opt(
                     "SELECT sealed FROM schedules WHERE practitioner = $1",
                     &[&practitioner.0],
                 )
@@ -372,9 +385,9 @@ impl BookingStore for PgStore {
     ) -> Result<BTreeSet<Timestamp>, RepositoryError> {
         self.run(move |inner| async move {
             let object = inner.client().await?;
-            let client: &tokio_postgres::Client = &object;
+            let client = &object;
             let rows = client
-                .query(
+                .all(
                     "SELECT start_at FROM appointments WHERE practitioner = $1 AND holds_slot \
                      AND start_at >= $2 AND start_at < $3",
                     &[
@@ -397,7 +410,7 @@ impl BookingStore for PgStore {
     fn patient_unaudited(&self, id: PatientId) -> Result<Option<Patient>, RepositoryError> {
         self.run(move |inner| async move {
             let object = inner.client().await?;
-            let client: &tokio_postgres::Client = &object;
+            let client = &object;
             read_patient(client, &inner.crypto, id).await
         })
     }

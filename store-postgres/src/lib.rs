@@ -14,7 +14,8 @@
 //! - `bridge.rs`: the ports are synchronous (the sled adapter blocks on its disk); this adapter
 //!   runs its queries on a runtime of its own and blocks the calling thread — never a thread of
 //!   the caller's runtime's async workers when called, as the ports are, from blocking threads.
-//! - `audit.rs`: the audit chain, one chain for every daemon, serialised by an advisory lock.
+//! - `audit.rs`: the audit chain, one chain for every daemon: events committed with their
+//!   change, linked in batches by one daemon's chainer at a time (an advisory lock).
 //! - `booking.rs`, `repo.rs`: the `BookingStore` and `Repository` ports.
 //!
 //! **Architecture invariants**: uniqueness by constraints (one booking per slot, one session in
@@ -36,6 +37,7 @@ mod connect;
 mod error;
 mod repo;
 mod sealed;
+mod sql;
 
 pub use connect::PgOptions;
 pub use error::PgError;
@@ -49,6 +51,8 @@ use teleconsult_core::ports::RepositoryError;
 use teleconsult_core::schedule::Schedule;
 use teleconsult_seal::{Crypto, StorageKey};
 
+use crate::sql::Cached;
+
 /// The site's data on PostgreSQL. Cheap to clone: clones share the pool and the runtime.
 #[derive(Clone)]
 pub struct PgStore {
@@ -58,7 +62,7 @@ pub struct PgStore {
 struct Inner {
     bridge: bridge::Bridge,
     pool: deadpool_postgres::Pool,
-    crypto: Crypto,
+    crypto: Arc<Crypto>,
 }
 
 impl PgStore {
@@ -67,7 +71,7 @@ impl PgStore {
     pub fn open(options: &PgOptions, key: &StorageKey) -> Result<Self, PgError> {
         let bridge = bridge::Bridge::new()?;
         let pool = connect::pool(options)?;
-        let crypto = Crypto::new(key);
+        let crypto = Arc::new(Crypto::new(key));
         let inner = Arc::new(Inner {
             bridge,
             pool,
@@ -77,10 +81,14 @@ impl PgStore {
         inner.bridge.run(async move {
             let mut object = prepared.client().await?;
             connect::migrate(&mut object).await?;
-            let client: &tokio_postgres::Client = &object;
+            let client = &object;
             sealed::check_key(client, &prepared.crypto).await?;
             audit::initialise(client, &prepared.crypto).await
         })??;
+        // Stops with the runtime, when the last clone of the store is dropped.
+        let chainer = audit::chainer(inner.pool.clone(), Arc::clone(&inner.crypto));
+        // Detached: dropping its handle does not stop it.
+        drop(inner.bridge.spawn(chainer)?);
         Ok(Self { inner })
     }
 
@@ -100,15 +108,15 @@ impl PgStore {
         let event = event.clone();
         self.run(move |inner| async move {
             let mut object = inner.client().await?;
-            let client: &mut tokio_postgres::Client = &mut object;
+            let client: &mut deadpool_postgres::ClientWrapper = &mut object;
             let tx = client.transaction().await?;
-            tx.execute(
+            tx.exec(
                 "INSERT INTO schedules (practitioner, sealed) VALUES ($1, $2) \
                  ON CONFLICT (practitioner) DO UPDATE SET sealed = EXCLUDED.sealed",
                 &[&practitioner.0, &sealed],
             )
             .await?;
-            audit::append(&tx, &inner.crypto, &[&event]).await?;
+            audit::append(&tx, &[&event]).await?;
             tx.commit().await?;
             Ok(())
         })
@@ -117,9 +125,9 @@ impl PgStore {
     /// Number of records in the audit chain.
     pub fn audit_len(&self) -> Result<u64, RepositoryError> {
         self.run(|inner| async move {
-            let object = inner.client().await?;
-            let client: &tokio_postgres::Client = &object;
-            audit::head(client, &inner.crypto)
+            let mut object = inner.client().await?;
+            audit::chain_all(&mut object, &inner.crypto).await?;
+            audit::head(&object, &inner.crypto)
                 .await
                 .map(|head| head.seq)
         })
@@ -129,9 +137,9 @@ impl PgStore {
     /// Returns the number of records.
     pub fn verify_audit_chain(&self) -> Result<u64, RepositoryError> {
         self.run(|inner| async move {
-            let object = inner.client().await?;
-            let client: &tokio_postgres::Client = &object;
-            audit::verify(client, &inner.crypto).await
+            let mut object = inner.client().await?;
+            audit::chain_all(&mut object, &inner.crypto).await?;
+            audit::verify(&object, &inner.crypto).await
         })
     }
 

@@ -1,6 +1,7 @@
 //! The `Repository` port, and what every write shares: patients with their blind indexes, the
 //! outbox and the notification queue, written in the caller's transaction.
 
+use deadpool_postgres::{GenericClient, Transaction};
 use teleconsult_core::Timestamp;
 use teleconsult_core::audit::AuditEvent;
 use teleconsult_core::ids::PatientId;
@@ -10,7 +11,8 @@ use teleconsult_core::patient::Patient;
 use teleconsult_core::ports::{Repository, RepositoryError};
 use teleconsult_core::practitioner::Practitioner;
 use teleconsult_seal::{Crypto, email_index, national_id_index};
-use tokio_postgres::{GenericClient, Transaction};
+
+use crate::sql::Cached;
 
 use crate::error::{PgError, violated};
 use crate::{PgStore, audit, sealed};
@@ -50,7 +52,7 @@ pub(crate) async fn insert_patient(
     patient: &SealedPatient,
 ) -> Result<(), PgError> {
     let taken = tx
-        .query_opt(
+        .opt(
             "SELECT (national_id_index = $1), (id = $3) FROM patients \
              WHERE national_id_index = $1 OR email_index = $2 OR id = $3 \
              ORDER BY 1 DESC LIMIT 1",
@@ -74,7 +76,7 @@ pub(crate) async fn insert_patient(
         .into());
     }
     let inserted = tx
-        .execute(
+        .exec(
             "INSERT INTO patients (id, national_id_index, email_index, sealed) VALUES ($1, $2, $3, $4)",
             &[
                 &patient.id.0,
@@ -98,51 +100,58 @@ pub(crate) async fn insert_patient(
     }
 }
 
-/// Queues `messages` for the platform in the caller's transaction.
-pub(crate) async fn enqueue_outbox(
-    tx: &Transaction<'_>,
-    crypto: &Crypto,
-    messages: &[OutboxMessage],
-    at: Timestamp,
-) -> Result<(), PgError> {
-    if messages.is_empty() {
-        return Ok(());
-    }
-    for message in messages {
-        let id: i64 = tx
-            .query_one("SELECT nextval('outbox_id_seq')", &[])
-            .await?
-            .try_get(0)?;
-        let sealed = sealed::seal(crypto, "outbox", &(id as u64).to_be_bytes(), message)?;
-        tx.execute(
-            "INSERT INTO outbox (id, aggregate, enqueued_at, sealed) VALUES ($1, $2, $3, $4)",
-            &[&id, &message.aggregate, &crate::sql_time(at), &sealed],
-        )
-        .await?;
-    }
-    Ok(())
-}
-
-/// Queues `notifications` in the caller's transaction.
-pub(crate) async fn enqueue_notifications(
+/// Queues `notifications` and `messages` for the platform in the caller's transaction: their
+/// ids in one round trip (a sealed record is bound to its id), then one insert each.
+pub(crate) async fn enqueue(
     tx: &Transaction<'_>,
     crypto: &Crypto,
     notifications: &[Notification],
+    messages: &[OutboxMessage],
+    at: Timestamp,
 ) -> Result<(), PgError> {
-    for notification in notifications {
-        let id: i64 = tx
-            .query_one("SELECT nextval('notifications_id_seq')", &[])
-            .await?
-            .try_get(0)?;
-        let sealed = sealed::seal(
-            crypto,
-            "notifications",
-            &(id as u64).to_be_bytes(),
-            notification,
-        )?;
-        tx.execute(
-            "INSERT INTO notifications (id, sealed) VALUES ($1, $2)",
-            &[&id, &sealed],
+    if notifications.is_empty() && messages.is_empty() {
+        return Ok(());
+    }
+    let count =
+        |n: usize| i32::try_from(n).map_err(|_| PgError::Encode("too many messages".into()));
+    let ids = tx
+        .one(
+            "SELECT array(SELECT nextval('outbox_id_seq') FROM generate_series(1, $1)), \
+                    array(SELECT nextval('notifications_id_seq') FROM generate_series(1, $2))",
+            &[&count(messages.len())?, &count(notifications.len())?],
+        )
+        .await?;
+    let outbox_ids: Vec<i64> = ids.try_get(0)?;
+    let notification_ids: Vec<i64> = ids.try_get(1)?;
+    let place = |id: i64| {
+        u64::try_from(id)
+            .map(u64::to_be_bytes)
+            .map_err(|_| PgError::Corrupt("negative id".into()))
+    };
+    if !messages.is_empty() {
+        let mut aggregates = Vec::with_capacity(messages.len());
+        let mut sealed = Vec::with_capacity(messages.len());
+        for (id, message) in outbox_ids.iter().zip(messages) {
+            aggregates.push(message.aggregate.as_str());
+            sealed.push(sealed::seal(crypto, "outbox", &place(*id)?, message)?);
+        }
+        tx.exec(
+            "INSERT INTO outbox (id, aggregate, enqueued_at, sealed) \
+             SELECT id, aggregate, $3, sealed FROM unnest($1::bigint[], $2::text[], $4::bytea[]) \
+             AS t(id, aggregate, sealed)",
+            &[&outbox_ids, &aggregates, &crate::sql_time(at), &sealed],
+        )
+        .await?;
+    }
+    if !notifications.is_empty() {
+        let sealed = notification_ids
+            .iter()
+            .zip(notifications)
+            .map(|(id, n)| sealed::seal(crypto, "notifications", &place(*id)?, n))
+            .collect::<Result<Vec<_>, PgError>>()?;
+        tx.exec(
+            "INSERT INTO notifications (id, sealed) SELECT * FROM unnest($1::bigint[], $2::bytea[])",
+            &[&notification_ids, &sealed],
         )
         .await?;
     }
@@ -155,7 +164,7 @@ pub(crate) async fn read_patient(
     id: PatientId,
 ) -> Result<Option<Patient>, PgError> {
     let Some(row) = client
-        .query_opt("SELECT sealed FROM patients WHERE id = $1", &[&id.0])
+        .opt("SELECT sealed FROM patients WHERE id = $1", &[&id.0])
         .await?
     else {
         return Ok(None);
@@ -176,11 +185,11 @@ impl Repository for PgStore {
         let (event, outbox) = (audit.clone(), outbox.to_vec());
         self.run(move |inner| async move {
             let mut object = inner.client().await?;
-            let client: &mut tokio_postgres::Client = &mut object;
+            let client: &mut deadpool_postgres::ClientWrapper = &mut object;
             let tx = client.transaction().await?;
             insert_patient(&tx, &sealed).await?;
-            enqueue_outbox(&tx, &inner.crypto, &outbox, event.at).await?;
-            audit::append(&tx, &inner.crypto, &[&event]).await?;
+            enqueue(&tx, &inner.crypto, &[], &outbox, event.at).await?;
+            audit::append(&tx, &[&event]).await?;
             tx.commit().await?;
             Ok(())
         })
@@ -194,11 +203,11 @@ impl Repository for PgStore {
         let event = audit.clone();
         self.run(move |inner| async move {
             let mut object = inner.client().await?;
-            let client: &mut tokio_postgres::Client = &mut object;
+            let client: &mut deadpool_postgres::ClientWrapper = &mut object;
             let tx = client.transaction().await?;
             // The access is recorded even when nothing is found.
             let patient = read_patient(&tx, &inner.crypto, id).await?;
-            audit::append(&tx, &inner.crypto, &[&event]).await?;
+            audit::append(&tx, &[&event]).await?;
             tx.commit().await?;
             Ok(patient)
         })
@@ -219,15 +228,15 @@ impl Repository for PgStore {
         let event = audit.clone();
         self.run(move |inner| async move {
             let mut object = inner.client().await?;
-            let client: &mut tokio_postgres::Client = &mut object;
+            let client: &mut deadpool_postgres::ClientWrapper = &mut object;
             let tx = client.transaction().await?;
-            tx.execute(
+            tx.exec(
                 "INSERT INTO practitioners (id, sealed) VALUES ($1, $2) \
                  ON CONFLICT (id) DO UPDATE SET sealed = EXCLUDED.sealed",
                 &[&id.0, &sealed],
             )
             .await?;
-            audit::append(&tx, &inner.crypto, &[&event]).await?;
+            audit::append(&tx, &[&event]).await?;
             tx.commit().await?;
             Ok(())
         })
@@ -236,9 +245,9 @@ impl Repository for PgStore {
     fn practitioners(&self) -> Result<Vec<Practitioner>, RepositoryError> {
         self.run(|inner| async move {
             let object = inner.client().await?;
-            let client: &tokio_postgres::Client = &object;
+            let client = &object;
             let rows = client
-                .query("SELECT id, sealed FROM practitioners", &[])
+                .all("SELECT id, sealed FROM practitioners", &[])
                 .await?;
             let mut all = rows
                 .iter()
@@ -262,17 +271,17 @@ impl Repository for PgStore {
         let event = event.clone();
         self.run(move |inner| async move {
             let mut object = inner.client().await?;
-            let client: &mut tokio_postgres::Client = &mut object;
-            audit::record(client, &inner.crypto, &[&event]).await
+            let client: &mut deadpool_postgres::ClientWrapper = &mut object;
+            audit::record(client, &[&event]).await
         })
     }
 
     fn outbox_pending(&self) -> Result<u64, RepositoryError> {
         self.run(|inner| async move {
             let object = inner.client().await?;
-            let client: &tokio_postgres::Client = &object;
+            let client = &object;
             let count: i64 = client
-                .query_one("SELECT count(*) FROM outbox", &[])
+                .one("SELECT count(*) FROM outbox", &[])
                 .await?
                 .try_get(0)?;
             Ok(u64::try_from(count).unwrap_or(0))

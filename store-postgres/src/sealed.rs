@@ -8,6 +8,7 @@ use teleconsult_seal::Crypto;
 use zeroize::Zeroizing;
 
 use crate::error::PgError;
+use crate::sql::Cached;
 
 pub(crate) fn seal<T: Serialize>(
     crypto: &Crypto,
@@ -48,18 +49,18 @@ const KEY_CHECK_VALUE: &str = "teleconsult storage key check v1";
 
 /// The first daemon writes a sealed known value; every later start must open it with its key.
 pub(crate) async fn check_key(
-    client: &tokio_postgres::Client,
+    client: &deadpool_postgres::Client,
     crypto: &Crypto,
 ) -> Result<(), PgError> {
     let sealed = seal(crypto, "meta", KEY_CHECK.as_bytes(), &KEY_CHECK_VALUE)?;
     client
-        .execute(
+        .exec(
             "INSERT INTO meta (key, sealed) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
             &[&KEY_CHECK, &sealed],
         )
         .await?;
     let row = client
-        .query_one("SELECT sealed FROM meta WHERE key = $1", &[&KEY_CHECK])
+        .one("SELECT sealed FROM meta WHERE key = $1", &[&KEY_CHECK])
         .await?;
     let stored: Vec<u8> = row.try_get(0)?;
     match open::<String>(crypto, "meta", KEY_CHECK.as_bytes(), &stored) {

@@ -12,6 +12,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod bench;
 mod checks;
 mod fixtures;
 mod postgres_only;

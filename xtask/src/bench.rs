@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 pub fn bench(args: &[String]) -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("startup") => startup(),
-        Some("booking") => bench_booking::booking(),
+        Some("booking") => bench_booking::booking(&args[1..]),
         Some("sync") => crate::bench_sync::sync(),
         Some("media") => bench_media::media(),
         Some("booth") => bench_booth::booth(&args[1..]),

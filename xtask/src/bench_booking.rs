@@ -12,7 +12,84 @@ use anyhow::Context;
 
 const TEST: &str = "booking_bench::bench_booking_throughput_and_latency";
 
-pub fn booking() -> anyhow::Result<()> {
+/// `cargo xtask bench booking [--backend sled|postgres]`.
+pub fn booking(args: &[String]) -> anyhow::Result<()> {
+    match args {
+        [] => daemon_on_sled(),
+        [flag, backend] if flag == "--backend" && backend == "sled" => daemon_on_sled(),
+        [flag, backend] if flag == "--backend" && backend == "postgres" => ports_on_postgres(),
+        _ => anyhow::bail!("usage: cargo xtask bench booking [--backend sled|postgres]"),
+    }
+}
+
+const PORTS_TEST: &str = "bench::bench_booking_ports_against_pgbench";
+
+/// The booking port on PostgreSQL and on sled against `pgbench` running the same transaction
+/// shape on the same server, in one run (issue #20). The daemon does not run on PostgreSQL
+/// yet (docs/postgres.md), so this measures the adapters under the application layer.
+fn ports_on_postgres() -> anyhow::Result<()> {
+    crate::deps::ensure_debian_packages(&["postgresql"])?;
+    let out = crate::root().join("target/bench/booking-ports-figures.json");
+    std::fs::create_dir_all(out.parent().context("no parent")?)?;
+    let _ = std::fs::remove_file(&out);
+    let load_before = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    crate::step(
+        "booking port benchmark: release build, a PostgreSQL server of its own on 127.0.0.1",
+        crate::cargo()
+            .args([
+                "test",
+                "--release",
+                "--locked",
+                "--package",
+                "teleconsult-tests",
+                "--test",
+                "conformance",
+                "--",
+                "--ignored",
+                "--exact",
+                PORTS_TEST,
+                "--nocapture",
+            ])
+            .env("TELECONSULT_BENCH_OUT", &out),
+    )?;
+    let figures: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(&out)
+            .with_context(|| format!("the benchmark wrote no {}", out.display()))?,
+    )?;
+    let get = |k: &str| figures[k].as_f64().unwrap_or(f64::NAN);
+    let metrics = [
+        ("pgbench_tps", get("pgbench_tps")),
+        ("postgres_bookings_per_s", get("postgres_bookings_per_s")),
+        ("postgres_vs_pgbench", get("postgres_vs_pgbench")),
+        ("postgres_p50_ms", get("postgres_p50_ms")),
+        ("postgres_p99_ms", get("postgres_p99_ms")),
+        ("postgres_double_bookings", get("postgres_double_bookings")),
+        ("postgres_errors", get("postgres_errors")),
+        ("sled_bookings_per_s", get("sled_bookings_per_s")),
+        ("sled_vs_pgbench", get("sled_vs_pgbench")),
+        ("sled_p50_ms", get("sled_p50_ms")),
+        ("sled_p99_ms", get("sled_p99_ms")),
+    ];
+    let notes = format!(
+        "{threads} threads for {seconds} s each: pgbench (-c {threads} -j 2) inserting an appointment with a unique \
+         (practitioner, start), an audit row and an outbox row per transaction; then PgStore::write_booking (the \
+         booking port: appointment sealed, its patient read and creation audited, one SMS, one outbox message, \
+         the audit chain linked by the chainer) on the same server; then Store::write_booking (sled) on a fresh \
+         store. Release build; one PostgreSQL 15 started by the test (fsync on). The daemon does not run on \
+         PostgreSQL yet: these are the adapters' figures under the application layer. Load average before \
+         {load_before}",
+        threads = get("threads"),
+        seconds = get("seconds"),
+        load_before = load_before
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
+    crate::bench_report("booking-ports", &metrics, &notes)
+}
+
+fn daemon_on_sled() -> anyhow::Result<()> {
     let daemon = super::release_daemon()?;
     let out = crate::root().join("target/bench/booking-figures.json");
     std::fs::create_dir_all(out.parent().context("no parent")?)?;
