@@ -16,7 +16,9 @@
 //!   the caller's runtime's async workers when called, as the ports are, from blocking threads.
 //! - `audit.rs`: the audit chain, one chain for every daemon: events committed with their
 //!   change, linked in batches by one daemon's chainer at a time (an advisory lock).
-//! - `booking.rs`, `repo.rs`: the `BookingStore` and `Repository` ports.
+//! - `booking.rs`, `repo.rs`: the `BookingStore` and `Repository` ports; `appointments.rs`:
+//!   changes of an appointment decided on it as stored (the caller's closure, over channels,
+//!   while the row is locked).
 //!
 //! **Architecture invariants**: uniqueness by constraints (one booking per slot, one session in
 //! the cabin, one patient per national id), never by a read then a write; every write that
@@ -30,6 +32,7 @@
 //! Implemented so far (issue #20 builds it port by port): `Repository`, `BookingStore`, and
 //! schedules. The daemon cannot run on it yet: `[storage] backend` accepts only `sled`.
 
+mod appointments;
 mod audit;
 mod booking;
 mod bridge;

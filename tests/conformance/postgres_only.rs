@@ -135,3 +135,86 @@ fn the_database_sees_no_health_data_in_clear() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Cancels `a` as stored, refusing when it is already final (as the cancel use case does).
+fn cancel(
+    current: &teleconsult_core::appointment::Appointment,
+) -> Result<
+    Option<teleconsult_core::ports::AppointmentChange>,
+    teleconsult_core::appointment::TransitionError,
+> {
+    use teleconsult_core::appointment::{CancelledBy, Status, TransitionError};
+    if current.status.is_final() {
+        return Err(TransitionError::NotAllowed {
+            event: "cancel",
+            status: "final",
+        });
+    }
+    let mut next = current.clone();
+    next.status = Status::Cancelled {
+        by: CancelledBy::Patient,
+        reason: None,
+        at: crate::fixtures::ts(2),
+    };
+    Ok(Some(teleconsult_core::ports::AppointmentChange {
+        next,
+        notifications: Vec::new(),
+        outbox: vec![teleconsult_core::outbox::OutboxMessage {
+            idempotency_key: format!("appointment.cancelled/{}", current.id),
+            aggregate: format!("appointment/{}", current.id),
+            kind: "appointment.cancelled".into(),
+            payload: serde_json::json!({}),
+        }],
+    }))
+}
+
+#[test]
+fn thirty_cancellations_of_one_appointment_cancel_it_once_and_free_its_slot() -> anyhow::Result<()>
+{
+    use teleconsult_core::audit::Action;
+    let Some((_server, url)) = server("thirty_cancellations_of_one_appointment")? else {
+        return Ok(());
+    };
+    let store = Arc::new(PgStore::open(&PgOptions::new(url), &key())?);
+    let a = appointment(1, 4, 1);
+    store.write_booking(booking(&a))?;
+    let before = store.audit_len()?;
+    let read = crate::fixtures::event(Action::Read, "appointment", a.id.to_string());
+    let write = crate::fixtures::event(Action::Update, "appointment", a.id.to_string());
+    let outcomes: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..30)
+            .map(|_| {
+                let (store, read, write) = (Arc::clone(&store), read.clone(), write.clone());
+                scope.spawn(move || store.change_appointment(a.id, &cancel, Some(&read), &write))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let (mut cancelled, mut refused) = (0, 0);
+    for outcome in outcomes {
+        match outcome? {
+            Ok(Some(saved)) => {
+                assert!(saved.status.is_final());
+                cancelled += 1;
+            }
+            Err(_) => refused += 1,
+            Ok(None) => anyhow::bail!("a cancellation changed nothing"),
+        }
+    }
+    assert_eq!((cancelled, refused), (1, 29));
+    // Thirty reads, one write; the booking's message and the cancellation's.
+    assert_eq!(store.audit_len()?, before + 31);
+    assert_eq!(
+        teleconsult_core::ports::Repository::outbox_pending(&*store)?,
+        2
+    );
+    // The slot is free again.
+    store.write_booking(booking(&appointment(2, 4, 2)))?;
+    // No such appointment: refused as not found, nothing recorded.
+    let missing = appointment(99, 9, 9).id;
+    assert_eq!(
+        store.change_appointment(missing, &cancel, Some(&read), &write),
+        Err(RepositoryError::NotFound("appointment"))
+    );
+    Ok(())
+}
