@@ -7,6 +7,7 @@ pub mod booking;
 pub mod booth;
 pub mod call;
 pub mod documents;
+pub mod outbox;
 
 use crate::Timestamp;
 use crate::audit::AuditEvent;
