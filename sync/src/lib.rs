@@ -51,7 +51,7 @@ pub struct SyncSettings {
 }
 
 /// Builds the worker (fails only on unreadable TLS/token files or a bad URL).
-pub fn worker<S: SyncStore, R: RemoteAppointments>(
+pub fn worker<S: SyncStore + 'static, R: RemoteAppointments>(
     settings: &SyncSettings,
     store: Arc<S>,
     remote: Arc<R>,
