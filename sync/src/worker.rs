@@ -548,11 +548,5 @@ struct Queue {
 /// The record two messages must not touch concurrently: the patient a booking or document is
 /// about (both conditionally create it on the platform).
 fn shared_key(entry: &QueuedMessage) -> Option<String> {
-    let payload = &entry.message.payload;
-    payload
-        .pointer("/appointment/patient")
-        .or_else(|| payload.pointer("/document/patient"))
-        .or_else(|| payload.pointer("/patient/id"))
-        .and_then(serde_json::Value::as_str)
-        .map(|p| format!("patient/{p}"))
+    entry.message.patient_key()
 }

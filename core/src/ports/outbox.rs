@@ -14,11 +14,14 @@
 //! are idempotent). Which entries a lease call may take is decided by one rule, [`LeaseRule`],
 //! that every adapter applies in id order inside the transaction that writes the leases:
 //!
-//! - **per aggregate, in order**: once an entry of an aggregate (`appointment/<id>`, …) is
-//!   leased to another holder whose lease runs, no later entry of that aggregate is offered —
-//!   so a second worker never sends message 2 of an appointment while message 1 is leased to
-//!   another. (A holder renews in id order with one end time, so its earlier entries of an
-//!   aggregate never expire before its later ones.)
+//! - **per aggregate and per patient, in order**: once an entry is leased to another holder
+//!   whose lease runs, no later entry sharing one of its ordering keys
+//!   ([`OutboxMessage::ordering_keys`]: its aggregate — `appointment/<id>`, … — and the patient
+//!   it creates on the platform) is offered, nor, in turn, later entries sharing a key with a
+//!   held-back one — so a second worker never sends message 2 of an appointment while message
+//!   1 is leased to another, nor a patient's document while their booking (which creates the
+//!   patient too) is. (A holder renews in id order with one end time, so its earlier entries
+//!   never expire before its later ones.)
 //! - at most `limit` entries per call, oldest first.
 //!
 //! `ack`, `record_attempt` and `park` are accepted from any worker, holder or not: a delivery or
@@ -86,7 +89,7 @@ pub struct LeaseRule<'a> {
     now: Timestamp,
     limit: usize,
     taken: usize,
-    /// Aggregates with an entry leased to another holder, from that entry on.
+    /// Ordering keys with an entry leased to another holder (or held back), from that entry on.
     blocked: HashSet<String>,
 }
 
@@ -101,30 +104,21 @@ impl<'a> LeaseRule<'a> {
         }
     }
 
-    /// The verdict for the next entry (in id order) of `aggregate`, currently `held` (or not).
-    /// A lease whose `until` is not after `now` has expired.
-    pub fn offer(&mut self, aggregate: &str, held: Option<Held<'_>>) -> Verdict {
+    /// The verdict for the next entry (in id order), `message`, currently `held` (or not). A
+    /// lease whose `until` is not after `now` has expired.
+    pub fn offer(&mut self, message: &OutboxMessage, held: Option<Held<'_>>) -> Verdict {
         if self.taken >= self.limit {
             return Verdict::Stop;
         }
-        if self.blocked.contains(aggregate) {
-            return Verdict::Skip;
-        }
-        if let Some(held) = held
-            && held.holder != self.holder
-            && held.until > self.now
-        {
-            self.blocked.insert(aggregate.to_owned());
+        let keys = message.ordering_keys();
+        let elsewhere = held.is_some_and(|h| h.holder != self.holder && h.until > self.now);
+        if elsewhere || keys.iter().any(|k| self.blocked.contains(k)) {
+            // Held back: so are the later entries sharing any of its keys.
+            self.blocked.extend(keys);
             return Verdict::Skip;
         }
         self.taken += 1;
         Verdict::Take
-    }
-
-    /// Marks `aggregate` as held by another holder from here on (an entry the adapter found
-    /// taken meanwhile, or one it could not lease).
-    pub fn block(&mut self, aggregate: &str) {
-        self.blocked.insert(aggregate.to_owned());
     }
 }
 
@@ -187,36 +181,82 @@ mod tests {
         })
     }
 
+    fn m(aggregate: &str) -> OutboxMessage {
+        OutboxMessage {
+            idempotency_key: aggregate.into(),
+            aggregate: aggregate.into(),
+            kind: "x".into(),
+            payload: serde_json::json!({}),
+        }
+    }
+
+    fn booking(appointment: &str, patient: &str) -> OutboxMessage {
+        OutboxMessage {
+            payload: serde_json::json!({"appointment": {"patient": patient}}),
+            ..m(appointment)
+        }
+    }
+
     #[test]
     fn free_own_and_expired_entries_are_taken() {
         let mut rule = LeaseRule::new("a", at(10), 10);
-        assert_eq!(rule.offer("x", None), Verdict::Take);
-        assert_eq!(rule.offer("y", held("a", 5)), Verdict::Take, "own, expired");
+        assert_eq!(rule.offer(&m("x"), None), Verdict::Take);
         assert_eq!(
-            rule.offer("z", held("a", 50)),
+            rule.offer(&m("y"), held("a", 5)),
+            Verdict::Take,
+            "own, expired"
+        );
+        assert_eq!(
+            rule.offer(&m("z"), held("a", 50)),
             Verdict::Take,
             "own, renewed"
         );
-        assert_eq!(rule.offer("w", held("b", 10)), Verdict::Take, "ends at now");
+        assert_eq!(
+            rule.offer(&m("w"), held("b", 10)),
+            Verdict::Take,
+            "ends at now"
+        );
     }
 
     #[test]
     fn a_running_lease_of_another_holds_back_its_aggregate_from_there_on() {
         let mut rule = LeaseRule::new("a", at(10), 10);
-        assert_eq!(rule.offer("x", held("b", 11)), Verdict::Skip);
-        assert_eq!(rule.offer("x", None), Verdict::Skip, "later entry of x");
-        assert_eq!(rule.offer("x", held("a", 11)), Verdict::Skip);
-        assert_eq!(rule.offer("y", None), Verdict::Take, "other aggregates go");
-        rule.block("y");
-        assert_eq!(rule.offer("y", None), Verdict::Skip);
+        assert_eq!(rule.offer(&m("x"), held("b", 11)), Verdict::Skip);
+        assert_eq!(rule.offer(&m("x"), None), Verdict::Skip, "later entry of x");
+        assert_eq!(rule.offer(&m("x"), held("a", 11)), Verdict::Skip);
+        assert_eq!(
+            rule.offer(&m("y"), None),
+            Verdict::Take,
+            "other aggregates go"
+        );
+    }
+
+    #[test]
+    fn a_patient_held_elsewhere_holds_back_their_other_records_and_what_follows_them() {
+        let mut rule = LeaseRule::new("a", at(10), 10);
+        assert_eq!(
+            rule.offer(&booking("appointment/1", "p"), held("b", 11)),
+            Verdict::Skip
+        );
+        // Another appointment of the same patient waits...
+        assert_eq!(
+            rule.offer(&booking("appointment/2", "p"), None),
+            Verdict::Skip
+        );
+        // ...and so does the next change of that appointment, whoever its patient is.
+        assert_eq!(rule.offer(&m("appointment/2"), None), Verdict::Skip);
+        assert_eq!(
+            rule.offer(&booking("appointment/3", "q"), None),
+            Verdict::Take
+        );
     }
 
     #[test]
     fn the_limit_stops_the_pass() {
         let mut rule = LeaseRule::new("a", at(0), 2);
-        assert_eq!(rule.offer("x", None), Verdict::Take);
-        assert_eq!(rule.offer("x", held("b", 9)), Verdict::Skip);
-        assert_eq!(rule.offer("y", None), Verdict::Take);
-        assert_eq!(rule.offer("z", None), Verdict::Stop);
+        assert_eq!(rule.offer(&m("x"), None), Verdict::Take);
+        assert_eq!(rule.offer(&m("x"), held("b", 9)), Verdict::Skip);
+        assert_eq!(rule.offer(&m("y"), None), Verdict::Take);
+        assert_eq!(rule.offer(&m("z"), None), Verdict::Stop);
     }
 }

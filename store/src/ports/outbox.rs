@@ -6,7 +6,7 @@
 //! the outbox's head and the leases, chooses by core's [`LeaseRule`], then checks its choice
 //! again and writes the leases in one transaction, applying the rule to what the transaction
 //! reads — so two holders asking at once never both get an entry, nor entries of one aggregate
-//! out of order. Leases need not be durable: a lease written under an earlier opening of the
+//! (or one patient) out of order. Leases need not be durable: a lease written under an earlier opening of the
 //! database is void (only one process opens a sled database, so the worker that held it is
 //! gone), and a daemon restarted after a crash offers its outbox again at once rather than
 //! after the leases' end. An entry acknowledged or parked takes its lease with it; a lease
@@ -91,7 +91,7 @@ impl Store {
         for item in inner.encrypted(TreeId::Outbox).iter::<OutboxEntry>() {
             let (_, entry) = item?;
             let held = leases.get(&entry.id).and_then(|l| l.held(&inner));
-            let verdict = rule.offer(&entry.message.aggregate, held);
+            let verdict = rule.offer(&entry.message, held);
             if verdict == Verdict::Stop {
                 complete = false;
                 break;
@@ -131,7 +131,7 @@ impl Store {
                 let key = lease_key(entry.id);
                 let current = sync.get::<LeaseRecord>(&key)?;
                 let held = current.as_ref().and_then(|l| l.held(&inner));
-                match rule.offer(&entry.message.aggregate, held) {
+                match rule.offer(&entry.message, held) {
                     Verdict::Take => {
                         sync.insert(&key, &record)?;
                         taken.insert(entry.id);

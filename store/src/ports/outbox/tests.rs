@@ -278,3 +278,30 @@ fn an_entry_written_before_leases_existed_is_leased() {
     assert_eq!(got[0].attempts, 2);
     assert_eq!(got[0].message.aggregate, "appointment/7");
 }
+
+#[test]
+fn a_patients_other_records_wait_while_one_of_theirs_is_leased_elsewhere() {
+    let (_dir, store) = open();
+    let of = |aggregate: &str, patient: &str| OutboxMessage {
+        payload: serde_json::json!({ "appointment": { "patient": patient } }),
+        ..message(0, aggregate)
+    };
+    let q: Vec<u64> = [
+        of("appointment/1", "p"),
+        of("appointment/2", "p"),
+        of("appointment/3", "q"),
+    ]
+    .iter()
+    .map(|m| {
+        store
+            .inner()
+            .transact(|tx| crate::outbox::enqueue(tx, m, ts(0)))
+            .unwrap()
+    })
+    .collect();
+    assert_eq!(lease(&store, "one", 1, 0, 100), [q[0]]);
+    // Both bookings would create patient p on the platform: not at once from two daemons.
+    assert_eq!(lease(&store, "two", 10, 1, 100), [q[2]]);
+    SyncStore::ack(&store, q[0]).unwrap();
+    assert_eq!(lease(&store, "two", 10, 2, 100), [q[1], q[2]]);
+}
