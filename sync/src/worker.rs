@@ -3,11 +3,11 @@
 //! Each round it *leases* the head of the outbox (core's `ports::outbox`: under the worker's own
 //! holder id, random per start, for [`WorkerConfig::lease`]; renewed by every read, and read
 //! again before anything more is sent once a quarter of it has passed; released when the worker
-//! stops) — so that with several daemons on one database each message is delivered by one
-//! of them at a time, and the entries of one aggregate by one of them in order; a daemon that
-//! dies leaves its entries to the others when its leases end. Of what it holds it picks, per
-//! aggregate, only the *oldest*
-//! entry (so changes of one appointment arrive in order), skipping entries in back-off and
+//! stops) — so that with several daemons on one database each message is delivered by one of
+//! them at a time, and the entries of one aggregate (or patient) by one of them in order; a
+//! daemon that dies leaves its entries to the others when its leases end. Of what it holds it
+//! picks, per aggregate, only the *oldest* entry (so changes of one appointment arrive in
+//! order), skipping entries in back-off and
 //! those whose patient is already being sent by another in-flight message (two concurrent
 //! conditional creates of one patient could both create it). Up to `concurrency` entries go
 //! out at once. Then, per entry:
