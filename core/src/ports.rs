@@ -1,12 +1,14 @@
 //! Ports: what the domain needs from the outside world. Adapters live in other crates
-//! (`teleconsult-store` implements [`Repository`], [`booking::BookingStore`] and
-//! [`booth::BoothStore`]; the daemon provides the system [`Clock`]). The use cases that drive
+//! (`teleconsult-store` implements [`Repository`], [`booking::BookingStore`],
+//! [`booth::BoothStore`] and [`outbox::SyncStore`] — the sync worker's, with outbox leases —;
+//! the daemon provides the system [`Clock`]). The use cases that drive
 //! them live in `teleconsult-app`.
 
 pub mod booking;
 pub mod booth;
 pub mod call;
 pub mod documents;
+pub mod outbox;
 
 use crate::Timestamp;
 use crate::audit::AuditEvent;

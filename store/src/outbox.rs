@@ -63,13 +63,9 @@ impl Store {
     /// Removes a delivered entry, durably. Acknowledging an absent id is not an error (the
     /// worker may retry an acknowledgement after a crash); returns whether it was present.
     pub fn outbox_ack(&self, id: u64) -> Result<bool, StoreError> {
-        let removed = self
-            .inner()
-            .trees
-            .raw(TreeId::Outbox)
-            .remove(id.to_be_bytes())?;
+        let removed = self.outbox_ack_unflushed(id)?;
         self.inner().flush()?;
-        Ok(removed.is_some())
+        Ok(removed)
     }
 
     /// Counts one more delivery attempt of entry `id`; returns the new count, or `None` when

@@ -9,6 +9,7 @@
 //! |---|---|
 //! | `parked/` + id `u64` BE | sealed [`ParkedEntry`] |
 //! | `cursor/` + name | sealed timestamp (e.g. the pull cursor of remote appointments) |
+//! | `lease/` + id `u64` BE | sealed lease of the queued outbox entry `id` (see `ports/outbox.rs`) |
 
 use serde::{Deserialize, Serialize};
 use teleconsult_core::Timestamp;
@@ -36,14 +37,7 @@ pub struct ParkedEntry {
     pub outcome: serde_json::Value,
 }
 
-/// Why and when an entry is parked (see [`Store::outbox_park`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Parking {
-    pub at: Timestamp,
-    pub status: u16,
-    pub reason: String,
-    pub outcome: serde_json::Value,
-}
+pub use teleconsult_core::ports::outbox::Parking;
 
 fn parked_key(id: u64) -> Vec<u8> {
     [PARKED, &id.to_be_bytes()].concat()
@@ -65,6 +59,8 @@ impl Store {
                 return Ok(false);
             };
             tx.raw(TreeId::Outbox).remove(&outbox_key)?;
+            tx.raw(TreeId::Sync)
+                .remove(crate::ports::lease_key(id).as_slice())?;
             let parked = ParkedEntry {
                 entry,
                 parked_at: parking.at,
@@ -111,6 +107,9 @@ impl Store {
                 return Ok(false);
             };
             tx.raw(TreeId::Sync).remove(key.as_slice())?;
+            // A fresh start: no lease from before it was parked.
+            tx.raw(TreeId::Sync)
+                .remove(crate::ports::lease_key(id).as_slice())?;
             let entry = OutboxEntry {
                 attempts: 0,
                 ..parked.entry
@@ -141,11 +140,14 @@ impl Store {
     /// platform recognises (every send is idempotent) — so it need not pay one `fsync` per
     /// message while draining a backlog. Returns whether the entry was present.
     pub fn outbox_ack_unflushed(&self, id: u64) -> Result<bool, StoreError> {
-        let removed = self
-            .inner()
+        let inner = self.inner();
+        let removed = inner.trees.raw(TreeId::Outbox).remove(id.to_be_bytes())?;
+        // Its lease ends with it (a lease left behind by a crash in between is void, and
+        // removed by the next lease call).
+        inner
             .trees
-            .raw(TreeId::Outbox)
-            .remove(id.to_be_bytes())?;
+            .raw(TreeId::Sync)
+            .remove(crate::ports::lease_key(id))?;
         Ok(removed.is_some())
     }
 

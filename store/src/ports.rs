@@ -1,6 +1,7 @@
 //! The booking, booth, call and document ports of `teleconsult-core` for [`Store`]: thin
 //! wrappers over the store's own operations (`booking.rs`, `booth.rs`, `queue.rs`, `call.rs`,
-//! `documents.rs`), errors mapped to the port's.
+//! `documents.rs`), errors mapped to the port's; the outbox port, with the leases it adds, in
+//! `ports/outbox.rs`.
 
 use std::collections::BTreeSet;
 use teleconsult_core::Timestamp;
@@ -22,6 +23,10 @@ use teleconsult_core::ports::documents::DocumentStore;
 use teleconsult_core::practitioner::Practitioner;
 use teleconsult_core::queue::{Availability, QueueEntry, QueueEntryId};
 use teleconsult_core::schedule::Schedule;
+
+mod outbox;
+
+pub(crate) use outbox::lease_key;
 
 use crate::Rendition;
 use crate::store::Store;

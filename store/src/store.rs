@@ -94,6 +94,10 @@ pub(crate) struct Inner {
     pub(crate) practitioners: Kept<PractitionerId, Practitioner>,
     pub(crate) schedules: Kept<PractitionerId, Schedule>,
     pub(crate) patients: Kept<PatientId, Patient>,
+    /// Random, new at every opening of the database: outbox leases taken under another
+    /// opening are void (only one process opens a sled database, so their holder is gone —
+    /// see `ports/outbox.rs`).
+    pub(crate) opening: u64,
 }
 
 impl Inner {
@@ -452,6 +456,7 @@ pub(crate) fn open_inner(
         practitioners: Kept::default(),
         schedules: Kept::default(),
         patients: Kept::default(),
+        opening: rand::random(),
     };
     meta::prepare(&inner).map_err(|error| match error {
         StoreError::Engine(source @ sled::Error::Corruption { .. }) => map_open_error(dir, source),

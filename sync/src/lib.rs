@@ -5,7 +5,9 @@
 //! outbox message kinds it consumes ([`message`]), and the [`worker`]: the only sender to the
 //! platform (conditional creates on stable identifiers, `If-Match` updates, documents as MHD-style
 //! transactions, back-off with jitter, a circuit, parked poison entries) plus the pull of remote
-//! appointments ([`pull`]). What it needs from storage and booking are the traits of [`ports`];
+//! appointments ([`pull`]). What it needs from storage and booking are the traits of [`ports`]
+//! (storage: core's `SyncStore` port — the outbox, *leased* so that several workers on one
+//! database never send one message at once; this crate depends on no storage engine);
 //! what the rest of the daemon sees is a [`SyncHandle`] (status, metrics, wake-up).
 //!
 //! **Architecture invariants**
@@ -51,7 +53,7 @@ pub struct SyncSettings {
 }
 
 /// Builds the worker (fails only on unreadable TLS/token files or a bad URL).
-pub fn worker<S: SyncStore, R: RemoteAppointments>(
+pub fn worker<S: SyncStore + 'static, R: RemoteAppointments>(
     settings: &SyncSettings,
     store: Arc<S>,
     remote: Arc<R>,

@@ -1,59 +1,30 @@
-//! What the worker needs from the rest of the site, as traits (so tests can fake them and the
-//! storage engine stays swappable), and their implementation for [`teleconsult_store::Store`].
+//! What the worker needs from the rest of the site, as traits.
 //!
-//! - [`SyncStore`]: the outbox (peek, acknowledge, count attempts, park), the records a message
-//!   refers to (patient, practitioners) and the pull cursor. Candidate for `core::ports` once
-//!   core is open for changes; it only uses core types plus [`QueuedMessage`].
-//! - [`RemoteAppointments`]: where appointments booked or cancelled on the platform go. Booking
-//!   (issue 5) implements it on top of the store; until then the daemon uses [`IgnoreRemote`].
+//! - [`SyncStore`]: storage — the outbox, leased (so that several workers, one per daemon,
+//!   never deliver one message at once), parked entries, pull cursors, and through its
+//!   supertrait [`Repository`](teleconsult_core::ports::Repository) the records a message refers
+//!   to. It is core's port (`teleconsult_core::ports::outbox`), re-exported here; the sled store
+//!   implements it, and so will any other storage adapter. This crate knows no storage engine.
+//! - [`RemoteAppointments`]: where appointments booked or cancelled on the platform go (the
+//!   daemon implements it on top of the store).
 //!
 //! All methods block (disk I/O): the worker calls them through `spawn_blocking`.
 
-use crate::message::PatientRecord;
 use teleconsult_core::Timestamp;
-use teleconsult_core::audit::{Action, Actor, AuditEvent};
-use teleconsult_core::ids::{AppointmentId, PatientId, PractitionerId};
-use teleconsult_core::outbox::OutboxMessage;
-use teleconsult_core::ports::Repository;
-use teleconsult_core::practitioner::Practitioner;
-use teleconsult_store::{Parking, Store};
+use teleconsult_core::ids::{AppointmentId, PractitionerId};
+use teleconsult_core::ports::RepositoryError;
+
+pub use teleconsult_core::ports::outbox::{Parking, QueuedMessage, SyncStore};
 
 /// A storage failure, as text without content (store errors never carry health data).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("storage: {0}")]
 pub struct PortError(pub String);
 
-/// One outbox entry as the worker sees it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct QueuedMessage {
-    /// Position in the outbox (monotonic).
-    pub id: u64,
-    pub message: OutboxMessage,
-    pub enqueued_at: Timestamp,
-    /// Delivery attempts so far, persisted across restarts.
-    pub attempts: u32,
-}
-
-/// Storage as the sync worker needs it.
-pub trait SyncStore: Send + Sync + 'static {
-    /// The oldest `limit` queued messages, oldest first.
-    fn peek(&self, limit: usize) -> Result<Vec<QueuedMessage>, PortError>;
-    /// Removes a delivered message (absent ids are fine: a retried acknowledgement). Need not
-    /// be durable at once: a lost acknowledgement only causes an idempotent re-send.
-    fn ack(&self, id: u64) -> Result<(), PortError>;
-    /// Counts one more attempt; returns the new count (`None` when no longer queued).
-    fn record_attempt(&self, id: u64) -> Result<Option<u32>, PortError>;
-    /// Moves a message to the parked entries (durably, in one step).
-    fn park(&self, id: u64, parking: &Parking) -> Result<(), PortError>;
-    fn pending_len(&self) -> Result<u64, PortError>;
-    fn parked_len(&self) -> Result<u64, PortError>;
-    /// Aggregates with a parked entry: their later entries wait behind it (and are parked too).
-    fn parked_aggregates(&self) -> Result<Vec<String>, PortError>;
-    /// The patient a message refers to (an audited read by the sync worker).
-    fn patient(&self, id: PatientId, at: Timestamp) -> Result<Option<PatientRecord>, PortError>;
-    fn practitioners(&self) -> Result<Vec<Practitioner>, PortError>;
-    fn cursor(&self, name: &str) -> Result<Option<Timestamp>, PortError>;
-    fn set_cursor(&self, name: &str, at: Timestamp) -> Result<(), PortError>;
+impl From<RepositoryError> for PortError {
+    fn from(e: RepositoryError) -> Self {
+        PortError(e.to_string())
+    }
 }
 
 /// Appointment changes made on the platform, for the site's practitioners.
@@ -107,80 +78,5 @@ pub struct IgnoreRemote;
 impl RemoteAppointments for IgnoreRemote {
     fn apply(&self, _change: &RemoteAppointment) -> Result<Applied, PortError> {
         Ok(Applied::Ignored)
-    }
-}
-
-fn port<E: std::fmt::Display>(e: E) -> PortError {
-    PortError(e.to_string())
-}
-
-impl SyncStore for Store {
-    fn peek(&self, limit: usize) -> Result<Vec<QueuedMessage>, PortError> {
-        Ok(self
-            .outbox_peek(limit)
-            .map_err(port)?
-            .into_iter()
-            .map(|e| QueuedMessage {
-                id: e.id,
-                message: e.message,
-                enqueued_at: e.enqueued_at,
-                attempts: e.attempts,
-            })
-            .collect())
-    }
-
-    fn ack(&self, id: u64) -> Result<(), PortError> {
-        self.outbox_ack_unflushed(id).map(drop).map_err(port)
-    }
-
-    fn record_attempt(&self, id: u64) -> Result<Option<u32>, PortError> {
-        self.outbox_record_attempt(id).map_err(port)
-    }
-
-    fn park(&self, id: u64, parking: &Parking) -> Result<(), PortError> {
-        self.outbox_park(id, parking).map(drop).map_err(port)
-    }
-
-    fn pending_len(&self) -> Result<u64, PortError> {
-        self.outbox_len().map_err(port)
-    }
-
-    fn parked_len(&self) -> Result<u64, PortError> {
-        Store::parked_len(self).map_err(port)
-    }
-
-    fn parked_aggregates(&self) -> Result<Vec<String>, PortError> {
-        Ok(self
-            .parked_entries()
-            .map_err(port)?
-            .into_iter()
-            .map(|p| p.entry.message.aggregate)
-            .collect())
-    }
-
-    fn patient(&self, id: PatientId, at: Timestamp) -> Result<Option<PatientRecord>, PortError> {
-        let audit = AuditEvent {
-            at,
-            actor: Actor::System("sync".to_owned()),
-            action: Action::Read,
-            object_type: "patient".to_owned(),
-            object_id: id.to_string(),
-        };
-        Ok(Repository::patient(self, id, &audit)
-            .map_err(port)?
-            .as_ref()
-            .map(PatientRecord::from))
-    }
-
-    fn practitioners(&self) -> Result<Vec<Practitioner>, PortError> {
-        Repository::practitioners(self).map_err(port)
-    }
-
-    fn cursor(&self, name: &str) -> Result<Option<Timestamp>, PortError> {
-        self.sync_cursor(name).map_err(port)
-    }
-
-    fn set_cursor(&self, name: &str, at: Timestamp) -> Result<(), PortError> {
-        self.set_sync_cursor(name, at).map_err(port)
     }
 }

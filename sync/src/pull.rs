@@ -29,7 +29,7 @@ pub struct PullReport {
     pub cursor: Option<Timestamp>,
 }
 
-impl<S: SyncStore, R: RemoteAppointments> Worker<S, R> {
+impl<S: SyncStore + 'static, R: RemoteAppointments> Worker<S, R> {
     pub(crate) async fn pull_loop(self: Arc<Self>, shutdown: CancellationToken) {
         let mut versions: HashMap<String, String> = HashMap::new();
         let mut failures = 0u32;
@@ -137,7 +137,7 @@ impl<S: SyncStore, R: RemoteAppointments> Worker<S, R> {
             && let Some(t) = newest
         {
             let store = self.store.clone();
-            blocking(move || store.set_cursor(APPOINTMENTS_CURSOR, t)).await?;
+            blocking(move || Ok(store.set_cursor(APPOINTMENTS_CURSOR, t)?)).await?;
         }
         report.cursor = newest;
         self.answered(true);

@@ -16,8 +16,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use teleconsult_core::Timestamp;
 use teleconsult_core::appointment::Status;
+use teleconsult_core::audit::{Action, Actor, AuditEvent};
 use teleconsult_core::document::DocumentKind;
 use teleconsult_core::ids::{DocumentId, PatientId, PractitionerId};
+use teleconsult_core::ports::Repository;
 
 /// How many times an `If-Match` update is re-read and retried after a 412 before the message
 /// goes back to the queue.
@@ -56,7 +58,7 @@ pub struct PractitionerRefs {
 }
 
 /// Delivers messages; caches the platform ids of the site's practitioners.
-pub struct Sender<S: SyncStore> {
+pub struct Sender<S: SyncStore + 'static> {
     pub(crate) client: FhirClient,
     pub(crate) mapper: Mapper,
     store: Arc<S>,
@@ -64,7 +66,7 @@ pub struct Sender<S: SyncStore> {
     clock: Arc<dyn teleconsult_core::ports::Clock>,
 }
 
-impl<S: SyncStore> Sender<S> {
+impl<S: SyncStore + 'static> Sender<S> {
     pub fn new(
         client: FhirClient,
         mapper: Mapper,
@@ -298,9 +300,21 @@ impl<S: SyncStore> Sender<S> {
     async fn patient(&self, id: PatientId) -> Result<PatientRecord, SendError> {
         let store = self.store.clone();
         let at = self.clock.now();
-        let found = tokio::task::spawn_blocking(move || store.patient(id, at))
-            .await
-            .map_err(|e| PortError(format!("patient read task failed: {e}")))??;
+        // An audited read: the sync worker reads the record to send it.
+        let audit = AuditEvent {
+            at,
+            actor: Actor::System("sync".to_owned()),
+            action: Action::Read,
+            object_type: "patient".to_owned(),
+            object_id: id.to_string(),
+        };
+        let found = tokio::task::spawn_blocking(move || {
+            Repository::patient(&*store, id, &audit)
+                .map(|p| p.as_ref().map(PatientRecord::from))
+                .map_err(PortError::from)
+        })
+        .await
+        .map_err(|e| PortError(format!("patient read task failed: {e}")))??;
         found.ok_or_else(|| {
             SendError::Local(OperationOutcome::local(
                 "not-found",
@@ -317,9 +331,10 @@ impl<S: SyncStore> Sender<S> {
             return Ok(refs.clone());
         }
         let store = self.store.clone();
-        let all = tokio::task::spawn_blocking(move || store.practitioners())
-            .await
-            .map_err(|e| PortError(format!("practitioner read task failed: {e}")))??;
+        let all =
+            tokio::task::spawn_blocking(move || store.practitioners().map_err(PortError::from))
+                .await
+                .map_err(|e| PortError(format!("practitioner read task failed: {e}")))??;
         let Some(p) = all.into_iter().find(|p| p.id == id) else {
             return Err(SendError::Local(OperationOutcome::local(
                 "not-found",

@@ -1,7 +1,13 @@
 //! The outbox worker: the only sender to the national platform.
 //!
-//! Each round it reads the head of the outbox and picks, per aggregate, only the *oldest*
-//! entry (so changes of one appointment arrive in order), skipping entries in back-off and
+//! Each round it *leases* the head of the outbox (core's `ports::outbox`: under the worker's own
+//! holder id, random per start, for [`WorkerConfig::lease`]; renewed by every read, and read
+//! again before anything more is sent once a quarter of it has passed; released when the worker
+//! stops) — so that with several daemons on one database each message is delivered by one of
+//! them at a time, and the entries of one aggregate (or patient) by one of them in order; a
+//! daemon that dies leaves its entries to the others when its leases end. Of what it holds it
+//! picks, per aggregate, only the *oldest* entry (so changes of one appointment arrive in
+//! order), skipping entries in back-off and
 //! those whose patient is already being sent by another in-flight message (two concurrent
 //! conditional creates of one patient could both create it). Up to `concurrency` entries go
 //! out at once. Then, per entry:
@@ -19,14 +25,13 @@
 
 use crate::backoff::{Backoff, Circuit, CircuitState};
 use crate::client::Failure;
-use crate::ports::{PortError, QueuedMessage, RemoteAppointments, SyncStore};
+use crate::ports::{Parking, PortError, QueuedMessage, RemoteAppointments, SyncStore};
 use crate::send::{SendError, Sender};
 use crate::status::SyncHandle;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use teleconsult_core::ports::Clock;
-use teleconsult_store::Parking;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -54,6 +59,10 @@ pub struct WorkerConfig {
     pub pull_lookback: Duration,
     /// A failure this recent makes the state `degraded`.
     pub degraded_window: Duration,
+    /// How long the outbox entries this worker reads stay leased to it: far above a
+    /// delivery's time limit (each of its requests has `[platform]`'s time limit, and a message
+    /// takes a few). When the daemon dies, its entries go to another daemon after this.
+    pub lease: Duration,
 }
 
 impl Default for WorkerConfig {
@@ -72,6 +81,7 @@ impl Default for WorkerConfig {
             pull_overlap: Duration::from_secs(300),
             pull_lookback: Duration::from_secs(30 * 24 * 3600),
             degraded_window: Duration::from_secs(60),
+            lease: Duration::from_secs(600),
         }
     }
 }
@@ -85,7 +95,7 @@ pub(crate) struct Health {
 }
 
 /// The worker: drains the outbox and pulls remote appointments until shutdown.
-pub struct Worker<S: SyncStore, R: RemoteAppointments> {
+pub struct Worker<S: SyncStore + 'static, R: RemoteAppointments> {
     pub(crate) store: Arc<S>,
     pub(crate) sender: Arc<Sender<S>>,
     pub(crate) remote: Arc<R>,
@@ -93,6 +103,8 @@ pub struct Worker<S: SyncStore, R: RemoteAppointments> {
     pub(crate) config: WorkerConfig,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) health: Arc<Mutex<Health>>,
+    /// Who holds this worker's outbox leases: random, new at each start of the daemon.
+    pub(crate) holder: String,
 }
 
 /// Runs blocking storage work off the runtime.
@@ -104,7 +116,7 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .map_err(|e| PortError(format!("storage task failed: {e}")))?
 }
 
-impl<S: SyncStore, R: RemoteAppointments> Worker<S, R> {
+impl<S: SyncStore + 'static, R: RemoteAppointments> Worker<S, R> {
     pub fn new(
         store: Arc<S>,
         sender: Sender<S>,
@@ -121,7 +133,13 @@ impl<S: SyncStore, R: RemoteAppointments> Worker<S, R> {
             config,
             clock,
             health: Arc::default(),
+            holder: format!("sync-{}", uuid::Uuid::new_v4()),
         }
+    }
+
+    /// The id this worker's outbox leases are held under.
+    pub fn holder(&self) -> &str {
+        &self.holder
     }
 
     /// Drains and pulls until `shutdown`; an in-flight round finishes first (its entries are
@@ -130,6 +148,14 @@ impl<S: SyncStore, R: RemoteAppointments> Worker<S, R> {
         let this = Arc::new(self);
         let pull = tokio::spawn(this.clone().pull_loop(shutdown.clone()));
         this.drain_loop(shutdown).await;
+        // Nothing is in flight any more: what it held goes to the other daemons at once.
+        let (store, holder) = (this.store.clone(), this.holder.clone());
+        match blocking(move || Ok(store.release(&holder)?)).await {
+            Ok(n) => tracing::debug!(released = n, "sync worker released its outbox leases"),
+            Err(e) => {
+                tracing::warn!(error = %e, "sync worker could not release its outbox leases; they end by themselves")
+            }
+        }
         if let Err(e) = pull.await {
             tracing::error!(error = %e, "sync pull task failed");
         }
@@ -250,14 +276,25 @@ impl<S: SyncStore, R: RemoteAppointments> Worker<S, R> {
         if queue.in_flight.len() >= limit {
             return Ok(self.config.idle_poll);
         }
-        let refill =
-            queue.stale || (!queue.exhausted && queue.buffer.len() < self.config.window / 2);
+        // Leases are renewed by reading again, before a quarter of them has passed: every
+        // send starts with most of its lease ahead.
+        let renew = queue
+            .leased_at
+            .is_none_or(|t| now.duration_since(t) >= self.config.lease / 4);
+        let refill = queue.stale
+            || renew
+            || (!queue.exhausted && queue.buffer.len() < self.config.window / 2);
         if refill {
             let store = self.store.clone();
             let window = self.config.window;
+            let holder = self.holder.clone();
+            let at = self.clock.now();
+            let until = at
+                .checked_add(self.config.lease)
+                .map_err(|e| PortError(format!("lease end out of range: {e}")))?;
             let (entries, pending, parked, parked_aggregates) = blocking(move || {
                 Ok((
-                    store.peek(window)?,
+                    store.lease(&holder, window, at, until)?,
                     store.pending_len()?,
                     store.parked_len()?,
                     store
@@ -272,6 +309,7 @@ impl<S: SyncStore, R: RemoteAppointments> Worker<S, R> {
             queue.buffer = entries;
             queue.parked_aggregates = parked_aggregates;
             queue.stale = false;
+            queue.leased_at = Some(now);
             queue.not_before.retain(|_, t| *t > now);
         }
         // Per aggregate only the oldest entry may go (in flight counts); per patient one at a time.
@@ -353,7 +391,7 @@ impl<S: SyncStore, R: RemoteAppointments> Worker<S, R> {
         match result {
             Ok(()) => {
                 let store = self.store.clone();
-                blocking(move || store.ack(id)).await?;
+                blocking(move || Ok(store.ack(id)?)).await?;
                 done = Settled::Delivered;
                 not_before.remove(&id);
                 self.handle.metrics().sent.inc();
@@ -438,7 +476,7 @@ impl<S: SyncStore, R: RemoteAppointments> Worker<S, R> {
 
     async fn count_attempt(&self, id: u64) -> Result<u32, PortError> {
         let store = self.store.clone();
-        Ok(blocking(move || store.record_attempt(id))
+        Ok(blocking(move || Ok(store.record_attempt(id)?))
             .await?
             .unwrap_or(1))
     }
@@ -474,7 +512,7 @@ impl<S: SyncStore, R: RemoteAppointments> Worker<S, R> {
         };
         let store = self.store.clone();
         let id = entry.id;
-        blocking(move || store.park(id, &parking)).await
+        blocking(move || Ok(store.park(id, &parking)?)).await
     }
 }
 
@@ -492,8 +530,10 @@ enum Settled {
 /// What the drain loop knows between wake-ups.
 #[derive(Default)]
 struct Queue {
-    /// The head of the outbox as last read, oldest first (minus what was settled since).
+    /// The head of the outbox as last leased, oldest first (minus what was settled since).
     buffer: Vec<QueuedMessage>,
+    /// When the buffer was last leased (its leases renewed).
+    leased_at: Option<Instant>,
     /// The last read returned less than a window: nothing beyond the buffer then.
     exhausted: bool,
     /// Re-read before choosing (woken, idle timer, parked something, storage trouble).
@@ -508,11 +548,5 @@ struct Queue {
 /// The record two messages must not touch concurrently: the patient a booking or document is
 /// about (both conditionally create it on the platform).
 fn shared_key(entry: &QueuedMessage) -> Option<String> {
-    let payload = &entry.message.payload;
-    payload
-        .pointer("/appointment/patient")
-        .or_else(|| payload.pointer("/document/patient"))
-        .or_else(|| payload.pointer("/patient/id"))
-        .and_then(serde_json::Value::as_str)
-        .map(|p| format!("patient/{p}"))
+    entry.message.patient_key()
 }

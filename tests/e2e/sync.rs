@@ -17,6 +17,7 @@ use teleconsult_tests::fhir_peer::{FhirPeer, count_with_identifier, workload};
 use teleconsult_tests::{Daemon, DaemonOptions, poll_until};
 use tokio_util::sync::CancellationToken;
 
+mod leases;
 mod pull;
 mod retry_after;
 

@@ -24,6 +24,7 @@ pub mod documents;
 pub mod fhir_peer;
 pub mod national_ids;
 pub mod netns;
+pub mod outbox_port;
 pub mod pages;
 pub mod platform;
 pub mod postgres;

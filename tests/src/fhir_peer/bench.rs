@@ -5,13 +5,14 @@ use super::{FhirPeer, workload};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use teleconsult_core::Timestamp;
+use teleconsult_core::audit::{Action, Actor, AuditEvent};
+use teleconsult_core::ports::Repository;
 use teleconsult_store::{StorageKey, Store};
 use teleconsult_sync::fhir::Reference;
 use teleconsult_sync::mapping::Mapper;
 use teleconsult_sync::message::SyncMessage;
 use teleconsult_sync::{
-    Backoff, ClientConfig, FhirClient, IdentifierSystems, SyncHandle, SyncSettings, SyncStore,
-    WorkerConfig,
+    Backoff, ClientConfig, FhirClient, IdentifierSystems, SyncHandle, SyncSettings, WorkerConfig,
 };
 
 /// Messages in flight at once, for the worker and for the ceiling client alike.
@@ -54,7 +55,7 @@ async fn ceiling(peer: &FhirPeer, n: u32, systems: &IdentifierSystems) -> anyhow
     let client = FhirClient::new(&ClientConfig::new(&peer.base_url))?;
     let mapper = Mapper::new(systems.clone());
     let mut refs = std::collections::HashMap::new();
-    for p in store.practitioners().map_err(|e| anyhow::anyhow!("{e}"))? {
+    for p in Repository::practitioners(&store).map_err(|e| anyhow::anyhow!("{e}"))? {
         let practitioner = client
             .conditional_create(
                 &mapper.practitioner(&p),
@@ -80,7 +81,7 @@ async fn ceiling(peer: &FhirPeer, n: u32, systems: &IdentifierSystems) -> anyhow
     }
     let mut bundles = Vec::new();
     for entry in store
-        .peek(queued.booking_keys.len())
+        .outbox_peek(queued.booking_keys.len())
         .map_err(|e| anyhow::anyhow!("{e}"))?
     {
         let Ok(SyncMessage::Appointment { payload, .. }) = SyncMessage::parse(&entry.message)
@@ -88,9 +89,18 @@ async fn ceiling(peer: &FhirPeer, n: u32, systems: &IdentifierSystems) -> anyhow
             continue;
         };
         let a = &payload.appointment;
-        let patient = store
-            .patient(a.patient, Timestamp::now())
+        // Read as the worker reads it: audited.
+        let audit = AuditEvent {
+            at: Timestamp::now(),
+            actor: Actor::System("sync".to_owned()),
+            action: Action::Read,
+            object_type: "patient".to_owned(),
+            object_id: a.patient.to_string(),
+        };
+        let patient = Repository::patient(&store, a.patient, &audit)
             .map_err(|e| anyhow::anyhow!("{e}"))?
+            .as_ref()
+            .map(teleconsult_sync::message::PatientRecord::from)
             .ok_or_else(|| anyhow::anyhow!("patient missing"))?;
         let (practitioner, schedule) = refs.get(&a.practitioner).cloned().unwrap_or_default();
         bundles.push(mapper.booking_bundle(

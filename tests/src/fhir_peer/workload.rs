@@ -185,15 +185,14 @@ pub fn booked_appointment(
     Ok(appointment)
 }
 
-/// Queues messages the only way the store offers: inside the transaction of a change (here a
-/// throw-away patient record).
-pub fn enqueue(
-    store: &Store,
+/// Queues messages the only way a store offers: inside the transaction of a change (here a
+/// throw-away patient record). Any storage adapter (`Repository`).
+pub fn enqueue<S: teleconsult_core::ports::Repository + ?Sized>(
+    store: &S,
     n: u32,
     messages: &[teleconsult_core::outbox::OutboxMessage],
     now: Timestamp,
 ) -> anyhow::Result<()> {
-    use teleconsult_core::ports::Repository;
     let patient = teleconsult_core::patient::Patient {
         id: teleconsult_core::ids::PatientId::from_uuid(uuid::Uuid::from_u128(
             0xF000_0000 + u128::from(n),
