@@ -29,8 +29,8 @@
 //! **Must not**: hold domain rules (`core` decides), know HTTP, read the clock (times come with
 //! the audited events), or put a value of a health record in a plain column or a log line.
 //!
-//! Implemented so far (issue #20 builds it port by port): `Repository`, `BookingStore`, and
-//! schedules. The daemon cannot run on it yet: `[storage] backend` accepts only `sled`.
+//! Implemented so far (issue #20 builds it port by port): `Repository`, `BookingStore`,
+//! `SyncStore` (the outbox, leased: `outbox.rs`), appointment changes and schedules. The daemon cannot run on it yet: `[storage] backend` accepts only `sled`.
 
 mod appointments;
 mod audit;
@@ -38,6 +38,7 @@ mod booking;
 mod bridge;
 mod connect;
 mod error;
+mod outbox;
 mod repo;
 mod sealed;
 mod sql;

@@ -15,6 +15,7 @@
 mod bench;
 mod checks;
 mod fixtures;
+mod outbox;
 mod postgres_only;
 
 use std::sync::Arc;

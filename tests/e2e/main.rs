@@ -42,7 +42,6 @@ mod medical_record;
 mod messaging;
 mod national_ids;
 mod outage;
-mod outbox_port;
 mod packaging;
 mod platform_auth;
 mod printing;
