@@ -30,7 +30,8 @@
 //! the audited events), or put a value of a health record in a plain column or a log line.
 //!
 //! Implemented so far (issue #20 builds it port by port): `Repository`, `BookingStore`,
-//! `SyncStore` (the outbox, leased: `outbox.rs`), appointment changes and schedules. The daemon cannot run on it yet: `[storage] backend` accepts only `sled`.
+//! `SyncStore` (the outbox, leased: `outbox.rs`), appointment changes and schedules. The
+//! daemon cannot run on it yet: `[storage] backend` accepts only `sled`.
 
 mod appointments;
 mod audit;
