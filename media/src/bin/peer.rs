@@ -54,6 +54,11 @@ fn parse_args() -> anyhow::Result<Options> {
             "--bitrate" => settings.max_bitrate_kbps = value()?.parse()?,
             "--min-bitrate" => settings.min_bitrate_kbps = value()?.parse()?,
             "--no-congestion-control" => settings.congestion_control = false,
+            "--degradation" => {
+                let v = value()?;
+                settings.degradation = teleconsult_media::Degradation::parse(&v)
+                    .with_context(|| format!("--degradation {v}: maintain_framerate or maintain_resolution"))?;
+            }
             "--display" => {
                 settings.display = match value()?.as_str() {
                     "fake" => DisplaySink::Fake,
