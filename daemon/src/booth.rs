@@ -24,7 +24,7 @@ pub fn media_settings(config: &Config) -> MediaSettings {
         },
         max_bitrate_kbps: media.max_bitrate_kbps,
         min_bitrate_kbps: media.min_bitrate_kbps,
-        degradation: media.degradation,
+        degradation: Some(media.degradation),
         stun_servers: media.stun_servers.clone(),
         turn_servers: media.turn_servers.clone(),
         ..MediaSettings::default()

@@ -273,7 +273,11 @@ mod tests {
         let l = Ladder::new(HD, Degradation::MaintainResolution);
         assert_eq!(
             sizes(&l),
-            [(1280, 720, 30, 600), (1280, 720, 15, 300), (1280, 720, 10, 0)]
+            [
+                (1280, 720, 30, 600),
+                (1280, 720, 15, 300),
+                (1280, 720, 10, 0)
+            ]
         );
         let slow = VideoFormat { fps: 2, ..HD };
         assert_eq!(

@@ -72,7 +72,9 @@ async fn wait_for_size(
 }
 
 fn booth_quality(call: &Call) -> Option<Value> {
-    call.peer.last_quality().and_then(|q| q.get("quality").cloned())
+    call.peer
+        .last_quality()
+        .and_then(|q| q.get("quality").cloned())
 }
 
 /// Frames Chromium decodes a second over `over`, and its longest gap between two frames.
@@ -106,9 +108,12 @@ fn a_conversation_on_a_slow_uplink_gets_a_smaller_picture_at_full_frame_rate_and
             call.wait_connected(true, false, Duration::from_secs(30))
                 .await?;
             // 2 Mbit/s: the camera's full 720p.
-            wait_for_size(&call, Duration::from_secs(30), "720p on 2 Mbit/s", |(_, h)| {
-                h == 720.0
-            })
+            wait_for_size(
+                &call,
+                Duration::from_secs(30),
+                "720p on 2 Mbit/s",
+                |(_, h)| h == 720.0,
+            )
             .await?;
 
             // The line slows to 400 kbit/s: a smaller picture, same aspect ratio, 30 fps kept.
@@ -166,7 +171,7 @@ fn a_dermatology_booth_on_a_slow_uplink_keeps_its_resolution_and_sends_fewer_fra
             net.pair.cap_booth_uplink(SLOW_KBPS, QUEUE_MS)?;
             let call = Call::open(
                 &net,
-                &booth_args("vp8", "maintain_resolution"),
+                &booth_args("h264", "maintain_resolution"),
                 "direction=recvonly",
             )
             .await?;
@@ -193,7 +198,10 @@ fn a_dermatology_booth_on_a_slow_uplink_keeps_its_resolution_and_sends_fewer_fra
             );
             call.close().await;
             net.pair.uncap_booth_uplink();
-            anyhow::ensure!(size == (1280.0, 720.0), "the resolution was not kept: {size:?}");
+            anyhow::ensure!(
+                size == (1280.0, 720.0),
+                "the resolution was not kept: {size:?}"
+            );
             anyhow::ensure!(
                 (7.0..=17.0).contains(&fps),
                 "Chromium decoded {fps:.1} fps (15 or 10 expected)"

@@ -56,8 +56,14 @@ fn parse_args() -> anyhow::Result<Options> {
             "--no-congestion-control" => settings.congestion_control = false,
             "--degradation" => {
                 let v = value()?;
-                settings.degradation = teleconsult_media::Degradation::parse(&v)
-                    .with_context(|| format!("--degradation {v}: maintain_framerate or maintain_resolution"))?;
+                settings.degradation = match v.as_str() {
+                    "none" => None,
+                    v => Some(teleconsult_media::Degradation::parse(v).with_context(|| {
+                        format!(
+                            "--degradation {v}: maintain_framerate, maintain_resolution or none"
+                        )
+                    })?),
+                };
             }
             "--display" => {
                 settings.display = match value()?.as_str() {

@@ -158,12 +158,15 @@ impl BoothSession {
                 return Err(MediaError::Pipeline("ICE agent refused 127.0.0.1".into()));
             }
         }
-        let degrader = settings.congestion_control.then(|| {
-            Mutex::new(crate::degrade::Degrader::new(crate::degrade::Ladder::new(
-                settings.capture,
-                settings.degradation,
-            )))
-        });
+        let degrader = settings
+            .degradation
+            .filter(|_| settings.congestion_control)
+            .map(|what| {
+                Mutex::new(crate::degrade::Degrader::new(crate::degrade::Ladder::new(
+                    settings.capture,
+                    what,
+                )))
+            });
         let inner = Arc::new(Inner {
             pipeline: built.pipeline,
             screen: built.screen,

@@ -260,9 +260,9 @@ pub(crate) fn build(
     let artpcaps = capsfilter("audiortpcaps", encoder::audio_rtp_caps())?;
 
     pipeline.add_many([
-        &webrtcbin, &convert, &scale, &rate, &camcaps, &encqueue, &encscale, &encrate,
-        &enccaps, &venc, &vpay, &vrtpcaps, &aconvert, &aresample, &acaps, &aqueue, &opusenc,
-        &apay, &artpcaps,
+        &webrtcbin, &convert, &scale, &rate, &camcaps, &encqueue, &encscale, &encrate, &enccaps,
+        &venc, &vpay, &vrtpcaps, &aconvert, &aresample, &acaps, &aqueue, &opusenc, &apay,
+        &artpcaps,
     ])?;
     gst::Element::link_many([&convert, &scale, &rate, &camcaps])?;
     gst::Element::link_many([
