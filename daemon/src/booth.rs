@@ -106,7 +106,14 @@ impl MediaPeer for BoothPeer {
     }
 
     fn quality(&self) -> BoxFuture<'_, Option<CallQuality>> {
-        Box::pin(async move { self.session.quality().await.ok() })
+        Box::pin(async move {
+            let quality = self.session.quality().await.ok();
+            // The console shows the call's link from the sample the room records.
+            if let Some(q) = &quality {
+                self.board.quality(q);
+            }
+            quality
+        })
     }
 
     fn hangup(&self) -> BoxFuture<'_, ()> {
