@@ -15,7 +15,8 @@
 //! least [`DOWN_HOLD`] since the previous change, the time the encoder and the estimate need to
 //! show the effect of a change), possibly several rungs at once; it steps back up one rung at a
 //! time, only when the target clears that rung's floor by [`UP_MARGIN`], and only [`UP_HOLD`]
-//! after the previous change. A down-and-up cycle therefore never takes less than `UP_HOLD`.
+//! after a step down ([`NEXT_UP_HOLD`] after a step up). A down-and-up cycle therefore never
+//! takes less than `UP_HOLD`.
 
 use crate::settings::VideoFormat;
 use serde::{Deserialize, Serialize};
@@ -56,9 +57,13 @@ const DIVISORS: [(u32, u32); 3] = [(1, 600), (2, 300), (3, 0)];
 /// Stepping up needs the target this much above the rung's floor (20 %): GCC's estimate moves
 /// by about 8 % a second, so a target that merely touches a floor would step up and down again.
 pub const UP_MARGIN: f64 = 1.2;
-/// The least time between a change and a step up: a picture that changes size more often than
-/// this is worse than a steady smaller one.
+/// The least time between a step down and the next step up: a picture that goes down and back
+/// up more often than this is worse than a steady smaller one.
 pub const UP_HOLD: Duration = Duration::from_secs(8);
+/// The least time between two steps up: once the line has held a step up this long, the next
+/// one may follow (a climb is no oscillation, and a smaller picture may not use all of a
+/// rising estimate, which slows the estimate's own climb).
+pub const NEXT_UP_HOLD: Duration = Duration::from_secs(4);
 /// The least time between a change and a step down (one adaptation period plus the encoder's
 /// rate buffer): a target that fell further right after a change waits to see its effect.
 pub const DOWN_HOLD: Duration = Duration::from_secs(2);
@@ -157,7 +162,8 @@ pub use teleconsult_core::call::VideoDegradation;
 pub struct Degrader {
     ladder: Ladder,
     level: usize,
-    changed_at: Option<Duration>,
+    /// When the level last changed, and whether that change was a step up.
+    changed_at: Option<(Duration, bool)>,
 }
 
 impl Degrader {
@@ -189,7 +195,7 @@ impl Degrader {
     /// The rung to switch to for a video target of `target_kbps` at `now` (time since the call
     /// started, never going back), or `None` to keep the current one.
     pub fn decide(&mut self, target_kbps: u32, now: Duration) -> Option<Rung> {
-        let since = self.changed_at.map(|t| now.saturating_sub(t));
+        let since = self.changed_at.map(|(t, _)| now.saturating_sub(t));
         let held = |hold: Duration| since.is_none_or(|s| s >= hold);
         let fitting = self.ladder.fitting(target_kbps);
         let next = if fitting > self.level {
@@ -199,12 +205,16 @@ impl Degrader {
             // Up, one rung, with a margin.
             let up = self.level - 1;
             let floor = f64::from(self.ladder.rungs[up].floor_kbps) * UP_MARGIN;
-            (f64::from(target_kbps) >= floor && held(UP_HOLD)).then_some(up)
+            let hold = match self.changed_at {
+                Some((_, true)) => NEXT_UP_HOLD,
+                _ => UP_HOLD,
+            };
+            (f64::from(target_kbps) >= floor && held(hold)).then_some(up)
         } else {
             None
         }?;
+        self.changed_at = Some((now, next < self.level));
         self.level = next;
-        self.changed_at = Some(now);
         Some(self.ladder.rungs[next])
     }
 }
@@ -305,9 +315,14 @@ mod tests {
         assert_eq!(d.decide(2000, secs(11)), None);
         assert_eq!(d.decide(340, secs(12)), None, "300 × 1.2 = 360 needed");
         assert_eq!(d.decide(2000, secs(12)).map(|r| r.format.height), Some(360));
-        assert_eq!(d.decide(2000, secs(19)), None);
-        assert_eq!(d.decide(2000, secs(20)).map(|r| r.format.height), Some(540));
-        assert_eq!(d.decide(2000, secs(28)).map(|r| r.format.height), Some(720));
+        // The climb goes on sooner: NEXT_UP_HOLD after a step up.
+        assert_eq!(d.decide(2000, secs(15)), None);
+        assert_eq!(d.decide(2000, secs(16)).map(|r| r.format.height), Some(540));
+        // A fall right after a step up: down after DOWN_HOLD, then up only after UP_HOLD.
+        assert_eq!(d.decide(400, secs(18)).map(|r| r.format.height), Some(360));
+        assert_eq!(d.decide(2000, secs(25)), None);
+        assert_eq!(d.decide(2000, secs(26)).map(|r| r.format.height), Some(540));
+        assert_eq!(d.decide(2000, secs(30)).map(|r| r.format.height), Some(720));
         assert_eq!(d.decide(2000, secs(60)), None);
         assert_eq!(d.degradation(), None);
     }
@@ -331,7 +346,8 @@ mod tests {
     proptest! {
         /// Over any sequence of targets: the level moves down only toward what fits, up one
         /// rung at a time with the margin; no change within DOWN_HOLD of the previous one, no
-        /// step up within UP_HOLD of it — so no oscillation faster than the hold time.
+        /// step up within UP_HOLD of a step down (NEXT_UP_HOLD of a step up) — so the picture
+        /// never goes down and back up faster than UP_HOLD.
         #[test]
         fn no_change_comes_faster_than_its_hold(
             keep_resolution in any::<bool>(),
@@ -345,7 +361,8 @@ mod tests {
             let ladder = Ladder::new(HD, what);
             let mut d = Degrader::new(ladder.clone());
             let mut now = Duration::ZERO;
-            let mut last: Option<(Duration, usize)> = None;
+            // When the level last changed, and whether it went up.
+            let mut last: Option<(Duration, bool)> = None;
             for (target, step_ms) in steps {
                 now += Duration::from_millis(step_ms);
                 let before = d.level();
@@ -354,10 +371,11 @@ mod tests {
                 prop_assert_eq!(changed.is_some(), before != after);
                 if let Some(rung) = changed {
                     prop_assert_eq!(rung, ladder.rungs()[after]);
-                    if let Some((at, _)) = last {
+                    if let Some((at, went_up)) = last {
                         prop_assert!(now - at >= DOWN_HOLD, "changes {:?} apart", now - at);
                         if after < before {
-                            prop_assert!(now - at >= UP_HOLD, "up {:?} after a change", now - at);
+                            let hold = if went_up { NEXT_UP_HOLD } else { UP_HOLD };
+                            prop_assert!(now - at >= hold, "up {:?} after a change", now - at);
                         }
                     }
                     if after < before {
@@ -368,7 +386,7 @@ mod tests {
                         prop_assert!(target < ladder.rungs()[before].floor_kbps);
                         prop_assert!(target >= ladder.rungs()[after].floor_kbps);
                     }
-                    last = Some((now, after));
+                    last = Some((now, after < before));
                 }
                 // Never stuck above what the target allows once the hold is over.
                 if target < ladder.rungs()[d.level()].floor_kbps {
