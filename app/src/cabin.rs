@@ -103,6 +103,79 @@ pub struct CabinParts {
     pub pipeline: bool,
     /// Whether the welcome view is drawn on the cabin's screen (between calls).
     pub welcome_screen: bool,
+    /// The running call's link, once the booth measured it (none between calls).
+    pub link: Option<CallLink>,
+}
+
+/// The running call's link as the booth's congestion control measures it (its latest
+/// quality sample, docs/media.md): devices and bitrates, nothing of the person.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CallLink {
+    /// The bandwidth estimate for the whole call, kbit/s.
+    pub estimate_kbps: u32,
+    /// The video encoder's target from that estimate, kbit/s.
+    pub target_kbps: Option<u32>,
+    /// What the booth sent over the last sampling interval (audio and video), kbit/s.
+    pub send_kbps: Option<u32>,
+    /// What the video gives up to fit the estimate.
+    pub degradation: Option<VideoDegradation>,
+}
+
+/// How staff read the link, in one word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkRating {
+    /// The full picture fits.
+    Good,
+    /// Enough for a consultation, with a smaller picture or fewer frames.
+    Fair,
+    /// Below what teleconsultation guidance asks of a line: the picture suffers, the sound
+    /// is kept first.
+    Weak,
+}
+
+impl LinkRating {
+    pub fn name(self) -> &'static str {
+        match self {
+            LinkRating::Good => "good",
+            LinkRating::Fair => "fair",
+            LinkRating::Weak => "weak",
+        }
+    }
+}
+
+pub use teleconsult_core::call::VideoDegradation;
+
+/// Below this estimate (kbit/s) the link is weak: published teleconsultation guidance asks
+/// 0.6–2 Mbit/s upstream, and under it the booth sends its smallest pictures.
+pub const WEAK_BELOW_KBPS: u32 = 500;
+/// From this estimate (kbit/s) up, with nothing given up, the link is good: 720p30 fits.
+pub const GOOD_FROM_KBPS: u32 = 1000;
+
+impl CallLink {
+    /// The link a booth quality sample shows; `None` without an estimate (no congestion
+    /// control, or nothing measured yet).
+    pub fn from_quality(q: &teleconsult_core::call::CallQuality) -> Option<Self> {
+        let kbps = |v: Option<f64>| {
+            v.filter(|v| v.is_finite() && *v >= 0.0)
+                .map(|v| v.round().min(f64::from(u32::MAX)) as u32)
+        };
+        Some(Self {
+            estimate_kbps: kbps(q.estimate_kbps)?,
+            target_kbps: kbps(q.target_kbps),
+            send_kbps: kbps(q.send_kbps),
+            degradation: q.degradation,
+        })
+    }
+
+    pub fn rating(&self) -> LinkRating {
+        if self.estimate_kbps < WEAK_BELOW_KBPS {
+            LinkRating::Weak
+        } else if self.estimate_kbps < GOOD_FROM_KBPS || self.degradation.is_some() {
+            LinkRating::Fair
+        } else {
+            LinkRating::Good
+        }
+    }
 }
 
 impl CabinParts {
@@ -119,6 +192,7 @@ impl CabinParts {
             view: CabinView::Welcome,
             pipeline: false,
             welcome_screen: false,
+            link: None,
         }
     }
 }
@@ -313,5 +387,55 @@ impl App {
             Err(EntryError::TooEarly { opens_at }) => CabinEntry::NotYet { opens_at },
             Err(_) => CabinEntry::Gone,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use teleconsult_core::call::CallQuality;
+
+    fn link(estimate: f64, degradation: Option<VideoDegradation>) -> CallLink {
+        CallLink::from_quality(&CallQuality {
+            estimate_kbps: Some(estimate),
+            target_kbps: Some(estimate * 0.9),
+            send_kbps: Some(estimate * 0.8),
+            degradation,
+            ..CallQuality::default()
+        })
+        .expect("an estimate")
+    }
+
+    #[test]
+    fn the_link_is_good_weak_or_in_between_by_its_estimate_and_what_the_video_gives_up() {
+        assert_eq!(link(2400.0, None).rating(), LinkRating::Good);
+        assert_eq!(link(1000.0, None).rating(), LinkRating::Good);
+        assert_eq!(link(999.4, None).rating(), LinkRating::Fair);
+        assert_eq!(link(500.0, None).rating(), LinkRating::Fair);
+        assert_eq!(link(499.0, None).rating(), LinkRating::Weak);
+        assert_eq!(
+            link(1500.0, Some(VideoDegradation::Resolution)).rating(),
+            LinkRating::Fair,
+            "a smaller picture is not a good link"
+        );
+        assert_eq!(
+            link(300.0, Some(VideoDegradation::FrameRate)).rating(),
+            LinkRating::Weak
+        );
+        let l = link(850.4, None);
+        assert_eq!(
+            (l.estimate_kbps, l.target_kbps, l.send_kbps),
+            (850, Some(765), Some(680))
+        );
+    }
+
+    #[test]
+    fn without_an_estimate_there_is_no_link_to_show() {
+        assert_eq!(CallLink::from_quality(&CallQuality::default()), None);
+        let odd = CallQuality {
+            estimate_kbps: Some(f64::NAN),
+            ..CallQuality::default()
+        };
+        assert_eq!(CallLink::from_quality(&odd), None);
     }
 }

@@ -127,6 +127,21 @@ pub struct CallQuality {
     pub estimate_kbps: Option<f64>,
     /// The video encoder's target bitrate that estimate gives, kbit/s (booth only).
     pub target_kbps: Option<f64>,
+    /// What the booth's video gives up because that target is too low for the camera's full
+    /// picture (booth only; absent at the full picture). The sample's time says when, the
+    /// target says why, `send_width`/`send_height`/`send_fps` say how far.
+    pub degradation: Option<VideoDegradation>,
+}
+
+/// What a sender's video gives up to fit its bandwidth estimate (the site's
+/// `media.degradation` choice; docs/media.md "Degradation").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VideoDegradation {
+    /// A smaller picture, the frame rate kept.
+    Resolution,
+    /// Fewer frames a second, the resolution kept.
+    FrameRate,
 }
 
 impl CallQuality {

@@ -24,6 +24,7 @@ pub fn media_settings(config: &Config) -> MediaSettings {
         },
         max_bitrate_kbps: media.max_bitrate_kbps,
         min_bitrate_kbps: media.min_bitrate_kbps,
+        degradation: Some(media.degradation),
         stun_servers: media.stun_servers.clone(),
         turn_servers: media.turn_servers.clone(),
         ..MediaSettings::default()
@@ -105,7 +106,14 @@ impl MediaPeer for BoothPeer {
     }
 
     fn quality(&self) -> BoxFuture<'_, Option<CallQuality>> {
-        Box::pin(async move { self.session.quality().await.ok() })
+        Box::pin(async move {
+            let quality = self.session.quality().await.ok();
+            // The console shows the call's link from the sample the room records.
+            if let Some(q) = &quality {
+                self.board.quality(q);
+            }
+            quality
+        })
     }
 
     fn hangup(&self) -> BoxFuture<'_, ()> {

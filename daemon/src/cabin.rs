@@ -64,6 +64,8 @@ struct Live {
     camera: Option<Condition>,
     microphone: Option<Condition>,
     view: Option<CabinView>,
+    /// The running call's link, from the pipeline's latest quality sample.
+    link: Option<teleconsult_app::cabin::CallLink>,
 }
 
 impl Board {
@@ -130,6 +132,15 @@ impl Board {
         if live.running.remove(&id) && live.running.is_empty() {
             live.camera = None;
             live.microphone = None;
+            live.link = None;
+        }
+    }
+
+    /// A quality sample of the running pipeline: its link, for staff.
+    pub fn quality(&self, quality: &teleconsult_core::call::CallQuality) {
+        let mut live = lock(&self.0);
+        if !live.running.is_empty() {
+            live.link = teleconsult_app::cabin::CallLink::from_quality(quality);
         }
     }
 
@@ -300,6 +311,7 @@ impl teleconsult_app::Cabin for BoxCabin {
             view,
             pipeline,
             welcome_screen,
+            link: if pipeline { live.link } else { None },
         }
     }
 
@@ -481,5 +493,28 @@ mod tests {
             device_condition(None, &Err("no camera found".into())).state,
             Health::Missing
         );
+    }
+
+    #[test]
+    fn the_calls_link_shows_while_its_pipeline_runs_and_goes_with_it() {
+        use teleconsult_core::call::CallQuality;
+        let board = Board::default();
+        let sample = CallQuality {
+            estimate_kbps: Some(850.0),
+            target_kbps: Some(770.0),
+            send_kbps: Some(800.0),
+            ..CallQuality::default()
+        };
+        board.quality(&sample);
+        assert_eq!(lock(&board.0).link, None, "no call: nothing to show");
+        let id = board.pipeline_started();
+        board.quality(&sample);
+        let link = lock(&board.0).link.expect("the link");
+        assert_eq!(
+            (link.estimate_kbps, link.target_kbps, link.send_kbps),
+            (850, Some(770), Some(800))
+        );
+        board.pipeline_stopped(id);
+        assert_eq!(lock(&board.0).link, None);
     }
 }

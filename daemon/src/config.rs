@@ -242,6 +242,10 @@ pub struct MediaConfig {
     pub max_bitrate_kbps: u32,
     /// The lowest video bitrate congestion control may set on the booth, kbit/s.
     pub min_bitrate_kbps: u32,
+    /// What the booth's video gives up first when the path is too slow for its full picture:
+    /// `maintain_framerate` (a smaller picture; conversations) or `maintain_resolution`
+    /// (fewer frames a second; dermatology, otoscope).
+    pub degradation: teleconsult_media::Degradation,
     pub stun_servers: Vec<String>,
     /// `turn:host:port` / `turns:host:port` URIs. With `turn_secret_file`, each call gets
     /// credentials of its own (TURN REST API); a static `turn://user:password@host` pair is
@@ -264,6 +268,7 @@ impl Default for MediaConfig {
             video_codec: VideoCodec::Vp8,
             max_bitrate_kbps: 2500,
             min_bitrate_kbps: teleconsult_media::settings::DEFAULT_MIN_BITRATE_KBPS,
+            degradation: teleconsult_media::Degradation::MaintainFramerate,
             stun_servers: Vec::new(),
             turn_servers: Vec::new(),
             turn_secret_file: None,

@@ -544,3 +544,22 @@ fn the_video_bitrate_range_is_checked_min_against_max() {
         (300, 1200)
     );
 }
+
+#[test]
+fn the_degradation_order_is_a_site_choice_and_a_typo_is_refused() {
+    let config = load(ConfigSource::None, true, &[]).unwrap();
+    assert_eq!(
+        crate::booth::media_settings(&config).degradation,
+        Some(teleconsult_media::Degradation::MaintainFramerate)
+    );
+    let (_dir, path) = file(&format!(
+        "{TLS}[media]\ndegradation = \"maintain_resolution\"\n"
+    ));
+    let config = load(ConfigSource::Explicit(&path), false, &[]).unwrap();
+    assert_eq!(
+        crate::booth::media_settings(&config).degradation,
+        Some(teleconsult_media::Degradation::MaintainResolution)
+    );
+    let (_dir, path) = file(&format!("{TLS}[media]\ndegradation = \"sharp\"\n"));
+    assert!(load(ConfigSource::Explicit(&path), false, &[]).is_err());
+}

@@ -15,6 +15,7 @@
 pub mod booth;
 pub mod check;
 pub mod congestion;
+pub mod degrade;
 pub mod devices;
 pub mod encoder;
 mod error;
@@ -27,6 +28,7 @@ pub mod stamp;
 pub mod stats;
 
 pub use booth::{BoothSession, BoothStatus, SessionChannels, WelcomeScreen};
+pub use degrade::Degradation;
 pub use error::MediaError;
 pub use events::MediaEvent;
 pub use settings::{

@@ -99,6 +99,10 @@ pub struct MediaSettings {
     /// `max_bitrate_kbps`; off, the encoder sends `max_bitrate_kbps` whatever the path (only the
     /// media benchmark turns it off, to compare).
     pub congestion_control: bool,
+    /// What the video gives up first when the estimate is too low for the full picture
+    /// (`media.degradation`, [`crate::degrade`]); only under congestion control. `None`: the
+    /// full picture whatever the estimate (only the media tests, to compare).
+    pub degradation: Option<crate::degrade::Degradation>,
     /// `stun:host:port` URIs; webrtcbin takes one STUN server, the first is used.
     pub stun_servers: Vec<String>,
     /// `turn(s)://user:pass@host:port` URIs, all added.
@@ -124,6 +128,7 @@ impl Default for MediaSettings {
             max_bitrate_kbps: 2500,
             min_bitrate_kbps: DEFAULT_MIN_BITRATE_KBPS,
             congestion_control: true,
+            degradation: Some(crate::degrade::Degradation::MaintainFramerate),
             stun_servers: Vec::new(),
             turn_servers: Vec::new(),
             capture: VideoFormat::default(),

@@ -27,6 +27,9 @@ pub struct Counters {
     pub estimate_kbps: AtomicU64,
     /// The video encoder's target bitrate, kbit/s (0: not under congestion control).
     pub video_target_kbps: AtomicU64,
+    /// What the video gives up to fit the estimate ([`crate::degrade`]), `None` at the full
+    /// picture.
+    pub degradation: Mutex<Option<teleconsult_core::call::VideoDegradation>>,
     /// Opus's expected loss (`packet-loss-percentage`) as last set from the peer's reports.
     pub opus_loss_percent: AtomicU64,
     /// The receiving jitter buffers' latency as last set (webrtcbin `latency`), ms.
@@ -111,6 +114,7 @@ impl StatsSampler {
             recv_audio_buffers_total: Some(counters.recv_audio_buffers.load(Ordering::Relaxed)),
             estimate_kbps: nonzero(&counters.estimate_kbps),
             target_kbps: nonzero(&counters.video_target_kbps),
+            degradation: counters.degradation.lock().ok().and_then(|d| *d),
             ..CallQuality::default()
         };
         // The loudest the peer was since the previous sample (a short sound between two

@@ -27,6 +27,7 @@ mod call_browsers;
 mod concurrency;
 mod concurrency_records;
 mod config;
+mod console_call_link;
 mod consultation_files;
 mod ctl;
 mod demo;

@@ -11,7 +11,9 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
-use teleconsult_app::cabin::{CabinStatus, Condition, DeviceCheck, Health, Measured, PlatformLink};
+use teleconsult_app::cabin::{
+    CabinStatus, CallLink, Condition, DeviceCheck, Health, Measured, PlatformLink, VideoDegradation,
+};
 use utoipa::ToSchema;
 
 /// One part's state.
@@ -66,6 +68,45 @@ pub struct BoothStatusView {
     pub platform: PartView,
     pub devices: Vec<DeviceView>,
     pub cabin: CabinScreenView,
+    /// The running call's link as the booth measures it; absent between calls and before
+    /// its first measurement.
+    pub call_link: Option<CallLinkView>,
+}
+
+/// The running call's link (docs/media.md): the booth's bandwidth estimate, its video target
+/// and what it sent, and what its video gives up to fit. Nothing of the person.
+#[derive(Serialize, ToSchema, Debug, PartialEq)]
+pub struct CallLinkView {
+    /// `good` (the full picture fits), `fair` (enough, with a smaller picture or fewer frames)
+    /// or `weak` (under 500 kbit/s).
+    pub rating: String,
+    /// The bandwidth estimate for the whole call, kbit/s.
+    pub estimate_kbps: u32,
+    /// The video encoder's target, kbit/s.
+    pub target_kbps: Option<u32>,
+    /// What the booth sent over its last sampling interval, kbit/s.
+    pub send_kbps: Option<u32>,
+    /// `resolution` (a smaller picture) or `frame_rate` (fewer frames a second); absent at
+    /// the full picture.
+    pub degradation: Option<String>,
+}
+
+impl From<&CallLink> for CallLinkView {
+    fn from(l: &CallLink) -> Self {
+        Self {
+            rating: l.rating().name().to_owned(),
+            estimate_kbps: l.estimate_kbps,
+            target_kbps: l.target_kbps,
+            send_kbps: l.send_kbps,
+            degradation: l.degradation.map(|d| {
+                match d {
+                    VideoDegradation::Resolution => "resolution",
+                    VideoDegradation::FrameRate => "frame_rate",
+                }
+                .to_owned()
+            }),
+        }
+    }
 }
 
 pub(crate) fn status_view(s: &CabinStatus) -> BoothStatusView {
@@ -92,6 +133,7 @@ pub(crate) fn status_view(s: &CabinStatus) -> BoothStatusView {
             pipeline: p.pipeline,
             welcome_screen: p.welcome_screen,
         },
+        call_link: p.link.as_ref().map(CallLinkView::from),
     }
 }
 

@@ -174,7 +174,7 @@ mod tests {
         // Every message formats in every language (the bundle parsed it, variables resolve).
         let args: HashMap<Cow<'static, str>, FluentValue<'_>> = [
             "name", "left", "date", "version", "minutes", "role", "count", "job", "mb", "frames",
-            "width", "height", "peak", "kind", "number", "part",
+            "width", "height", "peak", "kind", "number", "part", "rating", "estimate", "kbps",
         ]
         .into_iter()
         .map(|k| (Cow::Borrowed(k), FluentValue::from("x")))

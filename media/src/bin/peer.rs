@@ -54,6 +54,17 @@ fn parse_args() -> anyhow::Result<Options> {
             "--bitrate" => settings.max_bitrate_kbps = value()?.parse()?,
             "--min-bitrate" => settings.min_bitrate_kbps = value()?.parse()?,
             "--no-congestion-control" => settings.congestion_control = false,
+            "--degradation" => {
+                let v = value()?;
+                settings.degradation = match v.as_str() {
+                    "none" => None,
+                    v => Some(teleconsult_media::Degradation::parse(v).with_context(|| {
+                        format!(
+                            "--degradation {v}: maintain_framerate, maintain_resolution or none"
+                        )
+                    })?),
+                };
+            }
             "--display" => {
                 settings.display = match value()?.as_str() {
                     "fake" => DisplaySink::Fake,

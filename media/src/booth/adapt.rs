@@ -3,6 +3,9 @@
 //! (`packet-loss-percentage`, which is what makes its in-band FEC carry anything) and the
 //! latency of the receiving jitter buffers (webrtcbin `latency`, passed on by its `rtpbin` to
 //! every jitter buffer; their latency message makes the bus task recompute the pipeline's).
+//! Under congestion control it also applies the degradation policy ([`crate::degrade`]) to
+//! the video encoder's target: a smaller picture or fewer frames through the caps of the
+//! encoder's `capsfilter` (`enccaps`), which the encoder follows by renegotiating.
 
 use super::Inner;
 use crate::feedback::{self, FEEDBACK_EVERY};
@@ -42,7 +45,10 @@ pub(super) async fn run(session: Weak<Inner>) {
     loop {
         ticker.tick().await;
         let webrtcbin = match session.upgrade() {
-            Some(inner) if !inner.ended.load(Ordering::SeqCst) => inner.webrtcbin.clone(),
+            Some(inner) if !inner.ended.load(Ordering::SeqCst) => {
+                degrade(&inner);
+                inner.webrtcbin.clone()
+            }
             _ => break,
         };
         let Some(reply) = stats(&webrtcbin).await else {
@@ -54,6 +60,37 @@ pub(super) async fn run(session: Weak<Inner>) {
             }
             _ => break,
         }
+    }
+}
+
+/// The degradation policy for the current video target, once a second (not on every
+/// estimate: the hold times are in seconds and a caps change costs a keyframe).
+fn degrade(inner: &Inner) {
+    let Some(degrader) = &inner.degrader else {
+        return;
+    };
+    let target = inner.counters.video_target_kbps.load(Ordering::Relaxed);
+    let target = u32::try_from(target).unwrap_or(u32::MAX);
+    if target == 0 {
+        return;
+    }
+    let mut degrader = super::lock(degrader);
+    let Some(rung) = degrader.decide(target, inner.started.elapsed()) else {
+        return;
+    };
+    let format = rung.format;
+    tracing::info!(
+        "video target {target} kbit/s: the booth sends {}x{} at {} fps ({:?})",
+        format.width,
+        format.height,
+        format.fps,
+        degrader.degradation()
+    );
+    if let Ok(mut now) = inner.counters.degradation.lock() {
+        *now = degrader.degradation();
+    }
+    if let Some(enccaps) = inner.pipeline.by_name("enccaps") {
+        enccaps.set_property("caps", super::pipeline::encoder_caps(format));
     }
 }
 

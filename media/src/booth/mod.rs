@@ -73,6 +73,10 @@ pub(crate) struct Inner {
     pub ended: AtomicBool,
     encoder: String,
     sampler: Mutex<StatsSampler>,
+    /// The degradation policy's state (under congestion control only), and when the session
+    /// started (its clock).
+    pub degrader: Option<Mutex<crate::degrade::Degrader>>,
+    pub started: Instant,
     /// Held from sending a description until webrtcbin has set it locally, and while setting
     /// the peer's answer: an answer that comes back fast (or a webrtcbin busy with `get-stats`)
     /// could otherwise be set before the offer it answers.
@@ -154,6 +158,15 @@ impl BoothSession {
                 return Err(MediaError::Pipeline("ICE agent refused 127.0.0.1".into()));
             }
         }
+        let degrader = settings
+            .degradation
+            .filter(|_| settings.congestion_control)
+            .map(|what| {
+                Mutex::new(crate::degrade::Degrader::new(crate::degrade::Ladder::new(
+                    settings.capture,
+                    what,
+                )))
+            });
         let inner = Arc::new(Inner {
             pipeline: built.pipeline,
             screen: built.screen,
@@ -167,6 +180,8 @@ impl BoothSession {
             ended: AtomicBool::new(false),
             encoder: built.encoder,
             sampler: Mutex::new(StatsSampler::default()),
+            degrader,
+            started: Instant::now(),
             local_description: tokio::sync::Mutex::new(()),
         });
         let bus = inner

@@ -1,7 +1,7 @@
 //! The booth pipeline, built from named elements:
 //!
 //! ```text
-//! camera ─ videoconvert ─ videoscale ─ videorate ─ caps(I420 WxH@fps) ─ tee ─ queue(leaky) ─ encoder ─ pay ─ caps ─┐
+//! camera ─ videoconvert ─ videoscale ─ videorate ─ caps(I420 WxH@fps) ─ tee ─ queue(leaky) ─ scale ─ rate ─ caps(rung) ─ encoder ─ pay ─ caps ─┐
 //!                                                                        └─ queue(leaky) ─ scale ─ self view ─┐   │
 //! mic ─ audioconvert ─ audioresample ─ caps(48 kHz) ─ queue(leaky) ─ opusenc ─ rtpopuspay ─ caps ──────────┐  │   │
 //!                                                                                                    webrtcbin ◀┘
@@ -9,6 +9,9 @@
 //!                            └─ audio ─ queue ─ audioconvert ─ audioresample ─ level ─ audio sink
 //! ```
 //! With `display = none` (nothing to draw on) the tee and the self-view branch are left out.
+//! The encoder's own `videoscale ! videorate ! capsfilter` (`enccaps`) pass the camera's
+//! format through until the degradation policy picks a smaller picture or fewer frames
+//! ([`crate::degrade`], applied by `adapt.rs`): the self view keeps the camera's full picture.
 //! The compositor draws the remote stream full screen with the self view as a small inset in
 //! the bottom-right corner. Sources sit in [`SourceSlot`]s so a lost camera can be swapped for a
 //! placeholder and back without touching the rest.
@@ -208,16 +211,14 @@ pub(crate) fn build(
     let scale = el("videoscale", "camscale")?;
     let rate = el("videorate", "camrate")?;
     rate.set_property("drop-only", true);
-    let raw_caps = gst_video::VideoCapsBuilder::new()
-        .format(gst_video::VideoFormat::I420)
-        .width(fmt.width as i32)
-        .height(fmt.height as i32)
-        .framerate(gst::Fraction::new(fmt.fps as i32, 1))
-        .pixel_aspect_ratio(gst::Fraction::new(1, 1))
-        .build();
+    let raw_caps = encoder_caps(fmt);
     let camcaps = capsfilter("camcaps", raw_caps)?;
     // Encoder branch.
     let encqueue = leaky_queue("encqueue", 2, 0)?;
+    let encscale = el("videoscale", "encscale")?;
+    let encrate = el("videorate", "encrate")?;
+    encrate.set_property("drop-only", true);
+    let enccaps = capsfilter("enccaps", encoder_caps(fmt))?;
     let candidates = encoder::candidates(settings.video_codec);
     let encoder_name = encoder::pick(settings.video_codec, &candidates)
         .ok_or_else(|| MediaError::MissingElement(format!("{:?} encoder", settings.video_codec)))?;
@@ -259,11 +260,14 @@ pub(crate) fn build(
     let artpcaps = capsfilter("audiortpcaps", encoder::audio_rtp_caps())?;
 
     pipeline.add_many([
-        &webrtcbin, &convert, &scale, &rate, &camcaps, &encqueue, &venc, &vpay, &vrtpcaps,
-        &aconvert, &aresample, &acaps, &aqueue, &opusenc, &apay, &artpcaps,
+        &webrtcbin, &convert, &scale, &rate, &camcaps, &encqueue, &encscale, &encrate, &enccaps,
+        &venc, &vpay, &vrtpcaps, &aconvert, &aresample, &acaps, &aqueue, &opusenc, &apay,
+        &artpcaps,
     ])?;
     gst::Element::link_many([&convert, &scale, &rate, &camcaps])?;
-    gst::Element::link_many([&encqueue, &venc, &vpay, &vrtpcaps])?;
+    gst::Element::link_many([
+        &encqueue, &encscale, &encrate, &enccaps, &venc, &vpay, &vrtpcaps,
+    ])?;
     // Without a screen nobody sees the self view: no tee, no scaling of every frame for it.
     if settings.display == DisplaySink::None {
         camcaps.link(&encqueue)?;
@@ -297,7 +301,7 @@ pub(crate) fn build(
     for queue in [&encqueue, &aqueue] {
         never_wait_downstream(queue)?;
     }
-    add_counting_probes(&camcaps, &convert, settings, counters)?;
+    add_counting_probes(&camcaps, &enccaps, &convert, settings, counters)?;
     super::remote::keep_nack_on_video(&webrtcbin);
     super::remote::connect_remote_streams(
         &pipeline, &webrtcbin, settings, &channels, counters, events,
@@ -353,8 +357,21 @@ fn self_view_branch(
     Ok(queue)
 }
 
+/// The encoder's input caps for a picture of `format` (a rung of the degradation ladder; the
+/// camera's own format passes through unchanged).
+pub(crate) fn encoder_caps(format: crate::settings::VideoFormat) -> gst::Caps {
+    gst_video::VideoCapsBuilder::new()
+        .format(gst_video::VideoFormat::I420)
+        .width(format.width as i32)
+        .height(format.height as i32)
+        .framerate(gst::Fraction::new(format.fps as i32, 1))
+        .pixel_aspect_ratio(gst::Fraction::new(1, 1))
+        .build()
+}
+
 fn add_counting_probes(
     camcaps: &gst::Element,
+    enccaps: &gst::Element,
     convert: &gst::Element,
     settings: &MediaSettings,
     counters: &Arc<Counters>,
@@ -363,11 +380,33 @@ fn add_counting_probes(
         e.static_pad(name)
             .ok_or_else(|| MediaError::Pipeline(format!("{} has no {name} pad", e.name())))
     };
-    let stamp = settings.stamp_capture_time;
+    // What the encoder gets: frames and their size, which the degradation policy changes.
     let c = Arc::clone(counters);
+    pad(enccaps, "src")?.add_probe(
+        gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_DOWNSTREAM,
+        move |_, probe| {
+            match probe.event() {
+                Some(event) => {
+                    if let gst::EventView::Caps(caps) = event.view()
+                        && let Ok(i) = gst_video::VideoInfo::from_caps(caps.caps())
+                        && let Ok(mut size) = c.sent_size.lock()
+                    {
+                        *size = Some((i.width(), i.height()));
+                    }
+                }
+                None => {
+                    c.sent_frames.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            gst::PadProbeReturn::Ok
+        },
+    );
+    let stamp = settings.stamp_capture_time;
     let info: std::sync::Mutex<Option<gst_video::VideoInfo>> = std::sync::Mutex::new(None);
     pad(camcaps, "src")?.add_probe(gst::PadProbeType::BUFFER, move |pad, probe| {
-        c.sent_frames.fetch_add(1, Ordering::Relaxed);
+        if !stamp {
+            return gst::PadProbeReturn::Remove;
+        }
         let Ok(mut info) = info.lock() else {
             return gst::PadProbeReturn::Ok;
         };
@@ -375,11 +414,8 @@ fn add_counting_probes(
             && let Some(caps) = pad.current_caps()
         {
             *info = gst_video::VideoInfo::from_caps(&caps).ok();
-            if let (Some(i), Ok(mut size)) = (info.as_ref(), c.sent_size.lock()) {
-                *size = Some((i.width(), i.height()));
-            }
         }
-        if stamp && let (Some(i), Some(buffer)) = (info.as_ref(), probe.buffer_mut()) {
+        if let (Some(i), Some(buffer)) = (info.as_ref(), probe.buffer_mut()) {
             let buffer = buffer.make_mut();
             if let Ok(mut frame) = gst_video::VideoFrameRef::from_buffer_ref_writable(buffer, i) {
                 crate::stamp::draw(&mut frame, crate::stamp::now_ms_low32());

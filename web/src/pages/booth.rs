@@ -194,7 +194,7 @@ fn render(page: &Page, console: &Console, view: &View<'_>) -> Response {
         @if let Some(banner) = &view.banner { (banner) }
         p.lead { (page.t("booth-intro")) }
         div.console {
-            (cabin(page, console.session.as_ref(), &console.ended, devices(page, &console.status, console.check.as_ref())))
+            (cabin(page, console.session.as_ref(), &console.ended, console.status.call_link.as_ref(), devices(page, &console.status, console.check.as_ref())))
             (line(page, &console.queue))
         }
         section aria-labelledby="counter_title" {

@@ -12,6 +12,7 @@ use super::format::{date_time, time_of};
 use super::home::specialty;
 use super::layout::{FieldErrors, Input, csrf_field, described_by, error_summary};
 use crate::booth::BoothSessionView;
+use crate::booth_status::CallLinkView;
 use crate::queue::{OfferedSlotView, PatientView, QueueView, WaitingFields};
 use maud::{Markup, html};
 use teleconsult_core::Timestamp;
@@ -88,6 +89,7 @@ pub(super) fn cabin(
     page: &Page,
     session: Option<&Listed>,
     ended: &[Listed],
+    link: Option<&CallLinkView>,
     devices: Markup,
 ) -> Markup {
     html! {
@@ -98,6 +100,7 @@ pub(super) fn cabin(
                     None => { p role="status" { (page.t("booth-cabin-free")) } }
                     Some(s) => {
                         (session_panel(page, &s.view))
+                        @if let Some(l) = link { (call_link(page, l)) }
                         (booth_print::documents(page, &s.view.id, &s.documents))
                     }
                 }
@@ -107,6 +110,41 @@ pub(super) fn cabin(
             // The cabin's devices (`booth_devices`): outside `#cabin`, so a check's results
             // stay while the status inside refreshes.
             (devices)
+        }
+    }
+}
+
+/// The running call's link in one line: "Connection: good — 1850 kbit/s (video 1600 kbit/s,
+/// sent 1700 kbit/s)", and what the picture gives up to fit, if anything.
+fn call_link(page: &Page, l: &CallLinkView) -> Markup {
+    let rating = page.t(match l.rating.as_str() {
+        "good" => "booth-link-good",
+        "fair" => "booth-link-fair",
+        _ => "booth-link-weak",
+    });
+    let estimate = l.estimate_kbps.to_string();
+    let headline = page.t_args(
+        "booth-link",
+        &[("rating", rating.as_str()), ("estimate", estimate.as_str())],
+    );
+    let mut details = Vec::new();
+    if let Some(target) = l.target_kbps {
+        details.push(page.t_args("booth-link-video", &[("kbps", &target.to_string())]));
+    }
+    if let Some(sent) = l.send_kbps {
+        details.push(page.t_args("booth-link-sent", &[("kbps", &sent.to_string())]));
+    }
+    let gives_up = l.degradation.as_deref().map(|d| {
+        page.t(match d {
+            "frame_rate" => "booth-link-frame-rate",
+            _ => "booth-link-resolution",
+        })
+    });
+    html! {
+        p #call_link data-link-rating=(l.rating) {
+            strong { (headline) }
+            @if !details.is_empty() { " (" (details.join(", ")) ")" }
+            @if let Some(g) = gives_up { " — " (g) }
         }
     }
 }
