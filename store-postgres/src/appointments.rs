@@ -30,92 +30,48 @@ impl PgStore {
         read: Option<&AuditEvent>,
         write: &AuditEvent,
     ) -> Result<Result<Option<Appointment>, TransitionError>, RepositoryError> {
-        let (stored_tx, stored_rx) =
-            std::sync::mpsc::sync_channel::<Result<Appointment, PgError>>(1);
-        let (decision_tx, decision_rx) =
-            tokio::sync::oneshot::channel::<Option<AppointmentChange>>();
         let (read, write) = (read.cloned(), write.clone());
         let inner = std::sync::Arc::clone(&self.inner);
-        let done = self.inner.bridge.spawn(async move {
-            let outcome = async {
-                let mut object = inner.client().await?;
-                let tx = object.transaction().await?;
-                let row = tx
-                    .opt(
-                        "SELECT sealed FROM appointments WHERE id = $1 FOR UPDATE",
-                        &[&id.0],
-                    )
-                    .await?
-                    .ok_or(RepositoryError::NotFound("appointment"))?;
-                let bytes: Vec<u8> = row.try_get(0)?;
-                let current: Appointment =
-                    sealed::open(&inner.crypto, "appointments", id.as_bytes(), &bytes)?;
-                let _ = stored_tx.send(Ok(current.clone()));
-                // The caller went away: nothing is written.
-                let decision = decision_rx
-                    .await
-                    .map_err(|_| PgError::Runtime("the caller left".into()))?;
-                let mut events: Vec<&AuditEvent> = read.iter().collect();
-                let next = match decision {
-                    None => None,
-                    Some(change) => {
-                        if change.next.id != current.id {
-                            return Err(PgError::Encode(
-                                "an appointment change must keep its id".into(),
-                            ));
+        let mut refused = None;
+        let saved = self.inner.bridge.decide(
+            move |handover| {
+                Box::pin(async move {
+                    let mut object = inner.client().await?;
+                    let tx = object.transaction().await?;
+                    let row = tx
+                        .opt(
+                            "SELECT sealed FROM appointments WHERE id = $1 FOR UPDATE",
+                            &[&id.0],
+                        )
+                        .await?
+                        .ok_or(RepositoryError::NotFound("appointment"))?;
+                    let bytes: Vec<u8> = row.try_get(0)?;
+                    let current: Appointment =
+                        sealed::open(&inner.crypto, "appointments", id.as_bytes(), &bytes)?;
+                    let decision: Option<AppointmentChange> =
+                        handover.exchange(current.clone()).await?;
+                    let mut events: Vec<&AuditEvent> = read.iter().collect();
+                    let next = match decision {
+                        None => None,
+                        Some(change) => {
+                            let next = write_change(&inner, &tx, &current, change, &write).await?;
+                            events.push(&write);
+                            Some(next)
                         }
-                        let next = change.next;
-                        let sealed =
-                            sealed::seal(&inner.crypto, "appointments", id.as_bytes(), &next)?;
-                        let cancelled =
-                            |a: &Appointment| matches!(a.status, Status::Cancelled { .. });
-                        tx.exec(
-                            "UPDATE appointments SET sealed = $2, is_open = is_open AND $3, \
-                             holds_slot = holds_slot AND $4 WHERE id = $1",
-                            &[&id.0, &sealed, &!next.status.is_final(), &!cancelled(&next)],
-                        )
-                        .await?;
-                        enqueue(
-                            &tx,
-                            &inner.crypto,
-                            &change.notifications,
-                            &change.outbox,
-                            write.at,
-                        )
-                        .await?;
-                        events.push(&write);
-                        Some(next)
-                    }
-                };
-                audit::append(&tx, &events).await?;
-                tx.commit().await?;
-                Ok(next)
-            }
-            .await;
-            if let Err(e) = &outcome {
-                // Failed before the caller had the appointment: tell it.
-                let _ = stored_tx.send(Err(PgError::Runtime(e.to_string())));
-            }
-            outcome
-        })?;
-        let current = match stored_rx.recv() {
-            Ok(Ok(current)) => current,
-            // The task failed first: its own error says why (below).
-            Ok(Err(_)) | Err(_) => {
-                return Err(block_on_outcome(&self.inner.bridge, done)
-                    .err()
-                    .unwrap_or_else(|| {
-                        RepositoryError::Unavailable("the change ended early".into())
-                    }));
-            }
-        };
-        let decided = decide(&current);
-        let (decision, refused) = match decided {
-            Ok(change) => (change, None),
-            Err(refused) => (None, Some(refused)),
-        };
-        let _ = decision_tx.send(decision);
-        let saved = block_on_outcome(&self.inner.bridge, done)?;
+                    };
+                    audit::append(&tx, &events).await?;
+                    tx.commit().await?;
+                    Ok(next)
+                })
+            },
+            |current: Appointment| match decide(&current) {
+                Ok(change) => change,
+                Err(e) => {
+                    refused = Some(e);
+                    None
+                }
+            },
+        )?;
         Ok(match refused {
             Some(refused) => Err(refused),
             None => Ok(saved),
@@ -123,10 +79,40 @@ impl PgStore {
     }
 }
 
-/// Waits on the calling thread for a task started with `Bridge::spawn`.
-fn block_on_outcome<T: Send + 'static>(
-    bridge: &crate::bridge::Bridge,
-    done: impl std::future::Future<Output = Result<Result<T, PgError>, PgError>> + Send + 'static,
-) -> Result<T, RepositoryError> {
-    Ok(bridge.run(done)???)
+/// Writes `change` over `current` (locked) with its notifications and outbox messages.
+async fn write_change(
+    inner: &crate::Inner,
+    tx: &deadpool_postgres::Transaction<'_>,
+    current: &Appointment,
+    change: AppointmentChange,
+    write: &AuditEvent,
+) -> Result<Appointment, PgError> {
+    let next = change.next;
+    if next.id != current.id {
+        return Err(PgError::Encode(
+            "an appointment change must keep its id".into(),
+        ));
+    }
+    let sealed = sealed::seal(&inner.crypto, "appointments", next.id.as_bytes(), &next)?;
+    let cancelled = |a: &Appointment| matches!(a.status, Status::Cancelled { .. });
+    tx.exec(
+        "UPDATE appointments SET sealed = $2, is_open = is_open AND $3, \
+         holds_slot = holds_slot AND $4 WHERE id = $1",
+        &[
+            &next.id.0,
+            &sealed,
+            &!next.status.is_final(),
+            &!cancelled(&next),
+        ],
+    )
+    .await?;
+    enqueue(
+        tx,
+        &inner.crypto,
+        &change.notifications,
+        &change.outbox,
+        write.at,
+    )
+    .await?;
+    Ok(next)
 }

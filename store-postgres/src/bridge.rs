@@ -70,3 +70,54 @@ impl Drop for Bridge {
         }
     }
 }
+
+/// The adapter's end of a decision made by the caller inside a transaction (see
+/// [`Bridge::decide`]): hands over what was read, waits for what was decided.
+pub(crate) struct Handover<R, D> {
+    read: std::sync::mpsc::SyncSender<R>,
+    decision: tokio::sync::oneshot::Receiver<D>,
+}
+
+impl<R, D> Handover<R, D> {
+    /// Gives `read` to the caller and waits for its decision (the transaction's locks held).
+    pub(crate) async fn exchange(self, read: R) -> Result<D, PgError> {
+        self.read
+            .send(read)
+            .map_err(|_| PgError::Runtime("the caller left".into()))?;
+        self.decision
+            .await
+            .map_err(|_| PgError::Runtime("the caller left".into()))
+    }
+}
+
+impl Bridge {
+    /// Runs `work` (a transaction) on the adapter's runtime; when it hands something over,
+    /// `decide` runs on the calling thread — it may borrow the caller's data and need not be
+    /// `Send` — and its decision goes back to the transaction. When `work` ends without
+    /// handing anything over (nothing to decide on: not found, a failure), `decide` does not
+    /// run.
+    pub(crate) fn decide<R, D, T>(
+        &self,
+        work: impl FnOnce(
+            Handover<R, D>,
+        ) -> std::pin::Pin<Box<dyn Future<Output = Result<T, PgError>> + Send>>,
+        decide: impl FnOnce(R) -> D,
+    ) -> Result<T, PgError>
+    where
+        R: Send + 'static,
+        D: Send + 'static,
+        T: Send + 'static,
+    {
+        let (read_tx, read_rx) = std::sync::mpsc::sync_channel(1);
+        let (decision_tx, decision_rx) = tokio::sync::oneshot::channel();
+        let task = self.spawn(work(Handover {
+            read: read_tx,
+            decision: decision_rx,
+        }))?;
+        // Either the transaction hands something over, or it ends (dropping its sender).
+        if let Ok(read) = read_rx.recv() {
+            let _ = decision_tx.send(decide(read));
+        }
+        self.run(task)??
+    }
+}
