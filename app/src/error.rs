@@ -31,6 +31,10 @@ pub enum AppError {
     /// Too many changes raced for the same records; trying again will do (503).
     #[error("the queue is busy: try again")]
     Busy,
+    /// A fault of this server (a library failing): the detail is for the log, never the
+    /// client (500).
+    #[error("internal error: {0}")]
+    Internal(String),
     #[error(transparent)]
     Repository(RepositoryError),
 }

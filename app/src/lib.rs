@@ -2,8 +2,8 @@
 //!
 //! Owns what the site's doors do: each use case is a method of [`App`] taking the acting
 //! account and a request, checking who may do it, applying core's rules, and writing through
-//! the ports of `teleconsult-core` (`Repository`, `BookingStore`, `BoothStore`, `CallStore`,
-//! `DocumentStore`) as one unit of
+//! the ports of `teleconsult-core` (`Repository`, `AccountStore`, `BookingStore`, `BoothStore`,
+//! `CallStore`, `DocumentStore`) as one unit of
 //! work — the record, its audit records, its outbox messages and its notifications together.
 //! The HTTP API, the pages and the daemon's workers call these; they only parse and present.
 //!
@@ -11,7 +11,9 @@
 //! booking an appointment ([`booking`]), booth sessions and walk-ins ([`booth`], [`walk_in`]),
 //! the on-demand queue and availability ([`queue`]), printing on the cabin's printer
 //! ([`print`], through the [`print::Printer`] port), the documents of the booth's sessions on
-//! the staff console ([`session_documents`]), what a call room records ([`call`]).
+//! the staff console ([`session_documents`]), what a call room records ([`call`]), the
+//! accounts an administrator creates, lists, disables or resets ([`users`], for the admin API
+//! and page and for `teleconsultctl user`), password hashing ([`password`]).
 //!
 //! **Must not**: know HTTP (status codes are chosen by `web`), sled or any storage engine (only
 //! the ports), GStreamer (the cabin is the [`Cabin`] port), or Fluent (texts come through the
@@ -23,10 +25,12 @@ pub mod cabin;
 pub mod call;
 mod entries;
 pub mod error;
+pub mod password;
 pub mod print;
 pub mod queue;
 pub mod session_documents;
 pub mod texts;
+pub mod users;
 pub mod waiting;
 pub mod walk_in;
 
@@ -42,6 +46,7 @@ use teleconsult_core::booking::BookingPolicy;
 use teleconsult_core::booth::{BoothPolicy, BoothSessionId};
 use teleconsult_core::ids::AppointmentId;
 use teleconsult_core::national_id::Country;
+use teleconsult_core::ports::accounts::AccountStore;
 use teleconsult_core::ports::booking::BookingStore;
 use teleconsult_core::ports::booth::BoothStore;
 use teleconsult_core::ports::call::CallStore;
@@ -51,9 +56,15 @@ use teleconsult_core::queue::QueuePolicy;
 use teleconsult_core::site::{Language, SiteKind};
 
 /// Everything the use cases need from storage.
-pub trait SiteStore: Repository + BookingStore + BoothStore + CallStore + DocumentStore {}
+pub trait SiteStore:
+    Repository + AccountStore + BookingStore + BoothStore + CallStore + DocumentStore
+{
+}
 
-impl<T: Repository + BookingStore + BoothStore + CallStore + DocumentStore> SiteStore for T {}
+impl<T: Repository + AccountStore + BookingStore + BoothStore + CallStore + DocumentStore> SiteStore
+    for T
+{
+}
 
 /// The booth's cabin: its screen, camera, microphone and printer (`docs/booth.md` rule 6).
 /// Calls return at once; the adapter does the work in the background and reports problems in

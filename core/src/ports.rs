@@ -1,8 +1,9 @@
 //! Ports: what the domain needs from the outside world. Adapters live in other crates
-//! (`teleconsult-store` implements [`Repository`], [`booking::BookingStore`] and
-//! [`booth::BoothStore`]; the daemon provides the system [`Clock`]). The use cases that drive
+//! (`teleconsult-store` implements [`Repository`], [`accounts::AccountStore`],
+//! [`booking::BookingStore`] and [`booth::BoothStore`]; the daemon provides the system [`Clock`]). The use cases that drive
 //! them live in `teleconsult-app`.
 
+pub mod accounts;
 pub mod booking;
 pub mod booth;
 pub mod call;

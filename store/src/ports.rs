@@ -1,18 +1,22 @@
-//! The booking, booth, call and document ports of `teleconsult-core` for [`Store`]: thin
-//! wrappers over the store's own operations (`booking.rs`, `booth.rs`, `queue.rs`, `call.rs`,
+//! The accounts, booking, booth, call and document ports of `teleconsult-core` for [`Store`]: thin
+//! wrappers over the store's own operations (`accounts.rs`, `booking.rs`, `booth.rs`, `queue.rs`, `call.rs`,
 //! `documents.rs`), errors mapped to the port's.
 
 use std::collections::BTreeSet;
 use teleconsult_core::Timestamp;
+use teleconsult_core::account::Account;
 use teleconsult_core::appointment::{Appointment, TransitionError};
 use teleconsult_core::audit::AuditEvent;
 use teleconsult_core::booth::{BoothSession, BoothSessionId};
 use teleconsult_core::call::{ChatMessage, QualitySample};
 use teleconsult_core::document::{IssuedDocument, SickLeavePart};
+use teleconsult_core::ids::AccountId;
 use teleconsult_core::ids::{AppointmentId, DocumentId, PatientId, PractitionerId};
 use teleconsult_core::national_id::Country;
+use teleconsult_core::notification::Notification;
 use teleconsult_core::patient::Patient;
 use teleconsult_core::ports::RepositoryError;
+use teleconsult_core::ports::accounts::{AccountStore, ChangeAccount};
 use teleconsult_core::ports::booking::{BookingStore, BookingWrite, Outcome};
 use teleconsult_core::ports::booth::{
     BoothStore, CounterConsents, DecideEnd, KnownEvent, SessionEnd, Take, Taken, WalkIn,
@@ -27,6 +31,45 @@ use crate::Rendition;
 use crate::store::Store;
 
 type Result<T> = std::result::Result<T, RepositoryError>;
+
+impl AccountStore for Store {
+    fn find_account(&self, id: AccountId) -> Result<Option<Account>> {
+        Ok(self.account(id)?)
+    }
+
+    fn find_account_by_login(&self, login: &str) -> Result<Option<Account>> {
+        Ok(self.account_by_login(login)?)
+    }
+
+    fn all_accounts(&self) -> Result<Vec<Account>> {
+        Ok(self.accounts()?)
+    }
+
+    fn create_account_listed(
+        &self,
+        account: &Account,
+        listing: Option<(&Practitioner, &AuditEvent)>,
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        Ok(Store::create_account_listed(self, account, listing, audit)?)
+    }
+
+    fn change_account_with(
+        &self,
+        id: AccountId,
+        change: &ChangeAccount<'_>,
+        notices: &[Notification],
+        audit: &AuditEvent,
+    ) -> Result<Option<Account>> {
+        let changed = self.change_account_noticed(
+            id,
+            |account| if change(account) { Ok(()) } else { Err(()) },
+            notices,
+            Some(audit),
+        )?;
+        Ok(changed.ok().map(|(account, ())| account))
+    }
+}
 
 impl BookingStore for Store {
     fn find_practitioner(&self, id: PractitionerId) -> Result<Option<Practitioner>> {

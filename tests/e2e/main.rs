@@ -29,6 +29,7 @@ mod concurrency_records;
 mod config;
 mod consultation_files;
 mod ctl;
+mod ctl_users;
 mod demo;
 mod demo_network;
 mod document_form_pages;

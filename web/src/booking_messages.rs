@@ -235,6 +235,10 @@ impl teleconsult_app::Texts for WebTexts {
         ready(self.site(), to, a, practitioner, &self.link(a), now)
     }
 
+    fn authenticator_reset(&self, to: &Contact, now: Timestamp) -> Vec<Notification> {
+        vec![crate::totp::reset_notice(&self.site_name, to, now)]
+    }
+
     fn left_the_booth(&self, language: teleconsult_core::site::Language) -> String {
         crate::i18n::text(language, "queue-left-the-booth", &[])
     }

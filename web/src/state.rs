@@ -248,8 +248,13 @@ impl AppState {
     }
 }
 
-/// The application over `store`, with this crate's texts.
-fn application(store: &Store, clock: &Arc<dyn Clock>, settings: &Settings) -> teleconsult_app::App {
+/// The application over `store`, with this crate's texts (as [`AppState::new`] builds it; the
+/// daemon's admin operations build their own when the daemon is stopped).
+pub fn application(
+    store: &Store,
+    clock: &Arc<dyn Clock>,
+    settings: &Settings,
+) -> teleconsult_app::App {
     let texts = crate::booking_messages::WebTexts {
         site_name: settings.site_name.clone(),
         time_zone: settings.time_zone.clone(),

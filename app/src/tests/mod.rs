@@ -9,6 +9,7 @@ mod call;
 mod print;
 mod queue;
 mod session_documents;
+mod users;
 
 use crate::booth::StartSession;
 use crate::queue::WaitRequest;
@@ -73,6 +74,9 @@ impl Texts for RecordingTexts {
     }
     fn ready(&self, to: &Contact, _: &Appointment, _: &str, now: Timestamp) -> Vec<Notification> {
         self.record("ready", to, now)
+    }
+    fn authenticator_reset(&self, to: &Contact, now: Timestamp) -> Vec<Notification> {
+        self.record("authenticator_reset", to, now)
     }
     fn left_the_booth(&self, _: Language) -> String {
         "left the booth".into()
