@@ -3,17 +3,17 @@
 //! Owns what the site's doors do: each use case is a method of [`App`] taking the acting
 //! account and a request, checking who may do it, applying core's rules, and writing through
 //! the ports of `teleconsult-core` (`Repository`, `AccountStore`, `BookingStore`, `BoothStore`,
-//! `CallStore`, `DocumentStore`) as one unit of
-//! work — the record, its audit records, its outbox messages and its notifications together.
+//! `CallStore`, `DocumentStore`) as one unit of work — the record, its audit records, its outbox messages and its notifications together.
 //! The HTTP API, the pages and the daemon's workers call these; they only parse and present.
 //!
 //! Here so far (issue #19 started the crate; issue #20 moves the rest of the application):
-//! booking an appointment ([`booking`]), booth sessions and walk-ins ([`booth`], [`walk_in`]),
-//! the on-demand queue and availability ([`queue`]), printing on the cabin's printer
-//! ([`print`], through the [`print::Printer`] port), the documents of the booth's sessions on
-//! the staff console ([`session_documents`]), what a call room records ([`call`]), the
-//! accounts an administrator creates, lists, disables or resets ([`users`], for the admin API
-//! and page and for `teleconsultctl user`), password hashing ([`password`]).
+//! booking an appointment ([`booking`]) and cancelling one ([`cancel`]), booth sessions and
+//! walk-ins ([`booth`], [`walk_in`]), the on-demand queue and availability ([`queue`]),
+//! printing on the cabin's printer ([`print`], through the [`print::Printer`] port), the
+//! documents of the booth's sessions on the staff console ([`session_documents`]), what a call
+//! room records ([`call`]), the accounts an administrator creates, lists, disables or resets
+//! ([`users`], for the admin API and page and for `teleconsultctl user`), password hashing
+//! ([`password`]).
 //!
 //! **Must not**: know HTTP (status codes are chosen by `web`), sled or any storage engine (only
 //! the ports), GStreamer (the cabin is the [`Cabin`] port), or Fluent (texts come through the
@@ -23,6 +23,7 @@ pub mod booking;
 pub mod booth;
 pub mod cabin;
 pub mod call;
+pub mod cancel;
 mod entries;
 pub mod error;
 pub mod password;

@@ -105,6 +105,15 @@ impl BookingStore for Store {
         let pending = self.queue_write(write)?;
         Ok(Box::pin(async move { Ok(pending.outcome().await?) }))
     }
+
+    fn change_booked(
+        &self,
+        id: AppointmentId,
+        decide: &DecideChange<'_>,
+        write: &AuditEvent,
+    ) -> Result<std::result::Result<Option<Appointment>, TransitionError>> {
+        Ok(self.change_appointment(id, decide, None, write)?)
+    }
 }
 
 impl BoothStore for Store {

@@ -6,6 +6,7 @@
 mod booth;
 mod cabin;
 mod call;
+mod cancel;
 mod print;
 mod queue;
 mod session_documents;
