@@ -3,8 +3,9 @@
 //! Owns what the site's doors do: each use case is a method of [`App`] taking the acting
 //! account and a request, checking who may do it, applying core's rules, and writing through
 //! the ports of `teleconsult-core` (`Repository`, `AccountStore`, `BookingStore`, `BoothStore`,
-//! `CallStore`, `DocumentStore`) as one unit of work — the record, its audit records, its outbox messages and its notifications together.
-//! The HTTP API, the pages and the daemon's workers call these; they only parse and present.
+//! `CallStore`, `DocumentStore`) as one unit of work — the record, its audit records, its
+//! outbox messages and its notifications together. The HTTP API, the pages, the admin socket
+//! and the daemon's workers call these; they only parse and present.
 //!
 //! Here so far (issue #19 started the crate; issue #20 moves the rest of the application):
 //! booking an appointment ([`booking`]) and cancelling one ([`cancel`]), booth sessions and
