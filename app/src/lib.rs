@@ -14,7 +14,7 @@
 //! documents of the booth's sessions on the staff console ([`session_documents`]), what a call
 //! room records ([`call`]), the accounts an administrator creates, lists, disables or resets
 //! ([`users`], for the admin API and page and for `teleconsultctl user`), password hashing
-//! ([`password`]).
+//! ([`password`]), a patient's withdrawal of a consent ([`consents`]).
 //!
 //! **Must not**: know HTTP (status codes are chosen by `web`), sled or any storage engine (only
 //! the ports), GStreamer (the cabin is the [`Cabin`] port), or Fluent (texts come through the
@@ -25,6 +25,7 @@ pub mod booth;
 pub mod cabin;
 pub mod call;
 pub mod cancel;
+pub mod consents;
 mod entries;
 pub mod error;
 pub mod password;

@@ -16,7 +16,7 @@ use teleconsult_core::national_id::Country;
 use teleconsult_core::notification::Notification;
 use teleconsult_core::patient::Patient;
 use teleconsult_core::ports::RepositoryError;
-use teleconsult_core::ports::accounts::{AccountStore, ChangeAccount};
+use teleconsult_core::ports::accounts::{AccountStore, ChangeAccount, ChangeProfile};
 use teleconsult_core::ports::booking::{BookingStore, BookingWrite, Outcome};
 use teleconsult_core::ports::booth::{
     BoothStore, CounterConsents, DecideEnd, KnownEvent, SessionEnd, Take, Taken, WalkIn,
@@ -68,6 +68,30 @@ impl AccountStore for Store {
             Some(audit),
         )?;
         Ok(changed.ok().map(|(account, ())| account))
+    }
+
+    fn change_profile_with(
+        &self,
+        id: AccountId,
+        change: &ChangeProfile<'_>,
+        notices: &[Notification],
+        audit: &AuditEvent,
+    ) -> Result<Option<(Account, Option<Patient>)>> {
+        let changed = self.change_profile(
+            id,
+            |account, patient| {
+                if change(account, patient) {
+                    Ok(())
+                } else {
+                    Err(())
+                }
+            },
+            notices,
+            audit,
+        )?;
+        Ok(changed
+            .ok()
+            .map(|(account, patient, ())| (account, patient)))
     }
 }
 

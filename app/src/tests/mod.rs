@@ -7,6 +7,7 @@ mod booth;
 mod cabin;
 mod call;
 mod cancel;
+mod consents;
 mod print;
 mod queue;
 mod session_documents;

@@ -7,12 +7,17 @@ use crate::account::Account;
 use crate::audit::AuditEvent;
 use crate::ids::AccountId;
 use crate::notification::Notification;
+use crate::patient::Patient;
 use crate::ports::RepositoryError;
 use crate::practitioner::Practitioner;
 
 /// Changes an account as stored: `true` when it changed (it is then saved), `false` to leave
 /// it (nothing is written). May run more than once.
 pub type ChangeAccount<'a> = dyn Fn(&mut Account) -> bool + 'a;
+
+/// Changes an account and, for a patient, their record as stored: `true` when they changed
+/// (both are then saved), `false` to leave them (nothing is written). May run more than once.
+pub type ChangeProfile<'a> = dyn Fn(&mut Account, Option<&mut Patient>) -> bool + 'a;
 
 /// Storage of the site's accounts.
 pub trait AccountStore: Send + Sync {
@@ -47,4 +52,17 @@ pub trait AccountStore: Send + Sync {
         notices: &[Notification],
         audit: &AuditEvent,
     ) -> Result<Option<Account>, RepositoryError>;
+
+    /// Changes account `id` and, for a patient, their record (rectification, consents) as
+    /// `change` says, on both as stored at the moment of writing, queueing `notices` and
+    /// recording `audit` in the same transaction when they changed. Both as saved, or `None`
+    /// when `change` left them; [`RepositoryError::NotFound`] when the account (or its patient
+    /// record) is gone, [`RepositoryError::AlreadyExists`] when a changed e-mail is taken.
+    fn change_profile_with(
+        &self,
+        id: AccountId,
+        change: &ChangeProfile<'_>,
+        notices: &[Notification],
+        audit: &AuditEvent,
+    ) -> Result<Option<(Account, Option<Patient>)>, RepositoryError>;
 }
