@@ -28,6 +28,9 @@ pub enum AppError {
     /// `printer_unavailable`; the log says why).
     #[error("the printer is not available at the moment")]
     PrinterUnavailable,
+    /// A file of a type the site does not take (415).
+    #[error("{0}")]
+    UnsupportedType(String),
     /// Too many changes raced for the same records; trying again will do (503).
     #[error("the queue is busy: try again")]
     Busy,

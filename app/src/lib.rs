@@ -3,7 +3,7 @@
 //! Owns what the site's doors do: each use case is a method of [`App`] taking the acting
 //! account and a request, checking who may do it, applying core's rules, and writing through
 //! the ports of `teleconsult-core` (`Repository`, `AccountStore`, `BookingStore`, `BoothStore`,
-//! `CallStore`, `DocumentStore`) as one unit of work — the record, its audit records, its
+//! `CallStore`, `DocumentStore`, `MessageStore`) as one unit of work — the record, its audit records, its
 //! outbox messages and its notifications together. The HTTP API, the pages, the admin socket
 //! and the daemon's workers call these; they only parse and present.
 //!
@@ -14,7 +14,8 @@
 //! documents of the booth's sessions on the staff console ([`session_documents`]), what a call
 //! room records ([`call`]), the accounts an administrator creates, lists, disables or resets
 //! ([`users`], for the admin API and page and for `teleconsultctl user`), password hashing
-//! ([`password`]), a patient's withdrawal of a consent ([`consents`]).
+//! ([`password`]), a patient's withdrawal of a consent ([`consents`]), sending a secure
+//! message ([`messages`]).
 //!
 //! **Must not**: know HTTP (status codes are chosen by `web`), sled or any storage engine (only
 //! the ports), GStreamer (the cabin is the [`Cabin`] port), or Fluent (texts come through the
@@ -28,6 +29,7 @@ pub mod cancel;
 pub mod consents;
 mod entries;
 pub mod error;
+pub mod messages;
 pub mod password;
 pub mod print;
 pub mod queue;
@@ -54,18 +56,25 @@ use teleconsult_core::ports::booking::BookingStore;
 use teleconsult_core::ports::booth::BoothStore;
 use teleconsult_core::ports::call::CallStore;
 use teleconsult_core::ports::documents::DocumentStore;
+use teleconsult_core::ports::messages::MessageStore;
 use teleconsult_core::ports::{Clock, Repository};
 use teleconsult_core::queue::QueuePolicy;
 use teleconsult_core::site::{Language, SiteKind};
 
 /// Everything the use cases need from storage.
 pub trait SiteStore:
-    Repository + AccountStore + BookingStore + BoothStore + CallStore + DocumentStore
+    Repository + AccountStore + BookingStore + BoothStore + CallStore + DocumentStore + MessageStore
 {
 }
 
-impl<T: Repository + AccountStore + BookingStore + BoothStore + CallStore + DocumentStore> SiteStore
-    for T
+impl<T> SiteStore for T where
+    T: Repository
+        + AccountStore
+        + BookingStore
+        + BoothStore
+        + CallStore
+        + DocumentStore
+        + MessageStore
 {
 }
 
@@ -120,6 +129,8 @@ pub struct AppSettings {
     pub booth: BoothPolicy,
     /// Open future appointments one patient account may hold (`[limits]`).
     pub open_appointments: u32,
+    /// Files one account may send per UTC day (`[limits] uploads_per_day`).
+    pub uploads_per_day: u32,
 }
 
 impl AppSettings {

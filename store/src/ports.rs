@@ -1,6 +1,7 @@
-//! The accounts, booking, booth, call and document ports of `teleconsult-core` for [`Store`]: thin
-//! wrappers over the store's own operations (`accounts.rs`, `booking.rs`, `booth.rs`, `queue.rs`, `call.rs`,
-//! `documents.rs`), errors mapped to the port's.
+//! The accounts, booking, booth, call, document and messaging ports of `teleconsult-core` for
+//! [`Store`]: thin wrappers over the store's own operations (`accounts.rs`, `booking.rs`,
+//! `booth.rs`, `queue.rs`, `call.rs`, `documents.rs`, `messages.rs`), errors mapped to the
+//! port's.
 
 use std::collections::BTreeSet;
 use teleconsult_core::Timestamp;
@@ -12,6 +13,7 @@ use teleconsult_core::call::{ChatMessage, QualitySample};
 use teleconsult_core::document::{IssuedDocument, SickLeavePart};
 use teleconsult_core::ids::AccountId;
 use teleconsult_core::ids::{AppointmentId, DocumentId, PatientId, PractitionerId};
+use teleconsult_core::message::Message;
 use teleconsult_core::national_id::Country;
 use teleconsult_core::notification::Notification;
 use teleconsult_core::patient::Patient;
@@ -23,6 +25,7 @@ use teleconsult_core::ports::booth::{
 };
 use teleconsult_core::ports::call::{CallStore, DecideChange};
 use teleconsult_core::ports::documents::DocumentStore;
+use teleconsult_core::ports::messages::MessageStore;
 use teleconsult_core::practitioner::Practitioner;
 use teleconsult_core::queue::{Availability, QueueEntry, QueueEntryId};
 use teleconsult_core::schedule::Schedule;
@@ -333,5 +336,44 @@ impl CallStore for Store {
             samples,
             audit,
         )?)
+    }
+}
+
+impl MessageStore for Store {
+    fn conversation_started(
+        &self,
+        patient: PatientId,
+        practitioner: PractitionerId,
+    ) -> Result<bool> {
+        Ok(self.has_messages(patient, practitioner)?)
+    }
+
+    fn appointments_together(
+        &self,
+        patient: PatientId,
+        practitioner: PractitionerId,
+        audit: &AuditEvent,
+    ) -> Result<Vec<Appointment>> {
+        Ok(self.appointments(
+            |a| a.patient == patient && a.practitioner == practitioner,
+            audit,
+        )?)
+    }
+
+    fn append_message_with(
+        &self,
+        message: &Message,
+        file: Option<(&[u8], u32)>,
+        notifications: &[Notification],
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        let quota = file.map(|(_, per_day)| crate::UploadQuota {
+            account: message.author,
+            appointment: None,
+            per_day,
+            at: message.at,
+        });
+        let content = file.map(|(content, _)| (content, quota.as_ref()));
+        Ok(self.append_message(message, content, notifications, audit)?)
     }
 }

@@ -271,6 +271,7 @@ pub fn application(
         queue: settings.booth.queue,
         booth: settings.booth.booth,
         open_appointments: settings.quotas.open_appointments,
+        uploads_per_day: settings.quotas.uploads_per_day,
     };
     let app = teleconsult_app::App::new(
         Arc::new(store.clone()),

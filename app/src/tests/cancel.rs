@@ -5,7 +5,7 @@ use super::*;
 use crate::booking::BookRequest;
 
 /// The patient's booking with `doctor`, `days` days after T0 at 10:00.
-fn booked(s: &Site, doctor: &Account, days: i64) -> Appointment {
+pub(super) fn booked(s: &Site, doctor: &Account, days: i64) -> Appointment {
     let start = at(T0)
         .checked_add(jiff::SignedDuration::from_hours(24 * days))
         .unwrap();

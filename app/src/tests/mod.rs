@@ -8,6 +8,7 @@ mod cabin;
 mod call;
 mod cancel;
 mod consents;
+mod messages;
 mod print;
 mod queue;
 mod session_documents;
@@ -76,6 +77,15 @@ impl Texts for RecordingTexts {
     }
     fn ready(&self, to: &Contact, _: &Appointment, _: &str, now: Timestamp) -> Vec<Notification> {
         self.record("ready", to, now)
+    }
+    fn message_waiting(
+        &self,
+        to: &Contact,
+        _: PatientId,
+        _: PractitionerId,
+        now: Timestamp,
+    ) -> Vec<Notification> {
+        self.record("message_waiting", to, now)
     }
     fn authenticator_reset(&self, to: &Contact, now: Timestamp) -> Vec<Notification> {
         self.record("authenticator_reset", to, now)
@@ -187,6 +197,7 @@ pub(super) fn site(kind: SiteKind) -> Site {
         queue: Default::default(),
         booth: Default::default(),
         open_appointments: 5,
+        uploads_per_day: 3,
     };
     let app = App::new(
         Arc::new(store.clone()),
