@@ -3,9 +3,10 @@
 //! Owns what the site's doors do: each use case is a method of [`App`] taking the acting
 //! account and a request, checking who may do it, applying core's rules, and writing through
 //! the ports of `teleconsult-core` (`Repository`, `AccountStore`, `BookingStore`, `BoothStore`,
-//! `CallStore`, `DocumentStore`, `MessageStore`) as one unit of work — the record, its audit records, its
-//! outbox messages and its notifications together. The HTTP API, the pages, the admin socket
-//! and the daemon's workers call these; they only parse and present.
+//! `CallStore`, `DocumentStore`, `MedicalRecordStore`, `MessageStore`) as one unit of work —
+//! the record, its audit records, its outbox messages and its notifications together. The
+//! HTTP API, the pages, the admin socket and the daemon's workers call these; they only parse
+//! and present.
 //!
 //! Here so far (issue #19 started the crate; issue #20 moves the rest of the application):
 //! booking an appointment ([`booking`]) and cancelling one ([`cancel`]), booth sessions and
@@ -15,7 +16,7 @@
 //! room records ([`call`]), the accounts an administrator creates, lists, disables or resets
 //! ([`users`], for the admin API and page and for `teleconsultctl user`), password hashing
 //! ([`password`]), a patient's withdrawal of a consent ([`consents`]), sending a secure
-//! message ([`messages`]).
+//! message ([`messages`]), the patient's short medical record ([`medical_record`]).
 //!
 //! **Must not**: know HTTP (status codes are chosen by `web`), sled or any storage engine (only
 //! the ports), GStreamer (the cabin is the [`Cabin`] port), or Fluent (texts come through the
@@ -29,6 +30,7 @@ pub mod cancel;
 pub mod consents;
 mod entries;
 pub mod error;
+pub mod medical_record;
 pub mod messages;
 pub mod password;
 pub mod print;
@@ -56,6 +58,7 @@ use teleconsult_core::ports::booking::BookingStore;
 use teleconsult_core::ports::booth::BoothStore;
 use teleconsult_core::ports::call::CallStore;
 use teleconsult_core::ports::documents::DocumentStore;
+use teleconsult_core::ports::medical_records::MedicalRecordStore;
 use teleconsult_core::ports::messages::MessageStore;
 use teleconsult_core::ports::{Clock, Repository};
 use teleconsult_core::queue::QueuePolicy;
@@ -63,7 +66,14 @@ use teleconsult_core::site::{Language, SiteKind};
 
 /// Everything the use cases need from storage.
 pub trait SiteStore:
-    Repository + AccountStore + BookingStore + BoothStore + CallStore + DocumentStore + MessageStore
+    Repository
+    + AccountStore
+    + BookingStore
+    + BoothStore
+    + CallStore
+    + DocumentStore
+    + MedicalRecordStore
+    + MessageStore
 {
 }
 
@@ -74,6 +84,7 @@ impl<T> SiteStore for T where
         + BoothStore
         + CallStore
         + DocumentStore
+        + MedicalRecordStore
         + MessageStore
 {
 }

@@ -8,6 +8,7 @@ pub mod booking;
 pub mod booth;
 pub mod call;
 pub mod documents;
+pub mod medical_records;
 pub mod messages;
 
 use crate::Timestamp;

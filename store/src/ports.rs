@@ -1,7 +1,7 @@
-//! The accounts, booking, booth, call, document and messaging ports of `teleconsult-core` for
+//! The accounts, booking, booth, call, document, medical-record and messaging ports of `teleconsult-core` for
 //! [`Store`]: thin wrappers over the store's own operations (`accounts.rs`, `booking.rs`,
-//! `booth.rs`, `queue.rs`, `call.rs`, `documents.rs`, `messages.rs`), errors mapped to the
-//! port's.
+//! `booth.rs`, `queue.rs`, `call.rs`, `documents.rs`, `medical_records.rs`, `messages.rs`),
+//! errors mapped to the port's.
 
 use std::collections::BTreeSet;
 use teleconsult_core::Timestamp;
@@ -13,6 +13,7 @@ use teleconsult_core::call::{ChatMessage, QualitySample};
 use teleconsult_core::document::{IssuedDocument, SickLeavePart};
 use teleconsult_core::ids::AccountId;
 use teleconsult_core::ids::{AppointmentId, DocumentId, PatientId, PractitionerId};
+use teleconsult_core::medical_record::MedicalRecord;
 use teleconsult_core::message::Message;
 use teleconsult_core::national_id::Country;
 use teleconsult_core::notification::Notification;
@@ -25,6 +26,7 @@ use teleconsult_core::ports::booth::{
 };
 use teleconsult_core::ports::call::{CallStore, DecideChange};
 use teleconsult_core::ports::documents::DocumentStore;
+use teleconsult_core::ports::medical_records::MedicalRecordStore;
 use teleconsult_core::ports::messages::MessageStore;
 use teleconsult_core::practitioner::Practitioner;
 use teleconsult_core::queue::{Availability, QueueEntry, QueueEntryId};
@@ -375,5 +377,19 @@ impl MessageStore for Store {
         });
         let content = file.map(|(content, _)| (content, quota.as_ref()));
         Ok(self.append_message(message, content, notifications, audit)?)
+    }
+}
+
+impl MedicalRecordStore for Store {
+    fn find_medical_record(
+        &self,
+        patient: PatientId,
+        audit: &AuditEvent,
+    ) -> Result<Option<MedicalRecord>> {
+        Ok(self.medical_record(patient, audit)?)
+    }
+
+    fn save_medical_record(&self, record: &MedicalRecord, audit: &AuditEvent) -> Result<()> {
+        Ok(self.put_medical_record(record, audit)?)
     }
 }

@@ -8,6 +8,7 @@ mod cabin;
 mod call;
 mod cancel;
 mod consents;
+mod medical_record;
 mod messages;
 mod print;
 mod queue;
