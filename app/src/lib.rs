@@ -2,11 +2,11 @@
 //!
 //! Owns what the site's doors do: each use case is a method of [`App`] taking the acting
 //! account and a request, checking who may do it, applying core's rules, and writing through
-//! the ports of `teleconsult-core` (`Repository`, `AccountStore`, `BookingStore`, `BoothStore`,
-//! `CallStore`, `DocumentStore`, `MedicalRecordStore`, `MessageStore`) as one unit of work —
-//! the record, its audit records, its outbox messages and its notifications together. The
-//! HTTP API, the pages, the admin socket and the daemon's workers call these; they only parse
-//! and present.
+//! the ports of `teleconsult-core` (`Repository`, `AccountStore`, `AgendaStore`,
+//! `BookingStore`, `BoothStore`, `CallStore`, `DocumentStore`, `MedicalRecordStore`,
+//! `MessageStore`) as one unit of work — the record, its audit records, its outbox messages
+//! and its notifications together. The HTTP API, the pages, the admin socket and the daemon's
+//! workers call these; they only parse and present.
 //!
 //! Here so far (issue #19 started the crate; issue #20 moves the rest of the application):
 //! booking an appointment ([`booking`]) and cancelling one ([`cancel`]), booth sessions and
@@ -16,7 +16,8 @@
 //! room records ([`call`]), the accounts an administrator creates, lists, disables or resets
 //! ([`users`], for the admin API and page and for `teleconsultctl user`), password hashing
 //! ([`password`]), a patient's withdrawal of a consent ([`consents`]), sending a secure
-//! message ([`messages`]), the patient's short medical record ([`medical_record`]).
+//! message ([`messages`]), the patient's short medical record ([`medical_record`]), a
+//! practitioner's hours and listing ([`schedule`]).
 //!
 //! **Must not**: know HTTP (status codes are chosen by `web`), sled or any storage engine (only
 //! the ports), GStreamer (the cabin is the [`Cabin`] port), or Fluent (texts come through the
@@ -35,6 +36,7 @@ pub mod messages;
 pub mod password;
 pub mod print;
 pub mod queue;
+pub mod schedule;
 pub mod session_documents;
 pub mod texts;
 pub mod users;
@@ -54,6 +56,7 @@ use teleconsult_core::booth::{BoothPolicy, BoothSessionId};
 use teleconsult_core::ids::AppointmentId;
 use teleconsult_core::national_id::Country;
 use teleconsult_core::ports::accounts::AccountStore;
+use teleconsult_core::ports::agenda::AgendaStore;
 use teleconsult_core::ports::booking::BookingStore;
 use teleconsult_core::ports::booth::BoothStore;
 use teleconsult_core::ports::call::CallStore;
@@ -68,6 +71,7 @@ use teleconsult_core::site::{Language, SiteKind};
 pub trait SiteStore:
     Repository
     + AccountStore
+    + AgendaStore
     + BookingStore
     + BoothStore
     + CallStore
@@ -80,6 +84,7 @@ pub trait SiteStore:
 impl<T> SiteStore for T where
     T: Repository
         + AccountStore
+        + AgendaStore
         + BookingStore
         + BoothStore
         + CallStore

@@ -4,6 +4,7 @@
 //! them live in `teleconsult-app`.
 
 pub mod accounts;
+pub mod agenda;
 pub mod booking;
 pub mod booth;
 pub mod call;

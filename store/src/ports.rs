@@ -1,4 +1,4 @@
-//! The accounts, booking, booth, call, document, medical-record and messaging ports of `teleconsult-core` for
+//! The accounts, agenda, booking, booth, call, document, medical-record and messaging ports of `teleconsult-core` for
 //! [`Store`]: thin wrappers over the store's own operations (`accounts.rs`, `booking.rs`,
 //! `booth.rs`, `queue.rs`, `call.rs`, `documents.rs`, `medical_records.rs`, `messages.rs`),
 //! errors mapped to the port's.
@@ -20,6 +20,7 @@ use teleconsult_core::notification::Notification;
 use teleconsult_core::patient::Patient;
 use teleconsult_core::ports::RepositoryError;
 use teleconsult_core::ports::accounts::{AccountStore, ChangeAccount, ChangeProfile};
+use teleconsult_core::ports::agenda::{AgendaStore, ChangeListing};
 use teleconsult_core::ports::booking::{BookingStore, BookingWrite, Outcome};
 use teleconsult_core::ports::booth::{
     BoothStore, CounterConsents, DecideEnd, KnownEvent, SessionEnd, Take, Taken, WalkIn,
@@ -391,5 +392,25 @@ impl MedicalRecordStore for Store {
 
     fn save_medical_record(&self, record: &MedicalRecord, audit: &AuditEvent) -> Result<()> {
         Ok(self.put_medical_record(record, audit)?)
+    }
+}
+
+impl AgendaStore for Store {
+    fn replace_schedule(
+        &self,
+        practitioner: PractitionerId,
+        schedule: &Schedule,
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        Ok(self.set_schedule(practitioner, schedule, audit)?)
+    }
+
+    fn change_listing(
+        &self,
+        practitioner: PractitionerId,
+        change: &ChangeListing<'_>,
+        audit: &AuditEvent,
+    ) -> Result<Practitioner> {
+        Ok(self.change_practitioner(practitioner, change, audit)?)
     }
 }

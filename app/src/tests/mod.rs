@@ -12,6 +12,7 @@ mod medical_record;
 mod messages;
 mod print;
 mod queue;
+mod schedule;
 mod session_documents;
 mod users;
 
