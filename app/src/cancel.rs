@@ -9,7 +9,6 @@ use crate::booking::outbox_messages;
 use crate::error::AppError;
 use crate::texts::patient_side;
 use crate::{App, actor_of, event};
-use teleconsult_core::access::may_see;
 use teleconsult_core::account::{Account, Role};
 use teleconsult_core::appointment::{self, Appointment, CancelledBy, Event, TransitionError};
 use teleconsult_core::audit::Action;
@@ -31,11 +30,7 @@ impl App {
     ) -> Result<Appointment, AppError> {
         let now = self.now();
         let who = actor_of(actor);
-        let read = event(now, &who, Action::Read, "appointment", id);
-        let a = match self.store.appointment_record(id, &read)? {
-            Some(a) if may_see(actor, &a) => a,
-            _ => return Err(AppError::NotFound),
-        };
+        let a = self.visible_appointment(actor, id)?;
         let by = match actor.role {
             Role::Patient => CancelledBy::Patient,
             Role::Practitioner => CancelledBy::Practitioner,

@@ -28,6 +28,10 @@ pub enum AppError {
     /// `printer_unavailable`; the log says why).
     #[error("the printer is not available at the moment")]
     PrinterUnavailable,
+    /// The call room is not open to the caller now (403 `too_early` / `too_late`, 409
+    /// `call_closed`).
+    #[error("{0}")]
+    Room(teleconsult_core::call::EntryError),
     /// A file of a type the site does not take (415).
     #[error("{0}")]
     UnsupportedType(String),

@@ -17,7 +17,8 @@
 //! ([`users`], for the admin API and page and for `teleconsultctl user`), password hashing
 //! ([`password`]), a patient's withdrawal of a consent ([`consents`]), sending a secure
 //! message ([`messages`]), the patient's short medical record ([`medical_record`]), a
-//! practitioner's hours and listing ([`schedule`]).
+//! practitioner's hours and listing ([`schedule`]), the files shared in an appointment
+//! ([`files`]).
 //!
 //! **Must not**: know HTTP (status codes are chosen by `web`), sled or any storage engine (only
 //! the ports), GStreamer (the cabin is the [`Cabin`] port), or Fluent (texts come through the
@@ -31,6 +32,7 @@ pub mod cancel;
 pub mod consents;
 mod entries;
 pub mod error;
+pub mod files;
 pub mod medical_record;
 pub mod messages;
 pub mod password;
@@ -147,6 +149,8 @@ pub struct AppSettings {
     pub open_appointments: u32,
     /// Files one account may send per UTC day (`[limits] uploads_per_day`).
     pub uploads_per_day: u32,
+    /// Files one appointment may hold (`[limits] uploads_per_appointment`).
+    pub uploads_per_appointment: u32,
 }
 
 impl AppSettings {
@@ -209,6 +213,26 @@ impl App {
 
     fn now(&self) -> Timestamp {
         self.clock.now()
+    }
+
+    /// Appointment `id` if `actor` may see it, its read audited; [`AppError::NotFound`]
+    /// otherwise, whether it exists or not.
+    pub(crate) fn visible_appointment(
+        &self,
+        actor: &Account,
+        id: AppointmentId,
+    ) -> Result<teleconsult_core::appointment::Appointment, AppError> {
+        let read = event(
+            self.now(),
+            &actor_of(actor),
+            Action::Read,
+            "appointment",
+            id,
+        );
+        match self.store.appointment_record(id, &read)? {
+            Some(a) if teleconsult_core::access::may_see(actor, &a) => Ok(a),
+            _ => Err(AppError::NotFound),
+        }
     }
 
     /// Records audit events on their own (reads of a refused or failed change).

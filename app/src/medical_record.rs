@@ -6,7 +6,6 @@
 
 use crate::error::AppError;
 use crate::{App, actor_of, event};
-use teleconsult_core::access::may_see;
 use teleconsult_core::account::Account;
 use teleconsult_core::appointment::Appointment;
 use teleconsult_core::audit::{Action, AuditEvent};
@@ -65,20 +64,9 @@ impl App {
         actor: &Account,
         id: AppointmentId,
     ) -> Result<(PatientId, Option<MedicalRecord>), AppError> {
-        let read = event(
-            self.now(),
-            &actor_of(actor),
-            Action::Read,
-            "appointment",
-            id,
-        );
-        match self.store.appointment_record(id, &read)? {
-            Some(appointment) if may_see(actor, &appointment) => {
-                let record = self.medical_record_for(actor, &appointment)?;
-                Ok((appointment.patient, record))
-            }
-            _ => Err(AppError::NotFound),
-        }
+        let appointment = self.visible_appointment(actor, id)?;
+        let record = self.medical_record_for(actor, &appointment)?;
+        Ok((appointment.patient, record))
     }
 
     /// The record of the patient of `appointment`, already loaded (and its read audited) by

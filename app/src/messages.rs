@@ -151,7 +151,7 @@ impl App {
 }
 
 /// A file refused: its type (415), or its content (422 on `file`).
-fn attachment_refused(e: AttachmentError) -> AppError {
+pub(crate) fn attachment_refused(e: AttachmentError) -> AppError {
     match e {
         AttachmentError::Type(_) => AppError::UnsupportedType(e.to_string()),
         AttachmentError::Content(_) | AttachmentError::Empty => {

@@ -9,7 +9,7 @@ use teleconsult_core::account::Account;
 use teleconsult_core::appointment::{Appointment, TransitionError};
 use teleconsult_core::audit::AuditEvent;
 use teleconsult_core::booth::{BoothSession, BoothSessionId};
-use teleconsult_core::call::{ChatMessage, QualitySample};
+use teleconsult_core::call::{Attachment, ChatMessage, QualitySample};
 use teleconsult_core::document::{IssuedDocument, SickLeavePart};
 use teleconsult_core::ids::AccountId;
 use teleconsult_core::ids::{AppointmentId, DocumentId, PatientId, PractitionerId};
@@ -339,6 +339,41 @@ impl CallStore for Store {
             samples,
             audit,
         )?)
+    }
+
+    fn attachments_of_appointment(
+        &self,
+        appointment: AppointmentId,
+        audit: &AuditEvent,
+    ) -> Result<Vec<Attachment>> {
+        Ok(self.attachments_of(appointment, audit)?)
+    }
+
+    fn save_shared_file(
+        &self,
+        attachment: &Attachment,
+        content: &[u8],
+        per_appointment: u32,
+        per_day: u32,
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        let quota = crate::UploadQuota {
+            account: attachment.uploaded_by,
+            appointment: Some((attachment.appointment, per_appointment)),
+            per_day,
+            at: attachment.uploaded_at,
+        };
+        Ok(self.save_attachment(attachment, content, Some(&quota), audit)?)
+    }
+
+    fn shared_file(
+        &self,
+        id: uuid::Uuid,
+        audit: &AuditEvent,
+    ) -> Result<Option<(Attachment, Vec<u8>)>> {
+        Ok(self
+            .attachment(id, audit)?
+            .map(|(attachment, content)| (attachment, content.to_vec())))
     }
 }
 

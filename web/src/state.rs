@@ -272,6 +272,7 @@ pub fn application(
         booth: settings.booth.booth,
         open_appointments: settings.quotas.open_appointments,
         uploads_per_day: settings.quotas.uploads_per_day,
+        uploads_per_appointment: settings.quotas.uploads_per_appointment,
     };
     let app = teleconsult_app::App::new(
         Arc::new(store.clone()),

@@ -8,6 +8,7 @@ mod cabin;
 mod call;
 mod cancel;
 mod consents;
+mod files;
 mod medical_record;
 mod messages;
 mod print;
@@ -200,6 +201,7 @@ pub(super) fn site(kind: SiteKind) -> Site {
         booth: Default::default(),
         open_appointments: 5,
         uploads_per_day: 3,
+        uploads_per_appointment: 4,
     };
     let app = App::new(
         Arc::new(store.clone()),
