@@ -28,9 +28,20 @@ pub enum AppError {
     /// `printer_unavailable`; the log says why).
     #[error("the printer is not available at the moment")]
     PrinterUnavailable,
+    /// The call room is not open to the caller now (403 `too_early` / `too_late`, 409
+    /// `call_closed`).
+    #[error("{0}")]
+    Room(teleconsult_core::call::EntryError),
+    /// A file of a type the site does not take (415).
+    #[error("{0}")]
+    UnsupportedType(String),
     /// Too many changes raced for the same records; trying again will do (503).
     #[error("the queue is busy: try again")]
     Busy,
+    /// A fault of this server (a library failing): the detail is for the log, never the
+    /// client (500).
+    #[error("internal error: {0}")]
+    Internal(String),
     #[error(transparent)]
     Repository(RepositoryError),
 }

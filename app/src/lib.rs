@@ -2,16 +2,23 @@
 //!
 //! Owns what the site's doors do: each use case is a method of [`App`] taking the acting
 //! account and a request, checking who may do it, applying core's rules, and writing through
-//! the ports of `teleconsult-core` (`Repository`, `BookingStore`, `BoothStore`, `CallStore`,
-//! `DocumentStore`) as one unit of
-//! work — the record, its audit records, its outbox messages and its notifications together.
-//! The HTTP API, the pages and the daemon's workers call these; they only parse and present.
+//! the ports of `teleconsult-core` (`Repository`, `AccountStore`, `AgendaStore`,
+//! `BookingStore`, `BoothStore`, `CallStore`, `DocumentStore`, `MedicalRecordStore`,
+//! `MessageStore`) as one unit of work — the record, its audit records, its outbox messages
+//! and its notifications together. The HTTP API, the pages, the admin socket and the daemon's
+//! workers call these; they only parse and present.
 //!
 //! Here so far (issue #19 started the crate; issue #20 moves the rest of the application):
-//! booking an appointment ([`booking`]), booth sessions and walk-ins ([`booth`], [`walk_in`]),
-//! the on-demand queue and availability ([`queue`]), printing on the cabin's printer
-//! ([`print`], through the [`print::Printer`] port), the documents of the booth's sessions on
-//! the staff console ([`session_documents`]), what a call room records ([`call`]).
+//! booking an appointment ([`booking`]) and cancelling one ([`cancel`]), booth sessions and
+//! walk-ins ([`booth`], [`walk_in`]), the on-demand queue and availability ([`queue`]),
+//! printing on the cabin's printer ([`print`], through the [`print::Printer`] port), the
+//! documents of the booth's sessions on the staff console ([`session_documents`]), what a call
+//! room records ([`call`]), the accounts an administrator creates, lists, disables or resets
+//! ([`users`], for the admin API and page and for `teleconsultctl user`), password hashing
+//! ([`password`]), a patient's withdrawal of a consent ([`consents`]), sending a secure
+//! message ([`messages`]), the patient's short medical record ([`medical_record`]), a
+//! practitioner's hours and listing ([`schedule`]), the files shared in an appointment
+//! ([`files`]).
 //!
 //! **Must not**: know HTTP (status codes are chosen by `web`), sled or any storage engine (only
 //! the ports), GStreamer (the cabin is the [`Cabin`] port), or Fluent (texts come through the
@@ -21,12 +28,20 @@ pub mod booking;
 pub mod booth;
 pub mod cabin;
 pub mod call;
+pub mod cancel;
+pub mod consents;
 mod entries;
 pub mod error;
+pub mod files;
+pub mod medical_record;
+pub mod messages;
+pub mod password;
 pub mod print;
 pub mod queue;
+pub mod schedule;
 pub mod session_documents;
 pub mod texts;
+pub mod users;
 pub mod waiting;
 pub mod walk_in;
 
@@ -42,18 +57,44 @@ use teleconsult_core::booking::BookingPolicy;
 use teleconsult_core::booth::{BoothPolicy, BoothSessionId};
 use teleconsult_core::ids::AppointmentId;
 use teleconsult_core::national_id::Country;
+use teleconsult_core::ports::accounts::AccountStore;
+use teleconsult_core::ports::agenda::AgendaStore;
 use teleconsult_core::ports::booking::BookingStore;
 use teleconsult_core::ports::booth::BoothStore;
 use teleconsult_core::ports::call::CallStore;
 use teleconsult_core::ports::documents::DocumentStore;
+use teleconsult_core::ports::medical_records::MedicalRecordStore;
+use teleconsult_core::ports::messages::MessageStore;
 use teleconsult_core::ports::{Clock, Repository};
 use teleconsult_core::queue::QueuePolicy;
 use teleconsult_core::site::{Language, SiteKind};
 
 /// Everything the use cases need from storage.
-pub trait SiteStore: Repository + BookingStore + BoothStore + CallStore + DocumentStore {}
+pub trait SiteStore:
+    Repository
+    + AccountStore
+    + AgendaStore
+    + BookingStore
+    + BoothStore
+    + CallStore
+    + DocumentStore
+    + MedicalRecordStore
+    + MessageStore
+{
+}
 
-impl<T: Repository + BookingStore + BoothStore + CallStore + DocumentStore> SiteStore for T {}
+impl<T> SiteStore for T where
+    T: Repository
+        + AccountStore
+        + AgendaStore
+        + BookingStore
+        + BoothStore
+        + CallStore
+        + DocumentStore
+        + MedicalRecordStore
+        + MessageStore
+{
+}
 
 /// The booth's cabin: its screen, camera, microphone and printer (`docs/booth.md` rule 6).
 /// Calls return at once; the adapter does the work in the background and reports problems in
@@ -106,6 +147,10 @@ pub struct AppSettings {
     pub booth: BoothPolicy,
     /// Open future appointments one patient account may hold (`[limits]`).
     pub open_appointments: u32,
+    /// Files one account may send per UTC day (`[limits] uploads_per_day`).
+    pub uploads_per_day: u32,
+    /// Files one appointment may hold (`[limits] uploads_per_appointment`).
+    pub uploads_per_appointment: u32,
 }
 
 impl AppSettings {
@@ -168,6 +213,26 @@ impl App {
 
     fn now(&self) -> Timestamp {
         self.clock.now()
+    }
+
+    /// Appointment `id` if `actor` may see it, its read audited; [`AppError::NotFound`]
+    /// otherwise, whether it exists or not.
+    pub(crate) fn visible_appointment(
+        &self,
+        actor: &Account,
+        id: AppointmentId,
+    ) -> Result<teleconsult_core::appointment::Appointment, AppError> {
+        let read = event(
+            self.now(),
+            &actor_of(actor),
+            Action::Read,
+            "appointment",
+            id,
+        );
+        match self.store.appointment_record(id, &read)? {
+            Some(a) if teleconsult_core::access::may_see(actor, &a) => Ok(a),
+            _ => Err(AppError::NotFound),
+        }
     }
 
     /// Records audit events on their own (reads of a refused or failed change).

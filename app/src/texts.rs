@@ -96,6 +96,20 @@ pub trait Texts: Send + Sync {
         now: Timestamp,
     ) -> Vec<Notification>;
 
+    /// A message of the other side waits in the conversation of `patient` and `practitioner`
+    /// (a link, never its text).
+    fn message_waiting(
+        &self,
+        to: &Contact,
+        patient: teleconsult_core::ids::PatientId,
+        practitioner: teleconsult_core::ids::PractitionerId,
+        now: Timestamp,
+    ) -> Vec<Notification>;
+
+    /// An administrator removed the account's authenticator app (a lost phone): its next
+    /// login gets an SMS code. Told by e-mail.
+    fn authenticator_reset(&self, to: &Contact, now: Timestamp) -> Vec<Notification>;
+
     /// The reason given when an appointment is cancelled because the person left the booth
     /// before the consultation (the session ended).
     fn left_the_booth(&self, language: Language) -> String;

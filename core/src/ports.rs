@@ -1,13 +1,18 @@
 //! Ports: what the domain needs from the outside world. Adapters live in other crates
-//! (`teleconsult-store` implements [`Repository`], [`booking::BookingStore`],
-//! [`booth::BoothStore`] and [`outbox::SyncStore`] — the sync worker's, with outbox leases —;
-//! the daemon provides the system [`Clock`]). The use cases that drive
+//! (`teleconsult-store` — sled — and `teleconsult-store-postgres` implement [`Repository`],
+//! [`accounts::AccountStore`], [`booking::BookingStore`], [`booth::BoothStore`],
+//! [`outbox::SyncStore`] — the sync worker's, with outbox leases — and the others here; the
+//! daemon provides the system [`Clock`]). The use cases that drive
 //! them live in `teleconsult-app`.
 
+pub mod accounts;
+pub mod agenda;
 pub mod booking;
 pub mod booth;
 pub mod call;
 pub mod documents;
+pub mod medical_records;
+pub mod messages;
 pub mod outbox;
 
 use crate::Timestamp;

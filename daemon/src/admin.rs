@@ -216,6 +216,7 @@ pub fn start(
     let clock = crate::clock::SystemClock;
     let ctx = ops::Context {
         store,
+        app: web.app.clone(),
         clock: Arc::new(clock),
         site: ops::SiteInfo::from_config(config),
         sync_configured: config.platform.base_url.is_some(),

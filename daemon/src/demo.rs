@@ -164,8 +164,7 @@ pub fn seed_accounts(store: &Store, clock: &dyn Clock) -> anyhow::Result<()> {
         }
         let id = AccountId::from_uuid(Uuid::from_u128(0xacc0_0000 + index as u128));
         let patient_id = PatientId::from_uuid(Uuid::from_u128(0xbac0_0000 + index as u128));
-        let password_hash = teleconsult_web::auth::hash_password(password)
-            .map_err(|e| anyhow::anyhow!(e.message))?;
+        let password_hash = teleconsult_app::password::hash(password)?;
         let email = if login.contains('@') {
             (*login).to_owned()
         } else {

@@ -93,46 +93,7 @@ pub async fn run(config: Config, log: LogHandle, invocation: Invocation) -> anyh
     })?;
     let local = listener.local_addr()?;
 
-    let limits = &config.limits;
-    let settings = Settings {
-        site_name: config.site.name.clone(),
-        site_id: config.site.id.clone(),
-        country: config.site.country,
-        demo: config.site.demo,
-        demo_on_network: config.site.demo
-            && !crate::config::listens_on_loopback(config.http.listen),
-        organizer: config.notify.email.from.clone(),
-        public_url: public_url(&config, local),
-        limits: Limits {
-            login_per_minute: limits.login_per_minute,
-            otp_per_minute: limits.otp_per_minute,
-            register_per_hour: limits.register_per_hour,
-            password_reset_per_hour: limits.password_reset_per_hour,
-        },
-        time_zone: config.site.timezone.clone(),
-        booking: teleconsult_core::booking::BookingPolicy {
-            reminder_offsets: config.booking.reminder_durations(),
-            horizon_days: i64::from(config.booking.horizon_days),
-        },
-        appointments: teleconsult_core::appointment::Policy {
-            patient_cancellation_deadline: jiff::SignedDuration::from_mins(i64::from(
-                config.booking.patient_cancellation_deadline_min,
-            )),
-            ..Default::default()
-        },
-        languages: config.site.languages.clone(),
-        printing: printer(&config.print),
-        idle_timeout: config.auth.idle_timeout(config.site.kind),
-        totp_offered: config.auth.totp_offered(),
-        totp_nudge: config.auth.totp_offered()
-            && config.site.kind == teleconsult_core::site::SiteKind::Booth,
-        quotas: limits.quotas(),
-        booth: teleconsult_web::state::BoothSettings {
-            site_kind: config.site.kind,
-            queue: config.queue.policy(),
-            booth: config.booth.policy(),
-        },
-    };
+    let settings = web_settings(&config, local);
     let clock: Arc<dyn teleconsult_core::ports::Clock> = Arc::new(SystemClock);
     let notifier = Arc::new(tokio::sync::Notify::new());
     let delivery = crate::notify::Delivery::from_config(&config.notify, config.site.demo)?;
@@ -418,6 +379,52 @@ fn print_demo_banner(local: std::net::SocketAddr, config: &Config) {
              Anyone who can reach {local} can log in as the administrator above.\n  \
              Use it only on a network you trust, never with real patients' data.\n"
         );
+    }
+}
+
+/// The HTTP side's settings from `config`; `local`: the address the listener is bound to
+/// (links in messages when `http.public_url` is unset). The admin socket's operations on a
+/// stopped daemon build the same application with these.
+pub fn web_settings(config: &Config, local: std::net::SocketAddr) -> Settings {
+    let limits = &config.limits;
+    Settings {
+        site_name: config.site.name.clone(),
+        site_id: config.site.id.clone(),
+        country: config.site.country,
+        demo: config.site.demo,
+        demo_on_network: config.site.demo
+            && !crate::config::listens_on_loopback(config.http.listen),
+        organizer: config.notify.email.from.clone(),
+        public_url: public_url(config, local),
+        limits: Limits {
+            login_per_minute: limits.login_per_minute,
+            otp_per_minute: limits.otp_per_minute,
+            register_per_hour: limits.register_per_hour,
+            password_reset_per_hour: limits.password_reset_per_hour,
+        },
+        time_zone: config.site.timezone.clone(),
+        booking: teleconsult_core::booking::BookingPolicy {
+            reminder_offsets: config.booking.reminder_durations(),
+            horizon_days: i64::from(config.booking.horizon_days),
+        },
+        appointments: teleconsult_core::appointment::Policy {
+            patient_cancellation_deadline: jiff::SignedDuration::from_mins(i64::from(
+                config.booking.patient_cancellation_deadline_min,
+            )),
+            ..Default::default()
+        },
+        languages: config.site.languages.clone(),
+        printing: printer(&config.print),
+        idle_timeout: config.auth.idle_timeout(config.site.kind),
+        totp_offered: config.auth.totp_offered(),
+        totp_nudge: config.auth.totp_offered()
+            && config.site.kind == teleconsult_core::site::SiteKind::Booth,
+        quotas: limits.quotas(),
+        booth: teleconsult_web::state::BoothSettings {
+            site_kind: config.site.kind,
+            queue: config.queue.policy(),
+            booth: config.booth.policy(),
+        },
     }
 }
 

@@ -14,12 +14,14 @@ use std::time::SystemTime;
 use deadpool_postgres::Transaction;
 use teleconsult_core::Timestamp;
 use teleconsult_core::account::Account;
-use teleconsult_core::appointment::{Appointment, Status};
+use teleconsult_core::appointment::{Appointment, Status, TransitionError};
+use teleconsult_core::audit::AuditEvent;
 use teleconsult_core::booth::{BoothSession, BoothSessionId, BoothState};
-use teleconsult_core::ids::{PatientId, PractitionerId};
+use teleconsult_core::ids::{AppointmentId, PatientId, PractitionerId};
 use teleconsult_core::patient::Patient;
 use teleconsult_core::ports::RepositoryError;
 use teleconsult_core::ports::booking::{BookingStore, BookingWrite, Outcome};
+use teleconsult_core::ports::call::DecideChange;
 use teleconsult_core::practitioner::Practitioner;
 use teleconsult_core::quota::{self, Quota};
 use teleconsult_core::schedule::Schedule;
@@ -423,6 +425,15 @@ impl BookingStore for PgStore {
     fn write_booking(&self, write: BookingWrite) -> Result<(), RepositoryError> {
         let job = Job::new(&self.inner, write)?;
         self.run(move |inner| async move { book(&inner, job).await })
+    }
+
+    fn change_booked(
+        &self,
+        id: AppointmentId,
+        decide: &DecideChange<'_>,
+        write: &AuditEvent,
+    ) -> Result<Result<Option<Appointment>, TransitionError>, RepositoryError> {
+        self.change_appointment(id, decide, None, write)
     }
 
     fn queue_booking(&self, write: BookingWrite) -> Result<Outcome, RepositoryError> {

@@ -1,25 +1,35 @@
-//! The booking, booth, call and document ports of `teleconsult-core` for [`Store`]: thin
-//! wrappers over the store's own operations (`booking.rs`, `booth.rs`, `queue.rs`, `call.rs`,
-//! `documents.rs`), errors mapped to the port's; the outbox port, with the leases it adds, in
-//! `ports/outbox.rs`.
+//! The accounts, agenda, booking, booth, call, document, medical-record and messaging ports of
+//! `teleconsult-core` for [`Store`]: thin wrappers over the store's own operations
+//! (`accounts.rs`, `booking.rs`, `booth.rs`, `queue.rs`, `call.rs`, `documents.rs`,
+//! `medical_records.rs`, `messages.rs`), errors mapped to the port's; the outbox port, with
+//! the leases it adds, in `ports/outbox.rs`.
 
 use std::collections::BTreeSet;
 use teleconsult_core::Timestamp;
+use teleconsult_core::account::Account;
 use teleconsult_core::appointment::{Appointment, TransitionError};
 use teleconsult_core::audit::AuditEvent;
 use teleconsult_core::booth::{BoothSession, BoothSessionId};
-use teleconsult_core::call::{ChatMessage, QualitySample};
+use teleconsult_core::call::{Attachment, ChatMessage, QualitySample};
 use teleconsult_core::document::{IssuedDocument, SickLeavePart};
+use teleconsult_core::ids::AccountId;
 use teleconsult_core::ids::{AppointmentId, DocumentId, PatientId, PractitionerId};
+use teleconsult_core::medical_record::MedicalRecord;
+use teleconsult_core::message::Message;
 use teleconsult_core::national_id::Country;
+use teleconsult_core::notification::Notification;
 use teleconsult_core::patient::Patient;
 use teleconsult_core::ports::RepositoryError;
+use teleconsult_core::ports::accounts::{AccountStore, ChangeAccount, ChangeProfile};
+use teleconsult_core::ports::agenda::{AgendaStore, ChangeListing};
 use teleconsult_core::ports::booking::{BookingStore, BookingWrite, Outcome};
 use teleconsult_core::ports::booth::{
     BoothStore, CounterConsents, DecideEnd, KnownEvent, SessionEnd, Take, Taken, WalkIn,
 };
 use teleconsult_core::ports::call::{CallStore, DecideChange};
 use teleconsult_core::ports::documents::DocumentStore;
+use teleconsult_core::ports::medical_records::MedicalRecordStore;
+use teleconsult_core::ports::messages::MessageStore;
 use teleconsult_core::practitioner::Practitioner;
 use teleconsult_core::queue::{Availability, QueueEntry, QueueEntryId};
 use teleconsult_core::schedule::Schedule;
@@ -32,6 +42,69 @@ use crate::Rendition;
 use crate::store::Store;
 
 type Result<T> = std::result::Result<T, RepositoryError>;
+
+impl AccountStore for Store {
+    fn find_account(&self, id: AccountId) -> Result<Option<Account>> {
+        Ok(self.account(id)?)
+    }
+
+    fn find_account_by_login(&self, login: &str) -> Result<Option<Account>> {
+        Ok(self.account_by_login(login)?)
+    }
+
+    fn all_accounts(&self) -> Result<Vec<Account>> {
+        Ok(self.accounts()?)
+    }
+
+    fn create_account_listed(
+        &self,
+        account: &Account,
+        listing: Option<(&Practitioner, &AuditEvent)>,
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        Ok(Store::create_account_listed(self, account, listing, audit)?)
+    }
+
+    fn change_account_with(
+        &self,
+        id: AccountId,
+        change: &ChangeAccount<'_>,
+        notices: &[Notification],
+        audit: &AuditEvent,
+    ) -> Result<Option<Account>> {
+        let changed = self.change_account_noticed(
+            id,
+            |account| if change(account) { Ok(()) } else { Err(()) },
+            notices,
+            Some(audit),
+        )?;
+        Ok(changed.ok().map(|(account, ())| account))
+    }
+
+    fn change_profile_with(
+        &self,
+        id: AccountId,
+        change: &ChangeProfile<'_>,
+        notices: &[Notification],
+        audit: &AuditEvent,
+    ) -> Result<Option<(Account, Option<Patient>)>> {
+        let changed = self.change_profile(
+            id,
+            |account, patient| {
+                if change(account, patient) {
+                    Ok(())
+                } else {
+                    Err(())
+                }
+            },
+            notices,
+            audit,
+        )?;
+        Ok(changed
+            .ok()
+            .map(|(account, patient, ())| (account, patient)))
+    }
+}
 
 impl BookingStore for Store {
     fn find_practitioner(&self, id: PractitionerId) -> Result<Option<Practitioner>> {
@@ -66,6 +139,15 @@ impl BookingStore for Store {
     fn queue_booking(&self, write: BookingWrite) -> Result<Outcome> {
         let pending = self.queue_write(write)?;
         Ok(Box::pin(async move { Ok(pending.outcome().await?) }))
+    }
+
+    fn change_booked(
+        &self,
+        id: AppointmentId,
+        decide: &DecideChange<'_>,
+        write: &AuditEvent,
+    ) -> Result<std::result::Result<Option<Appointment>, TransitionError>> {
+        Ok(self.change_appointment(id, decide, None, write)?)
     }
 }
 
@@ -262,5 +344,113 @@ impl CallStore for Store {
             samples,
             audit,
         )?)
+    }
+
+    fn attachments_of_appointment(
+        &self,
+        appointment: AppointmentId,
+        audit: &AuditEvent,
+    ) -> Result<Vec<Attachment>> {
+        Ok(self.attachments_of(appointment, audit)?)
+    }
+
+    fn save_shared_file(
+        &self,
+        attachment: &Attachment,
+        content: &[u8],
+        per_appointment: u32,
+        per_day: u32,
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        let quota = crate::UploadQuota {
+            account: attachment.uploaded_by,
+            appointment: Some((attachment.appointment, per_appointment)),
+            per_day,
+            at: attachment.uploaded_at,
+        };
+        Ok(self.save_attachment(attachment, content, Some(&quota), audit)?)
+    }
+
+    fn shared_file(
+        &self,
+        id: uuid::Uuid,
+        audit: &AuditEvent,
+    ) -> Result<Option<(Attachment, Vec<u8>)>> {
+        Ok(self
+            .attachment(id, audit)?
+            .map(|(attachment, content)| (attachment, content.to_vec())))
+    }
+}
+
+impl MessageStore for Store {
+    fn conversation_started(
+        &self,
+        patient: PatientId,
+        practitioner: PractitionerId,
+    ) -> Result<bool> {
+        Ok(self.has_messages(patient, practitioner)?)
+    }
+
+    fn appointments_together(
+        &self,
+        patient: PatientId,
+        practitioner: PractitionerId,
+        audit: &AuditEvent,
+    ) -> Result<Vec<Appointment>> {
+        Ok(self.appointments(
+            |a| a.patient == patient && a.practitioner == practitioner,
+            audit,
+        )?)
+    }
+
+    fn append_message_with(
+        &self,
+        message: &Message,
+        file: Option<(&[u8], u32)>,
+        notifications: &[Notification],
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        let quota = file.map(|(_, per_day)| crate::UploadQuota {
+            account: message.author,
+            appointment: None,
+            per_day,
+            at: message.at,
+        });
+        let content = file.map(|(content, _)| (content, quota.as_ref()));
+        Ok(self.append_message(message, content, notifications, audit)?)
+    }
+}
+
+impl MedicalRecordStore for Store {
+    fn find_medical_record(
+        &self,
+        patient: PatientId,
+        audit: &AuditEvent,
+    ) -> Result<Option<MedicalRecord>> {
+        Ok(self.medical_record(patient, audit)?)
+    }
+
+    fn save_medical_record(&self, record: &MedicalRecord, audit: &AuditEvent) -> Result<()> {
+        Ok(self.put_medical_record(record, audit)?)
+    }
+}
+
+impl AgendaStore for Store {
+    fn replace_schedule(
+        &self,
+        practitioner: PractitionerId,
+        schedule: &Schedule,
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        Ok(self.set_schedule(practitioner, schedule, audit)?)
+    }
+
+    fn change_listing(
+        &self,
+        practitioner: PractitionerId,
+        change: &ChangeListing<'_>,
+        audit: &AuditEvent,
+    ) -> Result<Practitioner> {
+        Ok(self.change_practitioner(practitioner, change, audit)?)
     }
 }

@@ -10,6 +10,7 @@ use teleconsult_core::ports::booking::AtTheBooth;
 use uuid::Uuid;
 
 use crate::Under;
+pub use crate::accounts::*;
 use crate::fixtures::{
     appointment, booking, event, patient, practitioner, practitioner_id, schedule, tally, ts,
 };

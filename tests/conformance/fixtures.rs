@@ -8,6 +8,7 @@ use teleconsult_core::national_id::Country;
 use teleconsult_core::notification::Notification;
 use teleconsult_core::outbox::OutboxMessage;
 use teleconsult_core::patient::Patient;
+use teleconsult_core::ports::accounts::AccountStore;
 use teleconsult_core::ports::booking::{BookingStore, BookingWrite};
 use teleconsult_core::ports::{Repository, RepositoryError};
 use teleconsult_core::practitioner::Practitioner;
@@ -16,7 +17,7 @@ use teleconsult_seal::StorageKey;
 use uuid::Uuid;
 
 /// The ports under test, and the few operations the checks need that no port has yet.
-pub trait Backend: Repository + BookingStore + Send + Sync + 'static {
+pub trait Backend: Repository + BookingStore + AccountStore + Send + Sync + 'static {
     fn set_schedule_for(
         &self,
         practitioner: PractitionerId,
@@ -186,4 +187,63 @@ pub fn tally(
         }
     }
     (ok, refused)
+}
+
+/// Account `n` of `role`, login `account<n>`.
+pub fn account(
+    n: u128,
+    role: teleconsult_core::account::Role,
+) -> teleconsult_core::account::Account {
+    teleconsult_core::account::Account {
+        id: AccountId::from_uuid(Uuid::from_u128(0x9000 + n)),
+        login: format!("account{n}"),
+        role,
+        name: format!("Account {n}"),
+        email: format!("account{n}@example.lu"),
+        phone: format!("+35262100{n:04}"),
+        language: teleconsult_core::site::Language::Fr,
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        status: teleconsult_core::account::AccountStatus::Active,
+        patient: None,
+        practitioner: None,
+        failed_attempts: 0,
+        locked_until: None,
+        created_at: ts(0),
+        sessions_not_before: None,
+        relatives: Vec::new(),
+        totp: None,
+    }
+}
+
+/// Cancels an appointment as stored, refusing when it is already final (as the cancel use
+/// case does), with a message for the platform.
+pub fn cancel(
+    current: &Appointment,
+) -> Result<
+    Option<teleconsult_core::ports::AppointmentChange>,
+    teleconsult_core::appointment::TransitionError,
+> {
+    use teleconsult_core::appointment::{CancelledBy, TransitionError};
+    if current.status.is_final() {
+        return Err(TransitionError::NotAllowed {
+            event: "cancel",
+            status: "final",
+        });
+    }
+    let mut next = current.clone();
+    next.status = Status::Cancelled {
+        by: CancelledBy::Patient,
+        reason: None,
+        at: ts(2),
+    };
+    Ok(Some(teleconsult_core::ports::AppointmentChange {
+        next,
+        notifications: Vec::new(),
+        outbox: vec![OutboxMessage {
+            idempotency_key: format!("appointment.cancelled/{}", current.id),
+            aggregate: format!("appointment/{}", current.id),
+            kind: "appointment.cancelled".into(),
+            payload: serde_json::json!({}),
+        }],
+    }))
 }

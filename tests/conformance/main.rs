@@ -12,6 +12,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod accounts;
 mod bench;
 mod checks;
 mod fixtures;
@@ -88,4 +89,8 @@ both_adapters!(
     two_hundred_queued_bookings_over_twenty_slots_book_twenty,
     thirty_bookings_by_one_account_stop_at_its_open_limit,
     thirty_sessions_opening_at_the_booth_take_the_cabin_once,
+    thirty_creations_of_one_login_create_one_account,
+    a_practitioner_account_is_created_with_its_listing_or_not_at_all,
+    thirty_changes_of_one_account_lose_none,
+    thirty_cancellations_of_one_appointment_cancel_it_once_and_free_its_slot,
 );

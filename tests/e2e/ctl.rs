@@ -18,8 +18,8 @@ fn ctl_binary() -> anyhow::Result<PathBuf> {
 #[derive(Debug)]
 pub(crate) struct Run {
     code: i32,
-    stdout: String,
-    stderr: String,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Run {
@@ -36,7 +36,7 @@ impl Run {
 
     /// Failed with `code`, and said why in one line on stderr.
     #[track_caller]
-    fn failed(self, code: i32, reason: &str) -> Self {
+    pub(crate) fn failed(self, code: i32, reason: &str) -> Self {
         assert_eq!(self.code, code, "{self:?}");
         let line = self.stderr.trim_end();
         assert!(
@@ -78,7 +78,7 @@ fn ctl_with(config: Option<&Path>, args: &[&str], stdin: Option<&[u8]>) -> anyho
 
 /// Runs `teleconsultctl --config <the daemon's> ARGS` (blocking: call from a blocking task or
 /// while the daemon does not need the runtime).
-async fn ctl(daemon: &Daemon, args: &[&str]) -> anyhow::Result<Run> {
+pub(crate) async fn ctl(daemon: &Daemon, args: &[&str]) -> anyhow::Result<Run> {
     let config = daemon.config_path();
     let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
     tokio::task::spawn_blocking(move || {
@@ -89,7 +89,7 @@ async fn ctl(daemon: &Daemon, args: &[&str]) -> anyhow::Result<Run> {
 }
 
 /// A daemon whose admin socket is in a folder of the test's own.
-async fn start_daemon() -> anyhow::Result<(tempfile::TempDir, Daemon)> {
+pub(crate) async fn start_daemon() -> anyhow::Result<(tempfile::TempDir, Daemon)> {
     let socket_dir = tempfile::Builder::new().prefix("tc-admin-").tempdir()?;
     let extra_config = format!(
         "[admin]\nsocket = \"{}\"\n",

@@ -30,6 +30,7 @@ mod config;
 mod console_call_link;
 mod consultation_files;
 mod ctl;
+mod ctl_users;
 mod demo;
 mod demo_network;
 mod document_form_pages;

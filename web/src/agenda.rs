@@ -1,6 +1,6 @@
 //! Practitioners, their schedules and free slots (DESIGN §4 "Agenda").
 
-use crate::auth::{AuthUser, event};
+use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -8,13 +8,12 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
+use teleconsult_app::schedule::ListingChange;
 use teleconsult_core::Timestamp;
-use teleconsult_core::account::Role;
-use teleconsult_core::audit::{Action, Actor};
 use teleconsult_core::booking::free_slots;
 use teleconsult_core::ids::PractitionerId;
 use teleconsult_core::ports::Repository;
-use teleconsult_core::practitioner::{Practitioner, validate_languages, validate_specialty};
+use teleconsult_core::practitioner::Practitioner;
 use teleconsult_core::schedule::{ConsultationMode, Schedule, Slot};
 use utoipa::{IntoParams, ToSchema};
 
@@ -340,22 +339,8 @@ pub async fn put_schedule(
     ApiJson(schedule): ApiJson<Schedule>,
 ) -> Result<Json<Schedule>, ApiError> {
     let id = practitioner_id(&id)?;
-    may_manage(&user, id)?;
     state
-        .blocking(move |inner| {
-            if inner.store.practitioner(id)?.is_none() {
-                return Err(ApiError::not_found());
-            }
-            let audit = event(
-                inner.clock.now(),
-                Actor::Account(user.account.id.to_string()),
-                Action::Update,
-                "schedule",
-                id.to_string(),
-            );
-            inner.store.set_schedule(id, &schedule, &audit)?;
-            Ok(Json(schedule))
-        })
+        .blocking(move |inner| Ok(Json(inner.app.set_schedule(&user.account, id, schedule)?)))
         .await
 }
 
@@ -369,16 +354,6 @@ pub struct ListingUpdate {
     pub specialty: String,
     /// Language codes spoken, e.g. `["fr","de","lb"]` (1 to 10).
     pub languages: Vec<String>,
-}
-
-/// Whether `user` may change practitioner `id`'s listing, hours or exceptions.
-pub(crate) fn may_manage(user: &AuthUser, id: PractitionerId) -> Result<(), ApiError> {
-    let own = user.account.role == Role::Practitioner && user.account.practitioner == Some(id);
-    if own {
-        Ok(())
-    } else {
-        user.require(&[Role::Staff, Role::Admin])
-    }
 }
 
 /// Changes how a practitioner is listed: name, specialty, languages spoken. The practitioner
@@ -397,46 +372,14 @@ pub async fn put_practitioner(
     ApiJson(update): ApiJson<ListingUpdate>,
 ) -> Result<Json<PractitionerView>, ApiError> {
     let id = practitioner_id(&id)?;
-    may_manage(&user, id)?;
-    let mut errors = std::collections::BTreeMap::new();
-    let specialty = validate_specialty(&update.specialty)
-        .map_err(|e| errors.insert("specialty".to_owned(), e.to_string()))
-        .ok();
-    let languages = validate_languages(&update.languages)
-        .map_err(|e| errors.insert("languages".to_owned(), e.to_string()))
-        .ok();
-    let name = match update.name.as_deref() {
-        None => None,
-        Some(n) => teleconsult_core::validation::validate_person_name(n)
-            .map_err(|e| errors.insert("name".to_owned(), e.to_string()))
-            .ok(),
-    };
-    let (Some(specialty), Some(languages), true) = (specialty, languages, errors.is_empty()) else {
-        return Err(ApiError::invalid_fields(errors));
+    let change = ListingChange {
+        name: update.name,
+        specialty: update.specialty,
+        languages: update.languages,
     };
     state
         .blocking(move |inner| {
-            let audit = event(
-                inner.clock.now(),
-                Actor::Account(user.account.id.to_string()),
-                Action::Update,
-                "practitioner",
-                id.to_string(),
-            );
-            // Applied to the listing as stored now (a name changed meanwhile is kept when
-            // this request leaves it out).
-            let record = inner.store.change_practitioner(
-                id,
-                |record| {
-                    if let Some(name) = &name {
-                        record.name.clone_from(name);
-                    }
-                    record.specialty.clone_from(&specialty);
-                    record.languages.clone_from(&languages);
-                },
-                &audit,
-            )?;
-            let schedule = inner.store.schedule(id)?;
+            let (record, schedule) = inner.app.change_listing(&user.account, id, change)?;
             Ok(Json(PractitionerView {
                 id: record.id.to_string(),
                 modes: modes(schedule.as_ref()),

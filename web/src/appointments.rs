@@ -15,16 +15,14 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::str::FromStr;
-use teleconsult_app::booking::outbox_messages;
 use teleconsult_core::Timestamp;
 use teleconsult_core::access::{may_see, sees_reason};
 use teleconsult_core::account::Role;
-use teleconsult_core::appointment::{self, Appointment, CancelledBy, Event, TransitionError};
+use teleconsult_core::appointment::Appointment;
 use teleconsult_core::audit::{Action, Actor, AuditEvent};
 use teleconsult_core::ids::{AppointmentId, PatientId};
 use teleconsult_core::patient::Patient;
 use teleconsult_core::ports::Repository;
-use teleconsult_store::AppointmentChange;
 use utoipa::{IntoParams, ToSchema};
 
 /// Who the appointment is for, when not the caller: a relative already linked to the caller's
@@ -430,16 +428,8 @@ pub async fn cancel(
         .map(Json)
 }
 
-fn cancel_error(e: TransitionError) -> ApiError {
-    match e {
-        TransitionError::ReasonRequired | TransitionError::ReasonTooLong => {
-            field_error("reason", e.to_string())
-        }
-        _ => ApiError::new(StatusCode::CONFLICT, "cannot_cancel", e.to_string()),
-    }
-}
-
-/// Cancels appointment `id` in `user`'s name (the API's and the page's cancellation).
+/// Cancels appointment `id` in `user`'s name (the API's and the page's cancellation): the
+/// application's [`teleconsult_app::App::cancel`], then the appointment as `user` sees it.
 pub(crate) async fn cancel_appointment(
     state: &AppState,
     user: AuthUser,
@@ -447,83 +437,10 @@ pub(crate) async fn cancel_appointment(
     reason: Option<String>,
 ) -> Result<AppointmentView, ApiError> {
     let id = appointment_id(id)?;
-    let reason = reason.filter(|r| !r.trim().is_empty());
     let view = state
         .blocking(move |inner| {
-            let a = visible(inner, &user, id)?;
-            let by = match user.account.role {
-                Role::Patient => CancelledBy::Patient,
-                Role::Practitioner => CancelledBy::Practitioner,
-                Role::Staff | Role::Admin => CancelledBy::Staff,
-                Role::Pharmacist => return Err(ApiError::not_found()),
-            };
-            let now = inner.clock.now();
-            let booker = inner.store.account(a.booked_by)?;
-            // Held at the booth: the patient is told on their own phone, never the staff
-            // account that booked it.
-            let patient = match a.at_booth {
-                true => inner
-                    .store
-                    .patient(a.patient, &patient_read(inner, &user, a.patient))?,
-                false => None,
-            };
-            let default = inner.settings.languages.first().copied();
-            let side = teleconsult_app::texts::patient_side(
-                a.at_booth,
-                booker.as_ref(),
-                patient.as_ref(),
-                default.unwrap_or(teleconsult_core::site::Language::En),
-            );
-            let practitioner = inner
-                .store
-                .practitioner(a.practitioner)?
-                .map(|p| p.name)
-                .unwrap_or_default();
-            let link = format!("{}/appointments/{}", inner.settings.public_url, a.id);
-            let audit = event(
-                now,
-                actor(&user),
-                Action::Update,
-                "appointment",
-                a.id.to_string(),
-            );
-            // Decided on the appointment as stored at the moment of writing: a join or
-            // another cancellation in parallel is seen, never undone.
-            let changed = inner.store.change_appointment(
-                a.id,
-                |current| {
-                    let cancel = Event::Cancel {
-                        by,
-                        reason: reason.clone(),
-                    };
-                    let (cancelled, effects) =
-                        appointment::apply(current, cancel, now, &inner.settings.appointments)
-                            .map_err(cancel_error)?;
-                    let notifications = side
-                        .as_ref()
-                        .map(|to| {
-                            crate::booking_messages::cancelled(
-                                inner,
-                                to,
-                                &cancelled,
-                                &practitioner,
-                                &link,
-                                now,
-                            )
-                        })
-                        .unwrap_or_default();
-                    Ok::<_, ApiError>(Some(AppointmentChange {
-                        next: cancelled,
-                        notifications,
-                        outbox: outbox_messages(effects),
-                    }))
-                },
-                None,
-                &audit,
-            )?;
-            let cancelled =
-                changed?.ok_or_else(|| ApiError::internal("a cancellation changed nothing"))?;
-            let name = patient_name(inner, &user, a.patient)?;
+            let cancelled = inner.app.cancel(&user.account, id, reason)?;
+            let name = patient_name(inner, &user, cancelled.patient)?;
             view(inner, &user, &cancelled, name)
         })
         .await?;

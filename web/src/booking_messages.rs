@@ -235,6 +235,31 @@ impl teleconsult_app::Texts for WebTexts {
         ready(self.site(), to, a, practitioner, &self.link(a), now)
     }
 
+    fn message_waiting(
+        &self,
+        to: &Contact,
+        patient: teleconsult_core::ids::PatientId,
+        practitioner: teleconsult_core::ids::PractitionerId,
+        now: Timestamp,
+    ) -> Vec<Notification> {
+        let link = format!("{}/messages/{patient}/{practitioner}", self.public_url);
+        let args = [
+            ("site", self.site_name.as_str()),
+            ("name", to.name.as_str()),
+            ("link", link.as_str()),
+        ];
+        vec![Notification::email(
+            to.email.clone(),
+            crate::i18n::text(to.language, "email-message-subject", &args),
+            crate::i18n::text(to.language, "email-message-body", &args),
+            now,
+        )]
+    }
+
+    fn authenticator_reset(&self, to: &Contact, now: Timestamp) -> Vec<Notification> {
+        vec![crate::totp::reset_notice(&self.site_name, to, now)]
+    }
+
     fn left_the_booth(&self, language: teleconsult_core::site::Language) -> String {
         crate::i18n::text(language, "queue-left-the-booth", &[])
     }

@@ -9,13 +9,15 @@
 //! long as the appointment exists; booth staff (the patient's side of an appointment held at
 //! their booth) only while the room is open (`may_read_files` in core `access.rs`). In a call,
 //! a file is announced to the other side with a `chat` frame carrying its `attachment_id`.
+//! These rules and the unit of work are the application's (`teleconsult_app::files`); the
+//! handlers here read the body and present.
 //!
 //! Downloads are always `Content-Disposition: attachment` (the file's name per RFC 6266, with
 //! an RFC 5987 `filename*` for names beyond ASCII) and `Content-Security-Policy: sandbox`: a
 //! file someone uploaded never runs as a page of this site, even opened directly.
 
-use crate::auth::{AuthUser, event};
-use crate::call::{appointment_id, entry_error};
+use crate::auth::AuthUser;
+use crate::call::appointment_id;
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Json;
@@ -25,12 +27,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
-use teleconsult_core::access::may_read_files;
-use teleconsult_core::audit::{Action, Actor};
-use teleconsult_core::call::{
-    Attachment, AttachmentError, check_attachment, clean_file_name, may_share_file, role_in_call,
-};
-use teleconsult_store::UploadQuota;
+use teleconsult_app::messages::Upload;
+use teleconsult_core::call::Attachment;
 use utoipa::{IntoParams, ToSchema};
 
 /// Hard ceiling of any upload, whatever the configuration says (the HTTP layer refuses bigger
@@ -72,53 +70,6 @@ impl From<&Attachment> for AttachmentView {
             ),
         }
     }
-}
-
-pub(crate) fn refused(e: AttachmentError) -> ApiError {
-    match e {
-        AttachmentError::Type(_) => ApiError::unsupported_media_type(e.to_string()),
-        AttachmentError::Content(_) | AttachmentError::Empty => {
-            ApiError::invalid_fields([("file".to_owned(), e.to_string())].into())
-        }
-    }
-}
-
-/// The appointment, if the caller is a party of its call (404 otherwise).
-fn party(
-    inner: &crate::state::Inner,
-    user: &AuthUser,
-    id: teleconsult_core::ids::AppointmentId,
-) -> Result<
-    (
-        teleconsult_core::appointment::Appointment,
-        teleconsult_core::signal::Role,
-    ),
-    ApiError,
-> {
-    let appointment = crate::appointments::visible(inner, user, id)?;
-    let role = role_in_call(&user.account, &appointment, inner.calls.config().site_kind)
-        .ok_or_else(ApiError::not_found)?;
-    Ok((appointment, role))
-}
-
-/// The caller's role, if they may read the files of `appointment` now: a party of its call
-/// (404 otherwise), the booth only while the room is open (403 `too_early` / `too_late`,
-/// 409 `call_closed`, as for entering the room).
-fn reader(
-    inner: &crate::state::Inner,
-    user: &AuthUser,
-    appointment: &teleconsult_core::appointment::Appointment,
-) -> Result<teleconsult_core::signal::Role, ApiError> {
-    let role = role_in_call(&user.account, appointment, inner.calls.config().site_kind)
-        .ok_or_else(ApiError::not_found)?;
-    may_read_files(
-        role,
-        appointment,
-        inner.clock.now(),
-        &inner.settings.appointments,
-    )
-    .map_err(entry_error)?;
-    Ok(role)
 }
 
 /// Shares a file in the appointment (PDF, JPEG or PNG; the body is the file): the patient side
@@ -216,23 +167,14 @@ pub(crate) async fn may_upload(
     user: &AuthUser,
     id: teleconsult_core::ids::AppointmentId,
 ) -> Result<(), ApiError> {
-    let checker = user.clone();
+    let account = user.account.clone();
     state
-        .blocking(move |inner| {
-            let (appointment, role) = party(inner, &checker, id)?;
-            may_share_file(
-                role,
-                &appointment,
-                inner.clock.now(),
-                &inner.settings.appointments,
-            )
-            .map_err(entry_error)
-        })
+        .blocking(move |inner| Ok(inner.app.may_share_file(&account, id)?))
         .await
 }
 
 /// Checks a received file against its declared type and stores it, sealed and audited (the
-/// caller checked [`may_upload`] and the size).
+/// application's [`teleconsult_app::App::share_file`]).
 pub(crate) async fn save(
     state: &AppState,
     user: AuthUser,
@@ -241,43 +183,17 @@ pub(crate) async fn save(
     name: Option<&str>,
     content: axum::body::Bytes,
 ) -> Result<AttachmentView, ApiError> {
-    let content_type = check_attachment(declared_type, &content).map_err(refused)?;
-    let now = state.clock.now();
-    let attachment = Attachment {
-        id: uuid::Uuid::new_v4(),
-        appointment: id,
-        uploaded_by: user.account.id,
-        uploaded_at: now,
-        content_type: content_type.to_owned(),
-        file_name: clean_file_name(name.unwrap_or_default(), content_type),
-        size: content.len() as u64,
+    let upload = Upload {
+        declared_type: declared_type.to_owned(),
+        name: name.map(str::to_owned),
+        content: content.into(),
     };
-    let view = AttachmentView::from(&attachment);
     state
         .blocking(move |inner| {
-            let audit = event(
-                now,
-                Actor::Account(user.account.id.to_string()),
-                Action::Create,
-                "attachment",
-                attachment.id.to_string(),
-            );
-            // Counted in the same transaction as the file: parallel uploads cannot pass the
-            // quotas, and a refused one uses nothing.
-            let quotas = &inner.settings.quotas;
-            let quota = UploadQuota {
-                account: user.account.id,
-                appointment: Some((id, quotas.uploads_per_appointment)),
-                per_day: quotas.uploads_per_day,
-                at: now,
-            };
-            inner
-                .store
-                .save_attachment(&attachment, &content, Some(&quota), &audit)?;
-            Ok(())
+            let attachment = inner.app.share_file(&user.account, id, upload)?;
+            Ok(AttachmentView::from(&attachment))
         })
-        .await?;
-    Ok(view)
+        .await
 }
 
 /// The files shared in the appointment, oldest first (the parties of the call only).
@@ -307,26 +223,17 @@ pub(crate) fn attachments(
     user: &AuthUser,
     id: teleconsult_core::ids::AppointmentId,
 ) -> Result<Vec<Attachment>, ApiError> {
-    let appointment = crate::appointments::visible(inner, user, id)?;
-    attachments_of(inner, user, &appointment)
+    Ok(inner.app.shared_files(&user.account, id)?)
 }
 
 /// The files shared in `appointment` (already loaded, its read audited), oldest first, for the
-/// parties of its call who may read them now (see [`reader`]).
+/// parties of its call who may read them now.
 pub(crate) fn attachments_of(
     inner: &crate::state::Inner,
     user: &AuthUser,
     appointment: &teleconsult_core::appointment::Appointment,
 ) -> Result<Vec<Attachment>, ApiError> {
-    reader(inner, user, appointment)?;
-    let audit = event(
-        inner.clock.now(),
-        Actor::Account(user.account.id.to_string()),
-        Action::Read,
-        "attachments",
-        appointment.id.to_string(),
-    );
-    Ok(inner.store.attachments_of(appointment.id, &audit)?)
+    Ok(inner.app.shared_files_of(&user.account, appointment)?)
 }
 
 /// Downloads a file shared in the appointment (the parties of the call only).
@@ -346,21 +253,7 @@ pub async fn download(
     let id = appointment_id(&id)?;
     let attachment: uuid::Uuid = attachment.parse().map_err(|_| ApiError::not_found())?;
     let (description, content) = state
-        .blocking(move |inner| {
-            let appointment = crate::appointments::visible(inner, &user, id)?;
-            reader(inner, &user, &appointment)?;
-            let audit = event(
-                inner.clock.now(),
-                Actor::Account(user.account.id.to_string()),
-                Action::Read,
-                "attachment",
-                attachment.to_string(),
-            );
-            match inner.store.attachment(attachment, &audit)? {
-                Some((a, content)) if a.appointment == id => Ok((a, content.to_vec())),
-                _ => Err(ApiError::not_found()),
-            }
-        })
+        .blocking(move |inner| Ok(inner.app.shared_file(&user.account, id, attachment)?))
         .await?;
     Ok(file_response(
         &description.content_type,

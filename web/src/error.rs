@@ -245,6 +245,9 @@ impl From<teleconsult_app::AppError> for ApiError {
                 retry_after_s: Some(1),
                 ..Self::unavailable("too many requests for the same records at once: try again")
             },
+            E::Room(e) => crate::call::entry_error(e),
+            E::UnsupportedType(message) => Self::unsupported_media_type(message),
+            E::Internal(detail) => Self::internal(detail),
             E::Repository(e) => e.into(),
         }
     }

@@ -545,40 +545,15 @@ pub async fn withdraw_consent(
     withdraw(&state, user, kind).await.map(Json)
 }
 
-/// Withdraws the caller's consent `kind`; returns the consents now (404 without a patient
-/// record).
+/// Withdraws the caller's consent `kind` (the application's
+/// [`teleconsult_app::App::withdraw_consent`]); returns the consents now (404 without a
+/// patient record).
 pub(crate) async fn withdraw(
     state: &AppState,
     user: AuthUser,
     kind: ConsentKind,
 ) -> Result<Vec<Consent>, ApiError> {
-    let Some(patient_id) = user.account.patient else {
-        return Err(ApiError::not_found());
-    };
     state
-        .blocking(move |inner| {
-            let now = inner.clock.now();
-            let audit = event(
-                now,
-                actor(&user),
-                Action::Update,
-                "patient",
-                patient_id.to_string(),
-            );
-            // The record as stored now gets the withdrawal (the session's account is not
-            // written back).
-            let changed = inner.store.change_profile(
-                user.account.id,
-                |_, patient| {
-                    let patient = patient.ok_or_else(ApiError::not_found)?;
-                    teleconsult_core::consent::withdraw(&mut patient.consents, kind, now);
-                    Ok::<_, ApiError>(())
-                },
-                &[],
-                &audit,
-            )?;
-            let (_, patient, ()) = changed?;
-            Ok(patient.map(|p| p.consents).unwrap_or_default())
-        })
+        .blocking(move |inner| Ok(inner.app.withdraw_consent(&user.account, kind)?))
         .await
 }

@@ -2,18 +2,18 @@
 //! `GET`/`PUT /patients/{id}/medical-record` for the patient side (the patient, or the account
 //! acting for a relative), and `GET /appointments/{id}/medical-record` for the appointment's
 //! practitioner, who finds it filled in before the call. Rules in
-//! `teleconsult_core::medical_record`; anyone else gets 404. Every read and write is audited.
+//! `teleconsult_core::medical_record`, the use cases the application's
+//! (`teleconsult_app::medical_record`); anyone else gets 404. Every read and write is audited.
 
-use crate::auth::{AuthUser, event};
+use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::{AppState, Inner};
 use axum::Json;
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
-use teleconsult_core::audit::{Action, Actor};
 use teleconsult_core::ids::{AppointmentId, PatientId};
-use teleconsult_core::medical_record::{MedicalRecord, MedicalRecordParts, may_edit, may_read_for};
+use teleconsult_core::medical_record::{MedicalRecord, MedicalRecordParts};
 use utoipa::ToSchema;
 
 /// A short medical record. Parts never filled in are empty strings.
@@ -61,37 +61,13 @@ pub struct MedicalRecordInput {
     pub treatments: String,
 }
 
-fn actor(user: &AuthUser) -> Actor {
-    Actor::Account(user.account.id.to_string())
-}
-
-fn audit(
-    inner: &Inner,
-    user: &AuthUser,
-    action: Action,
-    patient: PatientId,
-) -> teleconsult_core::audit::AuditEvent {
-    event(
-        inner.clock.now(),
-        actor(user),
-        action,
-        "medical_record",
-        patient.to_string(),
-    )
-}
-
 /// The record of `patient` for the patient side (404 for anyone else).
 pub(crate) fn read_own(
     inner: &Inner,
     user: &AuthUser,
     patient: PatientId,
 ) -> Result<MedicalRecordView, ApiError> {
-    if !may_edit(&user.account, patient) {
-        return Err(ApiError::not_found());
-    }
-    let record = inner
-        .store
-        .medical_record(patient, &audit(inner, user, Action::Read, patient))?;
+    let record = inner.app.medical_record(&user.account, patient)?;
     Ok(MedicalRecordView::of(patient, record))
 }
 
@@ -102,44 +78,26 @@ pub(crate) fn save(
     patient: PatientId,
     input: MedicalRecordInput,
 ) -> Result<MedicalRecordView, ApiError> {
-    if !may_edit(&user.account, patient) {
-        return Err(ApiError::not_found());
-    }
     let parts = MedicalRecordParts {
         history: input.history,
         allergies: input.allergies,
         treatments: input.treatments,
-    }
-    .validated()
-    .map_err(|errors| {
-        ApiError::invalid_fields(
-            errors
-                .into_iter()
-                .map(|(field, message)| (field.to_owned(), message))
-                .collect(),
-        )
-    })?;
-    let record = parts.into_record(patient, user.account.id, inner.clock.now());
-    match inner
-        .store
-        .put_medical_record(&record, &audit(inner, user, Action::Update, patient))
-    {
-        // The relative's record was erased meanwhile: as for anything not there.
-        Err(teleconsult_store::StoreError::NotFound(_)) => return Err(ApiError::not_found()),
-        other => other?,
-    }
+    };
+    let record = inner
+        .app
+        .save_medical_record(&user.account, patient, parts)?;
     Ok(MedicalRecordView::of(patient, Some(record)))
 }
 
-/// The record of the patient of appointment `id`, for whoever [`may_read_for`] it (404 for
-/// anyone else, and when the appointment does not exist).
+/// The record of the patient of appointment `id`, for whoever may read it for that
+/// appointment (404 for anyone else, and when the appointment does not exist).
 pub(crate) fn read_for_appointment(
     inner: &Inner,
     user: &AuthUser,
     id: AppointmentId,
 ) -> Result<MedicalRecordView, ApiError> {
-    let appointment = crate::appointments::visible(inner, user, id)?;
-    read_for(inner, user, &appointment)
+    let (patient, record) = inner.app.appointment_medical_record(&user.account, id)?;
+    Ok(MedicalRecordView::of(patient, record))
 }
 
 /// The record of the patient of `appointment` (already loaded and audited by the caller).
@@ -148,14 +106,8 @@ pub(crate) fn read_for(
     user: &AuthUser,
     appointment: &teleconsult_core::appointment::Appointment,
 ) -> Result<MedicalRecordView, ApiError> {
-    if !may_read_for(&user.account, appointment) {
-        return Err(ApiError::not_found());
-    }
-    let patient = appointment.patient;
-    let record = inner
-        .store
-        .medical_record(patient, &audit(inner, user, Action::Read, patient))?;
-    Ok(MedicalRecordView::of(patient, record))
+    let record = inner.app.medical_record_for(&user.account, appointment)?;
+    Ok(MedicalRecordView::of(appointment.patient, record))
 }
 
 fn patient_id(raw: &str) -> Result<PatientId, ApiError> {

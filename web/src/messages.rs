@@ -7,7 +7,7 @@
 //! never what it says. Every access is audited.
 
 use crate::auth::{AuthUser, event};
-use crate::call_attachments::{declared_size, declared_type, file_response, read_body, refused};
+use crate::call_attachments::{declared_size, declared_type, file_response, read_body};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::{AppState, Inner};
@@ -18,14 +18,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use teleconsult_core::account::{Account, AccountStatus, Role};
+use teleconsult_app::messages::SendMessage;
+use teleconsult_core::account::Role;
 use teleconsult_core::audit::{Action, Actor, AuditEvent};
-use teleconsult_core::call::{check_attachment, clean_file_name};
 use teleconsult_core::ids::{MessageId, PatientId, PractitionerId};
-use teleconsult_core::message::{
-    Message, MessageError, MessageFile, Side, in_care, message_text, side_of,
-};
-use teleconsult_core::notification::Notification;
+use teleconsult_core::message::{Message, MessageFile, Side, in_care, side_of};
 use utoipa::{IntoParams, ToSchema};
 
 /// A file sent with a message.
@@ -114,11 +111,7 @@ pub struct FileQuery {
 }
 
 /// A file as received: declared type, name, content.
-pub(crate) struct Upload {
-    pub declared_type: String,
-    pub name: Option<String>,
-    pub content: axum::body::Bytes,
-}
+pub(crate) use teleconsult_app::messages::Upload;
 
 fn actor(user: &AuthUser) -> Actor {
     Actor::Account(user.account.id.to_string())
@@ -142,39 +135,17 @@ fn conversation_id(patient: PatientId, practitioner: PractitionerId) -> String {
 }
 
 /// The caller's side in the conversation, when it is open to them (404 otherwise: not a
-/// party, or no appointment together and nothing written yet).
+/// party, or no appointment together and nothing written yet): the application's
+/// [`teleconsult_app::App::conversation_side`].
 pub(crate) fn open_side(
     inner: &Inner,
     user: &AuthUser,
     patient: PatientId,
     practitioner: PractitionerId,
 ) -> Result<Side, ApiError> {
-    let side = side_of(&user.account, patient, practitioner).ok_or_else(ApiError::not_found)?;
-    // Open once they have written to each other, or while they are in care (the scan of the
-    // appointments only when nothing was written yet).
-    let open = inner.store.has_messages(patient, practitioner)?
-        || in_care(
-            inner
-                .store
-                .appointments(
-                    |a| a.patient == patient && a.practitioner == practitioner,
-                    &audit(
-                        inner,
-                        user,
-                        Action::Read,
-                        "appointments",
-                        conversation_id(patient, practitioner),
-                    ),
-                )?
-                .iter(),
-            patient,
-            practitioner,
-        );
-    if open {
-        Ok(side)
-    } else {
-        Err(ApiError::not_found())
-    }
+    Ok(inner
+        .app
+        .conversation_side(&user.account, patient, practitioner)?)
 }
 
 fn practitioner_name(inner: &Inner, id: PractitionerId) -> Result<String, ApiError> {
@@ -305,53 +276,7 @@ pub(crate) fn detail(
     })
 }
 
-fn text_error(e: MessageError) -> ApiError {
-    ApiError::invalid_fields([("text".to_owned(), e.to_string())].into())
-}
-
-/// The e-mails telling the other side a message is waiting (no content: the link only).
-fn notifications(
-    inner: &Inner,
-    from: Side,
-    patient: PatientId,
-    practitioner: PractitionerId,
-    now: teleconsult_core::Timestamp,
-) -> Result<Vec<Notification>, ApiError> {
-    let to = from.other();
-    let readers: Vec<Account> = inner
-        .store
-        .accounts()?
-        .into_iter()
-        .filter(|a| {
-            a.status == AccountStatus::Active && side_of(a, patient, practitioner) == Some(to)
-        })
-        .collect();
-    let link = format!(
-        "{}/messages/{patient}/{practitioner}",
-        inner.settings.public_url
-    );
-    let site = inner.settings.site_name.as_str();
-    Ok(readers
-        .into_iter()
-        .filter(|a| !a.email.is_empty())
-        .map(|a| {
-            let args = [
-                ("site", site),
-                ("name", a.name.as_str()),
-                ("link", link.as_str()),
-            ];
-            Notification::email(
-                a.email.clone(),
-                crate::i18n::text(a.language, "email-message-subject", &args),
-                crate::i18n::text(a.language, "email-message-body", &args),
-                now,
-            )
-        })
-        .collect())
-}
-
-/// Checks and stores a message from `user` (a party of the open conversation), with its file
-/// checked against its declared type, and tells the other side.
+/// Sends a message from `user` (the application's [`teleconsult_app::App::send_message`]).
 pub(crate) fn send(
     inner: &Inner,
     user: &AuthUser,
@@ -360,56 +285,13 @@ pub(crate) fn send(
     text: &str,
     upload: Option<Upload>,
 ) -> Result<MessageView, ApiError> {
-    let side = open_side(inner, user, patient, practitioner)?;
-    let text = message_text(text, upload.is_some()).map_err(text_error)?;
-    let (file, content) = match upload {
-        None => (None, None),
-        Some(upload) => {
-            let content_type =
-                check_attachment(&upload.declared_type, &upload.content).map_err(refused)?;
-            let file = MessageFile {
-                content_type: content_type.to_owned(),
-                file_name: clean_file_name(
-                    upload.name.as_deref().unwrap_or_default(),
-                    content_type,
-                ),
-                size: upload.content.len() as u64,
-            };
-            (Some(file), Some(upload.content))
-        }
-    };
-    let now = inner.clock.now();
-    let message = Message {
-        id: MessageId::from_uuid(uuid::Uuid::new_v4()),
+    let request = SendMessage {
         patient,
         practitioner,
-        from: side,
-        author: user.account.id,
-        at: now,
-        text,
-        file,
-        read_at: None,
+        text: text.to_owned(),
+        file: upload,
     };
-    let told = notifications(inner, side, patient, practitioner, now)?;
-    // A file counts against the sender's uploads of the day, in the message's transaction.
-    let quota = teleconsult_store::UploadQuota {
-        account: user.account.id,
-        appointment: None,
-        per_day: inner.settings.quotas.uploads_per_day,
-        at: now,
-    };
-    inner.store.append_message(
-        &message,
-        content.as_deref().map(|content| (content, Some(&quota))),
-        &told,
-        &audit(
-            inner,
-            user,
-            Action::Create,
-            "message",
-            message.id.to_string(),
-        ),
-    )?;
+    let message = inner.app.send_message(&user.account, request)?;
     Ok(MessageView::from(&message))
 }
 
@@ -501,7 +383,7 @@ pub async fn post_file(
     let upload = Upload {
         declared_type: declared_type(&headers),
         name: query.name,
-        content: read_body(body, limit).await?,
+        content: read_body(body, limit).await?.into(),
     };
     let text = query.text.unwrap_or_default();
     let sent = state

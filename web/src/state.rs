@@ -248,8 +248,13 @@ impl AppState {
     }
 }
 
-/// The application over `store`, with this crate's texts.
-fn application(store: &Store, clock: &Arc<dyn Clock>, settings: &Settings) -> teleconsult_app::App {
+/// The application over `store`, with this crate's texts (as [`AppState::new`] builds it; the
+/// daemon's admin operations build their own when the daemon is stopped).
+pub fn application(
+    store: &Store,
+    clock: &Arc<dyn Clock>,
+    settings: &Settings,
+) -> teleconsult_app::App {
     let texts = crate::booking_messages::WebTexts {
         site_name: settings.site_name.clone(),
         time_zone: settings.time_zone.clone(),
@@ -266,6 +271,8 @@ fn application(store: &Store, clock: &Arc<dyn Clock>, settings: &Settings) -> te
         queue: settings.booth.queue,
         booth: settings.booth.booth,
         open_appointments: settings.quotas.open_appointments,
+        uploads_per_day: settings.quotas.uploads_per_day,
+        uploads_per_appointment: settings.quotas.uploads_per_appointment,
     };
     let app = teleconsult_app::App::new(
         Arc::new(store.clone()),

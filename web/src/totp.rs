@@ -16,13 +16,13 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use teleconsult_app::users::{Administrator, Which};
 use teleconsult_core::Timestamp;
 use teleconsult_core::account::{Account, LoginRefused, Role};
 use teleconsult_core::audit::{Action, Actor, AuditEvent};
 use teleconsult_core::ids::AccountId;
 use teleconsult_core::notification::Notification;
 use teleconsult_core::totp::{self, TotpError, TotpSecret};
-use teleconsult_store::Store;
 use utoipa::ToSchema;
 
 /// Where the caller's authenticator app stands.
@@ -304,45 +304,18 @@ pub(crate) async fn remove(
     Ok(())
 }
 
-/// An administrator's reset of account `id`'s app (a lost or replaced phone): the next login
-/// gets an SMS code, and the owner is told by e-mail. Audited with `actor`. `Ok(None)` when the
-/// account had no app (nothing changes).
-pub fn reset(
-    store: &Store,
-    inner_notice: impl Fn(&Account) -> Notification,
-    now: Timestamp,
-    id: AccountId,
-    actor: &Actor,
-) -> Result<Option<Account>, ApiError> {
-    let Some(account) = store.account(id)? else {
-        return Err(ApiError::not_found());
-    };
-    let event = audit(now, actor.clone(), id);
-    let told = inner_notice(&account);
-    let changed = store.change_account_noticed(
-        id,
-        |stored| match stored.totp.take() {
-            Some(_) => Ok(()),
-            None => Err(()),
-        },
-        &[told],
-        Some(&event),
-    );
-    match changed {
-        Ok(Ok((account, ()))) => Ok(Some(account)),
-        Ok(Err(())) => Ok(None),
-        Err(teleconsult_store::StoreError::NotFound(_)) => Err(ApiError::not_found()),
-        Err(other) => Err(other.into()),
-    }
-}
-
 /// The e-mail of an administrator's reset, in the account's language.
-pub fn reset_notice(site: &str, account: &Account, now: Timestamp) -> Notification {
-    let args = [("site", site), ("name", account.name.as_str())];
+/// (The application's [`teleconsult_app::Texts::authenticator_reset`].)
+pub(crate) fn reset_notice(
+    site: &str,
+    to: &teleconsult_app::Contact,
+    now: Timestamp,
+) -> Notification {
+    let args = [("site", site), ("name", to.name.as_str())];
     Notification::email(
-        account.email.clone(),
-        crate::i18n::text(account.language, "email-totp-subject", &[("site", site)]),
-        crate::i18n::text(account.language, "email-totp-reset-body", &args),
+        to.email.clone(),
+        crate::i18n::text(to.language, "email-totp-subject", &[("site", site)]),
+        crate::i18n::text(to.language, "email-totp-reset-body", &args),
         now,
     )
 }
@@ -427,18 +400,10 @@ pub async fn reset_user_totp(
 ) -> Result<Json<TotpChanged>, ApiError> {
     user.require(&[Role::Admin])?;
     let id: AccountId = id.parse().map_err(|_| ApiError::not_found())?;
-    let actor = own(&user);
     let had = state
         .blocking(move |inner| {
-            let now = inner.clock.now();
-            let site = inner.settings.site_name.clone();
-            reset(
-                &inner.store,
-                |account| reset_notice(&site, account, now),
-                now,
-                id,
-                &actor,
-            )
+            let by = Administrator::Account(&user.account);
+            Ok(inner.app.reset_authenticator(by, Which::Id(id))?)
         })
         .await?;
     if had.is_some() {

@@ -6,9 +6,16 @@
 mod booth;
 mod cabin;
 mod call;
+mod cancel;
+mod consents;
+mod files;
+mod medical_record;
+mod messages;
 mod print;
 mod queue;
+mod schedule;
 mod session_documents;
+mod users;
 
 use crate::booth::StartSession;
 use crate::queue::WaitRequest;
@@ -73,6 +80,18 @@ impl Texts for RecordingTexts {
     }
     fn ready(&self, to: &Contact, _: &Appointment, _: &str, now: Timestamp) -> Vec<Notification> {
         self.record("ready", to, now)
+    }
+    fn message_waiting(
+        &self,
+        to: &Contact,
+        _: PatientId,
+        _: PractitionerId,
+        now: Timestamp,
+    ) -> Vec<Notification> {
+        self.record("message_waiting", to, now)
+    }
+    fn authenticator_reset(&self, to: &Contact, now: Timestamp) -> Vec<Notification> {
+        self.record("authenticator_reset", to, now)
     }
     fn left_the_booth(&self, _: Language) -> String {
         "left the booth".into()
@@ -181,6 +200,8 @@ pub(super) fn site(kind: SiteKind) -> Site {
         queue: Default::default(),
         booth: Default::default(),
         open_appointments: 5,
+        uploads_per_day: 3,
+        uploads_per_appointment: 4,
     };
     let app = App::new(
         Arc::new(store.clone()),

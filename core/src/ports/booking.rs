@@ -7,15 +7,16 @@
 //! without parking a thread ([`Outcome`]).
 
 use crate::Timestamp;
-use crate::appointment::Appointment;
+use crate::appointment::{Appointment, TransitionError};
 use crate::audit::AuditEvent;
 use crate::booking::Reminder;
 use crate::booth::BoothSession;
-use crate::ids::{PatientId, PractitionerId};
+use crate::ids::{AppointmentId, PatientId, PractitionerId};
 use crate::notification::Notification;
 use crate::outbox::OutboxMessage;
 use crate::patient::Patient;
 use crate::ports::RepositoryError;
+use crate::ports::call::DecideChange;
 use crate::practitioner::Practitioner;
 use crate::queue::QueueEntryId;
 use crate::schedule::Schedule;
@@ -95,4 +96,17 @@ pub trait BookingStore: Send + Sync {
 
     /// Queues the booking; blocks only briefly on the CPU (sealing), never on the disk.
     fn queue_booking(&self, write: BookingWrite) -> Result<Outcome, RepositoryError>;
+
+    /// Changes booked appointment `id` as `decide` says (a cancellation), decided on it as
+    /// stored at the moment of writing — a join or another cancellation in parallel is seen,
+    /// never undone — in one transaction with its notifications, outbox messages and `write`
+    /// (recorded when something is written). A cancelled appointment's slot is freed. The
+    /// appointment as saved (`None`: unchanged), or the refusal (nothing written); `NotFound`
+    /// when there is no such appointment.
+    fn change_booked(
+        &self,
+        id: AppointmentId,
+        decide: &DecideChange<'_>,
+        write: &AuditEvent,
+    ) -> Result<Result<Option<Appointment>, TransitionError>, RepositoryError>;
 }

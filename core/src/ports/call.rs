@@ -5,7 +5,7 @@
 
 use crate::appointment::{Appointment, TransitionError};
 use crate::audit::AuditEvent;
-use crate::call::{ChatMessage, QualitySample};
+use crate::call::{Attachment, ChatMessage, QualitySample};
 use crate::ids::AppointmentId;
 use crate::ports::{AppointmentChange, RepositoryError};
 
@@ -54,4 +54,34 @@ pub trait CallStore: Send + Sync {
         samples: &[QualitySample],
         audit: &AuditEvent,
     ) -> Result<(), RepositoryError>;
+
+    /// The files shared in appointment `appointment`, oldest first, read with `audit`
+    /// recorded.
+    fn attachments_of_appointment(
+        &self,
+        appointment: AppointmentId,
+        audit: &AuditEvent,
+    ) -> Result<Vec<Attachment>, RepositoryError>;
+
+    /// Stores a file shared in its appointment, sealed, durably, with `audit` — counted, in
+    /// the same transaction, against the appointment's files (at most `per_appointment`) and
+    /// its uploader's files of the (UTC) day (at most `per_day`): refused with
+    /// [`RepositoryError::QuotaExceeded`], nothing written, once either is reached; refused
+    /// with [`RepositoryError::InsufficientStorage`] below the storage reserve.
+    fn save_shared_file(
+        &self,
+        attachment: &Attachment,
+        content: &[u8],
+        per_appointment: u32,
+        per_day: u32,
+        audit: &AuditEvent,
+    ) -> Result<(), RepositoryError>;
+
+    /// Shared file `id` and its content, read with `audit` recorded; `None` when there is no
+    /// such file.
+    fn shared_file(
+        &self,
+        id: uuid::Uuid,
+        audit: &AuditEvent,
+    ) -> Result<Option<(Attachment, Vec<u8>)>, RepositoryError>;
 }

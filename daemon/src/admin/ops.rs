@@ -23,6 +23,8 @@ use super::protocol::{AdminError, Reply, Request};
 /// What the operations need: the store, the clock, and who this site is.
 pub struct Context {
     pub store: Store,
+    /// The use cases over that store (the running daemon's own, shared with the HTTP side).
+    pub app: Arc<teleconsult_app::App>,
     pub clock: Arc<dyn Clock>,
     pub site: SiteInfo,
     /// `platform.base_url` is set: sync with the national platform is wanted.
@@ -166,7 +168,7 @@ pub fn perform(ctx: &Context, request: &Request, payload: &[u8], actor: &str) ->
         Request::Verify => json(&verify(ctx)).map(|v| (v, None)),
         Request::SyncRetry => sync_retry(ctx).map(no_payload),
         Request::UserAdd(user) => super::users::add(ctx, user, actor).map(no_payload),
-        Request::UserList => super::users::list(ctx).map(no_payload),
+        Request::UserList => super::users::list(ctx, actor).map(no_payload),
         Request::UserDisable { login } => super::users::disable(ctx, login, actor).map(no_payload),
         Request::UserResetTotp { login } => {
             super::users::reset_totp(ctx, login, actor).map(no_payload)

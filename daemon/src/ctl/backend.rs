@@ -178,9 +178,15 @@ pub fn direct_context_for(
         )),
         other => CtlError::failure(other.to_string()),
     })?;
+    let clock: Arc<dyn teleconsult_core::ports::Clock> = Arc::new(crate::clock::SystemClock);
+    let settings = crate::run::web_settings(config, config.http.listen);
+    let app = Arc::new(teleconsult_web::state::application(
+        &store, &clock, &settings,
+    ));
     Ok(Context {
         store,
-        clock: Arc::new(crate::clock::SystemClock),
+        app,
+        clock,
         site: SiteInfo::from_config(config),
         sync_configured: config.platform.base_url.is_some(),
         service: None,

@@ -43,11 +43,7 @@ pub fn new_otp_code() -> String {
 /// Requests use a [`hashing::HashingPermit`] instead (bounded memory); this is for the
 /// administration tools and the demo set-up.
 pub fn hash_password(password: &str) -> Result<String, ApiError> {
-    use argon2::password_hash::PasswordHasher;
-    argon2::Argon2::default()
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|e| ApiError::internal(format!("password hashing failed: {e}")))
+    Ok(teleconsult_app::password::hash(password)?)
 }
 
 /// Checks a password against a stored PHC string. For an unknown login, pass `None`: a dummy

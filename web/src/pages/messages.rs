@@ -251,7 +251,7 @@ async fn read_form(page: &Page, multipart: &mut Multipart) -> Result<Posted, Unr
                     upload = Some(Upload {
                         declared_type,
                         name,
-                        content: content.into(),
+                        content,
                     });
                 }
                 Ok(None) => {}

@@ -1,0 +1,270 @@
+//! The accounts port (`AccountStore`) on PostgreSQL: accounts sealed, found by id or by a blind
+//! index of their login (unique by constraint, case and surrounding spaces ignored), and
+//! changes decided by the caller on the account as stored (row locked), with the patient
+//! record of a patient account for a change of profile.
+
+use teleconsult_core::account::Account;
+use teleconsult_core::audit::AuditEvent;
+use teleconsult_core::ids::AccountId;
+use teleconsult_core::notification::Notification;
+use teleconsult_core::patient::Patient;
+use teleconsult_core::ports::RepositoryError;
+use teleconsult_core::ports::accounts::{AccountStore, ChangeAccount, ChangeProfile};
+use teleconsult_core::practitioner::Practitioner;
+use teleconsult_seal::{Crypto, email_index};
+
+use crate::error::{PgError, violated};
+use crate::repo::{EMAIL, enqueue, read_patient};
+use crate::sql::Cached;
+use crate::{Inner, PgStore, audit, sealed};
+
+/// The sled adapter's name for a taken login.
+const LOGIN: &str = "login";
+
+fn login_index(crypto: &Crypto, login: &str) -> [u8; 32] {
+    crypto.blind_index("login", &login.trim().to_lowercase())
+}
+
+fn open_account(crypto: &Crypto, row: &tokio_postgres::Row) -> Result<Account, PgError> {
+    let id: uuid::Uuid = row.try_get(0)?;
+    let bytes: Vec<u8> = row.try_get(1)?;
+    sealed::open(crypto, "accounts", id.as_bytes(), &bytes)
+}
+
+/// Writes `account` over its stored row (locked by the caller), moving its login index.
+async fn replace(
+    tx: &deadpool_postgres::Transaction<'_>,
+    crypto: &Crypto,
+    account: &Account,
+) -> Result<(), PgError> {
+    let sealed = sealed::seal(crypto, "accounts", account.id.as_bytes(), account)?;
+    let written = tx
+        .exec(
+            "UPDATE accounts SET login_index = $2, sealed = $3 WHERE id = $1",
+            &[
+                &account.id.0,
+                &&login_index(crypto, &account.login)[..],
+                &sealed,
+            ],
+        )
+        .await;
+    match written {
+        Ok(_) => Ok(()),
+        Err(e) if violated(&e) == Some("accounts_login_index") => {
+            Err(RepositoryError::AlreadyExists(LOGIN).into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn locked_account(
+    tx: &deadpool_postgres::Transaction<'_>,
+    crypto: &Crypto,
+    id: AccountId,
+) -> Result<Account, PgError> {
+    let row = tx
+        .opt(
+            "SELECT id, sealed FROM accounts WHERE id = $1 FOR UPDATE",
+            &[&id.0],
+        )
+        .await?
+        .ok_or(RepositoryError::NotFound("account"))?;
+    open_account(crypto, &row)
+}
+
+impl AccountStore for PgStore {
+    fn find_account(&self, id: AccountId) -> Result<Option<Account>, RepositoryError> {
+        self.run(move |inner| async move {
+            let object = inner.client().await?;
+            let row = object
+                .opt("SELECT id, sealed FROM accounts WHERE id = $1", &[&id.0])
+                .await?;
+            row.map(|row| open_account(&inner.crypto, &row)).transpose()
+        })
+    }
+
+    fn find_account_by_login(&self, login: &str) -> Result<Option<Account>, RepositoryError> {
+        let index = login_index(&self.inner.crypto, login);
+        self.run(move |inner| async move {
+            let object = inner.client().await?;
+            let row = object
+                .opt(
+                    "SELECT id, sealed FROM accounts WHERE login_index = $1",
+                    &[&&index[..]],
+                )
+                .await?;
+            row.map(|row| open_account(&inner.crypto, &row)).transpose()
+        })
+    }
+
+    fn all_accounts(&self) -> Result<Vec<Account>, RepositoryError> {
+        self.run(|inner| async move {
+            let object = inner.client().await?;
+            let rows = object.all("SELECT id, sealed FROM accounts", &[]).await?;
+            let mut all = rows
+                .iter()
+                .map(|row| open_account(&inner.crypto, row))
+                .collect::<Result<Vec<_>, _>>()?;
+            all.sort_by(|a, b| a.login.cmp(&b.login).then(a.id.cmp(&b.id)));
+            Ok(all)
+        })
+    }
+
+    fn create_account_listed(
+        &self,
+        account: &Account,
+        listing: Option<(&Practitioner, &AuditEvent)>,
+        audit: &AuditEvent,
+    ) -> Result<(), RepositoryError> {
+        let crypto = &self.inner.crypto;
+        let sealed_account = sealed::seal(crypto, "accounts", account.id.as_bytes(), account)?;
+        let index = login_index(crypto, &account.login);
+        let listing = listing
+            .map(|(p, event)| {
+                Ok::<_, PgError>((
+                    p.id,
+                    sealed::seal(crypto, "practitioners", p.id.as_bytes(), p)?,
+                    event.clone(),
+                ))
+            })
+            .transpose()?;
+        let (id, event) = (account.id, audit.clone());
+        self.run(move |inner| async move {
+            let mut object = inner.client().await?;
+            let tx = object.transaction().await?;
+            let inserted = tx
+                .exec(
+                    "INSERT INTO accounts (id, login_index, sealed) VALUES ($1, $2, $3)",
+                    &[&id.0, &&index[..], &sealed_account],
+                )
+                .await;
+            if let Err(e) = inserted {
+                return Err(match violated(&e) {
+                    Some("accounts_login_index" | "accounts_pkey") => {
+                        RepositoryError::AlreadyExists(LOGIN).into()
+                    }
+                    _ => e.into(),
+                });
+            }
+            let mut events = Vec::new();
+            if let Some((practitioner, sealed, listed)) = &listing {
+                tx.exec(
+                    "INSERT INTO practitioners (id, sealed) VALUES ($1, $2) \
+                     ON CONFLICT (id) DO UPDATE SET sealed = EXCLUDED.sealed",
+                    &[&practitioner.0, sealed],
+                )
+                .await?;
+                events.push(listed);
+            }
+            events.push(&event);
+            audit::append(&tx, &events).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    fn change_account_with(
+        &self,
+        id: AccountId,
+        change: &ChangeAccount<'_>,
+        notices: &[Notification],
+        audit: &AuditEvent,
+    ) -> Result<Option<Account>, RepositoryError> {
+        let (notices, event) = (notices.to_vec(), audit.clone());
+        let inner = std::sync::Arc::clone(&self.inner);
+        Ok(self.inner.bridge.decide(
+            move |handover| {
+                Box::pin(async move {
+                    let mut object = inner.client().await?;
+                    let tx = object.transaction().await?;
+                    let current = locked_account(&tx, &inner.crypto, id).await?;
+                    let Some(next) = handover.exchange(current).await? else {
+                        return Ok(None);
+                    };
+                    replace(&tx, &inner.crypto, &next).await?;
+                    enqueue(&tx, &inner.crypto, &notices, &[], event.at).await?;
+                    audit::append(&tx, &[&event]).await?;
+                    tx.commit().await?;
+                    Ok(Some(next))
+                })
+            },
+            |mut account: Account| change(&mut account).then_some(account),
+        )?)
+    }
+
+    fn change_profile_with(
+        &self,
+        id: AccountId,
+        change: &ChangeProfile<'_>,
+        notices: &[Notification],
+        audit: &AuditEvent,
+    ) -> Result<Option<(Account, Option<Patient>)>, RepositoryError> {
+        let (notices, event) = (notices.to_vec(), audit.clone());
+        let inner = std::sync::Arc::clone(&self.inner);
+        Ok(self.inner.bridge.decide(
+            move |handover| {
+                Box::pin(async move {
+                    let mut object = inner.client().await?;
+                    let tx = object.transaction().await?;
+                    let current = locked_account(&tx, &inner.crypto, id).await?;
+                    let patient = match current.patient {
+                        Some(patient) => {
+                            tx.exec(
+                                "SELECT 1 FROM patients WHERE id = $1 FOR UPDATE",
+                                &[&patient.0],
+                            )
+                            .await?;
+                            Some(
+                                read_patient(&tx, &inner.crypto, patient)
+                                    .await?
+                                    .ok_or(RepositoryError::NotFound("patient"))?,
+                            )
+                        }
+                        None => None,
+                    };
+                    let Some((next, next_patient)) =
+                        handover.exchange((current, patient.clone())).await?
+                    else {
+                        return Ok(None);
+                    };
+                    replace(&tx, &inner.crypto, &next).await?;
+                    if let (Some(old), Some(new)) = (&patient, &next_patient) {
+                        write_patient(&inner, &tx, old, new).await?;
+                    }
+                    enqueue(&tx, &inner.crypto, &notices, &[], event.at).await?;
+                    audit::append(&tx, &[&event]).await?;
+                    tx.commit().await?;
+                    Ok(Some((next, next_patient)))
+                })
+            },
+            |(mut account, mut patient): (Account, Option<Patient>)| {
+                change(&mut account, patient.as_mut()).then_some((account, patient))
+            },
+        )?)
+    }
+}
+
+/// Writes a patient's changed record (locked by the caller), moving its e-mail index.
+async fn write_patient(
+    inner: &Inner,
+    tx: &deadpool_postgres::Transaction<'_>,
+    old: &Patient,
+    new: &Patient,
+) -> Result<(), PgError> {
+    let sealed = sealed::seal(&inner.crypto, "patients", new.id.as_bytes(), new)?;
+    let email = (!old.email.eq_ignore_ascii_case(&new.email))
+        .then(|| email_index(&inner.crypto, &new.email));
+    let written = tx
+        .exec(
+            "UPDATE patients SET sealed = $2, email_index = coalesce($3, email_index) WHERE id = $1",
+            &[&new.id.0, &sealed, &email.as_ref().map(|e| &e[..])],
+        )
+        .await;
+    match written {
+        Ok(_) => Ok(()),
+        Err(e) if violated(&e) == Some("patients_email_index_key") => {
+            Err(RepositoryError::AlreadyExists(EMAIL).into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
