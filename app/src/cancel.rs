@@ -30,7 +30,7 @@ impl App {
     ) -> Result<Appointment, AppError> {
         let now = self.now();
         let who = actor_of(actor);
-        let a = self.visible_appointment(actor, id)?;
+        let a = self.appointment(actor, id)?;
         let by = match actor.role {
             Role::Patient => CancelledBy::Patient,
             Role::Practitioner => CancelledBy::Practitioner,

@@ -78,7 +78,7 @@ impl App {
         actor: &Account,
         id: AppointmentId,
     ) -> Result<Vec<Attachment>, AppError> {
-        let appointment = self.visible_appointment(actor, id)?;
+        let appointment = self.appointment(actor, id)?;
         self.shared_files_of(actor, &appointment)
     }
 
@@ -112,7 +112,7 @@ impl App {
         id: AppointmentId,
         file: uuid::Uuid,
     ) -> Result<(Attachment, Vec<u8>), AppError> {
-        let appointment = self.visible_appointment(actor, id)?;
+        let appointment = self.appointment(actor, id)?;
         self.reader(actor, &appointment)?;
         let read = event(
             self.now(),
@@ -140,7 +140,7 @@ impl App {
 
     /// The appointment and `actor`'s role in its call (404 for anyone who is no party).
     fn party(&self, actor: &Account, id: AppointmentId) -> Result<(Appointment, Role), AppError> {
-        let appointment = self.visible_appointment(actor, id)?;
+        let appointment = self.appointment(actor, id)?;
         let role =
             role_in_call(actor, &appointment, self.settings.site_kind).ok_or(AppError::NotFound)?;
         Ok((appointment, role))

@@ -215,9 +215,10 @@ impl App {
         self.clock.now()
     }
 
-    /// Appointment `id` if `actor` may see it, its read audited; [`AppError::NotFound`]
-    /// otherwise, whether it exists or not.
-    pub(crate) fn visible_appointment(
+    /// Appointment `id` if `actor` may see it (core `access.rs`: the patient side, its
+    /// practitioner, staff and administrators of the site), its read audited;
+    /// [`AppError::NotFound`] otherwise, whether it exists or not.
+    pub fn appointment(
         &self,
         actor: &Account,
         id: AppointmentId,

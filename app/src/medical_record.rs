@@ -64,7 +64,7 @@ impl App {
         actor: &Account,
         id: AppointmentId,
     ) -> Result<(PatientId, Option<MedicalRecord>), AppError> {
-        let appointment = self.visible_appointment(actor, id)?;
+        let appointment = self.appointment(actor, id)?;
         let record = self.medical_record_for(actor, &appointment)?;
         Ok((appointment.patient, record))
     }

@@ -338,23 +338,14 @@ fn appointment_id(raw: &str) -> Result<AppointmentId, ApiError> {
     raw.parse().map_err(|_| ApiError::not_found())
 }
 
-/// Loads an appointment the caller may see (404 otherwise, whether it exists or not).
+/// Loads an appointment the caller may see (404 otherwise, whether it exists or not): the
+/// application's [`teleconsult_app::App::appointment`].
 pub(crate) fn visible(
     inner: &Inner,
     user: &AuthUser,
     id: AppointmentId,
 ) -> Result<Appointment, ApiError> {
-    let audit = event(
-        inner.clock.now(),
-        actor(user),
-        Action::Read,
-        "appointment",
-        id.to_string(),
-    );
-    match inner.store.appointment(id, &audit)? {
-        Some(a) if may_see(&user.account, &a) => Ok(a),
-        _ => Err(ApiError::not_found()),
-    }
+    Ok(inner.app.appointment(&user.account, id)?)
 }
 
 /// One appointment.
