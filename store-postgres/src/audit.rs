@@ -20,7 +20,7 @@ use deadpool_postgres::{GenericClient, Transaction};
 use serde::{Deserialize, Serialize};
 use teleconsult_core::audit::AuditEvent;
 use teleconsult_seal::Crypto;
-use teleconsult_seal::chain::{GENESIS_HASH, chain_hash, decode_hash};
+use teleconsult_seal::chain::{End, GENESIS_HASH, decode_hash};
 
 use crate::sql::Cached;
 
@@ -39,15 +39,6 @@ const TICK: Duration = Duration::from_millis(20);
 pub(crate) struct Head {
     pub seq: u64,
     pub hash: String,
-}
-
-/// The stored record: the event as a JSON value, so verification hashes what was written.
-#[derive(Serialize, Deserialize)]
-struct RawRecord {
-    seq: u64,
-    event: serde_json::Value,
-    prev_hash: String,
-    hash: String,
 }
 
 pub(crate) async fn initialise(
@@ -137,33 +128,22 @@ pub(crate) async fn chain(
     if pending.is_empty() {
         return Ok(0);
     }
-    let Head { mut seq, hash } = head(&tx, crypto).await?;
-    let mut prev = decode_hash(&hash)
+    let Head { seq, hash } = head(&tx, crypto).await?;
+    let hash = decode_hash(&hash)
         .ok_or_else(|| PgError::Corrupt("meta/audit_head hash is not hex".into()))?;
-    let mut prev_hash = hash;
+    let mut end = End { seq, hash };
     let (mut ids, mut seqs, mut records) = (Vec::new(), Vec::new(), Vec::new());
     for row in &pending {
         let id: i64 = row.try_get(0)?;
         let bytes: Vec<u8> = row.try_get(1)?;
         let event: serde_json::Value = serde_json::from_slice(&bytes)
             .map_err(|_| PgError::Corrupt(format!("audit_pending/{id} does not decode")))?;
-        seq += 1;
-        let link = chain_hash(&prev, &event, seq);
-        let hash = hex::encode(link);
-        let record = RawRecord {
-            seq,
-            event,
-            prev_hash,
-            hash: hash.clone(),
-        };
-        records.push(
-            serde_json::to_vec(&record)
-                .map_err(|e| PgError::Encode(format!("audit record: {:?}", e.classify())))?,
-        );
+        let (seq, record) = end
+            .append(event)
+            .map_err(|e| PgError::Encode(format!("audit record: {:?}", e.classify())))?;
+        records.push(record);
         seqs.push(to_i64(seq)?);
         ids.push(id);
-        prev = link;
-        prev_hash = hash;
     }
     tx.exec(
         "INSERT INTO audit (seq, record) SELECT * FROM unnest($1::bigint[], $2::bytea[])",
@@ -177,8 +157,8 @@ pub(crate) async fn chain(
         "meta",
         HEAD.as_bytes(),
         &Head {
-            seq,
-            hash: prev_hash,
+            seq: end.seq,
+            hash: hex::encode(end.hash),
         },
     )?;
     tx.exec(
@@ -237,40 +217,30 @@ pub(crate) async fn verify(client: &impl GenericClient, crypto: &Crypto) -> Resu
     let broken = |seq: u64, why: &str| {
         PgError::Corrupt(format!("audit chain broken at record {seq}: {why}"))
     };
-    let mut prev = GENESIS_HASH;
-    let mut expected = 1u64;
+    let mut end = End::GENESIS;
     // In pages, so a long chain is not held in memory at once.
     loop {
         let rows = client
             .all(
-                "SELECT seq, record FROM audit WHERE seq >= $1 ORDER BY seq LIMIT 1000",
-                &[&to_i64(expected)?],
+                "SELECT seq, record FROM audit WHERE seq > $1 ORDER BY seq LIMIT 1000",
+                &[&to_i64(end.seq)?],
             )
             .await?;
         if rows.is_empty() {
             break;
         }
         for row in rows {
+            let expected = end.seq + 1;
             let seq: i64 = row.try_get(0)?;
             if u64::try_from(seq).ok() != Some(expected) {
                 return Err(broken(expected, "missing"));
             }
             let bytes: Vec<u8> = row.try_get(1)?;
-            let record: RawRecord =
-                serde_json::from_slice(&bytes).map_err(|_| broken(expected, "does not decode"))?;
-            if record.seq != expected || decode_hash(&record.prev_hash) != Some(prev) {
-                return Err(broken(expected, "does not link to the previous record"));
-            }
-            let computed = chain_hash(&prev, &record.event, expected);
-            if decode_hash(&record.hash) != Some(computed) {
-                return Err(broken(expected, "hash does not match its content"));
-            }
-            prev = computed;
-            expected += 1;
+            end.follow(&bytes).map_err(|why| broken(expected, &why))?;
         }
     }
-    let records = expected - 1;
-    if records != head.seq || decode_hash(&head.hash) != Some(prev) {
+    let records = end.seq;
+    if records != head.seq || decode_hash(&head.hash) != Some(end.hash) {
         return Err(PgError::Corrupt(format!(
             "audit chain has {records} records, its sealed head says {}",
             head.seq

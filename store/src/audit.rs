@@ -13,7 +13,7 @@
 use serde::{Deserialize, Serialize};
 use teleconsult_core::Timestamp;
 use teleconsult_core::audit::AuditEvent;
-use teleconsult_seal::chain::{GENESIS_HASH, chain_hash, decode_hash};
+use teleconsult_seal::chain::{End, GENESIS_HASH, Link, decode_hash};
 
 use crate::anchor::{AnchorReport, Loaded, Mark};
 use crate::error::StoreError;
@@ -46,16 +46,6 @@ pub struct AuditVerification {
     pub anchor: Option<AnchorReport>,
 }
 
-/// The stored form, with the event kept as a JSON value so verification hashes exactly what
-/// was written, whatever `AuditEvent` has become since.
-#[derive(Serialize, Deserialize)]
-struct RawRecord {
-    seq: u64,
-    event: serde_json::Value,
-    prev_hash: String,
-    hash: String,
-}
-
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 struct AuditHead {
     seq: u64,
@@ -85,39 +75,31 @@ pub(crate) fn append_all(tx: &Tx<'_>, events: &[&AuditEvent]) -> TxResult<u64> {
     if events.is_empty() {
         return Ok(head.seq);
     }
-    let mut prev = decode_hash(&head.hash).ok_or_else(|| {
+    let hash = decode_hash(&head.hash).ok_or_else(|| {
         abort(StoreError::Corrupt(
             "meta/audit_head hash is not hex".to_owned(),
         ))
     })?;
-    let mut prev_hash = head.hash;
-    let mut seq = head.seq;
+    let mut end = End {
+        seq: head.seq,
+        hash,
+    };
     for event in events {
-        seq += 1;
         let event = serde_json::to_value(event).map_err(|e| {
             abort(StoreError::Encode(format!(
                 "audit event: {:?}",
                 e.classify()
             )))
         })?;
-        let hash = chain_hash(&prev, &event, seq);
-        let hex_hash = hex::encode(hash);
-        let record = RawRecord {
-            seq,
-            event,
-            prev_hash,
-            hash: hex_hash.clone(),
-        };
-        let bytes = serde_json::to_vec(&record).map_err(|e| {
+        let (seq, bytes) = end.append(event).map_err(|e| {
             abort(StoreError::Encode(format!(
                 "audit record: {:?}",
                 e.classify()
             )))
         })?;
         tx.raw(TreeId::Audit).insert(&seq.to_be_bytes(), bytes)?;
-        prev = hash;
-        prev_hash = hex_hash;
     }
+    let (seq, prev_hash) = (end.seq, hex::encode(end.hash));
     meta.insert(
         AUDIT_HEAD_KEY,
         &AuditHead {
@@ -158,7 +140,7 @@ pub(crate) fn record_mark(inner: &Inner, seq: u64) -> Result<Option<Mark>, Store
     let Some(value) = inner.trees.raw(TreeId::Audit).get(seq.to_be_bytes())? else {
         return Ok(None);
     };
-    let record: RawRecord =
+    let record: Link =
         serde_json::from_slice(&value).map_err(|_| broken(seq, "record does not decode"))?;
     let hash = decode_hash(&record.hash).ok_or_else(|| broken(seq, "hash is not hex"))?;
     Ok(Some(Mark {
@@ -246,23 +228,10 @@ impl Store {
                         format!("missing (next record is {key_seq})"),
                     ));
                 }
-                let record: RawRecord = serde_json::from_slice(&value)
-                    .map_err(|_| broken(expected, "record does not decode"))?;
-                if record.seq != expected {
-                    return Err(broken(expected, format!("record says seq {}", record.seq)));
-                }
-                if decode_hash(&record.prev_hash) != Some(hash) {
-                    return Err(broken(
-                        expected,
-                        "prev_hash does not match the previous record",
-                    ));
-                }
-                let computed = chain_hash(&hash, &record.event, expected);
-                if decode_hash(&record.hash) != Some(computed) {
-                    return Err(broken(expected, "hash does not match the content (edited)"));
-                }
-                seq = expected;
-                hash = computed;
+                let mut end = End { seq, hash };
+                end.follow(&value).map_err(|why| broken(expected, why))?;
+                seq = end.seq;
+                hash = end.hash;
             }
             // Read the head after the scan: a concurrent append may have moved it on.
             let head = self.audit_head()?;

@@ -30,39 +30,34 @@ pub trait Backend: Repository + BookingStore + AccountStore + Send + Sync + 'sta
     fn verify_audit(&self) -> u64;
 }
 
-impl Backend for teleconsult_store::Store {
-    fn set_schedule_for(
-        &self,
-        practitioner: PractitionerId,
-        schedule: &Schedule,
-        event: &AuditEvent,
-    ) {
-        self.set_schedule(practitioner, schedule, event).unwrap();
-    }
-    fn audit_records(&self) -> u64 {
-        self.audit_len().unwrap()
-    }
-    fn verify_audit(&self) -> u64 {
-        self.verify_audit_chain().unwrap().records
-    }
+/// Both adapters have the same inherent operations under these names.
+macro_rules! backend {
+    ($store:ty, $records:expr) => {
+        impl Backend for $store {
+            fn set_schedule_for(
+                &self,
+                practitioner: PractitionerId,
+                schedule: &Schedule,
+                event: &AuditEvent,
+            ) {
+                self.set_schedule(practitioner, schedule, event).unwrap();
+            }
+            fn audit_records(&self) -> u64 {
+                self.audit_len().unwrap()
+            }
+            fn verify_audit(&self) -> u64 {
+                #[allow(clippy::redundant_closure_call)]
+                $records(self.verify_audit_chain().unwrap())
+            }
+        }
+    };
 }
 
-impl Backend for teleconsult_store_postgres::PgStore {
-    fn set_schedule_for(
-        &self,
-        practitioner: PractitionerId,
-        schedule: &Schedule,
-        event: &AuditEvent,
-    ) {
-        self.set_schedule(practitioner, schedule, event).unwrap();
-    }
-    fn audit_records(&self) -> u64 {
-        self.audit_len().unwrap()
-    }
-    fn verify_audit(&self) -> u64 {
-        self.verify_audit_chain().unwrap()
-    }
-}
+backend!(
+    teleconsult_store::Store,
+    |v: teleconsult_store::AuditVerification| v.records
+);
+backend!(teleconsult_store_postgres::PgStore, |records: u64| records);
 
 pub fn key() -> StorageKey {
     StorageKey::from_bytes([0x42; 32])
