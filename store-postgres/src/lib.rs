@@ -30,11 +30,12 @@
 //! the audited events), or put a value of a health record in a plain column or a log line.
 //!
 //! Implemented so far (issue #20 builds it port by port): `Repository`, `BookingStore`,
-//! `SyncStore` (the outbox, leased: `outbox.rs`), `AccountStore` (`accounts.rs`), appointment
-//! changes and schedules. The
+//! `SyncStore` (the outbox, leased: `outbox.rs`), `AccountStore` (`accounts.rs`),
+//! `AgendaStore` and `MedicalRecordStore` (`agenda.rs`), appointment changes and schedules. The
 //! daemon cannot run on it yet: `[storage] backend` accepts only `sled`.
 
 mod accounts;
+mod agenda;
 mod appointments;
 mod audit;
 mod booking;

@@ -183,3 +183,74 @@ pub fn thirty_cancellations_of_one_appointment_cancel_it_once_and_free_its_slot(
         Err(RepositoryError::NotFound("appointment"))
     );
 }
+
+pub fn thirty_listing_changes_lose_none(under: &Under) {
+    let store = &under.store;
+    let audit = event(Action::Update, "practitioner", "1");
+    store
+        .upsert_practitioner(&practitioner(1, "Dr Weber"), &audit)
+        .unwrap();
+    let id = practitioner(1, "Dr Weber").id;
+    std::thread::scope(|scope| {
+        for n in 0..30 {
+            let (store, audit) = (Arc::clone(&under.store), audit.clone());
+            scope.spawn(move || {
+                store
+                    .change_listing(id, &|p| p.languages.push(format!("l{n}")), &audit)
+                    .unwrap();
+            });
+        }
+    });
+    let listed = store.find_practitioner(id).unwrap().unwrap();
+    // The two it had, and the thirty added in parallel.
+    assert_eq!(listed.languages.len(), 32, "{:?}", listed.languages);
+    assert_eq!(
+        store.change_listing(practitioner(2, "x").id, &|_| {}, &audit),
+        Err(RepositoryError::NotFound("practitioner"))
+    );
+}
+
+pub fn a_medical_record_is_sealed_read_audited_and_kept_with_its_patient(under: &Under) {
+    use teleconsult_core::medical_record::MedicalRecord;
+    let store = &under.store;
+    let created = event(Action::Create, "patient", "3");
+    store
+        .create_patient(&crate::fixtures::patient(3), &created, &[])
+        .unwrap();
+    let patient = crate::fixtures::patient(3).id;
+    let read = event(Action::Read, "medical_record", patient.to_string());
+    let before = store.audit_records();
+    assert_eq!(store.find_medical_record(patient, &read).unwrap(), None);
+    assert_eq!(
+        store.audit_records(),
+        before + 1,
+        "a read of nothing is recorded too"
+    );
+    let record = |n: u32| MedicalRecord {
+        patient,
+        history: format!("Appendicectomie {n}"),
+        allergies: "Pénicilline".into(),
+        treatments: "Aucun".into(),
+        updated_at: crate::fixtures::ts(i64::from(n)),
+        updated_by: account(3, Role::Patient).id,
+    };
+    let saved = event(Action::Update, "medical_record", patient.to_string());
+    std::thread::scope(|scope| {
+        for n in 0..30 {
+            let (store, saved) = (Arc::clone(&under.store), saved.clone());
+            scope.spawn(move || store.save_medical_record(&record(n), &saved).unwrap());
+        }
+    });
+    let stored = store.find_medical_record(patient, &read).unwrap().unwrap();
+    assert!(
+        stored.history.starts_with("Appendicectomie "),
+        "one whole record wins"
+    );
+    assert_eq!(store.audit_records(), before + 32);
+    let mut stranger = record(0);
+    stranger.patient = crate::fixtures::patient(4).id;
+    assert_eq!(
+        store.save_medical_record(&stranger, &saved),
+        Err(RepositoryError::NotFound("patient"))
+    );
+}

@@ -9,7 +9,9 @@ use teleconsult_core::notification::Notification;
 use teleconsult_core::outbox::OutboxMessage;
 use teleconsult_core::patient::Patient;
 use teleconsult_core::ports::accounts::AccountStore;
+use teleconsult_core::ports::agenda::AgendaStore;
 use teleconsult_core::ports::booking::{BookingStore, BookingWrite};
+use teleconsult_core::ports::medical_records::MedicalRecordStore;
 use teleconsult_core::ports::{Repository, RepositoryError};
 use teleconsult_core::practitioner::Practitioner;
 use teleconsult_core::schedule::{ConsultationMode, Schedule};
@@ -17,7 +19,9 @@ use teleconsult_seal::StorageKey;
 use uuid::Uuid;
 
 /// The ports under test, and the few operations the checks need that no port has yet.
-pub trait Backend: Repository + BookingStore + AccountStore + Send + Sync + 'static {
+pub trait Backend:
+    Repository + BookingStore + AccountStore + AgendaStore + MedicalRecordStore + Send + Sync + 'static
+{
     fn set_schedule_for(
         &self,
         practitioner: PractitionerId,

@@ -93,4 +93,6 @@ both_adapters!(
     a_practitioner_account_is_created_with_its_listing_or_not_at_all,
     thirty_changes_of_one_account_lose_none,
     thirty_cancellations_of_one_appointment_cancel_it_once_and_free_its_slot,
+    thirty_listing_changes_lose_none,
+    a_medical_record_is_sealed_read_audited_and_kept_with_its_patient,
 );
