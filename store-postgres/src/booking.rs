@@ -223,8 +223,8 @@ async fn apply(inner: &Inner, tx: &Transaction<'_>, job: &Job) -> Result<(), PgE
     let inserted = tx
         .exec(
             "INSERT INTO appointments \
-             (id, practitioner, start_at, booked_by, is_open, holds_slot, sealed) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             (id, practitioner, start_at, booked_by, is_open, holds_slot, sealed, patient) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             &[
                 &a.id.0,
                 &a.practitioner.0,
@@ -233,6 +233,7 @@ async fn apply(inner: &Inner, tx: &Transaction<'_>, job: &Job) -> Result<(), PgE
                 &!a.status.is_final(),
                 &!matches!(a.status, Status::Cancelled { .. }),
                 &job.sealed_appointment,
+                &a.patient.0,
             ],
         )
         .await;

@@ -31,7 +31,8 @@
 //!
 //! Implemented so far (issue #20 builds it port by port): `Repository`, `BookingStore`,
 //! `SyncStore` (the outbox, leased: `outbox.rs`), `AccountStore` (`accounts.rs`),
-//! `AgendaStore` and `MedicalRecordStore` (`agenda.rs`), appointment changes and schedules. The
+//! `AgendaStore` and `MedicalRecordStore` (`agenda.rs`), `MessageStore` (`messages.rs`),
+//! appointment changes and schedules. The
 //! daemon cannot run on it yet: `[storage] backend` accepts only `sled`.
 
 mod accounts;
@@ -42,6 +43,7 @@ mod booking;
 mod bridge;
 mod connect;
 mod error;
+mod messages;
 mod outbox;
 mod repo;
 mod sealed;

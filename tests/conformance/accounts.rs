@@ -254,3 +254,67 @@ pub fn a_medical_record_is_sealed_read_audited_and_kept_with_its_patient(under: 
         Err(RepositoryError::NotFound("patient"))
     );
 }
+
+pub fn thirty_messages_with_files_stop_at_the_days_upload_quota(under: &Under) {
+    use teleconsult_core::ids::MessageId;
+    use teleconsult_core::message::{Message, MessageFile, Side};
+    let store = &under.store;
+    let a = appointment(1, 2, 1);
+    let (patient, practitioner_id) = (a.patient, a.practitioner);
+    assert!(
+        !store
+            .conversation_started(patient, practitioner_id)
+            .unwrap()
+    );
+    store.write_booking(booking(&a)).unwrap();
+    let read = event(Action::Read, "appointment", "together");
+    let together = store
+        .appointments_together(patient, practitioner_id, &read)
+        .unwrap();
+    assert_eq!(together.iter().map(|x| x.id).collect::<Vec<_>>(), [a.id]);
+    let message = |n: u128, file: bool| Message {
+        id: MessageId::from_uuid(uuid::Uuid::from_u128(0xE000 + n)),
+        patient,
+        practitioner: practitioner_id,
+        from: Side::Patient,
+        author: a.booked_by,
+        at: crate::fixtures::ts(100),
+        text: format!("Bonjour docteur, message {n}"),
+        file: file.then(|| MessageFile {
+            content_type: "application/pdf".into(),
+            file_name: format!("analyse{n}.pdf"),
+            size: 9,
+        }),
+        read_at: None,
+    };
+    let sent = event(Action::Create, "message", "x");
+    let outcomes: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..30u128)
+            .map(|n| {
+                let (store, sent, m) = (Arc::clone(&under.store), sent.clone(), message(n, true));
+                scope.spawn(move || {
+                    store.append_message_with(&m, Some((b"%PDF-1.7\n", 5)), &[], &sent)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let (with_files, refused) = crate::fixtures::tally(
+        outcomes,
+        |e| matches!(e, RepositoryError::QuotaExceeded(q) if q.limit == 5 && q.retry_after_s.is_some()),
+    );
+    assert_eq!((with_files, refused), (5, 25));
+    // Words alone are not uploads.
+    store
+        .append_message_with(&message(100, false), None, &[], &sent)
+        .unwrap();
+    assert!(
+        store
+            .conversation_started(patient, practitioner_id)
+            .unwrap()
+    );
+    assert_eq!(
+        store.append_message_with(&message(100, false), None, &[], &sent),
+        Err(RepositoryError::AlreadyExists("message"))
+    );
+}

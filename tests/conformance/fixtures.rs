@@ -12,6 +12,7 @@ use teleconsult_core::ports::accounts::AccountStore;
 use teleconsult_core::ports::agenda::AgendaStore;
 use teleconsult_core::ports::booking::{BookingStore, BookingWrite};
 use teleconsult_core::ports::medical_records::MedicalRecordStore;
+use teleconsult_core::ports::messages::MessageStore;
 use teleconsult_core::ports::{Repository, RepositoryError};
 use teleconsult_core::practitioner::Practitioner;
 use teleconsult_core::schedule::{ConsultationMode, Schedule};
@@ -20,7 +21,15 @@ use uuid::Uuid;
 
 /// The ports under test, and the few operations the checks need that no port has yet.
 pub trait Backend:
-    Repository + BookingStore + AccountStore + AgendaStore + MedicalRecordStore + Send + Sync + 'static
+    Repository
+    + BookingStore
+    + AccountStore
+    + AgendaStore
+    + MedicalRecordStore
+    + MessageStore
+    + Send
+    + Sync
+    + 'static
 {
     fn set_schedule_for(
         &self,

@@ -95,4 +95,5 @@ both_adapters!(
     thirty_cancellations_of_one_appointment_cancel_it_once_and_free_its_slot,
     thirty_listing_changes_lose_none,
     a_medical_record_is_sealed_read_audited_and_kept_with_its_patient,
+    thirty_messages_with_files_stop_at_the_days_upload_quota,
 );
