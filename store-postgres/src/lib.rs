@@ -32,7 +32,7 @@
 //! Implemented so far (issue #20 builds it port by port): `Repository`, `BookingStore`,
 //! `SyncStore` (the outbox, leased: `outbox.rs`), `AccountStore` (`accounts.rs`),
 //! `AgendaStore` and `MedicalRecordStore` (`agenda.rs`), `MessageStore` (`messages.rs`),
-//! appointment changes and schedules. The
+//! `CallStore` (`call.rs`), appointment changes and schedules. The
 //! daemon cannot run on it yet: `[storage] backend` accepts only `sled`.
 
 mod accounts;
@@ -41,6 +41,7 @@ mod appointments;
 mod audit;
 mod booking;
 mod bridge;
+mod call;
 mod connect;
 mod error;
 mod messages;

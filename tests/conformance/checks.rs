@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::Under;
 pub use crate::accounts::*;
+pub use crate::calls::*;
 use crate::fixtures::{
     appointment, booking, event, patient, practitioner, practitioner_id, schedule, tally, ts,
 };

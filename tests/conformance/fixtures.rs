@@ -11,6 +11,7 @@ use teleconsult_core::patient::Patient;
 use teleconsult_core::ports::accounts::AccountStore;
 use teleconsult_core::ports::agenda::AgendaStore;
 use teleconsult_core::ports::booking::{BookingStore, BookingWrite};
+use teleconsult_core::ports::call::CallStore;
 use teleconsult_core::ports::medical_records::MedicalRecordStore;
 use teleconsult_core::ports::messages::MessageStore;
 use teleconsult_core::ports::{Repository, RepositoryError};
@@ -27,6 +28,7 @@ pub trait Backend:
     + AgendaStore
     + MedicalRecordStore
     + MessageStore
+    + CallStore
     + Send
     + Sync
     + 'static
@@ -41,6 +43,8 @@ pub trait Backend:
     fn audit_records(&self) -> u64;
     /// Checks every link; returns the number of records.
     fn verify_audit(&self) -> u64;
+    /// An appointment's call quality record: its samples.
+    fn quality_samples(&self, appointment: AppointmentId) -> usize;
 }
 
 /// Both adapters have the same inherent operations under these names.
@@ -57,6 +61,12 @@ macro_rules! backend {
             }
             fn audit_records(&self) -> u64 {
                 self.audit_len().unwrap()
+            }
+            fn quality_samples(&self, appointment: AppointmentId) -> usize {
+                let read = event(Action::Read, "call_quality", appointment.to_string());
+                self.quality_record(appointment, &read)
+                    .unwrap()
+                    .map_or(0, |r| r.samples.len())
             }
             fn verify_audit(&self) -> u64 {
                 #[allow(clippy::redundant_closure_call)]

@@ -14,6 +14,7 @@
 
 mod accounts;
 mod bench;
+mod calls;
 mod checks;
 mod fixtures;
 mod outbox;
@@ -96,4 +97,6 @@ both_adapters!(
     thirty_listing_changes_lose_none,
     a_medical_record_is_sealed_read_audited_and_kept_with_its_patient,
     thirty_messages_with_files_stop_at_the_days_upload_quota,
+    thirty_chat_messages_and_quality_samples_at_once_lose_none,
+    thirty_shared_files_stop_at_the_appointments_quota,
 );
