@@ -137,6 +137,25 @@ impl Postgres {
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
     }
 
+    /// Everything database `name` holds, as `pg_dump` writes it (bytea as hex).
+    pub fn dump(&self, name: &str) -> anyhow::Result<String> {
+        let port = self.port.to_string();
+        let out = self.tool(
+            "pg_dump",
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-U",
+                USER,
+                "--no-owner",
+                name,
+            ],
+        )?;
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
     /// The folder of the server's binaries (`pgbench` is there too).
     pub fn bin(&self) -> &Path {
         &self.bin
