@@ -116,7 +116,11 @@ fn bench_booking_ports_against_pgbench() -> anyhow::Result<()> {
         script.path(),
         std::os::unix::fs::PermissionsExt::from_mode(0o644),
     )?;
+    let logs = tempfile::tempdir()?;
     let out = std::process::Command::new(server.bin().join("pgbench"))
+        // One line per transaction (its latency in µs, third column), for the percentiles.
+        .current_dir(logs.path())
+        .args(["--log", "--log-prefix", "pgbench"])
         .args([
             "-h",
             "127.0.0.1",
@@ -158,6 +162,20 @@ fn bench_booking_ports_against_pgbench() -> anyhow::Result<()> {
         .and_then(|v| v.parse::<f64>().ok())
         .unwrap_or(f64::NAN);
 
+    let mut pgbench_latencies = Vec::new();
+    for entry in std::fs::read_dir(logs.path())? {
+        for line in std::fs::read_to_string(entry?.path())?.lines() {
+            if let Some(us) = line
+                .split_whitespace()
+                .nth(2)
+                .and_then(|v| v.parse::<f64>().ok())
+            {
+                pgbench_latencies.push(us / 1000.0);
+            }
+        }
+    }
+    pgbench_latencies.sort_by(f64::total_cmp);
+
     // The PostgreSQL adapter.
     let url = server.create_database("site")?;
     let _ = url;
@@ -185,6 +203,8 @@ fn bench_booking_ports_against_pgbench() -> anyhow::Result<()> {
         "seconds": seconds,
         "pgbench_tps": pgbench_tps,
         "pgbench_latency_avg_ms": pgbench_latency_ms,
+        "pgbench_p50_ms": percentile(&pgbench_latencies, 50.0),
+        "pgbench_p99_ms": percentile(&pgbench_latencies, 99.0),
         "postgres_bookings_per_s": on_postgres.per_s,
         "postgres_p50_ms": on_postgres.p50_ms,
         "postgres_p99_ms": on_postgres.p99_ms,

@@ -59,6 +59,8 @@ fn ports_on_postgres() -> anyhow::Result<()> {
     let get = |k: &str| figures[k].as_f64().unwrap_or(f64::NAN);
     let metrics = [
         ("pgbench_tps", get("pgbench_tps")),
+        ("pgbench_p50_ms", get("pgbench_p50_ms")),
+        ("pgbench_p99_ms", get("pgbench_p99_ms")),
         ("postgres_bookings_per_s", get("postgres_bookings_per_s")),
         ("postgres_vs_pgbench", get("postgres_vs_pgbench")),
         ("postgres_p50_ms", get("postgres_p50_ms")),
