@@ -22,7 +22,6 @@ mod error;
 mod events;
 pub mod fake_devices;
 pub mod feedback;
-pub mod retransmit;
 pub mod settings;
 pub mod signal;
 pub mod stamp;
