@@ -125,9 +125,20 @@ fn a_conversation_on_a_slow_uplink_gets_a_smaller_picture_at_full_frame_rate_and
                 |(w, h)| h > 0.0 && h <= 360.0 && (w / h - 16.0 / 9.0).abs() < 0.02,
             )
             .await?;
-            let quality = booth_quality(&call);
             let (fps, max_gap) = decoded_fps(&call, Duration::from_secs(8)).await?;
             let slow_size = received_size(&call).await?;
+            // The record is sampled every few seconds: the receiver can see the smaller
+            // picture before the booth's next sample does (bounded wait for that sample).
+            let deadline = Instant::now() + Duration::from_secs(10);
+            let mut quality = booth_quality(&call);
+            while Instant::now() < deadline
+                && quality
+                    .as_ref()
+                    .is_none_or(|q| num(q, "/send_height") > 360.0)
+            {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                quality = booth_quality(&call);
+            }
             println!(
                 "400 kbit/s: {slow_size:?} after {down:?}, {fps:.1} fps, longest gap {max_gap:.0} ms; booth {quality:?}"
             );
