@@ -29,32 +29,13 @@ const PORTS_TEST: &str = "bench::bench_booking_ports_against_pgbench";
 /// yet (docs/postgres.md), so this measures the adapters under the application layer.
 fn ports_on_postgres() -> anyhow::Result<()> {
     crate::deps::ensure_debian_packages(&["postgresql"])?;
-    let out = crate::root().join("target/bench/booking-ports-figures.json");
-    std::fs::create_dir_all(out.parent().context("no parent")?)?;
-    let _ = std::fs::remove_file(&out);
     let load_before = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    crate::step(
+    let figures = run_figures(
         "booking port benchmark: release build, a PostgreSQL server of its own on 127.0.0.1",
-        crate::cargo()
-            .args([
-                "test",
-                "--release",
-                "--locked",
-                "--package",
-                "teleconsult-tests",
-                "--test",
-                "conformance",
-                "--",
-                "--ignored",
-                "--exact",
-                PORTS_TEST,
-                "--nocapture",
-            ])
-            .env("TELECONSULT_BENCH_OUT", &out),
-    )?;
-    let figures: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(&out)
-            .with_context(|| format!("the benchmark wrote no {}", out.display()))?,
+        "conformance",
+        PORTS_TEST,
+        "booking-ports-figures.json",
+        &[],
     )?;
     let get = |k: &str| figures[k].as_f64().unwrap_or(f64::NAN);
     let metrics = [
@@ -93,33 +74,13 @@ fn ports_on_postgres() -> anyhow::Result<()> {
 
 fn daemon_on_sled() -> anyhow::Result<()> {
     let daemon = super::release_daemon()?;
-    let out = crate::root().join("target/bench/booking-figures.json");
-    std::fs::create_dir_all(out.parent().context("no parent")?)?;
-    let _ = std::fs::remove_file(&out);
     let load_before = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    crate::step(
+    let figures = run_figures(
         "booking benchmark: release daemon, release clients over HTTPS on 127.0.0.1",
-        crate::cargo()
-            .args([
-                "test",
-                "--release",
-                "--locked",
-                "--package",
-                "teleconsult-tests",
-                "--test",
-                "e2e",
-                "--",
-                "--ignored",
-                "--exact",
-                TEST,
-                "--nocapture",
-            ])
-            .env("TELECONSULTD_BIN", &daemon)
-            .env("TELECONSULT_BENCH_OUT", &out),
-    )?;
-    let figures: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(&out)
-            .with_context(|| format!("the benchmark wrote no {}", out.display()))?,
+        "e2e",
+        TEST,
+        "booking-figures.json",
+        &[("TELECONSULTD_BIN", daemon.as_os_str())],
     )?;
     let get = |k: &str| figures[k].as_f64().unwrap_or(f64::NAN);
     let metrics = [
@@ -178,4 +139,42 @@ fn daemon_on_sled() -> anyhow::Result<()> {
             .join(" "),
     );
     crate::bench_report("booking", &metrics, &notes)
+}
+
+/// Runs the ignored test `test` of the `teleconsult-tests` test binary `binary` as a release
+/// build, with `env`, and reads the figures it writes to `target/bench/<figures>`.
+fn run_figures(
+    what: &str,
+    binary: &str,
+    test: &str,
+    figures: &str,
+    env: &[(&str, &std::ffi::OsStr)],
+) -> anyhow::Result<serde_json::Value> {
+    let out = crate::root().join("target/bench").join(figures);
+    std::fs::create_dir_all(out.parent().context("no parent")?)?;
+    let _ = std::fs::remove_file(&out);
+    let mut command = crate::cargo();
+    command
+        .args([
+            "test",
+            "--release",
+            "--locked",
+            "--package",
+            "teleconsult-tests",
+            "--test",
+            binary,
+            "--",
+            "--ignored",
+            "--exact",
+            test,
+            "--nocapture",
+        ])
+        .env("TELECONSULT_BENCH_OUT", &out);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    crate::step(what, &mut command)?;
+    Ok(serde_json::from_slice(&std::fs::read(&out).with_context(
+        || format!("the benchmark wrote no {}", out.display()),
+    )?)?)
 }
