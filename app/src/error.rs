@@ -35,6 +35,22 @@ pub enum AppError {
     /// A file of a type the site does not take (415).
     #[error("{0}")]
     UnsupportedType(String),
+    /// Not authenticated: a wrong login or password, a wrong, expired or used code (401, with
+    /// its code: `invalid_credentials`, `invalid_code`, `code_expired`).
+    #[error("{message}")]
+    Unauthenticated { code: &'static str, message: String },
+    /// The account is locked after too many failures, until `until` (429 with Retry-After).
+    #[error("too many attempts: wait and try again")]
+    Locked {
+        until: teleconsult_core::Timestamp,
+        now: teleconsult_core::Timestamp,
+    },
+    /// The password is right but the account was never activated (403 `not_activated`).
+    #[error("the account is not activated yet: open the link in the activation e-mail")]
+    NotActivated,
+    /// An activation or password-reset link unknown, used or expired (400 `invalid_token`).
+    #[error("the link is invalid, already used or expired")]
+    InvalidLink,
     /// Too many changes raced for the same records; trying again will do (503).
     #[error("the queue is busy: try again")]
     Busy,

@@ -33,6 +33,7 @@ pub mod consents;
 mod entries;
 pub mod error;
 pub mod files;
+pub mod login;
 pub mod medical_record;
 pub mod messages;
 pub mod password;
@@ -65,6 +66,7 @@ use teleconsult_core::ports::call::CallStore;
 use teleconsult_core::ports::documents::DocumentStore;
 use teleconsult_core::ports::medical_records::MedicalRecordStore;
 use teleconsult_core::ports::messages::MessageStore;
+use teleconsult_core::ports::sessions::SessionStore;
 use teleconsult_core::ports::{Clock, Repository};
 use teleconsult_core::queue::QueuePolicy;
 use teleconsult_core::site::{Language, SiteKind};
@@ -80,6 +82,7 @@ pub trait SiteStore:
     + DocumentStore
     + MedicalRecordStore
     + MessageStore
+    + SessionStore
 {
 }
 
@@ -93,6 +96,7 @@ impl<T> SiteStore for T where
         + DocumentStore
         + MedicalRecordStore
         + MessageStore
+        + SessionStore
 {
 }
 
@@ -151,6 +155,10 @@ pub struct AppSettings {
     pub uploads_per_day: u32,
     /// Files one appointment may hold (`[limits] uploads_per_appointment`).
     pub uploads_per_appointment: u32,
+    /// Lockout, code and session lifetimes (`[auth]`).
+    pub login: teleconsult_core::account::LoginPolicy,
+    /// Whether accounts may log in with an authenticator app (`auth.second_factors`).
+    pub totp_offered: bool,
 }
 
 impl AppSettings {

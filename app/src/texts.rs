@@ -106,6 +106,12 @@ pub trait Texts: Send + Sync {
         now: Timestamp,
     ) -> Vec<Notification>;
 
+    /// The SMS carrying a login code.
+    fn login_code(&self, to: &Contact, code: &str, now: Timestamp) -> Notification;
+
+    /// The e-mail carrying a password-reset link with `token`.
+    fn password_reset_link(&self, to: &Contact, token: &str, now: Timestamp) -> Notification;
+
     /// An administrator removed the account's authenticator app (a lost phone): its next
     /// login gets an SMS code. Told by e-mail.
     fn authenticator_reset(&self, to: &Contact, now: Timestamp) -> Vec<Notification>;

@@ -304,7 +304,10 @@ impl App {
             account.sessions_not_before = Some(now);
             true
         };
-        match self.store.change_account_with(id, &disable, &[], &audit) {
+        match self
+            .store
+            .change_account_with(id, &disable, &[], Some(&audit))
+        {
             Ok(Some(account)) => Ok(account),
             Ok(None) | Err(RepositoryError::NotFound(_)) => Err(AppError::NotFound),
             Err(other) => Err(other.into()),
@@ -331,7 +334,7 @@ impl App {
         let remove = |stored: &mut Account| stored.totp.take().is_some();
         match self
             .store
-            .change_account_with(account.id, &remove, &told, &audit)
+            .change_account_with(account.id, &remove, &told, Some(&audit))
         {
             Err(RepositoryError::NotFound(_)) => Err(AppError::NotFound),
             changed => Ok(changed?),

@@ -14,6 +14,7 @@ pub mod documents;
 pub mod medical_records;
 pub mod messages;
 pub mod outbox;
+pub mod sessions;
 
 use crate::Timestamp;
 use crate::audit::AuditEvent;

@@ -168,9 +168,9 @@ impl AccountStore for PgStore {
         id: AccountId,
         change: &ChangeAccount<'_>,
         notices: &[Notification],
-        audit: &AuditEvent,
+        audit: Option<&AuditEvent>,
     ) -> Result<Option<Account>, RepositoryError> {
-        let (notices, event) = (notices.to_vec(), audit.clone());
+        let (notices, event) = (notices.to_vec(), audit.cloned());
         let inner = std::sync::Arc::clone(&self.inner);
         Ok(self.inner.bridge.decide(
             move |handover| {
@@ -182,8 +182,13 @@ impl AccountStore for PgStore {
                         return Ok(None);
                     };
                     replace(&tx, &inner.crypto, &next).await?;
-                    enqueue(&tx, &inner.crypto, &notices, &[], event.at).await?;
-                    audit::append(&tx, &[&event]).await?;
+                    // Notifications only: the time is the outbox's, unused.
+                    if let Some(first) = notices.first() {
+                        enqueue(&tx, &inner.crypto, &notices, &[], first.created_at).await?;
+                    }
+                    if let Some(event) = &event {
+                        audit::append(&tx, &[event]).await?;
+                    }
                     tx.commit().await?;
                     Ok(Some(next))
                 })

@@ -35,6 +35,7 @@ use teleconsult_core::queue::{Availability, QueueEntry, QueueEntryId};
 use teleconsult_core::schedule::Schedule;
 
 mod outbox;
+mod sessions;
 
 pub(crate) use outbox::lease_key;
 
@@ -70,13 +71,13 @@ impl AccountStore for Store {
         id: AccountId,
         change: &ChangeAccount<'_>,
         notices: &[Notification],
-        audit: &AuditEvent,
+        audit: Option<&AuditEvent>,
     ) -> Result<Option<Account>> {
         let changed = self.change_account_noticed(
             id,
             |account| if change(account) { Ok(()) } else { Err(()) },
             notices,
-            Some(audit),
+            audit,
         )?;
         Ok(changed.ok().map(|(account, ())| account))
     }

@@ -106,7 +106,7 @@ pub fn thirty_changes_of_one_account_lose_none(under: &Under) {
                             true
                         },
                         &[],
-                        &audit,
+                        Some(&audit),
                     )
                     .unwrap();
                 assert!(changed.is_some());
@@ -118,13 +118,13 @@ pub fn thirty_changes_of_one_account_lose_none(under: &Under) {
     let before = store.audit_records();
     assert_eq!(
         store
-            .change_account_with(id, &|_| false, &[], &audit)
+            .change_account_with(id, &|_| false, &[], Some(&audit))
             .unwrap(),
         None
     );
     assert_eq!(store.audit_records(), before);
     assert_eq!(
-        store.change_account_with(account(6, Role::Patient).id, &|_| true, &[], &audit),
+        store.change_account_with(account(6, Role::Patient).id, &|_| true, &[], Some(&audit)),
         Err(RepositoryError::NotFound("account"))
     );
     // A login taken by another account is refused.
@@ -139,7 +139,7 @@ pub fn thirty_changes_of_one_account_lose_none(under: &Under) {
                 true
             },
             &[],
-            &audit
+            Some(&audit)
         ),
         Err(RepositoryError::AlreadyExists("login"))
     );

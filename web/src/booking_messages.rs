@@ -256,6 +256,30 @@ impl teleconsult_app::Texts for WebTexts {
         )]
     }
 
+    fn login_code(&self, to: &Contact, code: &str, now: Timestamp) -> Notification {
+        let text = crate::i18n::text(
+            to.language,
+            "sms-login-code",
+            &[("site", &self.site_name), ("code", code)],
+        );
+        Notification::sms(to.phone.clone(), text, now)
+    }
+
+    fn password_reset_link(&self, to: &Contact, token: &str, now: Timestamp) -> Notification {
+        let link = format!("{}/password-reset?token={token}", self.public_url);
+        let site = self.site_name.as_str();
+        Notification::email(
+            to.email.clone(),
+            crate::i18n::text(to.language, "email-reset-subject", &[("site", site)]),
+            crate::i18n::text(
+                to.language,
+                "email-reset-body",
+                &[("site", site), ("name", &to.name), ("link", &link)],
+            ),
+            now,
+        )
+    }
+
     fn authenticator_reset(&self, to: &Contact, now: Timestamp) -> Vec<Notification> {
         vec![crate::totp::reset_notice(&self.site_name, to, now)]
     }

@@ -246,6 +246,20 @@ impl From<teleconsult_app::AppError> for ApiError {
                 ..Self::unavailable("too many requests for the same records at once: try again")
             },
             E::Room(e) => crate::call::entry_error(e),
+            E::Unauthenticated { code, message } => {
+                Self::new(StatusCode::UNAUTHORIZED, code, message)
+            }
+            E::Locked { until, now } => Self::locked(until, now),
+            E::NotActivated => Self::new(
+                StatusCode::FORBIDDEN,
+                "not_activated",
+                "the account is not activated yet: open the link in the activation e-mail",
+            ),
+            E::InvalidLink => Self::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_token",
+                "the link is invalid, already used or expired",
+            ),
             E::UnsupportedType(message) => Self::unsupported_media_type(message),
             E::Internal(detail) => Self::internal(detail),
             E::Repository(e) => e.into(),

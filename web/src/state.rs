@@ -168,10 +168,7 @@ impl AppState {
         live: Arc<crate::live::Live>,
     ) -> Self {
         let limiter = RateLimiter::new(settings.limits.clone());
-        let policy = LoginPolicy {
-            idle_timeout: settings.idle_timeout,
-            ..LoginPolicy::default()
-        };
+        let policy = login_policy(&settings);
         let hashing = crate::auth::hashing::Hashing::new(settings.quotas.hashing_concurrency);
         let app = Arc::new(application(&store, &clock, &settings));
         Self(Arc::new(Inner {
@@ -248,6 +245,14 @@ impl AppState {
     }
 }
 
+/// The login rules of `settings` (`[auth]`).
+fn login_policy(settings: &Settings) -> LoginPolicy {
+    LoginPolicy {
+        idle_timeout: settings.idle_timeout,
+        ..LoginPolicy::default()
+    }
+}
+
 /// The application over `store`, with this crate's texts (as [`AppState::new`] builds it; the
 /// daemon's admin operations build their own when the daemon is stopped).
 pub fn application(
@@ -273,6 +278,8 @@ pub fn application(
         open_appointments: settings.quotas.open_appointments,
         uploads_per_day: settings.quotas.uploads_per_day,
         uploads_per_appointment: settings.quotas.uploads_per_appointment,
+        login: login_policy(settings),
+        totp_offered: settings.totp_offered,
     };
     let app = teleconsult_app::App::new(
         Arc::new(store.clone()),

@@ -9,6 +9,7 @@ mod call;
 mod cancel;
 mod consents;
 mod files;
+mod login;
 mod medical_record;
 mod messages;
 mod print;
@@ -50,13 +51,34 @@ impl Clock for TestClock {
     }
 }
 
+/// What the use cases asked to send (kind, to whom), and the secrets in it (login codes,
+/// link tokens), in order.
 #[derive(Default)]
-pub(super) struct RecordingTexts(pub(super) Mutex<Vec<(&'static str, Contact)>>);
+pub(super) struct RecordingTexts(
+    pub(super) Mutex<Vec<(&'static str, Contact)>>,
+    pub(super) Mutex<Vec<String>>,
+);
 
 impl RecordingTexts {
     fn record(&self, kind: &'static str, to: &Contact, now: Timestamp) -> Vec<Notification> {
         self.0.lock().unwrap().push((kind, to.clone()));
         vec![Notification::sms(to.phone.clone(), kind.into(), now)]
+    }
+
+    fn record_secret(
+        &self,
+        kind: &'static str,
+        to: &Contact,
+        secret: &str,
+        now: Timestamp,
+    ) -> Notification {
+        self.1.lock().unwrap().push(secret.to_owned());
+        self.record(kind, to, now).remove(0)
+    }
+
+    /// The last login code or link token sent.
+    pub(super) fn last_secret(&self) -> String {
+        self.1.lock().unwrap().last().cloned().unwrap()
     }
 
     pub(super) fn sent(&self) -> Vec<(&'static str, String)> {
@@ -89,6 +111,12 @@ impl Texts for RecordingTexts {
         now: Timestamp,
     ) -> Vec<Notification> {
         self.record("message_waiting", to, now)
+    }
+    fn login_code(&self, to: &Contact, code: &str, now: Timestamp) -> Notification {
+        self.record_secret("login_code", to, code, now)
+    }
+    fn password_reset_link(&self, to: &Contact, token: &str, now: Timestamp) -> Notification {
+        self.record_secret("password_reset", to, token, now)
     }
     fn authenticator_reset(&self, to: &Contact, now: Timestamp) -> Vec<Notification> {
         self.record("authenticator_reset", to, now)
@@ -202,6 +230,8 @@ pub(super) fn site(kind: SiteKind) -> Site {
         open_appointments: 5,
         uploads_per_day: 3,
         uploads_per_appointment: 4,
+        login: Default::default(),
+        totp_offered: true,
     };
     let app = App::new(
         Arc::new(store.clone()),

@@ -42,7 +42,7 @@ pub trait AccountStore: Send + Sync {
 
     /// Changes account `id` as `change` says, on the account as stored at the moment of
     /// writing (a concurrent change is never lost), queueing `notices` and recording `audit`
-    /// in the same transaction when it changed. The account as saved, or `None` when `change`
+    /// (if any: a failed password's count has none) in the same transaction when it changed. The account as saved, or `None` when `change`
     /// left it (nothing written, nothing queued); [`RepositoryError::NotFound`] when there is
     /// no such account.
     fn change_account_with(
@@ -50,7 +50,7 @@ pub trait AccountStore: Send + Sync {
         id: AccountId,
         change: &ChangeAccount<'_>,
         notices: &[Notification],
-        audit: &AuditEvent,
+        audit: Option<&AuditEvent>,
     ) -> Result<Option<Account>, RepositoryError>;
 
     /// Changes account `id` and, for a patient, their record (rectification, consents) as

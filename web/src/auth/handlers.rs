@@ -5,7 +5,7 @@
 //! the HTML forms of `crate::pages` call too, so both front doors keep exactly the same rules.
 
 use super::ratelimit::Scope;
-use super::{AuthUser, new_otp_code, new_secret, session_cookie};
+use super::{AuthUser, session_cookie};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientAddr};
 use crate::state::AppState;
@@ -16,14 +16,11 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use std::time::Instant;
+use teleconsult_app::login::WRONG_CODE_PREFIX;
 use teleconsult_core::Timestamp;
-use teleconsult_core::account::{
-    Account, LoginChallenge, LoginRefused, OneTimeToken, OtpError, Session, TokenPurpose,
-};
+use teleconsult_core::account::{Account, Session};
 use teleconsult_core::audit::{Action, Actor, AuditEvent};
-use teleconsult_core::notification::Notification;
 use teleconsult_core::totp::Factor;
-use teleconsult_store::ChallengeOutcome;
 use utoipa::ToSchema;
 
 #[derive(Deserialize, ToSchema)]
@@ -117,18 +114,6 @@ fn rate_limited(wait_s: u64) -> ApiError {
     }
 }
 
-fn locked(until: Timestamp, now: Timestamp) -> ApiError {
-    ApiError::locked(until, now)
-}
-
-fn invalid_credentials() -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "invalid_credentials",
-        "the login or the password is wrong",
-    )
-}
-
 pub(crate) fn check_rate(
     state: &AppState,
     scope: Scope,
@@ -142,8 +127,8 @@ pub(crate) fn check_rate(
 
 /// Checks the password of `login` and, when right, sends a 6-digit code by SMS — or, for an
 /// account with a confirmed authenticator app on a site offering them, sends nothing: the
-/// app's code is expected. Returns the challenge id to send back with the code and which code
-/// it takes. Never says whether the login exists.
+/// app's code is expected (`App::start_login`). Returns the challenge id to send back with the
+/// code and which code it takes. Never says whether the login exists.
 pub(crate) async fn start_login(
     state: &AppState,
     client: Option<IpAddr>,
@@ -151,103 +136,15 @@ pub(crate) async fn start_login(
     password: String,
 ) -> Result<(String, Factor), ApiError> {
     check_rate(state, Scope::Login, client)?;
-    let now = state.clock.now();
-    let challenge_id = new_secret();
-    let code = new_otp_code();
-    let id = challenge_id.clone();
     // At most a few password checks at once (each takes tens of MB): a burst waits here.
-    let mut hashing = state.hashing_permit().await?;
-    let factor = state
-        .blocking(move |inner| {
-            let account = inner.store.account_by_login(&login)?;
-            let Some(account) = account else {
-                hashing.verify(&password, None);
-                return Err(invalid_credentials());
-            };
-            account.may_attempt_login(now).map_err(|e| match e {
-                LoginRefused::Locked { until } => locked(until, now),
-                _ => invalid_credentials(),
-            })?;
-            let checked_hash = account.password_hash.clone();
-            let right = hashing.verify(&password, Some(&checked_hash));
-            drop(hashing);
-            if !right {
-                // Counted on the account as stored now (failures in parallel all count); a
-                // failure that finds the account locked meanwhile is refused as locked without
-                // counting, as it would have been a moment later.
-                let counted = inner.store.change_account(
-                    account.id,
-                    |stored| {
-                        stored.may_attempt_login(now).map_err(|e| match e {
-                            LoginRefused::Locked { until } => locked(until, now),
-                            _ => invalid_credentials(),
-                        })?;
-                        stored.record_failure(now, &inner.policy);
-                        Ok(())
-                    },
-                    None,
-                );
-                return match counted {
-                    Ok(Ok(_)) | Err(teleconsult_store::StoreError::NotFound(_)) => {
-                        Err(invalid_credentials())
-                    }
-                    Ok(Err(refused)) => Err(refused),
-                    Err(other) => Err(other.into()),
-                };
-            }
-            match account.may_log_in() {
-                Ok(()) => {}
-                Err(LoginRefused::NotActivated) => return Err(not_activated()),
-                Err(_) => return Err(invalid_credentials()),
-            }
-            // The code goes out only if, as stored now, the account may still log in with the
-            // password just checked (not locked, disabled or given a new password meanwhile).
-            let issued = inner.store.start_challenge(&id, account.id, |stored| {
-                stored.may_attempt_login(now).map_err(|e| match e {
-                    LoginRefused::Locked { until } => locked(until, now),
-                    _ => invalid_credentials(),
-                })?;
-                if stored.password_hash != checked_hash {
-                    return Err(invalid_credentials());
-                }
-                match stored.may_log_in() {
-                    Ok(()) => {}
-                    Err(LoginRefused::NotActivated) => return Err(not_activated()),
-                    Err(_) => return Err(invalid_credentials()),
-                }
-                if stored.login_factor(inner.settings.totp_offered) == Factor::Totp {
-                    // Works with the SMS gateway (and the WAN) out of reach: nothing is sent.
-                    let challenge = LoginChallenge::for_totp(stored.id, now, &inner.policy);
-                    return Ok((challenge, None));
-                }
-                let text = crate::i18n::text(
-                    stored.language,
-                    "sms-login-code",
-                    &[("site", &inner.settings.site_name), ("code", &code)],
-                );
-                let sms = Notification::sms(stored.phone.clone(), text, now);
-                let challenge = LoginChallenge::new(stored.id, code.clone(), now, &inner.policy);
-                Ok((challenge, Some(sms)))
-            });
-            match issued {
-                Ok(outcome) => outcome.map(|challenge| challenge.factor),
-                Err(teleconsult_store::StoreError::NotFound(_)) => Err(invalid_credentials()),
-                Err(other) => Err(other.into()),
-            }
-        })
+    let hashing = state.hashing_permit().await?;
+    let started = state
+        .blocking(move |inner| Ok(inner.app.start_login(&login, &password, hashing)?))
         .await?;
-    if factor == Factor::Sms {
+    if started.factor == Factor::Sms {
         state.wake_notifier();
     }
-    Ok((challenge_id, factor))
-}
-
-fn not_activated() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "not_activated",
-        "the account is not activated yet: open the link in the activation e-mail",
-    )
+    Ok((started.challenge_id, started.factor))
 }
 
 /// First step of a login: the password. On success a 6-digit code is sent by SMS to the
@@ -287,15 +184,14 @@ impl OpenedSession {
     }
 }
 
-const WRONG_CODE_PREFIX: &str = "wrong code (";
-
 /// How many codes may still be tried after a wrong one (`None` for any other error).
 pub(crate) fn attempts_left(error: &ApiError) -> Option<u32> {
     let rest = error.message.strip_prefix(WRONG_CODE_PREFIX)?;
     rest.split(' ').next()?.parse().ok()
 }
 
-/// Checks the code of a challenge (SMS or authenticator app) and opens a session.
+/// Checks the code of a challenge (SMS or authenticator app) and opens a session
+/// (`App::finish_login`).
 pub(crate) async fn finish_login(
     state: &AppState,
     client: Option<IpAddr>,
@@ -303,68 +199,13 @@ pub(crate) async fn finish_login(
     code: String,
 ) -> Result<OpenedSession, ApiError> {
     check_rate(state, Scope::Otp, client)?;
-    let now = state.clock.now();
-    let token = new_secret();
-    let csrf = new_secret();
-    let session_token = token.clone();
-    let session = state
-        .blocking(move |inner| {
-            let invalid = || {
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "invalid_code",
-                    "the code is wrong, expired or already used",
-                )
-            };
-            // The challenge and its account as stored at this moment, in one transaction:
-            // codes typed in parallel each see the attempts of the others.
-            let used = inner.store.use_challenge(
-                &challenge_id,
-                &session_token,
-                |challenge, account| {
-                    if let Err(LoginRefused::Locked { until }) = account.may_attempt_login(now) {
-                        return ChallengeOutcome::Refused(locked(until, now));
-                    }
-                    if let Err(error) = challenge.verify(&code, account, now, &inner.policy) {
-                        account.record_failure(now, &inner.policy);
-                        return ChallengeOutcome::Failed {
-                            keep: matches!(error, OtpError::Wrong { .. }),
-                            error: match error {
-                                OtpError::Wrong { remaining } => ApiError::new(
-                                    StatusCode::UNAUTHORIZED,
-                                    "invalid_code",
-                                    format!("{WRONG_CODE_PREFIX}{remaining} attempt(s) left)"),
-                                ),
-                                other => ApiError::new(
-                                    StatusCode::UNAUTHORIZED,
-                                    "code_expired",
-                                    other.to_string(),
-                                ),
-                            },
-                        };
-                    }
-                    if account.may_log_in().is_err() {
-                        return ChallengeOutcome::Refused(invalid());
-                    }
-                    account.record_success();
-                    let session = Session::new(account, csrf.clone(), now, &inner.policy);
-                    let audit = event(
-                        now,
-                        Actor::Account(account.id.to_string()),
-                        Action::Login,
-                        "account",
-                        account.id.to_string(),
-                    );
-                    ChallengeOutcome::Open {
-                        session,
-                        event: audit,
-                    }
-                },
-            )?;
-            used.ok_or_else(invalid)?
-        })
+    let opened = state
+        .blocking(move |inner| Ok(inner.app.finish_login(&challenge_id, &code)?))
         .await?;
-    Ok(OpenedSession { token, session })
+    Ok(OpenedSession {
+        token: opened.token,
+        session: opened.session,
+    })
 }
 
 /// Second step: the code received by SMS, or the authenticator app's code when the login
@@ -395,19 +236,11 @@ pub async fn otp(
     Ok(response)
 }
 
-/// Ends `user`'s session (audited).
+/// Ends `user`'s session (audited), and its sockets.
 pub(crate) async fn end_session(state: &AppState, user: &AuthUser) -> Result<(), ApiError> {
-    let now = state.clock.now();
-    let audit = event(
-        now,
-        Actor::Account(user.account.id.to_string()),
-        Action::Logout,
-        "account",
-        user.account.id.to_string(),
-    );
-    let token = user.token.clone();
+    let (account, token) = (user.account.clone(), user.token.clone());
     state
-        .blocking(move |inner| Ok(inner.store.close_session(&token, &audit)?))
+        .blocking(move |inner| Ok(inner.app.log_out(&account, &token)?))
         .await?;
     state
         .live
@@ -427,42 +260,11 @@ pub async fn logout(State(state): State<AppState>, user: AuthUser) -> Result<Res
     Ok(response)
 }
 
-fn invalid_token() -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "invalid_token",
-        "the link is invalid, already used or expired",
-    )
-}
-
 /// Activates the account of an activation token; returns that account.
 pub(crate) async fn activate_account(state: &AppState, token: String) -> Result<Account, ApiError> {
-    let now = state.clock.now();
-    let activated = state
-        .blocking(move |inner| {
-            Ok(inner.store.redeem_token(
-                &token,
-                TokenPurpose::Activation,
-                now,
-                |account| {
-                    if account.status == teleconsult_core::account::AccountStatus::PendingActivation
-                    {
-                        account.status = teleconsult_core::account::AccountStatus::Active;
-                    }
-                },
-                |account| {
-                    event(
-                        now,
-                        Actor::Account(account.id.to_string()),
-                        Action::Update,
-                        "account",
-                        account.id.to_string(),
-                    )
-                },
-            )?)
-        })
-        .await?;
-    activated.ok_or_else(invalid_token)
+    state
+        .blocking(move |inner| Ok(inner.app.activate(&token)?))
+        .await
 }
 
 /// Activates a registered account with the token of the activation e-mail.
@@ -485,40 +287,9 @@ pub(crate) async fn request_password_reset(
     login: String,
 ) -> Result<(), ApiError> {
     check_rate(state, Scope::PasswordReset, client)?;
-    let now = state.clock.now();
-    let token = new_secret();
-    let link = format!("{}/password-reset?token={token}", state.settings.public_url);
+    let client = client.map(|c| c.to_string());
     state
-        .blocking(move |inner| {
-            let Some(account) = inner.store.account_by_login(&login)? else {
-                return Ok(());
-            };
-            if account.status == teleconsult_core::account::AccountStatus::Disabled {
-                return Ok(());
-            }
-            let site = inner.settings.site_name.as_str();
-            let email = Notification::email(
-                account.email.clone(),
-                crate::i18n::text(account.language, "email-reset-subject", &[("site", site)]),
-                crate::i18n::text(
-                    account.language,
-                    "email-reset-body",
-                    &[("site", site), ("name", &account.name), ("link", &link)],
-                ),
-                now,
-            );
-            let record =
-                OneTimeToken::new(TokenPurpose::PasswordReset, account.id, now, &inner.policy);
-            let audit = event(
-                now,
-                Actor::Anonymous(client.map(|c| c.to_string())),
-                Action::Update,
-                "password_reset",
-                account.id.to_string(),
-            );
-            inner.store.issue_token(&token, &record, &email, &audit)?;
-            Ok(())
-        })
+        .blocking(move |inner| Ok(inner.app.request_password_reset(&login, client)?))
         .await?;
     state.wake_notifier();
     Ok(())
@@ -546,13 +317,8 @@ pub(crate) async fn password_reset_account(
     state: &AppState,
     token: String,
 ) -> Result<Option<Account>, ApiError> {
-    let now = state.clock.now();
     state
-        .blocking(move |inner| {
-            Ok(inner
-                .store
-                .peek_token_account(&token, TokenPurpose::PasswordReset, now)?)
-        })
+        .blocking(move |inner| Ok(inner.app.password_reset_account(&token)?))
         .await
 }
 
@@ -562,49 +328,14 @@ pub(crate) async fn confirm_password_reset(
     token: String,
     password: String,
 ) -> Result<Account, ApiError> {
-    let now = state.clock.now();
-    let mut hashing = state.hashing_permit().await?;
+    let hashing = state.hashing_permit().await?;
     let changed = state
         .blocking(move |inner| {
-            // The strength rule needs the login, known once the token is resolved; a weak
-            // password leaves the token usable for a second try.
-            let peek = inner
-                .store
-                .peek_token_account(&token, TokenPurpose::PasswordReset, now)?;
-            let Some(account) = peek else {
-                return Err(invalid_token());
-            };
-            if let Err(e) = teleconsult_core::validation::check_password(&password, &account.login)
-            {
-                let fields =
-                    std::collections::BTreeMap::from([("password".to_owned(), e.to_string())]);
-                return Err(ApiError::invalid_fields(fields));
-            }
-            let hash = hashing.hash(&password)?;
-            drop(hashing);
-            Ok(inner.store.redeem_token(
-                &token,
-                TokenPurpose::PasswordReset,
-                now,
-                |a: &mut Account| {
-                    a.password_hash = hash.clone();
-                    a.record_success();
-                    // Sessions opened with the old password end now.
-                    a.sessions_not_before = Some(now);
-                },
-                |a| {
-                    event(
-                        now,
-                        Actor::Account(a.id.to_string()),
-                        Action::Update,
-                        "account",
-                        a.id.to_string(),
-                    )
-                },
-            )?)
+            Ok(inner
+                .app
+                .confirm_password_reset(&token, &password, hashing)?)
         })
         .await?;
-    let changed = changed.ok_or_else(invalid_token)?;
     // Sessions opened with the old password ended: so do their sockets.
     state.live.announce(crate::live::Ended::Account(changed.id));
     Ok(changed)
@@ -637,6 +368,11 @@ mod tests {
             format!("{WRONG_CODE_PREFIX}2 attempt(s) left)"),
         );
         assert_eq!(attempts_left(&wrong), Some(2));
-        assert_eq!(attempts_left(&invalid_credentials()), None);
+        let credentials = ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "the login or the password is wrong",
+        );
+        assert_eq!(attempts_left(&credentials), None);
     }
 }

@@ -79,6 +79,18 @@ impl Drop for HashingPermit {
     }
 }
 
+/// The use cases check and make hashes through the permit (and give it back when done).
+impl teleconsult_app::login::Passwords for HashingPermit {
+    fn verify(&mut self, password: &str, stored: Option<&str>) -> bool {
+        HashingPermit::verify(self, password, stored)
+    }
+
+    fn hash(&mut self, password: &str) -> Result<String, teleconsult_app::AppError> {
+        HashingPermit::hash(self, password)
+            .map_err(|e| teleconsult_app::AppError::Internal(e.message))
+    }
+}
+
 impl HashingPermit {
     /// argon2id with the default parameters and a random salt, as a PHC string.
     pub fn hash(&mut self, password: &str) -> Result<String, ApiError> {

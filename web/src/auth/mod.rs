@@ -16,6 +16,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use base64::Engine;
 use rand::RngExt;
 use std::sync::OnceLock;
+use teleconsult_app::login::Live;
 use teleconsult_core::account::{Account, Role, Session};
 
 /// The session cookie (HttpOnly, Secure, SameSite=Strict, Path=/, no Domain: the `__Host-`
@@ -165,40 +166,38 @@ pub(crate) async fn authenticate(
     state: &AppState,
     token: &str,
 ) -> Result<(Session, Account), ApiError> {
-    // Known sessions come from the store's memory without a blocking hop (see the store's
+    // Known sessions come from the store's memory without a blocking hop (the sled adapter's
     // `kept.rs`); others are read on a blocking thread.
-    let found = match state.store.cached_session_and_account(token) {
+    let found = match state.app.known_session(token) {
         Some(found) => Some(found),
         None => {
             let lookup = token.to_owned();
             state
-                .blocking(move |inner| Ok(inner.store.session_and_account(&lookup)?))
+                .blocking(move |inner| Ok(inner.app.login_session(&lookup)?))
                 .await?
         }
     };
     let (session, account) = found.ok_or_else(unauthenticated)?;
     let now = state.clock.now();
-    if !session.is_live_for(&account, now, &state.policy) || !account.status.may_log_in() {
-        return Err(unauthenticated());
-    }
-    if session.needs_touch(now, state.policy.idle_timeout) {
-        touch(state, token, &session, now).await;
+    match state.app.live_session(&session, &account, now) {
+        Live::No => return Err(unauthenticated()),
+        Live::Touch => touch(state, token, &session, now).await,
+        Live::Yes => {}
     }
     Ok((session, account))
 }
 
 /// Records that the session of `token` was used at `now` (compare-and-swap on the use the
-/// caller saw; see `Store::touch_session`). A failure only makes the session end sooner.
+/// caller saw; see `App::record_session_use`). A failure only makes the session end sooner.
 pub(crate) async fn touch(
     state: &AppState,
     token: &str,
     session: &Session,
     now: teleconsult_core::Timestamp,
 ) {
-    let token = token.to_owned();
-    let expected = session.last_seen;
+    let (token, session) = (token.to_owned(), session.clone());
     let touched = state
-        .blocking(move |inner| Ok(inner.store.touch_session(&token, expected, now)?))
+        .blocking(move |inner| Ok(inner.app.record_session_use(&token, &session, now)?))
         .await;
     if let Err(e) = touched {
         tracing::warn!(error = %e.message, "session use not recorded");

@@ -1,0 +1,113 @@
+//! The sessions port on sled: the store's own operations (`accounts.rs`,
+//! `account_security.rs`), with its session memory (`kept.rs`) answering
+//! [`SessionStore::known_session_and_account`].
+
+use teleconsult_core::Timestamp;
+use teleconsult_core::account::{Account, LoginChallenge, OneTimeToken, Session, TokenPurpose};
+use teleconsult_core::audit::AuditEvent;
+use teleconsult_core::ids::AccountId;
+use teleconsult_core::notification::Notification;
+use teleconsult_core::ports::RepositoryError;
+use teleconsult_core::ports::sessions::{
+    CodeOutcome, CodeUsed, DecideCode, IssueChallenge, RedeemAudit, RedeemChange, SessionStore,
+};
+
+use crate::accounts::ChallengeOutcome;
+use crate::store::Store;
+
+type Result<T> = std::result::Result<T, RepositoryError>;
+
+impl SessionStore for Store {
+    fn start_challenge(
+        &self,
+        challenge_id: &str,
+        account: AccountId,
+        issue: &IssueChallenge<'_>,
+    ) -> Result<Option<LoginChallenge>> {
+        let issued = Store::start_challenge(self, challenge_id, account, |stored| {
+            issue(stored).ok_or(())
+        })?;
+        Ok(issued.ok())
+    }
+
+    fn use_challenge(
+        &self,
+        challenge_id: &str,
+        token: &str,
+        decide: &DecideCode<'_>,
+    ) -> Result<Option<CodeUsed>> {
+        let used = Store::use_challenge(
+            self,
+            challenge_id,
+            token,
+            |challenge, account| match decide(challenge, account) {
+                CodeOutcome::Open { session, audit } => ChallengeOutcome::Open {
+                    session,
+                    event: audit,
+                },
+                CodeOutcome::Failed { keep } => ChallengeOutcome::Failed {
+                    keep,
+                    error: CodeUsed::Failed,
+                },
+                CodeOutcome::Refused => ChallengeOutcome::Refused(CodeUsed::Refused),
+            },
+        )?;
+        Ok(used.map(|outcome| match outcome {
+            Ok(session) => CodeUsed::Opened(session),
+            Err(not) => not,
+        }))
+    }
+
+    fn session_and_account(&self, token: &str) -> Result<Option<(Session, Account)>> {
+        Ok(Store::session_and_account(self, token)?)
+    }
+
+    fn known_session_and_account(&self, token: &str) -> Option<(Session, Account)> {
+        self.cached_session_and_account(token)
+    }
+
+    fn record_session_use(
+        &self,
+        token: &str,
+        expected: Option<Timestamp>,
+        seen: Timestamp,
+    ) -> Result<bool> {
+        Ok(Store::touch_session(self, token, expected, seen)?)
+    }
+
+    fn close_session(&self, token: &str, audit: &AuditEvent) -> Result<()> {
+        Ok(Store::close_session(self, token, audit)?)
+    }
+
+    fn issue_token(
+        &self,
+        token: &str,
+        record: &OneTimeToken,
+        email: &Notification,
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        Ok(Store::issue_token(self, token, record, email, audit)?)
+    }
+
+    fn peek_token_account(
+        &self,
+        token: &str,
+        purpose: TokenPurpose,
+        now: Timestamp,
+    ) -> Result<Option<Account>> {
+        Ok(Store::peek_token_account(self, token, purpose, now)?)
+    }
+
+    fn redeem_token(
+        &self,
+        token: &str,
+        purpose: TokenPurpose,
+        now: Timestamp,
+        change: &RedeemChange<'_>,
+        audit: &RedeemAudit<'_>,
+    ) -> Result<Option<Account>> {
+        Ok(Store::redeem_token(
+            self, token, purpose, now, change, audit,
+        )?)
+    }
+}
