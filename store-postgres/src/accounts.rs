@@ -25,14 +25,14 @@ fn login_index(crypto: &Crypto, login: &str) -> [u8; 32] {
     crypto.blind_index("login", &login.trim().to_lowercase())
 }
 
-fn open_account(crypto: &Crypto, row: &tokio_postgres::Row) -> Result<Account, PgError> {
+pub(crate) fn open_account(crypto: &Crypto, row: &tokio_postgres::Row) -> Result<Account, PgError> {
     let id: uuid::Uuid = row.try_get(0)?;
     let bytes: Vec<u8> = row.try_get(1)?;
     sealed::open(crypto, "accounts", id.as_bytes(), &bytes)
 }
 
 /// Writes `account` over its stored row (locked by the caller), moving its login index.
-async fn replace(
+pub(crate) async fn replace(
     tx: &deadpool_postgres::Transaction<'_>,
     crypto: &Crypto,
     account: &Account,
@@ -57,7 +57,7 @@ async fn replace(
     }
 }
 
-async fn locked_account(
+pub(crate) async fn locked_account(
     tx: &deadpool_postgres::Transaction<'_>,
     crypto: &Crypto,
     id: AccountId,

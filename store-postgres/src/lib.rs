@@ -32,7 +32,8 @@
 //! Implemented so far (issue #20 builds it port by port): `Repository`, `BookingStore`,
 //! `SyncStore` (the outbox, leased: `outbox.rs`), `AccountStore` (`accounts.rs`),
 //! `AgendaStore` and `MedicalRecordStore` (`agenda.rs`), `MessageStore` (`messages.rs`),
-//! `CallStore` (`call.rs`), appointment changes and schedules. The
+//! `CallStore` (`call.rs`), `SessionStore` (`sessions.rs`), appointment changes and
+//! schedules. The
 //! daemon cannot run on it yet: `[storage] backend` accepts only `sled`.
 
 mod accounts;
@@ -48,6 +49,7 @@ mod messages;
 mod outbox;
 mod repo;
 mod sealed;
+mod sessions;
 mod sql;
 
 pub use connect::PgOptions;

@@ -15,6 +15,7 @@ pub use crate::calls::*;
 use crate::fixtures::{
     appointment, booking, event, patient, practitioner, practitioner_id, schedule, tally, ts,
 };
+pub use crate::sessions::*;
 
 pub fn patients_are_unique_by_national_id_and_by_email(under: &Under) {
     let store = &under.store;

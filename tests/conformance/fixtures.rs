@@ -14,6 +14,7 @@ use teleconsult_core::ports::booking::{BookingStore, BookingWrite};
 use teleconsult_core::ports::call::CallStore;
 use teleconsult_core::ports::medical_records::MedicalRecordStore;
 use teleconsult_core::ports::messages::MessageStore;
+use teleconsult_core::ports::sessions::SessionStore;
 use teleconsult_core::ports::{Repository, RepositoryError};
 use teleconsult_core::practitioner::Practitioner;
 use teleconsult_core::schedule::{ConsultationMode, Schedule};
@@ -29,6 +30,7 @@ pub trait Backend:
     + MedicalRecordStore
     + MessageStore
     + CallStore
+    + SessionStore
     + Send
     + Sync
     + 'static

@@ -8,7 +8,9 @@
 //!
 //! Issue #20 grows the ports one aggregate at a time; so far: `Repository` (patients,
 //! practitioners, audit, outbox count), `BookingStore` (booking, one per slot, the open
-//! appointments limit, the cabin taken once), schedules.
+//! appointments limit, the cabin taken once), schedules, `AccountStore`, `AgendaStore`,
+//! `MedicalRecordStore`, `MessageStore`, `CallStore`, `SessionStore` (login challenges,
+//! sessions, single-use tokens: `sessions.rs`) and the outbox (`outbox.rs`).
 
 #![allow(clippy::unwrap_used)]
 
@@ -19,6 +21,7 @@ mod checks;
 mod fixtures;
 mod outbox;
 mod postgres_only;
+mod sessions;
 
 use std::sync::Arc;
 
@@ -99,4 +102,8 @@ both_adapters!(
     thirty_messages_with_files_stop_at_the_days_upload_quota,
     thirty_chat_messages_and_quality_samples_at_once_lose_none,
     thirty_shared_files_stop_at_the_appointments_quota,
+    thirty_wrong_codes_count_three_on_the_challenge_then_it_is_void,
+    thirty_right_codes_open_one_session_found_by_its_token,
+    a_challenge_refused_or_for_a_missing_account_writes_nothing,
+    thirty_redemptions_of_one_token_redeem_it_once,
 );

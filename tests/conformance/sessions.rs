@@ -1,0 +1,273 @@
+//! The sessions port (login challenges, sessions, single-use tokens) on both adapters: counts
+//! decided on the records as stored, a code or a link used once, whatever the parallelism.
+
+use std::sync::Arc;
+
+use teleconsult_core::account::{
+    Account, LoginChallenge, LoginPolicy, OneTimeToken, Session, TokenPurpose,
+};
+use teleconsult_core::audit::Action;
+use teleconsult_core::notification::Notification;
+use teleconsult_core::ports::RepositoryError;
+use teleconsult_core::ports::sessions::{CodeOutcome, CodeUsed};
+
+use crate::Under;
+use crate::fixtures::{account, event, ts};
+
+fn created(under: &Under, n: u128) -> Account {
+    let a = account(n, teleconsult_core::account::Role::Staff);
+    under
+        .store
+        .create_account_listed(&a, None, &event(Action::Create, "account", "x"))
+        .unwrap();
+    a
+}
+
+fn sms(n: u32) -> Notification {
+    Notification::sms("+352621000000".into(), format!("code {n}"), ts(0))
+}
+
+/// The decision `App::finish_login` takes, reduced to the counts: the code "123456" is right.
+fn decide(challenge: &mut LoginChallenge, account: &mut Account) -> CodeOutcome {
+    let policy = LoginPolicy::default();
+    if account.may_attempt_login(ts(0)).is_err() {
+        return CodeOutcome::Refused;
+    }
+    match challenge.verify("000000", account, ts(0), &policy) {
+        Ok(()) => unreachable!("the code is 123456"),
+        Err(e) => {
+            account.record_failure(ts(0), &policy);
+            CodeOutcome::Failed {
+                keep: matches!(e, teleconsult_core::account::OtpError::Wrong { .. }),
+            }
+        }
+    }
+}
+
+pub fn thirty_wrong_codes_count_three_on_the_challenge_then_it_is_void(under: &Under) {
+    let store = &under.store;
+    let owner = created(under, 1);
+    let policy = LoginPolicy::default();
+    let issued = store
+        .start_challenge("challenge-1", owner.id, &|stored| {
+            let challenge = LoginChallenge::new(stored.id, "123456".into(), ts(0), &policy);
+            Some((challenge, Some(sms(1))))
+        })
+        .unwrap()
+        .unwrap();
+    assert_eq!(issued.account, owner.id);
+    let used: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..30)
+            .map(|n| {
+                let store = Arc::clone(&under.store);
+                scope.spawn(move || {
+                    store
+                        .use_challenge("challenge-1", &format!("token-{n}"), &decide)
+                        .unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let failed = used
+        .iter()
+        .filter(|u| matches!(u, Some(CodeUsed::Failed)))
+        .count();
+    let void = used.iter().filter(|u| u.is_none()).count();
+    // otp_attempts = 3: the third wrong code voids the challenge; the others find none.
+    assert_eq!((failed, void), (3, 27), "{used:?}");
+    let stored = store.find_account(owner.id).unwrap().unwrap();
+    assert_eq!(stored.failed_attempts, 3);
+    assert!(
+        store
+            .use_challenge("challenge-1", "late", &|_, _| unreachable!("void"))
+            .unwrap()
+            .is_none()
+    );
+}
+
+pub fn thirty_right_codes_open_one_session_found_by_its_token(under: &Under) {
+    let store = &under.store;
+    let owner = created(under, 2);
+    let policy = LoginPolicy::default();
+    let before = store.audit_records();
+    store
+        .start_challenge("challenge-2", owner.id, &|stored| {
+            let challenge = LoginChallenge::new(stored.id, "123456".into(), ts(0), &policy);
+            Some((challenge, None))
+        })
+        .unwrap()
+        .unwrap();
+    let used: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..30)
+            .map(|n| {
+                let (store, policy) = (Arc::clone(&under.store), policy.clone());
+                scope.spawn(move || {
+                    let open = |challenge: &mut LoginChallenge, account: &mut Account| {
+                        challenge.verify("123456", account, ts(1), &policy).unwrap();
+                        account.record_success();
+                        CodeOutcome::Open {
+                            session: Session::new(account, format!("csrf-{n}"), ts(1), &policy),
+                            audit: event(Action::Login, "account", account.id.to_string()),
+                        }
+                    };
+                    let token = format!("session-{n}");
+                    (
+                        token.clone(),
+                        store.use_challenge("challenge-2", &token, &open).unwrap(),
+                    )
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let opened: Vec<_> = used
+        .iter()
+        .filter_map(|(token, u)| match u {
+            Some(CodeUsed::Opened(session)) => Some((token, session)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(opened.len(), 1, "{used:?}");
+    assert_eq!(store.audit_records(), before + 1, "one login recorded");
+    let (token, session) = opened[0];
+    let (found, account) = store.session_and_account(token).unwrap().unwrap();
+    assert_eq!((&found, account.id), (session, owner.id));
+    // The others' tokens open nothing.
+    for (other, _) in used.iter().filter(|(t, _)| t != token) {
+        assert!(store.session_and_account(other).unwrap().is_none());
+    }
+    // Thirty uses recorded at once: one wins the compare-and-swap.
+    let touched: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..30)
+            .map(|_| {
+                let (store, token, seen) =
+                    (Arc::clone(&under.store), token.clone(), session.last_seen);
+                scope.spawn(move || store.record_session_use(&token, seen, ts(60)).unwrap())
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(touched.iter().filter(|t| **t).count(), 1);
+    let (found, _) = store.session_and_account(token).unwrap().unwrap();
+    assert_eq!(found.last_seen, Some(ts(60)));
+    // Logout: gone for good, recorded.
+    store
+        .close_session(token, &event(Action::Logout, "account", "x"))
+        .unwrap();
+    assert!(store.session_and_account(token).unwrap().is_none());
+    assert_eq!(store.audit_records(), before + 2);
+    assert_eq!(store.verify_audit(), store.audit_records());
+}
+
+pub fn a_challenge_refused_or_for_a_missing_account_writes_nothing(under: &Under) {
+    let store = &under.store;
+    let owner = created(under, 3);
+    let before = store.audit_records();
+    assert_eq!(
+        store
+            .start_challenge("refused", owner.id, &|_| None)
+            .unwrap(),
+        None
+    );
+    assert!(
+        store
+            .use_challenge("refused", "t", &|_, _| unreachable!("never stored"))
+            .unwrap()
+            .is_none()
+    );
+    let missing = account(99, teleconsult_core::account::Role::Staff).id;
+    assert_eq!(
+        store.start_challenge("gone", missing, &|_| unreachable!("no account")),
+        Err(RepositoryError::NotFound("account"))
+    );
+    assert_eq!(store.audit_records(), before);
+}
+
+pub fn thirty_redemptions_of_one_token_redeem_it_once(under: &Under) {
+    let store = &under.store;
+    let owner = created(under, 4);
+    let policy = LoginPolicy::default();
+    let record = OneTimeToken::new(TokenPurpose::PasswordReset, owner.id, ts(0), &policy);
+    let email = Notification::email("a@example.lu".into(), "s".into(), "b".into(), ts(0));
+    store
+        .issue_token(
+            "link-4",
+            &record,
+            &email,
+            &event(Action::Update, "password_reset", "x"),
+        )
+        .unwrap();
+    assert_eq!(
+        store
+            .peek_token_account("link-4", TokenPurpose::PasswordReset, ts(1))
+            .unwrap()
+            .map(|a| a.id),
+        Some(owner.id)
+    );
+    // Another purpose neither finds nor uses it up.
+    assert!(
+        store
+            .peek_token_account("link-4", TokenPurpose::Activation, ts(1))
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .redeem_token("link-4", TokenPurpose::Activation, ts(1), &|_| {}, &|_| {
+                unreachable!("not redeemed")
+            })
+            .unwrap()
+            .is_none()
+    );
+    let before = store.audit_records();
+    let redeemed: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..30u32)
+            .map(|n| {
+                let store = Arc::clone(&under.store);
+                scope.spawn(move || {
+                    store
+                        .redeem_token(
+                            "link-4",
+                            TokenPurpose::PasswordReset,
+                            ts(2),
+                            &|a| a.password_hash = format!("hash-{n}"),
+                            &|a| event(Action::Update, "account", a.id.to_string()),
+                        )
+                        .unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let done: Vec<_> = redeemed.iter().flatten().collect();
+    assert_eq!(done.len(), 1);
+    let stored = store.find_account(owner.id).unwrap().unwrap();
+    assert_eq!(stored.password_hash, done[0].password_hash);
+    assert_eq!(store.audit_records(), before + 1);
+    // An expired token is refused and removed.
+    store
+        .issue_token(
+            "link-old",
+            &OneTimeToken::new(TokenPurpose::Activation, owner.id, ts(0), &policy),
+            &email,
+            &event(Action::Update, "activation", "x"),
+        )
+        .unwrap();
+    let late = ts(policy.activation_ttl.as_secs() + 1);
+    assert!(
+        store
+            .redeem_token("link-old", TokenPurpose::Activation, late, &|_| {}, &|_| {
+                unreachable!("expired")
+            })
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .peek_token_account("link-old", TokenPurpose::Activation, ts(1))
+            .unwrap()
+            .is_none(),
+        "removed"
+    );
+}
