@@ -101,7 +101,7 @@ pub fn thirty_right_codes_open_one_session_found_by_its_token(under: &Under) {
     let used: Vec<_> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..30)
             .map(|n| {
-                let (store, policy) = (Arc::clone(&under.store), policy.clone());
+                let (store, policy) = (Arc::clone(&under.store), policy);
                 scope.spawn(move || {
                     let open = |challenge: &mut LoginChallenge, account: &mut Account| {
                         challenge.verify("123456", account, ts(1), &policy).unwrap();
