@@ -51,6 +51,20 @@ pub enum AppError {
     /// An activation or password-reset link unknown, used or expired (400 `invalid_token`).
     #[error("the link is invalid, already used or expired")]
     InvalidLink,
+    /// The site offers no authenticator apps (`auth.second_factors`; 403 `totp_not_offered`).
+    #[error("this site does not offer authenticator apps")]
+    TotpNotOffered,
+    /// The caller's own password, asked again for a sensitive change, is wrong (403
+    /// `invalid_password`).
+    #[error("the password is wrong")]
+    WrongPassword,
+    /// The password was changed between its check and the change it allowed (403
+    /// `invalid_password`).
+    #[error("the password changed meanwhile: try again")]
+    PasswordChanged,
+    /// An authenticator app's rule refused (core `totp.rs`; 409, or 403 for a wrong code).
+    #[error("{0}")]
+    Totp(teleconsult_core::totp::TotpError),
     /// Too many changes raced for the same records; trying again will do (503).
     #[error("the queue is busy: try again")]
     Busy,

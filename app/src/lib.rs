@@ -24,6 +24,7 @@
 //! the ports), GStreamer (the cabin is the [`Cabin`] port), or Fluent (texts come through the
 //! [`texts::Texts`] port). It may read the clock only through the `Clock` port.
 
+pub mod authenticator;
 pub mod booking;
 pub mod booth;
 pub mod cabin;

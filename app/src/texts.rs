@@ -112,6 +112,14 @@ pub trait Texts: Send + Sync {
     /// The e-mail carrying a password-reset link with `token`.
     fn password_reset_link(&self, to: &Contact, token: &str, now: Timestamp) -> Notification;
 
+    /// The owner set up or removed their authenticator app: told by e-mail.
+    fn authenticator_changed(
+        &self,
+        to: &Contact,
+        change: crate::authenticator::AuthenticatorChange,
+        now: Timestamp,
+    ) -> Notification;
+
     /// An administrator removed the account's authenticator app (a lost phone): its next
     /// login gets an SMS code. Told by e-mail.
     fn authenticator_reset(&self, to: &Contact, now: Timestamp) -> Vec<Notification>;

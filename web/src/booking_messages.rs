@@ -280,6 +280,23 @@ impl teleconsult_app::Texts for WebTexts {
         )
     }
 
+    fn authenticator_changed(
+        &self,
+        to: &Contact,
+        change: teleconsult_app::authenticator::AuthenticatorChange,
+        now: Timestamp,
+    ) -> Notification {
+        let body = match change {
+            teleconsult_app::authenticator::AuthenticatorChange::SetUp => {
+                "email-totp-enrolled-body"
+            }
+            teleconsult_app::authenticator::AuthenticatorChange::Removed => {
+                "email-totp-removed-body"
+            }
+        };
+        crate::totp::notice(&self.site_name, to, body, now)
+    }
+
     fn authenticator_reset(&self, to: &Contact, now: Timestamp) -> Vec<Notification> {
         vec![crate::totp::reset_notice(&self.site_name, to, now)]
     }

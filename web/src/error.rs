@@ -228,6 +228,7 @@ fn cabin_busy(open: teleconsult_core::booth::BoothSessionId) -> ApiError {
 impl From<teleconsult_app::AppError> for ApiError {
     fn from(err: teleconsult_app::AppError) -> Self {
         use teleconsult_app::AppError as E;
+        let err_message = err.to_string();
         match err {
             E::Forbidden(message) => Self::forbidden(message),
             E::NotFound => Self::not_found(),
@@ -255,6 +256,11 @@ impl From<teleconsult_app::AppError> for ApiError {
                 "not_activated",
                 "the account is not activated yet: open the link in the activation e-mail",
             ),
+            E::TotpNotOffered => Self::totp_not_offered(),
+            E::WrongPassword | E::PasswordChanged => {
+                Self::new(StatusCode::FORBIDDEN, "invalid_password", err_message)
+            }
+            E::Totp(e) => totp_error(e),
             E::InvalidLink => Self::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_token",

@@ -8,7 +8,6 @@
 //! (`pages/totp.rs`) call the same functions.
 
 use crate::auth::AuthUser;
-use crate::auth::hashing::HashingPermit;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::{AppState, Inner};
@@ -18,11 +17,10 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use teleconsult_app::users::{Administrator, Which};
 use teleconsult_core::Timestamp;
-use teleconsult_core::account::{Account, LoginRefused, Role};
-use teleconsult_core::audit::{Action, Actor, AuditEvent};
+use teleconsult_core::account::{Account, Role};
 use teleconsult_core::ids::AccountId;
 use teleconsult_core::notification::Notification;
-use teleconsult_core::totp::{self, TotpError, TotpSecret};
+use teleconsult_core::totp::{self, TotpError};
 use utoipa::ToSchema;
 
 /// Where the caller's authenticator app stands.
@@ -78,68 +76,22 @@ pub struct TotpChanged {
     pub status: &'static str,
 }
 
-fn audit(now: Timestamp, actor: Actor, account: AccountId) -> AuditEvent {
-    crate::auth::event(now, actor, Action::Update, "totp", account.to_string())
-}
-
-fn own(user: &AuthUser) -> Actor {
-    Actor::Account(user.account.id.to_string())
-}
-
-/// The e-mail telling the owner that their second factor changed (`what`: a message id).
-fn notice(inner: &Inner, account: &Account, what: &str) -> Notification {
-    let site = inner.settings.site_name.as_str();
-    let args = [("site", site), ("name", account.name.as_str())];
+/// An e-mail to the owner about their authenticator app (`body`: its message id).
+pub(crate) fn notice(
+    site: &str,
+    to: &teleconsult_app::Contact,
+    body: &str,
+    now: Timestamp,
+) -> Notification {
+    let args = [("site", site), ("name", to.name.as_str())];
     Notification::email(
-        account.email.clone(),
-        crate::i18n::text(account.language, "email-totp-subject", &[("site", site)]),
-        crate::i18n::text(account.language, what, &args),
-        inner.clock.now(),
+        to.email.clone(),
+        crate::i18n::text(to.language, "email-totp-subject", &[("site", site)]),
+        crate::i18n::text(to.language, body, &args),
+        now,
     )
 }
 
-/// Checks the caller's password against the account as stored now; a wrong one counts toward
-/// the lockout (429 once locked, as at login). Returns the hash checked.
-fn check_password(
-    inner: &Inner,
-    hashing: &mut HashingPermit,
-    id: AccountId,
-    password: &str,
-    now: Timestamp,
-) -> Result<String, ApiError> {
-    let account = inner.store.account(id)?.ok_or_else(ApiError::not_found)?;
-    if let Err(LoginRefused::Locked { until }) = account.may_attempt_login(now) {
-        return Err(ApiError::locked(until, now));
-    }
-    if hashing.verify(password, Some(&account.password_hash)) {
-        return Ok(account.password_hash);
-    }
-    count_failure(inner, id, now)?;
-    Err(ApiError::new(
-        StatusCode::FORBIDDEN,
-        "invalid_password",
-        "the password is wrong",
-    ))
-}
-
-/// A wrong password or code: counted on the account as stored now (a failure finding it
-/// locked meanwhile is answered 429, not counted).
-fn count_failure(inner: &Inner, id: AccountId, now: Timestamp) -> Result<(), ApiError> {
-    let counted = inner.store.change_account(
-        id,
-        |stored| {
-            if let Err(LoginRefused::Locked { until }) = stored.may_attempt_login(now) {
-                return Err(ApiError::locked(until, now));
-            }
-            stored.record_failure(now, &inner.policy);
-            Ok(())
-        },
-        None,
-    )?;
-    counted.map(drop)
-}
-
-/// The caller's status.
 pub(crate) fn status_of(state: &AppState, account: &Account) -> TotpStatus {
     let now = state.clock.now();
     let pending = account
@@ -173,154 +125,68 @@ pub(crate) fn started(inner: &Inner, account: &Account) -> Option<TotpStarted> {
     })
 }
 
-fn not_offered_unless(state: &AppState) -> Result<(), ApiError> {
-    if state.settings.totp_offered {
-        Ok(())
-    } else {
-        Err(ApiError::totp_not_offered())
-    }
-}
-
-/// Starts setting up an app for the caller (password checked): a fresh 160-bit secret from
-/// the operating system's generator replaces any set-up still waiting.
+/// Starts setting up the caller's authenticator app (`App::start_authenticator`): the
+/// secret and its `otpauth://` link to show.
 pub(crate) async fn start(
     state: &AppState,
     user: &AuthUser,
     password: String,
 ) -> Result<TotpStarted, ApiError> {
-    not_offered_unless(state)?;
-    let now = state.clock.now();
-    let id = user.account.id;
-    let actor = own(user);
-    let mut hashing = state.hashing_permit().await?;
+    let account = user.account.clone();
+    let hashing = state.hashing_permit().await?;
     state
         .blocking(move |inner| {
-            let checked = check_password(inner, &mut hashing, id, &password, now)?;
-            drop(hashing);
-            let secret = new_secret()?;
-            let event = audit(now, actor, id);
-            let changed = inner.store.change_account(
-                id,
-                |stored| {
-                    if stored.password_hash != checked {
-                        return Err(ApiError::new(
-                            StatusCode::FORBIDDEN,
-                            "invalid_password",
-                            "the password changed meanwhile: try again",
-                        ));
-                    }
-                    stored
-                        .start_totp(secret.clone(), now)
-                        .map_err(ApiError::from)
-                },
-                Some(&event),
-            )?;
-            let (account, ()) = changed?;
+            let account = inner
+                .app
+                .start_authenticator(&account, &password, hashing)?;
             started(inner, &account).ok_or_else(|| ApiError::internal("set-up not stored"))
         })
         .await
 }
 
-/// 160 bits from the operating system's random generator.
-fn new_secret() -> Result<TotpSecret, ApiError> {
-    use rand::TryRng;
-    let mut bytes = [0u8; totp::SECRET_BYTES];
-    rand::rngs::SysRng
-        .try_fill_bytes(&mut bytes)
-        .map_err(|e| ApiError::internal(format!("no randomness from the system: {e}")))?;
-    Ok(TotpSecret::from_bytes(bytes))
-}
-
-/// The first code of the app being set up: from now on logins ask for the app's code. The
-/// owner is told by e-mail.
+/// Confirms the caller's pending set-up with a first code (`App::confirm_authenticator`).
 pub(crate) async fn confirm(
     state: &AppState,
     user: &AuthUser,
     code: String,
 ) -> Result<(), ApiError> {
-    not_offered_unless(state)?;
-    let now = state.clock.now();
-    let id = user.account.id;
-    let actor = own(user);
     let account = user.account.clone();
     state
-        .blocking(move |inner| {
-            let event = audit(now, actor, id);
-            let told = notice(inner, &account, "email-totp-enrolled-body");
-            let changed = inner.store.change_account_noticed(
-                id,
-                |stored| stored.confirm_totp(&code, now),
-                &[told],
-                Some(&event),
-            )?;
-            changed.map(drop).map_err(ApiError::from)
-        })
+        .blocking(move |inner| Ok(inner.app.confirm_authenticator(&account, &code)?))
         .await?;
     state.wake_notifier();
     Ok(())
 }
 
-/// Removes the caller's app, given the password and a current code (both failures count
-/// toward the lockout). Logins ask for an SMS code again; the owner is told by e-mail.
+/// Removes the caller's authenticator app with the password and a current code
+/// (`App::remove_authenticator`).
 pub(crate) async fn remove(
     state: &AppState,
     user: &AuthUser,
     password: String,
     code: String,
 ) -> Result<(), ApiError> {
-    let now = state.clock.now();
-    let id = user.account.id;
-    let actor = own(user);
     let account = user.account.clone();
-    let mut hashing = state.hashing_permit().await?;
+    let hashing = state.hashing_permit().await?;
     state
         .blocking(move |inner| {
-            check_password(inner, &mut hashing, id, &password, now)?;
-            drop(hashing);
-            let event = audit(now, actor, id);
-            let told = notice(inner, &account, "email-totp-removed-body");
-            let changed = inner.store.change_account_noticed(
-                id,
-                |stored| {
-                    if let Err(LoginRefused::Locked { until }) = stored.may_attempt_login(now) {
-                        return Err(ApiError::locked(until, now));
-                    }
-                    stored.remove_totp(&code, now).map_err(ApiError::from)
-                },
-                &[told],
-                Some(&event),
-            )?;
-            match changed {
-                Ok(_) => Ok(()),
-                Err(error) if error.code == "invalid_code" => {
-                    count_failure(inner, id, now)?;
-                    Err(error)
-                }
-                Err(error) => Err(error),
-            }
+            Ok(inner
+                .app
+                .remove_authenticator(&account, &password, &code, hashing)?)
         })
         .await?;
     state.wake_notifier();
     Ok(())
 }
 
-/// The e-mail of an administrator's reset, in the account's language.
-/// (The application's [`teleconsult_app::Texts::authenticator_reset`].)
 pub(crate) fn reset_notice(
     site: &str,
     to: &teleconsult_app::Contact,
     now: Timestamp,
 ) -> Notification {
-    let args = [("site", site), ("name", to.name.as_str())];
-    Notification::email(
-        to.email.clone(),
-        crate::i18n::text(to.language, "email-totp-subject", &[("site", site)]),
-        crate::i18n::text(to.language, "email-totp-reset-body", &args),
-        now,
-    )
+    notice(site, to, "email-totp-reset-body", now)
 }
 
-/// Whether the caller has an authenticator app, and whether the site offers them.
 #[utoipa::path(get, path = "/me/totp", tag = "me", security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The caller's authenticator app", body = TotpStatus),

@@ -3,6 +3,7 @@
 //! of booth sessions in `booth.rs`, of the queue and its doors in `queue.rs`.
 #![allow(clippy::unwrap_used)]
 
+mod authenticator;
 mod booth;
 mod cabin;
 mod call;
@@ -117,6 +118,18 @@ impl Texts for RecordingTexts {
     }
     fn password_reset_link(&self, to: &Contact, token: &str, now: Timestamp) -> Notification {
         self.record_secret("password_reset", to, token, now)
+    }
+    fn authenticator_changed(
+        &self,
+        to: &Contact,
+        change: crate::authenticator::AuthenticatorChange,
+        now: Timestamp,
+    ) -> Notification {
+        let kind = match change {
+            crate::authenticator::AuthenticatorChange::SetUp => "authenticator_set_up",
+            crate::authenticator::AuthenticatorChange::Removed => "authenticator_removed",
+        };
+        self.record(kind, to, now).remove(0)
     }
     fn authenticator_reset(&self, to: &Contact, now: Timestamp) -> Vec<Notification> {
         self.record("authenticator_reset", to, now)
