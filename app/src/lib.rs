@@ -40,6 +40,7 @@ pub mod messages;
 pub mod password;
 pub mod print;
 pub mod queue;
+pub mod registration;
 pub mod schedule;
 pub mod session_documents;
 pub mod texts;
@@ -67,6 +68,7 @@ use teleconsult_core::ports::call::CallStore;
 use teleconsult_core::ports::documents::DocumentStore;
 use teleconsult_core::ports::medical_records::MedicalRecordStore;
 use teleconsult_core::ports::messages::MessageStore;
+use teleconsult_core::ports::registration::RegistrationStore;
 use teleconsult_core::ports::sessions::SessionStore;
 use teleconsult_core::ports::{Clock, Repository};
 use teleconsult_core::queue::QueuePolicy;
@@ -83,6 +85,7 @@ pub trait SiteStore:
     + DocumentStore
     + MedicalRecordStore
     + MessageStore
+    + RegistrationStore
     + SessionStore
 {
 }
@@ -97,6 +100,7 @@ impl<T> SiteStore for T where
         + DocumentStore
         + MedicalRecordStore
         + MessageStore
+        + RegistrationStore
         + SessionStore
 {
 }

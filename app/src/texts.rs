@@ -106,6 +106,14 @@ pub trait Texts: Send + Sync {
         now: Timestamp,
     ) -> Vec<Notification>;
 
+    /// A message of a self-registration (the activation link, or what prevented it).
+    fn registration(
+        &self,
+        to: &Contact,
+        message: crate::registration::RegistrationMessage<'_>,
+        now: Timestamp,
+    ) -> Notification;
+
     /// The SMS carrying a login code.
     fn login_code(&self, to: &Contact, code: &str, now: Timestamp) -> Notification;
 

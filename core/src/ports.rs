@@ -14,6 +14,7 @@ pub mod documents;
 pub mod medical_records;
 pub mod messages;
 pub mod outbox;
+pub mod registration;
 pub mod sessions;
 
 use crate::Timestamp;

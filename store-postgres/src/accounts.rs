@@ -21,7 +21,7 @@ use crate::{Inner, PgStore, audit, sealed};
 /// The sled adapter's name for a taken login.
 const LOGIN: &str = "login";
 
-fn login_index(crypto: &Crypto, login: &str) -> [u8; 32] {
+pub(crate) fn login_index(crypto: &Crypto, login: &str) -> [u8; 32] {
     crypto.blind_index("login", &login.trim().to_lowercase())
 }
 

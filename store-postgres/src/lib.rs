@@ -47,6 +47,7 @@ mod connect;
 mod error;
 mod messages;
 mod outbox;
+mod registration;
 mod repo;
 mod sealed;
 mod sessions;

@@ -14,6 +14,7 @@ use teleconsult_core::ports::booking::{BookingStore, BookingWrite};
 use teleconsult_core::ports::call::CallStore;
 use teleconsult_core::ports::medical_records::MedicalRecordStore;
 use teleconsult_core::ports::messages::MessageStore;
+use teleconsult_core::ports::registration::RegistrationStore;
 use teleconsult_core::ports::sessions::SessionStore;
 use teleconsult_core::ports::{Repository, RepositoryError};
 use teleconsult_core::practitioner::Practitioner;
@@ -31,6 +32,7 @@ pub trait Backend:
     + MessageStore
     + CallStore
     + SessionStore
+    + RegistrationStore
     + Send
     + Sync
     + 'static

@@ -106,4 +106,6 @@ both_adapters!(
     thirty_right_codes_open_one_session_found_by_its_token,
     a_challenge_refused_or_for_a_missing_account_writes_nothing,
     thirty_redemptions_of_one_token_redeem_it_once,
+    thirty_registrations_of_one_e_mail_or_one_national_id_create_one,
+    an_expired_registration_frees_its_e_mail_and_national_id,
 );

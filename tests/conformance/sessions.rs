@@ -271,3 +271,163 @@ pub fn thirty_redemptions_of_one_token_redeem_it_once(under: &Under) {
         "removed"
     );
 }
+
+/// Registration `n` of patient `patient` (an e-mail, a national id), pending activation.
+fn registration(
+    n: u128,
+    patient: &teleconsult_core::patient::Patient,
+    at: i64,
+) -> (Account, OneTimeToken) {
+    let mut a = account(1000 + n, teleconsult_core::account::Role::Patient);
+    a.login = patient.email.clone();
+    a.email = patient.email.clone();
+    a.status = teleconsult_core::account::AccountStatus::PendingActivation;
+    a.patient = Some(patient.id);
+    a.created_at = ts(at);
+    let token = OneTimeToken::new(
+        TokenPurpose::Activation,
+        a.id,
+        ts(at),
+        &LoginPolicy::default(),
+    );
+    (a, token)
+}
+
+fn register(
+    under: &Under,
+    n: u128,
+    patient: &teleconsult_core::patient::Patient,
+    at: i64,
+) -> teleconsult_core::ports::registration::Registered {
+    use teleconsult_core::ports::registration::{NewRegistration, RegistrationRefusal};
+    let (account, token) = registration(n, patient, at);
+    let mail =
+        |what: &str| Notification::email(patient.email.clone(), what.into(), "b".into(), ts(at));
+    let owner = |owner: &teleconsult_core::patient::Patient| {
+        Notification::email(owner.email.clone(), "tried".into(), "b".into(), ts(at))
+    };
+    under
+        .store
+        .register_or_notify(
+            &NewRegistration {
+                account: &account,
+                patient,
+                activation_token: &format!("activation-{n}"),
+                activation: &token,
+                activation_email: &mail("activate"),
+                created: &event(Action::Create, "patient", patient.id.to_string()),
+            },
+            &RegistrationRefusal {
+                email_taken: &mail("taken"),
+                not_completed: &mail("incomplete"),
+                national_id_owner: &owner,
+                refused: &event(Action::Create, "registration_refused", "x"),
+            },
+            ts(at),
+            &LoginPolicy::default(),
+        )
+        .unwrap()
+}
+
+pub fn thirty_registrations_of_one_e_mail_or_one_national_id_create_one(under: &Under) {
+    use teleconsult_core::ports::registration::Registered;
+    let store = &under.store;
+    let before = store.audit_records();
+    // Thirty people, one e-mail address (and thirty national ids).
+    let outcomes: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..30u128)
+            .map(|n| {
+                scope.spawn(move || {
+                    let mut p = crate::fixtures::patient(100 + n);
+                    p.email = "Shared@Example.org".into();
+                    register(under, n, &p, 0)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let created = outcomes
+        .iter()
+        .filter(|o| **o == Registered::Created)
+        .count();
+    let taken = outcomes
+        .iter()
+        .filter(|o| **o == Registered::EmailTaken)
+        .count();
+    assert_eq!((created, taken), (1, 29), "{outcomes:?}");
+    // Thirty e-mail addresses, one national id.
+    let outcomes: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..30u128)
+            .map(|n| {
+                scope.spawn(move || {
+                    let mut p = crate::fixtures::patient(200 + n);
+                    p.national_id = crate::fixtures::patient(200).national_id;
+                    register(under, 100 + n, &p, 0)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let created = outcomes
+        .iter()
+        .filter(|o| **o == Registered::Created)
+        .count();
+    let refused = outcomes
+        .iter()
+        .filter(|o| **o == Registered::NationalIdTaken)
+        .count();
+    assert_eq!((created, refused), (1, 29), "{outcomes:?}");
+    // Every one of the sixty recorded, the chain whole.
+    assert_eq!(store.audit_records(), before + 60);
+    assert_eq!(store.verify_audit(), store.audit_records());
+    // The registration created can be activated once.
+    let winner = (0..30u128)
+        .find(|n| {
+            store
+                .peek_token_account(&format!("activation-{n}"), TokenPurpose::Activation, ts(1))
+                .unwrap()
+                .is_some()
+        })
+        .unwrap();
+    let activated = store
+        .redeem_token(
+            &format!("activation-{winner}"),
+            TokenPurpose::Activation,
+            ts(1),
+            &|a| a.status = teleconsult_core::account::AccountStatus::Active,
+            &|a| event(Action::Update, "account", a.id.to_string()),
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(activated.login, "Shared@Example.org");
+}
+
+pub fn an_expired_registration_frees_its_e_mail_and_national_id(under: &Under) {
+    use teleconsult_core::ports::registration::Registered;
+    let first = crate::fixtures::patient(300);
+    assert_eq!(register(under, 300, &first, 0), Registered::Created);
+    let ttl = LoginPolicy::default().activation_ttl.as_secs();
+    // Within the link's lifetime, both are held.
+    let mut again = crate::fixtures::patient(301);
+    again.email = first.email.clone();
+    again.national_id = first.national_id.clone();
+    assert_eq!(
+        register(under, 301, &again, ttl - 1),
+        Registered::EmailTaken
+    );
+    // Once it expired, a new registration with the same e-mail and national id is created.
+    let mut later = crate::fixtures::patient(302);
+    later.email = first.email.clone();
+    later.national_id = first.national_id.clone();
+    assert_eq!(register(under, 302, &later, ttl + 1), Registered::Created);
+    let store = &under.store;
+    let holder = store.find_account_by_login(&first.email).unwrap().unwrap();
+    assert_eq!(holder.patient, Some(later.id));
+    assert!(
+        store
+            .peek_token_account("activation-300", TokenPurpose::Activation, ts(1))
+            .unwrap()
+            .is_none(),
+        "the expired registration's link went with it"
+    );
+}

@@ -256,6 +256,46 @@ impl teleconsult_app::Texts for WebTexts {
         )]
     }
 
+    fn registration(
+        &self,
+        to: &Contact,
+        message: teleconsult_app::registration::RegistrationMessage<'_>,
+        now: Timestamp,
+    ) -> Notification {
+        use teleconsult_app::registration::RegistrationMessage as M;
+        let site = self.site_name.as_str();
+        let reset_link = format!("{}/password-reset", self.public_url);
+        let (subject, body, link) = match message {
+            M::Activation { token } => (
+                "email-activation-subject",
+                "email-activation-body",
+                format!("{}/activate?token={token}", self.public_url),
+            ),
+            M::EmailTaken => (
+                "email-registration-taken-subject",
+                "email-registration-taken-body",
+                reset_link,
+            ),
+            M::NotCompleted => (
+                "email-registration-incomplete-subject",
+                "email-registration-incomplete-body",
+                String::new(),
+            ),
+            M::NationalIdTried => (
+                "email-national-id-tried-subject",
+                "email-national-id-tried-body",
+                reset_link,
+            ),
+        };
+        let args = [("site", site), ("name", to.name.as_str()), ("link", &link)];
+        Notification::email(
+            to.email.clone(),
+            crate::i18n::text(to.language, subject, &[("site", site)]),
+            crate::i18n::text(to.language, body, &args),
+            now,
+        )
+    }
+
     fn login_code(&self, to: &Contact, code: &str, now: Timestamp) -> Notification {
         let text = crate::i18n::text(
             to.language,

@@ -15,6 +15,7 @@ mod medical_record;
 mod messages;
 mod print;
 mod queue;
+mod registration;
 mod schedule;
 mod session_documents;
 mod users;
@@ -112,6 +113,20 @@ impl Texts for RecordingTexts {
         now: Timestamp,
     ) -> Vec<Notification> {
         self.record("message_waiting", to, now)
+    }
+    fn registration(
+        &self,
+        to: &Contact,
+        message: crate::registration::RegistrationMessage<'_>,
+        now: Timestamp,
+    ) -> Notification {
+        use crate::registration::RegistrationMessage as M;
+        match message {
+            M::Activation { token } => self.record_secret("activation", to, token, now),
+            M::EmailTaken => self.record("email_taken", to, now).remove(0),
+            M::NotCompleted => self.record("not_completed", to, now).remove(0),
+            M::NationalIdTried => self.record("national_id_tried", to, now).remove(0),
+        }
     }
     fn login_code(&self, to: &Contact, code: &str, now: Timestamp) -> Notification {
         self.record_secret("login_code", to, code, now)

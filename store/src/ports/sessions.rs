@@ -1,13 +1,18 @@
-//! The sessions port on sled: the store's own operations (`accounts.rs`,
+//! The sessions and registration ports on sled: the store's own operations (`accounts.rs`,
 //! `account_security.rs`), with its session memory (`kept.rs`) answering
 //! [`SessionStore::known_session_and_account`].
 
 use teleconsult_core::Timestamp;
-use teleconsult_core::account::{Account, LoginChallenge, OneTimeToken, Session, TokenPurpose};
+use teleconsult_core::account::{
+    Account, LoginChallenge, LoginPolicy, OneTimeToken, Session, TokenPurpose,
+};
 use teleconsult_core::audit::AuditEvent;
 use teleconsult_core::ids::AccountId;
 use teleconsult_core::notification::Notification;
 use teleconsult_core::ports::RepositoryError;
+use teleconsult_core::ports::registration::{
+    NewRegistration, Registered, RegistrationRefusal, RegistrationStore,
+};
 use teleconsult_core::ports::sessions::{
     CodeOutcome, CodeUsed, DecideCode, IssueChallenge, RedeemAudit, RedeemChange, SessionStore,
 };
@@ -109,5 +114,42 @@ impl SessionStore for Store {
         Ok(Store::redeem_token(
             self, token, purpose, now, change, audit,
         )?)
+    }
+}
+
+impl RegistrationStore for Store {
+    fn register_or_notify(
+        &self,
+        new: &NewRegistration<'_>,
+        refusal: &RegistrationRefusal<'_>,
+        now: Timestamp,
+        policy: &LoginPolicy,
+    ) -> Result<Registered> {
+        let activation = crate::accounts::Activation {
+            token: new.activation_token,
+            record: new.activation,
+            email: new.activation_email,
+        };
+        let messages = crate::account_security::RegistrationMessages {
+            created_event: new.created,
+            email_taken: refusal.email_taken,
+            not_completed: refusal.not_completed,
+            national_id_owner: refusal.national_id_owner,
+            refused_event: refusal.refused,
+        };
+        let done = Store::register_or_notify(
+            self,
+            new.account,
+            new.patient,
+            activation,
+            &messages,
+            now,
+            policy,
+        )?;
+        Ok(match done {
+            crate::account_security::Registration::Created => Registered::Created,
+            crate::account_security::Registration::EmailTaken => Registered::EmailTaken,
+            crate::account_security::Registration::NationalIdTaken => Registered::NationalIdTaken,
+        })
     }
 }

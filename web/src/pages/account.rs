@@ -79,7 +79,12 @@ pub async fn register(
     };
     if form.password != form.password_confirm {
         // Reported together with whatever else is wrong, so the form is fixed in one go.
-        let mut errors = crate::patients::validate(&request, &page.state)
+        let checked = page
+            .state
+            .app
+            .check_registration(&request.clone().into())
+            .map_err(crate::error::ApiError::from);
+        let mut errors = checked
             .err()
             .and_then(|e| field_errors(&page, &e))
             .unwrap_or_default();
