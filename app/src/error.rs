@@ -65,6 +65,17 @@ pub enum AppError {
     /// An authenticator app's rule refused (core `totp.rs`; 409, or 403 for a wrong code).
     #[error("{0}")]
     Totp(teleconsult_core::totp::TotpError),
+    /// A change that needs the password and a confirmation code came without them (403
+    /// `confirmation_required`).
+    #[error("this change needs your password and a code sent by SMS to your current phone")]
+    ConfirmationRequired,
+    /// The password or confirmation code was not accepted (403 `invalid_confirmation`; the
+    /// reason says whether to try again or ask for a new code).
+    #[error("the password or the confirmation code was not accepted")]
+    NotConfirmed(teleconsult_core::confirmation::Confirmation),
+    /// The window's confirmation codes were all sent (429 with Retry-After).
+    #[error("too many codes asked for: wait and try again")]
+    TooManyCodes { retry_after_s: u64 },
     /// Too many changes raced for the same records; trying again will do (503).
     #[error("the queue is busy: try again")]
     Busy,

@@ -30,6 +30,7 @@ pub mod booth;
 pub mod cabin;
 pub mod call;
 pub mod cancel;
+pub mod confirmation;
 pub mod consents;
 mod entries;
 pub mod error;

@@ -114,6 +114,15 @@ pub trait Texts: Send + Sync {
         now: Timestamp,
     ) -> Notification;
 
+    /// The SMS carrying a confirmation code for `purpose`.
+    fn confirmation_code(
+        &self,
+        to: &Contact,
+        purpose: teleconsult_core::account::ConfirmationPurpose,
+        code: &str,
+        now: Timestamp,
+    ) -> Notification;
+
     /// The SMS carrying a login code.
     fn login_code(&self, to: &Contact, code: &str, now: Timestamp) -> Notification;
 

@@ -16,6 +16,7 @@ pub mod booking;
 pub mod booth;
 pub mod calendar;
 pub mod call;
+pub mod confirmation;
 pub mod consent;
 pub mod document;
 pub mod ids;

@@ -10,11 +10,13 @@ use std::sync::Arc;
 use teleconsult_core::Timestamp;
 use teleconsult_core::account::{Account, LoginChallenge, OneTimeToken, Session, TokenPurpose};
 use teleconsult_core::audit::AuditEvent;
+use teleconsult_core::confirmation::{Checked, Confirmation, PendingConfirmation};
 use teleconsult_core::ids::AccountId;
 use teleconsult_core::notification::Notification;
 use teleconsult_core::ports::RepositoryError;
 use teleconsult_core::ports::sessions::{
-    CodeOutcome, CodeUsed, DecideCode, IssueChallenge, RedeemAudit, RedeemChange, SessionStore,
+    CodeOutcome, CodeUsed, DecideCode, DecideConfirmation, IssueChallenge, IssueConfirmation,
+    RedeemAudit, RedeemChange, SessionStore,
 };
 use teleconsult_seal::Crypto;
 
@@ -66,6 +68,41 @@ async fn record<T: serde::de::DeserializeOwned>(
     };
     let bytes: Vec<u8> = row.try_get(0)?;
     sealed::open(crypto, table, key, &bytes).map(Some)
+}
+
+/// Account `account`'s confirmation record, if any (its account row locked by the caller).
+async fn confirmation(
+    tx: &deadpool_postgres::Transaction<'_>,
+    crypto: &Crypto,
+    account: AccountId,
+) -> Result<Option<PendingConfirmation>, PgError> {
+    let Some(row) = tx
+        .opt(
+            "SELECT sealed FROM confirmations WHERE account = $1",
+            &[&account.0],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let bytes: Vec<u8> = row.try_get(0)?;
+    sealed::open(crypto, "confirmations", account.as_bytes(), &bytes).map(Some)
+}
+
+async fn write_confirmation(
+    tx: &deadpool_postgres::Transaction<'_>,
+    crypto: &Crypto,
+    account: AccountId,
+    record: &PendingConfirmation,
+) -> Result<(), PgError> {
+    let sealed = sealed::seal(crypto, "confirmations", account.as_bytes(), record)?;
+    tx.exec(
+        "INSERT INTO confirmations (account, sealed) VALUES ($1, $2) \
+         ON CONFLICT (account) DO UPDATE SET sealed = EXCLUDED.sealed",
+        &[&account.0, &sealed],
+    )
+    .await?;
+    Ok(())
 }
 
 impl SessionStore for PgStore {
@@ -234,6 +271,81 @@ impl SessionStore for PgStore {
             tx.commit().await?;
             Ok(true)
         })
+    }
+
+    fn start_confirmation(
+        &self,
+        account: AccountId,
+        session_token: &str,
+        issue: &IssueConfirmation<'_>,
+    ) -> Result<Result<(), u64>, RepositoryError> {
+        let session = hex::encode(key(&self.inner.crypto, "session", session_token));
+        let inner = Arc::clone(&self.inner);
+        Ok(self.inner.bridge.decide(
+            move |handover| {
+                Box::pin(async move {
+                    let crypto = &inner.crypto;
+                    let mut object = inner.client().await?;
+                    let tx = object.transaction().await?;
+                    // The account's row orders the requests: the record may not exist yet.
+                    account_locked(&tx, crypto, account, false)
+                        .await?
+                        .ok_or(RepositoryError::NotFound("account"))?;
+                    let previous = confirmation(&tx, crypto, account).await?;
+                    let issued: Result<(PendingConfirmation, Notification), u64> =
+                        handover.exchange(previous).await?;
+                    let (record, sms) = match issued {
+                        Ok(issued) => issued,
+                        Err(wait) => return Ok(Err(wait)),
+                    };
+                    write_confirmation(&tx, crypto, account, &record).await?;
+                    let at = sms.created_at;
+                    enqueue(&tx, crypto, &[sms], &[], at).await?;
+                    tx.commit().await?;
+                    Ok(Ok(()))
+                })
+            },
+            |previous: Option<PendingConfirmation>| issue(previous.as_ref(), &session),
+        )?)
+    }
+
+    fn check_confirmation(
+        &self,
+        account: AccountId,
+        session_token: &str,
+        decide: &DecideConfirmation<'_>,
+    ) -> Result<Confirmation, RepositoryError> {
+        let session = hex::encode(key(&self.inner.crypto, "session", session_token));
+        let inner = Arc::clone(&self.inner);
+        Ok(self.inner.bridge.decide(
+            move |handover| {
+                Box::pin(async move {
+                    let crypto = &inner.crypto;
+                    let mut object = inner.client().await?;
+                    let tx = object.transaction().await?;
+                    let Some(holder) = account_locked(&tx, crypto, account, false).await? else {
+                        return Ok(Confirmation::NoCode);
+                    };
+                    let record = confirmation(&tx, crypto, account).await?;
+                    let (checked, record, holder): (Checked, Option<PendingConfirmation>, Account) =
+                        handover.exchange((record, holder)).await?;
+                    if checked.account_changed {
+                        replace(&tx, crypto, &holder).await?;
+                    }
+                    if checked.record_changed
+                        && let Some(record) = &record
+                    {
+                        write_confirmation(&tx, crypto, account, record).await?;
+                    }
+                    tx.commit().await?;
+                    Ok(checked.answer)
+                })
+            },
+            |(mut record, mut holder): (Option<PendingConfirmation>, Account)| {
+                let checked = decide(record.as_mut(), &mut holder, &session);
+                (checked, record, holder)
+            },
+        )?)
     }
 
     fn close_session(&self, token: &str, audit: &AuditEvent) -> Result<(), RepositoryError> {

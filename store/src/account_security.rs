@@ -5,15 +5,14 @@
 //!
 //! Every read-modify-write here is one transaction that reads the record it changes.
 
-use serde::{Deserialize, Serialize};
 use teleconsult_core::Timestamp;
-use teleconsult_core::account::{
-    Account, ConfirmationPurpose, LoginChallenge, LoginPolicy, OneTimeToken, OtpError, Session,
-};
+use teleconsult_core::account::{Account, LoginPolicy, OneTimeToken, Session};
 use teleconsult_core::audit::AuditEvent;
+use teleconsult_core::confirmation::{Confirmation, PendingConfirmation};
 use teleconsult_core::ids::AccountId;
 use teleconsult_core::notification::Notification;
 use teleconsult_core::patient::Patient;
+use teleconsult_core::ports::sessions::{DecideConfirmation, IssueConfirmation};
 
 use crate::accounts::{Activation, insert_account, login_index, secret_key};
 use crate::audit;
@@ -22,45 +21,6 @@ use crate::notifications;
 use crate::repo::{email_index, insert_patient_indexes, national_id_index};
 use crate::store::Store;
 use crate::tree::{TreeId, Tx, TxResult, abort};
-
-/// The confirmation codes of an account: the one waiting to be typed, bound to the session
-/// that asked for it and to what it confirms, and how many were sent in the current window
-/// (kept after the code is used or void, so the budget holds).
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct PendingConfirmation {
-    purpose: ConfirmationPurpose,
-    /// The keyed hash of the session token, hex (the token itself is never stored).
-    session: String,
-    /// `None` once used or void.
-    challenge: Option<LoginChallenge>,
-    window_start: Timestamp,
-    sent: u32,
-}
-
-/// A typed confirmation: in which session, for what, the code, and whether the password typed
-/// with it was right (checked by the caller: hashing is no work for a transaction).
-#[derive(Clone, Copy, Debug)]
-pub struct Attempt<'a> {
-    pub session_token: &'a str,
-    pub purpose: ConfirmationPurpose,
-    pub code: &'a str,
-    pub password_ok: bool,
-}
-
-/// The answer to a typed password and confirmation code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Confirmation {
-    /// Both right: the code is used up.
-    Confirmed,
-    /// No code was asked for this purpose in this session (or it was used or void).
-    NoCode,
-    /// Wrong password or code; the code stays usable `remaining` more times.
-    Wrong { remaining: u32 },
-    /// Wrong too often, or too old: the code is void.
-    Void,
-    /// The account is locked after repeated failures.
-    Locked { until: Timestamp },
-}
 
 /// What a self-registration did. The caller answers the same in every case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -194,67 +154,39 @@ impl Store {
         })
     }
 
-    /// Stores a confirmation code for `purpose`, bound to the session of `session_token`, and
-    /// queues the SMS carrying it, replacing any earlier code of the account. Refused (with
-    /// the seconds to wait) once `policy.confirmation_codes` were sent in the current
-    /// `policy.confirmation_window`.
+    /// Stores account `account`'s confirmation record as `issue` decides (core
+    /// `confirmation.rs`) from the one stored and the key of session `session_token`, with
+    /// the SMS queued, in one transaction; the seconds to wait when `issue` refuses.
     pub fn start_confirmation(
         &self,
+        account: AccountId,
         session_token: &str,
-        purpose: ConfirmationPurpose,
-        challenge: &LoginChallenge,
-        sms: &Notification,
-        policy: &LoginPolicy,
+        issue: &IssueConfirmation<'_>,
     ) -> Result<Result<(), u64>, StoreError> {
         let session = hex::encode(secret_key(self, "session", session_token));
-        let key = challenge.account.as_bytes();
-        let now = challenge.created_at;
+        let key = account.as_bytes();
         self.inner().transact_durably(|tx| {
             let pending = tx.encrypted(TreeId::Confirmations);
-            let (mut window_start, mut sent) = (now, 0);
-            if let Some(previous) = pending.get::<PendingConfirmation>(key)?
-                && let Ok(end) = previous
-                    .window_start
-                    .checked_add(policy.confirmation_window)
-                && end > now
-            {
-                if previous.sent >= policy.confirmation_codes {
-                    let wait = end.duration_since(now).as_secs().max(1);
-                    return Ok(Err(u64::try_from(wait).unwrap_or(1)));
-                }
-                (window_start, sent) = (previous.window_start, previous.sent);
-            }
-            let record = PendingConfirmation {
-                purpose,
-                session: session.clone(),
-                challenge: Some(challenge.clone()),
-                window_start,
-                sent: sent + 1,
+            let previous = pending.get::<PendingConfirmation>(key)?;
+            let (record, sms) = match issue(previous.as_ref(), &session) {
+                Ok(issued) => issued,
+                Err(wait) => return Ok(Err(wait)),
             };
             pending.insert(key, &record)?;
-            notifications::enqueue(tx, sms)?;
+            notifications::enqueue(tx, &sms)?;
             Ok(Ok(()))
         })
     }
 
-    /// Checks a password (verified by the caller) and a typed confirmation code for its
-    /// purpose in its session (see [`Attempt`]). In one transaction with the account as
-    /// it is now: a wrong password or code counts against the code (void after
-    /// `policy.otp_attempts`) and against the account (locked after `policy.max_failures`);
-    /// a right pair uses the code up.
+    /// Checks a confirmation typed in session `session_token` as `decide` says (core
+    /// `confirmation.rs`), on the account and its confirmation record as stored, writing what
+    /// it changed in one transaction. `NoCode` when the account is gone.
     pub fn check_confirmation(
         &self,
         account: AccountId,
-        attempt: Attempt<'_>,
-        now: Timestamp,
-        policy: &LoginPolicy,
+        session_token: &str,
+        decide: &DecideConfirmation<'_>,
     ) -> Result<Confirmation, StoreError> {
-        let Attempt {
-            session_token,
-            purpose,
-            code,
-            password_ok,
-        } = attempt;
         let session = hex::encode(secret_key(self, "session", session_token));
         let key = account.as_bytes();
         self.inner().transact_durably(|tx| {
@@ -262,50 +194,18 @@ impl Store {
             let Some(mut holder) = accounts.get::<Account>(key)? else {
                 return Ok(Confirmation::NoCode);
             };
-            if let Err(teleconsult_core::account::LoginRefused::Locked { until }) =
-                holder.may_attempt_login(now)
-            {
-                return Ok(Confirmation::Locked { until });
-            }
             let pending = tx.encrypted(TreeId::Confirmations);
             let mut record = pending.get::<PendingConfirmation>(key)?;
-            let found = record
-                .as_mut()
-                .filter(|p| p.purpose == purpose && p.session == session)
-                .and_then(|p| p.challenge.clone().map(|c| (c, p)));
-            let Some((mut challenge, record)) = found else {
-                if !password_ok {
-                    holder.record_failure(now, policy);
-                    accounts.insert(key, &holder)?;
-                }
-                return Ok(Confirmation::NoCode);
-            };
-            // A wrong password is a wrong attempt: typed as a code that cannot match.
-            let typed = if password_ok { code } else { "" };
-            // An SMS code: the account is not changed by the check.
-            let outcome = challenge.verify(typed, &mut holder, now, policy);
-            let answer = match outcome {
-                Ok(()) => {
-                    record.challenge = None;
-                    Confirmation::Confirmed
-                }
-                Err(error) => {
-                    holder.record_failure(now, policy);
-                    accounts.insert(key, &holder)?;
-                    match error {
-                        OtpError::Wrong { remaining } => {
-                            record.challenge = Some(challenge);
-                            Confirmation::Wrong { remaining }
-                        }
-                        OtpError::Expired | OtpError::Exhausted => {
-                            record.challenge = None;
-                            Confirmation::Void
-                        }
-                    }
-                }
-            };
-            pending.insert(key, &*record)?;
-            Ok(answer)
+            let checked = decide(record.as_mut(), &mut holder, &session);
+            if checked.account_changed {
+                accounts.insert(key, &holder)?;
+            }
+            if checked.record_changed
+                && let Some(record) = &record
+            {
+                pending.insert(key, record)?;
+            }
+            Ok(checked.answer)
         })
     }
 

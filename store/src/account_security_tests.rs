@@ -2,10 +2,9 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::test_support::{event, open, patient, ts};
-use crate::{Attempt, Confirmation, Registration, RegistrationMessages, Store};
+use crate::{Registration, RegistrationMessages, Store};
 use teleconsult_core::account::{
-    Account, AccountStatus, ConfirmationPurpose, LoginChallenge, LoginPolicy, OneTimeToken, Role,
-    Session, TokenPurpose,
+    Account, AccountStatus, LoginChallenge, LoginPolicy, OneTimeToken, Role, Session, TokenPurpose,
 };
 use teleconsult_core::audit::Action;
 use teleconsult_core::ids::{AccountId, PatientId};
@@ -199,88 +198,4 @@ fn a_session_use_is_recorded_by_compare_and_swap() {
     let (session, _) = store.session_and_account(&token).unwrap().unwrap();
     assert_eq!(session.last_seen, Some(ts(120)));
     assert!(!store.touch_session("unknown", None, ts(1)).unwrap());
-}
-
-#[test]
-fn confirmation_codes_are_bound_counted_and_used_once() {
-    let (_dir, store) = open();
-    let policy = LoginPolicy::default();
-    let (account, token) = logged_in(&store, 1);
-    let code = |at: i64| LoginChallenge::new(account.id, "424242".into(), ts(at), &policy);
-    let sms = mail("x", "code");
-    let contact = ConfirmationPurpose::ContactChange;
-    store
-        .start_confirmation(&token, contact, &code(0), &sms, &policy)
-        .unwrap()
-        .unwrap();
-    let check = |session: &str, purpose, typed: &str, password_ok| {
-        store
-            .check_confirmation(
-                account.id,
-                Attempt {
-                    session_token: session,
-                    purpose,
-                    code: typed,
-                    password_ok,
-                },
-                ts(1),
-                &policy,
-            )
-            .unwrap()
-    };
-    // Another session, or another purpose: no code.
-    assert_eq!(
-        check("other", contact, "424242", true),
-        Confirmation::NoCode
-    );
-    assert_eq!(
-        check(&token, ConfirmationPurpose::Erasure, "424242", true),
-        Confirmation::NoCode
-    );
-    // A wrong password with the right code is a wrong attempt.
-    assert_eq!(
-        check(&token, contact, "424242", false),
-        Confirmation::Wrong { remaining: 2 }
-    );
-    assert_eq!(
-        check(&token, contact, "424242", true),
-        Confirmation::Confirmed
-    );
-    assert_eq!(
-        check(&token, contact, "424242", true),
-        Confirmation::NoCode,
-        "used once"
-    );
-    // Three wrong tries void a code; each counts against the account.
-    store
-        .start_confirmation(&token, contact, &code(2), &sms, &policy)
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        check(&token, contact, "000000", true),
-        Confirmation::Wrong { remaining: 2 }
-    );
-    assert_eq!(
-        check(&token, contact, "000000", true),
-        Confirmation::Wrong { remaining: 1 }
-    );
-    assert_eq!(check(&token, contact, "000000", true), Confirmation::Void);
-    assert_eq!(check(&token, contact, "424242", true), Confirmation::NoCode);
-    let counted = store.account(account.id).unwrap().unwrap().failed_attempts;
-    assert_eq!(counted, 4);
-    // Five codes per window, then the wait until it ends.
-    for at in 3..6 {
-        store
-            .start_confirmation(&token, contact, &code(at), &sms, &policy)
-            .unwrap()
-            .unwrap();
-    }
-    let refused = store
-        .start_confirmation(&token, contact, &code(6), &sms, &policy)
-        .unwrap();
-    assert_eq!(refused, Err(15 * 60 - 6));
-    store
-        .start_confirmation(&token, contact, &code(15 * 60), &sms, &policy)
-        .unwrap()
-        .unwrap();
 }

@@ -63,7 +63,7 @@ mod test_support;
 #[cfg(test)]
 mod tests;
 
-pub use account_security::{Attempt, Confirmation, Registration, RegistrationMessages};
+pub use account_security::{Registration, RegistrationMessages};
 pub use accounts::{Activation, ChallengeOutcome};
 pub use anchor::{ANCHOR_FILE, AnchorReport};
 pub use audit::{AuditRecord, AuditVerification};

@@ -108,4 +108,6 @@ both_adapters!(
     thirty_redemptions_of_one_token_redeem_it_once,
     thirty_registrations_of_one_e_mail_or_one_national_id_create_one,
     an_expired_registration_frees_its_e_mail_and_national_id,
+    confirmation_codes_are_bound_counted_and_used_once,
+    thirty_code_requests_send_five_and_thirty_wrong_codes_count_three,
 );

@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use teleconsult_core::account::{
-    Account, LoginChallenge, LoginPolicy, OneTimeToken, Session, TokenPurpose,
+    Account, ConfirmationPurpose, LoginChallenge, LoginPolicy, OneTimeToken, Session, TokenPurpose,
 };
 use teleconsult_core::audit::Action;
+use teleconsult_core::confirmation::{Attempt, Confirmation, PendingConfirmation};
 use teleconsult_core::notification::Notification;
 use teleconsult_core::ports::RepositoryError;
 use teleconsult_core::ports::sessions::{CodeOutcome, CodeUsed};
@@ -430,4 +431,142 @@ pub fn an_expired_registration_frees_its_e_mail_and_national_id(under: &Under) {
             .is_none(),
         "the expired registration's link went with it"
     );
+}
+
+/// Checks confirmations typed in session `session` of `owner` with core's rules.
+fn confirm(
+    under: &Under,
+    owner: &Account,
+    session: &str,
+    purpose: ConfirmationPurpose,
+    typed: &str,
+    password_ok: bool,
+) -> Confirmation {
+    let policy = LoginPolicy::default();
+    under
+        .store
+        .check_confirmation(owner.id, session, &|record, holder, key| {
+            let attempt = Attempt {
+                session: key,
+                purpose,
+                code: typed,
+                password_ok,
+            };
+            PendingConfirmation::check(record, holder, attempt, ts(1), &policy)
+        })
+        .unwrap()
+}
+
+/// Sends a confirmation code "424242" at `at` in session `session` of `owner`.
+fn send_code(under: &Under, owner: &Account, session: &str, at: i64) -> Result<(), u64> {
+    let policy = LoginPolicy::default();
+    let challenge = LoginChallenge::new(owner.id, "424242".into(), ts(at), &policy);
+    under
+        .store
+        .start_confirmation(owner.id, session, &|previous, key| {
+            let record = PendingConfirmation::issue(
+                previous,
+                ConfirmationPurpose::ContactChange,
+                key.to_owned(),
+                challenge.clone(),
+                &policy,
+            )?;
+            Ok((record, sms(at as u32)))
+        })
+        .unwrap()
+}
+
+pub fn confirmation_codes_are_bound_counted_and_used_once(under: &Under) {
+    let owner = created(under, 5);
+    let contact = ConfirmationPurpose::ContactChange;
+    send_code(under, &owner, "session-5", 0).unwrap();
+    let check = |session, purpose, typed, ok| confirm(under, &owner, session, purpose, typed, ok);
+    // Another session, or another purpose: no code.
+    assert_eq!(
+        check("other", contact, "424242", true),
+        Confirmation::NoCode
+    );
+    assert_eq!(
+        check("session-5", ConfirmationPurpose::Erasure, "424242", true),
+        Confirmation::NoCode
+    );
+    // A wrong password with the right code is a wrong attempt.
+    assert_eq!(
+        check("session-5", contact, "424242", false),
+        Confirmation::Wrong { remaining: 2 }
+    );
+    assert_eq!(
+        check("session-5", contact, "424242", true),
+        Confirmation::Confirmed
+    );
+    assert_eq!(
+        check("session-5", contact, "424242", true),
+        Confirmation::NoCode,
+        "used once"
+    );
+    // Three wrong tries void a code; each counts against the account.
+    send_code(under, &owner, "session-5", 2).unwrap();
+    assert_eq!(
+        check("session-5", contact, "000000", true),
+        Confirmation::Wrong { remaining: 2 }
+    );
+    assert_eq!(
+        check("session-5", contact, "000000", true),
+        Confirmation::Wrong { remaining: 1 }
+    );
+    assert_eq!(
+        check("session-5", contact, "000000", true),
+        Confirmation::Void
+    );
+    assert_eq!(
+        check("session-5", contact, "424242", true),
+        Confirmation::NoCode
+    );
+    let counted = under.store.find_account(owner.id).unwrap().unwrap();
+    assert_eq!(counted.failed_attempts, 4);
+    // Five codes per window, then the wait until it ends.
+    for at in 3..6 {
+        send_code(under, &owner, "session-5", at).unwrap();
+    }
+    assert_eq!(send_code(under, &owner, "session-5", 6), Err(15 * 60 - 6));
+    send_code(under, &owner, "session-5", 15 * 60).unwrap();
+}
+
+pub fn thirty_code_requests_send_five_and_thirty_wrong_codes_count_three(under: &Under) {
+    let owner = created(under, 6);
+    let sent: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..30)
+            .map(|_| {
+                let owner = &owner;
+                scope.spawn(move || send_code(under, owner, "session-6", 0))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(sent.iter().filter(|s| s.is_ok()).count(), 5, "{sent:?}");
+    let answers: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..30)
+            .map(|_| {
+                let owner = &owner;
+                scope.spawn(move || {
+                    confirm(
+                        under,
+                        owner,
+                        "session-6",
+                        ConfirmationPurpose::ContactChange,
+                        "000000",
+                        true,
+                    )
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let counted = answers
+        .iter()
+        .filter(|a| matches!(a, Confirmation::Wrong { .. } | Confirmation::Void))
+        .count();
+    assert_eq!(counted, 3, "{answers:?}");
+    let stored = under.store.find_account(owner.id).unwrap().unwrap();
+    assert_eq!(stored.failed_attempts, 3);
 }

@@ -296,6 +296,27 @@ impl teleconsult_app::Texts for WebTexts {
         )
     }
 
+    fn confirmation_code(
+        &self,
+        to: &Contact,
+        purpose: teleconsult_core::account::ConfirmationPurpose,
+        code: &str,
+        now: Timestamp,
+    ) -> Notification {
+        let text_id = match purpose {
+            teleconsult_core::account::ConfirmationPurpose::ContactChange => {
+                "sms-confirm-contact-change"
+            }
+            teleconsult_core::account::ConfirmationPurpose::Erasure => "sms-confirm-erasure",
+        };
+        let text = crate::i18n::text(
+            to.language,
+            text_id,
+            &[("site", &self.site_name), ("code", code)],
+        );
+        Notification::sms(to.phone.clone(), text, now)
+    }
+
     fn login_code(&self, to: &Contact, code: &str, now: Timestamp) -> Notification {
         let text = crate::i18n::text(
             to.language,

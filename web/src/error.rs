@@ -257,6 +257,36 @@ impl From<teleconsult_app::AppError> for ApiError {
                 "the account is not activated yet: open the link in the activation e-mail",
             ),
             E::TotpNotOffered => Self::totp_not_offered(),
+            E::ConfirmationRequired => Self::new(
+                StatusCode::FORBIDDEN,
+                "confirmation_required",
+                "changing the phone number or e-mail address, or erasing the account, needs your \
+                 password and a code sent by SMS to your current phone: ask for one with \
+                 POST /api/v1/me/confirmation-code",
+            ),
+            E::NotConfirmed(refused) => {
+                use teleconsult_core::confirmation::Confirmation as C;
+                let message = match refused {
+                    C::Wrong { remaining } => {
+                        format!("the password or the code is wrong ({remaining} attempt(s) left)")
+                    }
+                    C::Void => {
+                        "the code has expired or was mistyped too often: ask for a new one".into()
+                    }
+                    _ => "no code is waiting for this in this session (never asked, used, or \
+                          replaced): ask for a new one"
+                        .into(),
+                };
+                Self::new(StatusCode::FORBIDDEN, "invalid_confirmation", message)
+            }
+            E::TooManyCodes { retry_after_s } => Self {
+                retry_after_s: Some(retry_after_s),
+                ..Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_attempts",
+                    "too many codes asked for: wait and try again",
+                )
+            },
             E::WrongPassword | E::PasswordChanged => {
                 Self::new(StatusCode::FORBIDDEN, "invalid_password", err_message)
             }

@@ -7,7 +7,7 @@
 //! change, the address of an erasure.
 
 use crate::auth::ratelimit::Scope;
-use crate::auth::{AuthUser, check_rate, new_otp_code, verify_password};
+use crate::auth::{AuthUser, check_rate};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientAddr};
 use crate::state::{AppState, Inner};
@@ -16,9 +16,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
-use teleconsult_core::account::{Account, ConfirmationPurpose, LoginChallenge};
+use teleconsult_core::account::{Account, ConfirmationPurpose};
 use teleconsult_core::notification::Notification;
-use teleconsult_store::{Attempt, Confirmation};
 use utoipa::ToSchema;
 
 #[derive(Deserialize, ToSchema)]
@@ -45,21 +44,8 @@ pub struct Confirm {
     pub code: Option<String>,
 }
 
-fn required() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "confirmation_required",
-        "changing the phone number or e-mail address, or erasing the account, needs your \
-         password and a code sent by SMS to your current phone: ask for one with \
-         POST /api/v1/me/confirmation-code",
-    )
-}
-
-fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::FORBIDDEN, "invalid_confirmation", message)
-}
-
-/// Sends a confirmation code for `purpose` to the caller's current phone.
+/// Asks for a confirmation code for `purpose` by SMS to the caller's current phone
+/// (`App::send_confirmation_code`); the seconds it stays valid.
 pub(crate) async fn send_code(
     state: &AppState,
     client: Option<IpAddr>,
@@ -67,44 +53,18 @@ pub(crate) async fn send_code(
     purpose: ConfirmationPurpose,
 ) -> Result<i64, ApiError> {
     check_rate(state, Scope::Confirm, client)?;
-    let now = state.clock.now();
-    let code = new_otp_code();
-    let account = user.account.clone();
-    let token = user.token.clone();
-    let sent = state
+    let (account, token) = (user.account.clone(), user.token.clone());
+    let expires_in_s = state
         .blocking(move |inner| {
-            let text_id = match purpose {
-                ConfirmationPurpose::ContactChange => "sms-confirm-contact-change",
-                ConfirmationPurpose::Erasure => "sms-confirm-erasure",
-            };
-            let text = crate::i18n::text(
-                account.language,
-                text_id,
-                &[("site", &inner.settings.site_name), ("code", &code)],
-            );
-            let sms = Notification::sms(account.phone.clone(), text, now);
-            let challenge = LoginChallenge::new(account.id, code, now, &inner.policy);
             Ok(inner
-                .store
-                .start_confirmation(&token, purpose, &challenge, &sms, &inner.policy)?)
+                .app
+                .send_confirmation_code(&account, &token, purpose)?)
         })
         .await?;
-    if let Err(wait) = sent {
-        return Err(ApiError {
-            retry_after_s: Some(wait),
-            ..ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_attempts",
-                "too many codes asked for: wait and try again",
-            )
-        });
-    }
     state.wake_notifier();
-    Ok(state.policy.otp_ttl.as_secs())
+    Ok(expires_in_s)
 }
 
-/// Sends a code by SMS to the caller's current phone, to confirm a change of phone or e-mail
-/// or an erasure (with the password). A new code replaces the previous one.
 #[utoipa::path(post, path = "/me/confirmation-code", tag = "me", request_body = CodeRequest,
     security(("bearer" = []), ("cookie" = [])),
     responses(
@@ -129,57 +89,23 @@ pub async fn confirmation_code(
 
 /// Checks the password and the code for `purpose` (blocking work: argon2 and a transaction).
 /// `Ok` once the code is used up; every failure is counted.
+/// Checks the password and code the caller typed for `purpose` (`App::check_confirmation`).
 pub(crate) fn check(
     inner: &Inner,
     user: &AuthUser,
     purpose: ConfirmationPurpose,
     confirm: &Confirm,
 ) -> Result<(), ApiError> {
-    let (Some(password), Some(code)) = (&confirm.password, &confirm.code) else {
-        return Err(required());
-    };
-    let now = inner.clock.now();
-    let current = inner
-        .store
-        .account(user.account.id)?
-        .ok_or_else(ApiError::not_found)?;
-    let password_ok = verify_password(password, Some(&current.password_hash));
-    let attempt = Attempt {
-        session_token: &user.token,
+    Ok(inner.app.check_confirmation(
+        &user.account,
+        &user.token,
         purpose,
-        code,
-        password_ok,
-    };
-    let outcome = inner
-        .store
-        .check_confirmation(user.account.id, attempt, now, &inner.policy)?;
-    match outcome {
-        Confirmation::Confirmed => Ok(()),
-        Confirmation::NoCode => Err(invalid(
-            "no code is waiting for this in this session (never asked, used, or replaced): ask \
-             for a new one",
-        )),
-        Confirmation::Wrong { remaining } => Err(invalid(format!(
-            "the password or the code is wrong ({remaining} attempt(s) left)"
-        ))),
-        Confirmation::Void => Err(invalid(
-            "the code has expired or was mistyped too often: ask for a new one",
-        )),
-        Confirmation::Locked { until } => {
-            let wait = until.duration_since(now).as_secs().max(1);
-            Err(ApiError {
-                retry_after_s: Some(u64::try_from(wait).unwrap_or(1)),
-                ..ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "too_many_attempts",
-                    "too many attempts: wait and try again",
-                )
-            })
-        }
-    }
+        confirm.password.as_deref(),
+        confirm.code.as_deref(),
+        crate::auth::hashing::Unbounded,
+    )?)
 }
 
-/// Tells the account's old address (and old phone) what changed, in the account's language.
 pub(crate) fn change_notices(
     inner: &Inner,
     before: &Account,

@@ -8,6 +8,7 @@ mod booth;
 mod cabin;
 mod call;
 mod cancel;
+mod confirmation;
 mod consents;
 mod files;
 mod login;
@@ -127,6 +128,15 @@ impl Texts for RecordingTexts {
             M::NotCompleted => self.record("not_completed", to, now).remove(0),
             M::NationalIdTried => self.record("national_id_tried", to, now).remove(0),
         }
+    }
+    fn confirmation_code(
+        &self,
+        to: &Contact,
+        _: teleconsult_core::account::ConfirmationPurpose,
+        code: &str,
+        now: Timestamp,
+    ) -> Notification {
+        self.record_secret("confirmation_code", to, code, now)
     }
     fn login_code(&self, to: &Contact, code: &str, now: Timestamp) -> Notification {
         self.record_secret("login_code", to, code, now)

@@ -9,6 +9,7 @@
 use crate::Timestamp;
 use crate::account::{Account, LoginChallenge, OneTimeToken, Session, TokenPurpose};
 use crate::audit::AuditEvent;
+use crate::confirmation::{Checked, Confirmation, PendingConfirmation};
 use crate::ids::AccountId;
 use crate::notification::Notification;
 use crate::ports::RepositoryError;
@@ -27,6 +28,17 @@ pub type RedeemChange<'a> = dyn Fn(&mut Account) + 'a;
 
 /// The audit record of a redeemed token, from the account as changed.
 pub type RedeemAudit<'a> = dyn Fn(&Account) -> AuditEvent + 'a;
+
+/// Issues a confirmation code from the account's record as stored (if any) and the session's
+/// key: the new record and the SMS carrying the code, or the seconds to wait
+/// (`PendingConfirmation::issue`). May run more than once.
+pub type IssueConfirmation<'a> = dyn Fn(Option<&PendingConfirmation>, &str) -> Result<(PendingConfirmation, Notification), u64>
+    + 'a;
+
+/// Checks a typed confirmation on the account's record as stored (if any), its account and the
+/// session's key (`PendingConfirmation::check`). May run more than once.
+pub type DecideConfirmation<'a> =
+    dyn Fn(Option<&mut PendingConfirmation>, &mut Account, &str) -> Checked + 'a;
 
 /// What a typed code does, as [`DecideCode`] says.
 #[derive(Clone, Debug)]
@@ -104,6 +116,27 @@ pub trait SessionStore: Send + Sync {
         expected: Option<Timestamp>,
         seen: Timestamp,
     ) -> Result<bool, RepositoryError>;
+
+    /// Stores account `account`'s confirmation record as `issue` decides from the one stored
+    /// and the key of session `session_token`, with the SMS queued, in one transaction; the
+    /// seconds to wait when `issue` refuses (nothing written).
+    fn start_confirmation(
+        &self,
+        account: AccountId,
+        session_token: &str,
+        issue: &IssueConfirmation<'_>,
+    ) -> Result<Result<(), u64>, RepositoryError>;
+
+    /// Checks a confirmation typed in session `session_token` as `decide` says, on account
+    /// `account` and its confirmation record as stored, writing what it changed in one
+    /// transaction — so confirmations typed in parallel each see the others' counts.
+    /// [`Confirmation::NoCode`] when the account is gone.
+    fn check_confirmation(
+        &self,
+        account: AccountId,
+        session_token: &str,
+        decide: &DecideConfirmation<'_>,
+    ) -> Result<Confirmation, RepositoryError>;
 
     /// Logout: session `token` is gone for good, with `audit` recorded.
     fn close_session(&self, token: &str, audit: &AuditEvent) -> Result<(), RepositoryError>;

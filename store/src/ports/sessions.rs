@@ -7,6 +7,7 @@ use teleconsult_core::account::{
     Account, LoginChallenge, LoginPolicy, OneTimeToken, Session, TokenPurpose,
 };
 use teleconsult_core::audit::AuditEvent;
+use teleconsult_core::confirmation::Confirmation;
 use teleconsult_core::ids::AccountId;
 use teleconsult_core::notification::Notification;
 use teleconsult_core::ports::RepositoryError;
@@ -14,7 +15,8 @@ use teleconsult_core::ports::registration::{
     NewRegistration, Registered, RegistrationRefusal, RegistrationStore,
 };
 use teleconsult_core::ports::sessions::{
-    CodeOutcome, CodeUsed, DecideCode, IssueChallenge, RedeemAudit, RedeemChange, SessionStore,
+    CodeOutcome, CodeUsed, DecideCode, DecideConfirmation, IssueChallenge, IssueConfirmation,
+    RedeemAudit, RedeemChange, SessionStore,
 };
 
 use crate::accounts::ChallengeOutcome;
@@ -78,6 +80,34 @@ impl SessionStore for Store {
         seen: Timestamp,
     ) -> Result<bool> {
         Ok(Store::touch_session(self, token, expected, seen)?)
+    }
+
+    fn start_confirmation(
+        &self,
+        account: AccountId,
+        session_token: &str,
+        issue: &IssueConfirmation<'_>,
+    ) -> Result<std::result::Result<(), u64>> {
+        Ok(Store::start_confirmation(
+            self,
+            account,
+            session_token,
+            issue,
+        )?)
+    }
+
+    fn check_confirmation(
+        &self,
+        account: AccountId,
+        session_token: &str,
+        decide: &DecideConfirmation<'_>,
+    ) -> Result<Confirmation> {
+        Ok(Store::check_confirmation(
+            self,
+            account,
+            session_token,
+            decide,
+        )?)
     }
 
     fn close_session(&self, token: &str, audit: &AuditEvent) -> Result<()> {

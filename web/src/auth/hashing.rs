@@ -79,6 +79,20 @@ impl Drop for HashingPermit {
     }
 }
 
+/// Checks without a permit, for a check made inside work already running on a blocking thread
+/// (a confirmation's password, typed with the change it allows).
+pub struct Unbounded;
+
+impl teleconsult_app::login::Passwords for Unbounded {
+    fn verify(&mut self, password: &str, stored: Option<&str>) -> bool {
+        super::verify_password(password, stored)
+    }
+
+    fn hash(&mut self, password: &str) -> Result<String, teleconsult_app::AppError> {
+        teleconsult_app::password::hash(password)
+    }
+}
+
 /// The use cases check and make hashes through the permit (and give it back when done).
 impl teleconsult_app::login::Passwords for HashingPermit {
     fn verify(&mut self, password: &str, stored: Option<&str>) -> bool {
