@@ -40,6 +40,7 @@ pub mod medical_record;
 pub mod messages;
 pub mod password;
 pub mod print;
+pub mod profile;
 pub mod queue;
 pub mod registration;
 pub mod schedule;

@@ -123,6 +123,15 @@ pub trait Texts: Send + Sync {
         now: Timestamp,
     ) -> Notification;
 
+    /// The notices of a new phone or e-mail address, to the old ones (`to` as before).
+    fn contact_changed(
+        &self,
+        to: &Contact,
+        new_phone: Option<&str>,
+        new_email: Option<&str>,
+        now: Timestamp,
+    ) -> Vec<Notification>;
+
     /// The SMS carrying a login code.
     fn login_code(&self, to: &Contact, code: &str, now: Timestamp) -> Notification;
 

@@ -317,6 +317,16 @@ impl teleconsult_app::Texts for WebTexts {
         Notification::sms(to.phone.clone(), text, now)
     }
 
+    fn contact_changed(
+        &self,
+        to: &Contact,
+        new_phone: Option<&str>,
+        new_email: Option<&str>,
+        now: Timestamp,
+    ) -> Vec<Notification> {
+        crate::me_confirm::change_notices(&self.site_name, to, new_phone, new_email, now)
+    }
+
     fn login_code(&self, to: &Contact, code: &str, now: Timestamp) -> Notification {
         let text = crate::i18n::text(
             to.language,

@@ -8,21 +8,17 @@ use crate::auth::{AuthUser, event};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::live::Ended;
-use crate::me_confirm::{Confirm, change_notices, check as confirmed, erasure_notice};
+use crate::me_confirm::{Confirm, check as confirmed, erasure_notice};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-use std::str::FromStr;
+use teleconsult_app::profile::ProfileChange;
 use teleconsult_core::account::ConfirmationPurpose;
 use teleconsult_core::account::{Account, Role};
 use teleconsult_core::audit::{Action, Actor};
 use teleconsult_core::consent::{Consent, ConsentKind};
 use teleconsult_core::patient::Patient;
-use teleconsult_core::ports::Repository;
-use teleconsult_core::site::Language;
-use teleconsult_core::validation::{normalise_phone, validate_email, validate_person_name};
 use utoipa::ToSchema;
 
 /// The caller's account and, for a patient, the patient record.
@@ -62,20 +58,9 @@ fn own_patient(
     user: &AuthUser,
     action: Action,
 ) -> Result<Option<Patient>, ApiError> {
-    let Some(patient_id) = user.account.patient else {
-        return Ok(None);
-    };
-    let audit = event(
-        inner.clock.now(),
-        actor(user),
-        action,
-        "patient",
-        patient_id.to_string(),
-    );
-    Ok(inner.store.patient(patient_id, &audit)?)
+    Ok(inner.app.own_patient(&user.account, action)?)
 }
 
-/// The caller's own data.
 #[utoipa::path(get, path = "/me", tag = "me", security(("bearer" = [])),
     responses(
         (status = 200, description = "Account and patient record", body = Me),
@@ -133,128 +118,35 @@ pub async fn patch_me(
     Ok(Json(me(&account, patient.as_ref())))
 }
 
-/// Applies `update` to the caller's account and patient record; all invalid fields are
-/// reported together (422 with `fields`).
+/// Applies `update` to the caller's account and patient record (`App::rectify`); all invalid
+/// fields are reported together (422 with `fields`).
 pub(crate) async fn rectify(
     state: &AppState,
     user: AuthUser,
     update: MeUpdate,
 ) -> Result<(Account, Option<Patient>), ApiError> {
-    let mut errors = BTreeMap::new();
-    let mut check = |field: &str, result: Result<String, String>| match result {
-        Ok(v) => Some(v),
-        Err(e) => {
-            errors.insert(field.to_owned(), e);
-            None
-        }
-    };
-    let first_name = update.first_name.as_deref().and_then(|v| {
-        check(
-            "first_name",
-            validate_person_name(v).map_err(|e| e.to_string()),
-        )
-    });
-    let last_name = update.last_name.as_deref().and_then(|v| {
-        check(
-            "last_name",
-            validate_person_name(v).map_err(|e| e.to_string()),
-        )
-    });
-    let phone = update
-        .phone
-        .as_deref()
-        .and_then(|v| check("phone", normalise_phone(v).map_err(|e| e.to_string())));
-    let email = update
-        .email
-        .as_deref()
-        .and_then(|v| check("email", validate_email(v).map_err(|e| e.to_string())));
-    let language = update.language.as_deref().and_then(|v| {
-        check(
-            "language",
-            Language::from_str(v.trim())
-                .map(|l| l.code().to_owned())
-                .map_err(|e| e.to_string()),
-        )
-    });
-    if !errors.is_empty() {
-        return Err(ApiError::invalid_fields(errors));
-    }
-    let language = language.and_then(|l| Language::from_str(&l).ok());
-    let confirm = Confirm {
+    let change = ProfileChange {
+        first_name: update.first_name,
+        last_name: update.last_name,
+        phone: update.phone,
+        email: update.email,
+        language: update.language,
         password: update.password,
         code: update.code,
     };
     state
         .blocking(move |inner| {
-            let before = user.account.clone();
-            // Only a real change of phone or e-mail needs the confirmation.
-            let new_phone = phone.filter(|p| *p != before.phone);
-            let new_email = email.filter(|e| !e.eq_ignore_ascii_case(&before.email));
-            let notices = if new_phone.is_some() || new_email.is_some() {
-                confirmed(inner, &user, ConfirmationPurpose::ContactChange, &confirm)?;
-                change_notices(inner, &before, new_phone.as_deref(), new_email.as_deref())
-            } else {
-                Vec::new()
-            };
-            let (object, kind) = match before.patient {
-                Some(p) => (p.to_string(), "patient"),
-                None => (before.id.to_string(), "account"),
-            };
-            let now = inner.clock.now();
-            let audit = event(now, actor(&user), Action::Update, kind, object.clone());
-            if let Some(patient_id) = before.patient {
-                // The record read for the change (the write below is audited as the update).
-                let read = event(now, actor(&user), Action::Read, "patient", object);
-                inner.store.patient(patient_id, &read)?;
-            }
-            let changed = inner.store.change_profile(
-                before.id,
-                |account: &mut Account, patient: Option<&mut Patient>| {
-                    if let Some(p) = &new_phone {
-                        account.phone.clone_from(p);
-                    }
-                    if let Some(l) = language {
-                        account.language = l;
-                    }
-                    if let Some(e) = &new_email {
-                        account.email.clone_from(e);
-                        if account.patient.is_some() {
-                            account.login.clone_from(e);
-                        }
-                    }
-                    if let Some(p) = patient {
-                        if let Some(v) = &first_name {
-                            p.first_name.clone_from(v);
-                        }
-                        if let Some(v) = &last_name {
-                            p.last_name.clone_from(v);
-                        }
-                        if let Some(v) = &new_phone {
-                            p.phone.clone_from(v);
-                        }
-                        if let Some(v) = &new_email {
-                            p.email.clone_from(v);
-                        }
-                        if let Some(l) = language {
-                            p.language = l.code().to_owned();
-                        }
-                        account.name = format!("{} {}", p.first_name, p.last_name);
-                    }
-                    Ok::<_, std::convert::Infallible>(())
-                },
-                &notices,
-                &audit,
-            )?;
-            match changed {
-                Ok((account, patient, ())) => Ok((account, patient)),
-                Err(never) => match never {},
-            }
+            Ok(inner.app.rectify(
+                &user.account,
+                &user.token,
+                &change,
+                crate::auth::hashing::Unbounded,
+            )?)
         })
         .await
         .inspect(|_| state.wake_notifier())
 }
 
-/// Everything the site holds about the caller (GDPR art. 15 and 20), as JSON.
 #[utoipa::path(get, path = "/me/export", tag = "me", security(("bearer" = [])),
     responses(
         (status = 200, description = "All data held about the caller", content_type = "application/json"),

@@ -106,14 +106,14 @@ pub(crate) fn check(
     )?)
 }
 
+/// The notices of a new phone or e-mail to the old address (and old phone) of `before`.
 pub(crate) fn change_notices(
-    inner: &Inner,
-    before: &Account,
+    site: &str,
+    before: &teleconsult_app::Contact,
     new_phone: Option<&str>,
     new_email: Option<&str>,
+    now: teleconsult_core::Timestamp,
 ) -> Vec<Notification> {
-    let now = inner.clock.now();
-    let site = inner.settings.site_name.as_str();
     let mut what = Vec::new();
     if let Some(phone) = new_phone {
         what.push(crate::i18n::text(
@@ -154,7 +154,6 @@ pub(crate) fn change_notices(
     out
 }
 
-/// The e-mail confirming an erasure, to the address the account had.
 pub(crate) fn erasure_notice(inner: &Inner, account: &Account) -> Notification {
     let site = inner.settings.site_name.as_str();
     Notification::email(

@@ -15,6 +15,7 @@ mod login;
 mod medical_record;
 mod messages;
 mod print;
+mod profile;
 mod queue;
 mod registration;
 mod schedule;
@@ -137,6 +138,15 @@ impl Texts for RecordingTexts {
         now: Timestamp,
     ) -> Notification {
         self.record_secret("confirmation_code", to, code, now)
+    }
+    fn contact_changed(
+        &self,
+        to: &Contact,
+        _: Option<&str>,
+        _: Option<&str>,
+        now: Timestamp,
+    ) -> Vec<Notification> {
+        self.record("contact_changed", to, now)
     }
     fn login_code(&self, to: &Contact, code: &str, now: Timestamp) -> Notification {
         self.record_secret("login_code", to, code, now)
