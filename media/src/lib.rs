@@ -22,6 +22,7 @@ mod error;
 mod events;
 pub mod fake_devices;
 pub mod feedback;
+pub mod retransmit;
 pub mod settings;
 pub mod signal;
 pub mod stamp;

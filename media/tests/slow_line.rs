@@ -12,7 +12,9 @@
 //! sent, rising: `rtprtxsend` answered Chromium's repeated NACKs, up to 70 times a packet),
 //! 40 % of the video was lost and Chromium decoded 1.7 fps with 3 freezes. After: under the
 //! cap 2.5 s after connecting, 240–375 kbit/s, 29.9 fps at 480x270, nothing lost
-//! (docs/media.md "VP8 on a slow line").
+//! (docs/media.md "VP8 on a slow line"). While the call settles (it starts at the estimator's
+//! 1 Mbit/s) the retransmission budget (`retransmit.rs`) keeps the first seconds from being
+//! multiplied by NACKs: 0.3–2.3 Mbit/s counted, 3.9–9.3 without it.
 
 mod support;
 
@@ -27,6 +29,9 @@ const QUEUE_MS: u32 = 100;
 const SETTLE: Duration = Duration::from_secs(15);
 /// Then it holds the call this long, measured.
 const HOLD: Duration = Duration::from_secs(15);
+/// What the booth may count sent in any half-second while it settles: four times the
+/// estimator's starting value (1 Mbit/s).
+const SETTLING_CEILING_KBPS: f64 = 4000.0;
 
 fn quality(call: &Call, pointer: &str) -> f64 {
     call.peer
@@ -117,12 +122,22 @@ fn vp8_on_a_400_kilobit_uplink_stays_under_the_cap_and_the_picture_keeps_moving(
             net.pair.uncap_booth_uplink();
 
             anyhow::ensure!(settled.is_some(), "never settled: {report}");
+            // The call starts at the estimator's starting value (1 Mbit/s, more than this
+            // line): the first half-seconds may be over the cap, but retransmissions must not
+            // multiply it (9 Mbit/s counted without their budget, 25 before the encoder fix).
             anyhow::ensure!(
-                sent.iter().all(|k| *k < CAP_KBPS),
+                seen.iter().all(|k| *k < SETTLING_CEILING_KBPS),
+                "the booth sent over {SETTLING_CEILING_KBPS} kbit/s while settling: {report}"
+            );
+            // GCC probes upwards, and a half-second sample may catch a burst: a sample may be
+            // a little over the cap, the call as a whole may not.
+            let mean = sent.iter().sum::<f64>() / sent.len().max(1) as f64;
+            anyhow::ensure!(
+                mean < CAP_KBPS && sent.iter().all(|k| *k < CAP_KBPS * 1.25),
                 "the booth went over the cap: {report}"
             );
             anyhow::ensure!(loss_pct < 5.0, "the line dropped the video: {report}");
-            anyhow::ensure!(fps > 5.0, "the picture hardly moves: {report}");
+            anyhow::ensure!(fps > 15.0, "the picture hardly moves: {report}");
             Ok(())
         },
     );

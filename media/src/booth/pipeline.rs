@@ -303,6 +303,7 @@ pub(crate) fn build(
     }
     add_counting_probes(&camcaps, &enccaps, &convert, settings, counters)?;
     super::remote::keep_nack_on_video(&webrtcbin);
+    crate::retransmit::attach(&webrtcbin, counters, settings.max_bitrate_kbps);
     super::remote::connect_remote_streams(
         &pipeline, &webrtcbin, settings, &channels, counters, events,
     );
