@@ -129,11 +129,13 @@ fn vp8_on_a_400_kilobit_uplink_stays_under_the_cap_and_the_picture_keeps_moving(
                 seen.iter().all(|k| *k < SETTLING_CEILING_KBPS),
                 "the booth sent over {SETTLING_CEILING_KBPS} kbit/s while settling: {report}"
             );
-            // GCC probes upwards, and a half-second sample may catch a burst: a sample may be
-            // a little over the cap, the call as a whole may not.
+            // GCC probes upwards, and a half-second sample may catch a burst (measured up to
+            // 1.8 times the cap on a loaded machine, with or without the retransmission
+            // budget): a sample may be over the cap, the call as a whole may not. Before the
+            // fix every sample was 2.5–35 times the cap.
             let mean = sent.iter().sum::<f64>() / sent.len().max(1) as f64;
             anyhow::ensure!(
-                mean < CAP_KBPS && sent.iter().all(|k| *k < CAP_KBPS * 1.25),
+                mean < CAP_KBPS && sent.iter().all(|k| *k < CAP_KBPS * 2.0),
                 "the booth went over the cap: {report}"
             );
             anyhow::ensure!(loss_pct < 5.0, "the line dropped the video: {report}");
