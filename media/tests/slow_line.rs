@@ -118,7 +118,7 @@ fn vp8_on_a_400_kilobit_uplink_stays_under_the_cap_and_the_picture_keeps_moving(
                 num(&p1, "/video_in/frameHeight"),
             );
             println!("{report}");
-            call.close().await;
+            call.close().await?;
             net.pair.uncap_booth_uplink();
 
             anyhow::ensure!(settled.is_some(), "never settled: {report}");
