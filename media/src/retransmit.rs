@@ -5,7 +5,8 @@
 //! packets in 30 s, some packets 60–70 times). As libwebrtc does on its sending side, a packet
 //! is sent again at most once per [`RESEND_INTERVAL`], and retransmissions together get at most
 //! [`RTX_SHARE`] of the bandwidth estimate; a request over either limit is dropped before it
-//! reaches `rtprtxsend` (the receiver asks again, or for a keyframe once the packet is too old).
+//! reaches `rtprtxsend` (the receiver asks again, or for a keyframe once the packet is too old)
+//! — by a probe that answers `Handled`, never `Drop` (see [`attach`]).
 
 use crate::stats::Counters;
 use gstreamer as gst;
@@ -120,10 +121,15 @@ pub(crate) fn attach(webrtcbin: &gst::Element, counters: &Arc<Counters>, max_kbp
                 b.allow(ssrc, seqnum, estimate_kbps as f64 * 1000.0, Instant::now())
             });
             if allowed {
-                gst::PadProbeReturn::Ok
-            } else {
-                gst::PadProbeReturn::Drop
+                return gst::PadProbeReturn::Ok;
             }
+            // Over the budget: the request ends here. Not `Drop`: gstreamer-rs has already
+            // taken the event out of the probe info, and GStreamer before 1.24.8 unrefs the
+            // info's (then empty) data after a `Drop` — a GLib critical per request (issue
+            // #22). `Handled` means "the probe disposed of it": the event is unreffed here,
+            // once, and the pad goes on as for a dropped event on every GStreamer version.
+            drop(info.take_event());
+            gst::PadProbeReturn::Handled
         });
     });
 }
@@ -161,6 +167,73 @@ mod tests {
         assert!(
             bits > allowed * 0.9,
             "{bits} ≪ {allowed}: the budget is spent"
+        );
+    }
+
+    fn request(ssrc: u32, seqnum: u32) -> gst::Event {
+        gst::event::CustomUpstream::new(
+            gst::Structure::builder("GstRTPRetransmissionRequest")
+                .field("seqnum", seqnum)
+                .field("ssrc", ssrc)
+                .build(),
+        )
+    }
+
+    /// Issue #22: the budget's first version returned `PadProbeReturn::Drop` for a request
+    /// over it. gstreamer-rs's probe trampoline takes the event out of the probe info (and
+    /// unrefs it itself), and GStreamer before 1.24.8 then unrefs the probe info's data once
+    /// more without checking it for NULL (`gst_pad_send_event_unchecked`, fixed upstream by
+    /// "pad: Check data NULL-ness when probes are stopped"): one GLib critical
+    /// `gst_mini_object_unref: assertion 'mini_object != NULL' failed` per request dropped —
+    /// 827 in the CI run that reverted the fix. The budget now answers `Handled`.
+    #[test]
+    fn requests_over_the_budget_stop_before_rtprtxsend_without_a_glib_critical() {
+        use std::sync::atomic::AtomicU32;
+        crate::init().expect("gstreamer");
+        let pipeline = gst::Pipeline::new();
+        let counters = Arc::new(Counters::default());
+        attach(pipeline.upcast_ref(), &counters, 400);
+        let rtx = gst::ElementFactory::make("rtprtxsend")
+            .build()
+            .expect("rtprtxsend");
+        let sink = gst::ElementFactory::make("fakesink")
+            .property("async", false)
+            .build()
+            .expect("fakesink");
+        pipeline.add_many([&rtx, &sink]).expect("add");
+        rtx.link(&sink).expect("link");
+        let src = rtx.static_pad("src").expect("src pad");
+        // Added after the budget's probe, this one sees only what the budget lets through to
+        // rtprtxsend.
+        let reached = Arc::new(AtomicU32::new(0));
+        let seen = Arc::clone(&reached);
+        src.add_probe(gst::PadProbeType::EVENT_UPSTREAM, move |_, info| {
+            if info.event().and_then(|e| e.structure()).map(|s| s.name().as_str())
+                == Some("GstRTPRetransmissionRequest")
+            {
+                seen.fetch_add(1, Ordering::Relaxed);
+            }
+            gst::PadProbeReturn::Ok
+        });
+        pipeline.set_state(gst::State::Playing).expect("playing");
+        let before = crate::glib_log::criticals();
+
+        // The same packet asked for three times in a row (a receiver's NACKs repeated over a
+        // short round trip): once through, twice over the budget. Another packet: through.
+        // Each request is kept here too: once the pad is done with its own reference (neither
+        // leaked nor unreffed twice), ours is the only one left.
+        for seqnum in [7, 7, 7, 8] {
+            let kept = request(0x1234, seqnum);
+            assert!(src.send_event(kept.clone()), "request {seqnum}");
+            assert!(kept.is_writable(), "request {seqnum}: a reference leaked");
+        }
+
+        let after = crate::glib_log::criticals();
+        pipeline.set_state(gst::State::Null).expect("null");
+        assert_eq!(reached.load(Ordering::Relaxed), 2, "rtprtxsend got them all");
+        assert_eq!(
+            after.count, before.count,
+            "the dropped requests made GStreamer complain: {after:?}"
         );
     }
 }
