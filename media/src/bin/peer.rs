@@ -160,7 +160,9 @@ async fn main() -> anyhow::Result<()> {
     }
     // After the pipeline is down: what its teardown reported counts too.
     emit("glib", glib_log::criticals());
-    Ok(())
+    // tokio's stdin is a blocking read on a thread the runtime's shutdown waits for, until
+    // whoever drives the peer closes its end: the session is down, so leave now.
+    std::process::exit(0)
 }
 
 async fn on_line(session: &BoothSession, line: &str) -> anyhow::Result<()> {

@@ -145,10 +145,14 @@ impl BoothPeer {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         if !self.log.lock().is_ok_and(|l| l.glib_final) {
+            let how = if exited {
+                "exited".to_owned()
+            } else {
+                format!("did not exit within {EXIT_WITHIN:?} of hanging up and was killed")
+            };
             eprintln!(
-                "(the booth peer {} without its final report: its last sample's count of GLib \
-                 criticals is checked)",
-                if exited { "exited" } else { "was killed" }
+                "(the booth peer {how} without its final report: its last sample's count of \
+                 GLib criticals is checked)"
             );
         }
         let (count, glib) = self.glib_criticals();
