@@ -60,6 +60,16 @@ pub fn criticals() -> Criticals {
     }
 }
 
+/// Tests that count criticals around what they do run one at a time (the count is the
+/// process's; nextest gives each test a process of its own, `cargo test` does not).
+#[cfg(test)]
+pub(crate) fn counting_alone() -> std::sync::MutexGuard<'static, ()> {
+    static ALONE: Mutex<()> = Mutex::new(());
+    ALONE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,6 +78,7 @@ mod tests {
     /// through `g_log`, domain "GStreamer"), and still lets GLib print it.
     #[test]
     fn a_gstreamer_critical_is_counted() {
+        let _alone = counting_alone();
         crate::init().expect("gstreamer");
         let before = criticals().count;
         glib::g_critical!("GStreamer", "a critical raised by the test");

@@ -189,6 +189,7 @@ mod tests {
     #[test]
     fn requests_over_the_budget_stop_before_rtprtxsend_without_a_glib_critical() {
         use std::sync::atomic::AtomicU32;
+        let _alone = crate::glib_log::counting_alone();
         crate::init().expect("gstreamer");
         let pipeline = gst::Pipeline::new();
         let counters = Arc::new(Counters::default());
@@ -208,7 +209,10 @@ mod tests {
         let reached = Arc::new(AtomicU32::new(0));
         let seen = Arc::clone(&reached);
         src.add_probe(gst::PadProbeType::EVENT_UPSTREAM, move |_, info| {
-            if info.event().and_then(|e| e.structure()).map(|s| s.name().as_str())
+            if info
+                .event()
+                .and_then(|e| e.structure())
+                .map(|s| s.name().as_str())
                 == Some("GstRTPRetransmissionRequest")
             {
                 seen.fetch_add(1, Ordering::Relaxed);
@@ -230,7 +234,11 @@ mod tests {
 
         let after = crate::glib_log::criticals();
         pipeline.set_state(gst::State::Null).expect("null");
-        assert_eq!(reached.load(Ordering::Relaxed), 2, "rtprtxsend got them all");
+        assert_eq!(
+            reached.load(Ordering::Relaxed),
+            2,
+            "rtprtxsend got them all"
+        );
         assert_eq!(
             after.count, before.count,
             "the dropped requests made GStreamer complain: {after:?}"

@@ -455,6 +455,7 @@ mod tests {
     /// never sees it, and GStreamer reports no critical for it.
     #[test]
     fn a_sources_eos_stops_at_the_pad_it_feeds_without_a_glib_critical() {
+        let _alone = crate::glib_log::counting_alone();
         crate::init().expect("gstreamer");
         let src = gst::ElementFactory::make("videotestsrc")
             .property("num-buffers", 1i32)
@@ -493,7 +494,11 @@ mod tests {
         // Down, its streaming threads are done: whatever they reported is counted.
         pipeline.set_state(gst::State::Null).expect("null");
         let after = crate::glib_log::criticals();
-        assert_eq!(arrived.load(Ordering::Relaxed), 1, "the source sent its EOS");
+        assert_eq!(
+            arrived.load(Ordering::Relaxed),
+            1,
+            "the source sent its EOS"
+        );
         assert!(eos.is_none(), "the EOS went through: {eos:?}");
         assert_eq!(after.count, before.count, "{after:?}");
     }
