@@ -11,7 +11,8 @@
 //! With `display = none` (nothing to draw on) the tee and the self-view branch are left out.
 //! The encoder's own `videoscale ! videorate ! capsfilter` (`enccaps`) pass the camera's
 //! format through until the degradation policy picks a smaller picture or fewer frames
-//! ([`crate::degrade`], applied by `adapt.rs`): the self view keeps the camera's full picture.
+//! ([`crate::degrade`], applied by `adapt.rs` through `rung.rs`): the self view keeps the
+//! camera's full picture.
 //! The compositor draws the remote stream full screen with the self view as a small inset in
 //! the bottom-right corner. Sources sit in [`SourceSlot`]s so a lost camera can be swapped for a
 //! placeholder and back without touching the rest.
@@ -224,11 +225,7 @@ pub(crate) fn build(
     let raw_caps = encoder_caps(fmt);
     let camcaps = capsfilter("camcaps", raw_caps)?;
     // Encoder branch.
-    let encqueue = leaky_queue("encqueue", 2, 0)?;
-    let encscale = el("videoscale", "encscale")?;
-    let encrate = el("videorate", "encrate")?;
-    encrate.set_property("drop-only", true);
-    let enccaps = capsfilter("enccaps", encoder_caps(fmt))?;
+    let [encqueue, encscale, encrate, enccaps] = super::rung::branch(fmt)?;
     let candidates = encoder::candidates(settings.video_codec);
     let encoder_name = encoder::pick(settings.video_codec, &candidates)
         .ok_or_else(|| MediaError::MissingElement(format!("{:?} encoder", settings.video_codec)))?;
