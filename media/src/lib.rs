@@ -22,6 +22,8 @@ mod error;
 mod events;
 pub mod fake_devices;
 pub mod feedback;
+pub mod glib_log;
+pub mod retransmit;
 pub mod settings;
 pub mod signal;
 pub mod stamp;
@@ -39,9 +41,11 @@ pub use stats::CallQuality;
 
 use gstreamer as gst;
 
-/// Initialises GStreamer once per process; cheap to call again.
+/// Initialises GStreamer once per process; cheap to call again. GLib's criticals are counted
+/// from then on ([`glib_log`]).
 pub fn init() -> Result<(), MediaError> {
     static INIT: std::sync::LazyLock<Result<(), String>> = std::sync::LazyLock::new(|| {
+        glib_log::install();
         gst::init().map_err(|e| e.to_string())?;
         congestion::register().map_err(|e| e.to_string())
     });

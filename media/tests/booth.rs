@@ -1,7 +1,8 @@
 //! The booth session in-process, driven through channels (no sockets, no browser): two booth
 //! sessions call each other over loopback, the camera is unplugged and replugged mid-session,
 //! and frames that are not the booth's are refused. Fake devices come from the in-process
-//! `DeviceProvider`, found through `DeviceMonitor`.
+//! `DeviceProvider`, found through `DeviceMonitor`. Every test ends with no GLib critical
+//! counted in its process.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -48,6 +49,14 @@ async fn next_event(
             Err(_) => panic!("no matching event within {within:?}"),
         }
     }
+}
+
+/// No GLib critical in this process so far (`teleconsult_media::glib_log`, in place from the
+/// first pipeline on): a critical is a failed precondition inside GStreamer, a defect even
+/// when the session looked fine (issue #22).
+fn assert_no_glib_criticals() {
+    let criticals = teleconsult_media::glib_log::criticals();
+    assert_eq!(criticals.count, 0, "GLib criticals: {criticals:?}");
 }
 
 /// Relays every outgoing frame of `from` into `to`, recording what was relayed.
@@ -160,6 +169,7 @@ async fn two_booth_sessions_call_each_other_through_channels() {
         a.handle(SignalMessage::Restart).await,
         Err(MediaError::Ended)
     ));
+    assert_no_glib_criticals();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -223,6 +233,7 @@ async fn a_lost_camera_is_replaced_then_recovered() {
     );
     assert!(!booth.status().camera_placeholder);
     booth.hangup().await.expect("hangup");
+    assert_no_glib_criticals();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -254,6 +265,7 @@ async fn frames_that_are_not_the_booths_are_refused() {
             .await,
         Err(MediaError::Ended)
     ));
+    assert_no_glib_criticals();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -276,6 +288,7 @@ async fn a_missing_named_camera_is_an_error_listing_what_is_there() {
         }
         other => panic!("expected DeviceNotFound, got {other:?}"),
     }
+    assert_no_glib_criticals();
 }
 
 /// While alive, fake cameras play a clip; afterwards they draw their pattern again.
@@ -393,6 +406,7 @@ fn the_fake_camera_plays_a_recorded_clip_in_a_loop() {
     }
     pipeline.set_state(gstreamer::State::Null).expect("null");
     drop(clip);
+    assert_no_glib_criticals();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -435,4 +449,5 @@ async fn a_booth_without_a_screen_still_sends_its_camera() {
     a_to_b.abort();
     b_to_a.abort();
     drop(clip);
+    assert_no_glib_criticals();
 }

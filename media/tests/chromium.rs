@@ -127,7 +127,7 @@ async fn call_with_loss(net: &Net, loss_percent: Option<u32>) -> anyhow::Result<
         errors.as_array().is_none_or(Vec::is_empty),
         "page errors: {errors}"
     );
-    call.close().await;
+    call.close().await?;
     println!(
         "held {HOLD:?}: page {:.1} fps at {}x{}, booth {:.1} fps; audio page {:.0} samples/s (level max {:.2}), \
          booth {:.1} buffers/s (peak {:.1} dB); page video lost {} packets, {} NACKs",
@@ -289,8 +289,7 @@ fn the_call_recovers_from_a_five_second_path_cut() {
                 "page state after the cut: {state}"
             );
             println!("media resumed {took:?} after a 5 s path cut (ICE states {ice})");
-            call.close().await;
-            Ok(())
+            call.close().await
         },
     );
 }
@@ -341,7 +340,7 @@ async fn booth_sends(
     } else {
         Vec::new()
     };
-    call.close().await;
+    call.close().await?;
     Ok(Sending {
         cpu,
         fps,
@@ -369,7 +368,7 @@ async fn chromium_sends(net: &Net, clip: Option<&std::path::Path>) -> anyhow::Re
         "/video_out/framesEncoded",
     )
     .await?;
-    call.close().await;
+    call.close().await?;
     Ok(Sending {
         cpu,
         fps,
@@ -521,7 +520,7 @@ fn bench_media() {
         pair.clear_loss();
         drop(delay);
         let (impaired, fps_impaired) = impaired?;
-        call.close().await;
+        call.close().await?;
 
         put("sender_cpu_pct", sender_cpu);
         put("chromium_cpu_pct", chromium_cpu);

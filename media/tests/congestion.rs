@@ -116,7 +116,7 @@ fn on_a_one_megabit_uplink_the_booth_settles_under_the_cap_and_the_picture_never
                 num(&p1, "/video_in/frameWidth"),
                 num(&p1, "/video_in/frameHeight"),
             );
-            call.close().await;
+            call.close().await?;
             net.pair.uncap_booth_uplink();
 
             anyhow::ensure!(

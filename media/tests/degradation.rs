@@ -164,7 +164,7 @@ fn a_conversation_on_a_slow_uplink_gets_a_smaller_picture_at_full_frame_rate_and
             .await?;
             let quality = booth_quality(&call).unwrap_or_default();
             println!("uncapped: 720p again after {up:?}; booth {quality}");
-            call.close().await;
+            call.close().await?;
             anyhow::ensure!(
                 quality.get("degradation").is_none_or(Value::is_null),
                 "still degraded at 720p: {quality}"
@@ -207,7 +207,7 @@ fn a_dermatology_booth_on_a_slow_uplink_keeps_its_resolution_and_sends_fewer_fra
             println!(
                 "400 kbit/s, maintain_resolution: {size:?}, {fps:.1} fps, longest gap {max_gap:.0} ms; booth {quality:?}"
             );
-            call.close().await;
+            call.close().await?;
             net.pair.uncap_booth_uplink();
             anyhow::ensure!(
                 size == (1280.0, 720.0),

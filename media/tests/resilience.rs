@@ -96,7 +96,7 @@ fn opus_in_band_fec_is_in_the_booths_offer_and_in_its_answer() {
             for page_offers in [false, true] {
                 let call = small_call(&net, page_offers).await?;
                 let sdp = call.browser.eval("return window.tcSdp();").await?;
-                call.close().await;
+                call.close().await?;
                 let booth = sdp
                     .get("remote")
                     .and_then(Value::as_str)
@@ -196,8 +196,8 @@ fn under_loss_opus_expects_it_and_keyframe_requests_stay_under_two_a_second() {
             }
             .await;
             net.pair.clear_loss();
-            call.close().await;
-            outcome
+            let closed = call.close().await;
+            outcome.and(closed)
         },
     );
 }
@@ -257,8 +257,8 @@ fn the_booths_jitter_buffers_follow_the_measured_jitter() {
                 .map(drop),
                 Err(e) => Err(e),
             };
-            call.close().await;
-            outcome
+            let closed = call.close().await;
+            outcome.and(closed)
         },
     );
 }

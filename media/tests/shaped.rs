@@ -129,10 +129,14 @@ impl Sender {
         }
     }
 
-    async fn close(self) {
+    /// Ends the call; the booth's must have reported no GLib critical.
+    async fn close(self) -> anyhow::Result<()> {
         match self {
             Self::Booth(call) => call.close().await,
-            Self::Chromium(call) => call.close().await,
+            Self::Chromium(call) => {
+                call.close().await;
+                Ok(())
+            }
         }
     }
 }
@@ -366,8 +370,8 @@ async fn run(
         };
         tokio::time::sleep(SETTLE).await;
         let outcome = measure(net, &sender, path).await;
-        sender.close().await;
-        outcome
+        let closed = sender.close().await;
+        outcome.and_then(|measured| closed.map(|()| measured))
     }
     .await;
     drop(delay);

@@ -243,7 +243,7 @@ window.tcStats = async () => {
     if (s.type === 'inbound-rtp' && s.kind === 'video') out.video_in = {
       framesDecoded: s.framesDecoded, framesPerSecond: s.framesPerSecond, frameWidth: s.frameWidth,
       frameHeight: s.frameHeight, packetsLost: s.packetsLost, packetsReceived: s.packetsReceived,
-      nackCount: s.nackCount, bytesReceived: s.bytesReceived, headerBytesReceived: s.headerBytesReceived };
+      nackCount: s.nackCount, pliCount: s.pliCount, firCount: s.firCount, bytesReceived: s.bytesReceived, headerBytesReceived: s.headerBytesReceived };
     if (s.type === 'inbound-rtp' && s.kind === 'audio') out.audio_in = {
       totalSamplesReceived: s.totalSamplesReceived, audioLevel: s.audioLevel,
       packetsReceived: s.packetsReceived, bytesReceived: s.bytesReceived,

@@ -4,14 +4,17 @@
 //!
 //! stdin: one signalling frame per line (DESIGN §4b); a `join` makes the booth call (offer);
 //! control lines `{"control":"call"|"unplug_camera"|"replug_camera"|"hangup"}`.
-//! stdout: `{"signal":frame}`, `{"event":event}`, `{"quality":…,"status":…}` every
-//! `--stats-ms`, `{"error":…}`.
+//! stdout: `{"signal":frame}`, `{"event":event}`, `{"quality":…,"status":…,"glib":…}` every
+//! `--stats-ms`, `{"error":…}`, and `{"glib":{"count":n,"first":[…]}}` as it exits: the GLib
+//! criticals counted in the process ([`teleconsult_media::glib_log`]), which the media tests
+//! require to be none.
 
 use anyhow::{Context, bail};
 use std::time::Duration;
 use teleconsult_media::signal::{self, SignalMessage};
 use teleconsult_media::{
     AudioOutput, BoothSession, DisplaySink, MediaSettings, SourceChoice, VideoCodec, fake_devices,
+    glib_log,
 };
 use tokio::io::AsyncBufReadExt;
 
@@ -141,14 +144,25 @@ async fn main() -> anyhow::Result<()> {
             }
             _ = ticker.tick() => {
                 let quality = session.quality().await?;
-                println!("{}", serde_json::json!({ "quality": quality, "status": session.status() }));
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "quality": quality,
+                        "status": session.status(),
+                        "glib": glib_log::criticals(),
+                    })
+                );
             }
         }
     }
     if !ended {
         session.hangup().await?;
     }
-    Ok(())
+    // After the pipeline is down: what its teardown reported counts too.
+    emit("glib", glib_log::criticals());
+    // tokio's stdin is a blocking read on a thread the runtime's shutdown waits for, until
+    // whoever drives the peer closes its end: the session is down, so leave now.
+    std::process::exit(0)
 }
 
 async fn on_line(session: &BoothSession, line: &str) -> anyhow::Result<()> {

@@ -5,7 +5,8 @@
 //! every jitter buffer; their latency message makes the bus task recompute the pipeline's).
 //! Under congestion control it also applies the degradation policy ([`crate::degrade`]) to
 //! the video encoder's target: a smaller picture or fewer frames through the caps of the
-//! encoder's `capsfilter` (`enccaps`), which the encoder follows by renegotiating.
+//! encoder's `capsfilter` (`enccaps`, set while no frame is in that branch: `rung.rs`), which
+//! the encoder follows by renegotiating.
 
 use super::Inner;
 use crate::feedback::{self, FEEDBACK_EVERY};
@@ -89,8 +90,11 @@ fn degrade(inner: &Inner) {
     if let Ok(mut now) = inner.counters.degradation.lock() {
         *now = degrader.degradation();
     }
-    if let Some(enccaps) = inner.pipeline.by_name("enccaps") {
-        enccaps.set_property("caps", super::pipeline::encoder_caps(format));
+    if let (Some(queue), Some(caps)) = (
+        inner.pipeline.by_name("encqueue"),
+        inner.pipeline.by_name("enccaps"),
+    ) {
+        super::rung::apply(&queue, &caps, format);
     }
 }
 

@@ -13,6 +13,7 @@ mod bus;
 pub(crate) mod pipeline;
 mod recovery;
 mod remote;
+mod rung;
 mod screen;
 mod welcome;
 

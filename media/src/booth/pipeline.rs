@@ -11,7 +11,8 @@
 //! With `display = none` (nothing to draw on) the tee and the self-view branch are left out.
 //! The encoder's own `videoscale ! videorate ! capsfilter` (`enccaps`) pass the camera's
 //! format through until the degradation policy picks a smaller picture or fewer frames
-//! ([`crate::degrade`], applied by `adapt.rs`): the self view keeps the camera's full picture.
+//! ([`crate::degrade`], applied by `adapt.rs` through `rung.rs`): the self view keeps the
+//! camera's full picture.
 //! The compositor draws the remote stream full screen with the self view as a small inset in
 //! the bottom-right corner. Sources sit in [`SourceSlot`]s so a lost camera can be swapped for a
 //! placeholder and back without touching the rest.
@@ -74,6 +75,22 @@ fn never_wait_downstream(queue: &gst::Element) -> Result<(), MediaError> {
     Ok(())
 }
 
+/// A source that fails sends EOS after its error; the call must not end with it: EOS stops at
+/// `pad`. The probe answers `Handled`, not `Drop`: gstreamer-rs has taken the event out of the
+/// probe info, and GStreamer before 1.24.8 unrefs the info's empty data after a `Drop`, a GLib
+/// critical (issue #22, docs/media.md "VP8 on a slow line").
+fn keep_out_eos(pad: &gst::Pad) {
+    pad.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, |_, info| {
+        match info.event() {
+            Some(e) if e.type_() == gst::EventType::Eos => {
+                drop(info.take_event());
+                gst::PadProbeReturn::Handled
+            }
+            _ => gst::PadProbeReturn::Ok,
+        }
+    });
+}
+
 /// A source element and the element it feeds; the source can be replaced while playing.
 #[derive(Debug)]
 pub(crate) struct SourceSlot {
@@ -94,14 +111,8 @@ impl SourceSlot {
         let element = source.make_element()?;
         pipeline.add(&element)?;
         element.link(downstream)?;
-        // A source that fails sends EOS after its error; the call must not end with it.
         if let Some(pad) = downstream.static_pad("sink") {
-            pad.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, |_, info| {
-                match info.event() {
-                    Some(e) if e.type_() == gst::EventType::Eos => gst::PadProbeReturn::Drop,
-                    _ => gst::PadProbeReturn::Ok,
-                }
-            });
+            keep_out_eos(&pad);
         }
         Ok(Self {
             kind,
@@ -214,11 +225,7 @@ pub(crate) fn build(
     let raw_caps = encoder_caps(fmt);
     let camcaps = capsfilter("camcaps", raw_caps)?;
     // Encoder branch.
-    let encqueue = leaky_queue("encqueue", 2, 0)?;
-    let encscale = el("videoscale", "encscale")?;
-    let encrate = el("videorate", "encrate")?;
-    encrate.set_property("drop-only", true);
-    let enccaps = capsfilter("enccaps", encoder_caps(fmt))?;
+    let [encqueue, encscale, encrate, enccaps] = super::rung::branch(fmt)?;
     let candidates = encoder::candidates(settings.video_codec);
     let encoder_name = encoder::pick(settings.video_codec, &candidates)
         .ok_or_else(|| MediaError::MissingElement(format!("{:?} encoder", settings.video_codec)))?;
@@ -303,6 +310,7 @@ pub(crate) fn build(
     }
     add_counting_probes(&camcaps, &enccaps, &convert, settings, counters)?;
     super::remote::keep_nack_on_video(&webrtcbin);
+    crate::retransmit::attach(&webrtcbin, counters, settings.max_bitrate_kbps);
     super::remote::connect_remote_streams(
         &pipeline, &webrtcbin, settings, &channels, counters, events,
     );
@@ -431,4 +439,64 @@ fn add_counting_probes(
         gst::PadProbeReturn::Ok
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::{Duration, Instant};
+
+    /// A source that ends (here after one frame) sends EOS: it stops at the pad, the pipeline
+    /// never sees it, and GStreamer reports no critical for it.
+    #[test]
+    fn a_sources_eos_stops_at_the_pad_it_feeds_without_a_glib_critical() {
+        let _alone = crate::glib_log::counting_alone();
+        crate::init().expect("gstreamer");
+        let src = gst::ElementFactory::make("videotestsrc")
+            .property("num-buffers", 1i32)
+            .build()
+            .expect("videotestsrc");
+        let queue = gst::ElementFactory::make("queue").build().expect("queue");
+        let sink = gst::ElementFactory::make("fakesink")
+            .property("sync", false)
+            .build()
+            .expect("fakesink");
+        let pipeline = gst::Pipeline::new();
+        pipeline.add_many([&src, &queue, &sink]).expect("add");
+        gst::Element::link_many([&src, &queue, &sink]).expect("link");
+        let pad = queue.static_pad("sink").expect("sink pad");
+        // Added first, this probe sees the EOS before `keep_out_eos` stops it.
+        let arrived = Arc::new(AtomicU32::new(0));
+        let seen = Arc::clone(&arrived);
+        pad.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
+            if info.event().map(|e| e.type_()) == Some(gst::EventType::Eos) {
+                seen.fetch_add(1, Ordering::Relaxed);
+            }
+            gst::PadProbeReturn::Ok
+        });
+        keep_out_eos(&pad);
+        let before = crate::glib_log::criticals();
+        pipeline.set_state(gst::State::Playing).expect("playing");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while arrived.load(Ordering::Relaxed) == 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let bus = pipeline.bus().expect("bus");
+        let eos = bus.timed_pop_filtered(
+            gst::ClockTime::from_mseconds(200),
+            &[gst::MessageType::Eos, gst::MessageType::Error],
+        );
+        // Down, its streaming threads are done: whatever they reported is counted.
+        pipeline.set_state(gst::State::Null).expect("null");
+        let after = crate::glib_log::criticals();
+        assert_eq!(
+            arrived.load(Ordering::Relaxed),
+            1,
+            "the source sent its EOS"
+        );
+        assert!(eos.is_none(), "the EOS went through: {eos:?}");
+        assert_eq!(after.count, before.count, "{after:?}");
+    }
 }

@@ -158,10 +158,13 @@ impl Call {
         }
     }
 
-    pub async fn close(self) {
+    /// Ends the call: Chromium first, then the booth, which must have reported no GLib
+    /// critical ([`BoothPeer::stop`]).
+    pub async fn close(self) -> anyhow::Result<()> {
         self.browser.stop().await;
-        self.peer.stop().await;
+        let stopped = self.peer.stop().await;
         self.server.abort();
+        stopped
     }
 }
 

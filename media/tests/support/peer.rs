@@ -1,6 +1,7 @@
 //! The booth under test: `teleconsult-media-peer` in the booth namespace (it inherits the
 //! namespace of the thread that starts it), its signalling frames on stdin/stdout, its events
-//! and quality samples kept for assertions. Killed by pid on drop.
+//! and quality samples kept for assertions. Killed by pid on drop; [`BoothPeer::stop`] hangs
+//! up first and fails on any GLib critical the peer counted (`teleconsult_media::glib_log`).
 
 use anyhow::Context;
 use serde_json::Value;
@@ -14,7 +15,15 @@ pub struct PeerLog {
     pub events: Vec<Value>,
     pub qualities: Vec<Value>,
     pub errors: Vec<String>,
+    /// The peer's latest count of GLib criticals (`{"count":n,"first":[…]}`), from its quality
+    /// samples and, last, from the line it prints as it exits.
+    pub glib: Option<Value>,
+    /// The peer printed its count on its way out (so the count covers its teardown).
+    pub glib_final: bool,
 }
+
+/// How long the peer may take to exit once it hangs up.
+pub const EXIT_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
 
 pub struct BoothPeer {
     child: tokio::process::Child,
@@ -52,7 +61,13 @@ impl BoothPeer {
                 } else if let Some(event) = value.get("event") {
                     log.events.push(event.clone());
                 } else if value.get("quality").is_some() {
+                    if !log.glib_final {
+                        log.glib = value.get("glib").cloned();
+                    }
                     log.qualities.push(value);
+                } else if let Some(glib) = value.get("glib") {
+                    log.glib = Some(glib.clone());
+                    log.glib_final = true;
                 } else if let Some(error) = value.get("error") {
                     log.errors.push(error.to_string());
                 }
@@ -95,8 +110,56 @@ impl BoothPeer {
             .unwrap_or_default()
     }
 
-    pub async fn stop(mut self) {
-        let _ = self.child.start_kill();
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), self.child.wait()).await;
+    /// The GLib criticals the peer counted (none when it never reported).
+    pub fn glib_criticals(&self) -> (u64, Value) {
+        let glib = self
+            .log
+            .lock()
+            .ok()
+            .and_then(|l| l.glib.clone())
+            .unwrap_or_default();
+        let count = glib.get("count").and_then(Value::as_u64).unwrap_or(0);
+        (count, glib)
+    }
+
+    /// Hangs up (the peer takes its pipeline down and exits, printing its count of GLib
+    /// criticals), kills it if it has not exited within [`EXIT_WITHIN`], then fails if the
+    /// peer counted any critical: a critical is a failed precondition inside GStreamer, a
+    /// defect even when the call looked fine.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        let hung_up = self.send_line(r#"{"control":"hangup"}"#).await.is_ok();
+        let exited = hung_up
+            && tokio::time::timeout(EXIT_WITHIN, self.child.wait())
+                .await
+                .is_ok_and(|status| status.is_ok());
+        if !exited {
+            let _ = self.child.start_kill();
+            let _ = tokio::time::timeout(EXIT_WITHIN, self.child.wait()).await;
+        }
+        // The reader may still hold the last line: wait (bounded) for it.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        while exited
+            && !self.log.lock().is_ok_and(|l| l.glib_final)
+            && std::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        if !self.log.lock().is_ok_and(|l| l.glib_final) {
+            let how = if exited {
+                "exited".to_owned()
+            } else {
+                format!("did not exit within {EXIT_WITHIN:?} of hanging up and was killed")
+            };
+            eprintln!(
+                "(the booth peer {how} without its final report: its last sample's count of \
+                 GLib criticals is checked)"
+            );
+        }
+        let (count, glib) = self.glib_criticals();
+        anyhow::ensure!(
+            count == 0,
+            "the booth peer reported {count} GLib critical(s): {glib}"
+        );
+        Ok(())
     }
 }
