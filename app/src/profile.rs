@@ -3,6 +3,8 @@
 //! password and a confirmation code sent to the current phone (`confirmation.rs`), and the old
 //! address (and old phone) is told. A patient's e-mail is their login: it moves with it. Each
 //! change is one transaction on the account and the patient record as stored, audited.
+//! Erasure (art. 17) takes the password and a confirmation code too; what it removes and keeps
+//! is the accounts port's `erase_account`.
 
 use crate::error::AppError;
 use crate::login::Passwords;
@@ -183,6 +185,35 @@ impl App {
         {
             Ok(Some(saved)) => Ok(saved),
             Ok(None) => Err(AppError::Internal("a rectification changed nothing".into())),
+            Err(RepositoryError::NotFound(_)) => Err(AppError::NotFound),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Erases `actor`'s own account (and patient record, see `AccountStore::erase_account`)
+    /// with the password and a confirmation code typed in session `session_token`; the
+    /// address is told, in the same transaction.
+    pub fn erase_own_account(
+        &self,
+        actor: &Account,
+        session_token: &str,
+        password: Option<&str>,
+        code: Option<&str>,
+        passwords: impl Passwords,
+    ) -> Result<(), AppError> {
+        self.check_confirmation(
+            actor,
+            session_token,
+            ConfirmationPurpose::Erasure,
+            password,
+            code,
+            passwords,
+        )?;
+        let now = self.now();
+        let audit = event(now, &actor_of(actor), Action::Delete, "account", actor.id);
+        let notice = self.texts.erased(&Contact::from(actor), now);
+        match self.store.erase_account(actor.id, &[notice], &audit) {
+            Ok(()) => Ok(()),
             Err(RepositoryError::NotFound(_)) => Err(AppError::NotFound),
             Err(other) => Err(other.into()),
         }

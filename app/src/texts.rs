@@ -132,6 +132,9 @@ pub trait Texts: Send + Sync {
         now: Timestamp,
     ) -> Vec<Notification>;
 
+    /// To the address of an erased account: it is done.
+    fn erased(&self, to: &Contact, now: Timestamp) -> Notification;
+
     /// The SMS carrying a login code.
     fn login_code(&self, to: &Contact, code: &str, now: Timestamp) -> Notification;
 

@@ -197,6 +197,40 @@ impl AccountStore for PgStore {
         )?)
     }
 
+    fn erase_account(
+        &self,
+        id: AccountId,
+        notices: &[Notification],
+        audit: &AuditEvent,
+    ) -> Result<(), RepositoryError> {
+        let (notices, event) = (notices.to_vec(), audit.clone());
+        self.run(move |inner| async move {
+            let mut object = inner.client().await?;
+            let tx = object.transaction().await?;
+            let account = locked_account(&tx, &inner.crypto, id).await?;
+            if let Some(patient) = account.patient {
+                erase_patient(&tx, patient).await?;
+            }
+            // Sessions, links and confirmation codes go with the account (foreign keys).
+            tx.exec("DELETE FROM accounts WHERE id = $1", &[&id.0])
+                .await?;
+            tx.exec(
+                "DELETE FROM quota_counts WHERE key = ANY($1)",
+                &[&vec![
+                    format!("uploads/day/{id}"),
+                    format!("exports/hour/{id}"),
+                ]],
+            )
+            .await?;
+            if let Some(first) = notices.first() {
+                enqueue(&tx, &inner.crypto, &notices, &[], first.created_at).await?;
+            }
+            audit::append(&tx, &[&event]).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
     fn change_profile_with(
         &self,
         id: AccountId,
@@ -247,6 +281,54 @@ impl AccountStore for PgStore {
             },
         )?)
     }
+}
+
+/// What erasure removes of patient `patient` (see `AccountStore::erase_account`): their
+/// record (its short medical record by foreign key), their messages (their files by foreign
+/// key), the chat, shared files, quality records and upload counts of their appointments, and
+/// the queue entry they wait with. Their appointments stay.
+async fn erase_patient(
+    tx: &deadpool_postgres::Transaction<'_>,
+    patient: teleconsult_core::ids::PatientId,
+) -> Result<(), PgError> {
+    tx.exec(
+        "SELECT 1 FROM patients WHERE id = $1 FOR UPDATE",
+        &[&patient.0],
+    )
+    .await?;
+    let rows = tx
+        .all(
+            "SELECT id FROM appointments WHERE patient = $1",
+            &[&patient.0],
+        )
+        .await?;
+    let appointments = rows
+        .iter()
+        .map(|row| row.try_get::<_, uuid::Uuid>(0))
+        .collect::<Result<Vec<_>, _>>()?;
+    let counts: Vec<String> = appointments
+        .iter()
+        .map(|a| format!("uploads/appointment/{a}"))
+        .collect();
+    for statement in [
+        "DELETE FROM chat_messages WHERE appointment = ANY($1)",
+        "DELETE FROM attachments WHERE appointment = ANY($1)",
+        "DELETE FROM call_quality WHERE appointment = ANY($1)",
+    ] {
+        tx.exec(statement, &[&appointments]).await?;
+    }
+    tx.exec("DELETE FROM quota_counts WHERE key = ANY($1)", &[&counts])
+        .await?;
+    tx.exec("DELETE FROM messages WHERE patient = $1", &[&patient.0])
+        .await?;
+    tx.exec(
+        "DELETE FROM queue_entries WHERE patient = $1",
+        &[&patient.0],
+    )
+    .await?;
+    tx.exec("DELETE FROM patients WHERE id = $1", &[&patient.0])
+        .await?;
+    Ok(())
 }
 
 /// Writes a patient's changed record (locked by the caller), moving its e-mail index.

@@ -497,7 +497,12 @@ impl Store {
     /// left (chat, shared files, quality records) are removed in one transaction. The audit trail stays (legal
     /// obligation; it holds identifiers only), so do appointments and issued documents (the
     /// practitioners' medical record). Open sessions die with the account.
-    pub fn erase_account(&self, id: AccountId, event: &AuditEvent) -> Result<(), StoreError> {
+    pub fn erase_account(
+        &self,
+        id: AccountId,
+        notices: &[Notification],
+        event: &AuditEvent,
+    ) -> Result<(), StoreError> {
         let inner = self.inner();
         let patient = inner
             .encrypted(TreeId::Accounts)
@@ -534,6 +539,11 @@ impl Store {
                 tx.raw(TreeId::PatientsByEmail)
                     .remove(&email_index(&inner.crypto, &patient.email))?;
                 traces.remove(tx)?;
+            }
+            // Sessions and links die with the account (they find it no more).
+            tx.raw(TreeId::Confirmations).remove(id.as_bytes())?;
+            for notice in notices {
+                notifications::enqueue(tx, notice)?;
             }
             audit::append(tx, event)?;
             Ok(())

@@ -251,7 +251,7 @@ fn erasure_frees_the_unique_values_and_keeps_the_audit_trail() {
     register(&store, 5).unwrap();
     let audit = store.audit_len().unwrap();
     store
-        .erase_account(account_id(5), &event(Action::Delete, "a"))
+        .erase_account(account_id(5), &[], &event(Action::Delete, "a"))
         .unwrap();
     assert_eq!(store.audit_len().unwrap(), audit + 1);
     assert_eq!(

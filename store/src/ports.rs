@@ -105,6 +105,15 @@ impl AccountStore for Store {
             .ok()
             .map(|(account, patient, ())| (account, patient)))
     }
+
+    fn erase_account(
+        &self,
+        id: AccountId,
+        notices: &[Notification],
+        audit: &AuditEvent,
+    ) -> Result<()> {
+        Ok(Store::erase_account(self, id, notices, audit)?)
+    }
 }
 
 impl BookingStore for Store {

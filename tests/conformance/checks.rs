@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::Under;
 pub use crate::accounts::*;
 pub use crate::calls::*;
+pub use crate::erasure::*;
 use crate::fixtures::{
     appointment, booking, event, patient, practitioner, practitioner_id, schedule, tally, ts,
 };

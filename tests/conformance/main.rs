@@ -18,6 +18,7 @@ mod accounts;
 mod bench;
 mod calls;
 mod checks;
+mod erasure;
 mod fixtures;
 mod outbox;
 mod postgres_only;
@@ -110,4 +111,6 @@ both_adapters!(
     an_expired_registration_frees_its_e_mail_and_national_id,
     confirmation_codes_are_bound_counted_and_used_once,
     thirty_code_requests_send_five_and_thirty_wrong_codes_count_three,
+    an_erasure_removes_the_person_and_their_traces_and_keeps_appointments,
+    thirty_erasures_at_once_erase_once,
 );

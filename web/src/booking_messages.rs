@@ -327,6 +327,10 @@ impl teleconsult_app::Texts for WebTexts {
         crate::me_confirm::change_notices(&self.site_name, to, new_phone, new_email, now)
     }
 
+    fn erased(&self, to: &Contact, now: Timestamp) -> Notification {
+        crate::me_confirm::erasure_notice(&self.site_name, to, now)
+    }
+
     fn login_code(&self, to: &Contact, code: &str, now: Timestamp) -> Notification {
         let text = crate::i18n::text(
             to.language,

@@ -8,13 +8,12 @@ use crate::auth::{AuthUser, event};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::live::Ended;
-use crate::me_confirm::{Confirm, check as confirmed, erasure_notice};
+use crate::me_confirm::Confirm;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use teleconsult_app::profile::ProfileChange;
-use teleconsult_core::account::ConfirmationPurpose;
 use teleconsult_core::account::{Account, Role};
 use teleconsult_core::audit::{Action, Actor};
 use teleconsult_core::consent::{Consent, ConsentKind};
@@ -46,10 +45,6 @@ fn me(account: &Account, patient: Option<&Patient>) -> Me {
         language: account.language.code().to_owned(),
         patient: patient.and_then(|p| serde_json::to_value(p).ok()),
     }
-}
-
-fn actor(user: &AuthUser) -> Actor {
-    Actor::Account(user.account.id.to_string())
 }
 
 /// Reads the caller's patient record (audited), if the account has one.
@@ -393,14 +388,13 @@ pub(crate) async fn erase(
     let id = user.account.id;
     let erased = state
         .blocking(move |inner| {
-            confirmed(inner, &user, ConfirmationPurpose::Erasure, &confirm)?;
-            let audit = event(inner.clock.now(), actor(&user), Action::Delete, "account", user.account.id.to_string());
-            inner.store.erase_account(user.account.id, &audit)?;
-            // Queued after the erasure: only the address, until the message is delivered.
-            let notice = erasure_notice(inner, &user.account);
-            if let Err(e) = inner.store.enqueue_notification(&notice) {
-                tracing::warn!(error = %e, "erasure notice not queued");
-            }
+            inner.app.erase_own_account(
+                &user.account,
+                &user.token,
+                confirm.password.as_deref(),
+                confirm.code.as_deref(),
+                crate::auth::hashing::Unbounded,
+            )?;
             Ok(Erasure {
                 erased: true,
                 kept: vec![

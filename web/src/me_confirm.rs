@@ -10,13 +10,13 @@ use crate::auth::ratelimit::Scope;
 use crate::auth::{AuthUser, check_rate};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ClientAddr};
-use crate::state::{AppState, Inner};
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
-use teleconsult_core::account::{Account, ConfirmationPurpose};
+use teleconsult_core::account::ConfirmationPurpose;
 use teleconsult_core::notification::Notification;
 use utoipa::ToSchema;
 
@@ -89,23 +89,6 @@ pub async fn confirmation_code(
 
 /// Checks the password and the code for `purpose` (blocking work: argon2 and a transaction).
 /// `Ok` once the code is used up; every failure is counted.
-/// Checks the password and code the caller typed for `purpose` (`App::check_confirmation`).
-pub(crate) fn check(
-    inner: &Inner,
-    user: &AuthUser,
-    purpose: ConfirmationPurpose,
-    confirm: &Confirm,
-) -> Result<(), ApiError> {
-    Ok(inner.app.check_confirmation(
-        &user.account,
-        &user.token,
-        purpose,
-        confirm.password.as_deref(),
-        confirm.code.as_deref(),
-        crate::auth::hashing::Unbounded,
-    )?)
-}
-
 /// The notices of a new phone or e-mail to the old address (and old phone) of `before`.
 pub(crate) fn change_notices(
     site: &str,
@@ -154,22 +137,24 @@ pub(crate) fn change_notices(
     out
 }
 
-pub(crate) fn erasure_notice(inner: &Inner, account: &Account) -> Notification {
-    let site = inner.settings.site_name.as_str();
+/// To the address of an erased account: it is done.
+pub(crate) fn erasure_notice(
+    site: &str,
+    to: &teleconsult_app::Contact,
+    now: teleconsult_core::Timestamp,
+) -> Notification {
     Notification::email(
-        account.email.clone(),
-        crate::i18n::text(account.language, "email-erased-subject", &[("site", site)]),
+        to.email.clone(),
+        crate::i18n::text(to.language, "email-erased-subject", &[("site", site)]),
         crate::i18n::text(
-            account.language,
+            to.language,
             "email-erased-body",
-            &[("site", site), ("name", &account.name)],
+            &[("site", site), ("name", &to.name)],
         ),
-        inner.clock.now(),
+        now,
     )
 }
 
-/// Enough of an address or number for its owner to recognise it, not for a reader of the old
-/// mailbox to learn the new one: `an…@ex…`, `+352…56`.
 fn mask(value: &str) -> String {
     let keep = |s: &str, n: usize| s.chars().take(n).collect::<String>();
     match value.split_once('@') {

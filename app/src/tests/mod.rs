@@ -148,6 +148,9 @@ impl Texts for RecordingTexts {
     ) -> Vec<Notification> {
         self.record("contact_changed", to, now)
     }
+    fn erased(&self, to: &Contact, now: Timestamp) -> Notification {
+        self.record("erased", to, now).remove(0)
+    }
     fn login_code(&self, to: &Contact, code: &str, now: Timestamp) -> Notification {
         self.record_secret("login_code", to, code, now)
     }

@@ -65,4 +65,19 @@ pub trait AccountStore: Send + Sync {
         notices: &[Notification],
         audit: &AuditEvent,
     ) -> Result<Option<(Account, Option<Patient>)>, RepositoryError>;
+
+    /// GDPR erasure (art. 17) of account `id`: the account, its login, sessions, links and
+    /// confirmation codes, and — for a patient — their record with its indexes, short medical
+    /// record, messages with practitioners and their files, what the calls of their
+    /// appointments left (chat, shared files, quality records) and the queue entry they wait
+    /// with; in one transaction with `notices` queued (to the address only: the last trace,
+    /// gone once sent) and `audit` recorded. The appointments and issued documents stay (the
+    /// practitioners' record the law makes them keep), so does the audit trail (identifiers
+    /// only). [`RepositoryError::NotFound`] when there is no such account.
+    fn erase_account(
+        &self,
+        id: AccountId,
+        notices: &[Notification],
+        audit: &AuditEvent,
+    ) -> Result<(), RepositoryError>;
 }

@@ -359,7 +359,7 @@ fn erase_patient(ctx: &Context, id: &str, actor: &str) -> Result<serde_json::Val
             .removed_records
     } else {
         for account in &accounts {
-            ctx.store.erase_account(*account, &event)?;
+            ctx.store.erase_account(*account, &[], &event)?;
             if let Some(service) = &ctx.service {
                 service
                     .web
