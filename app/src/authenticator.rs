@@ -72,23 +72,9 @@ impl App {
 
     /// A wrong password or code of a logged-in account, counted on it as stored now.
     fn count_proof_failure(&self, account: &Account, now: Timestamp) -> Result<(), AppError> {
-        let locked = RefCell::new(None);
-        let count = |stored: &mut Account| {
-            if let Err(LoginRefused::Locked { until }) = stored.may_attempt_login(now) {
-                *locked.borrow_mut() = Some(until);
-                return false;
-            }
-            stored.record_failure(now, &self.settings.login);
-            true
-        };
-        match self
-            .store
-            .change_account_with(account.id, &count, &[], None)
-        {
-            Ok(_) => match locked.take() {
-                Some(until) => Err(AppError::Locked { until, now }),
-                None => Ok(()),
-            },
+        match self.record_failure(account.id, now) {
+            Ok(None) => Ok(()),
+            Ok(Some(until)) => Err(AppError::Locked { until, now }),
             Err(RepositoryError::NotFound(_)) => Err(AppError::NotFound),
             Err(other) => Err(other.into()),
         }

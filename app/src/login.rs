@@ -16,6 +16,7 @@ use teleconsult_core::account::{
     TokenPurpose,
 };
 use teleconsult_core::audit::{Action, Actor};
+use teleconsult_core::ids::AccountId;
 use teleconsult_core::ports::RepositoryError;
 use teleconsult_core::ports::sessions::{CodeOutcome, CodeUsed};
 use teleconsult_core::totp::Factor;
@@ -160,10 +161,14 @@ impl App {
         }
     }
 
-    /// A wrong password, counted on `account` as stored now (failures in parallel all count);
-    /// one that finds the account locked meanwhile is refused as locked without counting, as
-    /// it would have been a moment later.
-    fn count_failure(&self, account: &Account, now: Timestamp) -> AppError {
+    /// Counts a failed password or code on account `id` as stored now (failures in parallel
+    /// all count). `Some(until)` when it was found locked meanwhile: not counted, as it would
+    /// have been refused a moment later.
+    pub(crate) fn record_failure(
+        &self,
+        id: AccountId,
+        now: Timestamp,
+    ) -> Result<Option<Timestamp>, RepositoryError> {
         let locked = RefCell::new(None);
         let count = |stored: &mut Account| {
             if let Err(LoginRefused::Locked { until }) = stored.may_attempt_login(now) {
@@ -173,15 +178,15 @@ impl App {
             stored.record_failure(now, &self.settings.login);
             true
         };
-        match self
-            .store
-            .change_account_with(account.id, &count, &[], None)
-        {
-            Ok(Some(_)) | Err(RepositoryError::NotFound(_)) => invalid_credentials(),
-            Ok(None) => match locked.take() {
-                Some(until) => AppError::Locked { until, now },
-                None => invalid_credentials(),
-            },
+        self.store.change_account_with(id, &count, &[], None)?;
+        Ok(locked.take())
+    }
+
+    /// A wrong password at login, counted (see [`App::record_failure`]): the answer to give.
+    fn count_failure(&self, account: &Account, now: Timestamp) -> AppError {
+        match self.record_failure(account.id, now) {
+            Ok(None) | Err(RepositoryError::NotFound(_)) => invalid_credentials(),
+            Ok(Some(until)) => AppError::Locked { until, now },
             Err(other) => other.into(),
         }
     }

@@ -13,6 +13,8 @@ use support::{Call, num, run_in_booth_net};
 /// The uplink cap and its bottleneck queue (the 1 Mbit/s path, 100 ms buffer).
 const CAP_KBPS: f64 = 1000.0;
 const QUEUE_MS: u32 = 100;
+/// The booth's quality samples cover this long (seconds): `--stats-ms 500` below.
+const SAMPLE_S: f64 = 0.5;
 /// The booth must be under the cap this long after the page decodes its first frame.
 const SETTLE: Duration = Duration::from_secs(10);
 /// Then it holds the call this long, measured.
@@ -119,9 +121,15 @@ fn on_a_one_megabit_uplink_the_booth_settles_under_the_cap_and_the_picture_never
             call.close().await?;
             net.pair.uncap_booth_uplink();
 
+            // Held under the cap: on average, and in every sample no more than the line's
+            // queue absorbs without a loss (a keyframe's burst: QUEUE_MS of the cap on top of
+            // it, over a half-second sample). Judged by each sample alone, one keyframe at
+            // 1 060 kbit/s failed a call the line carried without a loss.
+            let mean_held = sent.iter().sum::<f64>() / sent.len().max(1) as f64;
+            let absorbed = CAP_KBPS + CAP_KBPS * f64::from(QUEUE_MS) / 1000.0 / SAMPLE_S;
             anyhow::ensure!(
-                sent.iter().all(|k| *k < CAP_KBPS),
-                "the booth went over the cap: {sent:?}"
+                mean_held < CAP_KBPS && sent.iter().all(|k| *k <= absorbed),
+                "the booth went over the cap: {sent:?} (mean {mean_held:.0}, at most {absorbed:.0} in a sample)"
             );
             anyhow::ensure!(
                 freezes == 0.0,

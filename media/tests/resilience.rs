@@ -202,10 +202,9 @@ fn under_loss_opus_expects_it_and_keyframe_requests_stay_under_two_a_second() {
     );
 }
 
-/// The jitter buffers on the test's clean path (a loaded 2-core machine still jitters a little:
-/// 100 to 140 ms measured) and what the jittery path must raise them to (200 to 400 ms
-/// measured).
-const CLEAN_MS: f64 = 150.0;
+/// What the jittery path must raise the jitter buffers to (200 to 400 ms measured); the test's
+/// clean path keeps them under it (a loaded 2-core machine still jitters a little: 100 to
+/// 140 ms measured alone, 160 ms with the rest of CI's suite running beside it).
 const JITTERY_MS: f64 = 180.0;
 
 #[test]
@@ -216,7 +215,7 @@ fn the_booths_jitter_buffers_follow_the_measured_jitter() {
             let call = small_call(&net, false).await?;
             let clean = booth_status(&call, "jitter_latency_ms");
             anyhow::ensure!(
-                (100.0..=CLEAN_MS).contains(&clean),
+                (100.0..JITTERY_MS).contains(&clean),
                 "clean path: jitter buffers at {clean} ms"
             );
             // What the booth receives: 20 ms plus up to 80 ms more, at random (an RFC 3550
@@ -251,7 +250,7 @@ fn the_booths_jitter_buffers_follow_the_measured_jitter() {
             let outcome = match outcome {
                 // Back on a clean path, the buffers come back down.
                 Ok(()) => wait_status(&call, "jitter_latency_ms", Duration::from_secs(30), |v| {
-                    v <= CLEAN_MS
+                    v < JITTERY_MS
                 })
                 .await
                 .map(drop),

@@ -2,19 +2,7 @@
 //! code, removed with both; wrong proofs count toward the lockout, parallel ones too.
 
 use super::*;
-use crate::login::Passwords;
 use teleconsult_core::totp::{TotpError, step_of};
-
-struct Plain;
-
-impl Passwords for Plain {
-    fn verify(&mut self, password: &str, stored: Option<&str>) -> bool {
-        stored == Some(password)
-    }
-    fn hash(&mut self, password: &str) -> Result<String, AppError> {
-        Ok(password.to_owned())
-    }
-}
 
 fn code_now(s: &Site, account: &Account) -> String {
     let secret = &account.totp.as_ref().unwrap().secret;

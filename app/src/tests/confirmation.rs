@@ -2,20 +2,8 @@
 //! checked with the password, used once.
 
 use super::*;
-use crate::login::Passwords;
 use teleconsult_core::account::ConfirmationPurpose;
 use teleconsult_core::confirmation::Confirmation;
-
-struct Plain;
-
-impl Passwords for Plain {
-    fn verify(&mut self, password: &str, stored: Option<&str>) -> bool {
-        stored == Some(password)
-    }
-    fn hash(&mut self, password: &str) -> Result<String, AppError> {
-        Ok(password.to_owned())
-    }
-}
 
 const PURPOSE: ConfirmationPurpose = ConfirmationPurpose::ContactChange;
 

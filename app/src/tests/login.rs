@@ -3,22 +3,10 @@
 //! 30 one after the other would — and single-use links.
 
 use super::*;
-use crate::login::{Live, Passwords};
+use crate::login::Live;
 use teleconsult_core::account::{OneTimeToken, TokenPurpose};
 use teleconsult_core::ports::sessions::SessionStore;
 use teleconsult_core::totp::Factor;
-
-/// Hashes are the passwords themselves: the use cases' rules, not argon2, are under test.
-struct Plain;
-
-impl Passwords for Plain {
-    fn verify(&mut self, password: &str, stored: Option<&str>) -> bool {
-        stored == Some(password)
-    }
-    fn hash(&mut self, password: &str) -> Result<String, AppError> {
-        Ok(format!("hash:{password}"))
-    }
-}
 
 /// The patient of the site logs in (password "x", see `account`): the challenge id and the
 /// code sent by SMS.

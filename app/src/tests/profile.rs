@@ -2,20 +2,8 @@
 //! e-mail with the password and a confirmation code, the old address told.
 
 use super::*;
-use crate::login::Passwords;
 use crate::profile::ProfileChange;
 use teleconsult_core::account::ConfirmationPurpose;
-
-struct Plain;
-
-impl Passwords for Plain {
-    fn verify(&mut self, password: &str, stored: Option<&str>) -> bool {
-        stored == Some(password)
-    }
-    fn hash(&mut self, password: &str) -> Result<String, AppError> {
-        Ok(password.to_owned())
-    }
-}
 
 #[test]
 fn names_change_alone_a_new_e_mail_needs_the_password_and_a_code() {

@@ -2,19 +2,7 @@
 //! whatever is registered, the messages to the mailboxes concerned, activation then login.
 
 use super::*;
-use crate::login::Passwords;
 use crate::registration::RegistrationForm;
-
-struct Plain;
-
-impl Passwords for Plain {
-    fn verify(&mut self, password: &str, stored: Option<&str>) -> bool {
-        stored == Some(password)
-    }
-    fn hash(&mut self, password: &str) -> Result<String, AppError> {
-        Ok(password.to_owned())
-    }
-}
 
 fn form(email: &str, national_id: &str) -> RegistrationForm {
     RegistrationForm {
