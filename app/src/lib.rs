@@ -32,6 +32,7 @@ pub mod call;
 pub mod cancel;
 pub mod confirmation;
 pub mod consents;
+pub mod directory;
 mod entries;
 pub mod error;
 pub mod files;

@@ -6,14 +6,11 @@ use crate::extract::ApiJson;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
+use teleconsult_app::directory::{DirectoryFilter, Listed};
 use teleconsult_app::schedule::ListingChange;
 use teleconsult_core::Timestamp;
-use teleconsult_core::booking::free_slots;
 use teleconsult_core::ids::PractitionerId;
-use teleconsult_core::ports::Repository;
-use teleconsult_core::practitioner::Practitioner;
 use teleconsult_core::schedule::{ConsultationMode, Schedule, Slot};
 use utoipa::{IntoParams, ToSchema};
 
@@ -55,20 +52,27 @@ pub(crate) fn mode_name(mode: ConsultationMode) -> &'static str {
     }
 }
 
-fn matches(p: &Practitioner, query: &PractitionerQuery) -> bool {
-    let q_ok = query
-        .q
-        .as_deref()
-        .is_none_or(|q| p.name.to_lowercase().contains(&q.trim().to_lowercase()));
-    let s_ok = query
-        .specialty
-        .as_deref()
-        .is_none_or(|s| p.specialty == s.trim());
-    let l_ok = query
-        .language
-        .as_deref()
-        .is_none_or(|l| p.languages.iter().any(|x| x == l.trim()));
-    q_ok && s_ok && l_ok
+impl From<PractitionerQuery> for DirectoryFilter {
+    fn from(query: PractitionerQuery) -> Self {
+        Self {
+            q: query.q,
+            specialty: query.specialty,
+            language: query.language,
+        }
+    }
+}
+
+impl From<Listed> for PractitionerView {
+    fn from(listed: Listed) -> Self {
+        let p = listed.practitioner;
+        Self {
+            id: p.id.to_string(),
+            modes: modes(listed.schedule.as_ref()),
+            name: p.name,
+            specialty: p.specialty,
+            languages: p.languages,
+        }
+    }
 }
 
 /// Searches practitioners by name, specialty and language.
@@ -81,27 +85,13 @@ pub async fn list_practitioners(
     _user: AuthUser,
     Query(query): Query<PractitionerQuery>,
 ) -> Result<Json<Vec<PractitionerView>>, ApiError> {
-    state
-        .blocking(move |inner| {
-            let mut out = Vec::new();
-            for p in inner
-                .store
-                .practitioners()?
-                .into_iter()
-                .filter(|p| matches(p, &query))
-            {
-                let schedule = inner.store.schedule(p.id)?;
-                out.push(PractitionerView {
-                    id: p.id.to_string(),
-                    modes: modes(schedule.as_ref()),
-                    name: p.name,
-                    specialty: p.specialty,
-                    languages: p.languages,
-                });
-            }
-            Ok(Json(out))
-        })
-        .await
+    let filter = DirectoryFilter::from(query);
+    let listed = state
+        .blocking(move |inner| Ok(inner.app.directory(&filter)?))
+        .await?;
+    Ok(Json(
+        listed.into_iter().map(PractitionerView::from).collect(),
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -131,27 +121,25 @@ impl From<Slot> for SlotView {
     }
 }
 
-fn parse_time(field: &str, value: Option<&str>, default: Timestamp) -> Result<Timestamp, ApiError> {
-    match value {
-        None => Ok(default),
-        Some(v) => v.parse::<Timestamp>().map_err(|_| {
-            ApiError::invalid_fields(
-                [(
-                    field.to_owned(),
-                    "expected an RFC 3339 time, e.g. 2026-11-23T09:00:00+01:00".to_owned(),
-                )]
-                .into(),
-            )
-        }),
-    }
+fn parse_time(field: &str, value: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
+    value
+        .map(|v| {
+            v.parse::<Timestamp>().map_err(|_| {
+                ApiError::invalid_fields(
+                    [(
+                        field.to_owned(),
+                        "expected an RFC 3339 time, e.g. 2026-11-23T09:00:00+01:00".to_owned(),
+                    )]
+                    .into(),
+                )
+            })
+        })
+        .transpose()
 }
 
 pub(crate) fn practitioner_id(raw: &str) -> Result<PractitionerId, ApiError> {
     raw.parse().map_err(|_| ApiError::not_found())
 }
-
-/// Longest window one slots request may cover.
-const MAX_SLOT_WINDOW_DAYS: i64 = 31;
 
 /// Free slots of a practitioner between `from` and `to` (never in the past, never beyond the
 /// booking horizon).
@@ -168,48 +156,12 @@ pub async fn slots(
     Query(query): Query<SlotQuery>,
 ) -> Result<Json<Vec<SlotView>>, ApiError> {
     let id = practitioner_id(&id)?;
-    let now = state.clock.now();
-    let from = parse_time("from", query.from.as_deref(), now)?.max(now);
-    let default_to = from
-        .checked_add(SignedDuration::from_hours(24 * MAX_SLOT_WINDOW_DAYS))
-        .unwrap_or(from);
-    let to = parse_time("to", query.to.as_deref(), default_to)?;
-    if to <= from || to.duration_since(from) > SignedDuration::from_hours(24 * MAX_SLOT_WINDOW_DAYS)
-    {
-        return Err(ApiError::invalid_fields(
-            [(
-                "to".to_owned(),
-                format!("must be after `from` and at most {MAX_SLOT_WINDOW_DAYS} days later"),
-            )]
-            .into(),
-        ));
-    }
-    let horizon = now
-        .checked_add(SignedDuration::from_hours(
-            24 * state.settings.booking.horizon_days,
-        ))
-        .unwrap_or(now);
-    let to = to.min(horizon);
-    state
-        .blocking(move |inner| {
-            if inner.store.practitioner(id)?.is_none() {
-                return Err(ApiError::not_found());
-            }
-            let Some(schedule) = inner.store.schedule(id)? else {
-                return Ok(Json(Vec::new()));
-            };
-            if to <= from {
-                return Ok(Json(Vec::new()));
-            }
-            let booked = inner.store.booked_starts(id, from, to)?;
-            Ok(Json(
-                free_slots(&schedule, from, to, &booked)
-                    .into_iter()
-                    .map(SlotView::from)
-                    .collect(),
-            ))
-        })
-        .await
+    let from = parse_time("from", query.from.as_deref())?;
+    let to = parse_time("to", query.to.as_deref())?;
+    let slots = state
+        .blocking(move |inner| Ok(inner.app.free_slots_of(id, from, to)?))
+        .await?;
+    Ok(Json(slots.into_iter().map(SlotView::from).collect()))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -239,54 +191,19 @@ pub async fn first_available(
     _user: AuthUser,
     Query(query): Query<FirstAvailableQuery>,
 ) -> Result<Json<FirstAvailable>, ApiError> {
-    let mode = match query.mode.as_deref() {
-        None => None,
-        Some(m) => Some(parse_mode(m)?),
-    };
-    let now = state.clock.now();
-    let to = now
-        .checked_add(SignedDuration::from_hours(24 * 14))
-        .unwrap_or(now);
-    let filter = PractitionerQuery {
+    let mode = query.mode.as_deref().map(parse_mode).transpose()?;
+    let filter = DirectoryFilter {
         q: None,
         specialty: query.specialty,
         language: query.language,
     };
-    state
-        .blocking(move |inner| {
-            let mut best: Option<(Slot, Practitioner, Option<Schedule>)> = None;
-            for p in inner
-                .store
-                .practitioners()?
-                .into_iter()
-                .filter(|p| matches(p, &filter))
-            {
-                let Some(schedule) = inner.store.schedule(p.id)? else {
-                    continue;
-                };
-                let booked = inner.store.booked_starts(p.id, now, to)?;
-                let first = free_slots(&schedule, now, to, &booked)
-                    .into_iter()
-                    .find(|s| mode.is_none_or(|m| s.modes.contains(&m)));
-                if let Some(slot) = first
-                    && best.as_ref().is_none_or(|(b, ..)| slot.start < b.start)
-                {
-                    best = Some((slot, p, Some(schedule)));
-                }
-            }
-            let (slot, p, schedule) = best.ok_or_else(ApiError::not_found)?;
-            Ok(Json(FirstAvailable {
-                practitioner: PractitionerView {
-                    id: p.id.to_string(),
-                    modes: modes(schedule.as_ref()),
-                    name: p.name,
-                    specialty: p.specialty,
-                    languages: p.languages,
-                },
-                slot: slot.into(),
-            }))
-        })
-        .await
+    let (slot, listed) = state
+        .blocking(move |inner| Ok(inner.app.first_available(&filter, mode)?))
+        .await?;
+    Ok(Json(FirstAvailable {
+        practitioner: listed.into(),
+        slot: slot.into(),
+    }))
 }
 
 pub(crate) fn parse_mode(raw: &str) -> Result<ConsultationMode, ApiError> {

@@ -10,6 +10,7 @@ mod call;
 mod cancel;
 mod confirmation;
 mod consents;
+mod directory;
 mod files;
 mod login;
 mod medical_record;
