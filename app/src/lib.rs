@@ -36,6 +36,7 @@ pub mod directory;
 mod entries;
 pub mod error;
 pub mod files;
+pub mod gdpr;
 pub mod login;
 pub mod medical_record;
 pub mod messages;

@@ -32,7 +32,7 @@ pub enum Administrator<'a> {
 
 impl Administrator<'_> {
     /// The audit trail's actor, once the administrator is allowed.
-    fn allowed(&self) -> Result<Actor, AppError> {
+    pub(crate) fn allowed(&self) -> Result<Actor, AppError> {
         match self {
             Self::Account(account) => {
                 require(account, &[Role::Admin])?;

@@ -211,6 +211,7 @@ impl AccountStore for PgStore {
             if let Some(patient) = account.patient {
                 erase_patient(&tx, patient).await?;
             }
+
             // Sessions, links and confirmation codes go with the account (foreign keys).
             tx.exec("DELETE FROM accounts WHERE id = $1", &[&id.0])
                 .await?;
@@ -228,6 +229,23 @@ impl AccountStore for PgStore {
             audit::append(&tx, &[&event]).await?;
             tx.commit().await?;
             Ok(())
+        })
+    }
+
+    fn erase_patient(
+        &self,
+        id: teleconsult_core::ids::PatientId,
+        audit: &AuditEvent,
+    ) -> Result<Option<u64>, RepositoryError> {
+        let event = audit.clone();
+        self.run(move |inner| async move {
+            let mut object = inner.client().await?;
+            let tx = object.transaction().await?;
+            // The attempt is recorded even when there is no such patient.
+            let removed = erase_patient(&tx, id).await?;
+            audit::append(&tx, &[&event]).await?;
+            tx.commit().await?;
+            Ok(removed)
         })
     }
 
@@ -286,16 +304,21 @@ impl AccountStore for PgStore {
 /// What erasure removes of patient `patient` (see `AccountStore::erase_account`): their
 /// record (its short medical record by foreign key), their messages (their files by foreign
 /// key), the chat, shared files, quality records and upload counts of their appointments, and
-/// the queue entry they wait with. Their appointments stay.
+/// the queue entry they wait with. Their appointments stay. How many rows went (`None`: no
+/// such patient, nothing removed).
 async fn erase_patient(
     tx: &deadpool_postgres::Transaction<'_>,
     patient: teleconsult_core::ids::PatientId,
-) -> Result<(), PgError> {
-    tx.exec(
-        "SELECT 1 FROM patients WHERE id = $1 FOR UPDATE",
-        &[&patient.0],
-    )
-    .await?;
+) -> Result<Option<u64>, PgError> {
+    let found = tx
+        .exec(
+            "SELECT 1 FROM patients WHERE id = $1 FOR UPDATE",
+            &[&patient.0],
+        )
+        .await?;
+    if found == 0 {
+        return Ok(None);
+    }
     let rows = tx
         .all(
             "SELECT id FROM appointments WHERE patient = $1",
@@ -310,25 +333,27 @@ async fn erase_patient(
         .iter()
         .map(|a| format!("uploads/appointment/{a}"))
         .collect();
+    let mut removed = 0;
     for statement in [
         "DELETE FROM chat_messages WHERE appointment = ANY($1)",
         "DELETE FROM attachments WHERE appointment = ANY($1)",
         "DELETE FROM call_quality WHERE appointment = ANY($1)",
     ] {
-        tx.exec(statement, &[&appointments]).await?;
+        removed += tx.exec(statement, &[&appointments]).await?;
     }
     tx.exec("DELETE FROM quota_counts WHERE key = ANY($1)", &[&counts])
         .await?;
-    tx.exec("DELETE FROM messages WHERE patient = $1", &[&patient.0])
-        .await?;
-    tx.exec(
+    // The medical record and the message files go by foreign key: counted first.
+    for statement in [
+        "SELECT 1 FROM medical_records WHERE patient = $1",
+        "SELECT 1 FROM message_files f JOIN messages m ON m.id = f.message WHERE m.patient = $1",
+        "DELETE FROM messages WHERE patient = $1",
         "DELETE FROM queue_entries WHERE patient = $1",
-        &[&patient.0],
-    )
-    .await?;
-    tx.exec("DELETE FROM patients WHERE id = $1", &[&patient.0])
-        .await?;
-    Ok(())
+        "DELETE FROM patients WHERE id = $1",
+    ] {
+        removed += tx.exec(statement, &[&patient.0]).await?;
+    }
+    Ok(Some(removed))
 }
 
 /// Writes a patient's changed record (locked by the caller), moving its e-mail index.

@@ -114,6 +114,10 @@ impl AccountStore for Store {
     ) -> Result<()> {
         Ok(Store::erase_account(self, id, notices, audit)?)
     }
+
+    fn erase_patient(&self, id: PatientId, audit: &AuditEvent) -> Result<Option<u64>> {
+        Ok(Store::erase_patient(self, id, audit)?.map(|erased| erased.removed_records))
+    }
 }
 
 impl BookingStore for Store {

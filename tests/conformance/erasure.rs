@@ -170,3 +170,50 @@ pub fn thirty_erasures_at_once_erase_once(under: &Under) {
     assert_eq!((erased, gone), (1, 29));
     assert_eq!(under.store.audit_records(), before + 1);
 }
+
+pub fn a_walk_in_without_account_is_erased_once_and_every_attempt_recorded(under: &Under) {
+    let store = &under.store;
+    let p = patient(7);
+    store
+        .create_patient(&p, &event(Action::Create, "patient", "7"), &[])
+        .unwrap();
+    store
+        .save_medical_record(
+            &MedicalRecord {
+                patient: p.id,
+                history: "Asthme".into(),
+                allergies: String::new(),
+                treatments: String::new(),
+                updated_at: ts(8),
+                updated_by: account(7, Role::Staff).id,
+            },
+            &event(Action::Update, "medical_record", "7"),
+        )
+        .unwrap();
+    let before = store.audit_records();
+    let outcomes: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..30)
+            .map(|_| {
+                let store = Arc::clone(&under.store);
+                let p = p.id;
+                scope.spawn(move || {
+                    store
+                        .erase_patient(p, &event(Action::Delete, "patient", "7"))
+                        .unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let erased: Vec<_> = outcomes.iter().flatten().collect();
+    assert_eq!(erased.len(), 1, "{outcomes:?}");
+    // The record, its indexes or rows, and the medical record at least.
+    assert!(*erased[0] >= 2, "{erased:?}");
+    assert_eq!(store.audit_records(), before + 30, "every attempt recorded");
+    let read = event(Action::Read, "x", "x");
+    assert_eq!(store.patient(p.id, &read).unwrap(), None);
+    assert_eq!(store.find_medical_record(p.id, &read).unwrap(), None);
+    store
+        .create_patient(&p, &event(Action::Create, "patient", "7"), &[])
+        .unwrap();
+}

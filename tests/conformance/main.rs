@@ -113,4 +113,5 @@ both_adapters!(
     thirty_code_requests_send_five_and_thirty_wrong_codes_count_three,
     an_erasure_removes_the_person_and_their_traces_and_keeps_appointments,
     thirty_erasures_at_once_erase_once,
+    a_walk_in_without_account_is_erased_once_and_every_attempt_recorded,
 );

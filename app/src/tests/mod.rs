@@ -12,6 +12,7 @@ mod confirmation;
 mod consents;
 mod directory;
 mod files;
+mod gdpr;
 mod login;
 mod medical_record;
 mod messages;

@@ -80,4 +80,14 @@ pub trait AccountStore: Send + Sync {
         notices: &[Notification],
         audit: &AuditEvent,
     ) -> Result<(), RepositoryError>;
+
+    /// GDPR erasure (art. 17) of patient `id` who has no account (a walk-in registered at the
+    /// counter): their record with its indexes and the traces [`AccountStore::erase_account`]
+    /// removes with a patient, in one transaction with `audit` — recorded even when there is no
+    /// such patient. How many records went, or `None` when there was no such patient.
+    fn erase_patient(
+        &self,
+        id: crate::ids::PatientId,
+        audit: &AuditEvent,
+    ) -> Result<Option<u64>, RepositoryError>;
 }

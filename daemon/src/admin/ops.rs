@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
+use teleconsult_app::users::Administrator;
 use teleconsult_core::Timestamp;
 use teleconsult_core::audit::{Action, Actor, AuditEvent};
 use teleconsult_core::ids::PatientId;
@@ -138,18 +139,6 @@ pub struct SyncRetryReport {
     /// The running sync worker was woken up to send now.
     pub worker_woken: bool,
     pub note: String,
-}
-
-impl Context {
-    fn audit(&self, actor: &str, action: Action, object_id: &str) -> AuditEvent {
-        AuditEvent {
-            at: self.clock.now(),
-            actor: Actor::Admin(actor.to_owned()),
-            action,
-            object_type: "patient".into(),
-            object_id: object_id.to_owned(),
-        }
-    }
 }
 
 /// Runs one request. `payload` is the archive of a restore; `actor` names the administrator in
@@ -317,23 +306,12 @@ fn parse_patient_id(id: &str) -> Result<PatientId, AdminError> {
 
 fn export_patient(ctx: &Context, id: &str, actor: &str) -> Result<serde_json::Value, AdminError> {
     let patient_id = parse_patient_id(id)?;
-    let event = ctx.audit(actor, Action::Export, &patient_id.to_string());
-    let patient = ctx
-        .store
-        .patient(patient_id, &event)
-        .map_err(|e| AdminError::new("store_error", e.to_string()))?
-        .ok_or_else(|| not_found(patient_id))?;
+    let (patient, record) = ctx
+        .app
+        .export_patient(Administrator::Operator(actor), patient_id)
+        .map_err(|e| app_error(e, patient_id))?;
     let mut exported = json(&patient)?;
-    // The short medical record the patient side filled in (null when never), read as an
-    // export of its own.
-    let record_event = AuditEvent {
-        object_type: "medical_record".into(),
-        ..ctx.audit(actor, Action::Export, &patient_id.to_string())
-    };
-    let record = ctx
-        .store
-        .medical_record(patient_id, &record_event)
-        .map_err(|e| AdminError::new("store_error", e.to_string()))?;
+    // The short medical record the patient side filled in (null when never).
     if let Some(map) = exported.as_object_mut() {
         map.insert("medical_record".into(), json(&record)?);
     }
@@ -342,42 +320,34 @@ fn export_patient(ctx: &Context, id: &str, actor: &str) -> Result<serde_json::Va
 
 fn erase_patient(ctx: &Context, id: &str, actor: &str) -> Result<serde_json::Value, AdminError> {
     let patient_id = parse_patient_id(id)?;
-    let event = ctx.audit(actor, Action::Delete, &patient_id.to_string());
-    // A registered patient has an account (login, contact data, sessions): erasing the account
-    // erases its patient record with it, in one transaction (`Store::erase_account`).
-    let accounts: Vec<_> = ctx
-        .store
-        .accounts()?
-        .into_iter()
-        .filter(|account| account.patient == Some(patient_id))
-        .map(|account| account.id)
-        .collect();
-    let records_removed = if accounts.is_empty() {
-        ctx.store
-            .erase_patient(patient_id, &event)?
-            .ok_or_else(|| not_found(patient_id))?
-            .removed_records
-    } else {
-        for account in &accounts {
-            ctx.store.erase_account(*account, &[], &event)?;
-            if let Some(service) = &ctx.service {
-                service
-                    .web
-                    .live
-                    .announce(teleconsult_web::live::Ended::Account(*account));
-            }
+    let erased = ctx
+        .app
+        .erase_patient(Administrator::Operator(actor), patient_id)
+        .map_err(|e| app_error(e, patient_id))?;
+    if let Some(service) = &ctx.service {
+        for account in &erased.accounts {
+            service
+                .web
+                .live
+                .announce(teleconsult_web::live::Ended::Account(*account));
         }
-        // The patient record, its two look-up entries, each account and its login entry.
-        3 + 2 * accounts.len() as u64
-    };
+    }
     json(&ErasureReport {
         patient_id,
-        records_removed,
-        accounts_erased: accounts.len() as u64,
+        records_removed: erased.removed_records,
+        accounts_erased: erased.accounts.len() as u64,
         outbox_pending: ctx
             .store
             .outbox_pending_about(&format!("patient/{patient_id}"))?,
     })
+}
+
+/// A use case's refusal or failure, for the operator.
+fn app_error(error: teleconsult_app::AppError, patient: PatientId) -> AdminError {
+    match error {
+        teleconsult_app::AppError::NotFound => not_found(patient),
+        other => AdminError::new("store_error", other.to_string()),
+    }
 }
 
 fn not_found(id: PatientId) -> AdminError {
