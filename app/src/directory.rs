@@ -57,6 +57,11 @@ fn days(n: i64) -> SignedDuration {
 }
 
 impl App {
+    /// Every practitioner listed, without their hours (the landing page's names).
+    pub fn practitioners(&self) -> Result<Vec<Practitioner>, AppError> {
+        Ok(self.store.practitioners()?)
+    }
+
     /// The practitioners `filter` matches, with their hours.
     pub fn directory(&self, filter: &DirectoryFilter) -> Result<Vec<Listed>, AppError> {
         let mut out = Vec::new();

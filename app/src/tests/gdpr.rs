@@ -20,11 +20,13 @@ fn the_operator_exports_then_erases_a_registered_patient_with_their_account() {
     assert_eq!(erased.accounts, [s.patient.id]);
     assert!(s.store.account(s.patient.id).unwrap().is_none());
     assert!(matches!(
-        s.app.export_patient(Administrator::Operator("root (uid 0)"), id),
+        s.app
+            .export_patient(Administrator::Operator("root (uid 0)"), id),
         Err(AppError::NotFound)
     ));
     assert!(matches!(
-        s.app.erase_patient(Administrator::Operator("root (uid 0)"), id),
+        s.app
+            .erase_patient(Administrator::Operator("root (uid 0)"), id),
         Err(AppError::NotFound)
     ));
     let deleted = s

@@ -10,7 +10,6 @@ use super::csrf;
 use super::errors::{bad_form, fault, redirect, refused, with_cookie};
 use super::format::{date_time, today};
 use super::layout::{document, respond};
-use crate::error::ApiError;
 use crate::me::{MeUpdate, rectify};
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Form, Query};
@@ -22,14 +21,13 @@ use serde::Deserialize;
 use std::str::FromStr;
 use teleconsult_core::Timestamp;
 use teleconsult_core::account::Role;
-use teleconsult_core::ports::Repository;
 use teleconsult_core::site::Language;
 
 /// `GET /`: what the service is, what you need, and the way in.
 pub async fn landing(page: Page) -> Response {
     let practitioners = match page
         .state
-        .blocking(|inner| inner.store.practitioners().map_err(ApiError::from))
+        .blocking(|inner| Ok(inner.app.practitioners()?))
         .await
     {
         Ok(list) => list,
