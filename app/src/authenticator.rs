@@ -11,6 +11,7 @@ use std::cell::RefCell;
 use teleconsult_core::Timestamp;
 use teleconsult_core::account::{Account, LoginRefused};
 use teleconsult_core::audit::{Action, AuditEvent};
+use teleconsult_core::notification::Notification;
 use teleconsult_core::ports::RepositoryError;
 use teleconsult_core::totp::{self, TotpError, TotpSecret};
 
@@ -93,32 +94,15 @@ impl App {
         let now = self.now();
         let checked = self.check_own_password(actor, password, passwords, now)?;
         let secret = new_secret()?;
-        let refusal = RefCell::new(None);
         let start = |stored: &mut Account| {
             if stored.password_hash != checked {
-                *refusal.borrow_mut() = Some(AppError::PasswordChanged);
-                return false;
+                return Err(AppError::PasswordChanged);
             }
-            match stored.start_totp(secret.clone(), now) {
-                Ok(()) => true,
-                Err(e) => {
-                    *refusal.borrow_mut() = Some(AppError::Totp(e));
-                    false
-                }
-            }
+            stored
+                .start_totp(secret.clone(), now)
+                .map_err(AppError::Totp)
         };
-        let audit = changed(actor, now);
-        match self
-            .store
-            .change_account_with(actor.id, &start, &[], Some(&audit))
-        {
-            Ok(Some(account)) => Ok(account),
-            Ok(None) => Err(refusal
-                .take()
-                .unwrap_or_else(|| AppError::Internal("set-up not stored".into()))),
-            Err(RepositoryError::NotFound(_)) => Err(AppError::NotFound),
-            Err(other) => Err(other.into()),
-        }
+        self.change_own_app(actor, &start, &[], now)
     }
 
     /// Confirms `actor`'s pending set-up with a first code from the app; the owner is told.
@@ -130,27 +114,8 @@ impl App {
             AuthenticatorChange::SetUp,
             now,
         );
-        let refusal = RefCell::new(None);
-        let confirm = |stored: &mut Account| match stored.confirm_totp(code, now) {
-            Ok(()) => true,
-            Err(e) => {
-                *refusal.borrow_mut() = Some(e);
-                false
-            }
-        };
-        let audit = changed(actor, now);
-        match self
-            .store
-            .change_account_with(actor.id, &confirm, &[told], Some(&audit))
-        {
-            Ok(Some(_)) => Ok(()),
-            Ok(None) => Err(refusal.take().map_or_else(
-                || AppError::Internal("nothing confirmed".into()),
-                AppError::Totp,
-            )),
-            Err(RepositoryError::NotFound(_)) => Err(AppError::NotFound),
-            Err(other) => Err(other.into()),
-        }
+        let confirm = |stored: &mut Account| stored.confirm_totp(code, now).map_err(AppError::Totp);
+        self.change_own_app(actor, &confirm, &[told], now).map(drop)
     }
 
     /// Removes `actor`'s authenticator app with the password and a current code; the owner is
@@ -169,35 +134,48 @@ impl App {
             AuthenticatorChange::Removed,
             now,
         );
-        let refusal = RefCell::new(None);
         let remove = |stored: &mut Account| {
             if let Err(LoginRefused::Locked { until }) = stored.may_attempt_login(now) {
-                *refusal.borrow_mut() = Some(AppError::Locked { until, now });
-                return false;
+                return Err(AppError::Locked { until, now });
             }
-            match stored.remove_totp(code, now) {
-                Ok(()) => true,
-                Err(e) => {
-                    *refusal.borrow_mut() = Some(AppError::Totp(e));
-                    false
-                }
+            stored.remove_totp(code, now).map_err(AppError::Totp)
+        };
+        match self.change_own_app(actor, &remove, &[told], now) {
+            Ok(_) => Ok(()),
+            Err(refused @ AppError::Totp(TotpError::WrongCode)) => {
+                self.count_proof_failure(actor, now)?;
+                Err(refused)
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Changes `actor`'s own account as stored with `change` — its refusal returned, nothing
+    /// written —, queueing `notices` and recording the change of their authenticator app.
+    fn change_own_app(
+        &self,
+        actor: &Account,
+        change: &dyn Fn(&mut Account) -> Result<(), AppError>,
+        notices: &[Notification],
+        now: Timestamp,
+    ) -> Result<Account, AppError> {
+        let refusal = RefCell::new(None);
+        let apply = |stored: &mut Account| match change(stored) {
+            Ok(()) => true,
+            Err(e) => {
+                *refusal.borrow_mut() = Some(e);
+                false
             }
         };
         let audit = changed(actor, now);
         match self
             .store
-            .change_account_with(actor.id, &remove, &[told], Some(&audit))
+            .change_account_with(actor.id, &apply, notices, Some(&audit))
         {
-            Ok(Some(_)) => Ok(()),
-            Ok(None) => {
-                let refused = refusal
-                    .take()
-                    .unwrap_or_else(|| AppError::Internal("nothing removed".into()));
-                if matches!(refused, AppError::Totp(TotpError::WrongCode)) {
-                    self.count_proof_failure(actor, now)?;
-                }
-                Err(refused)
-            }
+            Ok(Some(account)) => Ok(account),
+            Ok(None) => Err(refusal.take().unwrap_or_else(|| {
+                AppError::Internal("the authenticator app did not change".into())
+            })),
             Err(RepositoryError::NotFound(_)) => Err(AppError::NotFound),
             Err(other) => Err(other.into()),
         }

@@ -2,27 +2,13 @@
 //! work — one cancellation, one notice, one outbox message, however many try at once.
 
 use super::*;
-use crate::booking::BookRequest;
 
 /// The patient's booking with `doctor`, `days` days after T0 at 10:00.
 pub(super) fn booked(s: &Site, doctor: &Account, days: i64) -> Appointment {
     let start = at(T0)
         .checked_add(jiff::SignedDuration::from_hours(24 * days))
         .unwrap();
-    let request = BookRequest {
-        practitioner: doctor.practitioner.unwrap(),
-        start,
-        mode: ConsultationMode::Video,
-        for_whom: None,
-        reason: "persistent cough".into(),
-    };
-    let queued = s.app.book(&s.patient, request).unwrap();
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap()
-        .block_on(queued.written())
-        .unwrap()
-        .appointment
+    book_at(s, doctor, start)
 }
 
 fn outbox_about(s: &Site, id: AppointmentId) -> Vec<String> {

@@ -50,19 +50,7 @@ fn free_slots_skip_the_booked_ones_and_their_window_is_checked() {
     let day = at("2026-03-03T10:00:00Z");
     let free_then = s.app.free_slots_of(gp, Some(day), None).unwrap();
     let first = free_then[0].start;
-    let request = crate::booking::BookRequest {
-        practitioner: gp,
-        start: first,
-        mode: teleconsult_core::schedule::ConsultationMode::Video,
-        for_whom: None,
-        reason: "persistent cough".into(),
-    };
-    let queued = s.app.book(&s.patient, request).unwrap();
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap()
-        .block_on(queued.written())
-        .unwrap();
+    book_at(&s, &s.gp, first);
     let after = s.app.free_slots_of(gp, Some(day), None).unwrap();
     assert!(after.iter().all(|slot| slot.start != first));
     assert_eq!(after.len(), free_then.len() - 1);

@@ -351,6 +351,24 @@ pub(super) fn site(kind: SiteKind) -> Site {
     }
 }
 
+/// The site's patient books `doctor` at `start` through the use case, written.
+pub(super) fn book_at(s: &Site, doctor: &Account, start: Timestamp) -> Appointment {
+    let request = crate::booking::BookRequest {
+        practitioner: doctor.practitioner.unwrap(),
+        start,
+        mode: ConsultationMode::Video,
+        for_whom: None,
+        reason: "persistent cough".into(),
+    };
+    let queued = s.app.book(&s.patient, request).unwrap();
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(queued.written())
+        .unwrap()
+        .appointment
+}
+
 impl Site {
     pub(super) fn advance(&self, minutes: i64) {
         let mut now = self.clock.0.lock().unwrap();
