@@ -128,7 +128,6 @@ pub struct Inner {
     pub clock: Arc<dyn Clock>,
     pub settings: Settings,
     pub metrics: Metrics,
-    pub policy: LoginPolicy,
     pub limiter: RateLimiter,
     /// Woken when a notification is queued, so the delivery worker sends it at once.
     pub notifier: Arc<tokio::sync::Notify>,
@@ -168,7 +167,6 @@ impl AppState {
         live: Arc<crate::live::Live>,
     ) -> Self {
         let limiter = RateLimiter::new(settings.limits.clone());
-        let policy = login_policy(&settings);
         let hashing = crate::auth::hashing::Hashing::new(settings.quotas.hashing_concurrency);
         let app = Arc::new(application(&store, &clock, &settings));
         Self(Arc::new(Inner {
@@ -177,7 +175,6 @@ impl AppState {
             clock,
             settings,
             metrics: Metrics::new(&sync),
-            policy,
             limiter,
             notifier,
             sync,
