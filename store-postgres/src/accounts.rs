@@ -205,30 +205,30 @@ impl AccountStore for PgStore {
     ) -> Result<(), RepositoryError> {
         let (notices, event) = (notices.to_vec(), audit.clone());
         self.run(move |inner| async move {
-            let mut object = inner.client().await?;
-            let tx = object.transaction().await?;
-            let account = locked_account(&tx, &inner.crypto, id).await?;
-            if let Some(patient) = account.patient {
-                erase_patient(&tx, patient).await?;
-            }
+            inner
+                .audited(&[&event], async |tx| {
+                    let account = locked_account(tx, &inner.crypto, id).await?;
+                    if let Some(patient) = account.patient {
+                        erase_patient(tx, patient).await?;
+                    }
 
-            // Sessions, links and confirmation codes go with the account (foreign keys).
-            tx.exec("DELETE FROM accounts WHERE id = $1", &[&id.0])
-                .await?;
-            tx.exec(
-                "DELETE FROM quota_counts WHERE key = ANY($1)",
-                &[&vec![
-                    format!("uploads/day/{id}"),
-                    format!("exports/hour/{id}"),
-                ]],
-            )
-            .await?;
-            if let Some(first) = notices.first() {
-                enqueue(&tx, &inner.crypto, &notices, &[], first.created_at).await?;
-            }
-            audit::append(&tx, &[&event]).await?;
-            tx.commit().await?;
-            Ok(())
+                    // Sessions, links and confirmation codes go with the account (foreign keys).
+                    tx.exec("DELETE FROM accounts WHERE id = $1", &[&id.0])
+                        .await?;
+                    tx.exec(
+                        "DELETE FROM quota_counts WHERE key = ANY($1)",
+                        &[&vec![
+                            format!("uploads/day/{id}"),
+                            format!("exports/hour/{id}"),
+                        ]],
+                    )
+                    .await?;
+                    if let Some(first) = notices.first() {
+                        enqueue(tx, &inner.crypto, &notices, &[], first.created_at).await?;
+                    }
+                    Ok(())
+                })
+                .await
         })
     }
 
@@ -239,13 +239,13 @@ impl AccountStore for PgStore {
     ) -> Result<Option<u64>, RepositoryError> {
         let event = audit.clone();
         self.run(move |inner| async move {
-            let mut object = inner.client().await?;
-            let tx = object.transaction().await?;
-            // The attempt is recorded even when there is no such patient.
-            let removed = erase_patient(&tx, id).await?;
-            audit::append(&tx, &[&event]).await?;
-            tx.commit().await?;
-            Ok(removed)
+            inner
+                .audited(&[&event], async |tx| {
+                    // The attempt is recorded even when there is no such patient.
+                    let removed = erase_patient(tx, id).await?;
+                    Ok(removed)
+                })
+                .await
         })
     }
 

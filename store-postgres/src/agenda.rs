@@ -89,27 +89,27 @@ impl MedicalRecordStore for PgStore {
     ) -> Result<Option<MedicalRecord>, RepositoryError> {
         let event = audit.clone();
         self.run(move |inner| async move {
-            let mut object = inner.client().await?;
-            let tx = object.transaction().await?;
-            let row = tx
-                .opt(
-                    "SELECT sealed FROM medical_records WHERE patient = $1",
-                    &[&patient.0],
-                )
-                .await?;
-            let record = match row {
-                Some(row) => Some(sealed::open(
-                    &inner.crypto,
-                    "medical_records",
-                    patient.as_bytes(),
-                    &row.try_get::<_, Vec<u8>>(0)?,
-                )?),
-                None => None,
-            };
-            // The read is recorded whether or not there is a record.
-            audit::append(&tx, &[&event]).await?;
-            tx.commit().await?;
-            Ok(record)
+            inner
+                .audited(&[&event], async |tx| {
+                    let row = tx
+                        .opt(
+                            "SELECT sealed FROM medical_records WHERE patient = $1",
+                            &[&patient.0],
+                        )
+                        .await?;
+                    let record = match row {
+                        Some(row) => Some(sealed::open(
+                            &inner.crypto,
+                            "medical_records",
+                            patient.as_bytes(),
+                            &row.try_get::<_, Vec<u8>>(0)?,
+                        )?),
+                        None => None,
+                    };
+                    // The read is recorded whether or not there is a record.
+                    Ok(record)
+                })
+                .await
         })
     }
 

@@ -35,25 +35,25 @@ impl CallStore for PgStore {
     ) -> Result<Vec<ChatMessage>, RepositoryError> {
         let event = audit.clone();
         self.run(move |inner| async move {
-            let mut object = inner.client().await?;
-            let tx = object.transaction().await?;
-            let rows = tx
-                .all(
-                    "SELECT position, sealed FROM chat_messages WHERE appointment = $1 ORDER BY position",
-                    &[&appointment.0],
-                )
-                .await?;
-            let chat = rows
-                .iter()
-                .map(|row| {
-                    let position: i64 = row.try_get(0)?;
-                    let bytes: Vec<u8> = row.try_get(1)?;
-                    sealed::open(&inner.crypto, "chat", &chat_key(appointment, position), &bytes)
+            inner
+                .audited(&[&event], async |tx| {
+                let rows = tx
+                    .all(
+                        "SELECT position, sealed FROM chat_messages WHERE appointment = $1 ORDER BY position",
+                        &[&appointment.0],
+                    )
+                    .await?;
+                let chat = rows
+                    .iter()
+                    .map(|row| {
+                        let position: i64 = row.try_get(0)?;
+                        let bytes: Vec<u8> = row.try_get(1)?;
+                        sealed::open(&inner.crypto, "chat", &chat_key(appointment, position), &bytes)
+                    })
+                    .collect::<Result<Vec<ChatMessage>, PgError>>()?;
+                    Ok(chat)
                 })
-                .collect::<Result<Vec<ChatMessage>, PgError>>()?;
-            audit::append(&tx, &[&event]).await?;
-            tx.commit().await?;
-            Ok(chat)
+                .await
         })
     }
 
@@ -64,28 +64,28 @@ impl CallStore for PgStore {
     ) -> Result<(), RepositoryError> {
         let (message, event) = (message.clone(), audit.clone());
         self.run(move |inner| async move {
-            let mut object = inner.client().await?;
-            let tx = object.transaction().await?;
-            // The position first: the sealed message is bound to it.
-            let position: i64 = tx
-                .one("SELECT nextval('chat_messages_position_seq')", &[])
-                .await?
-                .try_get(0)?;
-            let appointment = message.appointment;
-            let sealed = sealed::seal(
-                &inner.crypto,
-                "chat",
-                &chat_key(appointment, position),
-                &message,
-            )?;
-            tx.exec(
-                "INSERT INTO chat_messages (appointment, position, sealed) VALUES ($1, $2, $3)",
-                &[&appointment.0, &position, &sealed],
-            )
-            .await?;
-            audit::append(&tx, &[&event]).await?;
-            tx.commit().await?;
-            Ok(())
+            inner
+                .audited(&[&event], async |tx| {
+                    // The position first: the sealed message is bound to it.
+                    let position: i64 = tx
+                        .one("SELECT nextval('chat_messages_position_seq')", &[])
+                        .await?
+                        .try_get(0)?;
+                    let appointment = message.appointment;
+                    let sealed = sealed::seal(
+                        &inner.crypto,
+                        "chat",
+                        &chat_key(appointment, position),
+                        &message,
+                    )?;
+                    tx.exec(
+                    "INSERT INTO chat_messages (appointment, position, sealed) VALUES ($1, $2, $3)",
+                    &[&appointment.0, &position, &sealed],
+                )
+                .await?;
+                    Ok(())
+                })
+                .await
         })
     }
 
@@ -96,17 +96,17 @@ impl CallStore for PgStore {
     ) -> Result<Option<AppointmentId>, RepositoryError> {
         let event = audit.clone();
         self.run(move |inner| async move {
-            let mut object = inner.client().await?;
-            let tx = object.transaction().await?;
-            let row = tx
-                .opt("SELECT appointment FROM attachments WHERE id = $1", &[&id])
-                .await?;
-            let appointment = row
-                .map(|row| row.try_get(0).map(AppointmentId::from_uuid))
-                .transpose()?;
-            audit::append(&tx, &[&event]).await?;
-            tx.commit().await?;
-            Ok(appointment)
+            inner
+                .audited(&[&event], async |tx| {
+                    let row = tx
+                        .opt("SELECT appointment FROM attachments WHERE id = $1", &[&id])
+                        .await?;
+                    let appointment = row
+                        .map(|row| row.try_get(0).map(AppointmentId::from_uuid))
+                        .transpose()?;
+                    Ok(appointment)
+                })
+                .await
         })
     }
 
@@ -121,49 +121,49 @@ impl CallStore for PgStore {
         };
         let (first_at, samples, event) = (first.at, samples.to_vec(), audit.clone());
         self.run(move |inner| async move {
-            let mut object = inner.client().await?;
-            let tx = object.transaction().await?;
-            // The record exists before it is locked: with none yet, a lock would hold nothing
-            // and two first samples would each write a record of their own.
-            let empty = sealed::seal(
-                &inner.crypto,
-                "call_quality",
-                appointment.as_bytes(),
-                &QualityRecord::new(appointment, first_at),
-            )?;
-            tx.exec(
-                "INSERT INTO call_quality (appointment, sealed) VALUES ($1, $2) \
-                 ON CONFLICT (appointment) DO NOTHING",
-                &[&appointment.0, &empty],
-            )
-            .await?;
-            let row = tx
-                .one(
-                    "SELECT sealed FROM call_quality WHERE appointment = $1 FOR UPDATE",
-                    &[&appointment.0],
-                )
-                .await?;
-            let mut record: QualityRecord = sealed::open(
-                &inner.crypto,
-                "call_quality",
-                appointment.as_bytes(),
-                &row.try_get::<_, Vec<u8>>(0)?,
-            )?;
-            record.extend(samples);
-            let sealed = sealed::seal(
-                &inner.crypto,
-                "call_quality",
-                appointment.as_bytes(),
-                &record,
-            )?;
-            tx.exec(
-                "UPDATE call_quality SET sealed = $2 WHERE appointment = $1",
-                &[&appointment.0, &sealed],
-            )
-            .await?;
-            audit::append(&tx, &[&event]).await?;
-            tx.commit().await?;
-            Ok(())
+            inner
+                .audited(&[&event], async |tx| {
+                    // The record exists before it is locked: with none yet, a lock would hold nothing
+                    // and two first samples would each write a record of their own.
+                    let empty = sealed::seal(
+                        &inner.crypto,
+                        "call_quality",
+                        appointment.as_bytes(),
+                        &QualityRecord::new(appointment, first_at),
+                    )?;
+                    tx.exec(
+                        "INSERT INTO call_quality (appointment, sealed) VALUES ($1, $2) \
+                     ON CONFLICT (appointment) DO NOTHING",
+                        &[&appointment.0, &empty],
+                    )
+                    .await?;
+                    let row = tx
+                        .one(
+                            "SELECT sealed FROM call_quality WHERE appointment = $1 FOR UPDATE",
+                            &[&appointment.0],
+                        )
+                        .await?;
+                    let mut record: QualityRecord = sealed::open(
+                        &inner.crypto,
+                        "call_quality",
+                        appointment.as_bytes(),
+                        &row.try_get::<_, Vec<u8>>(0)?,
+                    )?;
+                    record.extend(samples);
+                    let sealed = sealed::seal(
+                        &inner.crypto,
+                        "call_quality",
+                        appointment.as_bytes(),
+                        &record,
+                    )?;
+                    tx.exec(
+                        "UPDATE call_quality SET sealed = $2 WHERE appointment = $1",
+                        &[&appointment.0, &sealed],
+                    )
+                    .await?;
+                    Ok(())
+                })
+                .await
         })
     }
 
@@ -174,25 +174,23 @@ impl CallStore for PgStore {
     ) -> Result<Vec<Attachment>, RepositoryError> {
         let event = audit.clone();
         self.run(move |inner| async move {
-            let mut object = inner.client().await?;
-            let tx = object.transaction().await?;
-            let rows = tx
-                .all(
-                    "SELECT id, sealed FROM attachments WHERE appointment = $1 ORDER BY position",
-                    &[&appointment.0],
-                )
-                .await?;
-            let all = rows
-                .iter()
-                .map(|row| {
-                    let id: uuid::Uuid = row.try_get(0)?;
-                    let bytes: Vec<u8> = row.try_get(1)?;
-                    sealed::open(&inner.crypto, "attachments", id.as_bytes(), &bytes)
+            inner
+                .audited(&[&event], async |tx| {
+                    let rows = tx
+                        .all(
+                            "SELECT id, sealed FROM attachments WHERE appointment = $1 ORDER BY position",
+                            &[&appointment.0],
+                        )
+                        .await?;
+                    rows.iter()
+                        .map(|row| {
+                            let id: uuid::Uuid = row.try_get(0)?;
+                            let bytes: Vec<u8> = row.try_get(1)?;
+                            sealed::open(&inner.crypto, "attachments", id.as_bytes(), &bytes)
+                        })
+                        .collect::<Result<Vec<Attachment>, PgError>>()
                 })
-                .collect::<Result<Vec<Attachment>, PgError>>()?;
-            audit::append(&tx, &[&event]).await?;
-            tx.commit().await?;
-            Ok(all)
+                .await
         })
     }
 
@@ -248,37 +246,39 @@ impl CallStore for PgStore {
     ) -> Result<Option<(Attachment, Vec<u8>)>, RepositoryError> {
         let event = audit.clone();
         self.run(move |inner| async move {
-            let mut object = inner.client().await?;
-            let tx = object.transaction().await?;
-            let row = tx
-                .opt(
-                    "SELECT sealed, content FROM attachments WHERE id = $1",
-                    &[&id],
-                )
-                .await?;
-            let file = match row {
-                Some(row) => {
-                    let attachment: Attachment = sealed::open(
-                        &inner.crypto,
-                        "attachments",
-                        id.as_bytes(),
-                        &row.try_get::<_, Vec<u8>>(0)?,
-                    )?;
-                    let content = inner
-                        .crypto
-                        .open(
-                            "attachment_files",
-                            id.as_bytes(),
-                            &row.try_get::<_, Vec<u8>>(1)?,
+            inner
+                .audited(&[&event], async |tx| {
+                    let row = tx
+                        .opt(
+                            "SELECT sealed, content FROM attachments WHERE id = $1",
+                            &[&id],
                         )
-                        .map_err(|e| PgError::Corrupt(format!("attachment_files/{id}: {e}")))?;
-                    Some((attachment, content.to_vec()))
-                }
-                None => None,
-            };
-            audit::append(&tx, &[&event]).await?;
-            tx.commit().await?;
-            Ok(file)
+                        .await?;
+                    let file = match row {
+                        Some(row) => {
+                            let attachment: Attachment = sealed::open(
+                                &inner.crypto,
+                                "attachments",
+                                id.as_bytes(),
+                                &row.try_get::<_, Vec<u8>>(0)?,
+                            )?;
+                            let content = inner
+                                .crypto
+                                .open(
+                                    "attachment_files",
+                                    id.as_bytes(),
+                                    &row.try_get::<_, Vec<u8>>(1)?,
+                                )
+                                .map_err(|e| {
+                                    PgError::Corrupt(format!("attachment_files/{id}: {e}"))
+                                })?;
+                            Some((attachment, content.to_vec()))
+                        }
+                        None => None,
+                    };
+                    Ok(file)
+                })
+                .await
         })
     }
 }
@@ -292,27 +292,27 @@ impl PgStore {
     ) -> Result<Option<QualityRecord>, RepositoryError> {
         let event = audit.clone();
         self.run(move |inner| async move {
-            let mut object = inner.client().await?;
-            let tx = object.transaction().await?;
-            let row = tx
-                .opt(
-                    "SELECT sealed FROM call_quality WHERE appointment = $1",
-                    &[&appointment.0],
-                )
-                .await?;
-            let record = row
-                .map(|row| {
-                    sealed::open(
-                        &inner.crypto,
-                        "call_quality",
-                        appointment.as_bytes(),
-                        &row.try_get::<_, Vec<u8>>(0)?,
-                    )
+            inner
+                .audited(&[&event], async |tx| {
+                    let row = tx
+                        .opt(
+                            "SELECT sealed FROM call_quality WHERE appointment = $1",
+                            &[&appointment.0],
+                        )
+                        .await?;
+                    let record = row
+                        .map(|row| {
+                            sealed::open(
+                                &inner.crypto,
+                                "call_quality",
+                                appointment.as_bytes(),
+                                &row.try_get::<_, Vec<u8>>(0)?,
+                            )
+                        })
+                        .transpose()?;
+                    Ok(record)
                 })
-                .transpose()?;
-            audit::append(&tx, &[&event]).await?;
-            tx.commit().await?;
-            Ok(record)
+                .await
         })
     }
 }

@@ -201,6 +201,21 @@ pub(crate) fn from_sql_time(t: std::time::SystemTime) -> Option<Timestamp> {
 }
 
 impl Inner {
+    /// Runs `work` in one transaction of a pooled connection, records `events` in it and
+    /// commits: the frame of every audited read or write. An error from `work` rolls back.
+    async fn audited<T>(
+        &self,
+        events: &[&AuditEvent],
+        work: impl AsyncFnOnce(&deadpool_postgres::Transaction<'_>) -> Result<T, PgError>,
+    ) -> Result<T, PgError> {
+        let mut object = self.client().await?;
+        let tx = object.transaction().await?;
+        let out = work(&tx).await?;
+        audit::append(&tx, events).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
     async fn client(&self) -> Result<deadpool_postgres::Object, PgError> {
         self.pool.get().await.map_err(PgError::pool)
     }

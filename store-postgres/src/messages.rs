@@ -85,31 +85,31 @@ impl MessageStore for PgStore {
     ) -> Result<Vec<Appointment>, RepositoryError> {
         let event = audit.clone();
         self.run(move |inner| async move {
-            let mut object = inner.client().await?;
-            let tx = object.transaction().await?;
-            let rows = tx
-                .all(
-                    "SELECT id, sealed FROM appointments WHERE patient = $1 AND practitioner = $2",
-                    &[&patient.0, &practitioner.0],
-                )
-                .await?;
-            let mut all = rows
-                .iter()
-                .map(|row| {
-                    let id: uuid::Uuid = row.try_get(0)?;
-                    let bytes: Vec<u8> = row.try_get(1)?;
-                    sealed::open::<Appointment>(
-                        &inner.crypto,
-                        "appointments",
-                        id.as_bytes(),
-                        &bytes,
+            inner
+                .audited(&[&event], async |tx| {
+                let rows = tx
+                    .all(
+                        "SELECT id, sealed FROM appointments WHERE patient = $1 AND practitioner = $2",
+                        &[&patient.0, &practitioner.0],
                     )
+                    .await?;
+                let mut all = rows
+                    .iter()
+                    .map(|row| {
+                        let id: uuid::Uuid = row.try_get(0)?;
+                        let bytes: Vec<u8> = row.try_get(1)?;
+                        sealed::open::<Appointment>(
+                            &inner.crypto,
+                            "appointments",
+                            id.as_bytes(),
+                            &bytes,
+                        )
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                all.sort_by_key(|a| (a.start, a.id));
+                    Ok(all)
                 })
-                .collect::<Result<Vec<_>, _>>()?;
-            all.sort_by_key(|a| (a.start, a.id));
-            audit::append(&tx, &[&event]).await?;
-            tx.commit().await?;
-            Ok(all)
+                .await
         })
     }
 

@@ -352,13 +352,13 @@ impl SessionStore for PgStore {
         let session_key = key(&self.inner.crypto, "session", token);
         let event = audit.clone();
         self.run(move |inner| async move {
-            let mut object = inner.client().await?;
-            let tx = object.transaction().await?;
-            tx.exec("DELETE FROM sessions WHERE key = $1", &[&session_key])
-                .await?;
-            audit::append(&tx, &[&event]).await?;
-            tx.commit().await?;
-            Ok(())
+            inner
+                .audited(&[&event], async |tx| {
+                    tx.exec("DELETE FROM sessions WHERE key = $1", &[&session_key])
+                        .await?;
+                    Ok(())
+                })
+                .await
         })
     }
 
