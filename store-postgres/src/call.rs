@@ -37,20 +37,26 @@ impl CallStore for PgStore {
         self.run(move |inner| async move {
             inner
                 .audited(&[&event], async |tx| {
-                let rows = tx
-                    .all(
-                        "SELECT position, sealed FROM chat_messages WHERE appointment = $1 ORDER BY position",
-                        &[&appointment.0],
-                    )
-                    .await?;
-                let chat = rows
-                    .iter()
-                    .map(|row| {
-                        let position: i64 = row.try_get(0)?;
-                        let bytes: Vec<u8> = row.try_get(1)?;
-                        sealed::open(&inner.crypto, "chat", &chat_key(appointment, position), &bytes)
-                    })
-                    .collect::<Result<Vec<ChatMessage>, PgError>>()?;
+                    let rows = tx
+                        .all(
+                            "SELECT position, sealed FROM chat_messages WHERE appointment = $1 \
+                             ORDER BY position",
+                            &[&appointment.0],
+                        )
+                        .await?;
+                    let chat = rows
+                        .iter()
+                        .map(|row| {
+                            let position: i64 = row.try_get(0)?;
+                            let bytes: Vec<u8> = row.try_get(1)?;
+                            sealed::open(
+                                &inner.crypto,
+                                "chat",
+                                &chat_key(appointment, position),
+                                &bytes,
+                            )
+                        })
+                        .collect::<Result<Vec<ChatMessage>, PgError>>()?;
                     Ok(chat)
                 })
                 .await

@@ -87,26 +87,27 @@ impl MessageStore for PgStore {
         self.run(move |inner| async move {
             inner
                 .audited(&[&event], async |tx| {
-                let rows = tx
-                    .all(
-                        "SELECT id, sealed FROM appointments WHERE patient = $1 AND practitioner = $2",
-                        &[&patient.0, &practitioner.0],
-                    )
-                    .await?;
-                let mut all = rows
-                    .iter()
-                    .map(|row| {
-                        let id: uuid::Uuid = row.try_get(0)?;
-                        let bytes: Vec<u8> = row.try_get(1)?;
-                        sealed::open::<Appointment>(
-                            &inner.crypto,
-                            "appointments",
-                            id.as_bytes(),
-                            &bytes,
+                    let rows = tx
+                        .all(
+                            "SELECT id, sealed FROM appointments \
+                             WHERE patient = $1 AND practitioner = $2",
+                            &[&patient.0, &practitioner.0],
                         )
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                all.sort_by_key(|a| (a.start, a.id));
+                        .await?;
+                    let mut all = rows
+                        .iter()
+                        .map(|row| {
+                            let id: uuid::Uuid = row.try_get(0)?;
+                            let bytes: Vec<u8> = row.try_get(1)?;
+                            sealed::open::<Appointment>(
+                                &inner.crypto,
+                                "appointments",
+                                id.as_bytes(),
+                                &bytes,
+                            )
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    all.sort_by_key(|a| (a.start, a.id));
                     Ok(all)
                 })
                 .await
